@@ -1,0 +1,333 @@
+//! A private PostgreSQL cluster that `odooops` starts itself when no
+//! `DATABASE_URL` is given, so the console runs with nothing set up.
+//!
+//! It uses the PostgreSQL server binaries of the machine (Debian's
+//! `postgresql` package), keeps its data under the OdooOps data directory,
+//! listens on a unix socket in that directory and on a loopback port, and
+//! authenticates with SCRAM and a generated superuser password.
+//!
+//! The postmaster is our direct child (not daemonised through `pg_ctl`), in
+//! its own process group so a terminal's Ctrl-C reaches only us, and with a
+//! parent-death signal so it never outlives a crashed `odooops`. PostgreSQL
+//! refuses to run as root; when we are root it runs as the `postgres` system user.
+
+use anyhow::{bail, Context, Result};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Settings that trade durability for speed, for test clusters only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Full,
+    /// `fsync=off`, `synchronous_commit=off`, `full_page_writes=off`.
+    Throwaway,
+}
+
+pub struct EmbeddedPostgres {
+    dir: PathBuf,
+    port: u16,
+    password: String,
+    pid: i32,
+    exited: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+const SUPERUSER: &str = "odooops";
+
+impl EmbeddedPostgres {
+    /// Initialises the cluster under `root/postgres` if needed, then starts it.
+    pub async fn start(root: &Path, durability: Durability) -> Result<Self> {
+        let bin = find_bin_dir()?;
+        let run_as = RunAs::detect()?;
+        let dir = root.join("postgres");
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        run_as.own(&dir)?;
+        let pgdata = dir.join("data");
+        let password_file = dir.join("superuser-password");
+        if !pgdata.join("PG_VERSION").exists() {
+            init_cluster(&bin, &dir, &pgdata, &password_file, &run_as)?;
+        }
+        let password = std::fs::read_to_string(&password_file)
+            .with_context(|| format!("reading {}", password_file.display()))?
+            .trim()
+            .to_owned();
+        let socket_dir = dir.join("run");
+        std::fs::create_dir_all(&socket_dir)?;
+        run_as.own(&socket_dir)?;
+
+        let mut last_err = None;
+        for _ in 0..5 {
+            let port = free_port()?;
+            match Self::launch(&bin, &dir, &pgdata, &socket_dir, port, durability, &run_as) {
+                Ok((pid, exited)) => {
+                    let mut pg = EmbeddedPostgres { dir: dir.clone(), port, password: password.clone(), pid, exited: Some(exited) };
+                    match pg.wait_ready().await {
+                        Ok(()) => return Ok(pg),
+                        Err(e) => {
+                            last_err = Some(e);
+                            pg.kill_now();
+                        }
+                    }
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.unwrap_or_else(|| anyhow::anyhow!("PostgreSQL did not start")))
+    }
+
+    fn launch(
+        bin: &Path,
+        dir: &Path,
+        pgdata: &Path,
+        socket_dir: &Path,
+        port: u16,
+        durability: Durability,
+        run_as: &RunAs,
+    ) -> Result<(i32, tokio::sync::oneshot::Receiver<()>)> {
+        use std::os::unix::process::CommandExt;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("postgres.log"))?;
+        let mut cmd = Command::new(bin.join("postgres"));
+        cmd.arg("-D").arg(pgdata).arg("-p").arg(port.to_string()).arg("-k").arg(socket_dir);
+        for setting in [
+            "listen_addresses=127.0.0.1",
+            "max_connections=300",
+            "shared_buffers=128MB",
+            "logging_collector=off",
+            "log_min_messages=warning",
+        ] {
+            cmd.arg("-c").arg(setting);
+        }
+        if durability == Durability::Throwaway {
+            for setting in ["fsync=off", "synchronous_commit=off", "full_page_writes=off"] {
+                cmd.arg("-c").arg(setting);
+            }
+        }
+        cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).process_group(0);
+        run_as.apply(&mut cmd);
+        // SAFETY: prctl is async-signal-safe and touches only this child.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        // The waiter thread owns the child: the parent-death signal fires when
+        // the *thread* that spawned the child ends, so that thread must live
+        // exactly as long as the postmaster.
+        let (pid_tx, pid_rx) = std::sync::mpsc::channel();
+        let (exit_tx, exit_rx) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new().name("postgres-waiter".into()).spawn(move || {
+            match cmd.spawn() {
+                Ok(mut child) => {
+                    let _ = pid_tx.send(Ok(child.id() as i32));
+                    let _ = child.wait();
+                }
+                Err(e) => {
+                    let _ = pid_tx.send(Err(e));
+                }
+            }
+            let _ = exit_tx.send(());
+        })?;
+        let pid = pid_rx.recv().context("postgres waiter thread died")?.context("spawning postgres")?;
+        Ok((pid, exit_rx))
+    }
+
+    async fn wait_ready(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let opts = self.connect_options("postgres").log_statements(tracing::log::LevelFilter::Off);
+            match sqlx::PgConnection::connect_with(&opts).await {
+                Ok(conn) => {
+                    let _ = conn.close().await;
+                    return Ok(());
+                }
+                Err(e) => {
+                    let exited = self.exited.as_mut().map(|rx| rx.try_recv().is_ok()).unwrap_or(true);
+                    if exited || Instant::now() > deadline {
+                        bail!(
+                            "PostgreSQL did not become ready ({e}); last lines of {}:\n{}",
+                            self.log_path().display(),
+                            tail(&self.log_path(), 15)
+                        );
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    /// Connection options for a database of this cluster, as its superuser.
+    pub fn connect_options(&self, database: &str) -> PgConnectOptions {
+        PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username(SUPERUSER)
+            .password(&self.password)
+            .database(database)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("postgres.log")
+    }
+
+    /// Creates `name` if it does not exist yet.
+    pub async fn ensure_database(&self, name: &str) -> Result<()> {
+        let mut conn = sqlx::PgConnection::connect_with(&self.connect_options("postgres")).await?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+        if !exists {
+            sqlx::query(&format!("CREATE DATABASE {} ENCODING 'UTF8' TEMPLATE template0", quote_ident(name)))
+                .execute(&mut conn)
+                .await
+                .with_context(|| format!("creating database {name}"))?;
+        }
+        conn.close().await?;
+        Ok(())
+    }
+
+    /// Fast shutdown (SIGINT): clients are disconnected, data is flushed.
+    pub async fn stop(mut self) -> Result<()> {
+        let Some(exited) = self.exited.take() else { return Ok(()) };
+        // SAFETY: sending a signal to our own child's pid.
+        unsafe { libc::kill(self.pid, libc::SIGINT) };
+        if tokio::time::timeout(Duration::from_secs(30), exited).await.is_err() {
+            // SAFETY: as above; SIGQUIT is PostgreSQL's immediate shutdown.
+            unsafe { libc::kill(self.pid, libc::SIGQUIT) };
+            bail!("PostgreSQL did not stop within 30 s; sent SIGQUIT");
+        }
+        Ok(())
+    }
+
+    fn kill_now(&mut self) {
+        if self.exited.take().is_some() {
+            // SAFETY: sending a signal to our own child's pid.
+            unsafe { libc::kill(self.pid, libc::SIGQUIT) };
+        }
+    }
+}
+
+impl Drop for EmbeddedPostgres {
+    fn drop(&mut self) {
+        if self.exited.take().is_some() {
+            // SAFETY: sending a signal to our own child's pid.
+            unsafe { libc::kill(self.pid, libc::SIGINT) };
+        }
+    }
+}
+
+fn init_cluster(bin: &Path, dir: &Path, pgdata: &Path, password_file: &Path, run_as: &RunAs) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let password = crate::auth::random_token(24);
+    std::fs::write(password_file, &password)?;
+    std::fs::set_permissions(password_file, std::fs::Permissions::from_mode(0o600))?;
+    run_as.own(password_file)?;
+    // Initialise into a scratch directory and rename: a crash mid-initdb never
+    // leaves a half-made cluster that looks real.
+    let scratch = dir.join("data.init");
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut cmd = Command::new(bin.join("initdb"));
+    cmd.arg("-D").arg(&scratch)
+        .arg("-U").arg(SUPERUSER)
+        .arg("--auth-local=scram-sha-256")
+        .arg("--auth-host=scram-sha-256")
+        .arg(format!("--pwfile={}", password_file.display()))
+        .arg("-E").arg("UTF8")
+        .arg("--no-locale")
+        .stdin(Stdio::null());
+    run_as.apply(&mut cmd);
+    let out = cmd.output().context("running initdb")?;
+    if !out.status.success() {
+        bail!("initdb failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::rename(&scratch, pgdata)?;
+    Ok(())
+}
+
+/// Finds PostgreSQL's server binaries: `ODOOOPS_PG_BIN_DIR`, Debian's
+/// `/usr/lib/postgresql/<newest>/bin`, or `initdb` on `PATH`.
+pub fn find_bin_dir() -> Result<PathBuf> {
+    if let Ok(dir) = std::env::var("ODOOOPS_PG_BIN_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, p): &(u32, PathBuf)| p.join("postgres").exists())
+        .collect();
+    versions.sort();
+    if let Some((_, p)) = versions.pop() {
+        return Ok(p);
+    }
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        let p = Path::new(dir);
+        if p.join("initdb").exists() && p.join("postgres").exists() {
+            return Ok(p.to_path_buf());
+        }
+    }
+    bail!("PostgreSQL server binaries not found: install them (Debian: `apt-get install postgresql`), \
+           set ODOOOPS_PG_BIN_DIR, or set DATABASE_URL to use an existing server")
+}
+
+/// Who the cluster's processes run as: ourselves, or `postgres` when we are root.
+struct RunAs(Option<(u32, u32)>);
+
+impl RunAs {
+    fn detect() -> Result<Self> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return Ok(RunAs(None));
+        }
+        let name = std::ffi::CString::new("postgres").expect("static");
+        // SAFETY: getpwnam returns a pointer into static storage or null; we copy the ids at once.
+        let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+        if pw.is_null() {
+            bail!("running as root, and PostgreSQL refuses root: create the `postgres` user \
+                   (Debian's postgresql package does) or run odooops as an ordinary user");
+        }
+        // SAFETY: pw is non-null and points to a valid passwd record.
+        let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+        Ok(RunAs(Some((uid, gid))))
+    }
+
+    fn apply(&self, cmd: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        if let Some((uid, gid)) = self.0 {
+            cmd.uid(uid).gid(gid);
+        }
+    }
+
+    fn own(&self, path: &Path) -> Result<()> {
+        if let Some((uid, gid)) = self.0 {
+            std::os::unix::fs::chown(path, Some(uid), Some(gid))
+                .with_context(|| format!("giving {} to the postgres user", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Quotes an SQL identifier.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}

@@ -1,0 +1,161 @@
+//! The control-plane database: migrations, the application role, and
+//! transactions scoped to the acting user so row-level security applies.
+//!
+//! Two kinds of connection exist. The *owner* connection (from `DATABASE_URL`
+//! or the embedded cluster's superuser) runs migrations and administrative
+//! commands such as `odooops admin create-owner`. Everything a request does goes
+//! through the *application* pool, which logs in as `<database>_app`: a member
+//! of the `odooops_app` group role that owns nothing and cannot bypass RLS.
+
+pub mod embedded;
+
+use crate::error::DomainResult;
+use crate::types::UserId;
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The pools a running console uses.
+#[derive(Clone)]
+pub struct Db {
+    app: PgPool,
+    owner: PgPool,
+    app_role: String,
+}
+
+/// A transaction in which `odooops.user_id` is set: every statement is
+/// filtered by the row-level-security policies for that user.
+pub type ScopedTx = Transaction<'static, Postgres>;
+
+impl Db {
+    /// Migrates the database, ensures the application login role exists with
+    /// its stored password, and opens the application pool.
+    pub async fn prepare(owner_opts: PgConnectOptions, app_pool_size: u32) -> anyhow::Result<Db> {
+        let owner = PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with(owner_opts.clone())
+            .await
+            .context("connecting to PostgreSQL as the owner (DATABASE_URL)")?;
+        ensure_group_role(&owner).await?;
+        MIGRATOR.run(&owner).await.context("running migrations")?;
+        let database: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&owner).await?;
+        let app_role = app_role_name(&database);
+        let password = ensure_app_role(&owner, &app_role).await?;
+        let app = PgPoolOptions::new()
+            .max_connections(app_pool_size)
+            .connect_with(owner_opts.username(&app_role).password(&password))
+            .await
+            .with_context(|| format!("connecting as the application role {app_role}"))?;
+        Ok(Db { app, owner, app_role })
+    }
+
+    /// Begins a transaction acting as `user`.
+    pub async fn begin_as(&self, user: UserId) -> DomainResult<ScopedTx> {
+        let mut tx = self.app.begin().await?;
+        sqlx::query("SELECT set_config('odooops.user_id', $1, true)")
+            .bind(user.0.to_string())
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    /// The application pool with no user set: only the `auth_*` functions answer.
+    pub fn anonymous(&self) -> &PgPool {
+        &self.app
+    }
+
+    /// The owner pool, for administrative commands only (never for requests).
+    pub fn owner(&self) -> &PgPool {
+        &self.owner
+    }
+
+    pub fn app_role(&self) -> &str {
+        &self.app_role
+    }
+
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.app).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.app.close().await;
+        self.owner.close().await;
+    }
+}
+
+/// `<database>_app`, kept within PostgreSQL's 63-byte identifier limit.
+pub fn app_role_name(database: &str) -> String {
+    let base: String = database.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(58).collect();
+    format!("{}_app", base.to_lowercase())
+}
+
+/// The NOLOGIN group role the migrations grant to. Roles are cluster-wide, so
+/// two databases of one cluster may race to create it: the loser just uses it.
+async fn ensure_group_role(owner: &PgPool) -> anyhow::Result<()> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'odooops_app')")
+        .fetch_one(owner)
+        .await?;
+    if !exists {
+        let res = sqlx::query("CREATE ROLE odooops_app NOLOGIN NOBYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE")
+            .execute(owner)
+            .await;
+        if let Err(e) = res {
+            if !is_duplicate_role(&e) {
+                return Err(e).context("creating the odooops_app group role (the owner needs CREATEROLE)");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_duplicate_role(e: &sqlx::Error) -> bool {
+    // 42710 duplicate_object; 23505 when two CREATE ROLE race on pg_authid's unique index.
+    matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42710") | Some("23505")))
+}
+
+async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<String> {
+    sqlx::query(
+        "INSERT INTO ops_private.settings (key, value) VALUES ('app_role_password', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(crate::auth::random_token(32))
+    .execute(owner)
+    .await?;
+    let password: String =
+        sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = 'app_role_password'")
+            .fetch_one(owner)
+            .await?;
+    let ident = embedded::quote_ident(role);
+    let literal = format!("'{}'", password.replace('\'', "''"));
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+        .bind(role)
+        .fetch_one(owner)
+        .await?;
+    if !exists {
+        let create = format!(
+            "CREATE ROLE {ident} LOGIN INHERIT NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE odooops_app PASSWORD {literal}"
+        );
+        if let Err(e) = sqlx::query(&create).execute(owner).await {
+            // Another process created it at the same moment: fine.
+            if !is_duplicate_role(&e) {
+                return Err(e).context("creating the application role (the owner needs CREATEROLE)");
+            }
+        }
+    }
+    sqlx::query(&format!("ALTER ROLE {ident} WITH LOGIN NOBYPASSRLS PASSWORD {literal}"))
+        .execute(owner)
+        .await
+        .context("setting the application role's password")?;
+    Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn app_role_names() {
+        assert_eq!(super::app_role_name("odooops"), "odooops_app");
+        assert_eq!(super::app_role_name("t-1\"x"), "t1x_app");
+        assert!(super::app_role_name(&"a".repeat(100)).len() <= 63);
+    }
+}

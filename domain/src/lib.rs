@@ -1,0 +1,45 @@
+//! The OdooOps control plane, without any UI.
+//!
+//! Why a separate crate: server functions in `app` and the REST API and CLI in
+//! `server` must call the same rules, and those rules must be testable without
+//! a browser or an HTTP stack.
+//!
+//! # Layout
+//! - [`types`]: parsed newtypes (slugs, emails, branch names and patterns, roles).
+//!   They compile to WASM too, so forms validate with the same rules in the browser.
+//! - [`wire`]: the serializable types that cross the wire (server functions, REST).
+//! - [`error`]: the domain error, with a stable code and an HTTP status.
+//! - `db` (server): the embedded PostgreSQL cluster, pools, migrations and
+//!   row-level-security scoped transactions.
+//! - `auth` (server): passwords, sessions, personal access tokens, throttling.
+//! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
+//! - `engine` (server): the container engine (Docker) behind a trait.
+
+pub mod error;
+pub mod types;
+pub mod wire;
+
+#[cfg(feature = "server")]
+pub mod accounts;
+#[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod engine;
+#[cfg(feature = "server")]
+pub mod mailer;
+#[cfg(feature = "server")]
+pub mod platform;
+#[cfg(feature = "server")]
+pub mod projects;
+#[cfg(feature = "server")]
+pub mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{DomainError, ErrorCode};

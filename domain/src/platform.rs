@@ -1,0 +1,40 @@
+//! The services a running console holds, in one cloneable handle that server
+//! functions, REST handlers and the CLI share.
+
+use crate::auth::LoginThrottle;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::engine::ContainerEngine;
+use crate::mailer::Mailer;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Platform(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub engine: Arc<dyn ContainerEngine>,
+    pub mailer: Arc<dyn Mailer>,
+    pub throttle: LoginThrottle,
+    pub settings: Settings,
+}
+
+impl Platform {
+    pub fn new(db: Db, engine: Arc<dyn ContainerEngine>, mailer: Arc<dyn Mailer>, settings: Settings) -> Self {
+        Platform(Arc::new(Inner {
+            db,
+            engine,
+            mailer,
+            throttle: LoginThrottle::new(5, Duration::from_secs(15 * 60)),
+            settings,
+        }))
+    }
+}
+
+impl std::ops::Deref for Platform {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

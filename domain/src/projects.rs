@@ -1,0 +1,259 @@
+//! Projects: a git repository, an Odoo version and branch→stage rules, owned
+//! by a tenant, with members in the Odoo.sh roles.
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::db::ScopedTx;
+use crate::error::{DomainError, DomainResult};
+use crate::platform::Platform;
+use crate::types::{Email, OdooVersion, ProjectName, ProjectRole, RepoUrl, Slug, StageRules};
+use crate::wire::{EnvironmentView, MemberView, NewMember, NewProject, ProjectDetail, ProjectSummary};
+use sqlx::Row;
+use uuid::Uuid;
+
+const SUMMARY_SQL: &str = "
+    SELECT p.id, p.tenant_id, t.slug AS tenant_slug, p.slug, p.name, p.repo_url, p.odoo_version,
+           p.stage_rules, p.base_image, p.created_at,
+           (SELECT count(*) FROM ops.environments e WHERE e.project_id = p.id) AS environment_count,
+           (SELECT m.role FROM ops.project_members m WHERE m.project_id = p.id AND m.user_id = ops.current_user_id()) AS my_role
+      FROM ops.projects p JOIN ops.tenants t ON t.id = p.tenant_id";
+
+fn summary(r: &sqlx::postgres::PgRow) -> DomainResult<ProjectSummary> {
+    let rules: StageRules = serde_json::from_value(r.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
+    Ok(ProjectSummary {
+        id: r.get("id"),
+        tenant_id: r.get("tenant_id"),
+        tenant_slug: r.get("tenant_slug"),
+        slug: r.get("slug"),
+        name: r.get("name"),
+        repo_url: r.get("repo_url"),
+        odoo_version: r.get("odoo_version"),
+        production_branch: rules.production_branch().to_string(),
+        environment_count: r.get("environment_count"),
+        my_role: r.get("my_role"),
+        created_at: r.get("created_at"),
+    })
+}
+
+/// Projects the caller can see, newest first.
+pub async fn list(p: &Platform, actor: &Actor) -> DomainResult<Vec<ProjectSummary>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(&format!("{SUMMARY_SQL} ORDER BY p.created_at DESC")).fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    rows.iter().map(summary).collect()
+}
+
+/// Creates a project in a tenant the caller administers; the caller becomes
+/// its admin and the production branch gets its environment.
+pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainResult<ProjectSummary> {
+    let name = ProjectName::parse(&input.name)?;
+    let slug = match input.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Slug::parse(s)?,
+        None => Slug::from_name(name.as_str(), "project"),
+    };
+    let repo = RepoUrl::parse(&input.repo_url)?;
+    let version = OdooVersion::parse(&input.odoo_version)?;
+    let rules = match input.stage_rules.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => StageRules::parse_text(text)?,
+        None => StageRules::default_for(&crate::types::BranchName::parse("main").expect("valid")),
+    };
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let tenant_id = resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(slug.as_str())
+    .bind(name.as_str())
+    .bind(repo.as_str())
+    .bind(version.as_str())
+    .bind(version.official_image())
+    .bind(serde_json::to_value(rules.rules()).map_err(anyhow::Error::from)?)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| match DomainError::from(e) {
+        DomainError::Conflict(_) => DomainError::Conflict(format!("this tenant already has a project `{slug}`")),
+        other => other,
+    })?;
+    sqlx::query("INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, 'admin')")
+        .bind(id)
+        .bind(tenant_id)
+        .bind(actor.user_id.0)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO ops.environments (id, tenant_id, project_id, branch, stage) VALUES ($1, $2, $3, $4, 'production')")
+        .bind(Uuid::new_v4())
+        .bind(tenant_id)
+        .bind(id)
+        .bind(rules.production_branch().as_str())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, actor, Event {
+        action: "project.create",
+        target: format!("project:{slug}"),
+        tenant_id: Some(tenant_id),
+        project_id: Some(id),
+        summary: serde_json::json!({"name": name.as_str(), "repo_url": repo.as_str(), "odoo_version": version.as_str(), "stage_rules": rules.to_text()}),
+    })
+    .await?;
+    let row = sqlx::query(&format!("{SUMMARY_SQL} WHERE p.id = $1")).bind(id).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    summary(&row)
+}
+
+/// The tenant a new project goes to: the named one, or the caller's only admin tenant.
+async fn resolve_admin_tenant(tx: &mut ScopedTx, slug: Option<&str>) -> DomainResult<Uuid> {
+    // (id, slug, whether the caller is this tenant's own admin); platform admins see every tenant.
+    let tenants: Vec<(Uuid, String, bool)> = sqlx::query_as(
+        "SELECT t.id, t.slug, t.id IN (SELECT ops.my_admin_tenants()) FROM ops.tenants t
+          WHERE t.id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin() ORDER BY t.slug",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    if let Some(s) = slug.map(str::trim).filter(|s| !s.is_empty()) {
+        return tenants
+            .iter()
+            .find(|(_, slug, _)| slug == s)
+            .map(|(id, _, _)| *id)
+            .ok_or_else(|| DomainError::Invalid(format!("tenant `{s}` does not exist or you cannot create projects in it")));
+    }
+    let own: Vec<Uuid> = tenants.iter().filter(|t| t.2).map(|t| t.0).collect();
+    match own.as_slice() {
+        [id] => Ok(*id),
+        [] if tenants.is_empty() => Err(DomainError::Forbidden),
+        _ => Err(DomainError::Invalid("choose the tenant the project belongs to".into())),
+    }
+}
+
+/// A project by tenant and project slug, with environments and members.
+pub async fn detail(p: &Platform, actor: &Actor, tenant: &str, project: &str) -> DomainResult<ProjectDetail> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(&format!("{SUMMARY_SQL} WHERE t.slug = $1 AND p.slug = $2"))
+        .bind(tenant)
+        .bind(project)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("project"))?;
+    let detail = detail_of(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// A project by id (REST).
+pub async fn detail_by_id(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<ProjectDetail> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(&format!("{SUMMARY_SQL} WHERE p.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("project"))?;
+    let detail = detail_of(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResult<ProjectDetail> {
+    let project = summary(row)?;
+    let rules: StageRules = serde_json::from_value(row.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
+    let environments = sqlx::query(
+        "SELECT id, branch, stage, created_at FROM ops.environments WHERE project_id = $1
+          ORDER BY CASE stage WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END, created_at DESC",
+    )
+    .bind(project.id)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|r| EnvironmentView { id: r.get("id"), branch: r.get("branch"), stage: r.get("stage"), created_at: r.get("created_at") })
+    .collect();
+    let members = members_of(tx, project.id).await?;
+    Ok(ProjectDetail { base_image: row.get("base_image"), stage_rules: rules.to_text(), environments, members, project })
+}
+
+async fn members_of(tx: &mut ScopedTx, project: Uuid) -> DomainResult<Vec<MemberView>> {
+    Ok(sqlx::query(
+        "SELECT m.user_id, u.email, u.display_name, m.role FROM ops.project_members m
+           JOIN ops.users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY u.email",
+    )
+    .bind(project)
+    .fetch_all(&mut **tx)
+    .await?
+    .into_iter()
+    .map(|r| MemberView { user_id: r.get("user_id"), email: r.get("email"), display_name: r.get("display_name"), role: r.get("role") })
+    .collect())
+}
+
+pub async fn members(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<Vec<MemberView>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.projects WHERE id = $1)").bind(project).fetch_one(&mut *tx).await?;
+    if !visible {
+        return Err(DomainError::NotFound("project"));
+    }
+    let m = members_of(&mut tx, project).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// Adds (or changes the role of) a member; the person must already have an
+/// account in the project's tenant.
+pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMember) -> DomainResult<MemberView> {
+    let email = Email::parse(&input.email)?;
+    let role = ProjectRole::parse(input.role.trim())?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let tenant_id: Uuid = sqlx::query_scalar("SELECT tenant_id FROM ops.projects WHERE id = $1")
+        .bind(project)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("project"))?;
+    let is_admin: bool = sqlx::query_scalar("SELECT $1 IN (SELECT ops.my_admin_projects()) OR ops.is_platform_admin()")
+        .bind(project)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !is_admin {
+        return Err(DomainError::Forbidden);
+    }
+    let user: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT u.id, u.display_name FROM ops.users u JOIN ops.tenant_members m ON m.user_id = u.id AND m.tenant_id = $2
+          WHERE u.email = $1",
+    )
+    .bind(email.as_str())
+    .bind(tenant_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user_id, display_name) = user.ok_or_else(|| DomainError::Invalid(format!("{email} is not a member of this project's tenant")))?;
+    sqlx::query(
+        "INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+    )
+    .bind(project)
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(role.as_str())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut tx, actor, Event { action: "project.member_set", target: format!("user:{user_id}"), tenant_id: Some(tenant_id), project_id: Some(project), summary: serde_json::json!({"email": email.as_str(), "role": role.as_str()}) }).await?;
+    tx.commit().await?;
+    Ok(MemberView { user_id, email: email.to_string(), display_name, role: role.as_str().into() })
+}
+
+pub async fn remove_member(p: &Platform, actor: &Actor, project: Uuid, user: Uuid) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let tenant_id: Option<Uuid> = sqlx::query_scalar("DELETE FROM ops.project_members WHERE project_id = $1 AND user_id = $2 RETURNING tenant_id")
+        .bind(project)
+        .bind(user)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(tenant_id) = tenant_id else { return Err(DomainError::NotFound("member")) };
+    let admins_left: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.project_members WHERE project_id = $1 AND role = 'admin'")
+        .bind(project)
+        .fetch_one(&mut *tx)
+        .await?;
+    if admins_left == 0 {
+        return Err(DomainError::Conflict("a project keeps at least one admin".into()));
+    }
+    audit::record(&mut tx, actor, Event { action: "project.member_remove", target: format!("user:{user}"), tenant_id: Some(tenant_id), project_id: Some(project), summary: serde_json::json!({}) }).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Tenants (organisations): who sees which projects. Every sign-up gets one;
+//! platform owners and operators can create more for others.
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::error::{DomainError, DomainResult};
+use crate::platform::Platform;
+use crate::types::{ProjectName, Slug};
+use crate::wire::{NewTenant, TenantSummary};
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Tenants the caller can see: their own, or all for platform staff.
+pub async fn list(p: &Platform, actor: &Actor) -> DomainResult<Vec<TenantSummary>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT t.id, t.slug, t.name, t.created_at, m.role
+           FROM ops.tenants t LEFT JOIN ops.tenant_members m ON m.tenant_id = t.id AND m.user_id = $1
+          ORDER BY t.name",
+    )
+    .bind(actor.user_id.0)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TenantSummary { id: r.get("id"), slug: r.get("slug"), name: r.get("name"), role: r.get("role"), created_at: r.get("created_at") })
+        .collect())
+}
+
+/// Platform owners and operators create tenants; the creator becomes its admin.
+pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResult<TenantSummary> {
+    if !actor.administers_platform() {
+        return Err(DomainError::Forbidden);
+    }
+    let name = ProjectName::parse(&input.name)?;
+    let slug = match input.slug.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Slug::parse(s)?,
+        None => Slug::from_name(name.as_str(), "org"),
+    };
+    let id = Uuid::new_v4();
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query("INSERT INTO ops.tenants (id, slug, name) VALUES ($1, $2, $3) RETURNING created_at")
+        .bind(id)
+        .bind(slug.as_str())
+        .bind(name.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match DomainError::from(e) {
+            DomainError::Conflict(_) => DomainError::Conflict(format!("a tenant with slug `{slug}` already exists")),
+            other => other,
+        })?;
+    sqlx::query("INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'tenant_admin')")
+        .bind(id)
+        .bind(actor.user_id.0)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, actor, Event { action: "tenant.create", target: format!("tenant:{slug}"), tenant_id: Some(id), project_id: None, summary: serde_json::json!({"name": name.as_str()}) }).await?;
+    tx.commit().await?;
+    Ok(TenantSummary { id, slug: slug.to_string(), name: name.as_str().to_owned(), role: Some("tenant_admin".into()), created_at: row.get("created_at") })
+}

@@ -1,0 +1,67 @@
+//! Test support shared by every crate's suites: one private PostgreSQL
+//! cluster per test process (started on first use, under `target/test-pg/`),
+//! and a fresh database in it for each test. `TEST_DATABASE_URL` points the
+//! suites at an existing server instead (it must allow CREATE DATABASE and CREATE ROLE).
+
+use crate::db::embedded::{quote_ident, Durability, EmbeddedPostgres};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+/// Admin connection options of the shared test server.
+pub fn server() -> PgConnectOptions {
+    static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+                return PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is a postgres URL");
+            }
+            // A dedicated thread owns the runtime that started the cluster and
+            // lives as long as the process: the postmaster's parent-death
+            // signal is tied to the thread that spawned it.
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async move {
+                    let root = test_root();
+                    let pg = EmbeddedPostgres::start(&root, Durability::Throwaway).await.expect("starting the test PostgreSQL cluster");
+                    tx.send(pg.connect_options("postgres")).expect("send");
+                    std::mem::forget(pg);
+                    std::future::pending::<()>().await;
+                });
+            });
+            rx.recv().expect("test cluster thread")
+        })
+        .clone()
+        .log_statements(tracing::log::LevelFilter::Off)
+}
+
+fn test_root() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let base = target.join("test-pg");
+    // Clusters of earlier test processes that are gone: remove them.
+    for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+        let pid: Option<i32> = entry.file_name().to_str().and_then(|s| s.parse().ok());
+        // SAFETY: kill with signal 0 only checks whether the pid exists.
+        if pid.is_some_and(|p| unsafe { libc::kill(p, 0) } != 0) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let root = base.join(std::process::id().to_string());
+    std::fs::create_dir_all(&root).expect("creating the test cluster directory");
+    root
+}
+
+/// Creates an empty database with a unique name; returns its owner options.
+pub async fn fresh_database() -> PgConnectOptions {
+    let server = server();
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect_with(&server).await.expect("connecting to the test server");
+    sqlx::query(&format!("CREATE DATABASE {}", quote_ident(&name))).execute(&mut conn).await.expect("CREATE DATABASE");
+    conn.close().await.ok();
+    server.database(&name)
+}

@@ -1,0 +1,67 @@
+//! Parse, don't validate: every value that comes from outside (forms, REST,
+//! webhooks, the CLI) becomes one of these newtypes at the edge, and the rest
+//! of the code can rely on the rule having been checked once.
+
+mod branch;
+mod email;
+mod ids;
+mod project_fields;
+mod roles;
+mod secret;
+mod slug;
+
+pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
+pub use email::Email;
+pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
+pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
+pub use roles::{Capability, PlatformRole, ProjectRole, Stage, TenantRole};
+pub use secret::Password;
+pub use slug::Slug;
+
+/// Why a value was refused. The message is written for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ParseError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl ParseError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        ParseError { field, reason: reason.into() }
+    }
+}
+
+/// Implements `Deserialize` through `parse`, so bad input is refused by serde too.
+macro_rules! parsed_serde {
+    ($t:ty) => {
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                <$t>::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for $t {
+            type Err = crate::types::ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                <$t>::parse(s)
+            }
+        }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+    };
+}
+pub(crate) use parsed_serde;

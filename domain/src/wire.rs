@@ -1,0 +1,152 @@
+//! Types that cross the wire: server-function results, REST bodies, forms.
+//!
+//! They are plain data (strings, uuids, times) and never hold a secret that is
+//! stored server-side: password hashes and session/token hashes live only in
+//! SSR-only row types. The one exception is [`CreatedToken::secret`], the
+//! personal access token shown exactly once, at creation.
+//! Inputs are plain strings on purpose: the domain parses them into newtypes
+//! and answers a readable error instead of a serde message.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+macro_rules! wire {
+    ($($item:item)+) => {$(
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+        $item
+    )+};
+}
+
+wire! {
+    /// The signed-in user.
+    pub struct Me {
+        pub id: Uuid,
+        pub email: String,
+        pub display_name: String,
+        /// `platform_owner`, `platform_operator`, `auditor`, or none.
+        pub platform_role: Option<String>,
+        pub tenants: Vec<TenantSummary>,
+    }
+
+    pub struct TenantSummary {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        /// The caller's role in the tenant (`tenant_admin`, `member`), if a member.
+        pub role: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    pub struct ProjectSummary {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub tenant_slug: String,
+        pub slug: String,
+        pub name: String,
+        pub repo_url: String,
+        pub odoo_version: String,
+        pub production_branch: String,
+        pub environment_count: i64,
+        /// The caller's project role (`admin`, `developer`, `tester`), if any.
+        pub my_role: Option<String>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    pub struct ProjectDetail {
+        pub project: ProjectSummary,
+        pub base_image: String,
+        /// `pattern=stage` pairs, first match wins, e.g. `main=production, release/*=staging`.
+        pub stage_rules: String,
+        pub environments: Vec<EnvironmentView>,
+        pub members: Vec<MemberView>,
+    }
+
+    pub struct EnvironmentView {
+        pub id: Uuid,
+        pub branch: String,
+        pub stage: String,
+        pub created_at: DateTime<Utc>,
+    }
+
+    pub struct MemberView {
+        pub user_id: Uuid,
+        pub email: String,
+        pub display_name: String,
+        pub role: String,
+    }
+
+    pub struct TokenView {
+        pub id: Uuid,
+        pub name: String,
+        /// The first characters of the token, to recognise it.
+        pub prefix: String,
+        pub created_at: DateTime<Utc>,
+        pub expires_at: Option<DateTime<Utc>>,
+        pub last_used_at: Option<DateTime<Utc>>,
+        pub revoked: bool,
+    }
+
+    /// Returned once when a token is created; the secret is never shown again.
+    pub struct CreatedToken {
+        pub token: TokenView,
+        pub secret: String,
+    }
+
+    pub struct AuditEventView {
+        pub id: i64,
+        pub at: DateTime<Utc>,
+        pub actor_email: Option<String>,
+        pub action: String,
+        pub target: String,
+        pub tenant_id: Option<Uuid>,
+        pub project_id: Option<Uuid>,
+        pub summary: serde_json::Value,
+        pub ip: Option<String>,
+    }
+
+    pub struct Health {
+        /// `pass` when the database answers, else `fail`.
+        pub status: String,
+        pub database: String,
+        /// `pass`, or why Docker-backed features are unavailable.
+        pub docker: String,
+    }
+
+    pub struct NewProject {
+        /// Tenant slug; defaults to the caller's only tenant.
+        pub tenant: Option<String>,
+        pub name: String,
+        /// Defaults to a slug derived from the name.
+        pub slug: Option<String>,
+        pub repo_url: String,
+        pub odoo_version: String,
+        /// Defaults to `main=production, release/*=staging`.
+        pub stage_rules: Option<String>,
+    }
+
+    pub struct NewTenant {
+        pub name: String,
+        pub slug: Option<String>,
+    }
+
+    pub struct NewToken {
+        pub name: String,
+        /// Days until the token expires; none for no expiry (max 365).
+        pub expires_in_days: Option<u32>,
+    }
+
+    pub struct NewMember {
+        pub email: String,
+        pub role: String,
+    }
+
+    /// The JSON body of every API error.
+    pub struct ApiErrorBody {
+        /// Stable, machine-readable: `invalid`, `unauthenticated`, `forbidden`,
+        /// `not_found`, `conflict`, `throttled`, `unavailable`, `internal`.
+        pub code: String,
+        pub message: String,
+    }
+}

@@ -1,0 +1,156 @@
+//! The control-plane database against a real PostgreSQL: migrations, the
+//! application role, row-level security in raw SQL, the audit chain.
+
+use domain::accounts::{self, SignUp};
+use domain::auth::RequestMeta;
+use domain::config::Settings;
+use domain::db::Db;
+use domain::engine::NoEngine;
+use domain::mailer::MemoryMailer;
+use domain::platform::Platform;
+use domain::wire::NewProject;
+use sqlx::{Connection, Row};
+use std::sync::Arc;
+
+async fn platform() -> (Platform, sqlx::postgres::PgConnectOptions) {
+    let opts = domain::testing::fresh_database().await;
+    let db = Db::prepare(opts.clone(), 5).await.expect("prepare");
+    let p = Platform::new(db, Arc::new(NoEngine("no docker in this test".into())), Arc::new(MemoryMailer::default()), Settings::for_url("http://localhost"));
+    (p, opts)
+}
+
+async fn sign_up(p: &Platform, email: &str, org: &str) -> domain::auth::Actor {
+    let (actor, _) = accounts::sign_up(p, SignUp { email, password: "long enough password", display_name: "", organisation: org }, RequestMeta::default())
+        .await
+        .expect("sign up");
+    actor
+}
+
+fn project(name: &str) -> NewProject {
+    NewProject { tenant: None, name: name.into(), slug: None, repo_url: "https://github.com/acme/addons.git".into(), odoo_version: "17.0".into(), stage_rules: None }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_and_the_app_role_is_unprivileged() {
+    let (p, opts) = platform().await;
+    // A second start on the same database changes nothing and still connects.
+    let again = Db::prepare(opts, 2).await.expect("second prepare");
+    let role = again.app_role().to_owned();
+    let (superuser, bypass, owns): (bool, bool, i64) = sqlx::query_as(
+        "SELECT r.rolsuper, r.rolbypassrls, (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid)
+           FROM pg_roles r WHERE r.rolname = $1",
+    )
+    .bind(&role)
+    .fetch_one(p.db.owner())
+    .await
+    .unwrap();
+    assert!(!superuser && !bypass, "{role} must not be superuser or bypass RLS");
+    assert_eq!(owns, 0, "{role} owns no relation");
+}
+
+#[tokio::test]
+async fn raw_sql_as_the_app_role_sees_only_its_tenant() {
+    let (p, opts) = platform().await;
+    let alice = sign_up(&p, "alice@a.test", "Alpha").await;
+    let bob = sign_up(&p, "bob@b.test", "Beta").await;
+    let pa = domain::projects::create(&p, &alice, project("Alpha ERP")).await.unwrap();
+    let pb = domain::projects::create(&p, &bob, project("Beta ERP")).await.unwrap();
+
+    // Log in exactly as the application does.
+    let password: String = sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = 'app_role_password'")
+        .fetch_one(p.db.owner()).await.unwrap();
+    let app = opts.username(p.db.app_role()).password(&password);
+    let mut conn = sqlx::PgConnection::connect_with(&app).await.unwrap();
+
+    // No user set: nothing is visible.
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.projects").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(n, 0);
+
+    // As Bob (not the platform owner: Alice signed up first).
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(bob.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM ops.projects").fetch_all(&mut *tx).await.unwrap();
+    assert_eq!(names, vec!["Beta ERP".to_string()]);
+    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.tenants").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(tenants, 1);
+    let changed = sqlx::query("UPDATE ops.projects SET name = 'pwned' WHERE id = $1").bind(pa.id).execute(&mut *tx).await.unwrap();
+    assert_eq!(changed.rows_affected(), 0, "cannot update another tenant's project");
+    let deleted = sqlx::query("DELETE FROM ops.projects WHERE id = $1").bind(pa.id).execute(&mut *tx).await.unwrap();
+    assert_eq!(deleted.rows_affected(), 0, "cannot delete another tenant's project");
+    let insert = sqlx::query("INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules) VALUES (gen_random_uuid(), $1, 'x', 'x', '/x', '17.0', 'odoo:17.0', '[]')")
+        .bind(pa.tenant_id).execute(&mut *tx).await;
+    assert!(insert.is_err(), "cannot create a project in another tenant");
+    tx.rollback().await.unwrap();
+
+    // Secrets are not readable at all, and audit rows cannot be changed.
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(bob.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    assert!(sqlx::query("SELECT password_hash FROM ops.users").fetch_all(&mut *tx).await.is_err());
+    tx.rollback().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(bob.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    assert!(sqlx::query("UPDATE ops.audit_events SET action = 'x'").execute(&mut *tx).await.is_err());
+    tx.rollback().await.unwrap();
+    assert!(sqlx::query("SET ROLE odooops").execute(&mut conn).await.is_err(), "cannot become the owner");
+
+    // Alice, the platform owner, reads everything.
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(alice.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.projects WHERE id = ANY($1)").bind(vec![pa.id, pb.id]).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(n, 2);
+    tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn audit_chain_detects_tampering() {
+    let (p, _) = platform().await;
+    let alice = sign_up(&p, "alice@a.test", "Alpha").await;
+    domain::projects::create(&p, &alice, project("One")).await.unwrap();
+    domain::projects::create(&p, &alice, project("Two")).await.unwrap();
+    let report = domain::audit::verify(p.db.owner()).await.unwrap();
+    assert!(matches!(report, domain::audit::ChainReport::Intact { events } if events >= 3), "{report:?}");
+
+    // As superuser, bypass the append-only trigger and edit a row.
+    let mut tx = p.db.owner().begin().await.unwrap();
+    sqlx::query("ALTER TABLE ops.audit_events DISABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
+    let id: i64 = sqlx::query("SELECT id FROM ops.audit_events WHERE action = 'project.create' ORDER BY id LIMIT 1")
+        .fetch_one(&mut *tx).await.unwrap().get("id");
+    sqlx::query("UPDATE ops.audit_events SET target = 'project:forged' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
+    sqlx::query("ALTER TABLE ops.audit_events ENABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    match domain::audit::verify(p.db.owner()).await.unwrap() {
+        domain::audit::ChainReport::BrokenAt { id: at, .. } => assert_eq!(at, id),
+        other => panic!("tampering not detected: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn password_reset_by_mail() {
+    let opts = domain::testing::fresh_database().await;
+    let db = Db::prepare(opts, 3).await.unwrap();
+    let mailer = Arc::new(MemoryMailer::default());
+    let p = Platform::new(db, Arc::new(NoEngine("none".into())), mailer.clone(), Settings::for_url("http://console.test"));
+    sign_up(&p, "carol@c.test", "Gamma").await;
+    accounts::request_password_reset(&p, "nobody@c.test").await.unwrap();
+    assert!(mailer.sent().is_empty(), "unknown emails get no mail");
+    accounts::request_password_reset(&p, "Carol@C.test").await.unwrap();
+    let mail = mailer.sent().pop().expect("a reset mail");
+    let token = mail.body.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert!(accounts::reset_password(&p, &token, "short").await.is_err());
+    accounts::reset_password(&p, &token, "a brand new password").await.unwrap();
+    assert!(accounts::reset_password(&p, &token, "another new password").await.is_err(), "single use");
+    assert!(accounts::sign_in(&p, "carol@c.test", "long enough password", RequestMeta::default()).await.is_err());
+    assert!(accounts::sign_in(&p, "carol@c.test", "a brand new password", RequestMeta::default()).await.is_ok());
+}
+
+#[tokio::test]
+async fn sign_in_is_throttled() {
+    let (p, _) = platform().await;
+    sign_up(&p, "dave@d.test", "Delta").await;
+    for _ in 0..5 {
+        let e = accounts::sign_in(&p, "dave@d.test", "wrong password!", RequestMeta::default()).await.unwrap_err();
+        assert_eq!(e.code(), domain::ErrorCode::Invalid);
+    }
+    let e = accounts::sign_in(&p, "dave@d.test", "long enough password", RequestMeta::default()).await.unwrap_err();
+    assert_eq!(e.code(), domain::ErrorCode::Throttled);
+}
