@@ -1,1 +1,118 @@
-//! placeholder
+//! The OdooOps console UI: one Leptos app rendered on the server and hydrated
+//! in the browser.
+//!
+//! # Layout
+//! - `routes/`: one file per page.
+//! - `components/`: reusable pieces (layout, forms, empty states).
+//! - `functions/`: server functions, one per file, grouped by domain. They
+//!   authenticate, authorise through the domain crate, and return wire types.
+//! - `models/`: presentation logic kept out of components so plain tests reach it.
+
+pub mod components;
+pub mod error;
+pub mod functions;
+pub mod models;
+pub mod routes;
+
+use components::layout::Layout;
+use domain::wire::Me;
+use error::AppError;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user, loaded once and refreshed after sign-in/up/out.
+pub type MeResource = Resource<Result<Option<Me>, AppError>>;
+
+/// The actions that change who is signed in, shared so the user resource follows them.
+#[derive(Clone, Copy)]
+pub struct AuthActions {
+    pub sign_in: ServerAction<functions::auth::SignIn>,
+    pub sign_up: ServerAction<functions::auth::SignUp>,
+    pub sign_out: ServerAction<functions::auth::SignOut>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let actions = AuthActions {
+        sign_in: ServerAction::new(),
+        sign_up: ServerAction::new(),
+        sign_out: ServerAction::new(),
+    };
+    let me: MeResource = Resource::new(
+        move || (actions.sign_in.version().get(), actions.sign_up.version().get(), actions.sign_out.version().get()),
+        |_| functions::auth::get_me(),
+    );
+    provide_context(actions);
+    provide_context(me);
+
+    // Marks the page as hydrated; effects run only in the browser, so the
+    // browser tests can wait for this before clicking.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/odooops.css"/>
+        <Title formatter=|t: String| if t.is_empty() { "OdooOps".to_string() } else { format!("{t} · OdooOps") }/>
+        <Router>
+            <Routes fallback=routes::not_found::NotFound>
+                <Route path=path!("/sign-in") view=routes::sign_in::SignInPage/>
+                <Route path=path!("/sign-up") view=routes::sign_up::SignUpPage/>
+                <Route path=path!("/reset-password") view=routes::reset::RequestResetPage/>
+                <Route path=path!("/reset-password/confirm") view=routes::reset::ConfirmResetPage/>
+                <Route path=path!("/") view=|| view! { <Layout><routes::dashboard::DashboardPage/></Layout> }/>
+                <Route path=path!("/projects") view=|| view! { <Layout><routes::projects::ProjectsPage/></Layout> }/>
+                <Route path=path!("/projects/:tenant/:project") view=|| view! { <Layout><routes::project::ProjectPage/></Layout> }/>
+                <Route path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
+                <Route path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
+                <Route path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Paths that need a signed-in user; the server redirects anonymous requests
+/// for them to `/sign-in` before rendering.
+pub fn is_protected_path(path: &str) -> bool {
+    path == "/"
+        || ["/projects", "/tenants", "/audit", "/settings"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn protected_paths() {
+        assert!(super::is_protected_path("/"));
+        assert!(super::is_protected_path("/projects/acme/erp"));
+        assert!(!super::is_protected_path("/projectsx"));
+        assert!(!super::is_protected_path("/sign-in"));
+        assert!(!super::is_protected_path("/pkg/odooops.js"));
+    }
+}

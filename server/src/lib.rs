@@ -1,1 +1,17 @@
+//! The `odooops` binary's library half: configuration, start-up, the HTTP
+//! router (console, REST API, health), and the command line. Integration tests
+//! start the real application from here on port 0.
+//!
+//! # Layout
+//! - [`cli`]: subcommands (`serve`, `admin create-owner`, `admin audit-verify`).
+//! - [`config`]: every setting, from flags or environment variables.
+//! - [`startup`]: database (embedded or `DATABASE_URL`), platform, router, graceful shutdown.
+//! - [`middleware`]: who is calling (session cookie or bearer token), CSRF origin check, request ids.
+//! - [`api`]: the REST API under `/api/v1` and its OpenAPI document, plus `/api/health`.
 
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod middleware;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,38 @@
+//! The frame of every signed-in page: navigation, the user, sign-out.
+
+use crate::{AuthActions, MeResource};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    let me = expect_context::<MeResource>();
+    let actions = expect_context::<AuthActions>();
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <a class="brand" href="/">"OdooOps"</a>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Dashboard"</A>
+                    <A href="/projects">"Projects"</A>
+                    <A href="/tenants">"Tenants"</A>
+                    <A href="/audit">"Audit"</A>
+                    <A href="/settings">"Settings"</A>
+                </nav>
+                <div class="who">
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            me.await.ok().flatten().map(|m| view! {
+                                <span class="user" title=m.email.clone()>{m.display_name.clone()}</span>
+                            })
+                        })}
+                    </Transition>
+                    <ActionForm action=actions.sign_out attr:class="inline">
+                        <button type="submit" class="link">"Sign out"</button>
+                    </ActionForm>
+                </div>
+            </header>
+            <main class="content">{children()}</main>
+        </div>
+    }
+}

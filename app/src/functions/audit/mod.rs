@@ -1,0 +1,5 @@
+//! The audit timeline.
+
+mod list_audit;
+
+pub use list_audit::*;

@@ -1,0 +1,13 @@
+//! Server functions, one per file, grouped by domain. Each one is thin:
+//! authenticate ([`ssr::actor`]), then call the domain crate, which applies the
+//! authorisation rules and runs in a row-level-security scoped transaction.
+
+pub mod audit;
+pub mod auth;
+pub mod projects;
+pub mod system;
+pub mod tenants;
+pub mod tokens;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;

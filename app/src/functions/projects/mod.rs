@@ -1,0 +1,11 @@
+//! Projects: list, create, detail, members.
+
+mod add_member;
+mod create_project;
+mod get_project;
+mod list_projects;
+
+pub use add_member::*;
+pub use create_project::*;
+pub use get_project::*;
+pub use list_projects::*;

@@ -1,0 +1,5 @@
+//! Installation status for the dashboard.
+
+mod status;
+
+pub use status::*;

@@ -1,0 +1,18 @@
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the dashboard shows about the installation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstallStatus {
+    /// `Ok(version)` or why Docker cannot be used.
+    pub docker: Result<String, String>,
+}
+
+#[server(prefix = "/rpc", endpoint = "system/status")]
+pub async fn system_status() -> Result<InstallStatus, AppError> {
+    use super::super::ssr;
+    ssr::actor().await?;
+    let docker = ssr::platform()?.engine.ping().await.map(|i| format!("Docker {} (API {})", i.version, i.api_version));
+    Ok(InstallStatus { docker })
+}

@@ -1,0 +1,53 @@
+//! The landing page: what exists, what needs attention, what to do next.
+
+use crate::functions::{projects::list_projects, system::system_status};
+use crate::models::project_href;
+use crate::MeResource;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let me = expect_context::<MeResource>();
+    let projects = Resource::new(|| (), |_| list_projects());
+    let status = Resource::new(|| (), |_| system_status());
+    view! {
+        <Title text="Dashboard"/>
+        <h1>"Dashboard"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let greeting = me.await.ok().flatten().map(|m| format!("Welcome, {}.", m.display_name));
+                let docker = match status.await {
+                    Ok(s) => match s.docker {
+                        Ok(v) => view! { <p class="ok">"Container engine: " {v}</p> }.into_any(),
+                        Err(why) => view! { <p class="warn">"Container engine unavailable: " {why}</p> }.into_any(),
+                    },
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                };
+                let list = projects.await.unwrap_or_default();
+                let body = if list.is_empty() {
+                    view! {
+                        <div class="empty">
+                            <h2>"No projects yet"</h2>
+                            <p>"A project connects a git repository to OdooOps. Create one, then push a branch to build it."</p>
+                            <a class="button primary" href="/projects">"Create your first project"</a>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! {
+                        <section class="card">
+                            <h2>"Recent projects"</h2>
+                            <ul class="plain">
+                                {list.into_iter().take(8).map(|p| view! {
+                                    <li><a href=project_href(&p.tenant_slug, &p.slug)>{p.name}</a>
+                                        " " <span class="muted">{p.tenant_slug} " · Odoo " {p.odoo_version}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    }.into_any()
+                };
+                view! { <p class="lead">{greeting}</p> {docker} {body} }
+            })}
+        </Transition>
+    }
+}

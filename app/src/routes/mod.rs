@@ -1,0 +1,12 @@
+//! Pages, one per file.
+
+pub mod audit;
+pub mod dashboard;
+pub mod not_found;
+pub mod project;
+pub mod projects;
+pub mod reset;
+pub mod settings;
+pub mod sign_in;
+pub mod sign_up;
+pub mod tenants;

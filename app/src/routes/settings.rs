@@ -1,0 +1,78 @@
+//! The user's settings: profile facts and personal access tokens.
+
+use crate::components::forms::{error_message, ActionError};
+use crate::functions::tokens::{list_tokens, CreateToken, RevokeToken};
+use crate::models::{role_label, short_time};
+use crate::MeResource;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let me = expect_context::<MeResource>();
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
+    view! {
+        <Title text="Settings"/>
+        <h1>"Settings"</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                me.await.ok().flatten().map(|m| view! {
+                    <dl class="facts">
+                        <dt>"Email"</dt><dd>{m.email}</dd>
+                        <dt>"Name"</dt><dd>{m.display_name}</dd>
+                        <dt>"Platform role"</dt><dd>{role_label(m.platform_role.as_deref().unwrap_or(""))}</dd>
+                    </dl>
+                })
+            })}
+        </Transition>
+        <section class="card">
+            <h2>"API tokens"</h2>
+            <p class="muted">"Personal access tokens authenticate the REST API (" <a href="/api/v1/openapi.json">"OpenAPI"</a>") with "<code>"Authorization: Bearer …"</code>"."</p>
+            {move || create.value().get().and_then(Result::ok).map(|t| view! {
+                <p class="notice">"Copy your new token now; it will not be shown again: " <code class="secret">{t.secret}</code></p>
+            })}
+            <ActionForm action=create attr:class="row">
+                <input type="text" name="name" placeholder="Token name, e.g. CI" required maxlength="80" aria-label="Token name"/>
+                <select name="expires_in_days" aria-label="Expiry">
+                    <option value="30">"30 days"</option>
+                    <option value="90">"90 days"</option>
+                    <option value="365">"1 year"</option>
+                    <option value="0">"No expiry"</option>
+                </select>
+                <button type="submit">"Create token"</button>
+            </ActionForm>
+            <ActionError error=Signal::derive(move || create.value().with(error_message))/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let list = tokens.await.unwrap_or_default();
+                    view! {
+                        <table class="table">
+                            <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|t| view! {
+                                <tr>
+                                    <td>{t.name}</td>
+                                    <td><code>{t.prefix} "…"</code></td>
+                                    <td class="small">{short_time(&t.created_at)}</td>
+                                    <td class="small">{t.expires_at.map(|d| short_time(&d)).unwrap_or_else(|| "never".into())}</td>
+                                    <td class="small">{t.last_used_at.map(|d| short_time(&d)).unwrap_or_else(|| "never".into())}</td>
+                                    <td>{if t.revoked {
+                                        view! { <span class="muted">"revoked"</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <input type="hidden" name="id" value=t.id.to_string()/>
+                                                <button type="submit" class="link danger">"Revoke"</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

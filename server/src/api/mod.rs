@@ -1,0 +1,59 @@
+//! The REST API for automation under `/api/v1` (JSON, bearer tokens), its
+//! OpenAPI document generated from these handlers, and `/api/health`.
+
+pub mod error;
+mod extract;
+mod health;
+mod me;
+mod projects;
+mod tenants;
+mod tokens;
+
+use crate::startup::AppState;
+use axum::routing::{delete, get};
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "OdooOps API", description = "Automation API of the OdooOps console. Authenticate with a personal access token: `Authorization: Bearer odo_…`."),
+    paths(
+        health::health,
+        me::get_me,
+        tokens::list_tokens, tokens::create_token, tokens::revoke_token,
+        tenants::list_tenants, tenants::create_tenant,
+        projects::list_projects, projects::create_project, projects::get_project,
+        projects::list_members, projects::add_member, projects::remove_member,
+        me::list_audit,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "system"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/v1/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
+        .route("/v1/me", get(me::get_me))
+        .route("/v1/audit", get(me::list_audit))
+        .route("/v1/tokens", get(tokens::list_tokens).post(tokens::create_token))
+        .route("/v1/tokens/{id}", delete(tokens::revoke_token))
+        .route("/v1/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
+        .route("/v1/projects", get(projects::list_projects).post(projects::create_project))
+        .route("/v1/projects/{id}", get(projects::get_project))
+        .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))
+        .route("/v1/projects/{id}/members/{user_id}", delete(projects::remove_member))
+        .fallback(|| async { error::ApiError::not_found("no such API endpoint") })
+}

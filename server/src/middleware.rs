@@ -1,0 +1,153 @@
+//! Request middleware: who is calling, and whether a browser request really
+//! comes from the console's own pages.
+
+use crate::startup::AppState;
+use app::functions::ssr::{RequestAuth, SESSION_COOKIE};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::auth::RequestMeta;
+use std::net::SocketAddr;
+
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// Resolves the caller from a bearer token or the session cookie, and
+/// redirects anonymous page requests to sign-in.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    if is_static(&path) {
+        return next.run(req).await;
+    }
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let meta = RequestMeta {
+        ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect()),
+        request_id: Some(request_id.clone()),
+    };
+    let p = &state.platform;
+    let session = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
+    let mut stale_cookie = false;
+    let actor = if let Some(token) = bearer(req.headers()) {
+        match domain::accounts::actor_from_token(p, token, meta.clone()).await {
+            Ok(Some(a)) => Some(a),
+            Ok(None) => return crate::api::error::ApiError::unauthenticated("the access token is invalid, revoked or expired").into_response(),
+            Err(e) => return crate::api::error::ApiError::from(e).into_response(),
+        }
+    } else if let Some(token) = &session {
+        match domain::accounts::actor_from_session(p, token, meta.clone()).await {
+            Ok(a) => {
+                stale_cookie = a.is_none();
+                a
+            }
+            Err(e) if path == "/api/health" => {
+                tracing::warn!(error = %e, "session lookup failed");
+                None
+            }
+            Err(e) => return crate::api::error::ApiError::from(e).into_response(),
+        }
+    } else {
+        None
+    };
+    if req.method() == Method::GET {
+        if actor.is_none() && app::is_protected_path(&path) {
+            let next_param = if path == "/" { String::new() } else { format!("?next={path}") };
+            return Redirect::to(&format!("/sign-in{next_param}")).into_response();
+        }
+        if actor.is_some() && (path == "/sign-in" || path == "/sign-up") {
+            return Redirect::to("/projects").into_response();
+        }
+    }
+    req.extensions_mut().insert(RequestAuth { actor, session_token: session, meta });
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    if stale_cookie {
+        let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+        if let Ok(v) = HeaderValue::from_str(&clear) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}
+
+/// Refuses state-changing requests that carry ambient credentials (cookies)
+/// from another origin. Bearer-token requests carry no ambient credential and
+/// webhooks are signed, so both pass.
+pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method();
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || bearer(req.headers()).is_some()
+        || req.uri().path().starts_with("/api/webhooks/")
+    {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let public = origin_of(&state.platform.settings.public_url);
+    let ok = origin.as_deref().is_some_and(|o| {
+        Some(o) == public.as_deref() || o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")) == Some(host)
+    });
+    if ok {
+        next.run(req).await
+    } else {
+        let msg = match origin {
+            Some(o) => format!("cross-site request refused: origin {o} is not this console"),
+            None => "request refused: state-changing requests from a browser must carry an Origin header".to_owned(),
+        };
+        (StatusCode::FORBIDDEN, axum::Json(domain::wire::ApiErrorBody { code: "forbidden".into(), message: msg })).into_response()
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin_of("https://ops.example.com/a/b?c").as_deref(), Some("https://ops.example.com"));
+        assert_eq!(origin_of("http://127.0.0.1:3000").as_deref(), Some("http://127.0.0.1:3000"));
+        assert_eq!(origin_of("nonsense"), None);
+    }
+
+    #[test]
+    fn cookies_and_bearer() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("a=1; odooops_session=xyz; b=2"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer odo_abc"));
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&h, "missing"), None);
+        assert_eq!(bearer(&h), Some("odo_abc"));
+    }
+}
