@@ -1,0 +1,131 @@
+//! Spawns the real router on port 0 with a fresh database, and talks to it
+//! the way a browser (cookies, Origin, form posts to server functions) or an
+//! automation client (bearer token, JSON) does.
+
+use domain::config::Settings;
+use domain::db::Db;
+use domain::engine::NoEngine;
+use domain::mailer::MemoryMailer;
+use domain::platform::Platform;
+use leptos::prelude::LeptosOptions;
+use serde_json::Value;
+use server::startup::{router, AppState};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub addr: String,
+    pub mailer: Arc<MemoryMailer>,
+    pub platform: Platform,
+    pub db_options: sqlx::postgres::PgConnectOptions,
+}
+
+pub async fn spawn_app() -> TestApp {
+    server::telemetry::init_for_tests();
+    let db_options = domain::testing::fresh_database().await;
+    let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let mailer = Arc::new(MemoryMailer::default());
+    let platform = Platform::new(db, Arc::new(NoEngine("Docker is not used by this test".into())), mailer.clone(), Settings::for_url(&addr));
+    let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
+    let app = router(AppState { leptos_options, platform: platform.clone() });
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    TestApp { addr, mailer, platform, db_options }
+}
+
+/// A browser: keeps cookies, sends Origin like Chromium does.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn browser(&self) -> Browser<'_> {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser { app: self, http }
+    }
+
+    /// A browser that signed up (first sign-up of an app becomes platform owner).
+    pub async fn signed_up(&self, email: &str, org: &str) -> Browser<'_> {
+        let b = self.browser();
+        let r = b.rpc("auth/sign_up", &[("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)]).await;
+        assert_eq!(r.0, 200, "sign-up failed: {}", r.1);
+        b
+    }
+
+    /// A REST client with a bearer token.
+    pub fn api(&self, token: &str) -> Api<'_> {
+        Api { app: self, token: token.to_owned(), http: reqwest::Client::new() }
+    }
+}
+
+impl Browser<'_> {
+    /// Posts a form to a server function; returns status and JSON body.
+    pub async fn rpc(&self, endpoint: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}/rpc/{endpoint}", self.app.addr))
+            .header("Origin", &self.app.addr)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(format!("{}{path}", self.app.addr)).send().await.unwrap()
+    }
+
+    pub async fn create_project(&self, name: &str) -> Value {
+        let (status, body) = self
+            .rpc("projects/create", &[("name", name), ("repo_url", "https://github.com/acme/addons.git"), ("odoo_version", "17.0")])
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub async fn token(&self) -> String {
+        let (status, body) = self.rpc("tokens/create", &[("name", "tests"), ("expires_in_days", "30")]).await;
+        assert_eq!(status, 200, "{body}");
+        body["secret"].as_str().unwrap().to_owned()
+    }
+}
+
+pub struct Api<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+impl Api<'_> {
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.app.addr)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}

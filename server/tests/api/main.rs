@@ -1,0 +1,8 @@
+//! Integration tests of the real application, spawned on port 0 against a
+//! fresh database each. One binary for all of them (faster to link).
+
+mod accounts;
+mod cli;
+mod helpers;
+mod rest;
+mod tenancy;
