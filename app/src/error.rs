@@ -27,7 +27,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let message = match value {
             ServerFnErrorErr::Request(_) => "the server could not be reached; check your connection".to_string(),
-            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => format!("the request was malformed: {m}"),
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                format!("the request was malformed: {m}")
+            }
             other => other.to_string(),
         };
         AppError { code: ErrorCode::Internal, message }

@@ -20,7 +20,7 @@ use error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,14 +53,13 @@ pub struct AuthActions {
     pub sign_out: ServerAction<functions::auth::SignOut>,
 }
 
+/// Every route renders in `SsrMode::Async`: the server waits for the page's
+/// data and sends complete HTML, so pages read fine before (or without) hydration.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let actions = AuthActions {
-        sign_in: ServerAction::new(),
-        sign_up: ServerAction::new(),
-        sign_out: ServerAction::new(),
-    };
+    let actions =
+        AuthActions { sign_in: ServerAction::new(), sign_up: ServerAction::new(), sign_out: ServerAction::new() };
     let me: MeResource = Resource::new(
         move || (actions.sign_in.version().get(), actions.sign_up.version().get(), actions.sign_out.version().get()),
         |_| functions::auth::get_me(),
@@ -81,16 +80,16 @@ pub fn App() -> impl IntoView {
         <Title formatter=|t: String| if t.is_empty() { "OdooOps".to_string() } else { format!("{t} · OdooOps") }/>
         <Router>
             <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/sign-in") view=routes::sign_in::SignInPage/>
-                <Route path=path!("/sign-up") view=routes::sign_up::SignUpPage/>
-                <Route path=path!("/reset-password") view=routes::reset::RequestResetPage/>
-                <Route path=path!("/reset-password/confirm") view=routes::reset::ConfirmResetPage/>
-                <Route path=path!("/") view=|| view! { <Layout><routes::dashboard::DashboardPage/></Layout> }/>
-                <Route path=path!("/projects") view=|| view! { <Layout><routes::projects::ProjectsPage/></Layout> }/>
-                <Route path=path!("/projects/:tenant/:project") view=|| view! { <Layout><routes::project::ProjectPage/></Layout> }/>
-                <Route path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
-                <Route path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
-                <Route path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/sign-in") view=routes::sign_in::SignInPage/>
+                <Route ssr=SsrMode::Async path=path!("/sign-up") view=routes::sign_up::SignUpPage/>
+                <Route ssr=SsrMode::Async path=path!("/reset-password") view=routes::reset::RequestResetPage/>
+                <Route ssr=SsrMode::Async path=path!("/reset-password/confirm") view=routes::reset::ConfirmResetPage/>
+                <Route ssr=SsrMode::Async path=path!("/") view=|| view! { <Layout><routes::dashboard::DashboardPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/projects") view=|| view! { <Layout><routes::projects::ProjectsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/projects/:tenant/:project") view=|| view! { <Layout><routes::project::ProjectPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>
             </Routes>
         </Router>
     }

@@ -36,7 +36,10 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
     let password = Password::parse(form.password)?;
     let name = match form.display_name.trim() {
         "" => email.local_part().to_owned(),
-        n => ProjectName::parse(n).map_err(|e| DomainError::Invalid(e.to_string().replace("name", "display name")))?.as_str().to_owned(),
+        n => ProjectName::parse(n)
+            .map_err(|e| DomainError::Invalid(e.to_string().replace("name", "display name")))?
+            .as_str()
+            .to_owned(),
     };
     let org = match form.organisation.trim() {
         "" => format!("{name}'s organisation"),
@@ -51,7 +54,11 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
     let base = Slug::from_name(&org, "org");
     let mut attempt = 0;
     loop {
-        let slug = if attempt == 0 { base.clone() } else { base.with_suffix(&auth::random_token(3).to_lowercase().replace(['-', '_'], "x")) };
+        let slug = if attempt == 0 {
+            base.clone()
+        } else {
+            base.with_suffix(&auth::random_token(3).to_lowercase().replace(['-', '_'], "x"))
+        };
         let res = sqlx::query("SELECT ops.auth_sign_up($1, $2, $3, $4, $5, $6, $7)")
             .bind(user_id)
             .bind(email.as_str())
@@ -91,7 +98,12 @@ pub async fn is_empty_install(p: &Platform) -> DomainResult<bool> {
     Ok(user_count(p).await? == 0)
 }
 
-pub async fn sign_in(p: &Platform, email: &str, password: &str, meta: RequestMeta) -> DomainResult<(Actor, SessionToken)> {
+pub async fn sign_in(
+    p: &Platform,
+    email: &str,
+    password: &str,
+    meta: RequestMeta,
+) -> DomainResult<(Actor, SessionToken)> {
     let email_key = email.trim().to_lowercase();
     let ip_key = format!("ip:{}", meta.ip.clone().unwrap_or_default());
     let keys = [email_key.as_str(), ip_key.as_str()];
@@ -113,7 +125,18 @@ pub async fn sign_in(p: &Platform, email: &str, password: &str, meta: RequestMet
     let actor = load_actor(p, user_id, meta).await?.ok_or(DomainError::Unauthenticated)?;
     let token = create_session(p, &actor).await?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    audit::record(&mut tx, &actor, Event { action: "account.sign_in", target: format!("user:{user_id}"), tenant_id: None, project_id: None, summary: serde_json::json!({}) }).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        Event {
+            action: "account.sign_in",
+            target: format!("user:{user_id}"),
+            tenant_id: None,
+            project_id: None,
+            summary: serde_json::json!({}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok((actor, token))
 }
@@ -122,14 +145,16 @@ async fn create_session(p: &Platform, actor: &Actor) -> DomainResult<SessionToke
     let token = auth::random_token(32);
     let expires = Utc::now() + ChronoDuration::from_std(p.settings.session_ttl).context("session ttl")?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    sqlx::query("INSERT INTO ops.sessions (token_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)")
-        .bind(auth::token_hash(&token))
-        .bind(actor.user_id.0)
-        .bind(expires)
-        .bind(&actor.meta.ip)
-        .bind(&actor.meta.user_agent)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO ops.sessions (token_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(auth::token_hash(&token))
+    .bind(actor.user_id.0)
+    .bind(expires)
+    .bind(&actor.meta.ip)
+    .bind(&actor.meta.user_agent)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(SessionToken(token))
 }
@@ -140,7 +165,18 @@ pub async fn sign_out(p: &Platform, actor: &Actor, session_token: &str) -> Domai
         .bind(auth::token_hash(session_token))
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, actor, Event { action: "account.sign_out", target: format!("user:{}", actor.user_id), tenant_id: None, project_id: None, summary: serde_json::json!({}) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "account.sign_out",
+            target: format!("user:{}", actor.user_id),
+            tenant_id: None,
+            project_id: None,
+            summary: serde_json::json!({}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -206,7 +242,13 @@ pub async fn me(p: &Platform, actor: &Actor) -> DomainResult<Me> {
         platform_role: actor.platform_role.map(|r| r.as_str().to_owned()),
         tenants: tenants
             .into_iter()
-            .map(|r| TenantSummary { id: r.get("id"), slug: r.get("slug"), name: r.get("name"), role: r.get("role"), created_at: r.get("created_at") })
+            .map(|r| TenantSummary {
+                id: r.get("id"),
+                slug: r.get("slug"),
+                name: r.get("name"),
+                role: r.get("role"),
+                created_at: r.get("created_at"),
+            })
             .collect(),
     })
 }
@@ -245,7 +287,8 @@ pub async fn reset_password(p: &Platform, token: &str, new_password: &str) -> Do
         .bind(hash.as_str())
         .fetch_one(p.db.anonymous())
         .await?;
-    uid.map(|_| ()).ok_or_else(|| DomainError::Invalid("this reset link is invalid, used or expired; ask for a new one".into()))
+    uid.map(|_| ())
+        .ok_or_else(|| DomainError::Invalid("this reset link is invalid, used or expired; ask for a new one".into()))
 }
 
 // Personal access tokens ---------------------------------------------------------
@@ -275,7 +318,8 @@ fn token_view(r: sqlx::postgres::PgRow) -> TokenView {
 }
 
 pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> DomainResult<CreatedToken> {
-    let name = ProjectName::parse(&input.name).map_err(|_| DomainError::Invalid("token name: 1 to 80 characters".into()))?;
+    let name =
+        ProjectName::parse(&input.name).map_err(|_| DomainError::Invalid("token name: 1 to 80 characters".into()))?;
     let expires_at = match input.expires_in_days {
         Some(0) | None => None,
         Some(d) if d > 365 => return Err(DomainError::Invalid("expiry: at most 365 days".into())),
@@ -297,7 +341,18 @@ pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> Domai
     .bind(expires_at)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, actor, Event { action: "token.create", target: format!("token:{id}"), tenant_id: None, project_id: None, summary: serde_json::json!({"name": name.as_str(), "expires_at": expires_at}) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "token.create",
+            target: format!("token:{id}"),
+            tenant_id: None,
+            project_id: None,
+            summary: serde_json::json!({"name": name.as_str(), "expires_at": expires_at}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(CreatedToken { token: token_view(row), secret })
 }
@@ -312,7 +367,18 @@ pub async fn revoke_token(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult
     if n == 0 {
         return Err(DomainError::NotFound("token"));
     }
-    audit::record(&mut tx, actor, Event { action: "token.revoke", target: format!("token:{id}"), tenant_id: None, project_id: None, summary: serde_json::json!({}) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "token.revoke",
+            target: format!("token:{id}"),
+            tenant_id: None,
+            project_id: None,
+            summary: serde_json::json!({}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -320,17 +386,29 @@ pub async fn revoke_token(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult
 // Administration (owner connection, command line) ------------------------------------
 
 /// `odooops admin create-owner`: creates a platform owner, or promotes an existing account.
-pub async fn create_owner(owner: &sqlx::PgPool, email: &str, password: &str, display_name: &str) -> DomainResult<&'static str> {
+pub async fn create_owner(
+    owner: &sqlx::PgPool,
+    email: &str,
+    password: &str,
+    display_name: &str,
+) -> DomainResult<&'static str> {
     let email = Email::parse(email)?;
     let password = Password::parse(password)?;
     let hash = auth::hash_password(&password).await?;
-    let name = if display_name.trim().is_empty() { email.local_part().to_owned() } else { display_name.trim().to_owned() };
+    let name =
+        if display_name.trim().is_empty() { email.local_part().to_owned() } else { display_name.trim().to_owned() };
     let mut tx = owner.begin().await?;
-    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM ops.users WHERE email = $1").bind(email.as_str()).fetch_optional(&mut *tx).await?;
+    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id FROM ops.users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
     let (id, outcome) = match existing {
         Some(id) => {
             sqlx::query("UPDATE ops.users SET platform_role = 'platform_owner', password_hash = $2 WHERE id = $1")
-                .bind(id).bind(hash.as_str()).execute(&mut *tx).await?;
+                .bind(id)
+                .bind(hash.as_str())
+                .execute(&mut *tx)
+                .await?;
             (id, "promoted")
         }
         None => {

@@ -72,9 +72,14 @@ pub async fn list(p: &Platform, actor: &Actor, limit: i64) -> DomainResult<Vec<A
 /// The result of recomputing the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainReport {
-    Intact { events: i64 },
+    Intact {
+        events: i64,
+    },
     /// The first row whose stored hash or link does not match.
-    BrokenAt { id: i64, reason: String },
+    BrokenAt {
+        id: i64,
+        reason: String,
+    },
 }
 
 /// Recomputes every hash in id order. Needs the owner pool (reads all rows).
@@ -98,10 +103,16 @@ pub async fn verify(owner: &sqlx::PgPool) -> anyhow::Result<ChainReport> {
         let hash: Option<Vec<u8>> = r.get("hash");
         let recomputed: Vec<u8> = r.get("recomputed");
         if prev != previous {
-            return Ok(ChainReport::BrokenAt { id, reason: "link to the previous event does not match (a row was deleted or reordered)".into() });
+            return Ok(ChainReport::BrokenAt {
+                id,
+                reason: "link to the previous event does not match (a row was deleted or reordered)".into(),
+            });
         }
         if hash.as_deref() != Some(recomputed.as_slice()) {
-            return Ok(ChainReport::BrokenAt { id, reason: "content does not match its hash (the row was edited)".into() });
+            return Ok(ChainReport::BrokenAt {
+                id,
+                reason: "content does not match its hash (the row was edited)".into(),
+            });
         }
         previous = hash;
     }

@@ -35,7 +35,9 @@ impl ContainerEngine for DockerEngine {
     async fn ping(&self) -> Result<EngineInfo, String> {
         let docker = self.docker.as_ref().map_err(Clone::clone)?;
         let v = docker.version().await.map_err(|e| {
-            format!("Docker is not reachable ({e}); builds, previews and shells need it. Set DOCKER_HOST or start dockerd.")
+            format!(
+                "Docker is not reachable ({e}); builds, previews and shells need it. Set DOCKER_HOST or start dockerd."
+            )
         })?;
         Ok(EngineInfo { version: v.version.unwrap_or_default(), api_version: v.api_version.unwrap_or_default() })
     }

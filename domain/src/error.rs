@@ -99,9 +99,7 @@ impl From<sqlx::Error> for DomainError {
         use sqlx::error::ErrorKind;
         if let sqlx::Error::Database(db) = &e {
             match db.kind() {
-                ErrorKind::UniqueViolation => {
-                    return DomainError::Conflict("that name is already taken".into())
-                }
+                ErrorKind::UniqueViolation => return DomainError::Conflict("that name is already taken".into()),
                 // 42501: insufficient_privilege, raised by row-level security on writes.
                 _ if db.code().as_deref() == Some("42501") => return DomainError::Forbidden,
                 _ => {}

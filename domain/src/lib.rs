@@ -14,6 +14,7 @@
 //! - `auth` (server): passwords, sessions, personal access tokens, throttling.
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
 //! - `engine` (server): the container engine (Docker) behind a trait.
+//! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
 
 pub mod error;
 pub mod types;
@@ -25,6 +26,8 @@ pub mod accounts;
 pub mod audit;
 #[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "server")]
+pub mod builds;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]

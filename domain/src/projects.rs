@@ -19,7 +19,8 @@ const SUMMARY_SQL: &str = "
       FROM ops.projects p JOIN ops.tenants t ON t.id = p.tenant_id";
 
 fn summary(r: &sqlx::postgres::PgRow) -> DomainResult<ProjectSummary> {
-    let rules: StageRules = serde_json::from_value(r.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
+    let rules: StageRules =
+        serde_json::from_value(r.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
     Ok(ProjectSummary {
         id: r.get("id"),
         tenant_id: r.get("tenant_id"),
@@ -84,13 +85,15 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         .bind(actor.user_id.0)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("INSERT INTO ops.environments (id, tenant_id, project_id, branch, stage) VALUES ($1, $2, $3, $4, 'production')")
-        .bind(Uuid::new_v4())
-        .bind(tenant_id)
-        .bind(id)
-        .bind(rules.production_branch().as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO ops.environments (id, tenant_id, project_id, branch, stage) VALUES ($1, $2, $3, $4, 'production')",
+    )
+    .bind(Uuid::new_v4())
+    .bind(tenant_id)
+    .bind(id)
+    .bind(rules.production_branch().as_str())
+    .execute(&mut *tx)
+    .await?;
     audit::record(&mut tx, actor, Event {
         action: "project.create",
         target: format!("project:{slug}"),
@@ -114,11 +117,9 @@ async fn resolve_admin_tenant(tx: &mut ScopedTx, slug: Option<&str>) -> DomainRe
     .fetch_all(&mut **tx)
     .await?;
     if let Some(s) = slug.map(str::trim).filter(|s| !s.is_empty()) {
-        return tenants
-            .iter()
-            .find(|(_, slug, _)| slug == s)
-            .map(|(id, _, _)| *id)
-            .ok_or_else(|| DomainError::Invalid(format!("tenant `{s}` does not exist or you cannot create projects in it")));
+        return tenants.iter().find(|(_, slug, _)| slug == s).map(|(id, _, _)| *id).ok_or_else(|| {
+            DomainError::Invalid(format!("tenant `{s}` does not exist or you cannot create projects in it"))
+        });
     }
     let own: Vec<Uuid> = tenants.iter().filter(|t| t.2).map(|t| t.0).collect();
     match own.as_slice() {
@@ -157,7 +158,8 @@ pub async fn detail_by_id(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult
 
 async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResult<ProjectDetail> {
     let project = summary(row)?;
-    let rules: StageRules = serde_json::from_value(row.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
+    let rules: StageRules =
+        serde_json::from_value(row.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
     let environments = sqlx::query(
         "SELECT id, branch, stage, created_at FROM ops.environments WHERE project_id = $1
           ORDER BY CASE stage WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END, created_at DESC",
@@ -166,10 +168,21 @@ async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResu
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
-    .map(|r| EnvironmentView { id: r.get("id"), branch: r.get("branch"), stage: r.get("stage"), created_at: r.get("created_at") })
+    .map(|r| EnvironmentView {
+        id: r.get("id"),
+        branch: r.get("branch"),
+        stage: r.get("stage"),
+        created_at: r.get("created_at"),
+    })
     .collect();
     let members = members_of(tx, project.id).await?;
-    Ok(ProjectDetail { base_image: row.get("base_image"), stage_rules: rules.to_text(), environments, members, project })
+    Ok(ProjectDetail {
+        base_image: row.get("base_image"),
+        stage_rules: rules.to_text(),
+        environments,
+        members,
+        project,
+    })
 }
 
 async fn members_of(tx: &mut ScopedTx, project: Uuid) -> DomainResult<Vec<MemberView>> {
@@ -181,13 +194,21 @@ async fn members_of(tx: &mut ScopedTx, project: Uuid) -> DomainResult<Vec<Member
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
-    .map(|r| MemberView { user_id: r.get("user_id"), email: r.get("email"), display_name: r.get("display_name"), role: r.get("role") })
+    .map(|r| MemberView {
+        user_id: r.get("user_id"),
+        email: r.get("email"),
+        display_name: r.get("display_name"),
+        role: r.get("role"),
+    })
     .collect())
 }
 
 pub async fn members(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<Vec<MemberView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.projects WHERE id = $1)").bind(project).fetch_one(&mut *tx).await?;
+    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.projects WHERE id = $1)")
+        .bind(project)
+        .fetch_one(&mut *tx)
+        .await?;
     if !visible {
         return Err(DomainError::NotFound("project"));
     }
@@ -222,7 +243,8 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
     .bind(tenant_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (user_id, display_name) = user.ok_or_else(|| DomainError::Invalid(format!("{email} is not a member of this project's tenant")))?;
+    let (user_id, display_name) =
+        user.ok_or_else(|| DomainError::Invalid(format!("{email} is not a member of this project's tenant")))?;
     sqlx::query(
         "INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role",
@@ -233,27 +255,52 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
     .bind(role.as_str())
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, actor, Event { action: "project.member_set", target: format!("user:{user_id}"), tenant_id: Some(tenant_id), project_id: Some(project), summary: serde_json::json!({"email": email.as_str(), "role": role.as_str()}) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "project.member_set",
+            target: format!("user:{user_id}"),
+            tenant_id: Some(tenant_id),
+            project_id: Some(project),
+            summary: serde_json::json!({"email": email.as_str(), "role": role.as_str()}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(MemberView { user_id, email: email.to_string(), display_name, role: role.as_str().into() })
 }
 
 pub async fn remove_member(p: &Platform, actor: &Actor, project: Uuid, user: Uuid) -> DomainResult<()> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let tenant_id: Option<Uuid> = sqlx::query_scalar("DELETE FROM ops.project_members WHERE project_id = $1 AND user_id = $2 RETURNING tenant_id")
-        .bind(project)
-        .bind(user)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let tenant_id: Option<Uuid> = sqlx::query_scalar(
+        "DELETE FROM ops.project_members WHERE project_id = $1 AND user_id = $2 RETURNING tenant_id",
+    )
+    .bind(project)
+    .bind(user)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(tenant_id) = tenant_id else { return Err(DomainError::NotFound("member")) };
-    let admins_left: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.project_members WHERE project_id = $1 AND role = 'admin'")
-        .bind(project)
-        .fetch_one(&mut *tx)
-        .await?;
+    let admins_left: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.project_members WHERE project_id = $1 AND role = 'admin'")
+            .bind(project)
+            .fetch_one(&mut *tx)
+            .await?;
     if admins_left == 0 {
         return Err(DomainError::Conflict("a project keeps at least one admin".into()));
     }
-    audit::record(&mut tx, actor, Event { action: "project.member_remove", target: format!("user:{user}"), tenant_id: Some(tenant_id), project_id: Some(project), summary: serde_json::json!({}) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "project.member_remove",
+            target: format!("user:{user}"),
+            tenant_id: Some(tenant_id),
+            project_id: Some(project),
+            summary: serde_json::json!({}),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

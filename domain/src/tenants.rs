@@ -24,7 +24,13 @@ pub async fn list(p: &Platform, actor: &Actor) -> DomainResult<Vec<TenantSummary
     tx.commit().await?;
     Ok(rows
         .into_iter()
-        .map(|r| TenantSummary { id: r.get("id"), slug: r.get("slug"), name: r.get("name"), role: r.get("role"), created_at: r.get("created_at") })
+        .map(|r| TenantSummary {
+            id: r.get("id"),
+            slug: r.get("slug"),
+            name: r.get("name"),
+            role: r.get("role"),
+            created_at: r.get("created_at"),
+        })
         .collect())
 }
 
@@ -55,7 +61,24 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
         .bind(actor.user_id.0)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, actor, Event { action: "tenant.create", target: format!("tenant:{slug}"), tenant_id: Some(id), project_id: None, summary: serde_json::json!({"name": name.as_str()}) }).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "tenant.create",
+            target: format!("tenant:{slug}"),
+            tenant_id: Some(id),
+            project_id: None,
+            summary: serde_json::json!({"name": name.as_str()}),
+        },
+    )
+    .await?;
     tx.commit().await?;
-    Ok(TenantSummary { id, slug: slug.to_string(), name: name.as_str().to_owned(), role: Some("tenant_admin".into()), created_at: row.get("created_at") })
+    Ok(TenantSummary {
+        id,
+        slug: slug.to_string(),
+        name: name.as_str().to_owned(),
+        role: Some("tenant_admin".into()),
+        created_at: row.get("created_at"),
+    })
 }

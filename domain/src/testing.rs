@@ -26,7 +26,9 @@ pub fn server() -> PgConnectOptions {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
                 rt.block_on(async move {
                     let root = test_root();
-                    let pg = EmbeddedPostgres::start(&root, Durability::Throwaway).await.expect("starting the test PostgreSQL cluster");
+                    let pg = EmbeddedPostgres::start(&root, Durability::Throwaway)
+                        .await
+                        .expect("starting the test PostgreSQL cluster");
                     tx.send(pg.connect_options("postgres")).expect("send");
                     std::mem::forget(pg);
                     std::future::pending::<()>().await;

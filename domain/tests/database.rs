@@ -15,19 +15,35 @@ use std::sync::Arc;
 async fn platform() -> (Platform, sqlx::postgres::PgConnectOptions) {
     let opts = domain::testing::fresh_database().await;
     let db = Db::prepare(opts.clone(), 5).await.expect("prepare");
-    let p = Platform::new(db, Arc::new(NoEngine("no docker in this test".into())), Arc::new(MemoryMailer::default()), Settings::for_url("http://localhost"));
+    let p = Platform::new(
+        db,
+        Arc::new(NoEngine("no docker in this test".into())),
+        Arc::new(MemoryMailer::default()),
+        Settings::for_url("http://localhost"),
+    );
     (p, opts)
 }
 
 async fn sign_up(p: &Platform, email: &str, org: &str) -> domain::auth::Actor {
-    let (actor, _) = accounts::sign_up(p, SignUp { email, password: "long enough password", display_name: "", organisation: org }, RequestMeta::default())
-        .await
-        .expect("sign up");
+    let (actor, _) = accounts::sign_up(
+        p,
+        SignUp { email, password: "long enough password", display_name: "", organisation: org },
+        RequestMeta::default(),
+    )
+    .await
+    .expect("sign up");
     actor
 }
 
 fn project(name: &str) -> NewProject {
-    NewProject { tenant: None, name: name.into(), slug: None, repo_url: "https://github.com/acme/addons.git".into(), odoo_version: "17.0".into(), stage_rules: None }
+    NewProject {
+        tenant: None,
+        name: name.into(),
+        slug: None,
+        repo_url: "https://github.com/acme/addons.git".into(),
+        odoo_version: "17.0".into(),
+        stage_rules: None,
+    }
 }
 
 #[tokio::test]
@@ -58,7 +74,9 @@ async fn raw_sql_as_the_app_role_sees_only_its_tenant() {
 
     // Log in exactly as the application does.
     let password: String = sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = 'app_role_password'")
-        .fetch_one(p.db.owner()).await.unwrap();
+        .fetch_one(p.db.owner())
+        .await
+        .unwrap();
     let app = opts.username(p.db.app_role()).password(&password);
     let mut conn = sqlx::PgConnection::connect_with(&app).await.unwrap();
 
@@ -68,12 +86,20 @@ async fn raw_sql_as_the_app_role_sees_only_its_tenant() {
 
     // As Bob (not the platform owner: Alice signed up first).
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(bob.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)")
+        .bind(bob.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM ops.projects").fetch_all(&mut *tx).await.unwrap();
     assert_eq!(names, vec!["Beta ERP".to_string()]);
     let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.tenants").fetch_one(&mut *tx).await.unwrap();
     assert_eq!(tenants, 1);
-    let changed = sqlx::query("UPDATE ops.projects SET name = 'pwned' WHERE id = $1").bind(pa.id).execute(&mut *tx).await.unwrap();
+    let changed = sqlx::query("UPDATE ops.projects SET name = 'pwned' WHERE id = $1")
+        .bind(pa.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(changed.rows_affected(), 0, "cannot update another tenant's project");
     let deleted = sqlx::query("DELETE FROM ops.projects WHERE id = $1").bind(pa.id).execute(&mut *tx).await.unwrap();
     assert_eq!(deleted.rows_affected(), 0, "cannot delete another tenant's project");
@@ -84,19 +110,35 @@ async fn raw_sql_as_the_app_role_sees_only_its_tenant() {
 
     // Secrets are not readable at all, and audit rows cannot be changed.
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(bob.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)")
+        .bind(bob.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     assert!(sqlx::query("SELECT password_hash FROM ops.users").fetch_all(&mut *tx).await.is_err());
     tx.rollback().await.unwrap();
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(bob.user_id.to_string()).execute(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)")
+        .bind(bob.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     assert!(sqlx::query("UPDATE ops.audit_events SET action = 'x'").execute(&mut *tx).await.is_err());
     tx.rollback().await.unwrap();
     assert!(sqlx::query("SET ROLE odooops").execute(&mut conn).await.is_err(), "cannot become the owner");
 
     // Alice, the platform owner, reads everything.
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("SELECT set_config('odooops.user_id', $1, true)").bind(alice.user_id.to_string()).execute(&mut *tx).await.unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.projects WHERE id = ANY($1)").bind(vec![pa.id, pb.id]).fetch_one(&mut *tx).await.unwrap();
+    sqlx::query("SELECT set_config('odooops.user_id', $1, true)")
+        .bind(alice.user_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.projects WHERE id = ANY($1)")
+        .bind(vec![pa.id, pb.id])
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     tx.rollback().await.unwrap();
 }
@@ -114,8 +156,15 @@ async fn audit_chain_detects_tampering() {
     let mut tx = p.db.owner().begin().await.unwrap();
     sqlx::query("ALTER TABLE ops.audit_events DISABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
     let id: i64 = sqlx::query("SELECT id FROM ops.audit_events WHERE action = 'project.create' ORDER BY id LIMIT 1")
-        .fetch_one(&mut *tx).await.unwrap().get("id");
-    sqlx::query("UPDATE ops.audit_events SET target = 'project:forged' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("id");
+    sqlx::query("UPDATE ops.audit_events SET target = 'project:forged' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query("ALTER TABLE ops.audit_events ENABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     match domain::audit::verify(p.db.owner()).await.unwrap() {
@@ -129,7 +178,8 @@ async fn password_reset_by_mail() {
     let opts = domain::testing::fresh_database().await;
     let db = Db::prepare(opts, 3).await.unwrap();
     let mailer = Arc::new(MemoryMailer::default());
-    let p = Platform::new(db, Arc::new(NoEngine("none".into())), mailer.clone(), Settings::for_url("http://console.test"));
+    let p =
+        Platform::new(db, Arc::new(NoEngine("none".into())), mailer.clone(), Settings::for_url("http://console.test"));
     sign_up(&p, "carol@c.test", "Gamma").await;
     accounts::request_password_reset(&p, "nobody@c.test").await.unwrap();
     assert!(mailer.sent().is_empty(), "unknown emails get no mail");

@@ -40,7 +40,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let request_id = uuid::Uuid::new_v4().to_string();
     let meta = RequestMeta {
         ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
-        user_agent: req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect()),
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect()),
         request_id: Some(request_id.clone()),
     };
     let p = &state.platform;
@@ -49,7 +53,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let actor = if let Some(token) = bearer(req.headers()) {
         match domain::accounts::actor_from_token(p, token, meta.clone()).await {
             Ok(Some(a)) => Some(a),
-            Ok(None) => return crate::api::error::ApiError::unauthenticated("the access token is invalid, revoked or expired").into_response(),
+            Ok(None) => {
+                return crate::api::error::ApiError::unauthenticated("the access token is invalid, revoked or expired")
+                    .into_response()
+            }
             Err(e) => return crate::api::error::ApiError::from(e).into_response(),
         }
     } else if let Some(token) = &session {
@@ -119,7 +126,8 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
             Some(o) => format!("cross-site request refused: origin {o} is not this console"),
             None => "request refused: state-changing requests from a browser must carry an Origin header".to_owned(),
         };
-        (StatusCode::FORBIDDEN, axum::Json(domain::wire::ApiErrorBody { code: "forbidden".into(), message: msg })).into_response()
+        (StatusCode::FORBIDDEN, axum::Json(domain::wire::ApiErrorBody { code: "forbidden".into(), message: msg }))
+            .into_response()
     }
 }
 

@@ -37,7 +37,8 @@ impl Database {
     pub async fn open(cfg: &ServeConfig) -> anyhow::Result<Database> {
         match &cfg.database_url {
             Some(url) => {
-                let opts = sqlx::postgres::PgConnectOptions::from_str(url).context("DATABASE_URL is not a PostgreSQL URL")?;
+                let opts =
+                    sqlx::postgres::PgConnectOptions::from_str(url).context("DATABASE_URL is not a PostgreSQL URL")?;
                 let db = Db::prepare(opts, cfg.db_pool_size).await?;
                 Ok(Database { db, embedded: None })
             }
@@ -113,9 +114,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     }
     let platform = Platform::new(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg));
     let state = AppState { leptos_options: leptos_options(&cfg), platform };
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("listening on {}", cfg.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     tracing::info!("OdooOps console on {} (site files from {})", cfg.public_url(), cfg.site_root().display());
     let served = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 /// Where to go after signing in: only local paths, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
+            n.to_owned()
+        }
         _ => "/projects".to_owned(),
     }
 }

@@ -12,7 +12,12 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let add = ServerAction::<AddMember>::new();
     let detail = Resource::new(
-        move || (params.with(|p| (p.get("tenant").unwrap_or_default(), p.get("project").unwrap_or_default())), add.version().get()),
+        move || {
+            (
+                params.with(|p| (p.get("tenant").unwrap_or_default(), p.get("project").unwrap_or_default())),
+                add.version().get(),
+            )
+        },
         |((tenant, project), _)| get_project(tenant, project),
     );
     view! {

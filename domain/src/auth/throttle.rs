@@ -31,7 +31,11 @@ impl LoginThrottle {
                 }
             }
         }
-        if wait > 0 { Err(wait) } else { Ok(()) }
+        if wait > 0 {
+            Err(wait)
+        } else {
+            Ok(())
+        }
     }
 
     pub fn record_failure(&self, keys: &[&str], now: Instant) {

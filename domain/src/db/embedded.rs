@@ -62,7 +62,13 @@ impl EmbeddedPostgres {
             let port = free_port()?;
             match Self::launch(&bin, &dir, &pgdata, &socket_dir, port, durability, &run_as) {
                 Ok((pid, exited)) => {
-                    let mut pg = EmbeddedPostgres { dir: dir.clone(), port, password: password.clone(), pid, exited: Some(exited) };
+                    let mut pg = EmbeddedPostgres {
+                        dir: dir.clone(),
+                        port,
+                        password: password.clone(),
+                        pid,
+                        exited: Some(exited),
+                    };
                     match pg.wait_ready().await {
                         Ok(()) => return Ok(pg),
                         Err(e) => {
@@ -236,12 +242,15 @@ fn init_cluster(bin: &Path, dir: &Path, pgdata: &Path, password_file: &Path, run
     let scratch = dir.join("data.init");
     let _ = std::fs::remove_dir_all(&scratch);
     let mut cmd = Command::new(bin.join("initdb"));
-    cmd.arg("-D").arg(&scratch)
-        .arg("-U").arg(SUPERUSER)
+    cmd.arg("-D")
+        .arg(&scratch)
+        .arg("-U")
+        .arg(SUPERUSER)
         .arg("--auth-local=scram-sha-256")
         .arg("--auth-host=scram-sha-256")
         .arg(format!("--pwfile={}", password_file.display()))
-        .arg("-E").arg("UTF8")
+        .arg("-E")
+        .arg("UTF8")
         .arg("--no-locale")
         .stdin(Stdio::null());
     run_as.apply(&mut cmd);
@@ -276,8 +285,10 @@ pub fn find_bin_dir() -> Result<PathBuf> {
             return Ok(p.to_path_buf());
         }
     }
-    bail!("PostgreSQL server binaries not found: install them (Debian: `apt-get install postgresql`), \
-           set ODOOOPS_PG_BIN_DIR, or set DATABASE_URL to use an existing server")
+    bail!(
+        "PostgreSQL server binaries not found: install them (Debian: `apt-get install postgresql`), \
+           set ODOOOPS_PG_BIN_DIR, or set DATABASE_URL to use an existing server"
+    )
 }
 
 /// Who the cluster's processes run as: ourselves, or `postgres` when we are root.
@@ -293,8 +304,10 @@ impl RunAs {
         // SAFETY: getpwnam returns a pointer into static storage or null; we copy the ids at once.
         let pw = unsafe { libc::getpwnam(name.as_ptr()) };
         if pw.is_null() {
-            bail!("running as root, and PostgreSQL refuses root: create the `postgres` user \
-                   (Debian's postgresql package does) or run odooops as an ordinary user");
+            bail!(
+                "running as root, and PostgreSQL refuses root: create the `postgres` user \
+                   (Debian's postgresql package does) or run odooops as an ordinary user"
+            );
         }
         // SAFETY: pw is non-null and points to a valid passwd record.
         let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };

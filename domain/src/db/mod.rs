@@ -122,10 +122,9 @@ async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<String> {
     .bind(crate::auth::random_token(32))
     .execute(owner)
     .await?;
-    let password: String =
-        sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = 'app_role_password'")
-            .fetch_one(owner)
-            .await?;
+    let password: String = sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = 'app_role_password'")
+        .fetch_one(owner)
+        .await?;
     let ident = embedded::quote_ident(role);
     let literal = format!("'{}'", password.replace('\'', "''"));
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")

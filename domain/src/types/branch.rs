@@ -46,9 +46,7 @@ fn check_ref_chars(field: &'static str, s: &str, allow_glob: bool) -> Result<(),
     if s.split('/').any(|part| part.starts_with('.')) {
         return err("no path component may start with a dot");
     }
-    let forbidden = |c: char| {
-        c.is_ascii_control() || c == ' ' || "~^:?[\\".contains(c) || (!allow_glob && c == '*')
-    };
+    let forbidden = |c: char| c.is_ascii_control() || c == ' ' || "~^:?[\\".contains(c) || (!allow_glob && c == '*');
     if s.chars().any(forbidden) {
         return err("may not contain spaces, control characters or any of ~ ^ : ? * [ \\");
     }
@@ -186,8 +184,10 @@ mod tests {
         for ok in ["main", "feature/x-1", "release/17.0", "fix_ABC", "a.b"] {
             assert!(BranchName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a..b", "/a", "a/", "a.lock", "a.", "@", "a@{1}", "a~1", "a^", "a:b", "a*",
-            "a?", "a[", "a\\b", ".hidden", "x/.y", "-x", "a//b", "a\u{7}"] {
+        for bad in [
+            "", "a b", "a..b", "/a", "a/", "a.lock", "a.", "@", "a@{1}", "a~1", "a^", "a:b", "a*", "a?", "a[", "a\\b",
+            ".hidden", "x/.y", "-x", "a//b", "a\u{7}",
+        ] {
             assert!(BranchName::parse(bad).is_err(), "{bad:?}");
         }
     }

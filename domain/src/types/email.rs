@@ -60,8 +60,18 @@ mod tests {
 
     #[test]
     fn refuses_malformed() {
-        for bad in ["", "ann", "@example.com", "ann@", "ann@example", "ann@@example.com", "a b@example.com",
-            "ann@example..com", "ann@-example.com", "<ann@example.com>"] {
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "ann@@example.com",
+            "a b@example.com",
+            "ann@example..com",
+            "ann@-example.com",
+            "<ann@example.com>",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

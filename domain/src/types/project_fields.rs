@@ -111,12 +111,26 @@ mod tests {
 
     #[test]
     fn repo_urls() {
-        for ok in ["https://github.com/acme/addons.git", "ssh://git@github.com/acme/x.git",
-            "git@github.com:acme/addons.git", "/srv/git/addons.git", "file:///srv/git/a"] {
+        for ok in [
+            "https://github.com/acme/addons.git",
+            "ssh://git@github.com/acme/x.git",
+            "git@github.com:acme/addons.git",
+            "/srv/git/addons.git",
+            "file:///srv/git/a",
+        ] {
             assert!(RepoUrl::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "github.com/acme", "https://", "https://host", "-oProxyCommand=x", "ftp://x/y",
-            "a b", "relative/path", "git@host:"] {
+        for bad in [
+            "",
+            "github.com/acme",
+            "https://",
+            "https://host",
+            "-oProxyCommand=x",
+            "ftp://x/y",
+            "a b",
+            "relative/path",
+            "git@host:",
+        ] {
             assert!(RepoUrl::parse(bad).is_err(), "{bad}");
         }
     }

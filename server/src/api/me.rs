@@ -17,6 +17,9 @@ pub async fn get_me(State(s): State<AppState>, ApiActor(actor): ApiActor) -> Res
 /// The latest 200 audit events the caller may read.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
     responses((status = 200, body = Vec<AuditEventView>), (status = 401, body = domain::wire::ApiErrorBody)))]
-pub async fn list_audit(State(s): State<AppState>, ApiActor(actor): ApiActor) -> Result<Json<Vec<AuditEventView>>, ApiError> {
+pub async fn list_audit(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<AuditEventView>>, ApiError> {
     Ok(Json(domain::audit::list(&s.platform, &actor, 200).await?))
 }

@@ -10,35 +10,55 @@ use uuid::Uuid;
 
 /// Projects the caller can see.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", responses((status = 200, body = Vec<ProjectSummary>)))]
-pub async fn list_projects(State(s): State<AppState>, ApiActor(actor): ApiActor) -> Result<axum::Json<Vec<ProjectSummary>>, ApiError> {
+pub async fn list_projects(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<ProjectSummary>>, ApiError> {
     Ok(axum::Json(domain::projects::list(&s.platform, &actor).await?))
 }
 
 /// Creates a project in a tenant the caller administers.
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = NewProject,
     responses((status = 201, body = ProjectSummary), (status = 422, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
-pub async fn create_project(State(s): State<AppState>, ApiActor(actor): ApiActor, Json(input): Json<NewProject>) -> Result<(StatusCode, axum::Json<ProjectSummary>), ApiError> {
+pub async fn create_project(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<NewProject>,
+) -> Result<(StatusCode, axum::Json<ProjectSummary>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(domain::projects::create(&s.platform, &actor, input).await?)))
 }
 
 /// One project with its environments and members.
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = Uuid, Path)),
     responses((status = 200, body = ProjectDetail), (status = 404, body = domain::wire::ApiErrorBody)))]
-pub async fn get_project(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<Uuid>) -> Result<axum::Json<ProjectDetail>, ApiError> {
+pub async fn get_project(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<ProjectDetail>, ApiError> {
     Ok(axum::Json(domain::projects::detail_by_id(&s.platform, &actor, id).await?))
 }
 
 /// Members of a project.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/members", tag = "projects", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<MemberView>), (status = 404, body = domain::wire::ApiErrorBody)))]
-pub async fn list_members(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<Uuid>) -> Result<axum::Json<Vec<MemberView>>, ApiError> {
+pub async fn list_members(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<MemberView>>, ApiError> {
     Ok(axum::Json(domain::projects::members(&s.platform, &actor, id).await?))
 }
 
 /// Adds a member of the project's tenant, or changes their role (project admins).
 #[utoipa::path(post, path = "/api/v1/projects/{id}/members", tag = "projects", params(("id" = Uuid, Path)), request_body = NewMember,
     responses((status = 200, body = MemberView), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody)))]
-pub async fn add_member(State(s): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<Uuid>, Json(input): Json<NewMember>) -> Result<axum::Json<MemberView>, ApiError> {
+pub async fn add_member(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<NewMember>,
+) -> Result<axum::Json<MemberView>, ApiError> {
     Ok(axum::Json(domain::projects::add_member(&s.platform, &actor, id, input).await?))
 }
 
@@ -46,7 +66,11 @@ pub async fn add_member(State(s): State<AppState>, ApiActor(actor): ApiActor, Pa
 #[utoipa::path(delete, path = "/api/v1/projects/{id}/members/{user_id}", tag = "projects",
     params(("id" = Uuid, Path), ("user_id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
-pub async fn remove_member(State(s): State<AppState>, ApiActor(actor): ApiActor, Path((id, user)): Path<(Uuid, Uuid)>) -> Result<StatusCode, ApiError> {
+pub async fn remove_member(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, user)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
     domain::projects::remove_member(&s.platform, &actor, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

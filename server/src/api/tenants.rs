@@ -9,13 +9,20 @@ use domain::wire::{NewTenant, TenantSummary};
 
 /// Tenants the caller can see.
 #[utoipa::path(get, path = "/api/v1/tenants", tag = "tenants", responses((status = 200, body = Vec<TenantSummary>)))]
-pub async fn list_tenants(State(s): State<AppState>, ApiActor(actor): ApiActor) -> Result<axum::Json<Vec<TenantSummary>>, ApiError> {
+pub async fn list_tenants(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<TenantSummary>>, ApiError> {
     Ok(axum::Json(domain::tenants::list(&s.platform, &actor).await?))
 }
 
 /// Creates a tenant (platform owners and operators).
 #[utoipa::path(post, path = "/api/v1/tenants", tag = "tenants", request_body = NewTenant,
     responses((status = 201, body = TenantSummary), (status = 403, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
-pub async fn create_tenant(State(s): State<AppState>, ApiActor(actor): ApiActor, Json(input): Json<NewTenant>) -> Result<(StatusCode, axum::Json<TenantSummary>), ApiError> {
+pub async fn create_tenant(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<NewTenant>,
+) -> Result<(StatusCode, axum::Json<TenantSummary>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(domain::tenants::create(&s.platform, &actor, input).await?)))
 }

@@ -36,7 +36,13 @@ async fn session_cookie_is_httponly_and_sign_out_ends_it() {
     assert!(b.rpc("auth/me", &[]).await.1.is_null(), "signed out");
     // The old cookie value no longer works either.
     let token = cookie.split(';').next().unwrap().to_owned();
-    let r = reqwest::Client::new().post(format!("{}/rpc/auth/me", app.addr)).header("Origin", &app.addr).header("Cookie", token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/rpc/auth/me", app.addr))
+        .header("Origin", &app.addr)
+        .header("Cookie", token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.text().await.unwrap(), "null");
 }
 
@@ -62,15 +68,31 @@ async fn sign_in_checks_the_password_and_then_throttles() {
 async fn bad_sign_up_input_gets_a_clear_error_and_stores_nothing() {
     let app = spawn_app().await;
     let b = app.browser();
-    let (_, body) = b.rpc("auth/sign_up", &[("email", "not-an-email"), ("password", PASSWORD), ("display_name", ""), ("organisation", "")]).await;
+    let (_, body) = b
+        .rpc(
+            "auth/sign_up",
+            &[("email", "not-an-email"), ("password", PASSWORD), ("display_name", ""), ("organisation", "")],
+        )
+        .await;
     assert_eq!(body["code"], "invalid");
     assert!(body["message"].as_str().unwrap().starts_with("email:"), "{body}");
-    let (_, body) = b.rpc("auth/sign_up", &[("email", "a@b.test"), ("password", "short"), ("display_name", ""), ("organisation", "")]).await;
+    let (_, body) = b
+        .rpc(
+            "auth/sign_up",
+            &[("email", "a@b.test"), ("password", "short"), ("display_name", ""), ("organisation", "")],
+        )
+        .await;
     assert!(body["message"].as_str().unwrap().contains("at least 10"), "{body}");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.users").fetch_one(app.platform.db.owner()).await.unwrap();
+    let users: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.users").fetch_one(app.platform.db.owner()).await.unwrap();
     assert_eq!(users, 0);
     app.signed_up("a@b.test", "B").await;
-    let (_, body) = b.rpc("auth/sign_up", &[("email", "A@B.test"), ("password", PASSWORD), ("display_name", ""), ("organisation", "")]).await;
+    let (_, body) = b
+        .rpc(
+            "auth/sign_up",
+            &[("email", "A@B.test"), ("password", PASSWORD), ("display_name", ""), ("organisation", "")],
+        )
+        .await;
     assert_eq!(body["code"], "conflict", "{body}");
 }
 
@@ -78,11 +100,22 @@ async fn bad_sign_up_input_gets_a_clear_error_and_stores_nothing() {
 async fn cross_site_and_originless_posts_are_refused() {
     let app = spawn_app().await;
     let b = app.signed_up("ann@acme.test", "Acme").await;
-    let r = b.http.post(format!("{}/rpc/projects/create", app.addr)).header("Origin", "https://evil.example")
-        .form(&[("name", "X"), ("repo_url", "/srv/x"), ("odoo_version", "17.0")]).send().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/rpc/projects/create", app.addr))
+        .header("Origin", "https://evil.example")
+        .form(&[("name", "X"), ("repo_url", "/srv/x"), ("odoo_version", "17.0")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
-    let r = b.http.post(format!("{}/rpc/projects/create", app.addr))
-        .form(&[("name", "X"), ("repo_url", "/srv/x"), ("odoo_version", "17.0")]).send().await.unwrap();
+    let r = b
+        .http
+        .post(format!("{}/rpc/projects/create", app.addr))
+        .form(&[("name", "X"), ("repo_url", "/srv/x"), ("odoo_version", "17.0")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     assert!(b.rpc("projects/list", &[]).await.1.as_array().unwrap().is_empty(), "nothing was created");
 }

@@ -29,7 +29,12 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mailer = Arc::new(MemoryMailer::default());
-    let platform = Platform::new(db, Arc::new(NoEngine("Docker is not used by this test".into())), mailer.clone(), Settings::for_url(&addr));
+    let platform = Platform::new(
+        db,
+        Arc::new(NoEngine("Docker is not used by this test".into())),
+        mailer.clone(),
+        Settings::for_url(&addr),
+    );
     let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
     let app = router(AppState { leptos_options, platform: platform.clone() });
     tokio::spawn(async move {
@@ -46,18 +51,20 @@ pub struct Browser<'a> {
 
 impl TestApp {
     pub fn browser(&self) -> Browser<'_> {
-        let http = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { app: self, http }
     }
 
     /// A browser that signed up (first sign-up of an app becomes platform owner).
     pub async fn signed_up(&self, email: &str, org: &str) -> Browser<'_> {
         let b = self.browser();
-        let r = b.rpc("auth/sign_up", &[("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)]).await;
+        let r = b
+            .rpc(
+                "auth/sign_up",
+                &[("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)],
+            )
+            .await;
         assert_eq!(r.0, 200, "sign-up failed: {}", r.1);
         b
     }
@@ -90,7 +97,10 @@ impl Browser<'_> {
 
     pub async fn create_project(&self, name: &str) -> Value {
         let (status, body) = self
-            .rpc("projects/create", &[("name", name), ("repo_url", "https://github.com/acme/addons.git"), ("odoo_version", "17.0")])
+            .rpc(
+                "projects/create",
+                &[("name", name), ("repo_url", "https://github.com/acme/addons.git"), ("odoo_version", "17.0")],
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         body

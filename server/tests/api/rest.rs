@@ -17,10 +17,19 @@ async fn health_reports_database_and_docker() {
 #[tokio::test]
 async fn openapi_document_is_generated_from_the_handlers() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = reqwest::get(format!("{}/api/v1/openapi.json", app.addr)).await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/openapi.json", app.addr)).await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/me", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/tenants", "/api/v1/projects",
-        "/api/v1/projects/{id}", "/api/v1/projects/{id}/members", "/api/health"] {
+    for path in [
+        "/api/v1/me",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+        "/api/v1/tenants",
+        "/api/v1/projects",
+        "/api/v1/projects/{id}",
+        "/api/v1/projects/{id}/members",
+        "/api/health",
+    ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
@@ -41,7 +50,8 @@ async fn tokens_authenticate_until_revoked() {
     let listed = tokens.as_array().unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].get("secret").is_none() && listed[0]["last_used_at"].is_string());
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM ops.api_tokens").fetch_one(app.platform.db.owner()).await.unwrap();
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT token_hash FROM ops.api_tokens").fetch_one(app.platform.db.owner()).await.unwrap();
     assert!(!String::from_utf8_lossy(&stored).contains(&secret[4..]), "only a hash is stored");
 
     let (status, created) = api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 7})).await;
@@ -63,26 +73,39 @@ async fn bad_requests_get_json_errors_with_stable_codes() {
     let api = app.api(&b.token().await);
     let (status, err) = api.get("/api/v1/me").await;
     assert_eq!(status, 200, "{err}");
-    let r = reqwest::Client::new().post(format!("{}/api/v1/projects", app.addr)).bearer_auth(&api.token)
-        .header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/projects", app.addr))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let err: serde_json::Value = r.json().await.unwrap();
     assert_eq!(err["code"], "invalid");
-    let (status, err) = api.post("/api/v1/projects", json!({"name": "X", "repo_url": "ftp://nope", "odoo_version": "17.0"})).await;
+    let (status, err) =
+        api.post("/api/v1/projects", json!({"name": "X", "repo_url": "ftp://nope", "odoo_version": "17.0"})).await;
     assert_eq!(status, 422);
     assert!(err["message"].as_str().unwrap().starts_with("git URL:"), "{err}");
     let (status, err) = api.get("/api/v1/projects/not-a-uuid").await;
     assert_eq!((status, err["code"].as_str()), (422, Some("invalid")));
     let (status, err) = api.get("/api/v1/nope").await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
-    let (status, err) = reqwest::get(format!("{}/api/v1/me", app.addr)).await.map(|r| r.status().as_u16()).map(|s| (s, ())).unwrap();
+    let (status, err) =
+        reqwest::get(format!("{}/api/v1/me", app.addr)).await.map(|r| r.status().as_u16()).map(|s| (s, ())).unwrap();
     assert_eq!(status, 401, "{err:?}");
     let (status, _) = app.api("odo_forged").get("/api/v1/me").await;
     assert_eq!(status, 401);
     let (status, created) = api.post("/api/v1/projects", json!({"name": "Acme ERP", "repo_url": "git@github.com:acme/erp.git", "odoo_version": "18.0", "stage_rules": "main=production, staging/*=staging"})).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["slug"], "acme-erp");
-    let (status, err) = api.post("/api/v1/projects", json!({"name": "Acme ERP", "repo_url": "git@github.com:acme/erp.git", "odoo_version": "18.0"})).await;
+    let (status, err) = api
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Acme ERP", "repo_url": "git@github.com:acme/erp.git", "odoo_version": "18.0"}),
+        )
+        .await;
     assert_eq!((status, err["code"].as_str()), (409, Some("conflict")));
 }
 
@@ -97,5 +120,8 @@ async fn every_mutation_is_audited() {
     for a in ["account.sign_up", "project.create", "token.create"] {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
-    assert!(matches!(domain::audit::verify(app.platform.db.owner()).await.unwrap(), domain::audit::ChainReport::Intact { .. }));
+    assert!(matches!(
+        domain::audit::verify(app.platform.db.owner()).await.unwrap(),
+        domain::audit::ChainReport::Intact { .. }
+    ));
 }

@@ -19,9 +19,19 @@ async fn server_functions_keep_tenants_apart() {
     assert_eq!(names, ["Beta ERP"]);
     let (_, err) = b.rpc("projects/get", &[("tenant", "alpha"), ("project", "alpha-erp")]).await;
     assert_eq!(err["code"], "not_found");
-    let (_, err) = b.rpc("projects/add_member", &[("project_id", pa["id"].as_str().unwrap()), ("email", "bob@beta.test"), ("role", "admin")]).await;
+    let (_, err) = b
+        .rpc(
+            "projects/add_member",
+            &[("project_id", pa["id"].as_str().unwrap()), ("email", "bob@beta.test"), ("role", "admin")],
+        )
+        .await;
     assert_eq!(err["code"], "not_found", "{err}");
-    let (_, err) = b.rpc("projects/create", &[("name", "Sneaky"), ("repo_url", "/srv/x"), ("odoo_version", "17.0"), ("tenant", "alpha")]).await;
+    let (_, err) = b
+        .rpc(
+            "projects/create",
+            &[("name", "Sneaky"), ("repo_url", "/srv/x"), ("odoo_version", "17.0"), ("tenant", "alpha")],
+        )
+        .await;
     assert_eq!(err["code"], "invalid", "{err}");
     let (_, tenants) = b.rpc("tenants/list", &[]).await;
     assert_eq!(tenants.as_array().unwrap().len(), 1);
@@ -47,9 +57,12 @@ async fn rest_api_keeps_tenants_apart() {
     assert!(list.as_array().unwrap().is_empty());
     assert_eq!(bob.get(&format!("/api/v1/projects/{id}")).await.0, 404);
     assert_eq!(bob.get(&format!("/api/v1/projects/{id}/members")).await.0, 404);
-    let (status, _) = bob.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "bob@beta.test", "role": "admin"})).await;
+    let (status, _) =
+        bob.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "bob@beta.test", "role": "admin"})).await;
     assert_eq!(status, 404);
-    let (status, _) = bob.post("/api/v1/projects", json!({"tenant": "alpha", "name": "X", "repo_url": "/srv/x", "odoo_version": "17.0"})).await;
+    let (status, _) = bob
+        .post("/api/v1/projects", json!({"tenant": "alpha", "name": "X", "repo_url": "/srv/x", "odoo_version": "17.0"}))
+        .await;
     assert_eq!(status, 422);
     let (status, _) = bob.post("/api/v1/tenants", json!({"name": "Mine now"})).await;
     assert_eq!(status, 403, "only platform admins create tenants");
@@ -68,9 +81,11 @@ async fn members_follow_the_tenant() {
     let pa = a.create_project("Alpha ERP").await;
     let id = pa["id"].as_str().unwrap();
     let ann = app.api(&a.token().await);
-    let (status, err) = ann.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "bob@beta.test", "role": "tester"})).await;
+    let (status, err) =
+        ann.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "bob@beta.test", "role": "tester"})).await;
     assert_eq!(status, 422, "Bob is not in Alpha: {err}");
-    let (status, err) = ann.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "ann@alpha.test", "role": "owner"})).await;
+    let (status, err) =
+        ann.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "ann@alpha.test", "role": "owner"})).await;
     assert_eq!(status, 422, "{err}");
     let me = ann.get("/api/v1/me").await.1;
     let uid = me["id"].as_str().unwrap();

@@ -7,5 +7,6 @@ use leptos::prelude::*;
 pub async fn add_member(project_id: uuid::Uuid, email: String, role: String) -> Result<MemberView, AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
-    Ok(domain::projects::add_member(&ssr::platform()?, &actor, project_id, domain::wire::NewMember { email, role }).await?)
+    Ok(domain::projects::add_member(&ssr::platform()?, &actor, project_id, domain::wire::NewMember { email, role })
+        .await?)
 }

@@ -7,5 +7,6 @@ use leptos::prelude::*;
 pub async fn create_token(name: String, expires_in_days: Option<u32>) -> Result<CreatedToken, AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
-    Ok(domain::accounts::create_token(&ssr::platform()?, &actor, domain::wire::NewToken { name, expires_in_days }).await?)
+    Ok(domain::accounts::create_token(&ssr::platform()?, &actor, domain::wire::NewToken { name, expires_in_days })
+        .await?)
 }
