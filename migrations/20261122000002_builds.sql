@@ -131,6 +131,7 @@ ALTER TABLE ops.run_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY deliveries_read ON ops.webhook_deliveries FOR SELECT
     USING (project_id IN (SELECT ops.my_admin_projects()) OR ops.reads_everything());
 CREATE POLICY deliveries_write ON ops.webhook_deliveries FOR INSERT WITH CHECK (ops.is_platform_admin());
+CREATE POLICY deliveries_outcome ON ops.webhook_deliveries FOR UPDATE USING (ops.is_platform_admin());
 
 CREATE POLICY builds_read ON ops.builds FOR SELECT
     USING (project_id IN (SELECT ops.my_projects()) OR ops.reads_everything());
@@ -146,7 +147,8 @@ CREATE POLICY run_events_read ON ops.run_events FOR SELECT
 CREATE POLICY run_events_write ON ops.run_events FOR INSERT WITH CHECK (ops.is_platform_admin());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON ops.project_secrets, ops.builds TO odooops_app;
-GRANT SELECT, INSERT ON ops.webhook_deliveries, ops.run_events TO odooops_app;
+GRANT SELECT, INSERT, UPDATE ON ops.webhook_deliveries TO odooops_app;
+GRANT SELECT, INSERT ON ops.run_events TO odooops_app;
 GRANT USAGE ON SEQUENCE ops.builds_seq_seq, ops.run_events_id_seq TO odooops_app;
 GRANT EXECUTE ON FUNCTION ops.webhook_secret(uuid) TO odooops_app;
 REVOKE ALL ON FUNCTION ops.webhook_secret(uuid) FROM PUBLIC;

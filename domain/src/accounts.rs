@@ -90,7 +90,10 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
 
 async fn user_count(p: &Platform) -> DomainResult<i64> {
     // Counting needs no user context: the owner pool answers a single number.
-    Ok(sqlx::query_scalar("SELECT count(*) FROM ops.users").fetch_one(p.db.owner()).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM ops.users WHERE id <> $1")
+        .bind(crate::builds::queue::SYSTEM_USER.0)
+        .fetch_one(p.db.owner())
+        .await?)
 }
 
 /// Whether nobody has signed up yet (the UI then says the first account becomes owner).

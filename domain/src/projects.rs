@@ -79,6 +79,12 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         DomainError::Conflict(_) => DomainError::Conflict(format!("this tenant already has a project `{slug}`")),
         other => other,
     })?;
+    sqlx::query("INSERT INTO ops.project_secrets (project_id, tenant_id, webhook_secret) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(tenant_id)
+        .bind(crate::auth::random_token(32))
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, 'admin')")
         .bind(id)
         .bind(tenant_id)
@@ -161,7 +167,7 @@ async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResu
     let rules: StageRules =
         serde_json::from_value(row.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
     let environments = sqlx::query(
-        "SELECT id, branch, stage, created_at FROM ops.environments WHERE project_id = $1
+        "SELECT id, branch, stage, created_at FROM ops.environments WHERE project_id = $1 AND deleted_at IS NULL
           ORDER BY CASE stage WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END, created_at DESC",
     )
     .bind(project.id)

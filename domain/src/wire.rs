@@ -70,6 +70,35 @@ wire! {
         pub created_at: DateTime<Utc>,
     }
 
+    /// A build, as in Runbot: `state` (pending, running, done) and, once done,
+    /// `result` (ok, warn, ko, killed).
+    pub struct BuildView {
+        pub id: Uuid,
+        /// Sequential number, for people (#42).
+        pub number: i64,
+        pub env_id: Uuid,
+        pub branch: String,
+        pub stage: String,
+        pub commit_sha: String,
+        pub subject: String,
+        pub author: String,
+        /// push, pull_request, rebuild, poll or api.
+        pub trigger: String,
+        pub state: String,
+        pub result: Option<String>,
+        pub reason: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub started_at: Option<DateTime<Utc>>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+
+    /// Where GitHub should send webhooks for a project (project admins only).
+    pub struct WebhookSettings {
+        /// Path of the endpoint on this console: `/api/webhooks/github/<project id>`.
+        pub url: String,
+        pub secret: String,
+    }
+
     pub struct MemberView {
         pub user_id: Uuid,
         pub email: String,

@@ -204,3 +204,82 @@ async fn sign_in_is_throttled() {
     let e = accounts::sign_in(&p, "dave@d.test", "long enough password", RequestMeta::default()).await.unwrap_err();
     assert_eq!(e.code(), domain::ErrorCode::Throttled);
 }
+
+async fn queue_builds(p: &Platform, n: usize) -> Vec<uuid::Uuid> {
+    use domain::builds::queue::{enqueue, NewBuild, SYSTEM_USER};
+    let alice = sign_up(p, "q@a.test", "Queue").await;
+    let project = domain::projects::create(p, &alice, project("Queue ERP")).await.unwrap();
+    let env: uuid::Uuid = sqlx::query_scalar("SELECT id FROM ops.environments WHERE project_id = $1")
+        .bind(project.id)
+        .fetch_one(p.db.owner())
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let mut tx = p.db.begin_as(SYSTEM_USER).await.unwrap();
+        let sha = format!("{:040x}", i + 1);
+        let b = NewBuild {
+            tenant_id: project.tenant_id,
+            project_id: project.id,
+            env_id: env,
+            branch: "main",
+            stage: "production",
+            commit_sha: &sha,
+            subject: "s",
+            author: "a",
+            trigger: "api",
+        };
+        ids.push(enqueue(&mut tx, b).await.unwrap());
+        tx.commit().await.unwrap();
+    }
+    ids
+}
+
+#[tokio::test]
+async fn concurrent_workers_never_claim_the_same_build() {
+    let (p, _) = platform().await;
+    let ids = queue_builds(&p, 6).await;
+    let mut handles = Vec::new();
+    for w in 0..4 {
+        let p = p.clone();
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(b) = domain::builds::queue::claim(&p, &format!("w{w}")).await.unwrap() {
+                mine.push(b.id);
+            }
+            mine
+        }));
+    }
+    let mut claimed = Vec::new();
+    for h in handles {
+        claimed.extend(h.await.unwrap());
+    }
+    claimed.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(claimed, expected, "each build claimed exactly once");
+}
+
+#[tokio::test]
+async fn builds_interrupted_by_a_restart_are_retried_once_then_closed() {
+    use domain::builds::queue::{claim, recover};
+    let (p, _) = platform().await;
+    let ids = queue_builds(&p, 1).await;
+    let first = claim(&p, "host-a").await.unwrap().unwrap();
+    assert_eq!((first.id, first.attempts), (ids[0], 1));
+    // host-a "dies" and starts again.
+    assert_eq!(recover(&p, "host-a").await.unwrap(), (1, 0));
+    let again = claim(&p, "host-a").await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (ids[0], 2));
+    assert_eq!(recover(&p, "host-a").await.unwrap(), (0, 1));
+    let (state, result, reason): (String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT state, result, reason FROM ops.builds WHERE id = $1")
+            .bind(ids[0])
+            .fetch_one(p.db.owner())
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), result.as_deref()), ("done", Some("ko")));
+    assert!(reason.unwrap().contains("server stopped"));
+    assert!(claim(&p, "host-a").await.unwrap().is_none());
+    assert!(!domain::builds::queue::finish(&p, ids[0], "ok", None).await.unwrap(), "finishing twice changes nothing");
+}

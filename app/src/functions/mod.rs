@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod builds;
 pub mod projects;
 pub mod system;
 pub mod tenants;

@@ -36,6 +36,51 @@ pub fn role_label(role: &str) -> &'static str {
     }
 }
 
+/// CSS class of a build tile, by Runbot's colours: ok green, warn yellow,
+/// ko red, running blue, pending and killed grey.
+pub fn tile_class(state: &str, result: Option<&str>) -> &'static str {
+    match (state, result) {
+        ("done", Some("ok")) => "tile tile-ok",
+        ("done", Some("warn")) => "tile tile-warn",
+        ("done", Some("ko")) => "tile tile-ko",
+        ("done", _) => "tile tile-killed",
+        ("running", _) => "tile tile-running",
+        _ => "tile tile-pending",
+    }
+}
+
+/// A build's status in words.
+pub fn build_status(state: &str, result: Option<&str>) -> String {
+    match (state, result) {
+        ("done", Some(r)) => r.to_owned(),
+        (s, _) => s.to_owned(),
+    }
+}
+
+/// Grid rows: one per branch, production first, then by latest build; each
+/// row keeps its builds newest first. Branches without builds come last.
+pub fn grid_rows(
+    envs: &[domain::wire::EnvironmentView],
+    builds: &[domain::wire::BuildView],
+) -> Vec<(domain::wire::EnvironmentView, Vec<domain::wire::BuildView>)> {
+    let mut rows: Vec<_> = envs
+        .iter()
+        .map(|e| {
+            let mut own: Vec<_> = builds.iter().filter(|b| b.env_id == e.id).cloned().collect();
+            own.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.number.cmp(&a.number)));
+            (e.clone(), own)
+        })
+        .collect();
+    rows.sort_by(|(ea, ba), (eb, bb)| {
+        let prod = |e: &domain::wire::EnvironmentView| e.stage != "production";
+        prod(ea)
+            .cmp(&prod(eb))
+            .then_with(|| bb.first().map(|b| b.created_at).cmp(&ba.first().map(|b| b.created_at)))
+            .then_with(|| ea.branch.cmp(&eb.branch))
+    });
+    rows
+}
+
 /// A compact absolute UTC time; relative times would differ between the
 /// server render and hydration.
 pub fn short_time(t: &DateTime<Utc>) -> String {
@@ -70,6 +115,59 @@ mod tests {
         assert_eq!(role_label("tenant_admin"), "Tenant admin");
         assert_eq!(role_label("??"), "—");
         assert_eq!(project_href("acme", "erp"), "/projects/acme/erp");
+    }
+
+    #[test]
+    fn tiles_follow_runbot_colours() {
+        assert_eq!(tile_class("done", Some("ok")), "tile tile-ok");
+        assert_eq!(tile_class("done", Some("ko")), "tile tile-ko");
+        assert_eq!(tile_class("done", Some("killed")), "tile tile-killed");
+        assert_eq!(tile_class("running", None), "tile tile-running");
+        assert_eq!(tile_class("pending", None), "tile tile-pending");
+        assert_eq!(build_status("done", Some("warn")), "warn");
+        assert_eq!(build_status("running", None), "running");
+    }
+
+    #[test]
+    fn grid_puts_production_first_then_latest_activity() {
+        use chrono::TimeZone;
+        use domain::wire::{BuildView, EnvironmentView};
+        let t = |s: i64| Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap();
+        let env = |n: u128, branch: &str, stage: &str| EnvironmentView {
+            id: uuid::Uuid::from_u128(n),
+            branch: branch.into(),
+            stage: stage.into(),
+            created_at: t(0),
+        };
+        let build = |n: i64, env: u128, at: i64| BuildView {
+            id: uuid::Uuid::from_u128(100 + n as u128),
+            number: n,
+            env_id: uuid::Uuid::from_u128(env),
+            branch: String::new(),
+            stage: String::new(),
+            commit_sha: String::new(),
+            subject: String::new(),
+            author: String::new(),
+            trigger: "push".into(),
+            state: "pending".into(),
+            result: None,
+            reason: None,
+            created_at: t(at),
+            started_at: None,
+            finished_at: None,
+        };
+        let envs = [
+            env(1, "old", "development"),
+            env(2, "main", "production"),
+            env(3, "new", "development"),
+            env(4, "idle", "staging"),
+        ];
+        let builds = [build(1, 1, 10), build(2, 3, 20), build(3, 1, 5), build(4, 2, 1)];
+        let rows = grid_rows(&envs, &builds);
+        let order: Vec<&str> = rows.iter().map(|(e, _)| e.branch.as_str()).collect();
+        assert_eq!(order, ["main", "new", "old", "idle"]);
+        let numbers: Vec<i64> = rows[2].1.iter().map(|b| b.number).collect();
+        assert_eq!(numbers, [1, 3]);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! One project: its branches/environments by stage, its rules and members.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild};
 use crate::functions::projects::{get_project, AddMember};
-use crate::models::{role_label, short_time, stage_class};
+use crate::models::{build_status, grid_rows, role_label, short_time, stage_class, tile_class};
+use domain::wire::EnvironmentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -39,20 +41,10 @@ pub fn ProjectPage() -> impl IntoView {
                                 <dt>"Odoo"</dt><dd>{d.project.odoo_version.clone()} " on " <code>{d.base_image.clone()}</code></dd>
                                 <dt>"Branch rules"</dt><dd><code>{d.stage_rules.clone()}</code></dd>
                             </dl>
-                            <section class="card">
-                                <h2>"Branches"</h2>
-                                <table class="table" id="environments">
-                                    <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Since"</th></tr></thead>
-                                    <tbody>
-                                        {d.environments.into_iter().map(|e| view! {
-                                            <tr><td><code>{e.branch}</code></td>
-                                                <td><span class=stage_class(&e.stage)>{e.stage.clone()}</span></td>
-                                                <td class="muted small">{short_time(&e.created_at)}</td></tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                <p class="muted small">"Push a branch to this repository to build it. Branches appear here with their builds."</p>
-                            </section>
+                            <BuildGrid project_id=project_id environments=d.environments.clone()/>
+                            <Show when=move || is_admin>
+                                <WebhookBox project_id=project_id/>
+                            </Show>
                             <section class="card">
                                 <h2>"Members"</h2>
                                 <table class="table">
@@ -82,5 +74,102 @@ pub fn ProjectPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The Runbot-style grid: a row per branch, production first, tiles for its
+/// last builds, with Rebuild and Kill.
+#[component]
+fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>) -> impl IntoView {
+    let rebuild = ServerAction::<RebuildBuild>::new();
+    let kill = ServerAction::<KillBuild>::new();
+    let builds =
+        Resource::new(move || (rebuild.version().get(), kill.version().get()), move |_| list_builds(project_id));
+    view! {
+        <section class="card">
+            <h2>"Branches and builds"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading builds…"</p> }>
+                {
+                    let environments = environments.clone();
+                    move || {
+                        let environments = environments.clone();
+                        Suspend::new(async move {
+                            let list = builds.await.unwrap_or_default();
+                            let rows = grid_rows(&environments, &list);
+                            view! {
+                                <table class="table grid" id="environments">
+                                    <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|(e, builds)| view! {
+                                            <tr>
+                                                <td><code>{e.branch.clone()}</code></td>
+                                                <td><span class=stage_class(&e.stage)>{e.stage.clone()}</span></td>
+                                                <td class="tiles">
+                                                    {if builds.is_empty() {
+                                                        view! { <span class="muted small">"no builds yet"</span> }.into_any()
+                                                    } else {
+                                                        builds.into_iter().map(|b| {
+                                                            let finished = b.state == "done";
+                                                            let id = b.id.to_string();
+                                                            let kill_id = id.clone();
+                                                            let sha: String = b.commit_sha.chars().take(8).collect();
+                                                            view! {
+                                                                <div class=tile_class(&b.state, b.result.as_deref())
+                                                                    title=format!("{} by {}{}", b.subject, b.author, b.reason.clone().map(|r| format!(" ({r})")).unwrap_or_default())>
+                                                                    <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
+                                                                    <div class="small">{build_status(&b.state, b.result.as_deref())} " · " {short_time(&b.created_at)}</div>
+                                                                    <div class="tile-actions">
+                                                                        <ActionForm action=rebuild attr:class="inline">
+                                                                            <input type="hidden" name="id" value=id/>
+                                                                            <button type="submit" class="link">"Rebuild"</button>
+                                                                        </ActionForm>
+                                                                        {(!finished).then(|| view! {
+                                                                            <ActionForm action=kill attr:class="inline">
+                                                                                <input type="hidden" name="id" value=kill_id/>
+                                                                                <button type="submit" class="link danger">"Kill"</button>
+                                                                            </ActionForm>
+                                                                        })}
+                                                                    </div>
+                                                                </div>
+                                                            }
+                                                        }).collect_view().into_any()
+                                                    }}
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }
+                        })
+                    }
+                }
+            </Transition>
+            <p class="muted small">"Push to the repository (with the webhook below) to build a branch. Development branches get a fresh database, staging a neutralised copy of production."</p>
+        </section>
+    }
+}
+
+/// Where to point GitHub's webhook (project admins).
+#[component]
+fn WebhookBox(project_id: uuid::Uuid) -> impl IntoView {
+    let settings = Resource::new(|| (), move |_| get_webhook_settings(project_id));
+    view! {
+        <section class="card">
+            <h2>"GitHub webhook"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(s) => view! {
+                            <p class="muted small">"In GitHub: Settings → Webhooks → Add webhook, content type application/json, events: pushes and pull requests."</p>
+                            <dl class="facts">
+                                <dt>"Payload URL"</dt><dd><code id="webhook-url">{s.url}</code></dd>
+                                <dt>"Secret"</dt><dd><code class="secret">{s.secret}</code></dd>
+                            </dl>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -5,3 +5,5 @@
 pub mod github;
 pub mod manifest;
 pub mod odoo_log;
+pub mod queue;
+pub mod webhooks;

@@ -1,6 +1,7 @@
 //! The REST API for automation under `/api/v1` (JSON, bearer tokens), its
 //! OpenAPI document generated from these handlers, and `/api/health`.
 
+mod builds;
 pub mod error;
 mod extract;
 mod health;
@@ -8,9 +9,10 @@ mod me;
 mod projects;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 use crate::startup::AppState;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,10 +28,11 @@ use utoipa::{Modify, OpenApi};
         projects::list_projects, projects::create_project, projects::get_project,
         projects::list_members, projects::add_member, projects::remove_member,
         me::list_audit,
+        builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -58,5 +61,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}", get(projects::get_project))
         .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))
         .route("/v1/projects/{id}/members/{user_id}", delete(projects::remove_member))
+        .route("/v1/projects/{id}/builds", get(builds::list_builds))
+        .route("/v1/projects/{id}/webhook", get(builds::webhook_settings))
+        .route("/v1/builds/{id}", get(builds::get_build))
+        .route("/v1/builds/{id}/rebuild", post(builds::rebuild))
+        .route("/v1/builds/{id}/kill", post(builds::kill))
+        .route(
+            "/webhooks/github/{project}",
+            post(webhooks::github).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),
+        )
         .fallback(|| async { error::ApiError::not_found("no such API endpoint") })
 }

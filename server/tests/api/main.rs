@@ -6,3 +6,4 @@ mod cli;
 mod helpers;
 mod rest;
 mod tenancy;
+mod webhooks;

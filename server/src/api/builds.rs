@@ -1,0 +1,66 @@
+//! Builds: list a project's recent builds, rebuild, kill; webhook settings.
+
+use super::error::ApiError;
+use super::extract::{ApiActor, Path};
+use crate::startup::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::wire::{BuildView, WebhookSettings};
+use uuid::Uuid;
+
+/// The last builds of each branch of a project.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/builds", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<BuildView>)))]
+pub async fn list_builds(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<BuildView>>, ApiError> {
+    Ok(axum::Json(domain::builds::queue::recent_for_project(&s.platform, &actor, id, 5).await?))
+}
+
+/// One build.
+#[utoipa::path(get, path = "/api/v1/builds/{id}", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 200, body = BuildView), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn get_build(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<BuildView>, ApiError> {
+    Ok(axum::Json(domain::builds::queue::get(&s.platform, &actor, id).await?))
+}
+
+/// Queues the same commit again as a new build.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/rebuild", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 201, body = BuildView), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn rebuild(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, axum::Json<BuildView>), ApiError> {
+    let new = domain::builds::queue::rebuild(&s.platform, &actor, id).await?;
+    Ok((StatusCode::CREATED, axum::Json(domain::builds::queue::get(&s.platform, &actor, new).await?)))
+}
+
+/// Stops a build: a pending one at once, a running one as soon as its worker sees it.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/kill", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn kill(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    domain::builds::queue::kill(&s.platform, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The GitHub webhook URL and secret of a project (project admins).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/webhook", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 200, body = WebhookSettings), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn webhook_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<WebhookSettings>, ApiError> {
+    Ok(axum::Json(domain::builds::webhooks::settings(&s.platform, &actor, id).await?))
+}
