@@ -100,7 +100,13 @@ CREATE TABLE ops.builds (
     heartbeat_at  timestamptz,
     image_digest  text,
     db_name       text,
+    db_role       text,
+    network       text,
     container_id  text,
+    -- `ip:port` of the serving container while the preview is live.
+    preview_target text,
+    preview_slug  text UNIQUE,
+    live          boolean NOT NULL DEFAULT false,
     created_at    timestamptz NOT NULL DEFAULT now(),
     started_at    timestamptz,
     finished_at   timestamptz,
@@ -147,6 +153,17 @@ CREATE POLICY run_events_read ON ops.run_events FOR SELECT
 CREATE POLICY run_events_write ON ops.run_events FOR INSERT WITH CHECK (ops.is_platform_admin());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON ops.project_secrets, ops.builds TO odooops_app;
+
+-- Preview routing happens before anyone is known: the target and access facts of one live build.
+CREATE FUNCTION ops.preview_target(p_slug text)
+RETURNS TABLE (build_id uuid, target text, live boolean, state text, result text, stage text, public boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
+    SELECT b.id, b.preview_target, b.live, b.state, b.result, b.stage, p.public_previews
+      FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id
+     WHERE b.preview_slug = p_slug
+$$;
+REVOKE ALL ON FUNCTION ops.preview_target(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ops.preview_target(text) TO odooops_app;
 GRANT SELECT, INSERT, UPDATE ON ops.webhook_deliveries TO odooops_app;
 GRANT SELECT, INSERT ON ops.run_events TO odooops_app;
 GRANT USAGE ON SEQUENCE ops.builds_seq_seq, ops.run_events_id_seq TO odooops_app;

@@ -99,7 +99,7 @@ pub fn App() -> impl IntoView {
 /// for them to `/sign-in` before rendering.
 pub fn is_protected_path(path: &str) -> bool {
     path == "/"
-        || ["/projects", "/tenants", "/audit", "/settings"]
+        || ["/projects", "/tenants", "/audit", "/settings", "/builds"]
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }

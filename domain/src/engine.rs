@@ -1,9 +1,11 @@
 //! The container engine (Docker) behind a trait, so tests and machines
-//! without Docker can swap it. Later issues grow this into the build runner;
-//! for now the console needs to know whether Docker is there and say which
-//! features depend on it.
+//! without Docker can swap it. Operations are idempotent where Docker allows:
+//! removing something already gone is not an error, so cleanup can be retried.
+//! API reference: <https://docs.docker.com/reference/api/engine/version/v1.41/>.
 
 use async_trait::async_trait;
+use std::collections::HashMap;
+use tokio::sync::mpsc::UnboundedSender;
 
 /// What the engine reports about itself.
 #[derive(Debug, Clone)]
@@ -12,10 +14,59 @@ pub struct EngineInfo {
     pub api_version: String,
 }
 
+/// A container to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    pub name: String,
+    pub image: String,
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    pub labels: HashMap<String, String>,
+    pub network: Option<String>,
+    /// CPU limit in billionths of a CPU.
+    pub nano_cpus: Option<i64>,
+    pub memory_bytes: Option<i64>,
+    /// `host:ip` entries, e.g. `host.docker.internal:host-gateway`.
+    pub extra_hosts: Vec<String>,
+}
+
+/// A container or network OdooOps labelled.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub id: String,
+    pub labels: HashMap<String, String>,
+}
+
 #[async_trait]
 pub trait ContainerEngine: Send + Sync {
     /// `Err` says, for a person, why the engine cannot be used.
     async fn ping(&self) -> Result<EngineInfo, String>;
+    /// Builds `context` (a tar with a Dockerfile at its root); streams output lines.
+    /// Returns the image id (`sha256:…`).
+    async fn build_image(
+        &self,
+        context: Vec<u8>,
+        tag: &str,
+        labels: HashMap<String, String>,
+        out: UnboundedSender<String>,
+    ) -> anyhow::Result<String>;
+    async fn image_exists(&self, tag: &str) -> anyhow::Result<bool>;
+    async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()>;
+    async fn remove_network(&self, name: &str) -> anyhow::Result<()>;
+    /// Creates and starts a container; returns its id.
+    async fn start(&self, spec: &RunSpec) -> anyhow::Result<String>;
+    /// Sends every log line (stdout and stderr) to `out` until the container stops.
+    async fn follow_logs(&self, id: &str, out: UnboundedSender<String>) -> anyhow::Result<()>;
+    /// Waits for the container to exit; its exit code.
+    async fn wait(&self, id: &str) -> anyhow::Result<i64>;
+    /// The container's address on `network`.
+    async fn ip_address(&self, id: &str, network: &str) -> anyhow::Result<Option<String>>;
+    async fn remove_container(&self, id: &str) -> anyhow::Result<()>;
+    /// Containers (running or not) carrying `label`.
+    async fn containers_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>>;
+    async fn networks_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>>;
+    /// The gateway address of the default bridge: where containers reach the host.
+    async fn bridge_gateway(&self) -> anyhow::Result<Option<String>>;
 }
 
 /// Docker through bollard: `DOCKER_HOST`, or the default unix socket.
@@ -28,6 +79,14 @@ impl DockerEngine {
         let docker = bollard::Docker::connect_with_defaults().map_err(|e| format!("cannot reach Docker: {e}"));
         DockerEngine { docker }
     }
+
+    fn client(&self) -> anyhow::Result<&bollard::Docker> {
+        self.docker.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+fn not_found(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
 }
 
 #[async_trait]
@@ -41,6 +100,195 @@ impl ContainerEngine for DockerEngine {
         })?;
         Ok(EngineInfo { version: v.version.unwrap_or_default(), api_version: v.api_version.unwrap_or_default() })
     }
+
+    async fn build_image(
+        &self,
+        context: Vec<u8>,
+        tag: &str,
+        labels: HashMap<String, String>,
+        out: UnboundedSender<String>,
+    ) -> anyhow::Result<String> {
+        use futures_util::StreamExt;
+        let opts = bollard::query_parameters::BuildImageOptionsBuilder::new()
+            .t(tag)
+            .rm(true)
+            .forcerm(true)
+            .labels(&labels)
+            .build();
+        let mut stream = self.client()?.build_image(opts, None, Some(bollard::body_full(context.into())));
+        let mut image_id = None;
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| anyhow::anyhow!("image build failed: {e}"))?;
+            if let Some(err) = info.error {
+                anyhow::bail!("image build failed: {}", err.trim());
+            }
+            if let Some(line) = info.stream {
+                for l in line.lines().filter(|l| !l.trim().is_empty()) {
+                    let _ = out.send(l.to_owned());
+                }
+            }
+            if let Some(aux) = info.aux.and_then(|a| a.id) {
+                image_id = Some(aux);
+            }
+        }
+        match image_id {
+            Some(id) => Ok(id),
+            None => Ok(self.client()?.inspect_image(tag).await?.id.unwrap_or_default()),
+        }
+    }
+
+    async fn image_exists(&self, tag: &str) -> anyhow::Result<bool> {
+        match self.client()?.inspect_image(tag).await {
+            Ok(_) => Ok(true),
+            Err(e) if not_found(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()> {
+        let docker = self.client()?;
+        if docker.inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>).await.is_ok() {
+            return Ok(());
+        }
+        let req =
+            bollard::models::NetworkCreateRequest { name: name.to_owned(), labels: Some(labels), ..Default::default() };
+        docker.create_network(req).await?;
+        Ok(())
+    }
+
+    async fn remove_network(&self, name: &str) -> anyhow::Result<()> {
+        match self.client()?.remove_network(name).await {
+            Ok(()) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn start(&self, spec: &RunSpec) -> anyhow::Result<String> {
+        let docker = self.client()?;
+        let host = bollard::models::HostConfig {
+            nano_cpus: spec.nano_cpus,
+            memory: spec.memory_bytes,
+            network_mode: spec.network.clone(),
+            extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
+            ..Default::default()
+        };
+        let body = bollard::models::ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: Some(spec.cmd.clone()),
+            env: Some(spec.env.clone()),
+            labels: Some(spec.labels.clone()),
+            host_config: Some(host),
+            ..Default::default()
+        };
+        let opts = bollard::query_parameters::CreateContainerOptionsBuilder::new().name(&spec.name).build();
+        let created = docker.create_container(Some(opts), body).await?;
+        docker.start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>).await?;
+        Ok(created.id)
+    }
+
+    async fn follow_logs(&self, id: &str, out: UnboundedSender<String>) -> anyhow::Result<()> {
+        use futures_util::StreamExt;
+        let opts = bollard::query_parameters::LogsOptionsBuilder::new().follow(true).stdout(true).stderr(true).build();
+        let mut stream = self.client()?.logs(id, Some(opts));
+        let mut partial = String::new();
+        while let Some(item) = stream.next().await {
+            let chunk = match item {
+                Ok(c) => c.into_bytes(),
+                Err(e) if not_found(&e) => break,
+                Err(e) => return Err(e.into()),
+            };
+            partial.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(pos) = partial.find('\n') {
+                let line: String = partial.drain(..=pos).collect();
+                let _ = out.send(line.trim_end().to_owned());
+            }
+        }
+        if !partial.is_empty() {
+            let _ = out.send(partial);
+        }
+        Ok(())
+    }
+
+    async fn wait(&self, id: &str) -> anyhow::Result<i64> {
+        use futures_util::StreamExt;
+        let mut stream = self.client()?.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+        match stream.next().await {
+            Some(Ok(r)) => Ok(r.status_code),
+            // bollard reports a non-zero exit as an error carrying the code.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(e.into()),
+            None => anyhow::bail!("the engine ended the wait without an exit code"),
+        }
+    }
+
+    async fn ip_address(&self, id: &str, network: &str) -> anyhow::Result<Option<String>> {
+        let c =
+            self.client()?.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await?;
+        Ok(c.network_settings
+            .and_then(|n| n.networks)
+            .and_then(|mut n| n.remove(network))
+            .and_then(|n| n.ip_address)
+            .filter(|ip| !ip.is_empty()))
+    }
+
+    async fn remove_container(&self, id: &str) -> anyhow::Result<()> {
+        let opts = bollard::query_parameters::RemoveContainerOptionsBuilder::new().force(true).v(true).build();
+        match self.client()?.remove_container(id, Some(opts)).await {
+            Ok(()) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            // 409: removal already in progress.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn containers_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>> {
+        let filters = HashMap::from([("label", vec![label])]);
+        let opts = bollard::query_parameters::ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let list = self.client()?.list_containers(Some(opts)).await?;
+        Ok(list
+            .into_iter()
+            .map(|c| Labelled { id: c.id.unwrap_or_default(), labels: c.labels.unwrap_or_default() })
+            .collect())
+    }
+
+    async fn networks_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>> {
+        let filters = HashMap::from([("label", vec![label])]);
+        let opts = bollard::query_parameters::ListNetworksOptionsBuilder::new().filters(&filters).build();
+        let list = self.client()?.list_networks(Some(opts)).await?;
+        Ok(list
+            .into_iter()
+            .map(|n| Labelled { id: n.name.unwrap_or_default(), labels: n.labels.unwrap_or_default() })
+            .collect())
+    }
+
+    async fn bridge_gateway(&self) -> anyhow::Result<Option<String>> {
+        let n =
+            self.client()?.inspect_network("bridge", None::<bollard::query_parameters::InspectNetworkOptions>).await?;
+        let configs = n.ipam.and_then(|i| i.config).unwrap_or_default();
+        // Older engines omit the default bridge's gateway: it is the subnet's first address.
+        Ok(configs
+            .iter()
+            .find_map(|c| c.gateway.clone().filter(|g| !g.is_empty()))
+            .or_else(|| configs.iter().find_map(|c| c.subnet.as_deref().and_then(first_host))))
+    }
+}
+
+/// The first host address of an IPv4 subnet (`172.17.0.0/16` → `172.17.0.1`).
+fn first_host(cidr: &str) -> Option<String> {
+    let (net, _) = cidr.split_once('/')?;
+    let ip: std::net::Ipv4Addr = net.parse().ok()?;
+    Some(std::net::Ipv4Addr::from(u32::from(ip) + 1).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_host_of_a_subnet() {
+        assert_eq!(super::first_host("172.17.0.0/16").as_deref(), Some("172.17.0.1"));
+        assert_eq!(super::first_host("fd00::/64"), None);
+    }
 }
 
 /// An engine that is never there, for tests of the "no Docker" path.
@@ -50,5 +298,47 @@ pub struct NoEngine(pub String);
 impl ContainerEngine for NoEngine {
     async fn ping(&self) -> Result<EngineInfo, String> {
         Err(self.0.clone())
+    }
+    async fn build_image(
+        &self,
+        _: Vec<u8>,
+        _: &str,
+        _: HashMap<String, String>,
+        _: UnboundedSender<String>,
+    ) -> anyhow::Result<String> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn image_exists(&self, _: &str) -> anyhow::Result<bool> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn create_network(&self, _: &str, _: HashMap<String, String>) -> anyhow::Result<()> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn remove_network(&self, _: &str) -> anyhow::Result<()> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn start(&self, _: &RunSpec) -> anyhow::Result<String> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn follow_logs(&self, _: &str, _: UnboundedSender<String>) -> anyhow::Result<()> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn wait(&self, _: &str) -> anyhow::Result<i64> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn ip_address(&self, _: &str, _: &str) -> anyhow::Result<Option<String>> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn remove_container(&self, _: &str) -> anyhow::Result<()> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn containers_with_label(&self, _: &str) -> anyhow::Result<Vec<Labelled>> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn networks_with_label(&self, _: &str) -> anyhow::Result<Vec<Labelled>> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn bridge_gateway(&self) -> anyhow::Result<Option<String>> {
+        anyhow::bail!("{}", self.0)
     }
 }

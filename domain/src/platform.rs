@@ -2,6 +2,7 @@
 //! functions, REST handlers and the CLI share.
 
 use crate::auth::LoginThrottle;
+use crate::builds::infra::BuildInfra;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::engine::ContainerEngine;
@@ -18,16 +19,29 @@ pub struct Inner {
     pub mailer: Arc<dyn Mailer>,
     pub throttle: LoginThrottle,
     pub settings: Settings,
+    /// Present when builds can run here (a container engine and a builds database).
+    pub builds: Option<BuildInfra>,
 }
 
 impl Platform {
     pub fn new(db: Db, engine: Arc<dyn ContainerEngine>, mailer: Arc<dyn Mailer>, settings: Settings) -> Self {
+        Self::with_builds(db, engine, mailer, settings, None)
+    }
+
+    pub fn with_builds(
+        db: Db,
+        engine: Arc<dyn ContainerEngine>,
+        mailer: Arc<dyn Mailer>,
+        settings: Settings,
+        builds: Option<BuildInfra>,
+    ) -> Self {
         Platform(Arc::new(Inner {
             db,
             engine,
             mailer,
             throttle: LoginThrottle::new(5, Duration::from_secs(15 * 60)),
             settings,
+            builds,
         }))
     }
 }

@@ -58,6 +58,10 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         Some(text) => StageRules::parse_text(text)?,
         None => StageRules::default_for(&crate::types::BranchName::parse("main").expect("valid")),
     };
+    let base_image = match input.base_image.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(img) => parse_image_ref(img)?,
+        None => version.official_image(),
+    };
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant_id = resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
     let id = Uuid::new_v4();
@@ -71,7 +75,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
     .bind(name.as_str())
     .bind(repo.as_str())
     .bind(version.as_str())
-    .bind(version.official_image())
+    .bind(&base_image)
     .bind(serde_json::to_value(rules.rules()).map_err(anyhow::Error::from)?)
     .execute(&mut *tx)
     .await
@@ -309,4 +313,30 @@ pub async fn remove_member(p: &Platform, actor: &Actor, project: Uuid, user: Uui
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A Docker image reference as people type it: `name[:tag]`, lowercase path components.
+pub fn parse_image_ref(s: &str) -> DomainResult<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 200
+        && !s.starts_with(['-', '/', ':'])
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:@".contains(c));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(DomainError::Invalid("base image: use a Docker image reference such as odoo:18.0".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn image_refs() {
+        for ok in ["odoo:18.0", "odooops/odoo-standin:0.1.0", "registry.local:5000/acme/odoo:17"] {
+            assert!(super::parse_image_ref(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Odoo", "odoo 18", "-x", "a;b"] {
+            assert!(super::parse_image_ref(bad).is_err(), "{bad}");
+        }
+    }
 }

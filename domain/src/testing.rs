@@ -1,7 +1,10 @@
 //! Test support shared by every crate's suites: one private PostgreSQL
 //! cluster per test process (started on first use, under `target/test-pg/`),
-//! and a fresh database in it for each test. `TEST_DATABASE_URL` points the
-//! suites at an existing server instead (it must allow CREATE DATABASE and CREATE ROLE).
+//! and a fresh database in it for each test. When Docker is there, the cluster
+//! also listens on the Docker bridge so build containers reach their databases.
+//! `TEST_DATABASE_URL` points the suites at an existing server instead (it must
+//! allow CREATE DATABASE and CREATE ROLE; `TEST_DOCKER_GATEWAY` then says where
+//! containers reach it).
 
 use crate::db::embedded::{quote_ident, Durability, EmbeddedPostgres};
 use sqlx::postgres::PgConnectOptions;
@@ -10,34 +13,58 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
+struct Shared {
+    admin: PgConnectOptions,
+    /// The Docker bridge gateway the cluster also listens on, when Docker is there.
+    gateway: Option<String>,
+}
+
+fn shared() -> &'static Shared {
+    static SERVER: OnceLock<Shared> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            let admin = PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is a postgres URL");
+            return Shared { admin, gateway: std::env::var("TEST_DOCKER_GATEWAY").ok() };
+        }
+        // A dedicated thread owns the runtime that started the cluster and
+        // lives as long as the process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                use crate::engine::ContainerEngine;
+                let engine = crate::engine::DockerEngine::from_env();
+                let gateway = match engine.ping().await {
+                    Ok(_) => engine.bridge_gateway().await.ok().flatten(),
+                    Err(_) => None,
+                };
+                let extra: Vec<String> = gateway.iter().cloned().collect();
+                let pg = EmbeddedPostgres::start_listening(&test_root(), Durability::Throwaway, &extra)
+                    .await
+                    .expect("starting the test PostgreSQL cluster");
+                tx.send(Shared { admin: pg.connect_options("postgres"), gateway }).expect("send");
+                std::mem::forget(pg);
+                std::future::pending::<()>().await;
+            });
+        });
+        rx.recv().expect("test cluster thread")
+    })
+}
+
 /// Admin connection options of the shared test server.
 pub fn server() -> PgConnectOptions {
-    static SERVER: OnceLock<PgConnectOptions> = OnceLock::new();
-    SERVER
-        .get_or_init(|| {
-            if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-                return PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is a postgres URL");
-            }
-            // A dedicated thread owns the runtime that started the cluster and
-            // lives as long as the process: the postmaster's parent-death
-            // signal is tied to the thread that spawned it.
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-                rt.block_on(async move {
-                    let root = test_root();
-                    let pg = EmbeddedPostgres::start(&root, Durability::Throwaway)
-                        .await
-                        .expect("starting the test PostgreSQL cluster");
-                    tx.send(pg.connect_options("postgres")).expect("send");
-                    std::mem::forget(pg);
-                    std::future::pending::<()>().await;
-                });
-            });
-            rx.recv().expect("test cluster thread")
-        })
-        .clone()
-        .log_statements(tracing::log::LevelFilter::Off)
+    shared().admin.clone().log_statements(tracing::log::LevelFilter::Off)
+}
+
+/// The test server as a builds database server, when Docker is available.
+pub fn build_databases() -> Option<crate::builds::infra::BuildDatabases> {
+    let s = shared();
+    let gateway = s.gateway.clone()?;
+    Some(crate::builds::infra::BuildDatabases {
+        admin: server(),
+        host_for_containers: gateway,
+        port_for_containers: s.admin.get_port(),
+    })
 }
 
 fn test_root() -> PathBuf {

@@ -87,9 +87,29 @@ wire! {
         pub state: String,
         pub result: Option<String>,
         pub reason: Option<String>,
+        /// Whether its preview is serving now.
+        pub live: bool,
         pub created_at: DateTime<Utc>,
         pub started_at: Option<DateTime<Utc>>,
         pub finished_at: Option<DateTime<Utc>>,
+    }
+
+    /// One line of a build's log or phase timeline.
+    pub struct RunEventView {
+        pub id: i64,
+        /// debug, info, warning or error.
+        pub level: String,
+        /// The phase or stream: checkout, discover, image, database, install, start, health, route, odoo, …
+        pub source: String,
+        pub message: String,
+        /// For Odoo lines: logger, db, odoo_level; for phase boundaries: phase, status, duration_ms.
+        pub meta: serde_json::Value,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// A link that opens a build's preview without an OdooOps account.
+    pub struct ShareLink {
+        pub url: String,
     }
 
     /// Where GitHub should send webhooks for a project (project admins only).
@@ -153,6 +173,9 @@ wire! {
         pub odoo_version: String,
         /// Defaults to `main=production, release/*=staging`.
         pub stage_rules: Option<String>,
+        /// Defaults to the official `odoo:<version>`; `odooops/odoo-standin:<v>` for the stand-in.
+        #[serde(default)]
+        pub base_image: Option<String>,
     }
 
     pub struct NewTenant {

@@ -43,6 +43,7 @@ fn project(name: &str) -> NewProject {
         repo_url: "https://github.com/acme/addons.git".into(),
         odoo_version: "17.0".into(),
         stage_rules: None,
+        base_image: None,
     }
 }
 

@@ -44,7 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(cli.serve).await,
         Command::Admin(admin) => {
-            let db = startup::Database::open(&cli.serve).await?;
+            let db = startup::Database::open(&cli.serve, None).await?;
             let res = run_admin(admin, &db).await;
             db.shutdown().await;
             res

@@ -36,6 +36,35 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_DB_POOL_SIZE", default_value_t = 10)]
     pub db_pool_size: u32,
 
+    /// Run builds on this server (needs Docker and a builds database).
+    #[arg(long, env = "ODOOOPS_BUILDS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub builds: bool,
+
+    /// PostgreSQL server for build databases (a role with CREATEDB and CREATEROLE).
+    /// Defaults to the embedded cluster, which then also listens on the Docker bridge.
+    #[arg(long, env = "ODOOOPS_BUILDS_DATABASE_URL", hide_env_values = true)]
+    pub builds_database_url: Option<String>,
+
+    /// The address build containers use to reach that server.
+    #[arg(long, env = "ODOOOPS_BUILDS_DB_HOST")]
+    pub builds_db_host: Option<String>,
+
+    /// Previews answer at http://<build>.<preview domain>; `localhost` needs no DNS.
+    #[arg(long, env = "ODOOOPS_PREVIEW_DOMAIN", default_value = "localhost")]
+    pub preview_domain: String,
+
+    /// Builds run at once on this server.
+    #[arg(long, env = "ODOOOPS_MAX_BUILDS", default_value_t = 2)]
+    pub max_builds: usize,
+
+    /// Seconds a new build has to answer /web/health.
+    #[arg(long, env = "ODOOOPS_HEALTH_TIMEOUT_SECS", default_value_t = 120)]
+    pub health_timeout_secs: u64,
+
+    /// The stand-in `odoo` binary (built from `standin/`) for the stand-in image.
+    #[arg(long, env = "ODOOOPS_STANDIN_BIN")]
+    pub standin_bin: Option<PathBuf>,
+
     /// Directory of the compiled site (WASM, JS, CSS). Defaults to `target/site`,
     /// or `site` next to the binary's directory.
     #[arg(long, env = "LEPTOS_SITE_ROOT")]
@@ -48,6 +77,18 @@ impl ServeConfig {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.listen),
         }
+    }
+
+    /// The stand-in binary: the flag, else the musl build of `standin/` in `target/`, else beside the binary.
+    pub fn standin_bin(&self) -> Option<PathBuf> {
+        if let Some(p) = &self.standin_bin {
+            return Some(p.clone());
+        }
+        let exe_dir = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from));
+        [Some(PathBuf::from("target/x86_64-unknown-linux-musl/release/odoo")), exe_dir.map(|d| d.join("odoo-standin"))]
+            .into_iter()
+            .flatten()
+            .find(|p| p.is_file())
     }
 
     pub fn site_root(&self) -> PathBuf {

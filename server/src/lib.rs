@@ -8,10 +8,13 @@
 //! - [`startup`]: database (embedded or `DATABASE_URL`), platform, router, graceful shutdown.
 //! - [`middleware`]: who is calling (session cookie or bearer token), CSRF origin check, request ids.
 //! - [`api`]: the REST API under `/api/v1` and its OpenAPI document, plus `/api/health`.
+//! - [`worker`]: runs queued builds; [`preview`]: routes `<slug>.<preview domain>` to them.
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod middleware;
+pub mod preview;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

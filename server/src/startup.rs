@@ -7,6 +7,7 @@ use anyhow::Context;
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::Router;
+use domain::builds::infra::{BuildDatabases, BuildInfra};
 use domain::config::Settings;
 use domain::db::embedded::{Durability, EmbeddedPostgres};
 use domain::db::Db;
@@ -31,27 +32,46 @@ pub struct AppState {
 pub struct Database {
     pub db: Db,
     embedded: Option<EmbeddedPostgres>,
+    /// Where build databases go, when builds can run.
+    pub builds: Option<BuildDatabases>,
 }
 
 impl Database {
-    pub async fn open(cfg: &ServeConfig) -> anyhow::Result<Database> {
+    /// Opens the control-plane database. With `docker_gateway`, the embedded
+    /// cluster also listens there and serves build databases.
+    pub async fn open(cfg: &ServeConfig, docker_gateway: Option<String>) -> anyhow::Result<Database> {
         match &cfg.database_url {
             Some(url) => {
                 let opts =
                     sqlx::postgres::PgConnectOptions::from_str(url).context("DATABASE_URL is not a PostgreSQL URL")?;
                 let db = Db::prepare(opts, cfg.db_pool_size).await?;
-                Ok(Database { db, embedded: None })
+                let builds = match (&cfg.builds_database_url, &cfg.builds_db_host) {
+                    (Some(url), Some(host)) => {
+                        let admin = sqlx::postgres::PgConnectOptions::from_str(url)
+                            .context("ODOOOPS_BUILDS_DATABASE_URL is not a PostgreSQL URL")?;
+                        let port = admin.get_port();
+                        Some(BuildDatabases { admin, host_for_containers: host.clone(), port_for_containers: port })
+                    }
+                    _ => None,
+                };
+                Ok(Database { db, embedded: None, builds })
             }
             None => {
                 std::fs::create_dir_all(&cfg.data_dir)
                     .with_context(|| format!("creating the data directory {}", cfg.data_dir.display()))?;
                 let data_dir = std::fs::canonicalize(&cfg.data_dir)?;
                 tracing::info!(dir = %data_dir.display(), "no DATABASE_URL: starting the embedded PostgreSQL cluster");
-                let pg = EmbeddedPostgres::start(&data_dir, Durability::Full).await?;
+                let extra: Vec<String> = docker_gateway.iter().cloned().collect();
+                let pg = EmbeddedPostgres::start_listening(&data_dir, Durability::Full, &extra).await?;
                 pg.ensure_database("odooops").await?;
                 let db = Db::prepare(pg.connect_options("odooops"), cfg.db_pool_size).await?;
                 tracing::info!(port = pg.port(), "embedded PostgreSQL ready");
-                Ok(Database { db, embedded: Some(pg) })
+                let builds = docker_gateway.map(|gw| BuildDatabases {
+                    admin: pg.connect_options("postgres"),
+                    host_for_containers: gw,
+                    port_for_containers: pg.port(),
+                });
+                Ok(Database { db, embedded: Some(pg), builds })
             }
         }
     }
@@ -92,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     let platform = state.platform.clone();
     Router::new()
         .nest("/api", api::router())
+        .route("/builds/{id}/connect", axum::routing::get(api::builds::connect))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -101,18 +122,37 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::preview::route))
         .with_state(state)
 }
 
 /// Serves until SIGINT/SIGTERM, then shuts everything down in order.
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
-    let database = Database::open(&cfg).await?;
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
-    match engine.ping().await {
-        Ok(info) => tracing::info!(version = %info.version, "Docker engine reachable"),
-        Err(why) => tracing::warn!("{why}"),
-    }
-    let platform = Platform::new(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg));
+    let gateway = match engine.ping().await {
+        Ok(info) => {
+            tracing::info!(version = %info.version, "Docker engine reachable");
+            if cfg.builds {
+                engine.bridge_gateway().await.unwrap_or_default()
+            } else {
+                None
+            }
+        }
+        Err(why) => {
+            tracing::warn!("{why}");
+            None
+        }
+    };
+    let database = Database::open(&cfg, gateway).await?;
+    let builds = match &database.builds {
+        Some(dbs) if cfg.builds => Some(build_infra(&cfg, &database.db, dbs.clone()).await?),
+        _ => {
+            tracing::warn!("builds are off on this server: they need Docker and a builds database (see README)");
+            None
+        }
+    };
+    let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
+    crate::worker::spawn(platform.clone());
     let state = AppState { leptos_options: leptos_options(&cfg), platform };
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
@@ -123,6 +163,26 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     database.shutdown().await;
     served.context("serving HTTP")
+}
+
+/// Directories, limits and keys of the build runner.
+pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) -> anyhow::Result<BuildInfra> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let data = std::fs::canonicalize(&cfg.data_dir)?;
+    Ok(BuildInfra {
+        databases,
+        repos_dir: data.join("repos"),
+        work_dir: data.join("work"),
+        standin_binary: cfg.standin_bin(),
+        max_concurrent: cfg.max_builds.max(1),
+        health_timeout: Duration::from_secs(cfg.health_timeout_secs.max(5)),
+        worker: std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "localhost".into()),
+        preview_domain: cfg.preview_domain.trim_start_matches('.').to_lowercase(),
+        preview_key: db.private_secret("preview_signing_key").await?.into_bytes(),
+        installation: domain::builds::infra::installation_id(&db.private_secret("installation").await?),
+    })
 }
 
 async fn shutdown_signal() {

@@ -152,6 +152,7 @@ mod tests {
             state: "pending".into(),
             result: None,
             reason: None,
+            live: false,
             created_at: t(at),
             started_at: None,
             finished_at: None,

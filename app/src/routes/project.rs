@@ -119,6 +119,9 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>) -> impl
                                                                     <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
                                                                     <div class="small">{build_status(&b.state, b.result.as_deref())} " · " {short_time(&b.created_at)}</div>
                                                                     <div class="tile-actions">
+                                                                        {b.live.then(|| view! {
+                                                                            <a href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener" class="connect">"Connect"</a>
+                                                                        })}
                                                                         <ActionForm action=rebuild attr:class="inline">
                                                                             <input type="hidden" name="id" value=id/>
                                                                             <button type="submit" class="link">"Rebuild"</button>

@@ -2,8 +2,14 @@
 //! the pure parts first (webhook verification and parsing, addon discovery,
 //! Odoo's log format); the queue and the pipeline build on them.
 
+pub mod events;
 pub mod github;
+pub mod infra;
+pub mod lifecycle;
 pub mod manifest;
+pub mod neutralize;
 pub mod odoo_log;
+pub mod pipeline;
+pub mod preview;
 pub mod queue;
 pub mod webhooks;

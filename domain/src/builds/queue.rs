@@ -248,7 +248,7 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
 
 const BUILD_SQL: &str =
     "SELECT id, seq, env_id, branch, stage, commit_sha, subject, author, trigger, state, result, reason,
-        created_at, started_at, finished_at FROM ops.builds";
+        live, created_at, started_at, finished_at FROM ops.builds";
 
 fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
     BuildView {
@@ -264,6 +264,7 @@ fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
         state: r.get("state"),
         result: r.get("result"),
         reason: r.get("reason"),
+        live: r.get("live"),
         created_at: r.get("created_at"),
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),
@@ -301,4 +302,43 @@ pub async fn get(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<Build
         .ok_or(DomainError::NotFound("build"))?;
     tx.commit().await?;
     Ok(build_view(&row))
+}
+
+/// A build's events after `after` (exclusive), oldest first, at most `limit`.
+pub async fn events(
+    p: &Platform,
+    actor: &Actor,
+    build: Uuid,
+    after: i64,
+    limit: i64,
+) -> DomainResult<Vec<crate::wire::RunEventView>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.builds WHERE id = $1)")
+        .bind(build)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !visible {
+        return Err(DomainError::NotFound("build"));
+    }
+    let rows = sqlx::query(
+        "SELECT id, level, source, message, meta, created_at FROM ops.run_events
+          WHERE build_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(build)
+    .bind(after)
+    .bind(limit.clamp(1, 5000))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| crate::wire::RunEventView {
+            id: r.get("id"),
+            level: r.get("level"),
+            source: r.get("source"),
+            message: r.get("message"),
+            meta: r.get("meta"),
+            created_at: r.get("created_at"),
+        })
+        .collect())
 }

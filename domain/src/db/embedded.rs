@@ -39,6 +39,13 @@ const SUPERUSER: &str = "odooops";
 impl EmbeddedPostgres {
     /// Initialises the cluster under `root/postgres` if needed, then starts it.
     pub async fn start(root: &Path, durability: Durability) -> Result<Self> {
+        Self::start_listening(root, durability, &[]).await
+    }
+
+    /// As [`start`](Self::start), also listening on `extra` addresses (the Docker
+    /// bridge gateway) so build containers reach their databases, with password
+    /// authentication for Docker's private ranges only.
+    pub async fn start_listening(root: &Path, durability: Durability, extra: &[String]) -> Result<Self> {
         let bin = find_bin_dir()?;
         let run_as = RunAs::detect()?;
         let dir = root.join("postgres");
@@ -53,6 +60,8 @@ impl EmbeddedPostgres {
             .with_context(|| format!("reading {}", password_file.display()))?
             .trim()
             .to_owned();
+        allow_containers(&pgdata, !extra.is_empty())?;
+        let listen = std::iter::once("127.0.0.1".to_owned()).chain(extra.iter().cloned()).collect::<Vec<_>>().join(",");
         let socket_dir = dir.join("run");
         std::fs::create_dir_all(&socket_dir)?;
         run_as.own(&socket_dir)?;
@@ -60,7 +69,7 @@ impl EmbeddedPostgres {
         let mut last_err = None;
         for _ in 0..5 {
             let port = free_port()?;
-            match Self::launch(&bin, &dir, &pgdata, &socket_dir, port, durability, &run_as) {
+            match Self::launch(&bin, &dir, &pgdata, &socket_dir, port, durability, &run_as, &listen) {
                 Ok((pid, exited)) => {
                     let mut pg = EmbeddedPostgres {
                         dir: dir.clone(),
@@ -91,18 +100,16 @@ impl EmbeddedPostgres {
         port: u16,
         durability: Durability,
         run_as: &RunAs,
+        listen: &str,
     ) -> Result<(i32, tokio::sync::oneshot::Receiver<()>)> {
         use std::os::unix::process::CommandExt;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("postgres.log"))?;
         let mut cmd = Command::new(bin.join("postgres"));
         cmd.arg("-D").arg(pgdata).arg("-p").arg(port.to_string()).arg("-k").arg(socket_dir);
-        for setting in [
-            "listen_addresses=127.0.0.1",
-            "max_connections=300",
-            "shared_buffers=128MB",
-            "logging_collector=off",
-            "log_min_messages=warning",
-        ] {
+        cmd.arg("-c").arg(format!("listen_addresses={listen}"));
+        for setting in
+            ["max_connections=300", "shared_buffers=128MB", "logging_collector=off", "log_min_messages=warning"]
+        {
             cmd.arg("-c").arg(setting);
         }
         if durability == Durability::Throwaway {
@@ -259,6 +266,26 @@ fn init_cluster(bin: &Path, dir: &Path, pgdata: &Path, password_file: &Path, run
         bail!("initdb failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     }
     std::fs::rename(&scratch, pgdata)?;
+    Ok(())
+}
+
+const HBA_MARKER: &str = "# odooops: build containers on Docker networks, with passwords";
+
+/// Adds (or removes) the pg_hba.conf lines that let build containers in, so the
+/// file always matches whether the cluster listens on the Docker bridge.
+fn allow_containers(pgdata: &Path, allow: bool) -> Result<()> {
+    let path = pgdata.join("pg_hba.conf");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let kept: Vec<&str> = text.lines().take_while(|l| *l != HBA_MARKER).collect();
+    let mut out = kept.join("\n");
+    out.push('\n');
+    if allow {
+        out.push_str(HBA_MARKER);
+        out.push_str("\nhost all all 172.16.0.0/12 scram-sha-256\nhost all all 192.168.0.0/16 scram-sha-256\n");
+    }
+    if out != text {
+        std::fs::write(&path, out)?;
+    }
     Ok(())
 }
 

@@ -75,6 +75,20 @@ impl Db {
         &self.app_role
     }
 
+    /// A random secret of this installation (created on first use), kept
+    /// where only the owner can read it.
+    pub async fn private_secret(&self, key: &str) -> anyhow::Result<String> {
+        sqlx::query("INSERT INTO ops_private.settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(crate::auth::random_token(32))
+            .execute(&self.owner)
+            .await?;
+        Ok(sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = $1")
+            .bind(key)
+            .fetch_one(&self.owner)
+            .await?)
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.app).await.is_ok()
     }

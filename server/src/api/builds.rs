@@ -5,7 +5,7 @@ use super::extract::{ApiActor, Path};
 use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::wire::{BuildView, WebhookSettings};
+use domain::wire::{BuildView, RunEventView, ShareLink, WebhookSettings};
 use uuid::Uuid;
 
 /// The last builds of each branch of a project.
@@ -63,4 +63,53 @@ pub async fn webhook_settings(
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<WebhookSettings>, ApiError> {
     Ok(axum::Json(domain::builds::webhooks::settings(&s.platform, &actor, id).await?))
+}
+
+/// A share link to a live build's preview, valid for `hours` (default 24, max 168).
+#[utoipa::path(post, path = "/api/v1/builds/{id}/share", tag = "builds", params(("id" = Uuid, Path), ("hours" = Option<u32>, Query)),
+    responses((status = 200, body = ShareLink), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn share(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    axum::extract::Query(q): axum::extract::Query<HoursQuery>,
+) -> Result<axum::Json<ShareLink>, ApiError> {
+    let url = domain::builds::preview::share_link(&s.platform, &actor, id, q.hours.unwrap_or(24)).await?;
+    Ok(axum::Json(ShareLink { url }))
+}
+
+#[derive(serde::Deserialize)]
+pub struct HoursQuery {
+    hours: Option<u32>,
+}
+
+/// `GET /builds/{id}/connect` (console): opens the preview with a short-lived link.
+pub async fn connect(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::response::Redirect, ApiError> {
+    let url = domain::builds::preview::share_link(&s.platform, &actor, id, 8).await?;
+    Ok(axum::response::Redirect::to(&url))
+}
+
+#[derive(serde::Deserialize)]
+pub struct EventsQuery {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// A build's log and phase events after `after` (an event id), oldest first.
+#[utoipa::path(get, path = "/api/v1/builds/{id}/events", tag = "builds",
+    params(("id" = Uuid, Path), ("after" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<RunEventView>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn events(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    axum::extract::Query(q): axum::extract::Query<EventsQuery>,
+) -> Result<axum::Json<Vec<RunEventView>>, ApiError> {
+    let list =
+        domain::builds::queue::events(&s.platform, &actor, id, q.after.unwrap_or(0), q.limit.unwrap_or(1000)).await?;
+    Ok(axum::Json(list))
 }

@@ -1,7 +1,7 @@
 //! The REST API for automation under `/api/v1` (JSON, bearer tokens), its
 //! OpenAPI document generated from these handlers, and `/api/health`.
 
-mod builds;
+pub mod builds;
 pub mod error;
 mod extract;
 mod health;
@@ -28,7 +28,7 @@ use utoipa::{Modify, OpenApi};
         projects::list_projects, projects::create_project, projects::get_project,
         projects::list_members, projects::add_member, projects::remove_member,
         me::list_audit,
-        builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings,
+        builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -66,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/builds/{id}", get(builds::get_build))
         .route("/v1/builds/{id}/rebuild", post(builds::rebuild))
         .route("/v1/builds/{id}/kill", post(builds::kill))
+        .route("/v1/builds/{id}/share", post(builds::share))
+        .route("/v1/builds/{id}/events", get(builds::events))
         .route(
             "/webhooks/github/{project}",
             post(webhooks::github).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),

@@ -23,18 +23,57 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn(false).await
+}
+
+/// The app with a real build runner: Docker, the stand-in image, build
+/// databases in the test cluster, and the worker.
+pub async fn spawn_app_with_builds() -> TestApp {
+    spawn(true).await
+}
+
+/// The stand-in binary the build tests need (scripts/test builds it).
+pub fn standin_binary() -> std::path::PathBuf {
+    let path = std::env::var_os("ODOOOPS_STANDIN_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/x86_64-unknown-linux-musl/release/odoo")
+    });
+    assert!(
+        path.is_file(),
+        "build the stand-in first: cargo build -p odoo-standin --release --target x86_64-unknown-linux-musl"
+    );
+    path
+}
+
+async fn spawn(builds: bool) -> TestApp {
     server::telemetry::init_for_tests();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mailer = Arc::new(MemoryMailer::default());
-    let platform = Platform::new(
-        db,
-        Arc::new(NoEngine("Docker is not used by this test".into())),
-        mailer.clone(),
-        Settings::for_url(&addr),
-    );
+    let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if builds {
+        let databases = domain::testing::build_databases()
+            .expect("the build tests need Docker (DOCKER_HOST or /var/run/docker.sock)");
+        let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));
+        let infra = domain::builds::infra::BuildInfra {
+            databases,
+            repos_dir: scratch.join("repos"),
+            work_dir: scratch.join("work"),
+            standin_binary: Some(standin_binary()),
+            max_concurrent: 2,
+            health_timeout: std::time::Duration::from_secs(120),
+            worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            preview_domain: "localhost".into(),
+            preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
+            installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+        };
+        (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
+    } else {
+        (Arc::new(NoEngine("Docker is not used by this test".into())), None)
+    };
+    let platform = Platform::with_builds(db, engine, mailer.clone(), Settings::for_url(&addr), infra);
+    server::worker::spawn(platform.clone());
     let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
     let app = router(AppState { leptos_options, platform: platform.clone() });
     tokio::spawn(async move {

@@ -4,6 +4,7 @@
 mod accounts;
 mod cli;
 mod helpers;
+mod pipeline;
 mod rest;
 mod tenancy;
 mod webhooks;

@@ -13,6 +13,7 @@ pub async fn create_project(
 ) -> Result<ProjectSummary, AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
-    let input = domain::wire::NewProject { tenant, name, slug: None, repo_url, odoo_version, stage_rules };
+    let input =
+        domain::wire::NewProject { tenant, name, slug: None, repo_url, odoo_version, stage_rules, base_image: None };
     Ok(domain::projects::create(&ssr::platform()?, &actor, input).await?)
 }

@@ -1,0 +1,137 @@
+//! Lifecycle with zero orphans: every container, network and database a
+//! build creates is labelled or named after it, torn down when the build is
+//! superseded, killed, its branch deleted or its preview idle too long, and a
+//! reconciler removes anything labelled as OdooOps' that no live build owns
+//! (for instance after the server died mid-build).
+
+use super::events::BuildLog;
+use super::infra::BuildInfra;
+use super::queue::SYSTEM_USER;
+use crate::platform::Platform;
+use sqlx::Row;
+use std::collections::HashSet;
+use uuid::Uuid;
+
+/// Removes a build's containers, network and (non-production) database, and
+/// marks it not live. Idempotent.
+pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::Result<()> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let row = sqlx::query("SELECT network, db_name, db_role FROM ops.builds WHERE id = $1")
+        .bind(build)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let Some(row) = row else { return Ok(()) };
+    for c in p.engine.containers_with_label(&format!("odooops.build={build}")).await? {
+        p.engine.remove_container(&c.id).await?;
+    }
+    if let Some(net) = row.get::<Option<String>, _>("network") {
+        p.engine.remove_network(&net).await?;
+    }
+    // Production databases are never dropped automatically.
+    if let (Some(db), Some(role)) = (row.get::<Option<String>, _>("db_name"), row.get::<Option<String>, _>("db_role")) {
+        if db.starts_with("ob_") {
+            infra.databases.drop(&db, &role).await?;
+        }
+    }
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    sqlx::query("UPDATE ops.builds SET live = false, preview_target = NULL, container_id = NULL WHERE id = $1")
+        .bind(build)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// After a build of `env` went live: stop the older live builds beyond what
+/// the stage keeps (development: the project's `keep_dev_builds`; staging and
+/// production: only the newest).
+pub async fn retire_superseded(p: &Platform, infra: &BuildInfra, env: Uuid, stage: &str, log: &BuildLog) {
+    let result: anyhow::Result<Vec<Uuid>> = async {
+        let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+        let ids = sqlx::query_scalar(
+            "SELECT b.id FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id
+              WHERE b.env_id = $1 AND b.live
+              ORDER BY b.created_at DESC, b.seq DESC
+             OFFSET (SELECT CASE WHEN $2 = 'development' THEN p2.keep_dev_builds ELSE 1 END
+                       FROM ops.environments e JOIN ops.projects p2 ON p2.id = e.project_id WHERE e.id = $1)",
+        )
+        .bind(env)
+        .bind(stage)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ids)
+    }
+    .await;
+    match result {
+        Ok(ids) => {
+            for id in ids {
+                match teardown(p, infra, id).await {
+                    Ok(()) => log.info("route", format!("stopped superseded build {id}")),
+                    Err(e) => log.error("route", format!("could not stop superseded build {id}: {e:#}")),
+                }
+            }
+        }
+        Err(e) => log.error("route", format!("could not list superseded builds: {e:#}")),
+    }
+}
+
+/// What the reconciler removed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reconciled {
+    pub containers: usize,
+    pub networks: usize,
+    pub databases: usize,
+    pub builds: usize,
+}
+
+/// Tears down live builds of deleted environments and idle development
+/// builds, then removes every labelled container and network, and every
+/// `ob_` database, that no live or running build owns.
+pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Reconciled> {
+    let mut out = Reconciled::default();
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let stale: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT b.id FROM ops.builds b JOIN ops.environments e ON e.id = b.env_id JOIN ops.projects p ON p.id = b.project_id
+          WHERE b.live AND (e.deleted_at IS NOT NULL
+                 OR (b.stage = 'development' AND e.last_activity < now() - make_interval(hours => p.dev_idle_hours)))",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    for id in stale {
+        teardown(p, infra, id).await?;
+        out.builds += 1;
+    }
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let rows = sqlx::query("SELECT id, network, db_name FROM ops.builds WHERE live OR state = 'running'")
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let owners: HashSet<String> = rows.iter().map(|r| r.get::<Uuid, _>("id").to_string()).collect();
+    let networks: HashSet<String> = rows.iter().filter_map(|r| r.get::<Option<String>, _>("network")).collect();
+    let dbs: HashSet<String> = rows.iter().filter_map(|r| r.get::<Option<String>, _>("db_name")).collect();
+    let mine = format!("odooops.installation={}", infra.installation);
+    for c in p.engine.containers_with_label(&mine).await? {
+        let owner = c.labels.get("odooops.build").cloned().unwrap_or_default();
+        if !owners.contains(&owner) {
+            p.engine.remove_container(&c.id).await?;
+            out.containers += 1;
+        }
+    }
+    for n in p.engine.networks_with_label(&mine).await? {
+        if !networks.contains(&n.id) {
+            p.engine.remove_network(&n.id).await?;
+            out.networks += 1;
+        }
+    }
+    for db in infra.databases.list(&infra.installation).await? {
+        if !dbs.contains(&db) {
+            // Build databases and their roles share the name.
+            infra.databases.drop(&db, &db).await?;
+            out.databases += 1;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,616 @@
+//! The build pipeline: checkout → discover addons → image → database →
+//! install/tests → start → health → route. Each phase logs its start, end and
+//! duration in `ops.run_events`; resources are recorded on the build row as
+//! soon as they exist, so cleanup (and the reconciler after a crash) can find them.
+
+use super::events::{BuildLog, LineStats};
+use super::infra::{BuildInfra, DbGrant, STANDIN_IMAGE};
+use super::queue::{Claimed, SYSTEM_USER};
+use super::{lifecycle, manifest, neutralize};
+use crate::engine::RunSpec;
+use crate::platform::Platform;
+use anyhow::{bail, Context};
+use sqlx::Row;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How a build ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: &'static str,
+    pub reason: Option<String>,
+}
+
+/// Modules the stand-in image provides (a subset of Odoo Community's).
+const STANDIN_PROVIDES: &[&str] = &[
+    "base",
+    "web",
+    "mail",
+    "bus",
+    "contacts",
+    "product",
+    "uom",
+    "sale",
+    "sale_management",
+    "account",
+    "stock",
+    "purchase",
+    "crm",
+    "website",
+    "portal",
+    "hr",
+    "project",
+    "calendar",
+    "payment",
+    "delivery",
+    "iap",
+    "auth_oauth",
+    "auth_signup",
+    "digest",
+    "resource",
+    "utm",
+    "sales_team",
+    "analytic",
+    "l10n_generic_coa",
+    "sms",
+    "google_calendar",
+    "microsoft_calendar",
+    "point_of_sale",
+    "mrp",
+    "board",
+    "base_setup",
+    "http_routing",
+    "web_editor",
+];
+
+pub(crate) fn short(id: uuid::Uuid) -> String {
+    id.simple().to_string()[..12].to_owned()
+}
+
+struct Facts {
+    project_slug: String,
+    repo_url: String,
+    base_image: String,
+    nano_cpus: i64,
+    memory_bytes: i64,
+    seq: i64,
+}
+
+/// Runs one claimed build to its outcome. Never panics on bad input; every
+/// failure becomes a `ko` with a reason a person can act on.
+pub async fn run(p: &Platform, infra: &BuildInfra, b: &Claimed, kill: watch::Receiver<bool>) -> Outcome {
+    let (log, writer) = BuildLog::start(p.clone(), b.tenant_id, b.id, b.env_id);
+    log.info(
+        "build",
+        format!("build of {} at {} ({}), attempt {}", b.branch, &b.commit_sha[..12], b.stage, b.attempts),
+    );
+    let mut run = Run { p, infra, b, log: log.clone(), kill, stats: LineStats::default(), db_was_there: false };
+    let outcome = match run.phases().await {
+        Ok(o) => o,
+        Err(e) => {
+            let killed = e.downcast_ref::<KilledError>().is_some();
+            if !killed {
+                log.error("build", format!("{e:#}"));
+            }
+            if let Err(t) = lifecycle::teardown(p, infra, b.id).await {
+                log.error("cleanup", format!("cleanup failed (the reconciler will retry): {t:#}"));
+            }
+            if killed {
+                Outcome { result: "killed", reason: Some("killed".into()) }
+            } else {
+                Outcome { result: "ko", reason: Some(format!("{e:#}").chars().take(500).collect()) }
+            }
+        }
+    };
+    let _ = std::fs::remove_dir_all(infra.work_dir.join(short(b.id)));
+    log.info(
+        "build",
+        format!(
+            "finished: {}{}",
+            outcome.result,
+            outcome.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+        ),
+    );
+    drop(run);
+    drop(log);
+    let _ = writer.await;
+    outcome
+}
+
+#[derive(Debug)]
+struct KilledError;
+
+impl std::fmt::Display for KilledError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("killed")
+    }
+}
+
+impl std::error::Error for KilledError {}
+
+struct Run<'a> {
+    p: &'a Platform,
+    infra: &'a BuildInfra,
+    b: &'a Claimed,
+    log: BuildLog,
+    kill: watch::Receiver<bool>,
+    stats: LineStats,
+    /// Whether the database existed (or was copied) before this build: then modules are updated, not installed.
+    db_was_there: bool,
+}
+
+impl Run<'_> {
+    fn check_kill(&self) -> anyhow::Result<()> {
+        if *self.kill.borrow() {
+            return Err(KilledError.into());
+        }
+        Ok(())
+    }
+
+    fn begin(&self, phase: &str) -> Instant {
+        self.log.emit(
+            "info",
+            phase,
+            format!("{phase}: started"),
+            serde_json::json!({"phase": phase, "status": "started"}),
+        );
+        Instant::now()
+    }
+
+    fn end(&self, phase: &str, started: Instant, note: &str) {
+        let ms = started.elapsed().as_millis() as u64;
+        self.log.emit(
+            "info",
+            phase,
+            format!(
+                "{phase}: done in {:.1} s{}",
+                ms as f64 / 1000.0,
+                if note.is_empty() { String::new() } else { format!(" ({note})") }
+            ),
+            serde_json::json!({"phase": phase, "status": "done", "duration_ms": ms}),
+        );
+    }
+
+    async fn record(&self, sql: &str, value: &str) -> anyhow::Result<()> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        sqlx::query(sql).bind(self.b.id).bind(value).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn facts(&self) -> anyhow::Result<Facts> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        let r = sqlx::query(
+            "SELECT p.slug, p.repo_url, p.base_image, p.cpu_limit::float8 AS cpu, p.memory_limit_mb, b.seq
+               FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1",
+        )
+        .bind(self.b.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Facts {
+            project_slug: r.get("slug"),
+            repo_url: r.get("repo_url"),
+            base_image: r.get("base_image"),
+            nano_cpus: (r.get::<f64, _>("cpu") * 1e9) as i64,
+            memory_bytes: i64::from(r.get::<i32, _>("memory_limit_mb")) * 1024 * 1024,
+            seq: r.get("seq"),
+        })
+    }
+
+    async fn phases(&mut self) -> anyhow::Result<Outcome> {
+        let facts = self.facts().await?;
+        let s = short(self.b.id);
+        let labels = self.labels(&facts);
+
+        let t = self.begin("checkout");
+        let src = self.checkout(&facts).await?;
+        self.end("checkout", t, &self.b.commit_sha[..12]);
+        self.check_kill()?;
+
+        let t = self.begin("discover");
+        let addons = self.discover(&src, &facts)?;
+        self.end("discover", t, &format!("{} addon(s)", addons.len()));
+
+        let t = self.begin("image");
+        let image = self.image(&src, &facts, &labels).await?;
+        self.end("image", t, &image);
+        self.check_kill()?;
+
+        let t = self.begin("database");
+        let grant = self.database(&s).await?;
+        self.end("database", t, &grant.database);
+        self.check_kill()?;
+
+        let network = format!("odooops-{}-b{s}", self.infra.installation);
+        self.p.engine.create_network(&network, labels.clone()).await.context("creating the build network")?;
+        self.record("UPDATE ops.builds SET network = $2 WHERE id = $1", &network).await?;
+
+        let t = self.begin("install");
+        let fresh = self.b.stage == "development" || !self.db_was_there;
+        self.install(&image, &grant, &network, &addons, fresh, &labels).await?;
+        self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
+        if self.stats.errors > 0 {
+            let first = self.stats.first_error.clone().unwrap_or_default();
+            bail!("install/tests logged {} error(s); first: {first}", self.stats.errors);
+        }
+        self.check_kill()?;
+
+        let t = self.begin("start");
+        let (container, ip, server_logs) = self.start(&image, &grant, &network, &labels, &facts).await?;
+        self.end("start", t, &ip);
+
+        let t = self.begin("health");
+        self.health(&ip, &server_logs).await?;
+        self.end("health", t, "/web/health answered pass");
+
+        let t = self.begin("route");
+        let slug = format!("b{}-{}", facts.seq, facts.project_slug);
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        sqlx::query("UPDATE ops.builds SET container_id = $2, preview_target = $3, preview_slug = $4, live = true WHERE id = $1")
+            .bind(self.b.id)
+            .bind(&container)
+            .bind(format!("{ip}:8069"))
+            .bind(&slug)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.end("route", t, &format!("http://{slug}.{}", self.infra.preview_domain));
+        lifecycle::retire_superseded(self.p, self.infra, self.b.env_id, &self.b.stage, &self.log).await;
+        Ok(if self.stats.warnings > 0 {
+            Outcome { result: "warn", reason: Some(format!("{} warning(s) during install", self.stats.warnings)) }
+        } else {
+            Outcome { result: "ok", reason: None }
+        })
+    }
+
+    fn labels(&self, facts: &Facts) -> HashMap<String, String> {
+        let slug = format!("b{}-{}", facts.seq, facts.project_slug);
+        let host = format!("{slug}.{}", self.infra.preview_domain);
+        HashMap::from([
+            ("odooops.managed".into(), "true".into()),
+            ("odooops.installation".into(), self.infra.installation.clone()),
+            ("odooops.build".into(), self.b.id.to_string()),
+            ("odooops.project".into(), self.b.project_id.to_string()),
+            ("odooops.branch".into(), self.b.branch.clone()),
+            ("odooops.stage".into(), self.b.stage.clone()),
+            ("traefik.enable".into(), "true".into()),
+            (format!("traefik.http.routers.{slug}.rule"), format!("Host(`{host}`)")),
+            (format!("traefik.http.services.{slug}.loadbalancer.server.port"), "8069".into()),
+        ])
+    }
+
+    async fn checkout(&self, facts: &Facts) -> anyhow::Result<PathBuf> {
+        std::fs::create_dir_all(&self.infra.repos_dir)?;
+        let mirror = self.infra.repos_dir.join(format!("{}.git", self.b.project_id));
+        if mirror.join("HEAD").exists() {
+            git(&["--git-dir", path(&mirror), "fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"])
+                .await
+                .context("fetching the repository")?;
+        } else {
+            let tmp = self.infra.repos_dir.join(format!("{}.git.tmp", self.b.project_id));
+            let _ = std::fs::remove_dir_all(&tmp);
+            git(&["clone", "--mirror", "--quiet", "--", &facts.repo_url, path(&tmp)])
+                .await
+                .context("cloning the repository")?;
+            std::fs::rename(&tmp, &mirror)?;
+        }
+        let sha = &self.b.commit_sha;
+        if git(&["--git-dir", path(&mirror), "cat-file", "-e", &format!("{sha}^{{commit}}")]).await.is_err() {
+            bail!("commit {sha} is not in the repository (force-pushed away?)");
+        }
+        let archive = git_bytes(&["--git-dir", path(&mirror), "archive", "--format=tar", sha])
+            .await
+            .context("exporting the commit")?;
+        let dir = self.infra.work_dir.join(short(self.b.id)).join("src");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        tar::Archive::new(archive.as_slice()).unpack(&dir).context("unpacking the commit")?;
+        self.log.info("checkout", format!("{} at {}", facts.repo_url, sha));
+        Ok(dir)
+    }
+
+    fn discover(&self, src: &Path, facts: &Facts) -> anyhow::Result<Vec<String>> {
+        let addons = manifest::discover(src).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for a in &addons {
+            self.log.info(
+                "discover",
+                format!(
+                    "{} {} depends on [{}]{}",
+                    a.name,
+                    a.version,
+                    a.depends.join(", "),
+                    if a.installable { "" } else { " (not installable)" }
+                ),
+            );
+        }
+        if facts.base_image.starts_with("odooops/odoo-standin") {
+            let provided: BTreeSet<String> = STANDIN_PROVIDES.iter().map(|s| s.to_string()).collect();
+            let missing = manifest::missing_dependencies(&addons, &provided);
+            if !missing.is_empty() {
+                let list: Vec<String> = missing.iter().map(|(a, d)| format!("{a} needs {d}")).collect();
+                bail!("missing dependencies: {}", list.join("; "));
+            }
+        } else {
+            self.log.info("discover", "dependencies on the image's own modules are checked by Odoo during install");
+        }
+        Ok(addons.into_iter().filter(|a| a.installable).map(|a| a.name).collect())
+    }
+
+    async fn image(&self, src: &Path, facts: &Facts, labels: &HashMap<String, String>) -> anyhow::Result<String> {
+        let engine = &self.p.engine;
+        let own_dockerfile = src.join("Dockerfile").is_file();
+        if !own_dockerfile {
+            ensure_base_image(self.p, self.infra, &facts.base_image, &self.log).await?;
+        }
+        let mut ctx = tar::Builder::new(Vec::new());
+        ctx.append_dir_all(".", src)?;
+        if !own_dockerfile {
+            let dockerfile = generated_dockerfile(&facts.base_image, src.join("requirements.txt").is_file());
+            let mut header = tar::Header::new_gnu();
+            header.set_size(dockerfile.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            ctx.append_data(&mut header, "Dockerfile", dockerfile.as_bytes())?;
+        } else {
+            self.log.info("image", "using the repository's Dockerfile");
+        }
+        let context = ctx.into_inner()?;
+        let tag = format!("odooops-build/{}-{}:b{}", self.infra.installation, short(self.b.project_id), facts.seq);
+        let (lines, forward) = self.log.lines("image", false);
+        let built = engine.build_image(context, &tag, labels.clone(), lines).await;
+        let _ = forward.await;
+        let id = built?;
+        self.record("UPDATE ops.builds SET image_digest = $2 WHERE id = $1", &id).await?;
+        Ok(tag)
+    }
+
+    async fn database(&mut self, s: &str) -> anyhow::Result<DbGrant> {
+        let dbs = &self.infra.databases;
+        let (inst, env_short) = (&self.infra.installation, short(self.b.env_id));
+        let (name, template) = match self.b.stage.as_str() {
+            "production" => (format!("op_{inst}_{env_short}"), None),
+            "staging" => (format!("ob_{inst}_{s}"), self.production_db().await?),
+            _ => (format!("ob_{inst}_{s}"), None),
+        };
+        let role = name.clone();
+        let existing = dbs.list_all().await?;
+        self.db_was_there = existing.contains(&name) || template.is_some();
+        if let Some(t) = &template {
+            self.log.info("database", format!("staging: a fresh copy of production ({t})"));
+        }
+        let grant = dbs.provision(&name, &role, template.as_deref()).await?;
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        sqlx::query("UPDATE ops.builds SET db_name = $2, db_role = $3 WHERE id = $1")
+            .bind(self.b.id)
+            .bind(&grant.database)
+            .bind(&grant.role)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if template.is_some() {
+            let lines =
+                neutralize::neutralize(dbs.admin_for(&grant.database)).await.context("neutralizing the copy")?;
+            for l in lines {
+                self.log.info("neutralize", l);
+            }
+        }
+        Ok(grant)
+    }
+
+    /// Production's database, if production has been built.
+    async fn production_db(&self) -> anyhow::Result<Option<String>> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        let name: Option<String> = sqlx::query_scalar(
+            "SELECT b.db_name FROM ops.builds b JOIN ops.environments e ON e.id = b.env_id
+              WHERE b.project_id = $1 AND e.stage = 'production' AND b.db_name IS NOT NULL AND b.result IN ('ok', 'warn')
+              ORDER BY b.finished_at DESC LIMIT 1",
+        )
+        .bind(self.b.project_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+        tx.commit().await?;
+        Ok(name)
+    }
+
+    fn env(&self, grant: &DbGrant) -> Vec<String> {
+        let d = &self.infra.databases;
+        vec![
+            format!("HOST={}", d.host_for_containers),
+            format!("PORT={}", d.port_for_containers),
+            format!("USER={}", grant.role),
+            format!("PASSWORD={}", grant.password),
+        ]
+    }
+
+    async fn install(
+        &mut self,
+        image: &str,
+        grant: &DbGrant,
+        network: &str,
+        addons: &[String],
+        fresh: bool,
+        labels: &HashMap<String, String>,
+    ) -> anyhow::Result<()> {
+        let modules = if addons.is_empty() { "base".to_owned() } else { addons.join(",") };
+        let mut cmd = vec![
+            "-d".to_owned(),
+            grant.database.clone(),
+            if fresh { "-i" } else { "-u" }.to_owned(),
+            modules,
+            "--stop-after-init".to_owned(),
+        ];
+        cmd.push("--addons-path=/mnt/extra-addons".into());
+        if self.b.stage == "development" {
+            cmd.push("--test-enable".into());
+        }
+        let spec = RunSpec {
+            name: format!("odooops-{}-b{}-install", self.infra.installation, short(self.b.id)),
+            image: image.to_owned(),
+            cmd,
+            env: self.env(grant),
+            labels: labels.clone(),
+            network: Some(network.to_owned()),
+            ..Default::default()
+        };
+        let engine = self.p.engine.clone();
+        let id = engine.start(&spec).await.context("starting the install container")?;
+        let (lines, stats) = self.log.lines("install", true);
+        let follow = {
+            let engine = engine.clone();
+            let id = id.clone();
+            tokio::spawn(async move { engine.follow_logs(&id, lines).await })
+        };
+        let mut kill = self.kill.clone();
+        let code = tokio::select! {
+            code = engine.wait(&id) => code?,
+            _ = async { let _ = kill.wait_for(|k| *k).await; } => {
+                let _ = engine.remove_container(&id).await;
+                return Err(KilledError.into());
+            }
+        };
+        let _ = follow.await;
+        self.stats = stats.await.unwrap_or_default();
+        engine.remove_container(&id).await.ok();
+        if code != 0 {
+            bail!(
+                "Odoo exited with code {code} during install{}",
+                self.stats.first_error.as_ref().map(|e| format!(": {e}")).unwrap_or_default()
+            );
+        }
+        Ok(())
+    }
+
+    async fn start(
+        &self,
+        image: &str,
+        grant: &DbGrant,
+        network: &str,
+        labels: &HashMap<String, String>,
+        facts: &Facts,
+    ) -> anyhow::Result<(String, String, tokio::task::JoinHandle<LineStats>)> {
+        let spec = RunSpec {
+            name: format!("odooops-{}-b{}", self.infra.installation, short(self.b.id)),
+            image: image.to_owned(),
+            cmd: vec!["-d".into(), grant.database.clone(), "--addons-path=/mnt/extra-addons".into()],
+            env: self.env(grant),
+            labels: labels.clone(),
+            network: Some(network.to_owned()),
+            nano_cpus: Some(facts.nano_cpus),
+            memory_bytes: Some(facts.memory_bytes),
+            extra_hosts: Vec::new(),
+        };
+        let engine = self.p.engine.clone();
+        let id = engine.start(&spec).await.context("starting Odoo")?;
+        self.record("UPDATE ops.builds SET container_id = $2 WHERE id = $1", &id).await?;
+        // The server's log outlives this pipeline: it gets its own writer, so
+        // the pipeline's log can be flushed and closed when the build ends.
+        let (server_log, _writer) = BuildLog::start(self.p.clone(), self.b.tenant_id, self.b.id, self.b.env_id);
+        let (lines, stats) = server_log.lines("odoo", true);
+        drop(server_log);
+        {
+            let engine = engine.clone();
+            let id = id.clone();
+            tokio::spawn(async move { engine.follow_logs(&id, lines).await });
+        }
+        let ip = engine.ip_address(&id, network).await?.context("the container has no address on its network")?;
+        Ok((id, ip, stats))
+    }
+
+    async fn health(&self, ip: &str, server_logs: &tokio::task::JoinHandle<LineStats>) -> anyhow::Result<()> {
+        let url = format!("http://{ip}:8069/web/health");
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
+        let deadline = Instant::now() + self.infra.health_timeout;
+        loop {
+            self.check_kill()?;
+            if let Ok(r) = client.get(&url).send().await {
+                if r.status().is_success() {
+                    let body: serde_json::Value = r.json().await.unwrap_or_default();
+                    if body["status"] == "pass" {
+                        return Ok(());
+                    }
+                }
+            }
+            if server_logs.is_finished() {
+                bail!("Odoo stopped before answering /web/health (see the odoo log)");
+            }
+            if Instant::now() > deadline {
+                bail!("/web/health did not pass within {} s", self.infra.health_timeout.as_secs());
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
+fn generated_dockerfile(base: &str, has_requirements: bool) -> String {
+    let mut d = format!("FROM {base}\nCOPY . /mnt/extra-addons\n");
+    if has_requirements && !base.starts_with("odooops/odoo-standin") {
+        d.push_str("USER root\nRUN pip3 install --no-cache-dir --break-system-packages -r /mnt/extra-addons/requirements.txt || pip3 install --no-cache-dir -r /mnt/extra-addons/requirements.txt\nUSER odoo\n");
+    }
+    d
+}
+
+/// The base image must be there: the stand-in is built from its binary; the
+/// official image must have been loaded (no registry is assumed).
+pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log: &BuildLog) -> anyhow::Result<()> {
+    if p.engine.image_exists(base).await? {
+        return Ok(());
+    }
+    if base != STANDIN_IMAGE {
+        bail!("the base image {base} is not on this Docker engine and no registry is configured: load it (`docker load`) or use {STANDIN_IMAGE}");
+    }
+    let binary =
+        infra.standin_binary.as_ref().context("the stand-in binary is not configured (ODOOOPS_STANDIN_BIN)")?;
+    let bytes = std::fs::read(binary).with_context(|| format!("reading the stand-in binary {}", binary.display()))?;
+    let mut ctx = tar::Builder::new(Vec::new());
+    let dockerfile = "FROM scratch\nCOPY odoo /usr/bin/odoo\nEXPOSE 8069\nENTRYPOINT [\"/usr/bin/odoo\"]\n";
+    for (name, data, mode) in [("Dockerfile", dockerfile.as_bytes(), 0o644), ("odoo", bytes.as_slice(), 0o755)] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(mode);
+        h.set_cksum();
+        ctx.append_data(&mut h, name, data)?;
+    }
+    log.info("image", format!("building {STANDIN_IMAGE} from {}", binary.display()));
+    let (lines, forward) = log.lines("image", false);
+    p.engine
+        .build_image(
+            ctx.into_inner()?,
+            STANDIN_IMAGE,
+            HashMap::from([("odooops.managed".into(), "true".into())]),
+            lines,
+        )
+        .await?;
+    let _ = forward.await;
+    Ok(())
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap_or_default()
+}
+
+async fn git(args: &[&str]) -> anyhow::Result<()> {
+    git_bytes(args).await.map(|_| ())
+}
+
+async fn git_bytes(args: &[&str]) -> anyhow::Result<Vec<u8>> {
+    let out = tokio::process::Command::new("git")
+        .args(args)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .context("running git (is it installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "git {}: {}",
+            args.iter().find(|a| !a.starts_with('-') && !a.contains('/')).unwrap_or(&""),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(out.stdout)
+}

@@ -1,0 +1,173 @@
+//! The preview router: requests for `<slug>.<preview domain>` go to that
+//! build's Odoo container. Public development previews (when the project
+//! allows it) open to anyone; others need a share link, whose token becomes a
+//! cookie on the preview's own host. A build that is not serving answers a
+//! clear page, never a bare 502.
+
+use crate::startup::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use domain::builds::preview;
+use sqlx::Row;
+
+const COOKIE: &str = "odooops_preview";
+
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=utf-8><title>{title} · OdooOps preview</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:560px;margin:12vh auto;color:#1f2328}}h1{{color:#714b67}}</style></head>\
+         <body><h1>{title}</h1><p>{text}</p></body></html>"
+    );
+    (status, Html(html)).into_response()
+}
+
+pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(infra) = state.platform.builds.as_ref() else { return next.run(req).await };
+    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let host = host.rsplit_once(':').map_or(host.as_str(), |(h, p)| {
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host.as_str()
+        }
+    });
+    let Some(slug) = host.strip_suffix(&format!(".{}", infra.preview_domain)) else { return next.run(req).await };
+    if !preview::is_slug(slug) {
+        return page(StatusCode::NOT_FOUND, "No such preview", "This address is not a preview of any build.");
+    }
+    let slug = slug.to_owned();
+    let row = match sqlx::query("SELECT * FROM ops.preview_target($1)")
+        .bind(&slug)
+        .fetch_optional(state.platform.db.anonymous())
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "preview lookup failed");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Preview unavailable",
+                "OdooOps could not look this preview up. Try again in a moment.",
+            );
+        }
+    };
+    let Some(row) = row else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "No such preview",
+            "No build has this address. It may have been cleaned up.",
+        );
+    };
+    let now = chrono::Utc::now().timestamp();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let token_param = query.split('&').find_map(|kv| kv.strip_prefix("odooops_token=")).map(str::to_owned);
+    if let Some(token) = token_param {
+        if !preview::verify(&infra.preview_key, &slug, &token, now) {
+            return page(
+                StatusCode::FORBIDDEN,
+                "Link expired",
+                "This share link is invalid or has expired. Ask for a new one in OdooOps.",
+            );
+        }
+        // Keep the token as a cookie of this preview host and drop it from the URL.
+        let rest: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("odooops_token=")).collect();
+        let location = if rest.is_empty() {
+            req.uri().path().to_owned()
+        } else {
+            format!("{}?{}", req.uri().path(), rest.join("&"))
+        };
+        let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        return resp;
+    }
+    let public = row.get::<bool, _>("public") && row.get::<String, _>("stage") == "development";
+    let cookie_ok = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")))
+        .any(|t| preview::verify(&infra.preview_key, &slug, t, now));
+    if !public && !cookie_ok {
+        return page(
+            StatusCode::UNAUTHORIZED,
+            "Private preview",
+            "Open this preview from OdooOps (Connect) or with a share link.",
+        );
+    }
+    let live: bool = row.get("live");
+    let target: Option<String> = row.get("target");
+    let Some(target) = target.filter(|_| live) else {
+        let state: String = row.get("state");
+        let result: Option<String> = row.get("result");
+        let what = match (state.as_str(), result.as_deref()) {
+            ("pending", _) => "is waiting to be built".to_owned(),
+            ("running", _) => "is being built right now; reload in a moment".to_owned(),
+            (_, Some("ko")) => "failed; its logs in OdooOps say why".to_owned(),
+            (_, Some("killed")) => "was killed".to_owned(),
+            _ => "is no longer running (a newer build replaced it, or it was stopped)".to_owned(),
+        };
+        return page(StatusCode::SERVICE_UNAVAILABLE, "Build not serving", &format!("This build {what}."));
+    };
+    forward(req, &target).await
+}
+
+async fn forward(req: Request, target: &str) -> Response {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = CLIENT.get_or_init(|| {
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    });
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut out = client.request(parts.method.clone(), format!("http://{target}{path}"));
+    for (name, value) in parts.headers.iter() {
+        if !is_hop_by_hop(name.as_str()) && name != header::HOST {
+            out = out.header(name, value);
+        }
+    }
+    if let Some(host) = parts.headers.get(header::HOST) {
+        out = out.header("x-forwarded-host", host);
+    }
+    out = out.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    match out.send().await {
+        Ok(resp) => {
+            let mut builder = Response::builder().status(resp.status().as_u16());
+            for (name, value) in resp.headers().iter() {
+                if !is_hop_by_hop(name.as_str()) {
+                    builder = builder.header(name.as_str(), value.as_bytes());
+                }
+            }
+            builder
+                .body(Body::from_stream(resp.bytes_stream()))
+                .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, %target, "preview upstream failed");
+            page(
+                StatusCode::BAD_GATEWAY,
+                "Preview not answering",
+                "The build's Odoo did not answer. It may be restarting; reload in a moment.",
+            )
+        }
+    }
+}
+
+fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}

@@ -1,0 +1,188 @@
+//! Builds for real: a git repository made here, a signed push, the worker
+//! running the pipeline in Docker against the stand-in image and a real
+//! PostgreSQL, the preview served through the router, and nothing left
+//! behind when the branch goes away.
+
+use crate::helpers::{spawn_app_with_builds, Api, TestApp};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Ann")
+        .env("GIT_AUTHOR_EMAIL", "ann@acme.test")
+        .env("GIT_COMMITTER_NAME", "Ann")
+        .env("GIT_COMMITTER_EMAIL", "ann@acme.test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A repository with one addon, on branch `main`.
+fn repository() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../target/test-repos/{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(dir.join("acme_sale")).unwrap();
+    std::fs::write(
+        dir.join("acme_sale/__manifest__.py"),
+        "{'name': 'Acme Sale', 'version': '17.0.1.0.0', 'depends': ['sale']}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("acme_sale/__init__.py"), "").unwrap();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "Acme sale addon"]);
+    dir
+}
+
+fn commit_file(repo: &Path, branch: &str, file: &str, content: &str, message: &str) -> String {
+    if git(repo, &["branch", "--list", branch]).is_empty() {
+        git(repo, &["checkout", "-q", "-b", branch]);
+    } else {
+        git(repo, &["checkout", "-q", branch]);
+    }
+    std::fs::write(repo.join(file), content).unwrap();
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", message]);
+    git(repo, &["rev-parse", "HEAD"])
+}
+
+async fn push(app: &TestApp, api: &Api<'_>, project: &str, branch: &str, sha: &str) {
+    let (_, hook) = api.get(&format!("/api/v1/projects/{project}/webhook")).await;
+    let body = serde_json::to_vec(&json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false,
+        "head_commit": {"id": sha, "message": "change", "author": {"name": "Ann"}}}))
+    .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/webhooks/github/{project}", app.addr))
+        .header("X-GitHub-Event", "push")
+        .header("X-GitHub-Delivery", uuid::Uuid::new_v4().to_string())
+        .header("X-Hub-Signature-256", domain::builds::github::sign(hook["secret"].as_str().unwrap().as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+}
+
+/// Waits (with a generous deadline, not a timing assertion) for a build of `branch` at `sha` to finish.
+async fn finished(api: &Api<'_>, project: &str, sha: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let (_, list) = api.get(&format!("/api/v1/projects/{project}/builds")).await;
+        if let Some(b) = list.as_array().unwrap().iter().find(|b| b["commit_sha"] == sha && b["state"] == "done") {
+            return b.clone();
+        }
+        assert!(Instant::now() < deadline, "the build of {sha} did not finish: {list}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn events(api: &Api<'_>, build: &str) -> Vec<Value> {
+    let (status, list) = api.get(&format!("/api/v1/builds/{build}/events?limit=5000")).await;
+    assert_eq!(status, 200);
+    list.as_array().unwrap().clone()
+}
+
+async fn managed_containers(app: &TestApp, build: &str) -> usize {
+    app.platform.engine.containers_with_label(&format!("odooops.build={build}")).await.unwrap().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_builds_a_preview_that_serves_odoo_and_a_deleted_branch_leaves_nothing() {
+    let app = spawn_app_with_builds().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let (status, project) = api
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Acme ERP", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
+            "base_image": domain::builds::infra::STANDIN_IMAGE}),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
+    let project = project["id"].as_str().unwrap().to_owned();
+
+    let sha = commit_file(&repo, "feature/ok", "README.md", "hello\n", "Readme");
+    push(&app, &api, &project, "feature/ok", &sha).await;
+    let build = finished(&api, &project, &sha).await;
+    let id = build["id"].as_str().unwrap().to_owned();
+    let log = events(&api, &id).await;
+    let text: Vec<String> =
+        log.iter().map(|e| format!("[{}] {}", e["source"].as_str().unwrap(), e["message"].as_str().unwrap())).collect();
+    assert_eq!(build["result"], "ok", "build failed: {}\n{}", build["reason"], text.join("\n"));
+    assert_eq!(build["live"], true);
+    for phase in ["checkout", "discover", "image", "database", "install", "start", "health", "route"] {
+        assert!(
+            log.iter().any(|e| e["meta"]["phase"] == phase && e["meta"]["status"] == "done"),
+            "phase {phase} missing:\n{}",
+            text.join("\n")
+        );
+    }
+    assert!(
+        log.iter().any(|e| e["source"] == "install" && e["meta"]["logger"] == "odoo.modules.loading"),
+        "Odoo's log lines are parsed"
+    );
+
+    // The preview, through a share link, on <slug>.localhost.
+    let (status, share) = api.post(&format!("/api/v1/builds/{id}/share"), json!({})).await;
+    assert_eq!(status, 200, "{share}");
+    let url = share["url"].as_str().unwrap().to_owned();
+    let host = url.split("://").nth(1).unwrap().split(['/', ':']).next().unwrap().to_owned();
+    let port: u16 = app.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let browser = reqwest::Client::builder()
+        .resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = browser.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Login | Odoo"), "{html}");
+    let anonymous =
+        reqwest::Client::builder().resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], port))).build().unwrap();
+    let denied = anonymous.get(format!("http://{host}:{port}/web/login")).send().await.unwrap();
+    assert_eq!(denied.status(), 401, "a private preview needs the link");
+
+    // A failing test makes the build ko, and it leaves no container behind.
+    let bad = commit_file(&repo, "feature/ok", ".standin", "fail-test\n", "Break a test");
+    push(&app, &api, &project, "feature/ok", &bad).await;
+    let failed = finished(&api, &project, &bad).await;
+    assert_eq!(failed["result"], "ko", "{failed}");
+    assert!(failed["reason"].as_str().unwrap().contains("error"), "{failed}");
+    assert_eq!(managed_containers(&app, failed["id"].as_str().unwrap()).await, 0);
+    assert_eq!(managed_containers(&app, &id).await, 1, "the good build keeps serving");
+
+    // Deleting the branch retires it; the reconciler leaves nothing.
+    let body =
+        serde_json::to_vec(&json!({"ref": "refs/heads/feature/ok", "after": "0".repeat(40), "deleted": true})).unwrap();
+    let (_, hook) = api.get(&format!("/api/v1/projects/{project}/webhook")).await;
+    reqwest::Client::new()
+        .post(format!("{}/api/webhooks/github/{project}", app.addr))
+        .header("X-GitHub-Event", "push")
+        .header("X-GitHub-Delivery", "delete-1")
+        .header("X-Hub-Signature-256", domain::builds::github::sign(hook["secret"].as_str().unwrap().as_bytes(), &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let infra = app.platform.builds.as_ref().unwrap();
+    domain::builds::lifecycle::reconcile(&app.platform, infra).await.unwrap();
+    assert_eq!(managed_containers(&app, &id).await, 0);
+    assert!(infra.databases.list(&infra.installation).await.unwrap().is_empty(), "no build database left");
+    let networks =
+        app.platform.engine.networks_with_label(&format!("odooops.installation={}", infra.installation)).await.unwrap();
+    assert!(networks.is_empty(), "no network left: {networks:?}");
+    let gone = reqwest::Client::builder()
+        .resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = gone.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 503, "a stopped build answers a clear page");
+}

@@ -1,0 +1,49 @@
+//! What a branch asks the stand-in to do, through a `.standin` file at the
+//! root of an addons path: fail a test, warn, crash, or start slowly.
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Behaviour {
+    pub fail_test: bool,
+    pub warn: bool,
+    pub crash: bool,
+    pub slow_start_secs: u64,
+}
+
+impl Behaviour {
+    pub fn load(addons_paths: &[String]) -> Behaviour {
+        addons_paths
+            .iter()
+            .find_map(|p| std::fs::read_to_string(std::path::Path::new(p).join(".standin")).ok())
+            .map(|s| Behaviour::parse(&s))
+            .unwrap_or_default()
+    }
+
+    pub fn parse(text: &str) -> Behaviour {
+        let mut b = Behaviour::default();
+        for line in text.lines().map(str::trim) {
+            let mut words = line.split_whitespace();
+            match words.next() {
+                Some("fail-test") => b.fail_test = true,
+                Some("warn") => b.warn = true,
+                Some("crash") => b.crash = true,
+                Some("slow-start") => {
+                    b.slow_start_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(5).min(600)
+                }
+                _ => {}
+            }
+        }
+        b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_words() {
+        let b = Behaviour::parse("# comment\nfail-test\nslow-start 3\nnonsense\n");
+        assert_eq!(b, Behaviour { fail_test: true, warn: false, crash: false, slow_start_secs: 3 });
+        assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
+    }
+}
