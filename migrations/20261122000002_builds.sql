@@ -40,7 +40,10 @@ ALTER TABLE ops.projects
     ADD COLUMN allow_fork_builds boolean NOT NULL DEFAULT false,
     ADD COLUMN public_previews   boolean NOT NULL DEFAULT false,
     ADD COLUMN keep_dev_builds   integer NOT NULL DEFAULT 3 CHECK (keep_dev_builds BETWEEN 1 AND 50),
-    ADD COLUMN dev_idle_hours    integer NOT NULL DEFAULT 72 CHECK (dev_idle_hours BETWEEN 1 AND 720);
+    ADD COLUMN dev_idle_hours    integer NOT NULL DEFAULT 72 CHECK (dev_idle_hours BETWEEN 1 AND 720),
+    -- For repositories that cannot send webhooks: check the branches every N minutes (0 = off).
+    ADD COLUMN poll_minutes      integer NOT NULL DEFAULT 0 CHECK (poll_minutes BETWEEN 0 AND 1440),
+    ADD COLUMN last_polled_at    timestamptz;
 
 -- Secrets of a project: project admins only.
 CREATE TABLE ops.project_secrets (

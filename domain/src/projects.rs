@@ -340,3 +340,74 @@ mod tests {
         }
     }
 }
+
+/// Reads a project's build settings (members).
+pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<crate::wire::BuildSettings> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query("SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours FROM ops.projects WHERE id = $1")
+        .bind(project)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("project"))?;
+    tx.commit().await?;
+    Ok(crate::wire::BuildSettings {
+        poll_minutes: Some(r.get("poll_minutes")),
+        allow_fork_builds: Some(r.get("allow_fork_builds")),
+        public_previews: Some(r.get("public_previews")),
+        keep_dev_builds: Some(r.get("keep_dev_builds")),
+        dev_idle_hours: Some(r.get("dev_idle_hours")),
+    })
+}
+
+/// Changes a project's build settings (project admins); audited.
+pub async fn update_build_settings(
+    p: &Platform,
+    actor: &Actor,
+    project: Uuid,
+    s: crate::wire::BuildSettings,
+) -> DomainResult<crate::wire::BuildSettings> {
+    let range = |v: Option<i32>, lo: i32, hi: i32, what: &str| match v {
+        Some(n) if n < lo || n > hi => Err(DomainError::Invalid(format!("{what} must be between {lo} and {hi}"))),
+        _ => Ok(()),
+    };
+    range(s.poll_minutes, 0, 1440, "poll_minutes")?;
+    range(s.keep_dev_builds, 1, 50, "keep_dev_builds")?;
+    range(s.dev_idle_hours, 1, 720, "dev_idle_hours")?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let tenant: Option<Uuid> = sqlx::query_scalar(
+        "UPDATE ops.projects SET poll_minutes = coalesce($2, poll_minutes), allow_fork_builds = coalesce($3, allow_fork_builds),
+                public_previews = coalesce($4, public_previews), keep_dev_builds = coalesce($5, keep_dev_builds),
+                dev_idle_hours = coalesce($6, dev_idle_hours)
+          WHERE id = $1 RETURNING tenant_id",
+    )
+    .bind(project)
+    .bind(s.poll_minutes)
+    .bind(s.allow_fork_builds)
+    .bind(s.public_previews)
+    .bind(s.keep_dev_builds)
+    .bind(s.dev_idle_hours)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(tenant) = tenant else {
+        // Visible but not updatable means not an admin; invisible means not found.
+        let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.projects WHERE id = $1)")
+            .bind(project)
+            .fetch_one(&mut *tx)
+            .await?;
+        return Err(if visible { DomainError::Forbidden } else { DomainError::NotFound("project") });
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "project.build_settings",
+            target: format!("project:{project}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary: serde_json::to_value(&s).unwrap_or_default(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    build_settings(p, actor, project).await
+}

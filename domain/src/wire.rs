@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// The stand-in Odoo image OdooOps builds from its own binary (tests, demos,
+/// machines that cannot pull `odoo:<version>`).
+pub const STANDIN_IMAGE: &str = concat!("odooops/odoo-standin:", env!("CARGO_PKG_VERSION"));
+
 macro_rules! wire {
     ($($item:item)+) => {$(
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -105,6 +109,20 @@ wire! {
         /// For Odoo lines: logger, db, odoo_level; for phase boundaries: phase, status, duration_ms.
         pub meta: serde_json::Value,
         pub created_at: DateTime<Utc>,
+    }
+
+    /// How a project's builds behave. Every field is optional in a PATCH.
+    pub struct BuildSettings {
+        /// Check the repository every N minutes when it cannot send webhooks (0 = off).
+        pub poll_minutes: Option<i32>,
+        /// Build pull requests from forks.
+        pub allow_fork_builds: Option<bool>,
+        /// Development previews open without a share link.
+        pub public_previews: Option<bool>,
+        /// Live development builds kept per branch.
+        pub keep_dev_builds: Option<i32>,
+        /// Development previews idle this long are stopped.
+        pub dev_idle_hours: Option<i32>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.

@@ -65,6 +65,7 @@ fn stack() -> &'static Stack {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("ODOOOPS_DATA_DIR", &data)
             .env("LEPTOS_SITE_ROOT", &site)
+            .env("ODOOOPS_STANDIN_BIN", workspace().join("target/x86_64-unknown-linux-musl/release/odoo"))
             .env_remove("DATABASE_URL")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -231,6 +232,154 @@ async fn sign_up_create_a_project_and_another_tenant_does_not_see_it() {
             c.find(Locator::Css("#no-projects")).await?;
             let body = c.find(Locator::Css("body")).await?.text().await?;
             assert!(!body.contains(&project), "another tenant's project is invisible");
+            Ok(())
+        })
+    })
+    .await;
+}
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Ann")
+        .env("GIT_AUTHOR_EMAIL", "ann@acme.test")
+        .env("GIT_COMMITTER_NAME", "Ann")
+        .env("GIT_COMMITTER_EMAIL", "ann@acme.test")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+async fn deliver(url: &str, secret: &str, body: serde_json::Value) -> TestResult {
+    use hmac::Mac;
+    let raw = serde_json::to_vec(&body)?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())?;
+    mac.update(&raw);
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("X-GitHub-Event", "push")
+        .header("X-GitHub-Delivery", uuid::Uuid::new_v4().to_string())
+        .header("X-Hub-Signature-256", signature)
+        .body(raw)
+        .send()
+        .await?;
+    if r.status().as_u16() != 202 {
+        return Err(format!("webhook answered {}", r.status()).into());
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
+    run("push_to_preview", |c| {
+        Box::pin(async move {
+            // A repository with one addon; the stand-in starts slowly so the grid can be seen running.
+            let repo = workspace().join(format!("target/e2e-repos/{}", uuid::Uuid::new_v4().simple()));
+            std::fs::create_dir_all(repo.join("acme_sale"))?;
+            std::fs::write(
+                repo.join("acme_sale/__manifest__.py"),
+                "{'name': 'Acme Sale', 'version': '1.0', 'depends': ['sale']}",
+            )?;
+            std::fs::write(repo.join(".standin"), "slow-start 4\n")?;
+            git(&repo, &["init", "-q", "-b", "main"]);
+            git(&repo, &["add", "."]);
+            git(&repo, &["commit", "-q", "-m", "Acme sale addon"]);
+            git(&repo, &["checkout", "-q", "-b", "feature/browser"]);
+            std::fs::write(repo.join("README.md"), "hello")?;
+            git(&repo, &["add", "."]);
+            git(&repo, &["commit", "-q", "-m", "Say hello"]);
+            let sha = git(&repo, &["rev-parse", "HEAD"]);
+
+            sign_up(c, &format!("{}@builds.test", unique("dev")), &unique("Builders ")).await?;
+            let project = unique("Preview ERP ");
+            fill(c, "#create-project input[name=name]", &project).await?;
+            fill(c, "#create-project input[name=repo_url]", repo.to_str().unwrap()).await?;
+            c.find(Locator::Css("#create-project select[name=base_image] option:nth-child(2)")).await?.click().await?;
+            c.find(Locator::Css("#create-project button[type=submit]")).await?.click().await?;
+            c.wait().at_most(WAIT).for_element(Locator::LinkText(&project)).await?.click().await?;
+            let hook_url = c.wait().at_most(WAIT).for_element(Locator::Id("webhook-url")).await?.text().await?;
+            let secret = c.find(Locator::Id("webhook-secret")).await?.text().await?;
+
+            deliver(
+                &hook_url,
+                &secret,
+                serde_json::json!({"ref": "refs/heads/feature/browser", "after": sha, "deleted": false,
+            "head_commit": {"id": sha, "message": "Say hello", "author": {"name": "Ann"}}}),
+            )
+            .await?;
+
+            // The grid refreshes by itself: it shows the build in progress, then green.
+            let mut seen_in_progress = false;
+            let deadline = std::time::Instant::now() + Duration::from_secs(240);
+            loop {
+                if !c.find_all(Locator::Css(".tile-running, .tile-pending")).await?.is_empty() {
+                    seen_in_progress = true;
+                }
+                if !c.find_all(Locator::Css(".tile-ok")).await?.is_empty() {
+                    break;
+                }
+                if !c.find_all(Locator::Css(".tile-ko")).await?.is_empty() {
+                    return Err("the build failed".into());
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err("the build never finished".into());
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            assert!(seen_in_progress, "the grid showed the build while it ran");
+
+            // The build page's log tail streams the lines over the WebSocket.
+            c.find(Locator::Css(".tile-ok a[href^='/builds/']")).await?.click().await?;
+            wait_hydrated(c).await?;
+            let deadline = std::time::Instant::now() + WAIT;
+            loop {
+                let text = c.find(Locator::Id("log-lines")).await?.text().await?;
+                if text.contains("Loading module acme_sale") && text.contains("route: done") {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err(format!("the log tail never showed the install: {text}").into());
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            let build_path = c.current_url().await?.path().to_owned();
+
+            // Connect opens the preview: the stand-in's Odoo login page on <slug>.localhost.
+            c.goto(&format!("{}{build_path}/connect", stack().console)).await?;
+            let deadline = std::time::Instant::now() + WAIT;
+            while c.title().await? != "Login | Odoo" {
+                if std::time::Instant::now() > deadline {
+                    return Err(format!("the preview did not open: at {}", c.current_url().await?).into());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let host = c.current_url().await?.host_str().unwrap_or_default().to_owned();
+            assert!(host.ends_with(".localhost") && host.starts_with('b'), "preview host {host}");
+
+            // Deleting the branch leaves nothing behind.
+            deliver(
+                &hook_url,
+                &secret,
+                serde_json::json!({"ref": "refs/heads/feature/browser", "after": "0".repeat(40), "deleted": true}),
+            )
+            .await?;
+            let build_id = build_path.trim_start_matches("/builds/").to_owned();
+            let deadline = std::time::Instant::now() + WAIT;
+            loop {
+                let out = Command::new("docker")
+                    .args(["ps", "-aq", "--filter", &format!("label=odooops.build={build_id}")])
+                    .output()?;
+                if out.stdout.is_empty() {
+                    break;
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err("the deleted branch's containers are still there".into());
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
             Ok(())
         })
     })

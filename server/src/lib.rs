@@ -13,6 +13,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod logs;
 pub mod middleware;
 pub mod preview;
 pub mod startup;

@@ -26,6 +26,16 @@ use std::time::Duration;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub platform: Platform,
+    /// Live build-log notifications for WebSockets.
+    pub hub: crate::logs::EventHub,
+}
+
+impl AppState {
+    /// Starts the per-server background listeners too (must run inside a tokio runtime).
+    pub fn new(leptos_options: LeptosOptions, platform: Platform) -> AppState {
+        let hub = crate::logs::EventHub::start(platform.clone());
+        AppState { leptos_options, platform, hub }
+    }
 }
 
 /// The control-plane database and, in the embedded default, the cluster behind it.
@@ -153,7 +163,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     };
     let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
     crate::worker::spawn(platform.clone());
-    let state = AppState { leptos_options: leptos_options(&cfg), platform };
+    let state = AppState::new(leptos_options(&cfg), platform);
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     tracing::info!("OdooOps console on {} (site files from {})", cfg.public_url(), cfg.site_root().display());

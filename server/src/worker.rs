@@ -61,6 +61,11 @@ async fn run(p: Platform, infra: BuildInfra) -> anyhow::Result<()> {
             }
         }
         signal_kills(&p, &infra, &kills).await;
+        match domain::builds::poll::poll_due(&p).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(queued = n, "polling found new commits"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "polling failed"),
+        }
         if last_reconcile.elapsed() > Duration::from_secs(300) {
             reconcile(&p, &infra).await;
             last_reconcile = Instant::now();
@@ -71,7 +76,12 @@ async fn run(p: Platform, infra: BuildInfra) -> anyhow::Result<()> {
         } else {
             Duration::from_secs(10)
         };
-        let _ = tokio::time::timeout(wait, listener.recv()).await;
+        if let Ok(Ok(n)) = tokio::time::timeout(wait, listener.recv()).await {
+            if n.payload() == "reconcile" {
+                reconcile(&p, &infra).await;
+                last_reconcile = Instant::now();
+            }
+        }
     }
 }
 

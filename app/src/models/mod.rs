@@ -63,7 +63,19 @@ pub fn grid_rows(
     envs: &[domain::wire::EnvironmentView],
     builds: &[domain::wire::BuildView],
 ) -> Vec<(domain::wire::EnvironmentView, Vec<domain::wire::BuildView>)> {
-    let mut rows: Vec<_> = envs
+    // Branches first pushed after the page loaded come from their builds.
+    let mut all: Vec<domain::wire::EnvironmentView> = envs.to_vec();
+    for b in builds {
+        if !all.iter().any(|e| e.id == b.env_id) {
+            all.push(domain::wire::EnvironmentView {
+                id: b.env_id,
+                branch: b.branch.clone(),
+                stage: b.stage.clone(),
+                created_at: b.created_at,
+            });
+        }
+    }
+    let mut rows: Vec<_> = all
         .iter()
         .map(|e| {
             let mut own: Vec<_> = builds.iter().filter(|b| b.env_id == e.id).cloned().collect();
@@ -78,6 +90,108 @@ pub fn grid_rows(
             .then_with(|| bb.first().map(|b| b.created_at).cmp(&ba.first().map(|b| b.created_at)))
             .then_with(|| ea.branch.cmp(&eb.branch))
     });
+    rows
+}
+
+/// CSS class of a log line by level.
+pub fn level_class(level: &str) -> &'static str {
+    match level {
+        "error" => "log-error",
+        "warning" => "log-warning",
+        "debug" => "log-debug",
+        _ => "log-info",
+    }
+}
+
+/// Events matching the filters: level (`""` = all, else at least that severity),
+/// source (`""` = all), and a case-insensitive text search.
+pub fn filter_events<'a>(
+    events: &'a [domain::wire::RunEventView],
+    min_level: &str,
+    source: &str,
+    query: &str,
+) -> Vec<&'a domain::wire::RunEventView> {
+    let rank = |l: &str| match l {
+        "debug" => 0,
+        "info" => 1,
+        "warning" => 2,
+        "error" => 3,
+        _ => 1,
+    };
+    let min = if min_level.is_empty() { 0 } else { rank(min_level) };
+    let q = query.to_lowercase();
+    events
+        .iter()
+        .filter(|e| rank(&e.level) >= min)
+        .filter(|e| source.is_empty() || e.source == source)
+        .filter(|e| q.is_empty() || e.message.to_lowercase().contains(&q))
+        .collect()
+}
+
+/// Sources present in the events, in first-seen order (for the filter menu).
+pub fn sources(events: &[domain::wire::RunEventView]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in events {
+        if !out.contains(&e.source) {
+            out.push(e.source.clone());
+        }
+    }
+    out
+}
+
+/// RFC 4180 CSV of events: time, level, source, message.
+pub fn events_csv(events: &[&domain::wire::RunEventView]) -> String {
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::from("time,level,source,message\r\n");
+    for e in events {
+        out.push_str(&format!(
+            "{},{},{},{}\r\n",
+            e.created_at.to_rfc3339(),
+            e.level,
+            field(&e.source),
+            field(&e.message)
+        ));
+    }
+    out
+}
+
+/// One row of a build's phase timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseRow {
+    pub phase: String,
+    /// started, done, or failed (started and the build ended without it finishing).
+    pub status: String,
+    pub duration_ms: Option<u64>,
+}
+
+/// The phase timeline from the phase boundary events.
+pub fn phase_timeline(events: &[domain::wire::RunEventView], build_finished: bool) -> Vec<PhaseRow> {
+    let mut rows: Vec<PhaseRow> = Vec::new();
+    for e in events {
+        let (Some(phase), Some(status)) = (e.meta["phase"].as_str(), e.meta["status"].as_str()) else { continue };
+        match rows.iter_mut().find(|r| r.phase == phase) {
+            Some(r) => {
+                r.status = status.to_owned();
+                r.duration_ms = e.meta["duration_ms"].as_u64();
+            }
+            None => rows.push(PhaseRow {
+                phase: phase.to_owned(),
+                status: status.to_owned(),
+                duration_ms: e.meta["duration_ms"].as_u64(),
+            }),
+        }
+    }
+    if build_finished {
+        for r in rows.iter_mut().filter(|r| r.status == "started") {
+            r.status = "failed".into();
+        }
+    }
     rows
 }
 
@@ -163,12 +277,59 @@ mod tests {
             env(3, "new", "development"),
             env(4, "idle", "staging"),
         ];
-        let builds = [build(1, 1, 10), build(2, 3, 20), build(3, 1, 5), build(4, 2, 1)];
+        let mut late = build(5, 9, 30);
+        late.branch = "late".into();
+        let builds = [build(1, 1, 10), build(2, 3, 20), build(3, 1, 5), build(4, 2, 1), late];
         let rows = grid_rows(&envs, &builds);
         let order: Vec<&str> = rows.iter().map(|(e, _)| e.branch.as_str()).collect();
-        assert_eq!(order, ["main", "new", "old", "idle"]);
-        let numbers: Vec<i64> = rows[2].1.iter().map(|b| b.number).collect();
+        assert_eq!(order, ["main", "late", "new", "old", "idle"]);
+        let numbers: Vec<i64> = rows[3].1.iter().map(|b| b.number).collect();
         assert_eq!(numbers, [1, 3]);
+    }
+
+    fn ev(id: i64, level: &str, source: &str, message: &str, meta: serde_json::Value) -> domain::wire::RunEventView {
+        use chrono::TimeZone;
+        domain::wire::RunEventView {
+            id,
+            level: level.into(),
+            source: source.into(),
+            message: message.into(),
+            meta,
+            created_at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn log_filters_and_csv() {
+        let events = vec![
+            ev(1, "info", "install", "Loading module sale", serde_json::json!({})),
+            ev(2, "warning", "install", "deprecated, \"view\"", serde_json::json!({})),
+            ev(3, "error", "odoo", "FAIL: test_x", serde_json::json!({})),
+        ];
+        assert_eq!(filter_events(&events, "", "", "").len(), 3);
+        assert_eq!(filter_events(&events, "warning", "", "").len(), 2);
+        assert_eq!(filter_events(&events, "", "install", "").len(), 2);
+        assert_eq!(filter_events(&events, "", "", "fail").len(), 1);
+        assert_eq!(sources(&events), ["install", "odoo"]);
+        let csv = events_csv(&filter_events(&events, "warning", "install", ""));
+        assert_eq!(
+            csv,
+            "time,level,source,message\r\n2023-11-14T22:13:20+00:00,warning,install,\"deprecated, \"\"view\"\"\"\r\n"
+        );
+        assert_eq!(level_class("error"), "log-error");
+    }
+
+    #[test]
+    fn phase_timeline_marks_unfinished_phases_failed() {
+        let p = |phase: &str, status: &str, ms: Option<u64>| {
+            ev(0, "info", phase, "", serde_json::json!({"phase": phase, "status": status, "duration_ms": ms}))
+        };
+        let events =
+            vec![p("checkout", "started", None), p("checkout", "done", Some(120)), p("image", "started", None)];
+        let rows = phase_timeline(&events, true);
+        assert_eq!(rows[0], PhaseRow { phase: "checkout".into(), status: "done".into(), duration_ms: Some(120) });
+        assert_eq!(rows[1].status, "failed");
+        assert_eq!(phase_timeline(&events, false)[1].status, "started");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! One project: its branches/environments by stage, its rules and members.
 
 use crate::components::forms::{error_message, ActionError};
-use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild};
+use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::{get_project, AddMember};
 use crate::models::{build_status, grid_rows, role_label, short_time, stage_class, tile_class};
 use domain::wire::EnvironmentView;
@@ -83,11 +83,29 @@ pub fn ProjectPage() -> impl IntoView {
 fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>) -> impl IntoView {
     let rebuild = ServerAction::<RebuildBuild>::new();
     let kill = ServerAction::<KillBuild>::new();
-    let builds =
-        Resource::new(move || (rebuild.version().get(), kill.version().get()), move |_| list_builds(project_id));
+    let share = ServerAction::<ShareBuild>::new();
+    // The grid follows the builds: it refreshes every few seconds in the browser.
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        if let Ok(handle) =
+            set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(3))
+        {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let builds = Resource::new(
+        move || (rebuild.version().get(), kill.version().get(), tick.get()),
+        move |_| list_builds(project_id),
+    );
     view! {
         <section class="card">
             <h2>"Branches and builds"</h2>
+            {move || share.value().get().map(|r| match r {
+                Ok(url) => view! {
+                    <p class="notice" id="share-link">"Share this link (valid 24 h): " <a href=url.clone() target="_blank" rel="noopener"><code class="secret">{url.clone()}</code></a></p>
+                }.into_any(),
+                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+            })}
             <Transition fallback=|| view! { <p class="muted">"Loading builds…"</p> }>
                 {
                     let environments = environments.clone();
@@ -119,8 +137,16 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>) -> impl
                                                                     <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
                                                                     <div class="small">{build_status(&b.state, b.result.as_deref())} " · " {short_time(&b.created_at)}</div>
                                                                     <div class="tile-actions">
-                                                                        {b.live.then(|| view! {
-                                                                            <a href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener" class="connect">"Connect"</a>
+                                                                        <a href=format!("/builds/{}", b.id)>"Logs"</a>
+                                                                        {b.live.then(|| {
+                                                                            let sid = b.id.to_string();
+                                                                            view! {
+                                                                                <a href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener" class="connect">"Connect"</a>
+                                                                                <ActionForm action=share attr:class="inline">
+                                                                                    <input type="hidden" name="id" value=sid/>
+                                                                                    <button type="submit" class="link">"Share"</button>
+                                                                                </ActionForm>
+                                                                            }
                                                                         })}
                                                                         <ActionForm action=rebuild attr:class="inline">
                                                                             <input type="hidden" name="id" value=id/>
@@ -166,7 +192,7 @@ fn WebhookBox(project_id: uuid::Uuid) -> impl IntoView {
                             <p class="muted small">"In GitHub: Settings → Webhooks → Add webhook, content type application/json, events: pushes and pull requests."</p>
                             <dl class="facts">
                                 <dt>"Payload URL"</dt><dd><code id="webhook-url">{s.url}</code></dd>
-                                <dt>"Secret"</dt><dd><code class="secret">{s.secret}</code></dd>
+                                <dt>"Secret"</dt><dd><code class="secret" id="webhook-secret">{s.secret}</code></dd>
                             </dl>
                         }.into_any(),
                         Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),

@@ -61,6 +61,12 @@ pub fn ProjectsPage() -> impl IntoView {
                             {OdooVersion::SUPPORTED.iter().map(|v| view! { <option value=*v selected=*v == "18.0">{*v}</option> }).collect_view()}
                         </select>
                     </label>
+                    <label>"Base image"
+                        <select name="base_image">
+                            <option value="">"Official odoo:<version> (load it into Docker first)"</option>
+                            <option value=domain::wire::STANDIN_IMAGE>"OdooOps stand-in (demos and tests)"</option>
+                        </select>
+                    </label>
                     <TenantField/>
                     <label>"Branch rules" <small class="muted">" (pattern=stage, first match wins; the rest is development)"</small>
                         <input type="text" name="stage_rules" value=DEFAULT_STAGE_RULES/>

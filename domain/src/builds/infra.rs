@@ -38,8 +38,7 @@ pub fn installation_id(secret: &str) -> String {
     hex::encode(sha2::Sha256::digest(secret.as_bytes()))[..8].to_owned()
 }
 
-/// The tag of the stand-in image built from this version's binary.
-pub const STANDIN_IMAGE: &str = concat!("odooops/odoo-standin:", env!("CARGO_PKG_VERSION"));
+pub use crate::wire::STANDIN_IMAGE;
 
 /// The PostgreSQL server that holds build databases.
 #[derive(Clone)]

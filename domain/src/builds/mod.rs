@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod neutralize;
 pub mod odoo_log;
 pub mod pipeline;
+pub mod poll;
 pub mod preview;
 pub mod queue;
 pub mod webhooks;

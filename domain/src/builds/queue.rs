@@ -280,7 +280,9 @@ pub async fn recent_for_project(
 ) -> DomainResult<Vec<BuildView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let rows = sqlx::query(&format!(
-        "{BUILD_SQL} b WHERE b.project_id = $1 AND b.id IN (
+        "{BUILD_SQL} b WHERE b.project_id = $1
+            AND b.env_id IN (SELECT id FROM ops.environments WHERE project_id = $1 AND deleted_at IS NULL)
+            AND b.id IN (
             SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY env_id ORDER BY created_at DESC, seq DESC) AS n
                               FROM ops.builds WHERE project_id = $1) ranked WHERE n <= $2)
           ORDER BY created_at DESC, seq DESC"

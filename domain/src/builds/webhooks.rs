@@ -84,7 +84,7 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
     }
     let rules: StageRules = serde_json::from_value(project_row.get("stage_rules"))
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored stage rules: {e}")))?;
-    let ctx = Ctx { project, tenant_id, rules, allow_forks: project_row.get("allow_fork_builds") };
+    let ctx = Ctx { project, tenant_id, rules, allow_forks: project_row.get("allow_fork_builds"), trigger: "push" };
     let outcome = act(&mut tx, &ctx, event).await?;
     sqlx::query("UPDATE ops.webhook_deliveries SET outcome = $2 WHERE delivery_id = $1")
         .bind(d.delivery_id)
@@ -95,14 +95,16 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
     Ok(Outcome::Accepted(outcome))
 }
 
-struct Ctx {
-    project: Uuid,
-    tenant_id: Uuid,
-    rules: StageRules,
-    allow_forks: bool,
+pub(crate) struct Ctx {
+    pub(crate) project: Uuid,
+    pub(crate) tenant_id: Uuid,
+    pub(crate) rules: StageRules,
+    pub(crate) allow_forks: bool,
+    /// `push` for webhooks, `poll` for polling.
+    pub(crate) trigger: &'static str,
 }
 
-async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Result<String, WebhookError> {
+pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Result<String, WebhookError> {
     Ok(match event {
         WebhookEvent::Ping => "pong".into(),
         WebhookEvent::Ignored(what) => format!("ignored: {what}"),
@@ -119,7 +121,7 @@ async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Result<String
                     commit_sha: &commit.sha,
                     subject: &commit.subject,
                     author: &commit.author,
-                    trigger: "push",
+                    trigger: ctx.trigger,
                 },
             )
             .await?;
@@ -225,6 +227,8 @@ async fn retire(tx: &mut ScopedTx, ctx: &Ctx, branch: &str) -> Result<String, We
         .bind(env)
         .execute(&mut **tx)
         .await?;
+    // Workers tear the environment's previews down now rather than at their next sweep.
+    sqlx::query("SELECT pg_notify('ops_builds', 'reconcile')").execute(&mut **tx).await?;
     Ok(format!("retired {branch}"))
 }
 

@@ -3,7 +3,7 @@
 
 pub mod builds;
 pub mod error;
-mod extract;
+pub mod extract;
 mod health;
 mod me;
 mod projects;
@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         tokens::list_tokens, tokens::create_token, tokens::revoke_token,
         tenants::list_tenants, tenants::create_tenant,
         projects::list_projects, projects::create_project, projects::get_project,
-        projects::list_members, projects::add_member, projects::remove_member,
+        projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings,
         me::list_audit,
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
     ),
@@ -62,12 +62,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))
         .route("/v1/projects/{id}/members/{user_id}", delete(projects::remove_member))
         .route("/v1/projects/{id}/builds", get(builds::list_builds))
+        .route("/v1/projects/{id}/settings", get(projects::get_settings).patch(projects::patch_settings))
         .route("/v1/projects/{id}/webhook", get(builds::webhook_settings))
         .route("/v1/builds/{id}", get(builds::get_build))
         .route("/v1/builds/{id}/rebuild", post(builds::rebuild))
         .route("/v1/builds/{id}/kill", post(builds::kill))
         .route("/v1/builds/{id}/share", post(builds::share))
         .route("/v1/builds/{id}/events", get(builds::events))
+        .route("/v1/builds/{id}/events/ws", get(crate::logs::socket))
         .route(
             "/webhooks/github/{project}",
             post(webhooks::github).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),

@@ -5,7 +5,7 @@ use super::extract::{ApiActor, Json, Path};
 use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::wire::{MemberView, NewMember, NewProject, ProjectDetail, ProjectSummary};
+use domain::wire::{BuildSettings, MemberView, NewMember, NewProject, ProjectDetail, ProjectSummary};
 use uuid::Uuid;
 
 /// Projects the caller can see.
@@ -73,4 +73,27 @@ pub async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     domain::projects::remove_member(&s.platform, &actor, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A project's build settings.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/settings", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 200, body = BuildSettings), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn get_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<BuildSettings>, ApiError> {
+    Ok(axum::Json(domain::projects::build_settings(&s.platform, &actor, id).await?))
+}
+
+/// Changes a project's build settings (project admins). Omitted fields keep their value.
+#[utoipa::path(patch, path = "/api/v1/projects/{id}/settings", tag = "builds", params(("id" = Uuid, Path)), request_body = BuildSettings,
+    responses((status = 200, body = BuildSettings), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn patch_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<BuildSettings>,
+) -> Result<axum::Json<BuildSettings>, ApiError> {
+    Ok(axum::Json(domain::projects::update_build_settings(&s.platform, &actor, id, input).await?))
 }

@@ -75,7 +75,7 @@ async fn spawn(builds: bool) -> TestApp {
     let platform = Platform::with_builds(db, engine, mailer.clone(), Settings::for_url(&addr), infra);
     server::worker::spawn(platform.clone());
     let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
-    let app = router(AppState { leptos_options, platform: platform.clone() });
+    let app = router(AppState::new(leptos_options, platform.clone()));
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });

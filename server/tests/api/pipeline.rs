@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -24,7 +24,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A repository with one addon, on branch `main`.
-fn repository() -> PathBuf {
+pub fn repository() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join(format!("../target/test-repos/{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(dir.join("acme_sale")).unwrap();

@@ -200,3 +200,39 @@ async fn rebuild_and_kill_are_audited_and_respect_tenants() {
     let actions: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"build.rebuild") && actions.contains(&"build.kill"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn polling_turns_new_branches_into_builds_and_settings_are_admin_only() {
+    let app = spawn_app().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = crate::pipeline::repository();
+    let (_, project) = api
+        .post("/api/v1/projects", json!({"name": "Polled", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0"}))
+        .await;
+    let id = project["id"].as_str().unwrap().to_owned();
+    let (status, s) = api
+        .call(reqwest::Method::PATCH, &format!("/api/v1/projects/{id}/settings"), Some(json!({"poll_minutes": 5000})))
+        .await;
+    assert_eq!(status, 422, "{s}");
+    let (status, s) = api
+        .call(reqwest::Method::PATCH, &format!("/api/v1/projects/{id}/settings"), Some(json!({"poll_minutes": 1})))
+        .await;
+    assert_eq!((status, s["poll_minutes"].as_i64()), (200, Some(1)), "{s}");
+    assert_eq!(domain::builds::poll::poll_due(&app.platform).await.unwrap(), 1);
+    let list = builds(&api, &id).await;
+    assert_eq!((list[0]["branch"].as_str(), list[0]["trigger"].as_str()), (Some("main"), Some("poll")));
+    // Not due again until a minute passed; and nothing new to build anyway.
+    assert_eq!(domain::builds::poll::poll_due(&app.platform).await.unwrap(), 0);
+
+    let other = app.signed_up("bob@beta.test", "Beta").await;
+    let bob = app.api(&other.token().await);
+    let (status, _) = bob
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/projects/{id}/settings"),
+            Some(json!({"public_previews": true})),
+        )
+        .await;
+    assert_eq!(status, 404);
+}

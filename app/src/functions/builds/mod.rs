@@ -1,11 +1,15 @@
 //! Builds: the project grid's data and actions, and webhook settings.
 
+mod get_build;
 mod kill_build;
 mod list_builds;
 mod rebuild_build;
+mod share_build;
 mod webhook_settings;
 
+pub use get_build::*;
 pub use kill_build::*;
 pub use list_builds::*;
 pub use rebuild_build::*;
+pub use share_build::*;
 pub use webhook_settings::*;

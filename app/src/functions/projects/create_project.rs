@@ -10,10 +10,10 @@ pub async fn create_project(
     odoo_version: String,
     stage_rules: Option<String>,
     tenant: Option<String>,
+    base_image: Option<String>,
 ) -> Result<ProjectSummary, AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
-    let input =
-        domain::wire::NewProject { tenant, name, slug: None, repo_url, odoo_version, stage_rules, base_image: None };
+    let input = domain::wire::NewProject { tenant, name, slug: None, repo_url, odoo_version, stage_rules, base_image };
     Ok(domain::projects::create(&ssr::platform()?, &actor, input).await?)
 }

@@ -1,0 +1,66 @@
+//! One build: what it is, its phase timeline, its preview, and its live log.
+
+use crate::components::log_tail::LogTail;
+use crate::functions::builds::get_build;
+use crate::models::{build_status, phase_timeline, short_time, stage_class, tile_class};
+use domain::wire::RunEventView;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn BuildPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<uuid::Uuid>().ok()));
+    let build = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_build(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading build…"</p> }>
+            {move || Suspend::new(async move {
+                match build.await {
+                    Err(e) => view! { <h1>"Build"</h1><p class="error">{e.message}</p> }.into_any(),
+                    Ok(None) => view! { <h1>"Build"</h1><p class="error">"No such build."</p> }.into_any(),
+                    Ok(Some(b)) => {
+                        let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
+                        let finished = b.state == "done";
+                        let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished)));
+                        view! {
+                            <Title text=format!("Build #{}", b.number)/>
+                            <div class="page-head">
+                                <h1>"Build #" {b.number}</h1>
+                                <span class=stage_class(&b.stage)>{b.stage.clone()}</span>
+                                <span class=tile_class(&b.state, b.result.as_deref()) id="build-status">{build_status(&b.state, b.result.as_deref())}</span>
+                                {b.live.then(|| view! { <a class="button primary" href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener">"Connect"</a> })}
+                            </div>
+                            <dl class="facts">
+                                <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
+                                <dt>"Commit"</dt><dd><code>{b.commit_sha.clone()}</code> " " {b.subject.clone()} <span class="muted">" by " {b.author.clone()}</span></dd>
+                                <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
+                                {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
+                            </dl>
+                            <section class="card">
+                                <h2>"Phases"</h2>
+                                <ol class="phases" id="phases">
+                                    {move || timeline.get().into_iter().map(|r| view! {
+                                        <li class=format!("phase phase-{}", r.status)>
+                                            <span>{r.phase.clone()}</span>
+                                            <span class="muted small">{r.duration_ms.map(|ms| format!("{:.1} s", ms as f64 / 1000.0)).unwrap_or_else(|| r.status.clone())}</span>
+                                        </li>
+                                    }).collect_view()}
+                                </ol>
+                            </section>
+                            <section class="card">
+                                <h2>"Log"</h2>
+                                <LogTail build_id=b.id events=events/>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,108 @@
+//! Polling, for repositories that cannot send webhooks: every
+//! `poll_minutes`, list the remote's branches (`git ls-remote`) and turn what
+//! changed into the same events a webhook would have delivered.
+
+use super::github::{CommitInfo, WebhookEvent};
+use super::queue::SYSTEM_USER;
+use super::webhooks::{act, Ctx};
+use crate::platform::Platform;
+use crate::types::{BranchName, StageRules};
+use sqlx::Row;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Branch → commit from `git ls-remote --heads` output.
+pub fn parse_ls_remote(out: &str) -> HashMap<String, String> {
+    out.lines()
+        .filter_map(|l| {
+            let (sha, r) = l.split_once('\t')?;
+            let branch = r.strip_prefix("refs/heads/")?;
+            (sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (branch.to_owned(), sha.to_owned()))
+        })
+        .collect()
+}
+
+/// Polls every project that is due; returns the number of builds queued.
+pub async fn poll_due(p: &Platform) -> anyhow::Result<usize> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let due = sqlx::query(
+        "UPDATE ops.projects SET last_polled_at = now()
+          WHERE poll_minutes > 0 AND (last_polled_at IS NULL OR last_polled_at < now() - make_interval(mins => poll_minutes))
+      RETURNING id, tenant_id, repo_url, stage_rules, allow_fork_builds",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut queued = 0;
+    for project in due {
+        let id: Uuid = project.get("id");
+        match poll_one(p, &project).await {
+            Ok(n) => queued += n,
+            Err(e) => tracing::warn!(project = %id, error = %format!("{e:#}"), "polling failed"),
+        }
+    }
+    Ok(queued)
+}
+
+async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Result<usize> {
+    let url: String = project.get("repo_url");
+    let out = tokio::process::Command::new("git")
+        .args(["ls-remote", "--heads", "--", &url])
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .output()
+        .await?;
+    anyhow::ensure!(out.status.success(), "git ls-remote: {}", String::from_utf8_lossy(&out.stderr).trim());
+    let remote = parse_ls_remote(&String::from_utf8_lossy(&out.stdout));
+    let ctx = Ctx {
+        project: project.get("id"),
+        tenant_id: project.get("tenant_id"),
+        rules: serde_json::from_value::<StageRules>(project.get("stage_rules"))?,
+        allow_forks: project.get("allow_fork_builds"),
+        trigger: "poll",
+    };
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    // The newest commit built (or queued) per live branch.
+    let known: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
+        "SELECT DISTINCT ON (e.branch) e.branch, b.commit_sha FROM ops.environments e
+           JOIN ops.builds b ON b.env_id = e.id
+          WHERE e.project_id = $1 AND e.deleted_at IS NULL AND e.pr_number IS NULL
+          ORDER BY e.branch, b.created_at DESC",
+    )
+    .bind(ctx.project)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let mut queued = 0;
+    for (branch, sha) in &remote {
+        if known.get(branch) == Some(sha) {
+            continue;
+        }
+        let Ok(branch) = BranchName::parse(branch) else { continue };
+        let commit = CommitInfo { sha: sha.clone(), subject: String::new(), author: String::new() };
+        act(&mut tx, &ctx, WebhookEvent::BranchUpdated { branch, commit, forced: false }).await?;
+        queued += 1;
+    }
+    for branch in known.keys().filter(|b| !remote.contains_key(*b)) {
+        if let Ok(branch) = BranchName::parse(branch) {
+            act(&mut tx, &ctx, WebhookEvent::BranchDeleted { branch }).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parses_ls_remote() {
+        let out = format!(
+            "{a}\trefs/heads/main\n{b}\trefs/heads/feature/x\n{a}\trefs/tags/v1\nbogus\n",
+            a = "a".repeat(40),
+            b = "b".repeat(40)
+        );
+        let m = super::parse_ls_remote(&out);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m["feature/x"], "b".repeat(40));
+    }
+}

@@ -1,0 +1,228 @@
+//! Push → live preview, against the raw floor measured in the same run on the
+//! same inputs: `docker build` of the same context, create the database, run
+//! the same install, start the container, poll `/web/health`. Prints both
+//! medians and their ratio (target ≤ 1.3×). Needs Docker and the stand-in
+//! binary (`cargo build -p odoo-standin --release --target x86_64-unknown-linux-musl`).
+//!
+//! `ROUNDS` (default 3) sets the number of rounds.
+
+use domain::accounts::{self, SignUp};
+use domain::auth::RequestMeta;
+use domain::builds::infra::{BuildInfra, STANDIN_IMAGE};
+use domain::builds::{github, webhooks};
+use domain::config::Settings;
+use domain::db::Db;
+use domain::engine::{ContainerEngine, DockerEngine, RunSpec};
+use domain::mailer::LogMailer;
+use domain::platform::Platform;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@ops.test")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@ops.test")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::main]
+async fn main() {
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let standin = root.join("target/x86_64-unknown-linux-musl/release/odoo");
+    assert!(
+        standin.is_file(),
+        "build the stand-in first: cargo build -p odoo-standin --release --target x86_64-unknown-linux-musl"
+    );
+    let databases = domain::testing::build_databases().expect("the benchmark needs Docker");
+    let db = Db::prepare(domain::testing::fresh_database().await, 5).await.expect("database");
+    let scratch = root.join(format!("target/bench/{}", uuid::Uuid::new_v4().simple()));
+    let infra = BuildInfra {
+        databases: databases.clone(),
+        repos_dir: scratch.join("repos"),
+        work_dir: scratch.join("work"),
+        standin_binary: Some(standin),
+        max_concurrent: 1,
+        health_timeout: Duration::from_secs(120),
+        worker: "bench".into(),
+        preview_domain: "localhost".into(),
+        preview_key: b"bench".to_vec(),
+        installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+    };
+    let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
+    let p = Platform::with_builds(
+        db,
+        engine.clone(),
+        Arc::new(LogMailer),
+        Settings::for_url("http://127.0.0.1"),
+        Some(infra.clone()),
+    );
+    server::worker::spawn(p.clone());
+
+    let (actor, _) = accounts::sign_up(
+        &p,
+        SignUp { email: "bench@ops.test", password: "bench password 1", display_name: "", organisation: "Bench" },
+        RequestMeta::default(),
+    )
+    .await
+    .expect("sign up");
+    let repo = scratch.join("repo");
+    std::fs::create_dir_all(repo.join("acme_sale")).unwrap();
+    std::fs::write(
+        repo.join("acme_sale/__manifest__.py"),
+        "{'name': 'Acme Sale', 'version': '1.0', 'depends': ['sale']}",
+    )
+    .unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "addon"]);
+    let project = domain::projects::create(
+        &p,
+        &actor,
+        domain::wire::NewProject {
+            tenant: None,
+            name: "Bench".into(),
+            slug: None,
+            repo_url: repo.to_str().unwrap().into(),
+            odoo_version: "17.0".into(),
+            stage_rules: None,
+            base_image: Some(STANDIN_IMAGE.into()),
+        },
+    )
+    .await
+    .expect("project");
+    let secret = domain::builds::webhooks::settings(&p, &actor, project.id).await.unwrap().secret;
+    git(&repo, &["checkout", "-q", "-b", "feature/bench"]);
+
+    let mut ours = Vec::new();
+    let mut floor = Vec::new();
+    for round in 0..rounds {
+        std::fs::write(repo.join("round.txt"), round.to_string()).unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", &format!("round {round}")]);
+        let sha = git(&repo, &["rev-parse", "HEAD"]);
+
+        // OdooOps: signed push → live preview.
+        let body =
+            serde_json::to_vec(&serde_json::json!({"ref": "refs/heads/feature/bench", "after": sha, "deleted": false}))
+                .unwrap();
+        let t = Instant::now();
+        let sig = github::sign(secret.as_bytes(), &body);
+        let delivery = format!("bench-{round}");
+        webhooks::receive(
+            &p,
+            project.id,
+            webhooks::Delivery { event: "push", delivery_id: &delivery, signature: Some(&sig), body: &body },
+        )
+        .await
+        .expect("webhook");
+        loop {
+            let builds = domain::builds::queue::recent_for_project(&p, &actor, project.id, 20).await.unwrap();
+            if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && b.state == "done") {
+                assert!(b.live, "build failed: {:?}", b.reason);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ours.push(t.elapsed());
+
+        // The raw floor on the same inputs.
+        let src = scratch.join(format!("floor-{round}"));
+        std::fs::create_dir_all(&src).unwrap();
+        let archive =
+            Command::new("git").args(["archive", "--format=tar", &sha]).current_dir(&repo).output().unwrap().stdout;
+        let t = Instant::now();
+        tar::Archive::new(archive.as_slice()).unpack(&src).unwrap();
+        let mut ctx = tar::Builder::new(Vec::new());
+        ctx.append_dir_all(".", &src).unwrap();
+        let dockerfile = format!("FROM {STANDIN_IMAGE}\nCOPY . /mnt/extra-addons\n");
+        let mut h = tar::Header::new_gnu();
+        h.set_size(dockerfile.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        ctx.append_data(&mut h, "Dockerfile", dockerfile.as_bytes()).unwrap();
+        let tag = format!("odooops-bench-floor:{round}");
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        engine.build_image(ctx.into_inner().unwrap(), &tag, HashMap::new(), tx).await.unwrap();
+        let name = format!("ob_{}_floor{round}", infra.installation);
+        let grant = databases.provision(&name, &name, None).await.unwrap();
+        let env = vec![
+            format!("HOST={}", databases.host_for_containers),
+            format!("PORT={}", databases.port_for_containers),
+            format!("USER={}", grant.role),
+            format!("PASSWORD={}", grant.password),
+        ];
+        let install = RunSpec {
+            name: format!("odooops-bench-install-{}", uuid::Uuid::new_v4().simple()),
+            image: tag.clone(),
+            cmd: vec![
+                "-d".into(),
+                name.clone(),
+                "-i".into(),
+                "acme_sale".into(),
+                "--stop-after-init".into(),
+                "--test-enable".into(),
+            ],
+            env: env.clone(),
+            ..Default::default()
+        };
+        let id = engine.start(&install).await.unwrap();
+        assert_eq!(engine.wait(&id).await.unwrap(), 0);
+        engine.remove_container(&id).await.unwrap();
+        let server = RunSpec {
+            name: format!("odooops-bench-server-{}", uuid::Uuid::new_v4().simple()),
+            image: tag.clone(),
+            cmd: vec!["-d".into(), name.clone()],
+            env,
+            network: Some("bridge".into()),
+            ..Default::default()
+        };
+        let id = engine.start(&server).await.unwrap();
+        let ip = engine.ip_address(&id, "bridge").await.unwrap().expect("ip");
+        let client = reqwest::Client::new();
+        while !client
+            .get(format!("http://{ip}:8069/web/health"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        floor.push(t.elapsed());
+        engine.remove_container(&id).await.unwrap();
+        databases.drop(&name, &name).await.unwrap();
+        let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
+    }
+
+    // Leave nothing behind.
+    let _ = domain::builds::queue::recent_for_project(&p, &actor, project.id, 20).await;
+    let mut tx = p.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+    let live: Vec<uuid::Uuid> =
+        sqlx::query_scalar("SELECT id FROM ops.builds WHERE live").fetch_all(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    for id in live {
+        domain::builds::lifecycle::teardown(&p, &infra, id).await.unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+
+    let (o, f) = (median(ours), median(floor));
+    println!("push→preview (OdooOps): median {:.2} s over {rounds} rounds", o.as_secs_f64());
+    println!("raw floor (docker build + createdb + install + start + health): median {:.2} s", f.as_secs_f64());
+    println!("ratio: {:.2}x (target ≤ 1.3x)", o.as_secs_f64() / f.as_secs_f64());
+}

@@ -1,0 +1,115 @@
+//! Live build logs over a WebSocket: `GET /api/v1/builds/{id}/events/ws?after=<id>`
+//! sends the backlog, then every new batch of events as it is stored.
+//!
+//! One PostgreSQL listener per server fans `NOTIFY ops_run_events` out to the
+//! sockets through a broadcast channel; each socket reads its own new rows, so
+//! a slow client only delays itself (a lagging receiver just re-reads).
+
+use crate::api::error::ApiError;
+use crate::startup::AppState;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use domain::auth::Actor;
+use domain::platform::Platform;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+/// Fans out build ids that have new events.
+#[derive(Clone)]
+pub struct EventHub {
+    tx: broadcast::Sender<Uuid>,
+}
+
+impl EventHub {
+    /// Starts listening; reconnects if the connection drops.
+    pub fn start(p: Platform) -> EventHub {
+        let (tx, _) = broadcast::channel(1024);
+        let hub = EventHub { tx: tx.clone() };
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(p.db.anonymous()).await {
+                    Ok(mut l) => {
+                        if l.listen("ops_run_events").await.is_ok() {
+                            while let Ok(n) = l.recv().await {
+                                if let Ok(id) = n.payload().parse() {
+                                    let _ = tx.send(id);
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "log hub cannot listen"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        });
+        hub
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct After {
+    after: Option<i64>,
+}
+
+pub async fn socket(
+    State(s): State<AppState>,
+    crate::api::extract::ApiActor(actor): crate::api::extract::ApiActor,
+    Path(build): Path<Uuid>,
+    Query(q): Query<After>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // Cookies ride along on cross-site WebSocket handshakes: require our own origin.
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let origin = headers.get("origin").and_then(|h| h.to_str().ok());
+    if let Some(o) = origin {
+        let same = o.split_once("://").map(|(_, rest)| rest) == Some(host);
+        if !same {
+            return ApiError { code: domain::ErrorCode::Forbidden, message: "cross-site WebSocket refused".into() }
+                .into_response();
+        }
+    }
+    if let Err(e) = domain::builds::queue::get(&s.platform, &actor, build).await {
+        return ApiError::from(e).into_response();
+    }
+    let hub = s.hub.clone();
+    ws.on_upgrade(move |socket| stream(socket, s.platform, hub, actor, build, q.after.unwrap_or(0)))
+}
+
+async fn stream(mut socket: WebSocket, p: Platform, hub: EventHub, actor: Actor, build: Uuid, mut after: i64) {
+    let mut rx = hub.tx.subscribe();
+    loop {
+        // Send everything after `after`, in pages.
+        loop {
+            let page = match domain::builds::queue::events(&p, &actor, build, after, 1000).await {
+                Ok(page) => page,
+                Err(_) => return,
+            };
+            let Some(last) = page.last().map(|e| e.id) else { break };
+            let full = page.len() == 1000;
+            let Ok(text) = serde_json::to_string(&page) else { return };
+            if socket.send(Message::Text(text.into())).await.is_err() {
+                return;
+            }
+            after = last;
+            if !full {
+                break;
+            }
+        }
+        // Wait for news of this build, a ping from the client, or a periodic re-check.
+        tokio::select! {
+            n = rx.recv() => match n {
+                Ok(id) if id != build => continue,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                _ => {}
+            },
+            _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+        }
+    }
+}
