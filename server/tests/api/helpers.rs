@@ -23,13 +23,18 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(false).await
+    spawn(false, true).await
 }
 
 /// The app with a real build runner: Docker, the stand-in image, build
 /// databases in the test cluster, and the worker.
 pub async fn spawn_app_with_builds() -> TestApp {
-    spawn(true).await
+    spawn(true, true).await
+}
+
+/// Builds configured, but no worker: the test drives the queue itself.
+pub async fn spawn_app_with_builds_no_worker() -> TestApp {
+    spawn(true, false).await
 }
 
 /// The stand-in binary the build tests need (scripts/test builds it).
@@ -44,7 +49,7 @@ pub fn standin_binary() -> std::path::PathBuf {
     path
 }
 
-async fn spawn(builds: bool) -> TestApp {
+async fn spawn(builds: bool, worker: bool) -> TestApp {
     server::telemetry::init_for_tests();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
@@ -73,7 +78,9 @@ async fn spawn(builds: bool) -> TestApp {
         (Arc::new(NoEngine("Docker is not used by this test".into())), None)
     };
     let platform = Platform::with_builds(db, engine, mailer.clone(), Settings::for_url(&addr), infra);
-    server::worker::spawn(platform.clone());
+    if worker {
+        server::worker::spawn(platform.clone());
+    }
     let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
     let app = router(AppState::new(leptos_options, platform.clone()));
     tokio::spawn(async move {

@@ -3,7 +3,7 @@
 //! PostgreSQL, the preview served through the router, and nothing left
 //! behind when the branch goes away.
 
-use crate::helpers::{spawn_app_with_builds, Api, TestApp};
+use crate::helpers::{spawn_app_with_builds, spawn_app_with_builds_no_worker, Api, TestApp};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -185,4 +185,62 @@ async fn push_builds_a_preview_that_serves_odoo_and_a_deleted_branch_leaves_noth
         .unwrap();
     let page = gone.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 503, "a stopped build answers a clear page");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
+    use domain::builds::{lifecycle, pipeline, queue};
+    let app = spawn_app_with_builds_no_worker().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let (_, project) = api
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Crashy", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
+            "base_image": domain::builds::infra::STANDIN_IMAGE}),
+        )
+        .await;
+    let project = project["id"].as_str().unwrap().to_owned();
+    let sha = commit_file(&repo, "feature/slow", ".standin", "slow-start 120\n", "Start slowly");
+    push(&app, &api, &project, "feature/slow", &sha).await;
+
+    let p = app.platform.clone();
+    let infra = p.builds.clone().unwrap();
+    let claimed = queue::claim(&p, "dead-host").await.unwrap().expect("a pending build");
+    let build = claimed.id.to_string();
+    let (_kill, rx) = tokio::sync::watch::channel(false);
+    let running = {
+        let (p, infra) = (p.clone(), infra.clone());
+        tokio::spawn(async move { pipeline::run(&p, &infra, &claimed, rx).await })
+    };
+    // Wait until Odoo's container is up (the build is then waiting for /web/health).
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let mut tx = p.db.begin_as(queue::SYSTEM_USER).await.unwrap();
+        let container: Option<String> = sqlx::query_scalar("SELECT container_id FROM ops.builds WHERE id = $1")
+            .bind(uuid::Uuid::parse_str(&build).unwrap())
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        if container.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Odoo's container never started");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The server "dies": the pipeline stops where it is, no cleanup runs.
+    running.abort();
+    assert!(managed_containers(&app, &build).await >= 1, "the crash left a container behind");
+
+    // The server starts again: the interrupted build is closed, the reconciler cleans up.
+    sqlx::query("UPDATE ops.builds SET attempts = $1").bind(queue::MAX_ATTEMPTS).execute(p.db.owner()).await.unwrap();
+    assert_eq!(queue::recover(&p, "dead-host").await.unwrap(), (0, 1));
+    let report = lifecycle::reconcile(&p, &infra).await.unwrap();
+    assert!(report.containers >= 1 && report.networks == 1 && report.databases == 1, "{report:?}");
+    assert_eq!(managed_containers(&app, &build).await, 0);
+    assert!(infra.databases.list(&infra.installation).await.unwrap().is_empty());
+    let (_, b) = api.get(&format!("/api/v1/builds/{build}")).await;
+    assert_eq!((b["state"].as_str(), b["result"].as_str()), (Some("done"), Some("ko")), "{b}");
 }
