@@ -51,6 +51,8 @@ pub trait ContainerEngine: Send + Sync {
         out: UnboundedSender<String>,
     ) -> anyhow::Result<String>;
     async fn image_exists(&self, tag: &str) -> anyhow::Result<bool>;
+    /// Removes an image by id or tag; a missing or still-used image is left alone.
+    async fn remove_image(&self, image: &str) -> anyhow::Result<()>;
     async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()>;
     async fn remove_network(&self, name: &str) -> anyhow::Result<()>;
     /// Creates and starts a container; returns its id.
@@ -141,6 +143,16 @@ impl ContainerEngine for DockerEngine {
         match self.client()?.inspect_image(tag).await {
             Ok(_) => Ok(true),
             Err(e) if not_found(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn remove_image(&self, image: &str) -> anyhow::Result<()> {
+        let opts = bollard::query_parameters::RemoveImageOptionsBuilder::new().force(true).build();
+        match self.client()?.remove_image(image, Some(opts), None).await {
+            Ok(_) => Ok(()),
+            Err(e) if not_found(&e) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -309,6 +321,9 @@ impl ContainerEngine for NoEngine {
         anyhow::bail!("{}", self.0)
     }
     async fn image_exists(&self, _: &str) -> anyhow::Result<bool> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn remove_image(&self, _: &str) -> anyhow::Result<()> {
         anyhow::bail!("{}", self.0)
     }
     async fn create_network(&self, _: &str, _: HashMap<String, String>) -> anyhow::Result<()> {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// marks it not live. Idempotent.
 pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::Result<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let row = sqlx::query("SELECT network, db_name, db_role FROM ops.builds WHERE id = $1")
+    let row = sqlx::query("SELECT network, db_name, db_role, image_digest, stage FROM ops.builds WHERE id = $1")
         .bind(build)
         .fetch_optional(&mut *tx)
         .await?;
@@ -27,6 +27,10 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
     }
     if let Some(net) = row.get::<Option<String>, _>("network") {
         p.engine.remove_network(&net).await?;
+    }
+    // Production images stay: a rollback redeploys the same digest.
+    if let Some(image) = row.get::<Option<String>, _>("image_digest").filter(|_| row.get::<String, _>("stage") != "production") {
+        p.engine.remove_image(&image).await?;
     }
     // Production databases are never dropped automatically.
     if let (Some(db), Some(role)) = (row.get::<Option<String>, _>("db_name"), row.get::<Option<String>, _>("db_role")) {
