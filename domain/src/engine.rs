@@ -169,11 +169,18 @@ impl ContainerEngine for DockerEngine {
     }
 
     async fn remove_network(&self, name: &str) -> anyhow::Result<()> {
-        match self.client()?.remove_network(name).await {
-            Ok(()) => Ok(()),
-            Err(e) if not_found(&e) => Ok(()),
-            Err(e) => Err(e.into()),
+        // A container being removed concurrently may still hold an endpoint for a moment.
+        for attempt in 0..20 {
+            match self.client()?.remove_network(name).await {
+                Ok(()) => return Ok(()),
+                Err(e) if not_found(&e) => return Ok(()),
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 403, .. }) if attempt < 19 => {
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+        Ok(())
     }
 
     async fn start(&self, spec: &RunSpec) -> anyhow::Result<String> {

@@ -133,8 +133,16 @@ async fn main() {
         .expect("webhook");
         loop {
             let builds = domain::builds::queue::recent_for_project(&p, &actor, project.id, 20).await.unwrap();
-            if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && b.state == "done") {
+            if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == "done")) {
                 assert!(b.live, "build failed: {:?}", b.reason);
+                let events = domain::builds::queue::events(&p, &actor, b.id, 0, 5000).await.unwrap();
+                let phases: Vec<String> = events
+                    .iter()
+                    .filter(|e| e.meta["status"] == "done")
+                    .map(|e| format!("{} {}ms", e.source, e.meta["duration_ms"]))
+                    .collect();
+                let waited = b.started_at.map(|s| (s - b.created_at).num_milliseconds()).unwrap_or(-1);
+                println!("round {round}: queued→started {waited}ms; {}", phases.join(", "));
                 break;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -215,7 +215,7 @@ impl Run<'_> {
         self.end("discover", t, &format!("{} addon(s)", addons.len()));
 
         let t = self.begin("image");
-        let image = self.image(&src, &facts, &labels).await?;
+        let image = self.image(&src, &facts).await?;
         self.end("image", t, &image);
         self.check_kill()?;
 
@@ -258,7 +258,12 @@ impl Run<'_> {
             .await?;
         tx.commit().await?;
         self.end("route", t, &format!("http://{slug}.{}", self.infra.preview_domain));
-        lifecycle::retire_superseded(self.p, self.infra, self.b.env_id, &self.b.stage, &self.log).await;
+        // The new preview is serving: stopping the builds it supersedes need not delay the result.
+        {
+            let (p, infra, env, stage, log) =
+                (self.p.clone(), self.infra.clone(), self.b.env_id, self.b.stage.clone(), self.log.clone());
+            tokio::spawn(async move { lifecycle::retire_superseded(&p, &infra, env, &stage, &log).await });
+        }
         Ok(if self.stats.warnings > 0 {
             Outcome { result: "warn", reason: Some(format!("{} warning(s) during install", self.stats.warnings)) }
         } else {
@@ -339,7 +344,7 @@ impl Run<'_> {
         Ok(addons.into_iter().filter(|a| a.installable).map(|a| a.name).collect())
     }
 
-    async fn image(&self, src: &Path, facts: &Facts, labels: &HashMap<String, String>) -> anyhow::Result<String> {
+    async fn image(&self, src: &Path, facts: &Facts) -> anyhow::Result<String> {
         let engine = &self.p.engine;
         let own_dockerfile = src.join("Dockerfile").is_file();
         if !own_dockerfile {
@@ -360,7 +365,8 @@ impl Run<'_> {
         let context = ctx.into_inner()?;
         let tag = format!("odooops-build/{}-{}:b{}", self.infra.installation, short(self.b.project_id), facts.seq);
         let (lines, forward) = self.log.lines("image", false);
-        let built = engine.build_image(context, &tag, labels.clone(), lines).await;
+        // Labels go on containers, not images: a labelled build costs an extra image commit.
+        let built = engine.build_image(context, &tag, HashMap::new(), lines).await;
         let _ = forward.await;
         let id = built?;
         self.record("UPDATE ops.builds SET image_digest = $2 WHERE id = $1", &id).await?;
@@ -524,6 +530,7 @@ impl Run<'_> {
         let url = format!("http://{ip}:8069/web/health");
         let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build()?;
         let deadline = Instant::now() + self.infra.health_timeout;
+        let mut pause = Duration::from_millis(25);
         loop {
             self.check_kill()?;
             if let Ok(r) = client.get(&url).send().await {
@@ -540,7 +547,9 @@ impl Run<'_> {
             if Instant::now() > deadline {
                 bail!("/web/health did not pass within {} s", self.infra.health_timeout.as_secs());
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            // Poll briskly while Odoo is likely to come up, then back off.
+            tokio::time::sleep(pause).await;
+            pause = (pause * 3 / 2).min(Duration::from_millis(500));
         }
     }
 }
