@@ -128,18 +128,8 @@ pub async fn sign_in(
     let actor = load_actor(p, user_id, meta).await?.ok_or(DomainError::Unauthenticated)?;
     let token = create_session(p, &actor).await?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    audit::record(
-        &mut tx,
-        &actor,
-        Event {
-            action: "account.sign_in",
-            target: format!("user:{user_id}"),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({}),
-        },
-    )
-    .await?;
+    audit::record(&mut tx, &actor, Event::account("account.sign_in", format!("user:{user_id}"), serde_json::json!({})))
+        .await?;
     tx.commit().await?;
     Ok((actor, token))
 }
@@ -171,13 +161,7 @@ pub async fn sign_out(p: &Platform, actor: &Actor, session_token: &str) -> Domai
     audit::record(
         &mut tx,
         actor,
-        Event {
-            action: "account.sign_out",
-            target: format!("user:{}", actor.user_id),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({}),
-        },
+        Event::account("account.sign_out", format!("user:{}", actor.user_id), serde_json::json!({})),
     )
     .await?;
     tx.commit().await?;
@@ -347,13 +331,11 @@ pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> Domai
     audit::record(
         &mut tx,
         actor,
-        Event {
-            action: "token.create",
-            target: format!("token:{id}"),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({"name": name.as_str(), "expires_at": expires_at}),
-        },
+        Event::account(
+            "token.create",
+            format!("token:{id}"),
+            serde_json::json!({"name": name.as_str(), "expires_at": expires_at}),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -370,18 +352,7 @@ pub async fn revoke_token(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult
     if n == 0 {
         return Err(DomainError::NotFound("token"));
     }
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: "token.revoke",
-            target: format!("token:{id}"),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({}),
-        },
-    )
-    .await?;
+    audit::record(&mut tx, actor, Event::account("token.revoke", format!("token:{id}"), serde_json::json!({}))).await?;
     tx.commit().await?;
     Ok(())
 }

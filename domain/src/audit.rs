@@ -22,6 +22,13 @@ pub struct Event<'a> {
     pub summary: serde_json::Value,
 }
 
+impl<'a> Event<'a> {
+    /// An event about the caller's own account (no tenant or project).
+    pub fn account(action: &'a str, target: String, summary: serde_json::Value) -> Self {
+        Event { action, target, tenant_id: None, project_id: None, summary }
+    }
+}
+
 pub async fn record(tx: &mut ScopedTx, actor: &Actor, ev: Event<'_>) -> DomainResult<()> {
     sqlx::query(
         "INSERT INTO ops.audit_events (actor_id, actor_email, tenant_id, project_id, action, target, summary, ip, user_agent, request_id)

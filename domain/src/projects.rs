@@ -141,26 +141,25 @@ async fn resolve_admin_tenant(tx: &mut ScopedTx, slug: Option<&str>) -> DomainRe
 
 /// A project by tenant and project slug, with environments and members.
 pub async fn detail(p: &Platform, actor: &Actor, tenant: &str, project: &str) -> DomainResult<ProjectDetail> {
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(&format!("{SUMMARY_SQL} WHERE t.slug = $1 AND p.slug = $2"))
-        .bind(tenant)
-        .bind(project)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("project"))?;
-    let detail = detail_of(&mut tx, &row).await?;
-    tx.commit().await?;
-    Ok(detail)
+    detail_where(p, actor, "t.slug = $1 AND p.slug = $2", |q| q.bind(tenant.to_owned()).bind(project.to_owned())).await
 }
 
 /// A project by id (REST).
 pub async fn detail_by_id(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<ProjectDetail> {
+    detail_where(p, actor, "p.id = $1", |q| q.bind(id)).await
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+async fn detail_where(
+    p: &Platform,
+    actor: &Actor,
+    condition: &str,
+    bind: impl for<'q> FnOnce(PgQuery<'q>) -> PgQuery<'q>,
+) -> DomainResult<ProjectDetail> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(&format!("{SUMMARY_SQL} WHERE p.id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("project"))?;
+    let sql = format!("{SUMMARY_SQL} WHERE {condition}");
+    let row = bind(sqlx::query(&sql)).fetch_optional(&mut *tx).await?.ok_or(DomainError::NotFound("project"))?;
     let detail = detail_of(&mut tx, &row).await?;
     tx.commit().await?;
     Ok(detail)
