@@ -93,26 +93,150 @@ impl BuildDatabases {
             .fetch_one(&mut c)
             .await?;
         if !db_exists {
-            let from = match template {
-                Some(t) => format!("TEMPLATE {}", quote_ident(t)),
-                None => "TEMPLATE template0 ENCODING 'UTF8'".to_owned(),
-            };
-            sqlx::query(&format!("CREATE DATABASE {} OWNER {} {from}", quote_ident(database), quote_ident(role)))
-                .execute(&mut c)
-                .await
-                .with_context(|| format!("creating database {database}"))?;
-            if template.is_some() {
-                // Objects copied from the template belong to the source's role.
-                let mut in_db = sqlx::PgConnection::connect_with(&self.admin.clone().database(database)).await?;
-                sqlx::query(&format!("REASSIGN OWNED BY CURRENT_USER TO {}", quote_ident(role)))
-                    .execute(&mut in_db)
-                    .await
-                    .ok();
-                in_db.close().await.ok();
+            let create =
+                |from: String| format!("CREATE DATABASE {} OWNER {} {from}", quote_ident(database), quote_ident(role));
+            let empty = create("TEMPLATE template0 ENCODING 'UTF8'".to_owned());
+            match template {
+                None => {
+                    sqlx::query(&empty)
+                        .execute(&mut c)
+                        .await
+                        .with_context(|| format!("creating database {database}"))?;
+                }
+                Some(t) => {
+                    // A file-level copy is fastest, but needs the source idle; a serving
+                    // production database is copied with pg_dump | pg_restore instead.
+                    let copied = sqlx::query(&create(format!("TEMPLATE {}", quote_ident(t)))).execute(&mut c).await;
+                    if let Err(e) = copied {
+                        let busy = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("55006"));
+                        if !busy {
+                            return Err(e).with_context(|| format!("copying {t} to {database}"));
+                        }
+                        sqlx::query(&empty)
+                            .execute(&mut c)
+                            .await
+                            .with_context(|| format!("creating database {database}"))?;
+                        self.dump_restore(t, database).await?;
+                    }
+                    self.take_ownership(database, role).await?;
+                }
             }
         }
         c.close().await.ok();
         Ok(DbGrant { database: database.into(), role: role.into(), password })
+    }
+
+    /// Gives `role` every table, view and sequence (and the schemas) of a
+    /// copied database, which still belong to the source's owner.
+    async fn take_ownership(&self, database: &str, role: &str) -> anyhow::Result<()> {
+        let mut c = sqlx::PgConnection::connect_with(&self.admin.clone().database(database)).await?;
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
+        )
+        .fetch_all(&mut c)
+        .await?;
+        for schema in &schemas {
+            sqlx::query(&format!("ALTER SCHEMA {} OWNER TO {}", quote_ident(schema), quote_ident(role)))
+                .execute(&mut c)
+                .await?;
+        }
+        let relations: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND c.relkind = 'S')",
+        )
+        .bind(&schemas)
+        .fetch_all(&mut c)
+        .await?;
+        for (schema, name, kind) in relations {
+            let what = match kind.as_str() {
+                "S" => "SEQUENCE",
+                "v" => "VIEW",
+                "m" => "MATERIALIZED VIEW",
+                "f" => "FOREIGN TABLE",
+                _ => "TABLE",
+            };
+            sqlx::query(&format!(
+                "ALTER {what} {}.{} OWNER TO {}",
+                quote_ident(&schema),
+                quote_ident(&name),
+                quote_ident(role)
+            ))
+            .execute(&mut c)
+            .await?;
+        }
+        c.close().await.ok();
+        Ok(())
+    }
+
+    /// libpq environment for the admin connection to `database` (keeps the
+    /// password out of process arguments).
+    fn pg_env(&self, database: &str) -> Vec<(&'static str, String)> {
+        let url = self.admin.to_url_lossy();
+        let mut env = vec![
+            ("PGHOST", url.host_str().unwrap_or("127.0.0.1").trim_matches(['[', ']']).to_owned()),
+            ("PGPORT", url.port().unwrap_or(5432).to_string()),
+            ("PGUSER", percent_decode(url.username())),
+            ("PGDATABASE", database.to_owned()),
+        ];
+        if let Some(pw) = url.password() {
+            env.push(("PGPASSWORD", percent_decode(pw)));
+        }
+        env
+    }
+
+    /// Copies `from` into the existing empty `to` with `pg_dump -Fc | pg_restore`.
+    pub async fn dump_restore(&self, from: &str, to: &str) -> anyhow::Result<()> {
+        use std::process::Stdio;
+        let bin = crate::db::embedded::find_bin_dir()?;
+        let mut dump = tokio::process::Command::new(bin.join("pg_dump"))
+            .args(["--format=custom", "--no-owner", "--no-acl"])
+            .envs(self.pg_env(from))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("running pg_dump")?;
+        let pipe: Stdio = dump.stdout.take().context("pg_dump output")?.try_into()?;
+        let restore = tokio::process::Command::new(bin.join("pg_restore"))
+            .args(["--no-owner", "--no-acl", "--exit-on-error", "--dbname", to])
+            .envs(self.pg_env(to))
+            .stdin(pipe)
+            .stderr(Stdio::piped())
+            .output();
+        let (dumped, restored) = tokio::join!(dump.wait_with_output(), restore);
+        let (dumped, restored) = (dumped?, restored?);
+        anyhow::ensure!(
+            dumped.status.success(),
+            "pg_dump of {from} failed: {}",
+            String::from_utf8_lossy(&dumped.stderr).trim()
+        );
+        anyhow::ensure!(
+            restored.status.success(),
+            "pg_restore into {to} failed: {}",
+            String::from_utf8_lossy(&restored.stderr).trim()
+        );
+        Ok(())
+    }
+
+    /// `pg_dump -Fc` of `database` into `path` (pre-update safety copies).
+    pub async fn dump_to_file(&self, database: &str, path: &std::path::Path) -> anyhow::Result<u64> {
+        let bin = crate::db::embedded::find_bin_dir()?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let out = tokio::process::Command::new(bin.join("pg_dump"))
+            .args(["--format=custom", "--no-owner", "--no-acl", "--file"])
+            .arg(path)
+            .envs(self.pg_env(database))
+            .output()
+            .await
+            .context("running pg_dump")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "pg_dump of {database} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        Ok(std::fs::metadata(path)?.len())
     }
 
     /// Drops a build's database and role; missing ones are fine.
@@ -146,5 +270,34 @@ impl BuildDatabases {
     /// Options to connect to a build database as the admin (neutralisation, checks).
     pub fn admin_for(&self, database: &str) -> PgConnectOptions {
         self.admin.clone().database(database)
+    }
+}
+
+/// Decodes `%XX` escapes (URL user and password parts).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(super::percent_decode("a%2Db%5Fc"), "a-b_c");
+        assert_eq!(super::percent_decode("plain"), "plain");
+        assert_eq!(super::percent_decode("bad%zz%"), "bad%zz%");
     }
 }

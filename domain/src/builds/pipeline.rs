@@ -387,6 +387,13 @@ impl Run<'_> {
         if let Some(t) = &template {
             self.log.info("database", format!("staging: a fresh copy of production ({t})"));
         }
+        if self.b.stage == "production" && existing.contains(&name) {
+            // Production is updated in place: keep a copy from just before.
+            let dir = self.infra.work_dir.parent().unwrap_or(&self.infra.work_dir).join("backups").join("pre-update");
+            let path = dir.join(format!("{name}-{s}.dump"));
+            let bytes = dbs.dump_to_file(&name, &path).await.context("the pre-update dump of production")?;
+            self.log.info("database", format!("pre-update dump of production: {} ({bytes} bytes)", path.display()));
+        }
         let grant = dbs.provision(&name, &role, template.as_deref()).await?;
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         sqlx::query("UPDATE ops.builds SET db_name = $2, db_role = $3 WHERE id = $1")

@@ -244,3 +244,77 @@ async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
     let (_, b) = api.get(&format!("/api/v1/builds/{build}")).await;
     assert_eq!((b["state"].as_str(), b["result"].as_str()), (Some("done"), Some("ko")), "{b}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is_dumped_before_updates() {
+    let app = spawn_app_with_builds().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let (_, project) = api
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Staged", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
+            "base_image": domain::builds::infra::STANDIN_IMAGE}),
+        )
+        .await;
+    let project = project["id"].as_str().unwrap().to_owned();
+    let main = git(&repo, &["rev-parse", "HEAD"]);
+    push(&app, &api, &project, "main", &main).await;
+    let prod = finished(&api, &project, &main).await;
+    assert_eq!((prod["stage"].as_str(), prod["result"].as_str()), (Some("production"), Some("ok")), "{prod}");
+
+    // Production is serving (its database is in use): staging still gets a copy.
+    let sha = commit_file(&repo, "release/1.0", "CHANGES.md", "1.0\n", "Release 1.0");
+    push(&app, &api, &project, "release/1.0", &sha).await;
+    let staging = finished(&api, &project, &sha).await;
+    let log = events(&api, staging["id"].as_str().unwrap()).await;
+    let text: Vec<String> =
+        log.iter().map(|e| format!("[{}] {}", e["source"].as_str().unwrap(), e["message"].as_str().unwrap())).collect();
+    assert_eq!(staging["result"], "ok", "{}\n{}", staging["reason"], text.join("\n"));
+    assert!(text.iter().any(|l| l.contains("a fresh copy of production")), "{}", text.join("\n"));
+    assert!(text.iter().any(|l| l.starts_with("[neutralize] verified")), "{}", text.join("\n"));
+
+    let infra = app.platform.builds.as_ref().unwrap();
+    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+    let dbs: Vec<(String, String)> = sqlx::query_as("SELECT stage, db_name FROM ops.builds WHERE db_name IS NOT NULL")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let db_of = |stage: &str| dbs.iter().find(|(s, _)| s == stage).unwrap().1.clone();
+    let query = |db: String, sql: &'static str| {
+        let opts = infra.databases.admin_for(&db);
+        async move {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
+            n
+        }
+    };
+    let live_mail = "SELECT count(*) FROM ir_mail_server WHERE active AND smtp_host <> 'invalid'";
+    let live_payment = "SELECT count(*) FROM payment_provider WHERE state = 'enabled'";
+    let neutral = "SELECT count(*) FROM ir_config_parameter WHERE key = 'database.is_neutralized' AND value = 'true'";
+    let autovacuum = "SELECT count(*) FROM ir_cron WHERE active";
+    assert_eq!(query(db_of("staging"), live_mail).await, 0, "staging sends no mail");
+    assert_eq!(query(db_of("staging"), live_payment).await, 0, "staging takes no payment");
+    assert_eq!(query(db_of("staging"), neutral).await, 1);
+    assert_eq!(query(db_of("staging"), autovacuum).await, 1, "only the autovacuum cron stays active");
+    assert_eq!(query(db_of("production"), live_mail).await, 1, "production is untouched");
+    assert_eq!(query(db_of("production"), live_payment).await, 1);
+
+    // A second production build updates in place, after a dump.
+    let next = commit_file(&repo, "main", "VERSION", "2\n", "Bump");
+    push(&app, &api, &project, "main", &next).await;
+    let prod2 = finished(&api, &project, &next).await;
+    assert_eq!(prod2["result"], "ok", "{prod2}");
+    let log = events(&api, prod2["id"].as_str().unwrap()).await;
+    assert!(log.iter().any(|e| e["message"].as_str().unwrap().starts_with("pre-update dump of production")));
+
+    // Leave nothing: tear down every live build (production's database stays by design; drop it here).
+    for id in [&prod, &staging, &prod2].iter().map(|b| b["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()) {
+        domain::builds::lifecycle::teardown(&app.platform, infra, id).await.unwrap();
+    }
+    let prod_db = db_of("production");
+    infra.databases.drop(&prod_db, &prod_db).await.unwrap();
+}
