@@ -53,6 +53,8 @@ pub trait ContainerEngine: Send + Sync {
     async fn image_exists(&self, tag: &str) -> anyhow::Result<bool>;
     /// Removes an image by id or tag; a missing or still-used image is left alone.
     async fn remove_image(&self, image: &str) -> anyhow::Result<()>;
+    /// Ids of the images whose reference matches `pattern` (e.g. `odooops-build/abc-*`).
+    async fn images_matching(&self, pattern: &str) -> anyhow::Result<Vec<String>>;
     async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()>;
     async fn remove_network(&self, name: &str) -> anyhow::Result<()>;
     /// Creates and starts a container; returns its id.
@@ -155,6 +157,12 @@ impl ContainerEngine for DockerEngine {
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn images_matching(&self, pattern: &str) -> anyhow::Result<Vec<String>> {
+        let filters = HashMap::from([("reference", vec![pattern])]);
+        let opts = bollard::query_parameters::ListImagesOptionsBuilder::new().filters(&filters).build();
+        Ok(self.client()?.list_images(Some(opts)).await?.into_iter().map(|i| i.id).collect())
     }
 
     async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()> {
@@ -331,6 +339,9 @@ impl ContainerEngine for NoEngine {
         anyhow::bail!("{}", self.0)
     }
     async fn remove_image(&self, _: &str) -> anyhow::Result<()> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn images_matching(&self, _: &str) -> anyhow::Result<Vec<String>> {
         anyhow::bail!("{}", self.0)
     }
     async fn create_network(&self, _: &str, _: HashMap<String, String>) -> anyhow::Result<()> {

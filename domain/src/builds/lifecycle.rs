@@ -89,12 +89,13 @@ pub struct Reconciled {
     pub containers: usize,
     pub networks: usize,
     pub databases: usize,
+    pub images: usize,
     pub builds: usize,
 }
 
 /// Tears down live builds of deleted environments and idle development
 /// builds, then removes every labelled container and network, and every
-/// `ob_` database, that no live or running build owns.
+/// `ob_` database and build image, that no live or running build owns.
 pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Reconciled> {
     let mut out = Reconciled::default();
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
@@ -133,6 +134,22 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
         if !networks.contains(&n.id) {
             p.engine.remove_network(&n.id).await?;
             out.networks += 1;
+        }
+    }
+    // Images of builds that neither serve, run, nor belong to production (rollbacks).
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let kept: HashSet<String> = sqlx::query_scalar(
+        "SELECT image_digest FROM ops.builds WHERE image_digest IS NOT NULL AND (live OR state = 'running' OR stage = 'production')",
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    tx.commit().await?;
+    for image in p.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await? {
+        if !kept.contains(&image) {
+            p.engine.remove_image(&image).await?;
+            out.images += 1;
         }
     }
     for db in infra.databases.list(&infra.installation).await? {

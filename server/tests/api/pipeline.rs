@@ -241,6 +241,8 @@ async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
     assert!(report.containers >= 1 && report.networks == 1 && report.databases == 1, "{report:?}");
     assert_eq!(managed_containers(&app, &build).await, 0);
     assert!(infra.databases.list(&infra.installation).await.unwrap().is_empty());
+    let images = app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap();
+    assert!(images.is_empty(), "no build image left: {images:?}");
     let (_, b) = api.get(&format!("/api/v1/builds/{build}")).await;
     assert_eq!((b["state"].as_str(), b["result"].as_str()), (Some("done"), Some("ko")), "{b}");
 }
@@ -317,4 +319,8 @@ async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is
     }
     let prod_db = db_of("production");
     infra.databases.drop(&prod_db, &prod_db).await.unwrap();
+    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
+    {
+        app.platform.engine.remove_image(&image).await.unwrap();
+    }
 }
