@@ -49,8 +49,12 @@ ALTER TABLE ops.projects
 CREATE TABLE ops.project_secrets (
     project_id     uuid PRIMARY KEY REFERENCES ops.projects ON DELETE CASCADE,
     tenant_id      uuid NOT NULL REFERENCES ops.tenants ON DELETE CASCADE,
-    webhook_secret text NOT NULL
+    webhook_secret text NOT NULL,
+    -- OpenSSH private key of the project's deploy key (ed25519), for private repositories.
+    deploy_key     text
 );
+-- The public half is shown to members, to add as a read-only deploy key.
+ALTER TABLE ops.projects ADD COLUMN deploy_key_public text;
 ALTER TABLE ops.project_secrets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY project_secrets_admin ON ops.project_secrets FOR ALL
     USING (project_id IN (SELECT ops.my_admin_projects()) OR ops.is_platform_admin())

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 const SUMMARY_SQL: &str = "
     SELECT p.id, p.tenant_id, t.slug AS tenant_slug, p.slug, p.name, p.repo_url, p.odoo_version,
-           p.stage_rules, p.base_image, p.created_at,
+           p.stage_rules, p.base_image, p.deploy_key_public, p.created_at,
            (SELECT count(*) FROM ops.environments e WHERE e.project_id = p.id) AS environment_count,
            (SELECT m.role FROM ops.project_members m WHERE m.project_id = p.id AND m.user_id = ops.current_user_id()) AS my_role
       FROM ops.projects p JOIN ops.tenants t ON t.id = p.tenant_id";
@@ -83,10 +83,19 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         DomainError::Conflict(_) => DomainError::Conflict(format!("this tenant already has a project `{slug}`")),
         other => other,
     })?;
-    sqlx::query("INSERT INTO ops.project_secrets (project_id, tenant_id, webhook_secret) VALUES ($1, $2, $3)")
+    let key = deploy_key(slug.as_str()).await?;
+    sqlx::query(
+        "INSERT INTO ops.project_secrets (project_id, tenant_id, webhook_secret, deploy_key) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .bind(crate::auth::random_token(32))
+    .bind(&key.private)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE ops.projects SET deploy_key_public = $2 WHERE id = $1")
         .bind(id)
-        .bind(tenant_id)
-        .bind(crate::auth::random_token(32))
+        .bind(&key.public)
         .execute(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, 'admin')")
@@ -188,6 +197,7 @@ async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResu
     Ok(ProjectDetail {
         base_image: row.get("base_image"),
         stage_rules: rules.to_text(),
+        deploy_key_public: row.get("deploy_key_public"),
         environments,
         members,
         project,
@@ -409,4 +419,45 @@ pub async fn update_build_settings(
     .await?;
     tx.commit().await?;
     build_settings(p, actor, project).await
+}
+
+/// A project's deploy key pair. The private half is never `Serialize`.
+pub struct DeployKey {
+    pub public: String,
+    private: String,
+}
+
+/// Generates an ed25519 deploy key with OpenSSH's `ssh-keygen`.
+async fn deploy_key(slug: &str) -> DomainResult<DeployKey> {
+    let dir = std::env::temp_dir().join(format!("odooops-key-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
+    let file = dir.join("key");
+    let out = tokio::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", &format!("odooops-{slug}"), "-f"])
+        .arg(&file)
+        .output()
+        .await
+        .map_err(|e| {
+            DomainError::Unavailable(format!(
+                "ssh-keygen is needed for deploy keys (apt-get install openssh-client): {e}"
+            ))
+        })?;
+    let result = if out.status.success() {
+        let private = std::fs::read_to_string(&file).map_err(anyhow::Error::from)?;
+        let public = std::fs::read_to_string(dir.join("key.pub")).map_err(anyhow::Error::from)?.trim().to_owned();
+        Ok(DeployKey { public, private })
+    } else {
+        Err(DomainError::Internal(anyhow::anyhow!("ssh-keygen: {}", String::from_utf8_lossy(&out.stderr))))
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+/// The private deploy key of a project, for fetching (system use only).
+pub(crate) async fn deploy_key_private(tx: &mut ScopedTx, project: Uuid) -> DomainResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT deploy_key FROM ops.project_secrets WHERE project_id = $1")
+        .bind(project)
+        .fetch_optional(&mut **tx)
+        .await?
+        .flatten())
 }

@@ -63,6 +63,8 @@ wire! {
         pub base_image: String,
         /// `pattern=stage` pairs, first match wins, e.g. `main=production, release/*=staging`.
         pub stage_rules: String,
+        /// Add this as a read-only deploy key to a private repository (ssh URLs).
+        pub deploy_key_public: Option<String>,
         pub environments: Vec<EnvironmentView>,
         pub members: Vec<MemberView>,
     }

@@ -40,6 +40,11 @@ pub fn ProjectPage() -> impl IntoView {
                                 <dt>"Repository"</dt><dd><code>{d.project.repo_url.clone()}</code></dd>
                                 <dt>"Odoo"</dt><dd>{d.project.odoo_version.clone()} " on " <code>{d.base_image.clone()}</code></dd>
                                 <dt>"Branch rules"</dt><dd><code>{d.stage_rules.clone()}</code></dd>
+                                {d.deploy_key_public.clone().map(|k| view! {
+                                    <dt>"Deploy key"</dt>
+                                    <dd><code class="secret" id="deploy-key">{k}</code>
+                                        <div class="muted small">"For a private repository: add it as a read-only deploy key, and use its ssh URL."</div></dd>
+                                })}
                             </dl>
                             <BuildGrid project_id=project_id environments=d.environments.clone()/>
                             <Show when=move || is_admin>

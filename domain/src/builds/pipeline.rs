@@ -289,17 +289,22 @@ impl Run<'_> {
 
     async fn checkout(&self, facts: &Facts) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.infra.repos_dir)?;
+        let ssh = self.ssh_command().await?;
+        let ssh = ssh.as_deref();
         let mirror = self.infra.repos_dir.join(format!("{}.git", self.b.project_id));
         if mirror.join("HEAD").exists() {
-            git(&["--git-dir", path(&mirror), "fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"])
-                .await
-                .context("fetching the repository")?;
+            git_with(
+                ssh,
+                &["--git-dir", path(&mirror), "fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"],
+            )
+            .await
+            .context("fetching the repository")?;
         } else {
             let tmp = self.infra.repos_dir.join(format!("{}.git.tmp", self.b.project_id));
             let _ = std::fs::remove_dir_all(&tmp);
-            git(&["clone", "--mirror", "--quiet", "--", &facts.repo_url, path(&tmp)])
+            git_with(ssh, &["clone", "--mirror", "--quiet", "--", &facts.repo_url, path(&tmp)])
                 .await
-                .context("cloning the repository")?;
+                .context("cloning the repository (a private repository needs the project's deploy key)")?;
             std::fs::rename(&tmp, &mirror)?;
         }
         let sha = &self.b.commit_sha;
@@ -604,6 +609,27 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
     Ok(())
 }
 
+impl Run<'_> {
+    /// `GIT_SSH_COMMAND` using the project's deploy key (written 0600 beside the mirrors).
+    async fn ssh_command(&self) -> anyhow::Result<Option<String>> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        let key = crate::projects::deploy_key_private(&mut tx, self.b.project_id).await?;
+        tx.commit().await?;
+        let Some(key) = key else { return Ok(None) };
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = self.infra.repos_dir.join(format!("{}.key", self.b.project_id));
+        let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&file)?;
+        f.write_all(key.as_bytes())?;
+        let known = self.infra.repos_dir.join("known_hosts");
+        Ok(Some(format!(
+            "ssh -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
+            file.display(),
+            known.display()
+        )))
+    }
+}
+
 fn path(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
 }
@@ -612,11 +638,19 @@ async fn git(args: &[&str]) -> anyhow::Result<()> {
     git_bytes(args).await.map(|_| ())
 }
 
+async fn git_with(ssh: Option<&str>, args: &[&str]) -> anyhow::Result<()> {
+    run_git(ssh, args).await.map(|_| ())
+}
+
 async fn git_bytes(args: &[&str]) -> anyhow::Result<Vec<u8>> {
+    run_git(None, args).await
+}
+
+async fn run_git(ssh: Option<&str>, args: &[&str]) -> anyhow::Result<Vec<u8>> {
     let out = tokio::process::Command::new("git")
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new")
+        .env("GIT_SSH_COMMAND", ssh.unwrap_or("ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"))
         .stdin(std::process::Stdio::null())
         .output()
         .await

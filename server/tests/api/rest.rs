@@ -100,6 +100,9 @@ async fn bad_requests_get_json_errors_with_stable_codes() {
     let (status, created) = api.post("/api/v1/projects", json!({"name": "Acme ERP", "repo_url": "git@github.com:acme/erp.git", "odoo_version": "18.0", "stage_rules": "main=production, staging/*=staging"})).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["slug"], "acme-erp");
+    let (_, detail) = api.get(&format!("/api/v1/projects/{}", created["id"].as_str().unwrap())).await;
+    assert!(detail["deploy_key_public"].as_str().unwrap().starts_with("ssh-ed25519 "), "{detail}");
+    assert!(!detail.to_string().contains("PRIVATE KEY"), "the private half never leaves the server");
     let (status, err) = api
         .post(
             "/api/v1/projects",
