@@ -95,6 +95,10 @@ wire! {
         pub reason: Option<String>,
         /// Whether its preview is serving now.
         pub live: bool,
+        /// The image the build produced (`sha256:…`).
+        pub image_digest: Option<String>,
+        /// Its Odoo database.
+        pub db_name: Option<String>,
         pub created_at: DateTime<Utc>,
         pub started_at: Option<DateTime<Utc>>,
         pub finished_at: Option<DateTime<Utc>>,

@@ -267,6 +267,8 @@ mod tests {
             result: None,
             reason: None,
             live: false,
+            image_digest: None,
+            db_name: None,
             created_at: t(at),
             started_at: None,
             finished_at: None,

@@ -40,6 +40,8 @@ pub fn BuildPage() -> impl IntoView {
                                 <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
                                 <dt>"Commit"</dt><dd><code>{b.commit_sha.clone()}</code> " " {b.subject.clone()} <span class="muted">" by " {b.author.clone()}</span></dd>
                                 <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
+                                {b.image_digest.clone().map(|d| view! { <dt>"Image"</dt><dd><code id="image-digest">{d}</code></dd> })}
+                                {b.db_name.clone().map(|d| view! { <dt>"Database"</dt><dd><code>{d}</code></dd> })}
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
                             <section class="card">

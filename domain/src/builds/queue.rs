@@ -248,7 +248,7 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
 
 const BUILD_SQL: &str =
     "SELECT id, seq, env_id, branch, stage, commit_sha, subject, author, trigger, state, result, reason,
-        live, created_at, started_at, finished_at FROM ops.builds";
+        live, image_digest, db_name, created_at, started_at, finished_at FROM ops.builds";
 
 fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
     BuildView {
@@ -265,6 +265,8 @@ fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
         result: r.get("result"),
         reason: r.get("reason"),
         live: r.get("live"),
+        image_digest: r.get("image_digest"),
+        db_name: r.get("db_name"),
         created_at: r.get("created_at"),
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),
