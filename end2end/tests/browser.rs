@@ -346,8 +346,8 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
             let build_path = c.current_url().await?.path().to_owned();
-        let digest = c.find(Locator::Id("image-digest")).await?.text().await?;
-        assert!(digest.starts_with("sha256:"), "the build page shows the image digest: {digest}");
+            let digest = c.find(Locator::Id("image-digest")).await?.text().await?;
+            assert!(digest.starts_with("sha256:"), "the build page shows the image digest: {digest}");
 
             // Connect opens the preview: the stand-in's Odoo login page on <slug>.localhost.
             c.goto(&format!("{}{build_path}/connect", stack().console)).await?;
