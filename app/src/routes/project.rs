@@ -2,7 +2,7 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
-use crate::functions::projects::{get_project, AddMember};
+use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
 use crate::models::{build_status, grid_rows, role_label, short_time, stage_class, tile_class};
 use domain::wire::EnvironmentView;
 use leptos::prelude::*;
@@ -49,6 +49,7 @@ pub fn ProjectPage() -> impl IntoView {
                             <BuildGrid project_id=project_id environments=d.environments.clone()/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>
+                                <BuildSettingsBox project_id=project_id/>
                             </Show>
                             <section class="card">
                                 <h2>"Members"</h2>
@@ -201,6 +202,45 @@ fn WebhookBox(project_id: uuid::Uuid) -> impl IntoView {
                             </dl>
                         }.into_any(),
                         Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Build settings (project admins): polling, fork PRs, public previews, lifetimes.
+#[component]
+fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
+    let save = ServerAction::<SaveBuildSettings>::new();
+    let settings = Resource::new(move || save.version().get(), move |_| get_build_settings(project_id));
+    view! {
+        <section class="card">
+            <h2>"Build settings"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Ok(s) => view! {
+                            <ActionForm action=save attr:class="stack narrow-form" attr:id="build-settings">
+                                <input type="hidden" name="project_id" value=project_id.to_string()/>
+                                <label>"Check the repository every (minutes, 0 = only webhooks)"
+                                    <input type="number" name="poll_minutes" min="0" max="1440" value=s.poll_minutes.unwrap_or(0)/>
+                                </label>
+                                <label>"Development builds kept live per branch"
+                                    <input type="number" name="keep_dev_builds" min="1" max="50" value=s.keep_dev_builds.unwrap_or(3)/>
+                                </label>
+                                <label>"Stop idle development previews after (hours)"
+                                    <input type="number" name="dev_idle_hours" min="1" max="720" value=s.dev_idle_hours.unwrap_or(72)/>
+                                </label>
+                                <label class="check"><input type="checkbox" name="allow_fork_builds" value="on" checked=s.allow_fork_builds.unwrap_or(false)/>
+                                    " Build pull requests from forks"</label>
+                                <label class="check"><input type="checkbox" name="public_previews" value="on" checked=s.public_previews.unwrap_or(false)/>
+                                    " Development previews open without a share link"</label>
+                                <ActionError error=Signal::derive(move || save.value().with(error_message))/>
+                                <button type="submit">"Save settings"</button>
+                            </ActionForm>
+                        }.into_any(),
                     }
                 })}
             </Transition>

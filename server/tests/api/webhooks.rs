@@ -238,3 +238,29 @@ async fn polling_turns_new_branches_into_builds_and_settings_are_admin_only() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn build_settings_form_saves_and_refuses_nonsense() {
+    let app = spawn_app().await;
+    let (b, _, project, _) = setup(&app).await;
+    let form = |poll: &'static str| {
+        vec![
+            ("project_id", project.clone()),
+            ("poll_minutes", poll.to_string()),
+            ("keep_dev_builds", "2".to_string()),
+            ("dev_idle_hours", "24".to_string()),
+            ("public_previews", "on".to_string()),
+        ]
+    };
+    let pairs = form("5");
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, saved) = b.rpc("projects/save_build_settings", &refs).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["poll_minutes"], 5);
+    assert_eq!(saved["public_previews"], true);
+    assert_eq!(saved["allow_fork_builds"], false, "an unticked checkbox is false");
+    let pairs = form("99999");
+    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (_, err) = b.rpc("projects/save_build_settings", &refs).await;
+    assert_eq!(err["code"], "invalid", "{err}");
+}

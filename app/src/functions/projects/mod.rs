@@ -1,11 +1,13 @@
 //! Projects: list, create, detail, members.
 
 mod add_member;
+mod build_settings;
 mod create_project;
 mod get_project;
 mod list_projects;
 
 pub use add_member::*;
+pub use build_settings::*;
 pub use create_project::*;
 pub use get_project::*;
 pub use list_projects::*;
