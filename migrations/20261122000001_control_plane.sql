@@ -38,6 +38,12 @@ CREATE TABLE ops.users (
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 
+-- The account background workers (builds, sweeps) act as, through the same
+-- row-level security as people. It cannot sign in (no hash verifies against
+-- '!') and does not count as "the first account".
+INSERT INTO ops.users (id, email, display_name, password_hash, platform_role)
+VALUES ('00000000-0000-0000-0000-000000000001', 'system@odooops.invalid', 'OdooOps', '!', 'platform_operator');
+
 CREATE TABLE ops.sessions (
     token_hash  bytea PRIMARY KEY,
     user_id     uuid NOT NULL REFERENCES ops.users ON DELETE CASCADE,
@@ -231,7 +237,8 @@ $$;
 -- Sign-in: the hash of one account, looked up by email.
 CREATE FUNCTION ops.auth_password_hash(p_email text) RETURNS TABLE (user_id uuid, password_hash text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
-    SELECT id, password_hash FROM ops.users WHERE email = lower(p_email)
+    SELECT id, password_hash FROM ops.users
+     WHERE email = lower(p_email) AND id <> '00000000-0000-0000-0000-000000000001'
 $$;
 
 -- A live session's user; touches last_seen at most once a minute.
@@ -267,7 +274,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
 DECLARE role text;
 BEGIN
     LOCK TABLE ops.users IN SHARE ROW EXCLUSIVE MODE;
-    role := CASE WHEN EXISTS (SELECT 1 FROM ops.users) THEN NULL ELSE 'platform_owner' END;
+    role := CASE WHEN EXISTS (SELECT 1 FROM ops.users WHERE id <> '00000000-0000-0000-0000-000000000001')
+                 THEN NULL ELSE 'platform_owner' END;
     INSERT INTO ops.users (id, email, display_name, password_hash, platform_role)
          VALUES (p_id, lower(p_email), p_name, p_hash, role);
     INSERT INTO ops.tenants (id, slug, name) VALUES (p_tenant_id, p_tenant_slug, p_tenant_name);

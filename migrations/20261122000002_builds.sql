@@ -2,38 +2,7 @@
 --
 -- Builds are rows; workers claim pending ones with FOR UPDATE SKIP LOCKED and
 -- are woken by NOTIFY on channel `ops_builds`. Background work acts as the
--- built-in system account below, through the same row-level security as people.
-
--- The account background workers act as. It cannot sign in (no password hash
--- verifies against '!') and does not count as "the first account".
-INSERT INTO ops.users (id, email, display_name, password_hash, platform_role)
-VALUES ('00000000-0000-0000-0000-000000000001', 'system@odooops.invalid', 'OdooOps', '!', 'platform_operator');
-
-CREATE OR REPLACE FUNCTION ops.auth_password_hash(p_email text) RETURNS TABLE (user_id uuid, password_hash text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
-    SELECT id, password_hash FROM ops.users
-     WHERE email = lower(p_email) AND id <> '00000000-0000-0000-0000-000000000001'
-$$;
-
-CREATE OR REPLACE FUNCTION ops.auth_sign_up(p_id uuid, p_email text, p_name text, p_hash text,
-                                 p_tenant_id uuid, p_tenant_slug text, p_tenant_name text)
-RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
-DECLARE role text;
-BEGIN
-    LOCK TABLE ops.users IN SHARE ROW EXCLUSIVE MODE;
-    role := CASE WHEN EXISTS (SELECT 1 FROM ops.users WHERE id <> '00000000-0000-0000-0000-000000000001')
-                 THEN NULL ELSE 'platform_owner' END;
-    INSERT INTO ops.users (id, email, display_name, password_hash, platform_role)
-         VALUES (p_id, lower(p_email), p_name, p_hash, role);
-    INSERT INTO ops.tenants (id, slug, name) VALUES (p_tenant_id, p_tenant_slug, p_tenant_name);
-    INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES (p_tenant_id, p_id, 'tenant_admin');
-    INSERT INTO ops.audit_events (actor_id, actor_email, tenant_id, action, target, summary)
-         VALUES (p_id, lower(p_email), p_tenant_id, 'account.sign_up', 'user:' || p_id,
-                 jsonb_build_object('tenant', p_tenant_slug, 'platform_role', role));
-    RETURN role;
-END
-$$;
+-- built-in system account (control-plane migration), through the same row-level security as people.
 
 -- Build settings of a project.
 ALTER TABLE ops.projects

@@ -7,7 +7,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::mailer::OutgoingMail;
 use crate::platform::Platform;
 use crate::types::{Email, Password, PlatformRole, ProjectName, Slug, UserId};
-use crate::wire::{CreatedToken, Me, NewToken, TenantSummary, TokenView};
+use crate::wire::{CreatedToken, Me, NewToken, TokenView};
 use anyhow::Context;
 use chrono::{Duration as ChronoDuration, Utc};
 use sqlx::Row;
@@ -227,16 +227,7 @@ pub async fn me(p: &Platform, actor: &Actor) -> DomainResult<Me> {
         email: actor.email.clone(),
         display_name: actor.display_name.clone(),
         platform_role: actor.platform_role.map(|r| r.as_str().to_owned()),
-        tenants: tenants
-            .into_iter()
-            .map(|r| TenantSummary {
-                id: r.get("id"),
-                slug: r.get("slug"),
-                name: r.get("name"),
-                role: r.get("role"),
-                created_at: r.get("created_at"),
-            })
-            .collect(),
+        tenants: tenants.iter().map(crate::tenants::summary).collect(),
     })
 }
 

@@ -22,16 +22,18 @@ pub async fn list(p: &Platform, actor: &Actor) -> DomainResult<Vec<TenantSummary
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| TenantSummary {
-            id: r.get("id"),
-            slug: r.get("slug"),
-            name: r.get("name"),
-            role: r.get("role"),
-            created_at: r.get("created_at"),
-        })
-        .collect())
+    Ok(rows.iter().map(summary).collect())
+}
+
+/// A tenant row (`id, slug, name, created_at` and the caller's `role`) as sent on the wire.
+pub(crate) fn summary(r: &sqlx::postgres::PgRow) -> TenantSummary {
+    TenantSummary {
+        id: r.get("id"),
+        slug: r.get("slug"),
+        name: r.get("name"),
+        role: r.get("role"),
+        created_at: r.get("created_at"),
+    }
 }
 
 /// Platform owners and operators create tenants; the creator becomes its admin.

@@ -16,7 +16,7 @@ use crate::wire::BuildView;
 use sqlx::Row;
 use uuid::Uuid;
 
-/// The built-in account background work acts as (see the builds migration).
+/// The built-in account background work acts as (see the control-plane migration).
 pub const SYSTEM_USER: UserId = UserId(uuid::Uuid::from_u128(1));
 
 /// How many times a build interrupted by a restart is tried again.

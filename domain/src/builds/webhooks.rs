@@ -5,7 +5,7 @@
 //! does not reveal which ids exist); a delivery id seen before is
 //! acknowledged without building twice; a malformed payload stores nothing.
 
-use super::github::{self, WebhookEvent};
+use super::github::{self, CommitInfo, WebhookEvent};
 use super::queue::{self, NewBuild, SYSTEM_USER};
 use crate::db::ScopedTx;
 use crate::error::DomainError;
@@ -110,21 +110,7 @@ pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Re
         WebhookEvent::Ignored(what) => format!("ignored: {what}"),
         WebhookEvent::BranchUpdated { branch, commit, .. } => {
             let (env, stage) = environment(tx, ctx, &branch, None).await?;
-            let id = queue::enqueue(
-                tx,
-                NewBuild {
-                    tenant_id: ctx.tenant_id,
-                    project_id: ctx.project,
-                    env_id: env,
-                    branch: branch.as_str(),
-                    stage: &stage,
-                    commit_sha: &commit.sha,
-                    subject: &commit.subject,
-                    author: &commit.author,
-                    trigger: ctx.trigger,
-                },
-            )
-            .await?;
+            let id = queue_build(tx, ctx, env, &branch, &stage, &commit, ctx.trigger).await?;
             format!("queued build {id} of {branch}")
         }
         WebhookEvent::BranchDeleted { branch } => retire(tx, ctx, branch.as_str()).await?,
@@ -144,21 +130,8 @@ pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Re
             if already {
                 format!("PR #{number}: {sha} is already built")
             } else {
-                let id = queue::enqueue(
-                    tx,
-                    NewBuild {
-                        tenant_id: ctx.tenant_id,
-                        project_id: ctx.project,
-                        env_id: env,
-                        branch: name.as_str(),
-                        stage: &stage,
-                        commit_sha: &sha,
-                        subject: &title,
-                        author: &author,
-                        trigger: "pull_request",
-                    },
-                )
-                .await?;
+                let commit = CommitInfo { sha, subject: title, author };
+                let id = queue_build(tx, ctx, env, &name, &stage, &commit, "pull_request").await?;
                 format!("queued build {id} of PR #{number}")
             }
         }
@@ -175,6 +148,30 @@ pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Re
             }
         }
     })
+}
+
+/// Queues a build of `commit` for an environment.
+async fn queue_build(
+    tx: &mut ScopedTx,
+    ctx: &Ctx,
+    env: Uuid,
+    branch: &BranchName,
+    stage: &str,
+    commit: &CommitInfo,
+    trigger: &str,
+) -> Result<Uuid, WebhookError> {
+    let build = NewBuild {
+        tenant_id: ctx.tenant_id,
+        project_id: ctx.project,
+        env_id: env,
+        branch: branch.as_str(),
+        stage,
+        commit_sha: &commit.sha,
+        subject: &commit.subject,
+        author: &commit.author,
+        trigger,
+    };
+    Ok(queue::enqueue(tx, build).await?)
 }
 
 /// The live environment of a branch, created on first push.

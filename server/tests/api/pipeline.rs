@@ -52,6 +52,19 @@ fn commit_file(repo: &Path, branch: &str, file: &str, content: &str, message: &s
     git(repo, &["rev-parse", "HEAD"])
 }
 
+/// A project on `repo` built on the stand-in image; its id.
+async fn standin_project(api: &Api<'_>, name: &str, repo: &Path) -> String {
+    let (status, project) = api
+        .post(
+            "/api/v1/projects",
+            json!({"name": name, "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
+                   "base_image": domain::builds::infra::STANDIN_IMAGE}),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
+    project["id"].as_str().unwrap().to_owned()
+}
+
 async fn push(app: &TestApp, api: &Api<'_>, project: &str, branch: &str, sha: &str) {
     let (_, hook) = api.get(&format!("/api/v1/projects/{project}/webhook")).await;
     let body = serde_json::to_vec(&json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false,
@@ -98,15 +111,7 @@ async fn push_builds_a_preview_that_serves_odoo_and_a_deleted_branch_leaves_noth
     let b = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&b.token().await);
     let repo = repository();
-    let (status, project) = api
-        .post(
-            "/api/v1/projects",
-            json!({"name": "Acme ERP", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
-            "base_image": domain::builds::infra::STANDIN_IMAGE}),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    let project = project["id"].as_str().unwrap().to_owned();
+    let project = standin_project(&api, "Acme ERP", &repo).await;
 
     let sha = commit_file(&repo, "feature/ok", "README.md", "hello\n", "Readme");
     push(&app, &api, &project, "feature/ok", &sha).await;
@@ -194,14 +199,7 @@ async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
     let b = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&b.token().await);
     let repo = repository();
-    let (_, project) = api
-        .post(
-            "/api/v1/projects",
-            json!({"name": "Crashy", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
-            "base_image": domain::builds::infra::STANDIN_IMAGE}),
-        )
-        .await;
-    let project = project["id"].as_str().unwrap().to_owned();
+    let project = standin_project(&api, "Crashy", &repo).await;
     let sha = commit_file(&repo, "feature/slow", ".standin", "slow-start 120\n", "Start slowly");
     push(&app, &api, &project, "feature/slow", &sha).await;
 
@@ -253,14 +251,7 @@ async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is
     let b = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&b.token().await);
     let repo = repository();
-    let (_, project) = api
-        .post(
-            "/api/v1/projects",
-            json!({"name": "Staged", "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
-            "base_image": domain::builds::infra::STANDIN_IMAGE}),
-        )
-        .await;
-    let project = project["id"].as_str().unwrap().to_owned();
+    let project = standin_project(&api, "Staged", &repo).await;
     let main = git(&repo, &["rev-parse", "HEAD"]);
     push(&app, &api, &project, "main", &main).await;
     let prod = finished(&api, &project, &main).await;
