@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/projects") view=|| view! { <Layout><routes::projects::ProjectsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/projects/:tenant/:project") view=|| view! { <Layout><routes::project::ProjectPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/builds/:id") view=|| view! { <Layout><routes::build::BuildPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/builds/:id/shell") view=|| view! { <Layout><routes::shell::ShellPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/shells/:id") view=|| view! { <Layout><routes::shell::ShellSessionPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>
@@ -100,7 +102,7 @@ pub fn App() -> impl IntoView {
 /// for them to `/sign-in` before rendering.
 pub fn is_protected_path(path: &str) -> bool {
     path == "/"
-        || ["/projects", "/tenants", "/audit", "/settings", "/builds"]
+        || ["/projects", "/tenants", "/audit", "/settings", "/builds", "/shells"]
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
@@ -112,6 +114,7 @@ mod tests {
         assert!(super::is_protected_path("/"));
         assert!(super::is_protected_path("/projects/acme/erp"));
         assert!(!super::is_protected_path("/projectsx"));
+        assert!(super::is_protected_path("/shells/5f0c"));
         assert!(!super::is_protected_path("/sign-in"));
         assert!(!super::is_protected_path("/pkg/odooops.js"));
     }

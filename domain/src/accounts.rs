@@ -195,7 +195,7 @@ pub async fn actor_from_token(p: &Platform, token: &str, meta: RequestMeta) -> D
     }
 }
 
-async fn load_actor(p: &Platform, user_id: UserId, meta: RequestMeta) -> DomainResult<Option<Actor>> {
+pub(crate) async fn load_actor(p: &Platform, user_id: UserId, meta: RequestMeta) -> DomainResult<Option<Actor>> {
     let mut tx = p.db.begin_as(user_id).await?;
     let row = sqlx::query("SELECT email, display_name, platform_role FROM ops.users WHERE id = $1")
         .bind(user_id.0)

@@ -12,6 +12,22 @@ pub struct Settings {
     pub signup_open: bool,
     pub session_ttl: Duration,
     pub reset_ttl: Duration,
+    pub shell: ShellSettings,
+}
+
+/// Limits of web and SSH shells (the TTL itself is a project setting).
+#[derive(Debug, Clone)]
+pub struct ShellSettings {
+    /// A shell nobody has typed in for this long is closed.
+    pub idle_timeout: Duration,
+    /// Transcript bytes stored per session; beyond it bytes are counted, not stored.
+    pub transcript_limit: u64,
+}
+
+impl Default for ShellSettings {
+    fn default() -> Self {
+        ShellSettings { idle_timeout: Duration::from_secs(10 * 60), transcript_limit: 10 * 1024 * 1024 }
+    }
 }
 
 impl Settings {
@@ -21,6 +37,7 @@ impl Settings {
             signup_open: true,
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             reset_ttl: Duration::from_secs(3600),
+            shell: ShellSettings::default(),
         }
     }
 

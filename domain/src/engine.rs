@@ -30,6 +30,25 @@ pub struct RunSpec {
     pub extra_hosts: Vec<String>,
 }
 
+/// A process to run inside a running container (a shell, or one command).
+#[derive(Debug, Clone)]
+pub struct ExecSpec {
+    pub cmd: Vec<String>,
+    pub env: Vec<String>,
+    /// Allocate a pseudo-terminal (interactive shells); without one, output is raw.
+    pub tty: bool,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+/// Both ends of a started exec. Dropping `input` closes the process's stdin
+/// (and, with a TTY, hangs the terminal up).
+pub struct ExecIo {
+    pub id: String,
+    pub output: std::pin::Pin<Box<dyn futures_util::Stream<Item = anyhow::Result<Vec<u8>>> + Send>>,
+    pub input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+}
+
 /// A container or network OdooOps labelled.
 #[derive(Debug, Clone)]
 pub struct Labelled {
@@ -71,6 +90,14 @@ pub trait ContainerEngine: Send + Sync {
     async fn networks_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>>;
     /// The gateway address of the default bridge: where containers reach the host.
     async fn bridge_gateway(&self) -> anyhow::Result<Option<String>>;
+    /// Labels of an image, `None` when the image is absent.
+    async fn image_labels(&self, tag: &str) -> anyhow::Result<Option<HashMap<String, String>>>;
+    /// Starts a process in a running container, attached to its stdin and output.
+    async fn exec(&self, container: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo>;
+    /// Resizes the pseudo-terminal of an exec.
+    async fn resize_exec(&self, id: &str, cols: u16, rows: u16) -> anyhow::Result<()>;
+    /// The exit code of a finished exec (`None` while it runs).
+    async fn exec_exit_code(&self, id: &str) -> anyhow::Result<Option<i64>>;
 }
 
 /// Docker through bollard: `DOCKER_HOST`, or the default unix socket.
@@ -300,6 +327,61 @@ impl ContainerEngine for DockerEngine {
             .find_map(|c| c.gateway.clone().filter(|g| !g.is_empty()))
             .or_else(|| configs.iter().find_map(|c| c.subnet.as_deref().and_then(first_host))))
     }
+
+    async fn image_labels(&self, tag: &str) -> anyhow::Result<Option<HashMap<String, String>>> {
+        match self.client()?.inspect_image(tag).await {
+            Ok(i) => Ok(Some(i.config.and_then(|c| c.labels).unwrap_or_default())),
+            Err(e) if not_found(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn exec(&self, container: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo> {
+        use futures_util::StreamExt;
+        let docker = self.client()?;
+        let config = bollard::models::ExecConfig {
+            attach_stdin: Some(true),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            tty: Some(spec.tty),
+            env: Some(spec.env.clone()),
+            cmd: Some(spec.cmd.clone()),
+            console_size: spec.tty.then(|| vec![spec.rows as usize, spec.cols as usize]),
+            ..Default::default()
+        };
+        let created = docker.create_exec(container, config).await.map_err(|e| match e {
+            bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. } => {
+                anyhow::anyhow!("the build's container is not running")
+            }
+            e => anyhow::Error::new(e).context("creating the exec"),
+        })?;
+        let opts = bollard::exec::StartExecOptions { detach: false, tty: spec.tty, output_capacity: None };
+        match docker.start_exec(&created.id, Some(opts)).await? {
+            bollard::exec::StartExecResults::Attached { output, input } => {
+                let output = output.map(|item| item.map(|o| o.into_bytes().to_vec()).map_err(anyhow::Error::new));
+                if spec.tty {
+                    // The size given at creation is ignored by older engines.
+                    let _ = self.resize_exec(&created.id, spec.cols, spec.rows).await;
+                }
+                Ok(ExecIo { id: created.id, output: Box::pin(output), input })
+            }
+            bollard::exec::StartExecResults::Detached => anyhow::bail!("the engine detached the exec"),
+        }
+    }
+
+    async fn resize_exec(&self, id: &str, cols: u16, rows: u16) -> anyhow::Result<()> {
+        let opts = bollard::query_parameters::ResizeExecOptionsBuilder::new()
+            .h(i32::from(rows.max(1)))
+            .w(i32::from(cols.max(1)))
+            .build();
+        self.client()?.resize_exec(id, opts).await?;
+        Ok(())
+    }
+
+    async fn exec_exit_code(&self, id: &str) -> anyhow::Result<Option<i64>> {
+        let i = self.client()?.inspect_exec(id).await?;
+        Ok(if i.running == Some(true) { None } else { i.exit_code })
+    }
 }
 
 /// The first host address of an IPv4 subnet (`172.17.0.0/16` → `172.17.0.1`).
@@ -372,6 +454,18 @@ impl ContainerEngine for NoEngine {
         anyhow::bail!("{}", self.0)
     }
     async fn bridge_gateway(&self) -> anyhow::Result<Option<String>> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn image_labels(&self, _: &str) -> anyhow::Result<Option<HashMap<String, String>>> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn exec(&self, _: &str, _: &ExecSpec) -> anyhow::Result<ExecIo> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn resize_exec(&self, _: &str, _: u16, _: u16) -> anyhow::Result<()> {
+        anyhow::bail!("{}", self.0)
+    }
+    async fn exec_exit_code(&self, _: &str) -> anyhow::Result<Option<i64>> {
         anyhow::bail!("{}", self.0)
     }
 }

@@ -58,6 +58,9 @@ pub enum DomainError {
     Unauthenticated,
     #[error("you are not allowed to do that")]
     Forbidden,
+    /// Not allowed, with the rule that says so (safe to show).
+    #[error("{0}")]
+    Denied(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -76,7 +79,7 @@ impl DomainError {
         match self {
             DomainError::Invalid(_) => ErrorCode::Invalid,
             DomainError::Unauthenticated => ErrorCode::Unauthenticated,
-            DomainError::Forbidden => ErrorCode::Forbidden,
+            DomainError::Forbidden | DomainError::Denied(_) => ErrorCode::Forbidden,
             DomainError::NotFound(_) => ErrorCode::NotFound,
             DomainError::Conflict(_) => ErrorCode::Conflict,
             DomainError::Throttled(_) => ErrorCode::Throttled,

@@ -15,6 +15,7 @@
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
 //! - `engine` (server): the container engine (Docker) behind a trait.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
+//! - `shell` (server): web and SSH shells into builds, with transcripts.
 
 pub mod error;
 pub mod types;
@@ -40,6 +41,8 @@ pub mod mailer;
 pub mod platform;
 #[cfg(feature = "server")]
 pub mod projects;
+#[cfg(feature = "server")]
+pub mod shell;
 #[cfg(feature = "server")]
 pub mod tenants;
 #[cfg(feature = "testing")]

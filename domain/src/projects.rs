@@ -353,7 +353,8 @@ mod tests {
 /// Reads a project's build settings (members).
 pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<crate::wire::BuildSettings> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let r = sqlx::query("SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours FROM ops.projects WHERE id = $1")
+    let r = sqlx::query("SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes
+           FROM ops.projects WHERE id = $1")
         .bind(project)
         .fetch_optional(&mut *tx)
         .await?
@@ -365,6 +366,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
         public_previews: Some(r.get("public_previews")),
         keep_dev_builds: Some(r.get("keep_dev_builds")),
         dev_idle_hours: Some(r.get("dev_idle_hours")),
+        shell_ttl_minutes: Some(r.get("shell_ttl_minutes")),
     })
 }
 
@@ -382,11 +384,12 @@ pub async fn update_build_settings(
     range(s.poll_minutes, 0, 1440, "poll_minutes")?;
     range(s.keep_dev_builds, 1, 50, "keep_dev_builds")?;
     range(s.dev_idle_hours, 1, 720, "dev_idle_hours")?;
+    range(s.shell_ttl_minutes, 15, 30, "shell_ttl_minutes")?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant: Option<Uuid> = sqlx::query_scalar(
         "UPDATE ops.projects SET poll_minutes = coalesce($2, poll_minutes), allow_fork_builds = coalesce($3, allow_fork_builds),
                 public_previews = coalesce($4, public_previews), keep_dev_builds = coalesce($5, keep_dev_builds),
-                dev_idle_hours = coalesce($6, dev_idle_hours)
+                dev_idle_hours = coalesce($6, dev_idle_hours), shell_ttl_minutes = coalesce($7, shell_ttl_minutes)
           WHERE id = $1 RETURNING tenant_id",
     )
     .bind(project)
@@ -395,6 +398,7 @@ pub async fn update_build_settings(
     .bind(s.public_previews)
     .bind(s.keep_dev_builds)
     .bind(s.dev_idle_hours)
+    .bind(s.shell_ttl_minutes)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(tenant) = tenant else {
@@ -427,19 +431,30 @@ pub struct DeployKey {
     private: String,
 }
 
-/// Generates an ed25519 deploy key with OpenSSH's `ssh-keygen`.
+impl DeployKey {
+    /// The private key in OpenSSH format (kept server-side only).
+    pub fn private_openssh(&self) -> &str {
+        &self.private
+    }
+}
+
 async fn deploy_key(slug: &str) -> DomainResult<DeployKey> {
+    generate_ed25519(&format!("odooops-{slug}")).await
+}
+
+/// Generates an ed25519 key pair with OpenSSH's `ssh-keygen` (deploy keys, the SSH gateway's host key).
+pub async fn generate_ed25519(comment: &str) -> DomainResult<DeployKey> {
     let dir = std::env::temp_dir().join(format!("odooops-key-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).map_err(anyhow::Error::from)?;
     let file = dir.join("key");
     let out = tokio::process::Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", &format!("odooops-{slug}"), "-f"])
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f"])
         .arg(&file)
         .output()
         .await
         .map_err(|e| {
             DomainError::Unavailable(format!(
-                "ssh-keygen is needed for deploy keys (apt-get install openssh-client): {e}"
+                "ssh-keygen is needed for SSH keys (apt-get install openssh-client): {e}"
             ))
         })?;
     let result = if out.status.success() {

@@ -129,6 +129,9 @@ wire! {
         pub keep_dev_builds: Option<i32>,
         /// Development previews idle this long are stopped.
         pub dev_idle_hours: Option<i32>,
+        /// Web and SSH shells close this many minutes after opening (15–30).
+        #[serde(default)]
+        pub shell_ttl_minutes: Option<i32>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.
@@ -216,6 +219,70 @@ wire! {
     pub struct NewMember {
         pub email: String,
         pub role: String,
+    }
+
+    /// A shell just opened on a build: attach the terminal with `token`
+    /// (once) on the WebSocket at `ws_path`.
+    pub struct ShellTicket {
+        pub session_id: Uuid,
+        pub token: String,
+        pub ws_path: String,
+        pub build_id: Uuid,
+        pub build_number: i64,
+        pub branch: String,
+        /// `production` shells are framed red, `staging` yellow.
+        pub stage: String,
+        pub expires_at: DateTime<Utc>,
+        pub idle_timeout_secs: i32,
+    }
+
+    /// A shell session (web or SSH) and how it ended.
+    pub struct ShellSessionView {
+        pub id: Uuid,
+        pub build_id: Uuid,
+        pub project_id: Uuid,
+        pub user_email: String,
+        /// `web` or `ssh`.
+        pub via: String,
+        pub stage: String,
+        pub opened_at: DateTime<Utc>,
+        pub attached_at: Option<DateTime<Utc>>,
+        pub expires_at: DateTime<Utc>,
+        pub closed_at: Option<DateTime<Utc>>,
+        pub close_reason: Option<String>,
+        pub bytes_in: i64,
+        pub bytes_out: i64,
+        /// Bytes beyond the transcript limit: counted, not stored.
+        pub dropped_bytes: i64,
+    }
+
+    /// One entry of a shell transcript.
+    pub struct TranscriptEvent {
+        /// Milliseconds since the session opened.
+        pub at_ms: i64,
+        /// `in` (typed), `out` (printed), `resize` (`COLSxROWS`) or `note`.
+        pub direction: String,
+        /// The bytes, base64-encoded (terminal output is not always UTF-8).
+        pub data_b64: String,
+    }
+
+    pub struct SshKeyView {
+        pub id: Uuid,
+        pub name: String,
+        pub algorithm: String,
+        pub bits: i32,
+        /// `SHA256:…`, as `ssh-keygen -l` prints it.
+        pub fingerprint: String,
+        pub created_at: DateTime<Utc>,
+        pub last_used_at: Option<DateTime<Utc>>,
+    }
+
+    pub struct NewSshKey {
+        /// Defaults to the key's comment.
+        #[serde(default)]
+        pub name: String,
+        /// One line of a `.pub` file: `ssh-ed25519 AAAA… comment`.
+        pub public_key: String,
     }
 
     /// The JSON body of every API error.

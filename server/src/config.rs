@@ -65,6 +65,18 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_STANDIN_BIN")]
     pub standin_bin: Option<PathBuf>,
 
+    /// Address of the SSH gateway (`ssh <build>@host -p <port>`); `off` disables it.
+    #[arg(long, env = "ODOOOPS_SSH_LISTEN", default_value = "127.0.0.1:2222")]
+    pub ssh_listen: String,
+
+    /// Seconds without typing after which a shell is closed.
+    #[arg(long, env = "ODOOOPS_SHELL_IDLE_SECS", default_value_t = 600)]
+    pub shell_idle_secs: u64,
+
+    /// Bytes of transcript stored per shell session (beyond: counted, not stored).
+    #[arg(long, env = "ODOOOPS_SHELL_TRANSCRIPT_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub shell_transcript_bytes: u64,
+
     /// Directory of the compiled site (WASM, JS, CSS). Defaults to `target/site`,
     /// or `site` next to the binary's directory.
     #[arg(long, env = "LEPTOS_SITE_ROOT")]
@@ -89,6 +101,14 @@ impl ServeConfig {
             .into_iter()
             .flatten()
             .find(|p| p.is_file())
+    }
+
+    /// The SSH gateway's address, unless it is off.
+    pub fn ssh_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        match self.ssh_listen.trim() {
+            "" | "off" | "false" => Ok(None),
+            a => a.parse().map(Some).map_err(|_| anyhow::anyhow!("ODOOOPS_SSH_LISTEN: `{a}` is not host:port or `off`")),
+        }
     }
 
     pub fn site_root(&self) -> PathBuf {

@@ -9,6 +9,7 @@
 //! - [`middleware`]: who is calling (session cookie or bearer token), CSRF origin check, request ids.
 //! - [`api`]: the REST API under `/api/v1` and its OpenAPI document, plus `/api/health`.
 //! - [`worker`]: runs queued builds; [`preview`]: routes `<slug>.<preview domain>` to them.
+//! - [`terminal`]: the web shell's WebSocket; [`ssh`]: the SSH gateway to the same shells.
 
 pub mod api;
 pub mod cli;
@@ -16,6 +17,8 @@ pub mod config;
 pub mod logs;
 pub mod middleware;
 pub mod preview;
+pub mod ssh;
 pub mod startup;
 pub mod telemetry;
+pub mod terminal;
 pub mod worker;

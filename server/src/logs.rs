@@ -61,15 +61,8 @@ pub async fn socket(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    // Cookies ride along on cross-site WebSocket handshakes: require our own origin.
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let origin = headers.get("origin").and_then(|h| h.to_str().ok());
-    if let Some(o) = origin {
-        let same = o.split_once("://").map(|(_, rest)| rest) == Some(host);
-        if !same {
-            return ApiError { code: domain::ErrorCode::Forbidden, message: "cross-site WebSocket refused".into() }
-                .into_response();
-        }
+    if let Err(e) = crate::middleware::same_origin_websocket(&headers, &s.platform.settings.public_url) {
+        return e.into_response();
     }
     if let Err(e) = domain::builds::queue::get(&s.platform, &actor, build).await {
         return ApiError::from(e).into_response();

@@ -131,6 +131,25 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
     }
 }
 
+/// WebSocket handshakes are not subject to CORS and carry cookies: a browser
+/// handshake must come from the console's own origin. Clients that send no
+/// Origin (scripts with a bearer token) are not browsers and pass.
+pub fn same_origin_websocket(headers: &HeaderMap, public_url: &str) -> Result<(), crate::api::error::ApiError> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let same_host = origin.split_once("://").map(|(_, rest)| rest) == Some(host);
+    if same_host || origin_of(public_url).as_deref() == Some(origin) {
+        Ok(())
+    } else {
+        Err(crate::api::error::ApiError {
+            code: domain::ErrorCode::Forbidden,
+            message: format!("cross-site WebSocket refused: origin {origin} is not this console"),
+        })
+    }
+}
+
 /// `scheme://host[:port]` of a URL.
 fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
@@ -147,6 +166,19 @@ mod tests {
         assert_eq!(origin_of("https://ops.example.com/a/b?c").as_deref(), Some("https://ops.example.com"));
         assert_eq!(origin_of("http://127.0.0.1:3000").as_deref(), Some("http://127.0.0.1:3000"));
         assert_eq!(origin_of("nonsense"), None);
+    }
+
+    #[test]
+    fn websocket_origins() {
+        let mut h = HeaderMap::new();
+        assert!(same_origin_websocket(&h, "http://ops.example.com").is_ok(), "no Origin: not a browser");
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:3000"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:3000"));
+        assert!(same_origin_websocket(&h, "http://ops.example.com").is_ok());
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://ops.example.com"));
+        assert!(same_origin_websocket(&h, "http://ops.example.com/").is_ok());
+        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(same_origin_websocket(&h, "http://ops.example.com").is_err());
     }
 
     #[test]

@@ -34,8 +34,26 @@ impl AppState {
     /// Starts the per-server background listeners too (must run inside a tokio runtime).
     pub fn new(leptos_options: LeptosOptions, platform: Platform) -> AppState {
         let hub = crate::logs::EventHub::start(platform.clone());
+        spawn_shell_sweeper(platform.clone());
         AppState { leptos_options, platform, hub }
     }
+}
+
+/// Closes shells no bridge serves: all open ones at start (they belonged to a
+/// previous process), then every minute those never attached before their TTL.
+fn spawn_shell_sweeper(p: Platform) {
+    tokio::spawn(async move {
+        let mut at_startup = true;
+        loop {
+            match domain::shell::sessions::sweep(&p, at_startup).await {
+                Ok(n) if n > 0 => tracing::info!(closed = n, "shell sessions swept"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweeping shell sessions"),
+            }
+            at_startup = false;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
 }
 
 /// The control-plane database and, in the embedded default, the cluster behind it.
@@ -102,6 +120,8 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     let mut s = Settings::for_url(cfg.public_url());
     s.signup_open = cfg.signup_open;
     s.session_ttl = Duration::from_secs(cfg.session_hours.max(1) * 3600);
+    s.shell.idle_timeout = Duration::from_secs(cfg.shell_idle_secs.max(1));
+    s.shell.transcript_limit = cfg.shell_transcript_bytes;
     s
 }
 
@@ -163,6 +183,10 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     };
     let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
     crate::worker::spawn(platform.clone());
+    if let Some(addr) = cfg.ssh_listen()? {
+        let bound = crate::ssh::start(platform.clone(), addr).await?;
+        tracing::info!("SSH gateway on {bound}: ssh <build>@host -p {}", bound.port());
+    }
     let state = AppState::new(leptos_options(&cfg), platform);
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;

@@ -3,3 +3,4 @@
 pub mod forms;
 pub mod layout;
 pub mod log_tail;
+pub mod terminal;

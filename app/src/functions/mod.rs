@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod builds;
 pub mod projects;
+pub mod shells;
 pub mod system;
 pub mod tenants;
 pub mod tokens;

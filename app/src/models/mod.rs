@@ -2,6 +2,49 @@
 
 use chrono::{DateTime, Utc};
 
+pub mod terminal;
+
+/// The frame of a shell: production red, staging yellow, development neutral (as on Odoo.sh).
+pub fn shell_frame_class(stage: &str) -> &'static str {
+    match stage {
+        "production" => "term-frame term-production",
+        "staging" => "term-frame term-staging",
+        _ => "term-frame term-development",
+    }
+}
+
+/// The warning above a shell, when its stage deserves one.
+pub fn shell_banner(stage: &str) -> Option<&'static str> {
+    match stage {
+        "production" => Some("PRODUCTION — this shell runs in the live production container. Every keystroke is recorded."),
+        "staging" => Some("Staging — a neutralized copy of production data. Every keystroke is recorded."),
+        _ => None,
+    }
+}
+
+/// Whether to offer a Shell link: members per the role matrix; `None` (tenant or
+/// platform admins, who act as project admins) always. The server decides anyway.
+pub fn may_open_shell(my_role: Option<&str>, stage: &str) -> bool {
+    use domain::types::{Capability, ProjectRole, Stage};
+    let Ok(stage) = Stage::parse(stage) else { return false };
+    match my_role {
+        None => true,
+        Some(r) => ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, Capability::Shell)),
+    }
+}
+
+/// Bytes as a person reads them (`1.5 KiB`).
+pub fn human_bytes(n: i64) -> String {
+    let n = n.max(0) as f64;
+    if n < 1024.0 {
+        format!("{n} B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", n / 1024.0)
+    } else {
+        format!("{:.1} MiB", n / 1024.0 / 1024.0)
+    }
+}
+
 /// Where to go after signing in: only local paths, never another site.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -212,6 +255,21 @@ pub const DEFAULT_STAGE_RULES: &str = "main=production, release/*=staging";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shells_follow_the_role_matrix_and_stage_colours() {
+        assert!(may_open_shell(Some("developer"), "development"));
+        assert!(!may_open_shell(Some("developer"), "staging"));
+        assert!(may_open_shell(Some("tester"), "staging"));
+        assert!(!may_open_shell(Some("tester"), "production"));
+        assert!(may_open_shell(Some("admin"), "production"));
+        assert!(may_open_shell(None, "production"));
+        assert_eq!(shell_frame_class("production"), "term-frame term-production");
+        assert!(shell_banner("production").unwrap().starts_with("PRODUCTION"));
+        assert_eq!(shell_banner("development"), None);
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+    }
 
     #[test]
     fn next_is_local_only() {

@@ -2,7 +2,8 @@
 
 use crate::components::log_tail::LogTail;
 use crate::functions::builds::get_build;
-use crate::models::{build_status, phase_timeline, short_time, stage_class, tile_class};
+use crate::functions::shells::list_shells;
+use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
 use domain::wire::RunEventView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +35,10 @@ pub fn BuildPage() -> impl IntoView {
                                 <h1>"Build #" {b.number}</h1>
                                 <span class=stage_class(&b.stage)>{b.stage.clone()}</span>
                                 <span class=tile_class(&b.state, b.result.as_deref()) id="build-status">{build_status(&b.state, b.result.as_deref())}</span>
-                                {b.live.then(|| view! { <a class="button primary" href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener">"Connect"</a> })}
+                                {b.live.then(|| view! {
+                                    <a class="button primary" href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener">"Connect"</a>
+                                    <a class="button" id="open-shell" href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener">"Shell"</a>
+                                })}
                             </div>
                             <dl class="facts">
                                 <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
@@ -59,9 +63,41 @@ pub fn BuildPage() -> impl IntoView {
                                 <h2>"Log"</h2>
                                 <LogTail build_id=b.id events=events/>
                             </section>
+                            <ShellSessions build_id=b.id/>
                         }.into_any()
                     }
                 }
+            })}
+        </Transition>
+    }
+}
+
+/// Shell sessions on this build (the caller's own; all of them for project admins).
+#[component]
+fn ShellSessions(build_id: uuid::Uuid) -> impl IntoView {
+    let sessions = Resource::new(|| (), move |_| list_shells(build_id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = sessions.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="card">
+                        <h2>"Shell sessions"</h2>
+                        <table class="table" id="shell-sessions">
+                            <thead><tr><th>"Opened"</th><th>"Who"</th><th>"Via"</th><th>"Ended"</th><th>"Traffic"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|s| view! {
+                                <tr>
+                                    <td class="small">{short_time(&s.opened_at)}</td>
+                                    <td>{s.user_email}</td>
+                                    <td>{s.via}</td>
+                                    <td class="small">{s.close_reason.unwrap_or_else(|| "open".into())}</td>
+                                    <td class="small">{human_bytes(s.bytes_in + s.bytes_out)}</td>
+                                    <td><a href=format!("/shells/{}", s.id)>"Transcript"</a></td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    </section>
+                })
             })}
         </Transition>
     }

@@ -8,6 +8,7 @@ pub mod project;
 pub mod projects;
 pub mod reset;
 pub mod settings;
+pub mod shell;
 pub mod sign_in;
 pub mod sign_up;
 pub mod tenants;

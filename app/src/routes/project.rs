@@ -3,7 +3,7 @@
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
-use crate::models::{build_status, grid_rows, role_label, short_time, stage_class, tile_class};
+use crate::models::{build_status, grid_rows, may_open_shell, role_label, short_time, stage_class, tile_class};
 use domain::wire::EnvironmentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -46,7 +46,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <div class="muted small">"For a private repository: add it as a read-only deploy key, and use its ssh URL."</div></dd>
                                 })}
                             </dl>
-                            <BuildGrid project_id=project_id environments=d.environments.clone()/>
+                            <BuildGrid project_id=project_id environments=d.environments.clone() my_role=d.project.my_role.clone()/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>
                                 <BuildSettingsBox project_id=project_id/>
@@ -86,7 +86,8 @@ pub fn ProjectPage() -> impl IntoView {
 /// The Runbot-style grid: a row per branch, production first, tiles for its
 /// last builds, with Rebuild and Kill.
 #[component]
-fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>) -> impl IntoView {
+fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role: Option<String>) -> impl IntoView {
+    let my_role = StoredValue::new(my_role);
     let rebuild = ServerAction::<RebuildBuild>::new();
     let kill = ServerAction::<KillBuild>::new();
     let share = ServerAction::<ShareBuild>::new();
@@ -146,8 +147,12 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>) -> impl
                                                                         <a href=format!("/builds/{}", b.id)>"Logs"</a>
                                                                         {b.live.then(|| {
                                                                             let sid = b.id.to_string();
+                                                                            let shell = my_role.with_value(|r| may_open_shell(r.as_deref(), &b.stage));
                                                                             view! {
                                                                                 <a href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener" class="connect">"Connect"</a>
+                                                                                {shell.then(|| view! {
+                                                                                    <a href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener" class="shell-link">"Shell"</a>
+                                                                                })}
                                                                                 <ActionForm action=share attr:class="inline">
                                                                                     <input type="hidden" name="id" value=sid/>
                                                                                     <button type="submit" class="link">"Share"</button>
@@ -232,6 +237,9 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                                 </label>
                                 <label>"Stop idle development previews after (hours)"
                                     <input type="number" name="dev_idle_hours" min="1" max="720" value=s.dev_idle_hours.unwrap_or(72)/>
+                                </label>
+                                <label>"Close shells after (minutes, 15–30)"
+                                    <input type="number" name="shell_ttl_minutes" min="15" max="30" value=s.shell_ttl_minutes.unwrap_or(15)/>
                                 </label>
                                 <label class="check"><input type="checkbox" name="allow_fork_builds" value="on" checked=s.allow_fork_builds.unwrap_or(false)/>
                                     " Build pull requests from forks"</label>

@@ -1,6 +1,7 @@
-//! The user's settings: profile facts and personal access tokens.
+//! The user's settings: profile facts, SSH keys and personal access tokens.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::functions::shells::{list_ssh_keys, AddSshKey, RemoveSshKey};
 use crate::functions::tokens::{list_tokens, CreateToken, RevokeToken};
 use crate::models::{role_label, short_time};
 use crate::MeResource;
@@ -27,6 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
                 })
             })}
         </Transition>
+        <SshKeys/>
         <section class="card">
             <h2>"API tokens"</h2>
             <p class="muted">"Personal access tokens authenticate the REST API (" <a href="/api/v1/openapi.json">"OpenAPI"</a>") with "<code>"Authorization: Bearer …"</code>"."</p>
@@ -67,6 +69,52 @@ pub fn SettingsPage() -> impl IntoView {
                                             </ActionForm>
                                         }.into_any()
                                     }}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// SSH public keys for `ssh <build>@host -p <port>`.
+#[component]
+fn SshKeys() -> impl IntoView {
+    let add = ServerAction::<AddSshKey>::new();
+    let remove = ServerAction::<RemoveSshKey>::new();
+    let keys = Resource::new(move || (add.version().get(), remove.version().get()), |_| list_ssh_keys());
+    view! {
+        <section class="card" id="ssh-keys">
+            <h2>"SSH keys"</h2>
+            <p class="muted">"Keys let you open a shell on a build with " <code>"ssh <build>@<this host> -p 2222"</code>
+                " (the build's name, e.g. " <code>"b12-shop"</code> ", is on its page). ed25519, ECDSA, or RSA of at least 3072 bits."</p>
+            <ActionForm action=add attr:class="stack narrow-form">
+                <input type="text" name="name" placeholder="Name (defaults to the key's comment)" maxlength="100" aria-label="Key name"/>
+                <textarea name="public_key" rows="3" required placeholder="ssh-ed25519 AAAA… you@laptop" aria-label="Public key"></textarea>
+                <button type="submit">"Add key"</button>
+            </ActionForm>
+            <ActionError error=Signal::derive(move || add.value().with(error_message))/>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let list = keys.await.unwrap_or_default();
+                    view! {
+                        <table class="table" id="ssh-key-list">
+                            <thead><tr><th>"Name"</th><th>"Fingerprint"</th><th>"Type"</th><th>"Added"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|k| view! {
+                                <tr>
+                                    <td>{k.name}</td>
+                                    <td><code>{k.fingerprint}</code></td>
+                                    <td class="small">{format!("{} ({} bits)", k.algorithm, k.bits)}</td>
+                                    <td class="small">{short_time(&k.created_at)}</td>
+                                    <td class="small">{k.last_used_at.map(|d| short_time(&d)).unwrap_or_else(|| "never".into())}</td>
+                                    <td>
+                                        <ActionForm action=remove attr:class="inline">
+                                            <input type="hidden" name="id" value=k.id.to_string()/>
+                                            <button type="submit" class="link danger">"Remove"</button>
+                                        </ActionForm>
+                                    </td>
                                 </tr>
                             }).collect_view()}</tbody>
                         </table>

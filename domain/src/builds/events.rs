@@ -52,6 +52,10 @@ impl BuildLog {
         self.emit("info", source, message, serde_json::json!({}));
     }
 
+    pub fn warn(&self, source: &str, message: impl Into<String>) {
+        self.emit("warning", source, message, serde_json::json!({}));
+    }
+
     pub fn error(&self, source: &str, message: impl Into<String>) {
         self.emit("error", source, message, serde_json::json!({}));
     }

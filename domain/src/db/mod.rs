@@ -89,6 +89,25 @@ impl Db {
             .await?)
     }
 
+    /// A stored private value, if set.
+    pub async fn private_value(&self, key: &str) -> anyhow::Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM ops_private.settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.owner)
+            .await?)
+    }
+
+    /// Stores `value` unless the key is already set (another server may have
+    /// won the race); the stored value.
+    pub async fn private_value_once(&self, key: &str, value: &str) -> anyhow::Result<String> {
+        sqlx::query("INSERT INTO ops_private.settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.owner)
+            .await?;
+        Ok(self.private_value(key).await?.unwrap_or_default())
+    }
+
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.app).await.is_ok()
     }

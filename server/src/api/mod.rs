@@ -7,6 +7,7 @@ pub mod extract;
 mod health;
 mod me;
 mod projects;
+pub mod shells;
 mod tenants;
 mod tokens;
 mod webhooks;
@@ -29,10 +30,12 @@ use utoipa::{Modify, OpenApi};
         projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings,
         me::list_audit,
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
+        shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
+        shells::list_keys, shells::add_key, shells::remove_key,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -70,6 +73,13 @@ pub fn router() -> Router<AppState> {
         .route("/v1/builds/{id}/share", post(builds::share))
         .route("/v1/builds/{id}/events", get(builds::events))
         .route("/v1/builds/{id}/events/ws", get(crate::logs::socket))
+        .route("/v1/builds/{id}/shell", post(shells::open_shell))
+        .route("/v1/builds/{id}/shells", get(shells::list_shells))
+        .route("/v1/shells/{id}", get(shells::get_shell))
+        .route("/v1/shells/{id}/transcript", get(shells::transcript))
+        .route("/v1/shells/{id}/ws", get(crate::terminal::socket))
+        .route("/v1/me/ssh-keys", get(shells::list_keys).post(shells::add_key))
+        .route("/v1/me/ssh-keys/{id}", delete(shells::remove_key))
         .route(
             "/webhooks/github/{project}",
             post(webhooks::github).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),

@@ -17,6 +17,7 @@ pub async fn save_build_settings(
     poll_minutes: i32,
     keep_dev_builds: i32,
     dev_idle_hours: i32,
+    shell_ttl_minutes: i32,
     allow_fork_builds: Option<String>,
     public_previews: Option<String>,
 ) -> Result<BuildSettings, AppError> {
@@ -26,6 +27,7 @@ pub async fn save_build_settings(
         poll_minutes: Some(poll_minutes),
         keep_dev_builds: Some(keep_dev_builds),
         dev_idle_hours: Some(dev_idle_hours),
+        shell_ttl_minutes: Some(shell_ttl_minutes),
         allow_fork_builds: Some(allow_fork_builds.is_some()),
         public_previews: Some(public_previews.is_some()),
     };
