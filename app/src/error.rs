@@ -39,10 +39,27 @@ impl FromServerFnError for AppError {
 impl From<domain::DomainError> for AppError {
     fn from(e: domain::DomainError) -> Self {
         #[cfg(feature = "ssr")]
-        if let domain::DomainError::Internal(inner) = &e {
-            tracing::error!(error = ?inner, "server function failed");
+        {
+            if let domain::DomainError::Internal(inner) = &e {
+                tracing::error!(error = ?inner, "server function failed");
+            }
+            set_rpc_status(e.code());
         }
         AppError { code: e.code(), message: e.to_string() }
+    }
+}
+
+/// A server-function call answers with the error's HTTP status (403, 404, 422…)
+/// rather than server_fn's default 500. Page renders keep theirs: one failing
+/// section must not change a page's status.
+#[cfg(feature = "ssr")]
+fn set_rpc_status(code: ErrorCode) {
+    let is_rpc =
+        leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| p.uri.path().starts_with("/rpc/"));
+    if let (true, Some(res)) = (is_rpc, leptos::prelude::use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(status) = http::StatusCode::from_u16(code.http_status()) {
+            res.set_status(status);
+        }
     }
 }
 

@@ -262,8 +262,29 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
     .bind(tenant_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (user_id, display_name) =
-        user.ok_or_else(|| DomainError::Invalid(format!("{email} is not a member of this project's tenant")))?;
+    // Someone outside the tenant joins it as a member when a tenant admin gives them a role.
+    let (user_id, display_name, joined_tenant) = match user {
+        Some((id, name)) => (id, name, false),
+        None => {
+            let account: Option<(Uuid, String)> =
+                sqlx::query_as("SELECT id, display_name FROM ops.account_for_invite($1, $2)")
+                    .bind(email.as_str())
+                    .bind(tenant_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (id, name) = account.ok_or_else(|| {
+                DomainError::Invalid(format!(
+                    "{email} is not a member of this project's tenant (a tenant admin can add anyone with an account)"
+                ))
+            })?;
+            sqlx::query("INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'member') ON CONFLICT DO NOTHING")
+                .bind(tenant_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            (id, name, true)
+        }
+    };
     sqlx::query(
         "INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role",
@@ -282,7 +303,7 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
             target: format!("user:{user_id}"),
             tenant_id: Some(tenant_id),
             project_id: Some(project),
-            summary: serde_json::json!({"email": email.as_str(), "role": role.as_str()}),
+            summary: serde_json::json!({"email": email.as_str(), "role": role.as_str(), "joined_tenant": joined_tenant}),
         },
     )
     .await?;
@@ -353,12 +374,14 @@ mod tests {
 /// Reads a project's build settings (members).
 pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<crate::wire::BuildSettings> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let r = sqlx::query("SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes
-           FROM ops.projects WHERE id = $1")
-        .bind(project)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("project"))?;
+    let r = sqlx::query(
+        "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes
+           FROM ops.projects WHERE id = $1",
+    )
+    .bind(project)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("project"))?;
     tx.commit().await?;
     Ok(crate::wire::BuildSettings {
         poll_minutes: Some(r.get("poll_minutes")),
@@ -453,9 +476,7 @@ pub async fn generate_ed25519(comment: &str) -> DomainResult<DeployKey> {
         .output()
         .await
         .map_err(|e| {
-            DomainError::Unavailable(format!(
-                "ssh-keygen is needed for SSH keys (apt-get install openssh-client): {e}"
-            ))
+            DomainError::Unavailable(format!("ssh-keygen is needed for SSH keys (apt-get install openssh-client): {e}"))
         })?;
     let result = if out.status.success() {
         let private = std::fs::read_to_string(&file).map_err(anyhow::Error::from)?;

@@ -99,6 +99,9 @@ wire! {
         pub image_digest: Option<String>,
         /// Its Odoo database.
         pub db_name: Option<String>,
+        /// The build's name in preview URLs and the SSH user name (`b12-shop`).
+        #[serde(default)]
+        pub slug: Option<String>,
         pub created_at: DateTime<Utc>,
         pub started_at: Option<DateTime<Utc>>,
         pub finished_at: Option<DateTime<Utc>>,

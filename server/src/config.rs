@@ -107,7 +107,9 @@ impl ServeConfig {
     pub fn ssh_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
         match self.ssh_listen.trim() {
             "" | "off" | "false" => Ok(None),
-            a => a.parse().map(Some).map_err(|_| anyhow::anyhow!("ODOOOPS_SSH_LISTEN: `{a}` is not host:port or `off`")),
+            a => {
+                a.parse().map(Some).map_err(|_| anyhow::anyhow!("ODOOOPS_SSH_LISTEN: `{a}` is not host:port or `off`"))
+            }
         }
     }
 

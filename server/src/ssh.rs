@@ -96,13 +96,23 @@ struct Connection {
     channels: HashMap<ChannelId, ChannelState>,
 }
 
-fn clamp(v: u32) -> u16 {
-    v.clamp(1, 1000) as u16
+/// A terminal dimension from the client; 0 (unknown) becomes `default`.
+fn dim(v: u32, default: u16) -> u16 {
+    if v == 0 {
+        default
+    } else {
+        v.min(1000) as u16
+    }
 }
 
 impl Connection {
     /// Opens the session and wires the bridge to the channel.
-    async fn begin(&mut self, channel: ChannelId, command: Option<String>, session: &mut Session) -> anyhow::Result<()> {
+    async fn begin(
+        &mut self,
+        channel: ChannelId,
+        command: Option<String>,
+        session: &mut Session,
+    ) -> anyhow::Result<()> {
         let tty = self.channels.entry(channel).or_default().tty;
         let handle = session.handle();
         let Some(actor) = self.actor.clone() else {
@@ -172,7 +182,9 @@ impl russh::server::Handler for Connection {
             request_id: Some(uuid::Uuid::new_v4().to_string()),
         };
         let actor = match owner {
-            Some(uid) => domain::shell::sessions::actor_for(&self.p, uid, meta).await.map_err(|e| anyhow::anyhow!("{e}"))?,
+            Some(uid) => {
+                domain::shell::sessions::actor_for(&self.p, uid, meta).await.map_err(|e| anyhow::anyhow!("{e}"))?
+            }
             None => None,
         };
         match actor {
@@ -208,7 +220,7 @@ impl russh::server::Handler for Connection {
         _modes: &[(russh::Pty, u32)],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.channels.entry(channel).or_default().tty = Some((clamp(cols), clamp(rows)));
+        self.channels.entry(channel).or_default().tty = Some((dim(cols, 80), dim(rows, 24)));
         session.channel_success(channel)?;
         Ok(())
     }
@@ -217,7 +229,12 @@ impl russh::server::Handler for Connection {
         self.begin(channel, None, session).await
     }
 
-    async fn exec_request(&mut self, channel: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         let command = String::from_utf8_lossy(data).into_owned();
         self.begin(channel, Some(command), session).await
     }
@@ -244,7 +261,7 @@ impl russh::server::Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = self.channels.get(&channel).and_then(|c| c.to_bridge.clone()) {
-            let _ = tx.send(ClientMsg::Resize { cols: clamp(cols), rows: clamp(rows) }).await;
+            let _ = tx.send(ClientMsg::Resize { cols: dim(cols, 80), rows: dim(rows, 24) }).await;
         }
         Ok(())
     }

@@ -189,7 +189,8 @@ mod live {
                 if copying || pasting {
                     return; // the browser copies the selection, or fires `paste`
                 }
-                let k = Key { key: &key, ctrl: e.ctrl_key(), alt: e.alt_key(), shift: e.shift_key(), meta: e.meta_key() };
+                let k =
+                    Key { key: &key, ctrl: e.ctrl_key(), alt: e.alt_key(), shift: e.shift_key(), meta: e.meta_key() };
                 let app_cursor = state.borrow().parser.screen().application_cursor();
                 if let Some(bytes) = key_bytes(k, app_cursor) {
                     e.prevent_default();
@@ -258,11 +259,6 @@ mod live {
     }
 
     fn has_selection() -> bool {
-        window()
-            .get_selection()
-            .ok()
-            .flatten()
-            .and_then(|s| s.to_string().as_string())
-            .is_some_and(|s| !s.is_empty())
+        window().get_selection().ok().flatten().and_then(|s| s.to_string().as_string()).is_some_and(|s| !s.is_empty())
     }
 }

@@ -16,7 +16,9 @@ pub fn shell_frame_class(stage: &str) -> &'static str {
 /// The warning above a shell, when its stage deserves one.
 pub fn shell_banner(stage: &str) -> Option<&'static str> {
     match stage {
-        "production" => Some("PRODUCTION — this shell runs in the live production container. Every keystroke is recorded."),
+        "production" => {
+            Some("PRODUCTION — this shell runs in the live production container. Every keystroke is recorded.")
+        }
         "staging" => Some("Staging — a neutralized copy of production data. Every keystroke is recorded."),
         _ => None,
     }
@@ -312,6 +314,7 @@ mod tests {
             created_at: t(0),
         };
         let build = |n: i64, env: u128, at: i64| BuildView {
+            slug: None,
             id: uuid::Uuid::from_u128(100 + n as u128),
             number: n,
             env_id: uuid::Uuid::from_u128(env),

@@ -46,6 +46,10 @@ pub fn BuildPage() -> impl IntoView {
                                 <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
                                 {b.image_digest.clone().map(|d| view! { <dt>"Image"</dt><dd><code id="image-digest">{d}</code></dd> })}
                                 {b.db_name.clone().map(|d| view! { <dt>"Database"</dt><dd><code>{d}</code></dd> })}
+                                {b.slug.clone().filter(|_| b.live).map(|s| view! {
+                                    <dt>"SSH"</dt><dd><code id="ssh-command">{format!("ssh {s}@<console host> -p 2222")}</code>
+                                        <span class="muted small">" (add your key in Settings)"</span></dd>
+                                })}
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
                             <section class="card">

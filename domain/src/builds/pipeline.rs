@@ -616,10 +616,7 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
         .build_image(
             context,
             STANDIN_IMAGE,
-            HashMap::from([
-                ("odooops.managed".into(), "true".into()),
-                ("odooops.standin.content".into(), content),
-            ]),
+            HashMap::from([("odooops.managed".into(), "true".into()), ("odooops.standin.content".into(), content)]),
             lines,
         )
         .await?;
@@ -647,7 +644,8 @@ fn standin_context(odoo: &[u8], busybox: Option<&[u8]>) -> anyhow::Result<Vec<u8
     file("rootfs/tmp/.keep", b"", 0o644)?;
     if let Some(busybox) = busybox {
         file("rootfs/bin/busybox", busybox, 0o755)?;
-        let list = std::process::Command::new(STANDIN_SHELL).arg("--list").output().context("listing busybox applets")?;
+        let list =
+            std::process::Command::new(STANDIN_SHELL).arg("--list").output().context("listing busybox applets")?;
         for applet in String::from_utf8_lossy(&list.stdout).lines().map(str::trim) {
             if applet.is_empty() || applet == "busybox" || applet.contains('/') {
                 continue;

@@ -248,7 +248,7 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
 
 const BUILD_SQL: &str =
     "SELECT id, seq, env_id, branch, stage, commit_sha, subject, author, trigger, state, result, reason,
-        live, image_digest, db_name, created_at, started_at, finished_at FROM ops.builds";
+        live, image_digest, db_name, preview_slug, created_at, started_at, finished_at FROM ops.builds";
 
 fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
     BuildView {
@@ -267,6 +267,7 @@ fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
         live: r.get("live"),
         image_digest: r.get("image_digest"),
         db_name: r.get("db_name"),
+        slug: r.get("preview_slug"),
         created_at: r.get("created_at"),
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),

@@ -18,7 +18,10 @@ use tokio::time::{timeout_at, Instant};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMsg {
     Input(Vec<u8>),
-    Resize { cols: u16, rows: u16 },
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
     /// End of input (`ssh host cmd < file`): the process's stdin closes, its output still flows.
     Eof,
 }
@@ -28,7 +31,10 @@ pub enum ClientMsg {
 pub enum ServerMsg {
     Output(Vec<u8>),
     /// The session is over; the text says why. Nothing follows.
-    Closed { reason: String, exit_code: Option<i64> },
+    Closed {
+        reason: String,
+        exit_code: Option<i64>,
+    },
 }
 
 /// What a transport asks for.
@@ -121,6 +127,9 @@ async fn run(
                                 Ok(Ok(())) => { let _ = io.input.flush().await; }
                             }
                         }
+                        // With a terminal, end of input is the user's business (`exit`, Ctrl-D):
+                        // hanging up at once would drop what is still in the pty's buffer.
+                        Some(ClientMsg::Eof) if req.tty => {}
                         Some(ClientMsg::Eof) => {
                             let _ = io.input.shutdown().await;
                         }

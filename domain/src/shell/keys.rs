@@ -73,8 +73,6 @@ impl SshPublicKey {
         }
         let mut parts = line.split_whitespace();
         let algorithm = parts.next().unwrap_or_default().to_owned();
-        let data = parts.next().ok_or_else(|| bad("expected `<type> <base64 key> [comment]`"))?;
-        let comment = parts.collect::<Vec<_>>().join(" ");
         match algorithm.as_str() {
             "ssh-ed25519" | "ssh-rsa" | "ecdsa-sha2-nistp256" | "ecdsa-sha2-nistp384" | "ecdsa-sha2-nistp521" => {}
             "ssh-dss" => return Err(bad("DSA keys are insecure and not accepted; use ed25519")),
@@ -88,6 +86,8 @@ impl SshPublicKey {
                 )))
             }
         }
+        let data = parts.next().ok_or_else(|| bad("expected `<type> <base64 key> [comment]`"))?;
+        let comment = parts.collect::<Vec<_>>().join(" ");
         let blob = base64::engine::general_purpose::STANDARD
             .decode(data)
             .map_err(|_| bad("the key data is not valid base64"))?;
@@ -194,8 +194,7 @@ pub async fn add(p: &Platform, actor: &Actor, input: NewSshKey) -> DomainResult<
     };
     let fingerprint = key.fingerprint();
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let taken: bool =
-        sqlx::query_scalar("SELECT ops.ssh_key_taken($1)").bind(&fingerprint).fetch_one(&mut *tx).await?;
+    let taken: bool = sqlx::query_scalar("SELECT ops.ssh_key_taken($1)").bind(&fingerprint).fetch_one(&mut *tx).await?;
     if taken {
         return Err(DomainError::Conflict(format!(
             "the key {fingerprint} is already registered (a key identifies one account; generate a new one)"
@@ -254,7 +253,11 @@ pub async fn remove(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<()> {
 
 /// The account a presented key belongs to (the gateway, before anyone is known).
 pub async fn owner(p: &Platform, fingerprint: &str) -> DomainResult<Option<Uuid>> {
-    Ok(sqlx::query_scalar("SELECT ops.ssh_key_owner($1)").bind(fingerprint).fetch_optional(p.db.anonymous()).await?.flatten())
+    Ok(sqlx::query_scalar("SELECT ops.ssh_key_owner($1)")
+        .bind(fingerprint)
+        .fetch_optional(p.db.anonymous())
+        .await?
+        .flatten())
 }
 
 #[cfg(test)]

@@ -230,7 +230,9 @@ pub async fn attach_web(p: &Platform, actor: &Actor, session: Uuid, token: &str)
             Some(s) if s.get::<bool, _>("over") => {
                 DomainError::Conflict("this shell session has ended and cannot be resumed; open a new shell".into())
             }
-            Some(_) => DomainError::Conflict("this shell session is already attached elsewhere or the token is wrong".into()),
+            Some(_) => {
+                DomainError::Conflict("this shell session is already attached elsewhere or the token is wrong".into())
+            }
             None => DomainError::NotFound("shell session"),
         });
     };

@@ -45,7 +45,8 @@ impl Recorder {
         }
         if kept.len() < data.len() {
             if self.dropped == 0 {
-                let note = format!("transcript limit of {} bytes reached: later bytes are counted, not stored", self.limit);
+                let note =
+                    format!("transcript limit of {} bytes reached: later bytes are counted, not stored", self.limit);
                 self.send("note", note.into_bytes()).await;
             }
             self.dropped += (data.len() - kept.len()) as u64;

@@ -23,18 +23,23 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(false, true).await
+    spawn(false, true, |_| {}).await
+}
+
+/// Builds and the worker, with settings adjusted by the test (short shell timeouts, …).
+pub async fn spawn_app_with_builds_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(true, true, adjust).await
 }
 
 /// The app with a real build runner: Docker, the stand-in image, build
 /// databases in the test cluster, and the worker.
 pub async fn spawn_app_with_builds() -> TestApp {
-    spawn(true, true).await
+    spawn(true, true, |_| {}).await
 }
 
 /// Builds configured, but no worker: the test drives the queue itself.
 pub async fn spawn_app_with_builds_no_worker() -> TestApp {
-    spawn(true, false).await
+    spawn(true, false, |_| {}).await
 }
 
 /// The stand-in binary the build tests need (scripts/test builds it).
@@ -49,7 +54,7 @@ pub fn standin_binary() -> std::path::PathBuf {
     path
 }
 
-async fn spawn(builds: bool, worker: bool) -> TestApp {
+async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     server::telemetry::init_for_tests();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
@@ -77,7 +82,9 @@ async fn spawn(builds: bool, worker: bool) -> TestApp {
     } else {
         (Arc::new(NoEngine("Docker is not used by this test".into())), None)
     };
-    let platform = Platform::with_builds(db, engine, mailer.clone(), Settings::for_url(&addr), infra);
+    let mut settings = Settings::for_url(&addr);
+    adjust(&mut settings);
+    let platform = Platform::with_builds(db, engine, mailer.clone(), settings, infra);
     if worker {
         server::worker::spawn(platform.clone());
     }

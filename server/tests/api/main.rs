@@ -6,5 +6,6 @@ mod cli;
 mod helpers;
 mod pipeline;
 mod rest;
+mod shells;
 mod tenancy;
 mod webhooks;

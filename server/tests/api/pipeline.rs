@@ -40,7 +40,7 @@ pub fn repository() -> PathBuf {
     dir
 }
 
-fn commit_file(repo: &Path, branch: &str, file: &str, content: &str, message: &str) -> String {
+pub(crate) fn commit_file(repo: &Path, branch: &str, file: &str, content: &str, message: &str) -> String {
     if git(repo, &["branch", "--list", branch]).is_empty() {
         git(repo, &["checkout", "-q", "-b", branch]);
     } else {
@@ -53,7 +53,7 @@ fn commit_file(repo: &Path, branch: &str, file: &str, content: &str, message: &s
 }
 
 /// A project on `repo` built on the stand-in image; its id.
-async fn standin_project(api: &Api<'_>, name: &str, repo: &Path) -> String {
+pub(crate) async fn standin_project(api: &Api<'_>, name: &str, repo: &Path) -> String {
     let (status, project) = api
         .post(
             "/api/v1/projects",
@@ -65,7 +65,7 @@ async fn standin_project(api: &Api<'_>, name: &str, repo: &Path) -> String {
     project["id"].as_str().unwrap().to_owned()
 }
 
-async fn push(app: &TestApp, api: &Api<'_>, project: &str, branch: &str, sha: &str) {
+pub(crate) async fn push(app: &TestApp, api: &Api<'_>, project: &str, branch: &str, sha: &str) {
     let (_, hook) = api.get(&format!("/api/v1/projects/{project}/webhook")).await;
     let body = serde_json::to_vec(&json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false,
         "head_commit": {"id": sha, "message": "change", "author": {"name": "Ann"}}}))
@@ -83,7 +83,7 @@ async fn push(app: &TestApp, api: &Api<'_>, project: &str, branch: &str, sha: &s
 }
 
 /// Waits (with a generous deadline, not a timing assertion) for a build of `branch` at `sha` to finish.
-async fn finished(api: &Api<'_>, project: &str, sha: &str) -> Value {
+pub(crate) async fn finished(api: &Api<'_>, project: &str, sha: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let (_, list) = api.get(&format!("/api/v1/projects/{project}/builds")).await;

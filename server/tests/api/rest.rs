@@ -28,6 +28,9 @@ async fn openapi_document_is_generated_from_the_handlers() {
         "/api/v1/projects",
         "/api/v1/projects/{id}",
         "/api/v1/projects/{id}/members",
+        "/api/v1/builds/{id}/shell",
+        "/api/v1/shells/{id}/transcript",
+        "/api/v1/me/ssh-keys",
         "/api/health",
     ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
