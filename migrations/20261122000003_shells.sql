@@ -14,13 +14,6 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
     END
 $$;
 
--- Tenant admins bring an existing account into their tenant by its email (to give it a project role).
-CREATE FUNCTION ops.account_for_invite(p_email text, p_tenant uuid) RETURNS TABLE (id uuid, display_name text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
-    SELECT u.id, u.display_name FROM ops.users u
-     WHERE u.email = p_email AND (p_tenant IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin())
-$$;
-
 -- Public keys for the SSH gateway. A key identifies one account, so it is unique platform-wide
 -- (which also makes it unique per user).
 CREATE TABLE ops.ssh_keys (
@@ -121,7 +114,7 @@ GRANT SELECT, INSERT, DELETE ON ops.ssh_keys TO odooops_app;
 GRANT SELECT, INSERT, UPDATE ON ops.shell_sessions TO odooops_app;
 GRANT SELECT, INSERT ON ops.exec_events TO odooops_app;
 GRANT USAGE ON SEQUENCE ops.exec_events_id_seq TO odooops_app;
-REVOKE ALL ON FUNCTION ops.my_project_role(uuid), ops.account_for_invite(text, uuid), ops.ssh_key_owner(text), ops.ssh_key_taken(text),
+REVOKE ALL ON FUNCTION ops.my_project_role(uuid), ops.ssh_key_owner(text), ops.ssh_key_taken(text),
     ops.build_by_slug(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ops.my_project_role(uuid), ops.account_for_invite(text, uuid), ops.ssh_key_owner(text), ops.ssh_key_taken(text),
+GRANT EXECUTE ON FUNCTION ops.my_project_role(uuid), ops.ssh_key_owner(text), ops.ssh_key_taken(text),
     ops.build_by_slug(text) TO odooops_app;

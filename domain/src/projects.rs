@@ -262,29 +262,8 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
     .bind(tenant_id)
     .fetch_optional(&mut *tx)
     .await?;
-    // Someone outside the tenant joins it as a member when a tenant admin gives them a role.
-    let (user_id, display_name, joined_tenant) = match user {
-        Some((id, name)) => (id, name, false),
-        None => {
-            let account: Option<(Uuid, String)> =
-                sqlx::query_as("SELECT id, display_name FROM ops.account_for_invite($1, $2)")
-                    .bind(email.as_str())
-                    .bind(tenant_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (id, name) = account.ok_or_else(|| {
-                DomainError::Invalid(format!(
-                    "{email} is not a member of this project's tenant (a tenant admin can add anyone with an account)"
-                ))
-            })?;
-            sqlx::query("INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'member') ON CONFLICT DO NOTHING")
-                .bind(tenant_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            (id, name, true)
-        }
-    };
+    let (user_id, display_name) =
+        user.ok_or_else(|| DomainError::Invalid(format!("{email} is not a member of this project's tenant")))?;
     sqlx::query(
         "INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role",
@@ -303,7 +282,7 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
             target: format!("user:{user_id}"),
             tenant_id: Some(tenant_id),
             project_id: Some(project),
-            summary: serde_json::json!({"email": email.as_str(), "role": role.as_str(), "joined_tenant": joined_tenant}),
+            summary: serde_json::json!({"email": email.as_str(), "role": role.as_str()}),
         },
     )
     .await?;

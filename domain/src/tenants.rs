@@ -84,3 +84,43 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
         created_at: row.get("created_at"),
     })
 }
+
+/// Adds an existing account to a tenant (tenant admins, for people they can
+/// already see; platform owners and operators, for anyone); audited.
+pub async fn add_member(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wire::NewMember) -> DomainResult<()> {
+    let email = crate::types::Email::parse(&input.email)?;
+    let role = match input.role.trim() {
+        r @ ("tenant_admin" | "member") => r.to_owned(),
+        other => return Err(DomainError::Invalid(format!("`{other}` is not a tenant role (tenant_admin or member)"))),
+    };
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let user: Option<Uuid> = sqlx::query_scalar("SELECT id FROM ops.users WHERE email = $1")
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let user = user.ok_or_else(|| DomainError::Invalid(format!("no account with the email {email}")))?;
+    let done = sqlx::query(
+        "INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+    )
+    .bind(tenant)
+    .bind(user)
+    .bind(&role)
+    .execute(&mut *tx)
+    .await;
+    done?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "tenant.member_set",
+            target: format!("user:{user}"),
+            tenant_id: Some(tenant),
+            project_id: None,
+            summary: serde_json::json!({"email": email.as_str(), "role": role}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

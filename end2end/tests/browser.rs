@@ -66,6 +66,7 @@ fn stack() -> &'static Stack {
             .env("ODOOOPS_DATA_DIR", &data)
             .env("LEPTOS_SITE_ROOT", &site)
             .env("ODOOOPS_STANDIN_BIN", workspace().join("target/x86_64-unknown-linux-musl/release/odoo"))
+            .env("ODOOOPS_SSH_LISTEN", format!("127.0.0.1:{}", free_port()))
             .env_remove("DATABASE_URL")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -349,6 +350,9 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
             let digest = c.find(Locator::Id("image-digest")).await?.text().await?;
             assert!(digest.starts_with("sha256:"), "the build page shows the image digest: {digest}");
 
+            // A shell in the build: type, run a full-screen program, resize, close the tab.
+            use_the_shell(c, &build_path).await?;
+
             // Connect opens the preview: the stand-in's Odoo login page on <slug>.localhost.
             c.goto(&format!("{}{build_path}/connect", stack().console)).await?;
             let deadline = std::time::Instant::now() + WAIT;
@@ -386,4 +390,87 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
         })
     })
     .await;
+}
+
+/// Waits until the terminal's rendered text satisfies `ok`.
+async fn terminal_shows(
+    c: &Client,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let text = c.find(Locator::Id("terminal")).await?.text().await?;
+        if ok(&text) {
+            return Ok(text);
+        }
+        if std::time::Instant::now() > deadline {
+            let status = c.find(Locator::Id("term-status")).await?.text().await.unwrap_or_default();
+            return Err(format!("the terminal never showed {what} ({status}):\n{text}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn type_keys(c: &Client, keys: &str) -> TestResult {
+    c.find(Locator::Id("terminal")).await?.send_keys(keys).await?;
+    Ok(())
+}
+
+/// The web shell from the browser: `echo hello` renders `hello`, `top` renders
+/// its screen, a window resize reaches the pty, and leaving the page closes the
+/// session, whose transcript is then listed on the build page.
+async fn use_the_shell(c: &Client, build_path: &str) -> TestResult {
+    let enter = char::from(fantoccini::key::Key::Enter);
+    c.goto(&format!("{}{build_path}/shell", stack().console)).await?;
+    wait_hydrated(c).await?;
+    let frame = c.wait().at_most(WAIT).for_element(Locator::Id("terminal-frame")).await?;
+    assert_eq!(frame.attr("data-stage").await?.as_deref(), Some("development"));
+    let deadline = std::time::Instant::now() + WAIT;
+    while c.find(Locator::Id("term-status")).await?.text().await? != "connected" {
+        if std::time::Instant::now() > deadline {
+            return Err("the terminal never connected".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.find(Locator::Id("terminal")).await?.click().await?;
+    type_keys(c, &format!("echo hel\"\"lo{enter}")).await?;
+    terminal_shows(c, "hello", |t| t.lines().any(|l| l.trim() == "hello")).await?;
+
+    type_keys(c, &format!("top{enter}")).await?;
+    terminal_shows(c, "top's screen", |t| t.contains("PID") && t.contains("Mem:")).await?;
+    type_keys(c, "q").await?;
+
+    type_keys(c, &format!("clear; stty size{enter}")).await?;
+    let before = terminal_shows(c, "the size", |t| t.lines().any(|l| is_size(l.trim()))).await?;
+    c.set_window_size(900, 600).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    type_keys(c, &format!("clear; stty size{enter}")).await?;
+    let size = |t: &str| t.lines().map(str::trim).find(|l| is_size(l)).map(str::to_owned);
+    let first = size(&before);
+    terminal_shows(c, "a new size after the resize", |t| size(t).is_some() && size(t) != first).await?;
+    c.set_window_size(1280, 900).await?;
+
+    // Leaving the page closes the socket, and with it the session.
+    c.goto(&format!("{}{build_path}", stack().console)).await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        c.refresh().await?;
+        wait_hydrated(c).await?;
+        if let Ok(table) = c.find(Locator::Id("shell-sessions")).await {
+            if table.text().await?.contains("closed") {
+                return Ok(());
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("the closed session never appeared on the build page".into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// `stty size` prints `<rows> <cols>`.
+fn is_size(line: &str) -> bool {
+    let parts: Vec<&str> = line.split(' ').collect();
+    parts.len() == 2 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }

@@ -6,107 +6,27 @@
 //!
 //! `ROUNDS` (default 3) sets the number of rounds.
 
-use domain::accounts::{self, SignUp};
-use domain::auth::RequestMeta;
-use domain::builds::infra::{BuildInfra, STANDIN_IMAGE};
+mod common;
+
+use common::{git, percentile, Bench};
+use domain::builds::infra::STANDIN_IMAGE;
 use domain::builds::{github, webhooks};
 use domain::config::Settings;
-use domain::db::Db;
-use domain::engine::{ContainerEngine, DockerEngine, RunSpec};
-use domain::mailer::LogMailer;
-use domain::platform::Platform;
+use domain::engine::RunSpec;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@ops.test")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@ops.test")
-        .output()
-        .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+fn median(v: Vec<Duration>) -> Duration {
+    percentile(&v, 0.5)
 }
 
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let standin = root.join("target/x86_64-unknown-linux-musl/release/odoo");
-    assert!(
-        standin.is_file(),
-        "build the stand-in first: cargo build -p odoo-standin --release --target x86_64-unknown-linux-musl"
-    );
-    let databases = domain::testing::build_databases().expect("the benchmark needs Docker");
-    let db = Db::prepare(domain::testing::fresh_database().await, 5).await.expect("database");
-    let scratch = root.join(format!("target/bench/{}", uuid::Uuid::new_v4().simple()));
-    let infra = BuildInfra {
-        databases: databases.clone(),
-        repos_dir: scratch.join("repos"),
-        work_dir: scratch.join("work"),
-        standin_binary: Some(standin),
-        max_concurrent: 1,
-        health_timeout: Duration::from_secs(120),
-        worker: "bench".into(),
-        preview_domain: "localhost".into(),
-        preview_key: b"bench".to_vec(),
-        installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
-    };
-    let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
-    let p = Platform::with_builds(
-        db,
-        engine.clone(),
-        Arc::new(LogMailer),
-        Settings::for_url("http://127.0.0.1"),
-        Some(infra.clone()),
-    );
-    server::worker::spawn(p.clone());
-
-    let (actor, _) = accounts::sign_up(
-        &p,
-        SignUp { email: "bench@ops.test", password: "bench password 1", display_name: "", organisation: "Bench" },
-        RequestMeta::default(),
-    )
-    .await
-    .expect("sign up");
-    let repo = scratch.join("repo");
-    std::fs::create_dir_all(repo.join("acme_sale")).unwrap();
-    std::fs::write(
-        repo.join("acme_sale/__manifest__.py"),
-        "{'name': 'Acme Sale', 'version': '1.0', 'depends': ['sale']}",
-    )
-    .unwrap();
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "."]);
-    git(&repo, &["commit", "-q", "-m", "addon"]);
-    let project = domain::projects::create(
-        &p,
-        &actor,
-        domain::wire::NewProject {
-            tenant: None,
-            name: "Bench".into(),
-            slug: None,
-            repo_url: repo.to_str().unwrap().into(),
-            odoo_version: "17.0".into(),
-            stage_rules: None,
-            base_image: Some(STANDIN_IMAGE.into()),
-        },
-    )
-    .await
-    .expect("project");
-    let secret = domain::builds::webhooks::settings(&p, &actor, project.id).await.unwrap().secret;
+    let Bench { p, actor, project, secret, repo, scratch, infra, engine } =
+        common::setup(Settings::for_url("http://127.0.0.1")).await;
+    let databases = infra.databases.clone();
     git(&repo, &["checkout", "-q", "-b", "feature/bench"]);
 
     let mut ours = Vec::new();
@@ -126,13 +46,13 @@ async fn main() {
         let delivery = format!("bench-{round}");
         webhooks::receive(
             &p,
-            project.id,
+            project,
             webhooks::Delivery { event: "push", delivery_id: &delivery, signature: Some(&sig), body: &body },
         )
         .await
         .expect("webhook");
         loop {
-            let builds = domain::builds::queue::recent_for_project(&p, &actor, project.id, 20).await.unwrap();
+            let builds = domain::builds::queue::recent_for_project(&p, &actor, project, 20).await.unwrap();
             if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == "done")) {
                 assert!(b.live, "build failed: {:?}", b.reason);
                 let events = domain::builds::queue::events(&p, &actor, b.id, 0, 5000).await.unwrap();
@@ -219,7 +139,7 @@ async fn main() {
     }
 
     // Leave nothing behind.
-    let _ = domain::builds::queue::recent_for_project(&p, &actor, project.id, 20).await;
+    let _ = domain::builds::queue::recent_for_project(&p, &actor, project, 20).await;
     let mut tx = p.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
     let live: Vec<uuid::Uuid> =
         sqlx::query_scalar("SELECT id FROM ops.builds WHERE live").fetch_all(&mut *tx).await.unwrap();

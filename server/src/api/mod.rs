@@ -25,7 +25,7 @@ use utoipa::{Modify, OpenApi};
         health::health,
         me::get_me,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token,
-        tenants::list_tenants, tenants::create_tenant,
+        tenants::list_tenants, tenants::create_tenant, tenants::add_tenant_member,
         projects::list_projects, projects::create_project, projects::get_project,
         projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings,
         me::list_audit,
@@ -60,6 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tokens", get(tokens::list_tokens).post(tokens::create_token))
         .route("/v1/tokens/{id}", delete(tokens::revoke_token))
         .route("/v1/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
+        .route("/v1/tenants/{id}/members", post(tenants::add_tenant_member))
         .route("/v1/projects", get(projects::list_projects).post(projects::create_project))
         .route("/v1/projects/{id}", get(projects::get_project))
         .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))

@@ -26,3 +26,17 @@ pub async fn create_tenant(
 ) -> Result<(StatusCode, axum::Json<TenantSummary>), ApiError> {
     Ok((StatusCode::CREATED, axum::Json(domain::tenants::create(&s.platform, &actor, input).await?)))
 }
+
+/// Adds an existing account to a tenant as `member` or `tenant_admin` (tenant admins, platform staff).
+#[utoipa::path(post, path = "/api/v1/tenants/{id}/members", tag = "tenants", params(("id" = uuid::Uuid, Path)),
+    request_body = domain::wire::NewMember,
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn add_tenant_member(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    super::extract::Path(id): super::extract::Path<uuid::Uuid>,
+    Json(input): Json<domain::wire::NewMember>,
+) -> Result<StatusCode, ApiError> {
+    domain::tenants::add_member(&s.platform, &actor, id, input).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,110 @@
+//! What the benchmarks share: a platform running builds on the stand-in
+//! image against the test cluster, a project on a local git repository, and
+//! small statistics.
+
+use domain::accounts::{self, SignUp};
+use domain::auth::{Actor, RequestMeta};
+use domain::builds::infra::{BuildInfra, STANDIN_IMAGE};
+use domain::config::Settings;
+use domain::db::Db;
+use domain::engine::{ContainerEngine, DockerEngine};
+use domain::mailer::LogMailer;
+use domain::platform::Platform;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@ops.test")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@ops.test")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The value below which `q` of the samples fall (0.5 = median).
+pub fn percentile(v: &[Duration], q: f64) -> Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// A running build platform with one signed-up account and a stand-in project.
+pub struct Bench {
+    pub p: Platform,
+    pub actor: Actor,
+    pub project: uuid::Uuid,
+    pub secret: String,
+    pub repo: PathBuf,
+    pub scratch: PathBuf,
+    pub infra: BuildInfra,
+    pub engine: Arc<dyn ContainerEngine>,
+}
+
+pub async fn setup(settings: Settings) -> Bench {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let standin = root.join("target/x86_64-unknown-linux-musl/release/odoo");
+    assert!(
+        standin.is_file(),
+        "build the stand-in first: cargo build -p odoo-standin --release --target x86_64-unknown-linux-musl"
+    );
+    let databases = domain::testing::build_databases().expect("the benchmark needs Docker");
+    let db = Db::prepare(domain::testing::fresh_database().await, 5).await.expect("database");
+    let scratch = root.join(format!("target/bench/{}", uuid::Uuid::new_v4().simple()));
+    let infra = BuildInfra {
+        databases,
+        repos_dir: scratch.join("repos"),
+        work_dir: scratch.join("work"),
+        standin_binary: Some(standin),
+        max_concurrent: 1,
+        health_timeout: Duration::from_secs(120),
+        worker: "bench".into(),
+        preview_domain: "localhost".into(),
+        preview_key: b"bench".to_vec(),
+        installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+    };
+    let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
+    let p = Platform::with_builds(db, engine.clone(), Arc::new(LogMailer), settings, Some(infra.clone()));
+    server::worker::spawn(p.clone());
+    let (actor, _) = accounts::sign_up(
+        &p,
+        SignUp { email: "bench@ops.test", password: "bench password 1", display_name: "", organisation: "Bench" },
+        RequestMeta::default(),
+    )
+    .await
+    .expect("sign up");
+    let repo = scratch.join("repo");
+    std::fs::create_dir_all(repo.join("acme_sale")).unwrap();
+    std::fs::write(
+        repo.join("acme_sale/__manifest__.py"),
+        "{'name': 'Acme Sale', 'version': '1.0', 'depends': ['sale']}",
+    )
+    .unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "addon"]);
+    let project = domain::projects::create(
+        &p,
+        &actor,
+        domain::wire::NewProject {
+            tenant: None,
+            name: "Bench".into(),
+            slug: None,
+            repo_url: repo.to_str().unwrap().into(),
+            odoo_version: "17.0".into(),
+            stage_rules: None,
+            base_image: Some(STANDIN_IMAGE.into()),
+        },
+    )
+    .await
+    .expect("project");
+    let secret = domain::builds::webhooks::settings(&p, &actor, project.id).await.unwrap().secret;
+    Bench { p, actor, project: project.id, secret, repo, scratch, infra, engine }
+}
