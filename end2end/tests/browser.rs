@@ -422,7 +422,22 @@ async fn type_keys(c: &Client, keys: &str) -> TestResult {
 /// session, whose transcript is then listed on the build page.
 async fn use_the_shell(c: &Client, build_path: &str) -> TestResult {
     let enter = char::from(fantoccini::key::Key::Enter);
-    c.goto(&format!("{}{build_path}/shell", stack().console)).await?;
+    // Shell opens a new tab, as on the grid.
+    c.goto(&format!("{}{build_path}", stack().console)).await?;
+    wait_hydrated(c).await?;
+    let console_tab = c.window().await?;
+    c.find(Locator::Id("open-shell")).await?.click().await?;
+    let deadline = std::time::Instant::now() + WAIT;
+    let shell_tab = loop {
+        if let Some(w) = c.windows().await?.into_iter().find(|w| *w != console_tab) {
+            break w;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err("Shell did not open a tab".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    c.switch_to_window(shell_tab).await?;
     wait_hydrated(c).await?;
     let frame = c.wait().at_most(WAIT).for_element(Locator::Id("terminal-frame")).await?;
     assert_eq!(frame.attr("data-stage").await?.as_deref(), Some("development"));
@@ -451,8 +466,9 @@ async fn use_the_shell(c: &Client, build_path: &str) -> TestResult {
     terminal_shows(c, "a new size after the resize", |t| size(t).is_some() && size(t) != first).await?;
     c.set_window_size(1280, 900).await?;
 
-    // Leaving the page closes the socket, and with it the session.
-    c.goto(&format!("{}{build_path}", stack().console)).await?;
+    // Closing the tab closes the socket, and with it the session.
+    c.close_window().await?;
+    c.switch_to_window(console_tab).await?;
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         c.refresh().await?;

@@ -42,15 +42,16 @@ impl AppState {
 /// Closes shells no bridge serves: all open ones at start (they belonged to a
 /// previous process), then every minute those never attached before their TTL.
 fn spawn_shell_sweeper(p: Platform) {
+    let started = chrono::Utc::now();
     tokio::spawn(async move {
-        let mut at_startup = true;
+        let mut at_startup = Some(started);
         loop {
             match domain::shell::sessions::sweep(&p, at_startup).await {
                 Ok(n) if n > 0 => tracing::info!(closed = n, "shell sessions swept"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "sweeping shell sessions"),
             }
-            at_startup = false;
+            at_startup = None;
             tokio::time::sleep(Duration::from_secs(60)).await;
         }
     });

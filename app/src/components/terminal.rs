@@ -251,6 +251,13 @@ mod live {
                 draw();
             });
         }
+        {
+            // Leaving the page ends the session now, not when the browser gets round to it.
+            let ws = ws.clone();
+            listen(&window(), "pagehide", move |_: web_sys::Event| {
+                let _ = ws.close();
+            });
+        }
         let _ = pre.focus();
         let socket = send_wrapper::SendWrapper::new(ws);
         on_cleanup(move || {

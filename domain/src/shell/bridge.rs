@@ -168,6 +168,7 @@ async fn run(
             }
         }
     };
+    tracing::info!(session = %s.id, user = %s.actor.email, reason = %reason.message(), "shell session ended");
     counters.dropped = transcript.finish(reason.message()).await as i64;
     if let Err(e) = sessions::close(&p, &s, &reason, counters).await {
         tracing::warn!(error = %e, session = %s.id, "closing a shell session");

@@ -295,18 +295,21 @@ pub async fn close(p: &Platform, s: &Attached, reason: &CloseReason, c: Counters
     Ok(())
 }
 
-/// Closes sessions no bridge is serving: at startup every open one
-/// (`interrupted`), later those whose TTL passed before a terminal attached.
-pub async fn sweep(p: &Platform, at_startup: bool) -> DomainResult<u64> {
+/// Closes sessions no bridge is serving: with `started_before` (this
+/// process's start), every open one older than that (`interrupted`); always,
+/// those whose TTL passed before a terminal attached.
+pub async fn sweep(p: &Platform, started_before: Option<DateTime<Utc>>) -> DomainResult<u64> {
+    let at_startup = started_before.is_some();
     let system = system_actor();
     let mut tx = p.db.begin_as(system.user_id).await?;
     let rows = sqlx::query(
         "UPDATE ops.shell_sessions SET closed_at = now(),
                 close_reason = CASE WHEN $1 THEN 'interrupted: the console stopped' ELSE 'expired: no terminal attached in time' END
-          WHERE closed_at IS NULL AND ($1 OR (attached_at IS NULL AND expires_at <= now()))
+          WHERE closed_at IS NULL AND (opened_at < $2 OR (attached_at IS NULL AND expires_at <= now()))
           RETURNING id, tenant_id, project_id, build_id, close_reason",
     )
     .bind(at_startup)
+    .bind(started_before)
     .fetch_all(&mut *tx)
     .await?;
     for r in &rows {
