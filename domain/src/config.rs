@@ -22,11 +22,28 @@ pub struct ShellSettings {
     pub idle_timeout: Duration,
     /// Transcript bytes stored per session; beyond it bytes are counted, not stored.
     pub transcript_limit: u64,
+    /// Host and port people give `ssh` to reach the gateway, when it runs.
+    pub ssh_endpoint: Option<(String, u16)>,
+}
+
+impl ShellSettings {
+    /// The command that opens a shell on the build named `slug` over SSH.
+    pub fn ssh_command(&self, slug: &str) -> Option<String> {
+        let (host, port) = self.ssh_endpoint.as_ref()?;
+        Some(match port {
+            22 => format!("ssh {slug}@{host}"),
+            p => format!("ssh {slug}@{host} -p {p}"),
+        })
+    }
 }
 
 impl Default for ShellSettings {
     fn default() -> Self {
-        ShellSettings { idle_timeout: Duration::from_secs(10 * 60), transcript_limit: 10 * 1024 * 1024 }
+        ShellSettings {
+            idle_timeout: Duration::from_secs(10 * 60),
+            transcript_limit: 10 * 1024 * 1024,
+            ssh_endpoint: None,
+        }
     }
 }
 
@@ -41,8 +58,35 @@ impl Settings {
         }
     }
 
+    /// The host part of the public URL (`ops.example.com`).
+    pub fn public_host(&self) -> String {
+        let rest = self.public_url.split_once("://").map(|(_, r)| r).unwrap_or(&self.public_url);
+        let authority = rest.split('/').next().unwrap_or_default();
+        match authority.strip_prefix('[') {
+            Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or_default()),
+            None => authority.split(':').next().unwrap_or_default().to_owned(),
+        }
+    }
+
     /// Cookies get `Secure` when the console is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_commands_name_the_build_host_and_port() {
+        let mut s = Settings::for_url("https://ops.example.com:8443/");
+        assert_eq!(s.public_host(), "ops.example.com");
+        assert_eq!(s.shell.ssh_command("b1-shop"), None, "no gateway, no command");
+        s.shell.ssh_endpoint = Some((s.public_host(), 2222));
+        assert_eq!(s.shell.ssh_command("b1-shop").unwrap(), "ssh b1-shop@ops.example.com -p 2222");
+        s.shell.ssh_endpoint = Some(("ops.example.com".into(), 22));
+        assert_eq!(s.shell.ssh_command("b1-shop").unwrap(), "ssh b1-shop@ops.example.com");
+        assert_eq!(Settings::for_url("http://127.0.0.1:3000").public_host(), "127.0.0.1");
     }
 }

@@ -123,6 +123,9 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s.session_ttl = Duration::from_secs(cfg.session_hours.max(1) * 3600);
     s.shell.idle_timeout = Duration::from_secs(cfg.shell_idle_secs.max(1));
     s.shell.transcript_limit = cfg.shell_transcript_bytes;
+    if let Ok(Some(addr)) = cfg.ssh_listen() {
+        s.shell.ssh_endpoint = Some((s.public_host(), addr.port()));
+    }
     s
 }
 

@@ -2,7 +2,7 @@
 
 use crate::components::log_tail::LogTail;
 use crate::functions::builds::get_build;
-use crate::functions::shells::list_shells;
+use crate::functions::shells::{list_shells, ssh_command};
 use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
 use domain::wire::RunEventView;
 use leptos::prelude::*;
@@ -46,10 +46,7 @@ pub fn BuildPage() -> impl IntoView {
                                 <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
                                 {b.image_digest.clone().map(|d| view! { <dt>"Image"</dt><dd><code id="image-digest">{d}</code></dd> })}
                                 {b.db_name.clone().map(|d| view! { <dt>"Database"</dt><dd><code>{d}</code></dd> })}
-                                {b.slug.clone().filter(|_| b.live).map(|s| view! {
-                                    <dt>"SSH"</dt><dd><code id="ssh-command">{format!("ssh {s}@<console host> -p 2222")}</code>
-                                        <span class="muted small">" (add your key in Settings)"</span></dd>
-                                })}
+                                <SshCommand build_id=b.id/>
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
                             <section class="card">
@@ -101,6 +98,22 @@ fn ShellSessions(build_id: uuid::Uuid) -> impl IntoView {
                             }).collect_view()}</tbody>
                         </table>
                     </section>
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// `ssh <build>@host -p <port>`, when the build is live and the gateway runs.
+#[component]
+fn SshCommand(build_id: uuid::Uuid) -> impl IntoView {
+    let command = Resource::new(|| (), move |_| ssh_command(build_id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                command.await.ok().flatten().map(|c| view! {
+                    <dt>"SSH"</dt><dd><code id="ssh-command">{c}</code>
+                        <span class="muted small">" (add your public key under " <a href="/settings#ssh-keys">"Settings"</a> ")"</span></dd>
                 })
             })}
         </Transition>

@@ -88,8 +88,8 @@ fn SshKeys() -> impl IntoView {
     view! {
         <section class="card" id="ssh-keys">
             <h2>"SSH keys"</h2>
-            <p class="muted">"Keys let you open a shell on a build with " <code>"ssh <build>@<this host> -p 2222"</code>
-                " (the build's name, e.g. " <code>"b12-shop"</code> ", is on its page). ed25519, ECDSA, or RSA of at least 3072 bits."</p>
+            <p class="muted">"Keys let you open a shell on a build with " <code>"ssh <build>@<host> -p <port>"</code>
+                " (each live build's page shows its command). ed25519, ECDSA, or RSA of at least 3072 bits."</p>
             <ActionForm action=add attr:class="stack narrow-form">
                 <input type="text" name="name" placeholder="Name (defaults to the key's comment)" maxlength="100" aria-label="Key name"/>
                 <textarea name="public_key" rows="3" required placeholder="ssh-ed25519 AAAA… you@laptop" aria-label="Public key"></textarea>

@@ -281,6 +281,14 @@ async fn a_developer_types_into_a_development_build_from_the_browser_and_over_ss
     assert!(actions.contains(&"shell.close") && actions.contains(&"ssh_key.add"), "{actions:?}");
 }
 
+/// The gateway's host key, as `ssh-keyscan` reports it.
+fn host_key(port: u16) -> String {
+    let out =
+        Command::new("ssh-keyscan").args(["-t", "ed25519", "-p", &port.to_string(), "127.0.0.1"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines().find_map(|l| l.split_once(' ').map(|(_, key)| key.to_owned())).unwrap_or_default()
+}
+
 async fn owner_cookie(app: &TestApp) -> String {
     session_cookie(app, "owner@acme.test").await
 }
@@ -310,6 +318,11 @@ async fn production_shells_are_for_admins_and_sessions_die_idle_at_their_ttl_wit
     let (code, _, err) = ssh(port, build["slug"].as_str().unwrap(), &key, &[], Some("id\n")).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("production are for project admins"), "{err}");
+    // The host key is generated once and kept: a restarted gateway shows the same one.
+    let again = server::ssh::start(app.platform.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap().port();
+    let (first, second) = (host_key(port), host_key(again));
+    assert!(first.starts_with("ssh-ed25519 "), "{first}");
+    assert_eq!(first, second);
 
     // The admin's production shell: idle for the idle timeout, it is closed and says so.
     let admin = owner_cookie(&app).await;

@@ -6,6 +6,7 @@ mod list_ssh_keys;
 mod open_shell;
 mod remove_ssh_key;
 mod shell_transcript;
+mod ssh_command;
 
 pub use add_ssh_key::*;
 pub use list_shells::*;
@@ -13,3 +14,4 @@ pub use list_ssh_keys::*;
 pub use open_shell::*;
 pub use remove_ssh_key::*;
 pub use shell_transcript::*;
+pub use ssh_command::*;
