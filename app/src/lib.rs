@@ -89,6 +89,7 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/projects/:tenant/:project") view=|| view! { <Layout><routes::project::ProjectPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/builds/:id") view=|| view! { <Layout><routes::build::BuildPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/builds/:id/shell") view=|| view! { <Layout><routes::shell::ShellPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/environments/:id/mails") view=|| view! { <Layout><routes::mails::MailsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/shells/:id") view=|| view! { <Layout><routes::shell::ShellSessionPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
@@ -102,7 +103,7 @@ pub fn App() -> impl IntoView {
 /// for them to `/sign-in` before rendering.
 pub fn is_protected_path(path: &str) -> bool {
     path == "/"
-        || ["/projects", "/tenants", "/audit", "/settings", "/builds", "/shells"]
+        || ["/projects", "/tenants", "/audit", "/settings", "/builds", "/shells", "/environments"]
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }

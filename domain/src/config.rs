@@ -13,6 +13,20 @@ pub struct Settings {
     pub session_ttl: Duration,
     pub reset_ttl: Duration,
     pub shell: ShellSettings,
+    pub mail: MailSettings,
+}
+
+/// The mail catcher's limits.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// Larger messages are refused with SMTP 552.
+    pub max_message_bytes: usize,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings { max_message_bytes: 25 * 1024 * 1024 }
+    }
 }
 
 /// Limits of web and SSH shells (the TTL itself is a project setting).
@@ -55,6 +69,7 @@ impl Settings {
             session_ttl: Duration::from_secs(7 * 24 * 3600),
             reset_ttl: Duration::from_secs(3600),
             shell: ShellSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 

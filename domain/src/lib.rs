@@ -15,6 +15,7 @@
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
 //! - `engine` (server): the container engine (Docker) behind a trait.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
+//! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
 
 pub mod error;
@@ -35,6 +36,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
+pub mod mail;
 #[cfg(feature = "server")]
 pub mod mailer;
 #[cfg(feature = "server")]

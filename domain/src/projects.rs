@@ -340,6 +340,15 @@ pub fn parse_image_ref(s: &str) -> DomainResult<String> {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn relays_are_host_and_port() {
+        assert_eq!(super::parse_relay(" smtp.acme.test:587 ").unwrap(), Some(("smtp.acme.test".into(), 587)));
+        assert_eq!(super::parse_relay("").unwrap(), None);
+        for bad in ["smtp.acme.test", ":25", "h:0", "h:99999", "a b:25", "user@h:25"] {
+            assert!(super::parse_relay(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn image_refs() {
         for ok in ["odoo:18.0", "odooops/odoo-standin:0.1.0", "registry.local:5000/acme/odoo:17"] {
             assert!(super::parse_image_ref(ok).is_ok(), "{ok}");
@@ -354,7 +363,8 @@ mod tests {
 pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<crate::wire::BuildSettings> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let r = sqlx::query(
-        "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes
+        "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes,
+                smtp_relay_host || ':' || smtp_relay_port AS smtp_relay
            FROM ops.projects WHERE id = $1",
     )
     .bind(project)
@@ -369,6 +379,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
         keep_dev_builds: Some(r.get("keep_dev_builds")),
         dev_idle_hours: Some(r.get("dev_idle_hours")),
         shell_ttl_minutes: Some(r.get("shell_ttl_minutes")),
+        smtp_relay: Some(r.get::<Option<String>, _>("smtp_relay").unwrap_or_default()),
     })
 }
 
@@ -387,11 +398,14 @@ pub async fn update_build_settings(
     range(s.keep_dev_builds, 1, 50, "keep_dev_builds")?;
     range(s.dev_idle_hours, 1, 720, "dev_idle_hours")?;
     range(s.shell_ttl_minutes, 15, 30, "shell_ttl_minutes")?;
+    let relay = s.smtp_relay.as_deref().map(parse_relay).transpose()?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant: Option<Uuid> = sqlx::query_scalar(
         "UPDATE ops.projects SET poll_minutes = coalesce($2, poll_minutes), allow_fork_builds = coalesce($3, allow_fork_builds),
                 public_previews = coalesce($4, public_previews), keep_dev_builds = coalesce($5, keep_dev_builds),
-                dev_idle_hours = coalesce($6, dev_idle_hours), shell_ttl_minutes = coalesce($7, shell_ttl_minutes)
+                dev_idle_hours = coalesce($6, dev_idle_hours), shell_ttl_minutes = coalesce($7, shell_ttl_minutes),
+                smtp_relay_host = CASE WHEN $8 THEN $9 ELSE smtp_relay_host END,
+                smtp_relay_port = CASE WHEN $8 THEN $10 ELSE smtp_relay_port END
           WHERE id = $1 RETURNING tenant_id",
     )
     .bind(project)
@@ -401,6 +415,9 @@ pub async fn update_build_settings(
     .bind(s.keep_dev_builds)
     .bind(s.dev_idle_hours)
     .bind(s.shell_ttl_minutes)
+    .bind(relay.is_some())
+    .bind(relay.clone().flatten().map(|(h, _)| h))
+    .bind(relay.flatten().map(|(_, p)| p))
     .fetch_optional(&mut *tx)
     .await?;
     let Some(tenant) = tenant else {
@@ -425,6 +442,21 @@ pub async fn update_build_settings(
     .await?;
     tx.commit().await?;
     build_settings(p, actor, project).await
+}
+
+/// `host:port` of an SMTP relay; empty removes it.
+fn parse_relay(s: &str) -> DomainResult<Option<(String, i32)>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let bad = || DomainError::Invalid(format!("`{s}` is not host:port (e.g. smtp.example.com:587)"));
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    let port: i32 = port.parse().ok().filter(|p| (1..=65535).contains(p)).ok_or_else(bad)?;
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '/' || c == '@') {
+        return Err(bad());
+    }
+    Ok(Some((host.to_owned(), port)))
 }
 
 /// A project's deploy key pair. The private half is never `Serialize`.

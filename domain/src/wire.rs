@@ -135,6 +135,10 @@ wire! {
         /// Web and SSH shells close this many minutes after opening (15–30).
         #[serde(default)]
         pub shell_ttl_minutes: Option<i32>,
+        /// Production's outgoing SMTP relay, `host:port` (empty to remove).
+        /// Development and staging mail is always caught instead.
+        #[serde(default)]
+        pub smtp_relay: Option<String>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.
@@ -286,6 +290,45 @@ wire! {
         pub name: String,
         /// One line of a `.pub` file: `ssh-ed25519 AAAA… comment`.
         pub public_key: String,
+    }
+
+    /// A caught message in a list.
+    pub struct MailSummary {
+        pub id: Uuid,
+        pub env_id: Uuid,
+        pub received_at: DateTime<Utc>,
+        pub envelope_from: String,
+        pub envelope_to: Vec<String>,
+        pub subject: Option<String>,
+        /// The `From:` header, decoded.
+        pub from: Option<String>,
+        pub to: Option<String>,
+        pub size: i32,
+        pub has_attachments: bool,
+        pub read: bool,
+        /// Could not be parsed: shown raw.
+        pub malformed: bool,
+    }
+
+    pub struct MailAttachment {
+        pub index: u32,
+        pub name: String,
+        pub content_type: String,
+        pub size: u64,
+    }
+
+    /// One caught message, parsed.
+    pub struct MailView {
+        pub summary: MailSummary,
+        pub cc: Option<String>,
+        pub date: Option<DateTime<Utc>>,
+        pub message_id: Option<String>,
+        pub text: Option<String>,
+        pub html: Option<String>,
+        /// `(name, raw value)` in message order.
+        pub headers: Vec<(String, String)>,
+        pub attachments: Vec<MailAttachment>,
+        pub parse_error: Option<String>,
     }
 
     /// The JSON body of every API error.

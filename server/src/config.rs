@@ -77,6 +77,15 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_SHELL_TRANSCRIPT_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub shell_transcript_bytes: u64,
 
+    /// Port of the mail catcher (SMTP) for development and staging builds; 0 disables it.
+    /// It listens on loopback and on the Docker bridge, where build containers reach it.
+    #[arg(long, env = "ODOOOPS_SMTP_PORT", default_value_t = 2525)]
+    pub smtp_port: u16,
+
+    /// Largest message the catcher accepts, in bytes (beyond: SMTP 552).
+    #[arg(long, env = "ODOOOPS_MAIL_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub mail_max_bytes: usize,
+
     /// Directory of the compiled site (WASM, JS, CSS). Defaults to `target/site`,
     /// or `site` next to the binary's directory.
     #[arg(long, env = "LEPTOS_SITE_ROOT")]

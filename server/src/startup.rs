@@ -123,6 +123,7 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s.session_ttl = Duration::from_secs(cfg.session_hours.max(1) * 3600);
     s.shell.idle_timeout = Duration::from_secs(cfg.shell_idle_secs.max(1));
     s.shell.transcript_limit = cfg.shell_transcript_bytes;
+    s.mail.max_message_bytes = cfg.mail_max_bytes.max(1024);
     if let Ok(Some(addr)) = cfg.ssh_listen() {
         s.shell.ssh_endpoint = Some((s.public_host(), addr.port()));
     }
@@ -187,6 +188,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     };
     let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
     crate::worker::spawn(platform.clone());
+    start_mail_catcher(&cfg, &platform, database.builds.as_ref().map(|b| b.host_for_containers.clone())).await?;
     if let Some(addr) = cfg.ssh_listen()? {
         let bound = crate::ssh::start(platform.clone(), addr).await?;
         tracing::info!("SSH gateway on {bound}: ssh <build>@host -p {}", bound.port());
@@ -203,10 +205,28 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     served.context("serving HTTP")
 }
 
+/// The SMTP catcher on loopback and, when builds run here, where their containers reach this host.
+async fn start_mail_catcher(cfg: &ServeConfig, p: &Platform, container_host: Option<String>) -> anyhow::Result<()> {
+    if cfg.smtp_port == 0 {
+        return Ok(());
+    }
+    let mut addrs = vec!["127.0.0.1".to_owned()];
+    addrs.extend(container_host.filter(|h| h != "127.0.0.1" && h.parse::<std::net::IpAddr>().is_ok()));
+    for host in addrs {
+        let addr = format!("{host}:{}", cfg.smtp_port);
+        let listener =
+            tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("mail catcher: listening on {addr}"))?;
+        tracing::info!("mail catcher (SMTP) on {addr}");
+        tokio::spawn(domain::mail::smtp::serve(p.clone(), listener));
+    }
+    Ok(())
+}
+
 /// Directories, limits and keys of the build runner.
 pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) -> anyhow::Result<BuildInfra> {
     std::fs::create_dir_all(&cfg.data_dir)?;
     let data = std::fs::canonicalize(&cfg.data_dir)?;
+    let mail_catcher = (cfg.smtp_port != 0).then(|| (databases.host_for_containers.clone(), cfg.smtp_port));
     Ok(BuildInfra {
         databases,
         repos_dir: data.join("repos"),
@@ -220,6 +240,7 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         preview_domain: cfg.preview_domain.trim_start_matches('.').to_lowercase(),
         preview_key: db.private_secret("preview_signing_key").await?.into_bytes(),
         installation: domain::builds::infra::installation_id(&db.private_secret("installation").await?),
+        mail_catcher,
     })
 }
 

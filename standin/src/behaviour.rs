@@ -1,5 +1,5 @@
 //! What a branch asks the stand-in to do, through a `.standin` file at the
-//! root of an addons path: fail a test, warn, crash, or start slowly.
+//! root of an addons path: fail a test, warn, crash, start slowly, or send mail.
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Behaviour {
@@ -7,6 +7,8 @@ pub struct Behaviour {
     pub warn: bool,
     pub crash: bool,
     pub slow_start_secs: u64,
+    /// Mails to send through the configured SMTP server when the server starts.
+    pub send_mails: u32,
 }
 
 impl Behaviour {
@@ -26,6 +28,7 @@ impl Behaviour {
                 Some("fail-test") => b.fail_test = true,
                 Some("warn") => b.warn = true,
                 Some("crash") => b.crash = true,
+                Some("send-mail") => b.send_mails = words.next().and_then(|s| s.parse().ok()).unwrap_or(1).min(100),
                 Some("slow-start") => {
                     b.slow_start_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(5).min(600)
                 }
@@ -43,7 +46,8 @@ mod tests {
     #[test]
     fn parses_words() {
         let b = Behaviour::parse("# comment\nfail-test\nslow-start 3\nnonsense\n");
-        assert_eq!(b, Behaviour { fail_test: true, warn: false, crash: false, slow_start_secs: 3 });
+        assert_eq!(b, Behaviour { fail_test: true, warn: false, crash: false, slow_start_secs: 3, send_mails: 0 });
+        assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
         assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
     }
 }

@@ -10,12 +10,14 @@
 //! under the data directory.
 //!
 //! A file `.standin` at the root of an addons path changes its behaviour, one
-//! word per line: `fail-test`, `warn`, `crash`, `slow-start <seconds>`.
+//! word per line: `fail-test`, `warn`, `crash`, `slow-start <seconds>`, and
+//! `send-mail <n>` (send n mails through `--smtp*` when the server starts).
 
 mod behaviour;
 mod db;
 mod http;
 mod log;
+mod mail;
 
 use std::time::Duration;
 
@@ -34,6 +36,7 @@ pub struct Config {
     pub addons_paths: Vec<String>,
     pub http_port: u16,
     pub data_dir: String,
+    pub smtp: mail::Smtp,
 }
 
 fn env_or(names: &[&str], default: &str) -> String {
@@ -54,6 +57,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         addons_paths: vec!["/mnt/extra-addons".into()],
         http_port: 8069,
         data_dir: "/var/lib/odoo".into(),
+        smtp: mail::Smtp { port: 25, ..Default::default() },
     };
     let mut it = args.iter().peekable();
     while let Some(arg) = it.next() {
@@ -77,9 +81,13 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "--db_password" | "--db-password" => c.db_password = value()?,
             "-p" | "--http-port" => c.http_port = value()?.parse().map_err(|_| "--http-port must be a number")?,
             "-D" | "--data-dir" => c.data_dir = value()?,
+            "--smtp" => c.smtp.host = Some(value()?),
+            "--smtp-port" => c.smtp.port = value()?.parse().map_err(|_| "--smtp-port must be a number")?,
+            "--smtp-user" => c.smtp.user = Some(value()?),
+            "--smtp-password" => c.smtp.password = Some(value()?),
             // Accepted and ignored, like flags a platform passes that change nothing here.
             "--without-demo" | "--test-tags" | "--db-filter" | "--workers" | "--limit-time-cpu"
-            | "--limit-time-real" | "--smtp" | "--smtp-port" | "--smtp-user" | "--smtp-password" | "--log-level" => {
+            | "--limit-time-real" | "--log-level" => {
                 if inline.is_none() && it.peek().is_some_and(|n| !n.starts_with('-')) {
                     it.next();
                 }
@@ -153,6 +161,22 @@ fn run(config: Config) -> i32 {
         );
         std::thread::sleep(Duration::from_secs(behaviour.slow_start_secs));
     }
+    for i in 1..=behaviour.send_mails {
+        let subject = format!("Stand-in mail {i}");
+        let from = format!("odoo@{}.example", db_label.as_deref().unwrap_or("odoo"));
+        match mail::send(&config, &from, "customer@example.com", &subject, "Sent by the OdooOps stand-in.\n") {
+            Ok(()) => log::info(
+                db_label.as_deref(),
+                "odoo.addons.base.models.ir_mail_server",
+                &format!("Mail \"{subject}\" sent"),
+            ),
+            Err(e) => log::error(
+                db_label.as_deref(),
+                "odoo.addons.base.models.ir_mail_server",
+                &format!("Mail delivery failed: {e}"),
+            ),
+        }
+    }
     http::serve(&config, client)
 }
 
@@ -171,6 +195,13 @@ mod tests {
         assert_eq!(c.install, ["sale", "acme_base"]);
         assert!(c.stop_after_init && c.test_enable);
         assert_eq!((c.db_host.as_str(), c.db_port), ("10.0.0.1", 6543));
+        let c =
+            parse_args(&args("--smtp=172.17.0.1 --smtp-port 2525 --smtp-user env-1 --smtp-password s3cret")).unwrap();
+        assert_eq!(c.smtp.host.as_deref(), Some("172.17.0.1"));
+        assert_eq!(
+            (c.smtp.port, c.smtp.user.as_deref(), c.smtp.password.as_deref()),
+            (2525, Some("env-1"), Some("s3cret"))
+        );
         assert!(parse_args(&args("-d")).is_err());
         assert!(parse_args(&args("--db_port x")).is_err());
     }

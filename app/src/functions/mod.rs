@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod builds;
+pub mod mails;
 pub mod projects;
 pub mod shells;
 pub mod system;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+pub mod mail;
 pub mod terminal;
 
 /// The frame of a shell: production red, staging yellow, development neutral (as on Odoo.sh).
@@ -32,6 +33,16 @@ pub fn may_open_shell(my_role: Option<&str>, stage: &str) -> bool {
     match my_role {
         None => true,
         Some(r) => ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, Capability::Shell)),
+    }
+}
+
+/// Whether to offer a Mails link: development and staging only (production is
+/// never caught), per the role matrix.
+pub fn may_read_mails(my_role: Option<&str>, stage: &str) -> bool {
+    use domain::types::{Capability, ProjectRole, Stage};
+    match Stage::parse(stage) {
+        Ok(Stage::Production) | Err(_) => false,
+        Ok(stage) => my_role.is_none_or(|r| ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, Capability::Mails))),
     }
 }
 
@@ -270,6 +281,8 @@ mod tests {
         assert!(shell_banner("production").unwrap().starts_with("PRODUCTION"));
         assert_eq!(shell_banner("development"), None);
         assert_eq!(human_bytes(512), "512 B");
+        assert!(may_read_mails(Some("developer"), "development") && !may_read_mails(Some("developer"), "staging"));
+        assert!(may_read_mails(Some("tester"), "staging") && !may_read_mails(None, "production"));
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 

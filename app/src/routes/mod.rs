@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod build;
 pub mod dashboard;
+pub mod mails;
 pub mod not_found;
 pub mod project;
 pub mod projects;

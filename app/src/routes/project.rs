@@ -3,7 +3,9 @@
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
-use crate::models::{build_status, grid_rows, may_open_shell, role_label, short_time, stage_class, tile_class};
+use crate::models::{
+    build_status, grid_rows, may_open_shell, may_read_mails, role_label, short_time, stage_class, tile_class,
+};
 use domain::wire::EnvironmentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -127,7 +129,10 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                     <tbody>
                                         {rows.into_iter().map(|(e, builds)| view! {
                                             <tr>
-                                                <td><code>{e.branch.clone()}</code></td>
+                                                <td><code>{e.branch.clone()}</code>
+                                                    {my_role.with_value(|r| may_read_mails(r.as_deref(), &e.stage)).then(|| view! {
+                                                        " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
+                                                    })}</td>
                                                 <td><span class=stage_class(&e.stage)>{e.stage.clone()}</span></td>
                                                 <td class="tiles">
                                                     {if builds.is_empty() {
@@ -240,6 +245,9 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                                 </label>
                                 <label>"Close shells after (minutes, 15–30)"
                                     <input type="number" name="shell_ttl_minutes" min="15" max="30" value=s.shell_ttl_minutes.unwrap_or(15)/>
+                                </label>
+                                <label>"Production's outgoing mail relay (host:port; development and staging mail is always caught)"
+                                    <input type="text" name="smtp_relay" placeholder="smtp.example.com:587" value=s.smtp_relay.clone().unwrap_or_default()/>
                                 </label>
                                 <label class="check"><input type="checkbox" name="allow_fork_builds" value="on" checked=s.allow_fork_builds.unwrap_or(false)/>
                                     " Build pull requests from forks"</label>

@@ -30,6 +30,8 @@ pub struct BuildInfra {
     /// carry it, so installations sharing a Docker host or database server
     /// never touch each other's.
     pub installation: String,
+    /// Where containers reach the mail catcher (`host`, `port`), when it runs.
+    pub mail_catcher: Option<(String, u16)>,
 }
 
 /// A short lowercase id derived from an installation secret.

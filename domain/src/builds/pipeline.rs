@@ -76,6 +76,7 @@ struct Facts {
     nano_cpus: i64,
     memory_bytes: i64,
     seq: i64,
+    smtp_relay: Option<(String, i32)>,
 }
 
 /// Runs one claimed build to its outcome. Never panics on bad input; every
@@ -183,7 +184,8 @@ impl Run<'_> {
     async fn facts(&self) -> anyhow::Result<Facts> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         let r = sqlx::query(
-            "SELECT p.slug, p.repo_url, p.base_image, p.cpu_limit::float8 AS cpu, p.memory_limit_mb, b.seq
+            "SELECT p.slug, p.repo_url, p.base_image, p.cpu_limit::float8 AS cpu, p.memory_limit_mb, b.seq,
+                    p.smtp_relay_host, p.smtp_relay_port
                FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1",
         )
         .bind(self.b.id)
@@ -197,7 +199,32 @@ impl Run<'_> {
             nano_cpus: (r.get::<f64, _>("cpu") * 1e9) as i64,
             memory_bytes: i64::from(r.get::<i32, _>("memory_limit_mb")) * 1024 * 1024,
             seq: r.get("seq"),
+            smtp_relay: r
+                .get::<Option<String>, _>("smtp_relay_host")
+                .map(|h| (h, r.get::<Option<i32>, _>("smtp_relay_port").unwrap_or(587))),
         })
+    }
+
+    /// Where Odoo sends mail: development and staging to this console's
+    /// catcher with the environment's own credentials; production to the
+    /// project's relay (never the catcher), or nowhere when none is set.
+    async fn smtp_flags(&self, facts: &Facts) -> anyhow::Result<Vec<String>> {
+        if self.b.stage == "production" {
+            return Ok(match &facts.smtp_relay {
+                Some((host, port)) => vec![format!("--smtp={host}"), format!("--smtp-port={port}")],
+                None => Vec::new(),
+            });
+        }
+        let Some((host, port)) = &self.infra.mail_catcher else { return Ok(Vec::new()) };
+        let (user, password) = crate::mail::store::credentials(self.p, self.b.env_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("mail credentials: {e}"))?;
+        Ok(vec![
+            format!("--smtp={host}"),
+            format!("--smtp-port={port}"),
+            format!("--smtp-user={user}"),
+            format!("--smtp-password={password}"),
+        ])
     }
 
     async fn phases(&mut self) -> anyhow::Result<Outcome> {
@@ -228,9 +255,10 @@ impl Run<'_> {
         self.p.engine.create_network(&network, labels.clone()).await.context("creating the build network")?;
         self.record("UPDATE ops.builds SET network = $2 WHERE id = $1", &network).await?;
 
+        let smtp = self.smtp_flags(&facts).await?;
         let t = self.begin("install");
         let fresh = self.b.stage == "development" || !self.db_was_there;
-        self.install(&image, &grant, &network, &addons, fresh, &labels).await?;
+        self.install(&image, &grant, &network, &addons, fresh, &labels, &smtp).await?;
         self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
         if self.stats.errors > 0 {
             let first = self.stats.first_error.clone().unwrap_or_default();
@@ -239,7 +267,7 @@ impl Run<'_> {
         self.check_kill()?;
 
         let t = self.begin("start");
-        let (container, ip, server_logs) = self.start(&image, &grant, &network, &labels, &facts).await?;
+        let (container, ip, server_logs) = self.start(&image, &grant, &network, &labels, &facts, &smtp).await?;
         self.end("start", t, &ip);
 
         let t = self.begin("health");
@@ -452,6 +480,7 @@ impl Run<'_> {
         addons: &[String],
         fresh: bool,
         labels: &HashMap<String, String>,
+        smtp: &[String],
     ) -> anyhow::Result<()> {
         let modules = if addons.is_empty() { "base".to_owned() } else { addons.join(",") };
         let mut cmd = vec![
@@ -462,6 +491,7 @@ impl Run<'_> {
             "--stop-after-init".to_owned(),
         ];
         cmd.push("--addons-path=/mnt/extra-addons".into());
+        cmd.extend(smtp.iter().cloned());
         if self.b.stage == "development" {
             cmd.push("--test-enable".into());
         }
@@ -509,11 +539,14 @@ impl Run<'_> {
         network: &str,
         labels: &HashMap<String, String>,
         facts: &Facts,
+        smtp: &[String],
     ) -> anyhow::Result<(String, String, tokio::task::JoinHandle<LineStats>)> {
+        let mut cmd = vec!["-d".to_owned(), grant.database.clone(), "--addons-path=/mnt/extra-addons".to_owned()];
+        cmd.extend(smtp.iter().cloned());
         let spec = RunSpec {
             name: format!("odooops-{}-b{}", self.infra.installation, short(self.b.id)),
             image: image.to_owned(),
-            cmd: vec!["-d".into(), grant.database.clone(), "--addons-path=/mnt/extra-addons".into()],
+            cmd,
             env: self.env(grant),
             labels: labels.clone(),
             network: Some(network.to_owned()),

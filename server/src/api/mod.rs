@@ -5,6 +5,7 @@ pub mod builds;
 pub mod error;
 pub mod extract;
 mod health;
+pub mod mails;
 mod me;
 mod projects;
 pub mod shells;
@@ -32,10 +33,11 @@ use utoipa::{Modify, OpenApi};
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
         shells::list_keys, shells::add_key, shells::remove_key,
+        mails::list_mails, mails::get_mail, mails::raw_mail, mails::attachment, mails::delete_mail, mails::delete_all,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -80,6 +82,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/shells/{id}/transcript", get(shells::transcript))
         .route("/v1/shells/{id}/ws", get(crate::terminal::socket))
         .route("/v1/me/ssh-keys", get(shells::list_keys).post(shells::add_key))
+        .route("/v1/environments/{id}/mails", get(mails::list_mails).delete(mails::delete_all))
+        .route("/v1/environments/{id}/mails/{mail}", get(mails::get_mail).delete(mails::delete_mail))
+        .route("/v1/environments/{id}/mails/{mail}/raw", get(mails::raw_mail))
+        .route("/v1/environments/{id}/mails/{mail}/attachments/{index}", get(mails::attachment))
         .route("/v1/me/ssh-keys/{id}", delete(shells::remove_key))
         .route(
             "/webhooks/github/{project}",

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub mailer: Arc<MemoryMailer>,
     pub platform: Platform,
     pub db_options: sqlx::postgres::PgConnectOptions,
+    /// `host:port` of the mail catcher (apps with builds).
+    pub smtp_addr: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -61,9 +63,15 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mailer = Arc::new(MemoryMailer::default());
+    let mut catcher = None;
     let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if builds {
         let databases = domain::testing::build_databases()
             .expect("the build tests need Docker (DOCKER_HOST or /var/run/docker.sock)");
+        // The mail catcher where containers reach this host.
+        let smtp = tokio::net::TcpListener::bind(format!("{}:0", databases.host_for_containers)).await.unwrap();
+        let smtp_port = smtp.local_addr().unwrap().port();
+        catcher = Some(smtp);
+        let container_host = databases.host_for_containers.clone();
         let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));
         let infra = domain::builds::infra::BuildInfra {
@@ -77,6 +85,7 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             preview_domain: "localhost".into(),
             preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
             installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+            mail_catcher: Some((container_host, smtp_port)),
         };
         (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
     } else {
@@ -88,12 +97,16 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     if worker {
         server::worker::spawn(platform.clone());
     }
+    let smtp_addr = catcher.as_ref().map(|l| l.local_addr().unwrap().to_string());
+    if let Some(listener) = catcher {
+        tokio::spawn(domain::mail::smtp::serve(platform.clone(), listener));
+    }
     let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
     let app = router(AppState::new(leptos_options, platform.clone()));
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    TestApp { addr, mailer, platform, db_options }
+    TestApp { addr, mailer, platform, db_options, smtp_addr }
 }
 
 /// A browser: keeps cookies, sends Origin like Chromium does.

@@ -4,6 +4,7 @@
 mod accounts;
 mod cli;
 mod helpers;
+mod mails;
 mod pipeline;
 mod rest;
 mod shells;

@@ -250,6 +250,7 @@ async fn build_settings_form_saves_and_refuses_nonsense() {
             ("keep_dev_builds", "2".to_string()),
             ("dev_idle_hours", "24".to_string()),
             ("shell_ttl_minutes", "20".to_string()),
+            ("smtp_relay", "smtp.acme.test:587".to_string()),
             ("public_previews", "on".to_string()),
         ]
     };
@@ -261,6 +262,7 @@ async fn build_settings_form_saves_and_refuses_nonsense() {
     assert_eq!(saved["public_previews"], true);
     assert_eq!(saved["allow_fork_builds"], false, "an unticked checkbox is false");
     assert_eq!(saved["shell_ttl_minutes"], 20);
+    assert_eq!(saved["smtp_relay"], "smtp.acme.test:587");
     let pairs = form("99999");
     let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let (_, err) = b.rpc("projects/save_build_settings", &refs).await;

@@ -18,6 +18,7 @@ pub async fn save_build_settings(
     keep_dev_builds: i32,
     dev_idle_hours: i32,
     shell_ttl_minutes: i32,
+    smtp_relay: String,
     allow_fork_builds: Option<String>,
     public_previews: Option<String>,
 ) -> Result<BuildSettings, AppError> {
@@ -28,6 +29,7 @@ pub async fn save_build_settings(
         keep_dev_builds: Some(keep_dev_builds),
         dev_idle_hours: Some(dev_idle_hours),
         shell_ttl_minutes: Some(shell_ttl_minutes),
+        smtp_relay: Some(smtp_relay),
         allow_fork_builds: Some(allow_fork_builds.is_some()),
         public_previews: Some(public_previews.is_some()),
     };

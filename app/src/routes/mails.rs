@@ -1,0 +1,190 @@
+//! The mail viewer of an environment (`/environments/:id/mails`): the list
+//! follows new mail as it arrives, searches Mailpit-style, and opens a
+//! message with HTML (sandboxed, no scripts, remote images on request), Text,
+//! Headers and Raw tabs, attachments and the exact `.eml`.
+
+use crate::components::forms::{error_message, ActionError};
+use crate::functions::mails::{get_mail, list_mails, DeleteMails};
+use crate::models::mail::{has_remote_images, mail_srcdoc};
+use crate::models::{human_bytes, short_time};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn MailsPage() -> impl IntoView {
+    let params = use_params_map();
+    let env = move || params.with(|p| p.get("id").and_then(|s| s.parse::<uuid::Uuid>().ok()));
+    let query = RwSignal::new(String::new());
+    let selected: RwSignal<Option<uuid::Uuid>> = RwSignal::new(None);
+    let delete = ServerAction::<DeleteMails>::new();
+    // New mail shows up without a reload: the list re-reads itself every second.
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let list = Resource::new(
+        move || (env(), query.get(), tick.get(), delete.version().get()),
+        |(env, q, _, _)| async move {
+            match env {
+                Some(e) => list_mails(e, q).await,
+                None => Ok(Vec::new()),
+            }
+        },
+    );
+    view! {
+        <Title text="Mails"/>
+        <div class="page-head">
+            <h1>"Mails"</h1>
+            <span class="muted small">"Caught from this environment's builds; nothing here reached a real inbox."</span>
+        </div>
+        <div class="row">
+            <input type="search" id="mail-search" placeholder="from:ann subject:\"order 42\" has:attachment is:unread words"
+                aria-label="Search mails" on:change=move |e| query.set(event_target_value(&e))/>
+            <ActionForm action=delete attr:class="inline">
+                <input type="hidden" name="env_id" value=move || env().map(|e| e.to_string()).unwrap_or_default()/>
+                <button type="submit" class="link danger" id="delete-all-mails">"Delete all"</button>
+            </ActionForm>
+        </div>
+        <ActionError error=Signal::derive(move || delete.value().with(error_message))/>
+        <div class="mail-layout">
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                        Ok(mails) if mails.is_empty() => view! { <p class="muted" id="mail-list">"No mail yet."</p> }.into_any(),
+                        Ok(mails) => view! {
+                            <ul class="mail-list" id="mail-list">
+                                {mails.into_iter().map(|m| {
+                                    let id = m.id;
+                                    let class = move || format!("mail-item{}{}", if m.read { "" } else { " unread" },
+                                        if selected.get() == Some(id) { " selected" } else { "" });
+                                    view! {
+                                        <li class=class on:click=move |_| selected.set(Some(id))>
+                                            <div class="mail-from">{m.from.clone().unwrap_or_else(|| m.envelope_from.clone())}</div>
+                                            <div class="mail-subject">{m.subject.clone().unwrap_or_else(|| if m.malformed { "(malformed message)".into() } else { "(no subject)".into() })}
+                                                {m.has_attachments.then(|| view! { <span class="muted" title="attachments">" 📎"</span> })}</div>
+                                            <div class="muted small">{short_time(&m.received_at)} " · " {human_bytes(m.size.into())}</div>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="mail-view">
+                {move || match (env(), selected.get()) {
+                    (Some(env), Some(id)) => view! { <MailDetail env=env id=id/> }.into_any(),
+                    _ => view! { <p class="muted">"Select a message."</p> }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tab {
+    Html,
+    Text,
+    Headers,
+    Raw,
+}
+
+#[component]
+fn MailDetail(env: uuid::Uuid, id: uuid::Uuid) -> impl IntoView {
+    let mail = Resource::new(|| (), move |_| get_mail(env, id));
+    let tab = RwSignal::new(Tab::Html);
+    let remote = RwSignal::new(false);
+    let raw_href = format!("/api/v1/environments/{env}/mails/{id}/raw");
+    let raw = LocalResource::new({
+        let raw_href = raw_href.clone();
+        move || {
+            let url = raw_href.clone();
+            async move {
+                if tab.get() != Tab::Raw {
+                    return None;
+                }
+                fetch_text(&url).await
+            }
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new({
+                let raw_href = raw_href.clone();
+                async move {
+                match mail.await {
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Ok(m) => {
+                        let html = m.html.clone();
+                        let remote_refs = html.as_deref().is_some_and(has_remote_images);
+                        if html.is_none() { tab.set(Tab::Text); }
+                        view! {
+                            <h2 id="mail-subject">{m.summary.subject.clone().unwrap_or_else(|| "(no subject)".into())}</h2>
+                            <dl class="facts">
+                                <dt>"From"</dt><dd>{m.summary.from.clone().unwrap_or_default()} <span class="muted small">" (envelope " {m.summary.envelope_from.clone()} ")"</span></dd>
+                                <dt>"To"</dt><dd>{m.summary.to.clone().unwrap_or_else(|| m.summary.envelope_to.join(", "))}</dd>
+                                {m.cc.clone().map(|cc| view! { <dt>"Cc"</dt><dd>{cc}</dd> })}
+                                <dt>"Received"</dt><dd>{short_time(&m.summary.received_at)}</dd>
+                                {m.parse_error.clone().map(|e| view! { <dt>"Malformed"</dt><dd class="error">{e}</dd> })}
+                            </dl>
+                            <div class="row">
+                                <a class="button" href=raw_href.clone() download=format!("{id}.eml") id="download-eml">"Download .eml"</a>
+                                {m.attachments.iter().map(|a| view! {
+                                    <a class="button" href=format!("/api/v1/environments/{env}/mails/{id}/attachments/{}", a.index)>
+                                        {format!("{} ({})", a.name, human_bytes(a.size as i64))}</a>
+                                }).collect_view()}
+                            </div>
+                            <div class="tabs" role="tablist">
+                                {[(Tab::Html, "HTML"), (Tab::Text, "Text"), (Tab::Headers, "Headers"), (Tab::Raw, "Raw")].into_iter().map(|(t, label)| view! {
+                                    <button type="button" role="tab" class=move || if tab.get() == t { "tab active" } else { "tab" }
+                                        id=format!("tab-{}", label.to_lowercase()) on:click=move |_| tab.set(t)>{label}</button>
+                                }).collect_view()}
+                            </div>
+                            {move || match tab.get() {
+                                Tab::Html => match html.clone() {
+                                    None => view! { <p class="muted">"This message has no HTML part."</p> }.into_any(),
+                                    Some(h) => view! {
+                                        {remote_refs.then(|| view! {
+                                            <p class="notice small">"Remote images are blocked. "
+                                                <button type="button" class="link" on:click=move |_| remote.set(true)>"Show them"</button></p>
+                                        })}
+                                        <iframe class="mail-html" id="mail-html" sandbox="" title="HTML body"
+                                            srcdoc=move || mail_srcdoc(&h, remote.get())></iframe>
+                                    }.into_any(),
+                                },
+                                Tab::Text => view! { <pre class="mail-text" id="mail-text">{m.text.clone().unwrap_or_default()}</pre> }.into_any(),
+                                Tab::Headers => view! {
+                                    <table class="table small" id="mail-headers">
+                                        {m.headers.iter().map(|(k, v)| view! { <tr><th>{k.clone()}</th><td><code>{v.clone()}</code></td></tr> }).collect_view()}
+                                    </table>
+                                }.into_any(),
+                                Tab::Raw => view! {
+                                    <pre class="mail-text" id="mail-raw">{move || raw.get().flatten().unwrap_or_else(|| "Loading…".into())}</pre>
+                                }.into_any(),
+                            }}
+                        }.into_any()
+                    }
+                }
+            }})}
+        </Transition>
+    }
+}
+
+/// The raw message as text, for the Raw tab (the download keeps the bytes).
+async fn fetch_text(url: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let resp = gloo_net::http::Request::get(url).send().await.ok()?;
+        let bytes = resp.binary().await.ok()?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = url;
+        None
+    }
+}

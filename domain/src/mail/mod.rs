@@ -1,0 +1,13 @@
+//! The mail catcher: development and staging builds send real SMTP to
+//! OdooOps with their environment's credentials; the messages are kept
+//! byte-exact for the viewer and the API. Production is never caught.
+//!
+//! - [`smtp`]: the ESMTP server.
+//! - [`store`]: credentials, storing, retention, reads and deletes.
+//! - [`parse`]: MIME parsing that never fails a catch.
+//! - [`search`]: the viewer's search syntax.
+
+pub mod parse;
+pub mod search;
+pub mod smtp;
+pub mod store;

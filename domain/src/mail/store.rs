@@ -1,0 +1,265 @@
+//! Caught mail: the credentials that identify an environment, storing a
+//! message (raw bytes first, then what parsing found), retention, and the
+//! reads and deletes the viewer and the API need. Reads follow the role
+//! matrix through row-level security.
+
+use super::parse::{self, Parsed};
+use super::search::Query;
+use crate::auth::{self, Actor};
+use crate::builds::queue::SYSTEM_USER;
+use crate::error::{DomainError, DomainResult};
+use crate::platform::Platform;
+use crate::wire::{MailSummary, MailView};
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+
+/// Who is sending: the environment the credentials belong to.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub env_id: Uuid,
+    pub tenant_id: Uuid,
+    pub project_id: Uuid,
+}
+
+/// The SMTP credentials of an environment, created on first use (system).
+pub async fn credentials(p: &Platform, env: Uuid) -> DomainResult<(String, String)> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    sqlx::query(
+        "INSERT INTO ops.mail_credentials (env_id, tenant_id, project_id, username, password)
+         SELECT e.id, e.tenant_id, e.project_id, 'env-' || replace(e.id::text, '-', ''), $2
+           FROM ops.environments e WHERE e.id = $1
+         ON CONFLICT (env_id) DO NOTHING",
+    )
+    .bind(env)
+    .bind(auth::random_token(24))
+    .execute(&mut *tx)
+    .await?;
+    let row = sqlx::query("SELECT username, password FROM ops.mail_credentials WHERE env_id = $1")
+        .bind(env)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("environment"))?;
+    tx.commit().await?;
+    Ok((row.get("username"), row.get("password")))
+}
+
+/// The live development or staging environment these credentials open, if any.
+pub async fn login(p: &Platform, username: &str, password: &str) -> anyhow::Result<Option<Login>> {
+    let row = sqlx::query("SELECT env_id, tenant_id, project_id FROM ops.mail_login($1, $2)")
+        .bind(username)
+        .bind(password)
+        .fetch_optional(p.db.anonymous())
+        .await?;
+    Ok(row.map(|r| Login { env_id: r.get("env_id"), tenant_id: r.get("tenant_id"), project_id: r.get("project_id") }))
+}
+
+/// Stores a caught message byte-exact, applies retention, and tells viewers.
+pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], raw: Vec<u8>) -> anyhow::Result<Uuid> {
+    let parsed: Parsed = parse::parse(&raw);
+    let id = Uuid::new_v4();
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    sqlx::query(
+        "INSERT INTO ops.mailbox_messages (id, tenant_id, project_id, env_id, envelope_from, envelope_to, raw, size,
+             subject, from_header, to_header, cc_header, date_header, message_id, has_attachments, text_body, html_body,
+             headers, attachments, parse_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+    )
+    .bind(id)
+    .bind(l.tenant_id)
+    .bind(l.project_id)
+    .bind(l.env_id)
+    .bind(envelope_from)
+    .bind(to)
+    .bind(&raw)
+    .bind(raw.len() as i32)
+    .bind(&parsed.subject)
+    .bind(&parsed.from)
+    .bind(&parsed.to)
+    .bind(&parsed.cc)
+    .bind(parsed.date)
+    .bind(&parsed.message_id)
+    .bind(!parsed.attachments.is_empty())
+    .bind(parsed.text.as_deref().map(strip_nul))
+    .bind(parsed.html.as_deref().map(strip_nul))
+    .bind(serde_json::to_value(&parsed.headers)?)
+    .bind(serde_json::to_value(&parsed.attachments)?)
+    .bind(&parsed.error)
+    .execute(&mut *tx)
+    .await?;
+    // Retention: the newest N, none older than the project's limit.
+    sqlx::query(
+        "DELETE FROM ops.mailbox_messages m USING ops.projects p
+          WHERE m.env_id = $1 AND p.id = m.project_id
+            AND (m.received_at < now() - make_interval(days => p.mail_keep_days)
+                 OR m.id IN (SELECT id FROM ops.mailbox_messages WHERE env_id = $1
+                              ORDER BY received_at DESC, id OFFSET p.mail_keep_count))",
+    )
+    .bind(l.env_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("SELECT pg_notify('ops_mail', $1)").bind(l.env_id.to_string()).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// PostgreSQL text cannot hold NUL; the raw bytes keep it.
+fn strip_nul(s: &str) -> String {
+    s.replace('\0', "\u{fffd}")
+}
+
+const COLUMNS: &str = "id, env_id, received_at, envelope_from, envelope_to, subject, from_header, to_header,
+       size, has_attachments, read, parse_error IS NOT NULL AS malformed";
+
+fn summary(r: &sqlx::postgres::PgRow) -> MailSummary {
+    MailSummary {
+        id: r.get("id"),
+        env_id: r.get("env_id"),
+        received_at: r.get("received_at"),
+        envelope_from: r.get("envelope_from"),
+        envelope_to: r.get("envelope_to"),
+        subject: r.get("subject"),
+        from: r.get("from_header"),
+        to: r.get("to_header"),
+        size: r.get("size"),
+        has_attachments: r.get("has_attachments"),
+        read: r.get("read"),
+        malformed: r.get("malformed"),
+    }
+}
+
+/// An environment's messages, newest first, filtered by a search.
+pub async fn list(p: &Platform, actor: &Actor, env: Uuid, query: &str, limit: i64) -> DomainResult<Vec<MailSummary>> {
+    let q = Query::parse(query);
+    let mut sql = format!("SELECT {COLUMNS} FROM ops.mailbox_messages WHERE env_id = $1");
+    let mut binds: Vec<String> = Vec::new();
+    let mut like = |column_sql: &str, value: &str, sql: &mut String| {
+        binds.push(format!("%{}%", value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        sql.push_str(&format!(" AND ({column_sql}) ILIKE ${}", binds.len() + 1));
+    };
+    for v in &q.from {
+        like("coalesce(from_header, '') || ' ' || envelope_from", v, &mut sql);
+    }
+    for v in &q.to {
+        like(
+            "coalesce(to_header, '') || ' ' || coalesce(cc_header, '') || ' ' || array_to_string(envelope_to, ' ')",
+            v,
+            &mut sql,
+        );
+    }
+    for v in &q.subject {
+        like("coalesce(subject, '')", v, &mut sql);
+    }
+    for v in &q.text {
+        like(
+            "coalesce(subject, '') || ' ' || coalesce(from_header, '') || ' ' || coalesce(to_header, '') || ' ' || coalesce(text_body, '') || ' ' || coalesce(html_body, '')",
+            v,
+            &mut sql,
+        );
+    }
+    if q.has_attachment {
+        sql.push_str(" AND has_attachments");
+    }
+    if q.unread {
+        sql.push_str(" AND NOT read");
+    }
+    sql.push_str(&format!(" ORDER BY received_at DESC, id LIMIT {}", limit.clamp(1, 1000)));
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let mut query = sqlx::query(&sql).bind(env);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(summary).collect())
+}
+
+/// One message, marked read.
+pub async fn get(p: &Platform, actor: &Actor, env: Uuid, id: Uuid) -> DomainResult<MailView> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    sqlx::query("UPDATE ops.mailbox_messages SET read = true WHERE id = $1 AND env_id = $2 AND NOT read")
+        .bind(id)
+        .bind(env)
+        .execute(&mut *tx)
+        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {COLUMNS}, cc_header, date_header, message_id, text_body, html_body, headers, attachments, parse_error
+           FROM ops.mailbox_messages WHERE id = $1 AND env_id = $2"
+    ))
+    .bind(id)
+    .bind(env)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("message"))?;
+    tx.commit().await?;
+    let headers: Vec<(String, String)> = serde_json::from_value(r.get("headers")).unwrap_or_default();
+    Ok(MailView {
+        summary: summary(&r),
+        cc: r.get("cc_header"),
+        date: r.get::<Option<DateTime<Utc>>, _>("date_header"),
+        message_id: r.get("message_id"),
+        text: r.get("text_body"),
+        html: r.get("html_body"),
+        headers,
+        attachments: serde_json::from_value(r.get("attachments")).unwrap_or_default(),
+        parse_error: r.get("parse_error"),
+    })
+}
+
+/// The message exactly as received.
+pub async fn raw(p: &Platform, actor: &Actor, env: Uuid, id: Uuid) -> DomainResult<Vec<u8>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let raw: Option<Vec<u8>> = sqlx::query_scalar("SELECT raw FROM ops.mailbox_messages WHERE id = $1 AND env_id = $2")
+        .bind(id)
+        .bind(env)
+        .fetch_optional(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    raw.ok_or(DomainError::NotFound("message"))
+}
+
+/// One attachment: its name, type and decoded bytes.
+pub async fn attachment(
+    p: &Platform,
+    actor: &Actor,
+    env: Uuid,
+    id: Uuid,
+    index: u32,
+) -> DomainResult<(String, String, Vec<u8>)> {
+    let raw = raw(p, actor, env, id).await?;
+    let (meta, bytes) = parse::attachment(&raw, index).ok_or(DomainError::NotFound("attachment"))?;
+    Ok((meta.name, meta.content_type, bytes))
+}
+
+/// Deletes one message (`Some`) or all of an environment's (`None`); the number deleted.
+pub async fn delete(p: &Platform, actor: &Actor, env: Uuid, id: Option<Uuid>) -> DomainResult<u64> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let scope = sqlx::query("SELECT tenant_id, project_id FROM ops.environments WHERE id = $1")
+        .bind(env)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("environment"))?;
+    let n = sqlx::query("DELETE FROM ops.mailbox_messages WHERE env_id = $1 AND ($2::uuid IS NULL OR id = $2)")
+        .bind(env)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if id.is_some() && n == 0 {
+        return Err(DomainError::NotFound("message"));
+    }
+    crate::audit::record(
+        &mut tx,
+        actor,
+        crate::audit::Event {
+            action: "mail.delete",
+            target: format!("environment:{env}"),
+            tenant_id: Some(scope.get("tenant_id")),
+            project_id: Some(scope.get("project_id")),
+            summary: serde_json::json!({"message": id, "deleted": n}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
