@@ -253,6 +253,41 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A repository with one addon on `main`, and `branch` adding a `.standin` file; (path, branch head).
+fn standin_repository(branch: &str, standin: &str) -> Result<(PathBuf, String), Box<dyn std::error::Error>> {
+    let repo = workspace().join(format!("target/e2e-repos/{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(repo.join("acme_sale"))?;
+    std::fs::write(
+        repo.join("acme_sale/__manifest__.py"),
+        "{'name': 'Acme Sale', 'version': '1.0', 'depends': ['sale']}",
+    )?;
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "Acme sale addon"]);
+    git(&repo, &["checkout", "-q", "-b", branch]);
+    std::fs::write(repo.join(".standin"), standin)?;
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "Say hello"]);
+    let sha = git(&repo, &["rev-parse", "HEAD"]);
+    Ok((repo, sha))
+}
+
+/// Creates a stand-in project on `repo` from the projects page and opens it; its webhook URL and secret.
+async fn create_standin_project(
+    c: &Client,
+    repo: &std::path::Path,
+) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let project = unique("Preview ERP ");
+    fill(c, "#create-project input[name=name]", &project).await?;
+    fill(c, "#create-project input[name=repo_url]", repo.to_str().unwrap()).await?;
+    c.find(Locator::Css("#create-project select[name=base_image] option:nth-child(2)")).await?.click().await?;
+    c.find(Locator::Css("#create-project button[type=submit]")).await?.click().await?;
+    c.wait().at_most(WAIT).for_element(Locator::LinkText(&project)).await?.click().await?;
+    let hook_url = c.wait().at_most(WAIT).for_element(Locator::Id("webhook-url")).await?.text().await?;
+    let secret = c.find(Locator::Id("webhook-secret")).await?.text().await?;
+    Ok((hook_url, secret))
+}
+
 async fn deliver(url: &str, secret: &str, body: serde_json::Value) -> TestResult {
     use hmac::Mac;
     let raw = serde_json::to_vec(&body)?;
@@ -278,31 +313,9 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
     run("push_to_preview", |c| {
         Box::pin(async move {
             // A repository with one addon; the stand-in starts slowly so the grid can be seen running.
-            let repo = workspace().join(format!("target/e2e-repos/{}", uuid::Uuid::new_v4().simple()));
-            std::fs::create_dir_all(repo.join("acme_sale"))?;
-            std::fs::write(
-                repo.join("acme_sale/__manifest__.py"),
-                "{'name': 'Acme Sale', 'version': '1.0', 'depends': ['sale']}",
-            )?;
-            std::fs::write(repo.join(".standin"), "slow-start 4\n")?;
-            git(&repo, &["init", "-q", "-b", "main"]);
-            git(&repo, &["add", "."]);
-            git(&repo, &["commit", "-q", "-m", "Acme sale addon"]);
-            git(&repo, &["checkout", "-q", "-b", "feature/browser"]);
-            std::fs::write(repo.join("README.md"), "hello")?;
-            git(&repo, &["add", "."]);
-            git(&repo, &["commit", "-q", "-m", "Say hello"]);
-            let sha = git(&repo, &["rev-parse", "HEAD"]);
-
+            let (repo, sha) = standin_repository("feature/browser", "slow-start 4\n")?;
             sign_up(c, &format!("{}@builds.test", unique("dev")), &unique("Builders ")).await?;
-            let project = unique("Preview ERP ");
-            fill(c, "#create-project input[name=name]", &project).await?;
-            fill(c, "#create-project input[name=repo_url]", repo.to_str().unwrap()).await?;
-            c.find(Locator::Css("#create-project select[name=base_image] option:nth-child(2)")).await?.click().await?;
-            c.find(Locator::Css("#create-project button[type=submit]")).await?.click().await?;
-            c.wait().at_most(WAIT).for_element(Locator::LinkText(&project)).await?.click().await?;
-            let hook_url = c.wait().at_most(WAIT).for_element(Locator::Id("webhook-url")).await?.text().await?;
-            let secret = c.find(Locator::Id("webhook-secret")).await?.text().await?;
+            let (hook_url, secret) = create_standin_project(c, &repo).await?;
 
             deliver(
                 &hook_url,
@@ -489,4 +502,49 @@ async fn use_the_shell(c: &Client, build_path: &str) -> TestResult {
 fn is_size(line: &str) -> bool {
     let parts: Vec<&str> = line.split(' ').collect();
     parts.len() == 2 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A development build's mail shows up in its Mails tab while the viewer is
+/// open (no reload), and opens in the sandboxed HTML view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_development_build_s_mail_arrives_live_in_the_viewer() {
+    run("mail_viewer", |c| {
+        Box::pin(async move {
+            let (repo, sha) = standin_repository("feature/mail", "slow-start 6\nsend-mail 1\n")?;
+            sign_up(c, &format!("{}@mail.test", unique("dev")), &unique("Mailers ")).await?;
+            let (hook_url, secret) = create_standin_project(c, &repo).await?;
+            deliver(
+                &hook_url,
+                &secret,
+                serde_json::json!({"ref": "refs/heads/feature/mail", "after": sha, "deleted": false}),
+            )
+            .await?;
+            c.refresh().await?;
+            wait_hydrated(c).await?;
+            c.wait().at_most(WAIT).for_element(Locator::Css("a.mails-link")).await?.click().await?;
+            wait_hydrated(c).await?;
+            let list = c.wait().at_most(WAIT).for_element(Locator::Id("mail-list")).await?.text().await?;
+            assert!(list.contains("No mail yet"), "the viewer opened before the build sent mail: {list}");
+            let item = c
+                .wait()
+                .at_most(Duration::from_secs(240))
+                .for_element(Locator::XPath("//li[contains(@class,'mail-item')][contains(., 'Stand-in mail 1')]"))
+                .await?;
+            item.click().await?;
+            let subject = c.wait().at_most(WAIT).for_element(Locator::Id("mail-subject")).await?.text().await?;
+            assert_eq!(subject, "Stand-in mail 1");
+            let frame = c.wait().at_most(WAIT).for_element(Locator::Id("mail-html")).await?;
+            let doc = frame.attr("srcdoc").await?.unwrap_or_default();
+            assert!(doc.contains("<p>Sent by the OdooOps stand-in.</p>"), "{doc}");
+            assert!(doc.contains("default-src 'none'"), "the HTML view loads nothing remote: {doc}");
+            assert_eq!(frame.attr("sandbox").await?.as_deref(), Some(""), "no scripts in the HTML view");
+            c.find(Locator::Id("tab-text")).await?.click().await?;
+            let text = c.wait().at_most(WAIT).for_element(Locator::Id("mail-text")).await?.text().await?;
+            assert!(text.contains("Sent by the OdooOps stand-in."), "{text}");
+            let eml = c.find(Locator::Id("download-eml")).await?.attr("href").await?.unwrap_or_default();
+            assert!(eml.ends_with("/raw"), "{eml}");
+            Ok(())
+        })
+    })
+    .await;
 }

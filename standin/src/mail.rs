@@ -63,7 +63,7 @@ impl Conn {
     }
 }
 
-/// Sends one plain-text message.
+/// Sends one message, with a text and an HTML alternative (as Odoo's mails have).
 pub fn send(c: &Config, from: &str, to: &str, subject: &str, body: &str) -> Result<(), String> {
     let host = c.smtp.host.as_deref().ok_or("no SMTP server configured (--smtp)")?;
     let stream =
@@ -81,11 +81,18 @@ pub fn send(c: &Config, from: &str, to: &str, subject: &str, body: &str) -> Resu
     conn.command(&format!("RCPT TO:<{to}>"), 250)?;
     conn.command("DATA", 354)?;
     let id = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let boundary = format!("standin-{id}");
     let mut message = format!(
         "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}.standin@odoo>\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\r\n"
+         Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+         --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
     );
-    for line in body.lines() {
+    let html: String =
+        body.lines().map(|l| format!("<p>{}</p>", l.replace('&', "&amp;").replace('<', "&lt;"))).collect();
+    let text = format!(
+        "{body}\r\n--{boundary}\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<div>{html}</div>\r\n--{boundary}--"
+    );
+    for line in text.lines() {
         if line.starts_with('.') {
             message.push('.');
         }
