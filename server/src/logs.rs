@@ -16,22 +16,23 @@ use domain::platform::Platform;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-/// Fans out build ids that have new events.
+/// Fans out the ids a PostgreSQL channel is notified with (build ids with new
+/// events on `ops_run_events`, environment ids with new mail on `ops_mail`).
 #[derive(Clone)]
 pub struct EventHub {
     tx: broadcast::Sender<Uuid>,
 }
 
 impl EventHub {
-    /// Starts listening; reconnects if the connection drops.
-    pub fn start(p: Platform) -> EventHub {
+    /// Starts listening on `channel`; reconnects if the connection drops.
+    pub fn start(p: Platform, channel: &'static str) -> EventHub {
         let (tx, _) = broadcast::channel(1024);
         let hub = EventHub { tx: tx.clone() };
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(p.db.anonymous()).await {
                     Ok(mut l) => {
-                        if l.listen("ops_run_events").await.is_ok() {
+                        if l.listen(channel).await.is_ok() {
                             while let Ok(n) = l.recv().await {
                                 if let Ok(id) = n.payload().parse() {
                                     let _ = tx.send(id);
@@ -39,14 +40,22 @@ impl EventHub {
                             }
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "log hub cannot listen"),
+                    Err(e) => tracing::warn!(error = %e, channel, "event hub cannot listen"),
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
             }
         });
         hub
     }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Uuid> {
+        self.tx.subscribe()
+    }
 }
+
+/// The hub of environments with new mail (a type of its own, so handlers can extract either hub).
+#[derive(Clone)]
+pub struct MailHub(pub EventHub);
 
 #[derive(serde::Deserialize)]
 pub struct After {

@@ -28,14 +28,17 @@ pub struct AppState {
     pub platform: Platform,
     /// Live build-log notifications for WebSockets.
     pub hub: crate::logs::EventHub,
+    /// New-mail notifications for the mail viewer.
+    pub mail_hub: crate::logs::MailHub,
 }
 
 impl AppState {
     /// Starts the per-server background listeners too (must run inside a tokio runtime).
     pub fn new(leptos_options: LeptosOptions, platform: Platform) -> AppState {
-        let hub = crate::logs::EventHub::start(platform.clone());
+        let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
+        let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
         spawn_shell_sweeper(platform.clone());
-        AppState { leptos_options, platform, hub }
+        AppState { leptos_options, platform, hub, mail_hub }
     }
 }
 

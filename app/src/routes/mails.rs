@@ -18,11 +18,16 @@ pub fn MailsPage() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let selected: RwSignal<Option<uuid::Uuid>> = RwSignal::new(None);
     let delete = ServerAction::<DeleteMails>::new();
-    // New mail shows up without a reload: the list re-reads itself every second.
+    // New mail shows up without a reload: the server says when mail arrives
+    // (WebSocket), and the list also re-reads itself every few seconds.
     let tick = RwSignal::new(0u64);
     Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(1)) {
+        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(5)) {
             on_cleanup(move || h.clear());
+        }
+        #[cfg(target_arch = "wasm32")]
+        if let Some(env) = env() {
+            live::follow(env, tick);
         }
     });
     let list = Resource::new(
@@ -186,5 +191,29 @@ async fn fetch_text(url: &str) -> Option<String> {
     {
         let _ = url;
         None
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod live {
+    use leptos::prelude::*;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+
+    /// Bumps `tick` whenever the server announces new mail for `env`.
+    pub fn follow(env: uuid::Uuid, tick: RwSignal<u64>) {
+        let location = window().location();
+        let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
+        let host = location.host().unwrap_or_default();
+        let Ok(ws) = web_sys::WebSocket::new(&format!("{scheme}://{host}/api/v1/environments/{env}/mails/ws")) else {
+            return;
+        };
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |_| tick.update(|t| *t += 1));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        let socket = send_wrapper::SendWrapper::new(ws);
+        on_cleanup(move || {
+            let _ = socket.close();
+        });
     }
 }

@@ -108,3 +108,42 @@ pub async fn delete_all(
     domain::mail::store::delete(&s.platform, &actor, env, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/environments/{id}/mails/ws`: a text frame `new` whenever mail
+/// arrives for the environment, so an open viewer refreshes at once.
+pub async fn events(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(env): Path<Uuid>,
+    headers: axum::http::HeaderMap,
+    ws: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    if let Err(e) = crate::middleware::same_origin_websocket(&headers, &s.platform.settings.public_url) {
+        return e.into_response();
+    }
+    if let Err(e) = domain::mail::store::list(&s.platform, &actor, env, "", 1).await {
+        return ApiError::from(e).into_response();
+    }
+    let mut rx = s.mail_hub.0.subscribe();
+    ws.on_upgrade(move |mut socket| async move {
+        use axum::extract::ws::Message;
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            tokio::select! {
+                n = rx.recv() => match n {
+                    Ok(id) if id != env => continue,
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
+                        if socket.send(Message::Text("new".into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                msg = socket.recv() => match msg {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    _ => {}
+                },
+            }
+        }
+    })
+}

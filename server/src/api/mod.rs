@@ -85,6 +85,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/environments/{id}/mails", get(mails::list_mails).delete(mails::delete_all))
         .route("/v1/environments/{id}/mails/{mail}", get(mails::get_mail).delete(mails::delete_mail))
         .route("/v1/environments/{id}/mails/{mail}/raw", get(mails::raw_mail))
+        .route("/v1/environments/{id}/mails/ws", get(mails::events))
         .route("/v1/environments/{id}/mails/{mail}/attachments/{index}", get(mails::attachment))
         .route("/v1/me/ssh-keys/{id}", delete(shells::remove_key))
         .route(

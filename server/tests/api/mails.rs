@@ -144,9 +144,23 @@ async fn development_mail_is_caught_exactly_and_bad_input_is_kept_or_refused() {
             ),
         )
         .unwrap();
+    // An open viewer hears of new mail at once.
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "{}/api/v1/environments/{env}/mails/ws",
+        app.addr.replace("http://", "ws://")
+    ))
+    .unwrap();
+    req.headers_mut().insert("Authorization", format!("Bearer {}", api.token).parse().unwrap());
+    let (mut live, _) = tokio_tungstenite::connect_async(req).await.expect("the mail WebSocket");
     for m in [&plain, &alternative, &with_file] {
         smtp.send_raw(m.envelope(), &m.formatted()).await.expect("lettre sends");
     }
+    use futures_util::StreamExt;
+    let news = tokio::time::timeout(Duration::from_secs(30), live.next()).await.expect("told of new mail");
+    assert!(
+        matches!(news, Some(Ok(tokio_tungstenite::tungstenite::Message::Text(ref t))) if t.as_str() == "new"),
+        "{news:?}"
+    );
     let list = mails(&api, &env, "subject:\"order 42\"").await;
     assert_eq!(list.len(), 1);
     let (ctype, bytes) = raw(&api, &env, list[0]["id"].as_str().unwrap()).await;

@@ -31,6 +31,8 @@ async fn openapi_document_is_generated_from_the_handlers() {
         "/api/v1/builds/{id}/shell",
         "/api/v1/shells/{id}/transcript",
         "/api/v1/me/ssh-keys",
+        "/api/v1/environments/{id}/mails",
+        "/api/v1/environments/{id}/mails/{mail}/raw",
         "/api/health",
     ] {
         assert!(doc["paths"][path].is_object(), "missing {path}");
