@@ -36,6 +36,22 @@ impl Drop for Guard {
     }
 }
 
+/// The console and chromedriver live in a static that is never dropped, so
+/// they are stopped when the test process exits (SIGTERM: the console stops
+/// its PostgreSQL cleanly).
+static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+extern "C" fn stop_children() {
+    let pids = CHILDREN.lock().map(|p| p.clone()).unwrap_or_default();
+    for pid in &pids {
+        // SAFETY: kill(2) on a pid this process started; no memory is touched.
+        unsafe { libc::kill(*pid as i32, libc::SIGTERM) };
+    }
+    if !pids.is_empty() {
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -82,6 +98,11 @@ fn stack() -> &'static Stack {
         let console_url = format!("http://127.0.0.1:{port}");
         wait_http(&format!("{console_url}/api/health"), &data.join("odooops.log"));
         wait_http(&format!("http://127.0.0.1:{driver_port}/status"), &data.join("odooops.log"));
+        if let Ok(mut pids) = CHILDREN.lock() {
+            pids.extend([console.id(), driver.id()]);
+        }
+        // SAFETY: registers a plain `extern "C"` function once, at first use of the stack.
+        unsafe { libc::atexit(stop_children) };
         Stack {
             console: console_url,
             driver: format!("http://127.0.0.1:{driver_port}"),

@@ -34,9 +34,23 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ),
 ];
 
-/// Queries that must each return 0 after neutralisation (only for existing tables).
+/// Where a neutralized copy sends its mail instead: this console's catcher,
+/// with the environment's credentials (the dummy server then points there).
+#[derive(Debug, Clone)]
+pub struct Catcher {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+/// Queries that must each return 0 after neutralisation (only for existing tables);
+/// `$1` is the catcher's host (or `invalid`).
 const CHECKS: &[(&str, &str)] = &[
-    ("ir_mail_server", "SELECT count(*) FROM ir_mail_server WHERE active AND coalesce(smtp_host, '') <> 'invalid'"),
+    (
+        "ir_mail_server",
+        "SELECT count(*) FROM ir_mail_server WHERE active AND coalesce(smtp_host, '') NOT IN ('invalid', $1)",
+    ),
     ("payment_provider", "SELECT count(*) FROM payment_provider WHERE state NOT IN ('test', 'disabled')"),
     (
         "iap_account",
@@ -45,7 +59,7 @@ const CHECKS: &[(&str, &str)] = &[
 ];
 
 /// Runs the rules on `database`; returns the neutralize log lines.
-pub async fn neutralize(opts: PgConnectOptions) -> anyhow::Result<Vec<String>> {
+pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>) -> anyhow::Result<Vec<String>> {
     let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
     let mut log = Vec::new();
     let mut tx = conn.begin().await?;
@@ -64,7 +78,30 @@ pub async fn neutralize(opts: PgConnectOptions) -> anyhow::Result<Vec<String>> {
         let n = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
         log.push(format!("{n} row(s): {sql}"));
     }
+    if let Some(c) = catcher {
+        let columns: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'ir_mail_server'
+               AND column_name IN ('smtp_host', 'smtp_port', 'smtp_user', 'smtp_pass')",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if columns == 4 {
+            let n = sqlx::query(
+                "UPDATE ir_mail_server SET name = 'OdooOps mail catcher', smtp_host = $1, smtp_port = $2, smtp_user = $3, smtp_pass = $4
+                  WHERE name = 'neutralization - disable emails'",
+            )
+            .bind(&c.host)
+            .bind(i32::from(c.port))
+            .bind(&c.user)
+            .bind(&c.password)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            log.push(format!("{n} row(s): the dummy mail server sends to the OdooOps catcher {}:{}", c.host, c.port));
+        }
+    }
     tx.commit().await?;
+    let catcher_host = catcher.map(|c| c.host.as_str()).unwrap_or("invalid");
     for (table, check) in CHECKS {
         let exists: bool = sqlx::query("SELECT to_regclass($1) IS NOT NULL AS e")
             .bind(format!("public.{table}"))
@@ -74,12 +111,16 @@ pub async fn neutralize(opts: PgConnectOptions) -> anyhow::Result<Vec<String>> {
         if !exists {
             continue;
         }
-        let live: i64 = sqlx::query_scalar(check).fetch_one(&mut conn).await?;
+        let live: i64 = if check.contains("$1") {
+            sqlx::query_scalar(check).bind(catcher_host).fetch_one(&mut conn).await?
+        } else {
+            sqlx::query_scalar(check).fetch_one(&mut conn).await?
+        };
         if live != 0 {
             anyhow::bail!("verification failed: {live} live credential(s) remain in {table}");
         }
     }
-    log.push("verified: no live mail server, payment provider or IAP token remains".into());
+    log.push("verified: no live mail server (but the catcher), payment provider or IAP token remains".into());
     conn.close().await.ok();
     Ok(log)
 }

@@ -205,6 +205,18 @@ impl Run<'_> {
         })
     }
 
+    /// The catcher with this environment's credentials (development and staging).
+    async fn catcher(&self) -> anyhow::Result<Option<neutralize::Catcher>> {
+        let Some((host, port)) = &self.infra.mail_catcher else { return Ok(None) };
+        if self.b.stage == "production" {
+            return Ok(None);
+        }
+        let (user, password) = crate::mail::store::credentials(self.p, self.b.env_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("mail credentials: {e}"))?;
+        Ok(Some(neutralize::Catcher { host: host.clone(), port: *port, user, password }))
+    }
+
     /// Where Odoo sends mail: development and staging to this console's
     /// catcher with the environment's own credentials; production to the
     /// project's relay (never the catcher), or nowhere when none is set.
@@ -215,16 +227,15 @@ impl Run<'_> {
                 None => Vec::new(),
             });
         }
-        let Some((host, port)) = &self.infra.mail_catcher else { return Ok(Vec::new()) };
-        let (user, password) = crate::mail::store::credentials(self.p, self.b.env_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("mail credentials: {e}"))?;
-        Ok(vec![
-            format!("--smtp={host}"),
-            format!("--smtp-port={port}"),
-            format!("--smtp-user={user}"),
-            format!("--smtp-password={password}"),
-        ])
+        Ok(match self.catcher().await? {
+            Some(c) => vec![
+                format!("--smtp={}", c.host),
+                format!("--smtp-port={}", c.port),
+                format!("--smtp-user={}", c.user),
+                format!("--smtp-password={}", c.password),
+            ],
+            None => Vec::new(),
+        })
     }
 
     async fn phases(&mut self) -> anyhow::Result<Outcome> {
@@ -437,8 +448,10 @@ impl Run<'_> {
             .await?;
         tx.commit().await?;
         if template.is_some() {
-            let lines =
-                neutralize::neutralize(dbs.admin_for(&grant.database)).await.context("neutralizing the copy")?;
+            let catcher = self.catcher().await?;
+            let lines = neutralize::neutralize(dbs.admin_for(&grant.database), catcher.as_ref())
+                .await
+                .context("neutralizing the copy")?;
             for l in lines {
                 self.log.info("neutralize", l);
             }

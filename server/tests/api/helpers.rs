@@ -109,6 +109,31 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     TestApp { addr, mailer, platform, db_options, smtp_addr }
 }
 
+/// A test app's builds do not outlive it: its containers and networks (found
+/// by its installation label) are removed when the test ends, so runs do not
+/// exhaust Docker's network address pools.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(infra) = &self.platform.builds else { return };
+        let label = format!("label=odooops.installation={}", infra.installation);
+        let list = |args: &[&str]| -> Vec<String> {
+            std::process::Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let containers = list(&["ps", "-aq", "--filter", &label]);
+        if !containers.is_empty() {
+            let _ = std::process::Command::new("docker").args(["rm", "-f"]).args(&containers).output();
+        }
+        let networks = list(&["network", "ls", "-q", "--filter", &label]);
+        if !networks.is_empty() {
+            let _ = std::process::Command::new("docker").args(["network", "rm"]).args(&networks).output();
+        }
+    }
+}
+
 /// A browser: keeps cookies, sends Origin like Chromium does.
 pub struct Browser<'a> {
     pub app: &'a TestApp,

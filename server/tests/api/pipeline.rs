@@ -285,11 +285,14 @@ async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is
             n
         }
     };
-    let live_mail = "SELECT count(*) FROM ir_mail_server WHERE active AND smtp_host <> 'invalid'";
+    let live_mail = "SELECT count(*) FROM ir_mail_server WHERE active AND smtp_host <> 'invalid' AND name <> 'OdooOps mail catcher'";
+    let caught =
+        "SELECT count(*) FROM ir_mail_server WHERE active AND name = 'OdooOps mail catcher' AND smtp_user LIKE 'env-%'";
     let live_payment = "SELECT count(*) FROM payment_provider WHERE state = 'enabled'";
     let neutral = "SELECT count(*) FROM ir_config_parameter WHERE key = 'database.is_neutralized' AND value = 'true'";
     let autovacuum = "SELECT count(*) FROM ir_cron WHERE active";
     assert_eq!(query(db_of("staging"), live_mail).await, 0, "staging sends no mail");
+    assert_eq!(query(db_of("staging"), caught).await, 1, "staging's mail goes to the catcher");
     assert_eq!(query(db_of("staging"), live_payment).await, 0, "staging takes no payment");
     assert_eq!(query(db_of("staging"), neutral).await, 1);
     assert_eq!(query(db_of("staging"), autovacuum).await, 1, "only the autovacuum cron stays active");
