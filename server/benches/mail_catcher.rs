@@ -61,7 +61,8 @@ impl Smtp {
         s.reply().await;
         s.cmd("EHLO bench\r\n").await;
         let auth = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
-        assert!(s.cmd(&format!("AUTH PLAIN {auth}\r\n")).await.starts_with("235"));
+        let reply = s.cmd(&format!("AUTH PLAIN {auth}\r\n")).await;
+        assert!(reply.starts_with("235"), "{reply}");
         s
     }
 
@@ -124,7 +125,14 @@ async fn main() {
     )
     .await
     .unwrap();
-    let env = domain::projects::detail_by_id(&p, &actor, project.id).await.unwrap().environments[0].id;
+    let env = domain::projects::detail_by_id(&p, &actor, project.id)
+        .await
+        .unwrap()
+        .environments
+        .into_iter()
+        .find(|e| e.branch == "feature/mail")
+        .expect("the pushed branch's environment")
+        .id;
     sqlx::query("UPDATE ops.projects SET mail_keep_count = 100000 WHERE id = $1")
         .bind(project.id)
         .execute(p.db.owner())

@@ -200,9 +200,23 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     tracing::info!("OdooOps console on {} (site files from {})", cfg.public_url(), cfg.site_root().display());
-    let served = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    // Open connections (terminals, live logs) get a grace period, not forever.
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        });
+    let served = tokio::select! {
+        r = std::future::IntoFuture::into_future(server) => r,
+        _ = async {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(Duration::from_secs(10)).await;
+        } => {
+            tracing::warn!("connections still open 10 s after the stop signal; closing them");
+            Ok(())
+        }
+    };
     tracing::info!("shutting down");
     database.shutdown().await;
     served.context("serving HTTP")

@@ -76,10 +76,18 @@ async fn run(p: Platform, infra: BuildInfra) -> anyhow::Result<()> {
         } else {
             Duration::from_secs(10)
         };
-        if let Ok(Ok(n)) = tokio::time::timeout(wait, listener.recv()).await {
-            if n.payload() == "reconcile" {
+        match tokio::time::timeout(wait, listener.recv()).await {
+            Ok(Ok(n)) if n.payload() == "reconcile" => {
                 reconcile(&p, &infra).await;
                 last_reconcile = Instant::now();
+            }
+            Ok(Ok(_)) | Err(_) => {}
+            // The server is shutting down: stop, rather than spin on a closed pool.
+            Ok(Err(_)) if p.db.anonymous().is_closed() => return Ok(()),
+            // The listener lost its connection: wait before trying again.
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "build notifications interrupted; retrying");
+                tokio::time::sleep(wait).await;
             }
         }
     }

@@ -88,14 +88,21 @@ pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], 
     .execute(&mut *tx)
     .await?;
     // Retention: the newest N, none older than the project's limit.
+    let (keep_days, keep_count): (i32, i32) =
+        sqlx::query_as("SELECT mail_keep_days, mail_keep_count FROM ops.projects WHERE id = $1")
+            .bind(l.project_id)
+            .fetch_one(&mut *tx)
+            .await?;
     sqlx::query(
-        "DELETE FROM ops.mailbox_messages m USING ops.projects p
-          WHERE m.env_id = $1 AND p.id = m.project_id
-            AND (m.received_at < now() - make_interval(days => p.mail_keep_days)
-                 OR m.id IN (SELECT id FROM ops.mailbox_messages WHERE env_id = $1
-                              ORDER BY received_at DESC, id OFFSET p.mail_keep_count))",
+        "DELETE FROM ops.mailbox_messages
+          WHERE env_id = $1
+            AND (received_at < now() - make_interval(days => $2)
+                 OR id IN (SELECT id FROM ops.mailbox_messages WHERE env_id = $1
+                            ORDER BY received_at DESC, id OFFSET $3))",
     )
     .bind(l.env_id)
+    .bind(keep_days)
+    .bind(i64::from(keep_count))
     .execute(&mut *tx)
     .await?;
     sqlx::query("SELECT pg_notify('ops_mail', $1)").bind(l.env_id.to_string()).execute(&mut *tx).await?;

@@ -197,12 +197,12 @@ async fn development_mail_is_caught_exactly_and_bad_input_is_kept_or_refused() {
     std::fs::write(&data, body).unwrap();
     let out = tokio::process::Command::new("swaks")
         .args(["--server", &catcher, "--auth", "PLAIN", "--auth-user", &user, "--auth-password", &pass])
-        .args(["--from", "eve@acme.test", "--to", "frank@customer.test", "--data"])
+        .args(["--timeout", "120", "--from", "eve@acme.test", "--to", "frank@customer.test", "--data"])
         .arg(&data)
         .output()
         .await
         .expect("swaks (apt-get install swaks)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let latin = mails(&api, &env, "from:eve").await;
     assert_eq!(latin[0]["subject"], "Résumé");
     let (_, view) = api.get(&format!("/api/v1/environments/{env}/mails/{}", latin[0]["id"].as_str().unwrap())).await;
