@@ -87,11 +87,20 @@ pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], 
     .bind(&parsed.error)
     .execute(&mut *tx)
     .await?;
-    // Retention: the newest N, none older than the project's limit.
+    sqlx::query("SELECT pg_notify('ops_mail', $1)").bind(l.env_id.to_string()).execute(&mut *tx).await?;
+    tx.commit().await?;
+    retention(p, l).await?;
+    Ok(id)
+}
+
+/// Keeps an environment's newest N messages, none older than the project's
+/// limit. Housekeeping by the system: it runs as the owner, so row-level
+/// security is not evaluated for every message on every catch.
+async fn retention(p: &Platform, l: &Login) -> anyhow::Result<()> {
     let (keep_days, keep_count): (i32, i32) =
         sqlx::query_as("SELECT mail_keep_days, mail_keep_count FROM ops.projects WHERE id = $1")
             .bind(l.project_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(p.db.owner())
             .await?;
     sqlx::query(
         "DELETE FROM ops.mailbox_messages
@@ -103,11 +112,9 @@ pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], 
     .bind(l.env_id)
     .bind(keep_days)
     .bind(i64::from(keep_count))
-    .execute(&mut *tx)
+    .execute(p.db.owner())
     .await?;
-    sqlx::query("SELECT pg_notify('ops_mail', $1)").bind(l.env_id.to_string()).execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(id)
+    Ok(())
 }
 
 /// PostgreSQL text cannot hold NUL; the raw bytes keep it.
