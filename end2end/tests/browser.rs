@@ -83,6 +83,7 @@ fn stack() -> &'static Stack {
             .env("LEPTOS_SITE_ROOT", &site)
             .env("ODOOOPS_STANDIN_BIN", workspace().join("target/x86_64-unknown-linux-musl/release/odoo"))
             .env("ODOOOPS_SSH_LISTEN", format!("127.0.0.1:{}", free_port()))
+            .env("ODOOOPS_SMTP_PORT", free_port().to_string())
             .env_remove("DATABASE_URL")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
