@@ -65,7 +65,7 @@ impl SshPublicKey {
         if line.is_empty() {
             return Err(bad("paste a public key, e.g. the contents of ~/.ssh/id_ed25519.pub"));
         }
-        // The header of a pasted private key (`-----BEGIN … PRIVATE KEY-----`).
+        // The header line of a pasted private key file.
         if line.contains(concat!("PRIVATE", " KEY")) {
             return Err(bad("that is a private key: never share it. Paste the .pub file instead"));
         }
