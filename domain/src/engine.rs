@@ -28,6 +28,8 @@ pub struct RunSpec {
     pub memory_bytes: Option<i64>,
     /// `host:ip` entries, e.g. `host.docker.internal:host-gateway`.
     pub extra_hosts: Vec<String>,
+    /// Bind mounts, `host-path:container-path` (the filestore).
+    pub binds: Vec<String>,
 }
 
 /// A process to run inside a running container (a shell, or one command).
@@ -225,6 +227,7 @@ impl ContainerEngine for DockerEngine {
             memory: spec.memory_bytes,
             network_mode: spec.network.clone(),
             extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
+            binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
             ..Default::default()
         };
         let body = bollard::models::ContainerCreateBody {

@@ -29,6 +29,8 @@ pub mod audit;
 #[cfg(feature = "server")]
 pub mod auth;
 #[cfg(feature = "server")]
+pub mod backups;
+#[cfg(feature = "server")]
 pub mod builds;
 #[cfg(feature = "server")]
 pub mod config;

@@ -339,3 +339,77 @@ wire! {
         pub message: String,
     }
 }
+
+wire! {
+    /// A backup of an environment.
+    pub struct BackupView {
+        pub id: Uuid,
+        pub env_id: Uuid,
+        pub branch: String,
+        pub stage: String,
+        /// `daily`, `manual`, `pre_update`, `pre_restore` or `import`.
+        pub kind: String,
+        /// `pending`, `running`, `done`, `failed` (or `pruned`).
+        pub state: String,
+        /// `zip` (Odoo's backup zip) or `dump` (an imported pg_dump).
+        pub format: String,
+        pub size_bytes: Option<i64>,
+        pub sha256: Option<String>,
+        /// Bytes written so far while running.
+        pub progress_bytes: i64,
+        pub error: Option<String>,
+        /// When a restore drill last proved this backup restores.
+        pub verified_at: Option<DateTime<Utc>>,
+        pub created_at: DateTime<Utc>,
+        pub started_at: Option<DateTime<Utc>>,
+        pub finished_at: Option<DateTime<Utc>>,
+        pub build_id: Option<Uuid>,
+        pub filestore_files: Option<i64>,
+    }
+
+    /// A line of a backup's log.
+    pub struct BackupEventView {
+        pub id: i64,
+        pub level: String,
+        pub message: String,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// When production is backed up and drilled, and what retention keeps.
+    pub struct BackupSettings {
+        /// Five-field cron, UTC (default `0 3 * * *`, daily at 03:00).
+        #[serde(default)]
+        pub backup_cron: Option<String>,
+        /// Five-field cron, UTC (default `0 4 1 * *`, monthly).
+        #[serde(default)]
+        pub drill_cron: Option<String>,
+        #[serde(default)]
+        pub keep_daily: Option<i32>,
+        #[serde(default)]
+        pub keep_weekly: Option<i32>,
+        #[serde(default)]
+        pub keep_monthly: Option<i32>,
+        /// Read only.
+        #[serde(default)]
+        pub next_backup_at: Option<DateTime<Utc>>,
+        /// Read only: `passed` or `failed`.
+        #[serde(default)]
+        pub last_drill: Option<String>,
+        #[serde(default)]
+        pub last_drill_passed_at: Option<DateTime<Utc>>,
+    }
+
+    /// Restore a backup into an environment of its project.
+    pub struct RestoreRequest {
+        pub target_env: Uuid,
+        /// For production: the project's name, typed.
+        #[serde(default)]
+        pub confirm: Option<String>,
+    }
+
+    /// A queued restore: the build that performs it.
+    pub struct RestoreQueued {
+        pub build_id: Uuid,
+        pub backup_id: Uuid,
+    }
+}

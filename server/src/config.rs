@@ -86,6 +86,13 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_MAIL_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]
     pub mail_max_bytes: usize,
 
+    /// Where backups are kept: a directory, or `s3://bucket[/prefix]` for any
+    /// S3-compatible store (credentials and endpoint from the `AWS_*` variables,
+    /// e.g. `AWS_ENDPOINT` and `AWS_ALLOW_HTTP=true` for MinIO).
+    /// Default: `<data dir>/backups/store`.
+    #[arg(long, env = "ODOOOPS_BACKUP_STORE")]
+    pub backup_store: Option<String>,
+
     /// Directory of the compiled site (WASM, JS, CSS). Defaults to `target/site`,
     /// or `site` next to the binary's directory.
     #[arg(long, env = "LEPTOS_SITE_ROOT")]

@@ -12,6 +12,7 @@
 //! - [`terminal`]: the web shell's WebSocket; [`ssh`]: the SSH gateway to the same shells.
 
 pub mod api;
+pub mod backup_worker;
 pub mod cli;
 pub mod config;
 pub mod logs;

@@ -258,6 +258,11 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         preview_key: db.private_secret("preview_signing_key").await?.into_bytes(),
         installation: domain::builds::infra::installation_id(&db.private_secret("installation").await?),
         mail_catcher,
+        filestore_dir: data.join("filestore"),
+        backups: domain::backups::BackupInfra::with_store(
+            &data.join("backups"),
+            domain::backups::store::from_setting(cfg.backup_store.as_deref(), data.join("backups").join("store"))?,
+        )?,
     })
 }
 

@@ -17,6 +17,7 @@ type Kills = Arc<Mutex<HashMap<Uuid, watch::Sender<bool>>>>;
 /// Starts the worker; it runs until the process ends.
 pub fn spawn(p: Platform) -> Option<tokio::task::JoinHandle<()>> {
     let infra = p.builds.clone()?;
+    crate::backup_worker::spawn(p.clone(), infra.clone());
     Some(tokio::spawn(async move {
         if let Err(e) = run(p, infra).await {
             tracing::error!(error = %format!("{e:#}"), "build worker stopped");

@@ -32,6 +32,61 @@ pub struct BuildInfra {
     pub installation: String,
     /// Where containers reach the mail catcher (`host`, `port`), when it runs.
     pub mail_catcher: Option<(String, u16)>,
+    /// Filestores, one directory per database, mounted into its containers.
+    pub filestore_dir: PathBuf,
+    pub backups: crate::backups::BackupInfra,
+}
+
+/// Where Odoo keeps a database's filestore inside its container.
+pub fn container_filestore(database: &str) -> String {
+    format!("/var/lib/odoo/filestore/{database}")
+}
+
+/// Makes a filestore directory (and what is in it) writable by Odoo, which
+/// runs as uid 101 in the official image; the stand-in runs as root.
+pub fn open_filestore(dir: &std::path::Path) {
+    let _ = std::fs::create_dir_all(dir);
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let _ = std::os::unix::fs::chown(&d, Some(101), Some(101));
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => {
+                    let _ = std::os::unix::fs::chown(e.path(), Some(101), Some(101));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Copies a filestore with hard links (Odoo never rewrites a stored file in
+/// place, so a staging copy may share them with production).
+pub fn copy_filestore(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<u64> {
+    let mut n = 0;
+    std::fs::create_dir_all(to)?;
+    if !from.is_dir() {
+        return Ok(0);
+    }
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let (src, dest) = (e.path(), to.join(e.file_name()));
+        let t = e.file_type()?;
+        if t.is_dir() {
+            n += copy_filestore(&src, &dest)?;
+        } else if t.is_file() {
+            if std::fs::hard_link(&src, &dest).is_err() {
+                std::fs::copy(&src, &dest)?;
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// A short lowercase id derived from an installation secret.
@@ -130,7 +185,7 @@ impl BuildDatabases {
 
     /// Gives `role` every table, view and sequence (and the schemas) of a
     /// copied database, which still belong to the source's owner.
-    async fn take_ownership(&self, database: &str, role: &str) -> anyhow::Result<()> {
+    pub(crate) async fn take_ownership(&self, database: &str, role: &str) -> anyhow::Result<()> {
         let mut c = sqlx::PgConnection::connect_with(&self.admin.clone().database(database)).await?;
         let schemas: Vec<String> = sqlx::query_scalar(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
@@ -173,7 +228,7 @@ impl BuildDatabases {
 
     /// libpq environment for the admin connection to `database` (keeps the
     /// password out of process arguments).
-    fn pg_env(&self, database: &str) -> Vec<(&'static str, String)> {
+    pub(crate) fn pg_env(&self, database: &str) -> Vec<(&'static str, String)> {
         let url = self.admin.to_url_lossy();
         let mut env = vec![
             ("PGHOST", url.host_str().unwrap_or("127.0.0.1").trim_matches(['[', ']']).to_owned()),

@@ -38,6 +38,7 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
     if let (Some(db), Some(role)) = (row.get::<Option<String>, _>("db_name"), row.get::<Option<String>, _>("db_role")) {
         if db.starts_with("ob_") {
             infra.databases.drop(&db, &role).await?;
+            let _ = std::fs::remove_dir_all(infra.filestore_dir.join(&db));
         }
     }
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
@@ -156,6 +157,7 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
         if !dbs.contains(&db) {
             // Build databases and their roles share the name.
             infra.databases.drop(&db, &db).await?;
+            let _ = std::fs::remove_dir_all(infra.filestore_dir.join(&db));
             out.databases += 1;
         }
     }

@@ -420,23 +420,40 @@ impl Run<'_> {
     async fn database(&mut self, s: &str) -> anyhow::Result<DbGrant> {
         let dbs = &self.infra.databases;
         let (inst, env_short) = (&self.infra.installation, short(self.b.env_id));
-        let (name, template) = match self.b.stage.as_str() {
-            "production" => (format!("op_{inst}_{env_short}"), None),
-            "staging" => (format!("ob_{inst}_{s}"), self.production_db().await?),
-            _ => (format!("ob_{inst}_{s}"), None),
+        let restore = self.b.restore_from;
+        let production = self.b.stage == "production";
+        // Production keeps its database across builds; a restore gives it a new one,
+        // so the serving build keeps the old one until the restored build is healthy.
+        let current = if production { self.env_db().await? } else { None };
+        let name = match (production, restore, &current) {
+            (true, Some(_), _) => format!("op_{inst}_{env_short}_{s}"),
+            (true, None, Some(db)) => db.clone(),
+            (true, None, None) => format!("op_{inst}_{env_short}"),
+            _ => format!("ob_{inst}_{s}"),
+        };
+        let template = match (self.b.stage.as_str(), restore) {
+            ("staging", None) => self.production_db().await?,
+            _ => None,
         };
         let role = name.clone();
         let existing = dbs.list_all().await?;
-        self.db_was_there = existing.contains(&name) || template.is_some();
+        self.db_was_there = existing.contains(&name) || template.is_some() || restore.is_some();
         if let Some(t) = &template {
             self.log.info("database", format!("staging: a fresh copy of production ({t})"));
         }
-        if self.b.stage == "production" && existing.contains(&name) {
-            // Production is updated in place: keep a copy from just before.
-            let dir = self.infra.work_dir.parent().unwrap_or(&self.infra.work_dir).join("backups").join("pre-update");
-            let path = dir.join(format!("{name}-{s}.dump"));
-            let bytes = dbs.dump_to_file(&name, &path).await.context("the pre-update dump of production")?;
-            self.log.info("database", format!("pre-update dump of production: {} ({bytes} bytes)", path.display()));
+        if production && current.as_ref().is_some_and(|db| existing.contains(db)) {
+            // Production is about to change: back it up first, as a full backup.
+            let kind = if restore.is_some() { "pre_restore" } else { "pre_update" };
+            let log = self.log.clone();
+            let mirror = move |level: &str, message: &str| match level {
+                "error" => log.error("backup", message),
+                "warning" => log.warn("backup", message),
+                _ => log.info("backup", message),
+            };
+            let id = crate::backups::jobs::run_inline(self.p, self.infra, self.b.env_id, kind, self.b.id, &mirror)
+                .await
+                .context("the backup of production before changing it")?;
+            self.log.info("database", format!("{} backup of production: {id}", kind.replace('_', "-")));
         }
         let grant = dbs.provision(&name, &role, template.as_deref()).await?;
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
@@ -447,7 +464,23 @@ impl Run<'_> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        if template.is_some() {
+        let filestore = self.infra.filestore_dir.join(&grant.database);
+        if let Some(backup) = restore {
+            self.log.info("database", format!("restoring backup {backup} into {}", grant.database));
+            let log = self.log.clone();
+            let say = move |m: &str| log.info("restore", m.to_owned());
+            let loaded = crate::backups::restore::load(self.p, self.infra, backup, &grant.database, &filestore, &say)
+                .await
+                .context("restoring the backup")?;
+            dbs.take_ownership(&grant.database, &grant.role).await?;
+            self.log.info("restore", format!("{} restored into {}", loaded.format, grant.database));
+        } else if let Some(t) = &template {
+            let n = super::infra::copy_filestore(&self.infra.filestore_dir.join(t), &filestore)
+                .context("copying production's filestore")?;
+            self.log.info("database", format!("filestore: {n} file(s) from production"));
+        }
+        super::infra::open_filestore(&filestore);
+        if !production && (template.is_some() || restore.is_some()) {
             let catcher = self.catcher().await?;
             let lines = neutralize::neutralize(dbs.admin_for(&grant.database), catcher.as_ref())
                 .await
@@ -457,6 +490,17 @@ impl Run<'_> {
             }
         }
         Ok(grant)
+    }
+
+    /// The database this environment serves now (production keeps one across builds).
+    async fn env_db(&self) -> anyhow::Result<Option<String>> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        let db = crate::backups::jobs::current_database(&mut tx, self.b.env_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .map(|(db, _)| db);
+        tx.commit().await?;
+        Ok(db)
     }
 
     /// Production's database, if production has been built.
@@ -473,6 +517,12 @@ impl Run<'_> {
         .flatten();
         tx.commit().await?;
         Ok(name)
+    }
+
+    /// The filestore mount of a build's containers.
+    fn binds(&self, grant: &DbGrant) -> Vec<String> {
+        let host = self.infra.filestore_dir.join(&grant.database);
+        vec![format!("{}:{}", host.display(), super::infra::container_filestore(&grant.database))]
     }
 
     fn env(&self, grant: &DbGrant) -> Vec<String> {
@@ -515,6 +565,7 @@ impl Run<'_> {
             env: self.env(grant),
             labels: labels.clone(),
             network: Some(network.to_owned()),
+            binds: self.binds(grant),
             ..Default::default()
         };
         let engine = self.p.engine.clone();
@@ -566,6 +617,7 @@ impl Run<'_> {
             nano_cpus: Some(facts.nano_cpus),
             memory_bytes: Some(facts.memory_bytes),
             extra_hosts: Vec::new(),
+            binds: self.binds(grant),
         };
         let engine = self.p.engine.clone();
         let id = engine.start(&spec).await.context("starting Odoo")?;

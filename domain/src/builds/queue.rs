@@ -83,6 +83,8 @@ pub struct Claimed {
     pub stage: String,
     pub commit_sha: String,
     pub attempts: i32,
+    /// A restore: the backup this build's database is loaded from.
+    pub restore_from: Option<Uuid>,
 }
 
 /// Takes the oldest pending build, if any, for `worker`.
@@ -94,7 +96,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
                 attempts = attempts + 1
           WHERE id = (SELECT id FROM ops.builds WHERE state = 'pending' ORDER BY created_at, seq
                        FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts",
+      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts, restore_from",
     )
     .bind(worker)
     .fetch_optional(&mut *tx)
@@ -109,6 +111,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
         stage: r.get("stage"),
         commit_sha: r.get("commit_sha"),
         attempts: r.get("attempts"),
+        restore_from: r.get("restore_from"),
     }))
 }
 

@@ -70,6 +70,8 @@ pub async fn setup(settings: Settings) -> Bench {
         preview_key: b"bench".to_vec(),
         installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
         mail_catcher: None,
+        filestore_dir: scratch.join("filestore"),
+        backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
     };
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let p = Platform::with_builds(db, engine.clone(), Arc::new(LogMailer), settings, Some(infra.clone()));

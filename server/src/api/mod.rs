@@ -1,6 +1,7 @@
 //! The REST API for automation under `/api/v1` (JSON, bearer tokens), its
 //! OpenAPI document generated from these handlers, and `/api/health`.
 
+pub mod backups;
 pub mod builds;
 pub mod error;
 pub mod extract;
@@ -34,10 +35,12 @@ use utoipa::{Modify, OpenApi};
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
         shells::list_keys, shells::add_key, shells::remove_key,
         mails::list_mails, mails::get_mail, mails::raw_mail, mails::attachment, mails::delete_mail, mails::delete_all,
+        backups::list_backups, backups::create_backup, backups::get_backup, backups::backup_events, backups::download,
+        backups::restore, backups::import, backups::get_settings, backups::patch_settings,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -88,6 +91,13 @@ pub fn router() -> Router<AppState> {
         .route("/v1/environments/{id}/mails/ws", get(mails::events))
         .route("/v1/environments/{id}/mails/{mail}/attachments/{index}", get(mails::attachment))
         .route("/v1/me/ssh-keys/{id}", delete(shells::remove_key))
+        .route("/v1/environments/{id}/backups", get(backups::list_backups).post(backups::create_backup))
+        .route("/v1/environments/{id}/imports", post(backups::import).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/v1/backups/{id}", get(backups::get_backup))
+        .route("/v1/backups/{id}/events", get(backups::backup_events))
+        .route("/v1/backups/{id}/download", get(backups::download))
+        .route("/v1/backups/{id}/restore", post(backups::restore))
+        .route("/v1/projects/{id}/backup-settings", get(backups::get_settings).patch(backups::patch_settings))
         .route(
             "/webhooks/github/{project}",
             post(webhooks::github).layer(axum::extract::DefaultBodyLimit::max(webhooks::MAX_BODY)),

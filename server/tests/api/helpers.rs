@@ -86,6 +86,8 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
             installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
             mail_catcher: Some((container_host, smtp_port)),
+            filestore_dir: scratch.join("filestore"),
+            backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
         };
         (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
     } else {

@@ -1,0 +1,304 @@
+//! Restores and imports. Asking for a restore queues a build of the target
+//! environment, at the commit it serves, whose database phase calls [`load`]
+//! instead of copying production: the archive's checksum is verified before
+//! anything is touched, the data goes into a new database, and the serving
+//! build is only replaced once the new one is healthy. A failed restore
+//! therefore leaves the target as it was.
+//!
+//! Production is the dangerous case: project admins only, the project's name
+//! typed to confirm, and the build takes a pre-restore backup first.
+
+use super::archive::{self, Format};
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::builds::infra::BuildInfra;
+use crate::builds::queue::{self, NewBuild, SYSTEM_USER};
+use crate::error::{DomainError, DomainResult};
+use crate::platform::Platform;
+use crate::wire::BackupView;
+use anyhow::{bail, Context};
+use serde_json::json;
+use sqlx::Row;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use uuid::Uuid;
+
+/// Queues the restore of `backup` into `target`; returns the restoring build.
+pub async fn request(
+    p: &Platform,
+    actor: &Actor,
+    backup: Uuid,
+    target: Uuid,
+    confirm: Option<&str>,
+) -> DomainResult<Uuid> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let b = sqlx::query("SELECT project_id, env_id, state, kind FROM ops.backups WHERE id = $1")
+        .bind(backup)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("backup"))?;
+    if b.get::<String, _>("state") != "done" {
+        return Err(DomainError::Conflict("only a finished backup can be restored".into()));
+    }
+    let t = sqlx::query(
+        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, p.slug, p.name, ops.my_project_role(e.project_id) AS role,
+                ops.is_platform_admin() AS platform_admin
+           FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id
+          WHERE e.id = $1 AND e.deleted_at IS NULL",
+    )
+    .bind(target)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("environment"))?;
+    let project: Uuid = t.get("project_id");
+    if project != b.get::<Uuid, _>("project_id") {
+        return Err(DomainError::Invalid("a backup is restored within its own project".into()));
+    }
+    let (stage, role): (String, Option<String>) = (t.get("stage"), t.get("role"));
+    let admin = t.get::<bool, _>("platform_admin") || role.as_deref() == Some("admin");
+    match stage.as_str() {
+        "production" => {
+            if !admin {
+                return Err(DomainError::Denied("restoring production is for the project's admins".into()));
+            }
+            if b.get::<Uuid, _>("env_id") != target {
+                return Err(DomainError::Invalid("production is restored from its own backups only".into()));
+            }
+            let (slug, name): (String, String) = (t.get("slug"), t.get("name"));
+            let typed = confirm.map(str::trim).unwrap_or_default();
+            if typed != slug && typed != name {
+                return Err(DomainError::Invalid(format!(
+                    "type the project's name ({name}) to confirm: production will be replaced by this backup"
+                )));
+            }
+        }
+        "staging" if !(admin || role.as_deref() == Some("tester")) => {
+            return Err(DomainError::Denied("restoring staging is for the project's admins and testers".into()));
+        }
+        _ => {}
+    }
+    let last = sqlx::query(
+        "SELECT commit_sha, subject, author FROM ops.builds WHERE env_id = $1 ORDER BY created_at DESC, seq DESC LIMIT 1",
+    )
+    .bind(target)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| DomainError::Conflict("this branch has never been built: push it once, then restore".into()))?;
+    let (branch, sha): (String, String) = (t.get("branch"), last.get("commit_sha"));
+    let build = queue::enqueue(
+        &mut tx,
+        NewBuild {
+            tenant_id: t.get("tenant_id"),
+            project_id: project,
+            env_id: target,
+            branch: &branch,
+            stage: &stage,
+            commit_sha: &sha,
+            subject: &format!("restore of backup {}", &backup.to_string()[..8]),
+            author: &actor.email,
+            trigger: "restore",
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE ops.builds SET restore_from = $2 WHERE id = $1")
+        .bind(build)
+        .bind(backup)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: if stage == "production" { "backup.restore_production" } else { "backup.restore" },
+            target: format!("env:{target}"),
+            tenant_id: Some(t.get("tenant_id")),
+            project_id: Some(project),
+            summary: json!({"backup": backup, "build": build, "stage": stage, "kind": b.get::<String, _>("kind")}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(build)
+}
+
+/// Stores an uploaded archive (checked first) as an `import` backup of a
+/// staging or development environment and queues its restore there.
+pub async fn import(p: &Platform, actor: &Actor, target: Uuid, upload: &Path) -> DomainResult<(BackupView, Uuid)> {
+    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not configured".into()))?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let t = sqlx::query(
+        "SELECT e.tenant_id, e.project_id, e.stage, ops.my_project_role(e.project_id) AS role,
+                ops.is_platform_admin() AS platform_admin
+           FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL",
+    )
+    .bind(target)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("environment"))?;
+    tx.commit().await?;
+    let (stage, role): (String, Option<String>) = (t.get("stage"), t.get("role"));
+    if stage == "production" {
+        return Err(DomainError::Denied(
+            "imports go to staging or development; promote from there to reach production".into(),
+        ));
+    }
+    let allowed = t.get::<bool, _>("platform_admin")
+        || matches!(role.as_deref(), Some("admin" | "tester"))
+        || (stage == "development" && role.is_some());
+    if !allowed {
+        return Err(DomainError::Denied("importing into staging is for the project's admins and testers".into()));
+    }
+    let limits = infra.backups.limits;
+    let path = upload.to_path_buf();
+    let inspected = tokio::task::spawn_blocking(move || archive::inspect(&path, &limits))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map_err(DomainError::Invalid)?;
+    let up = upload.to_path_buf();
+    let sha =
+        tokio::task::spawn_blocking(move || archive::sha256_file(&up)).await.map_err(|e| anyhow::anyhow!("{e}"))??;
+    let size = std::fs::metadata(upload).map_err(anyhow::Error::from)?.len();
+    let id = Uuid::new_v4();
+    let (tenant, project): (Uuid, Uuid) = (t.get("tenant_id"), t.get("project_id"));
+    let key = format!("{project}/{target}/{id}.{}", inspected.format.as_str());
+    infra.backups.store.put(&key, upload).await?;
+    let manifest = json!({
+        "imported": true,
+        "odoo_manifest": inspected.odoo_manifest,
+        "parts": {"filestore": {"files": inspected.filestore_files}},
+    });
+    // Written as the system: only OdooOps decides where archives live.
+    let mut sys = p.db.begin_as(SYSTEM_USER).await?;
+    sqlx::query(
+        "INSERT INTO ops.backups (id, tenant_id, project_id, env_id, kind, state, format, storage_key, size_bytes, sha256,
+                                  manifest, requested_by, started_at, finished_at)
+         VALUES ($1, $2, $3, $4, 'import', 'done', $5, $6, $7, $8, $9, $10, now(), now())",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(project)
+    .bind(target)
+    .bind(inspected.format.as_str())
+    .bind(&key)
+    .bind(size as i64)
+    .bind(&sha)
+    .bind(&manifest)
+    .bind(actor.user_id.0)
+    .execute(&mut *sys)
+    .await?;
+    sys.commit().await?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "backup.import",
+            target: format!("backup:{id}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary: json!({"env": target, "format": inspected.format.as_str(), "bytes": size}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let build = request(p, actor, id, target, None).await?;
+    Ok((super::jobs::get(p, actor, id).await?, build))
+}
+
+/// What [`load`] restored.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub format: &'static str,
+    pub filestore_files: u64,
+    pub dump_sha256: Option<String>,
+}
+
+/// Verifies a backup and loads it into the existing empty `database`, and its
+/// filestore into `filestore` (replaced). Nothing is touched before the
+/// archive's checksum matches and it has passed [`archive::inspect`].
+pub async fn load(
+    p: &Platform,
+    infra: &BuildInfra,
+    backup: Uuid,
+    database: &str,
+    filestore: &Path,
+    log: &(dyn Fn(&str) + Send + Sync),
+) -> anyhow::Result<Loaded> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let row = sqlx::query("SELECT state, storage_key, sha256, format, created_at FROM ops.backups WHERE id = $1")
+        .bind(backup)
+        .fetch_optional(&mut *tx)
+        .await?
+        .context("the backup to restore is gone")?;
+    tx.commit().await?;
+    if row.get::<String, _>("state") != "done" {
+        bail!("the backup to restore is not a finished backup");
+    }
+    let key: String = row.get::<Option<String>, _>("storage_key").context("the backup has no archive")?;
+    let expected: String = row.get::<Option<String>, _>("sha256").context("the backup has no checksum")?;
+    let copy = infra.backups.store.fetch(&key, &infra.backups.scratch).await?;
+    let path = copy.path.clone();
+    let actual = tokio::task::spawn_blocking(move || archive::sha256_file(&path)).await??;
+    if actual != expected {
+        bail!("checksum mismatch: the archive is {actual}, the backup was {expected}; nothing was restored");
+    }
+    log(&format!("checksum verified (sha256 {})", &expected[..16]));
+    let (path, limits) = (copy.path.clone(), infra.backups.limits);
+    let inspected = tokio::task::spawn_blocking(move || archive::inspect(&path, &limits))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let bin = crate::db::embedded::find_bin_dir()?;
+    let env = infra.databases.pg_env(database);
+    let mut loaded = Loaded { format: inspected.format.as_str(), ..Loaded::default() };
+    match inspected.format {
+        Format::Dump => {
+            let out = tokio::process::Command::new(bin.join("pg_restore"))
+                .args(["--no-owner", "--no-acl", "--exit-on-error", "--dbname", database])
+                .arg(&copy.path)
+                .envs(env)
+                .output()
+                .await
+                .context("running pg_restore")?;
+            if !out.status.success() {
+                bail!("pg_restore failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            }
+        }
+        Format::Zip => {
+            let archive_path = copy.path.clone();
+            let psql = bin.join("psql");
+            let db = database.to_owned();
+            let sha = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+                use std::process::Stdio;
+                let mut child = std::process::Command::new(psql)
+                    .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-o", "/dev/null", "-d", &db])
+                    .envs(env)
+                    .stdin(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .context("running psql")?;
+                let mut stdin = child.stdin.take().context("psql input")?;
+                let copied = archive::copy_dump_sql(&archive_path, &mut stdin, &AtomicU64::new(0));
+                drop(stdin);
+                let out = child.wait_with_output()?;
+                if !out.status.success() {
+                    bail!("loading dump.sql failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+                }
+                copied
+            })
+            .await??;
+            loaded.dump_sha256 = Some(sha);
+            let (archive_path, dest) = (copy.path.clone(), filestore.to_path_buf());
+            let tmp = dest.with_extension("restoring");
+            let _ = std::fs::remove_dir_all(&tmp);
+            let tmp2 = tmp.clone();
+            let (files, bytes) =
+                tokio::task::spawn_blocking(move || archive::extract_filestore(&archive_path, &tmp2)).await??;
+            let _ = std::fs::remove_dir_all(&dest);
+            std::fs::rename(&tmp, &dest).context("putting the filestore in place")?;
+            crate::builds::infra::open_filestore(&dest);
+            loaded.filestore_files = files;
+            log(&format!("filestore: {files} file(s), {bytes} bytes"));
+        }
+    }
+    Ok(loaded)
+}

@@ -1,0 +1,241 @@
+//! Backups over REST: list, take, follow, download (with or without the
+//! filestore), restore, import an archive from elsewhere, and the project's
+//! backup settings. Imports and downloads stream: an archive never sits in
+//! memory.
+
+use super::error::ApiError;
+use super::extract::{ApiActor, Json, Path};
+use crate::startup::AppState;
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::wire::{BackupEventView, BackupSettings, BackupView, RestoreQueued, RestoreRequest};
+use domain::DomainError;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+/// An environment's backups, newest first.
+#[utoipa::path(get, path = "/api/v1/environments/{id}/backups", tag = "backups", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<BackupView>)))]
+pub async fn list_backups(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(env): Path<Uuid>,
+) -> Result<axum::Json<Vec<BackupView>>, ApiError> {
+    Ok(axum::Json(domain::backups::jobs::list(&s.platform, &actor, env).await?))
+}
+
+/// Takes a manual backup (production and staging; at most five a day).
+#[utoipa::path(post, path = "/api/v1/environments/{id}/backups", tag = "backups", params(("id" = Uuid, Path)),
+    responses((status = 202, body = BackupView), (status = 403, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn create_backup(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(env): Path<Uuid>,
+) -> Result<(StatusCode, axum::Json<BackupView>), ApiError> {
+    let id = domain::backups::jobs::request(&s.platform, &actor, env).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(domain::backups::jobs::get(&s.platform, &actor, id).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/backups/{id}", tag = "backups", params(("id" = Uuid, Path)),
+    responses((status = 200, body = BackupView), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn get_backup(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<BackupView>, ApiError> {
+    Ok(axum::Json(domain::backups::jobs::get(&s.platform, &actor, id).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct After {
+    /// Only events after this id.
+    after: Option<i64>,
+}
+
+/// A backup's log.
+#[utoipa::path(get, path = "/api/v1/backups/{id}/events", tag = "backups", params(("id" = Uuid, Path), After),
+    responses((status = 200, body = Vec<BackupEventView>)))]
+pub async fn backup_events(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<After>,
+) -> Result<axum::Json<Vec<BackupEventView>>, ApiError> {
+    Ok(axum::Json(domain::backups::jobs::events(&s.platform, &actor, id, q.after.unwrap_or(0)).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct DownloadQuery {
+    /// `false` leaves the filestore out (default: included).
+    filestore: Option<bool>,
+}
+
+/// The backup as Odoo's backup zip (or the imported dump), streamed.
+#[utoipa::path(get, path = "/api/v1/backups/{id}/download", tag = "backups", params(("id" = Uuid, Path), DownloadQuery),
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn download(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<DownloadQuery>,
+) -> Result<Response, ApiError> {
+    let (copy, name) = domain::backups::jobs::download(&s.platform, &actor, id, q.filestore.unwrap_or(true)).await?;
+    let file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
+    let len = file.metadata().await.map_err(|e| DomainError::Internal(e.into()))?.len();
+    // The copy (a temporary file for S3 or without filestore) lives as long as the stream.
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
+        let _keep = &copy;
+        chunk
+    });
+    let ctype = if name.ends_with(".zip") { "application/zip" } else { "application/octet-stream" };
+    Ok((
+        [
+            (header::CONTENT_TYPE, ctype.to_owned()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// Restores a backup into an environment of its project (a build that loads it).
+/// Production needs `confirm` = the project's name, and project admin rights.
+#[utoipa::path(post, path = "/api/v1/backups/{id}/restore", tag = "backups", params(("id" = Uuid, Path)), request_body = RestoreRequest,
+    responses((status = 202, body = RestoreQueued), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn restore(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(r): Json<RestoreRequest>,
+) -> Result<(StatusCode, axum::Json<RestoreQueued>), ApiError> {
+    let build = domain::backups::restore::request(&s.platform, &actor, id, r.target_env, r.confirm.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(RestoreQueued { build_id: build, backup_id: id })))
+}
+
+/// Imports an Odoo backup zip or a `pg_dump -Fc` dump into a staging or
+/// development environment: the raw file as the body, or a form field `file`.
+/// Hostile archives (paths escaping, links, bombs, oversize) are refused.
+#[utoipa::path(post, path = "/api/v1/environments/{id}/imports", tag = "backups", params(("id" = Uuid, Path)),
+    request_body(content = Vec<u8>, content_type = "application/zip"),
+    responses((status = 202, body = RestoreQueued), (status = 422, body = domain::wire::ApiErrorBody), (status = 413, body = domain::wire::ApiErrorBody)))]
+pub async fn import(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(env): Path<Uuid>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let from_form = wants_html(req.headers());
+    let result = receive_and_import(&s, &actor, env, req).await;
+    if from_form {
+        // A plain HTML form: back to the Backups tab, with the outcome.
+        let to = match &result {
+            Ok(q) => format!("/environments/{env}/backups?restoring={}", q.build_id),
+            Err(e) => format!("/environments/{env}/backups?error={}", urlencode(&e.message)),
+        };
+        return Ok(Redirect::to(&to).into_response());
+    }
+    Ok((StatusCode::ACCEPTED, axum::Json(result?)).into_response())
+}
+
+fn wants_html(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/form-data"))
+        && h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn receive_and_import(
+    s: &AppState,
+    actor: &domain::auth::Actor,
+    env: Uuid,
+    req: Request,
+) -> Result<RestoreQueued, ApiError> {
+    let infra = s.platform.builds.as_ref().ok_or(DomainError::Unavailable("builds are not configured".into()))?;
+    let limit = infra.backups.limits.max_archive_bytes;
+    let path = infra.backups.scratch.join(format!("upload-{}", Uuid::new_v4().simple()));
+    let upload = domain::backups::store::LocalCopy::temporary(path.clone());
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("multipart/form-data"));
+    let mut out = tokio::fs::File::create(&path).await.map_err(|e| DomainError::Internal(e.into()))?;
+    let mut written = 0u64;
+    let too_big = || DomainError::Invalid(format!("the upload is larger than the limit of {limit} bytes"));
+    if multipart {
+        let mut form = axum::extract::Multipart::from_request(req, &())
+            .await
+            .map_err(|e| DomainError::Invalid(format!("the form is not valid: {}", e.body_text())))?;
+        let mut found = false;
+        while let Some(mut field) =
+            form.next_field().await.map_err(|e| DomainError::Invalid(format!("the upload broke off: {e}")))?
+        {
+            if field.name() != Some("file") {
+                continue;
+            }
+            found = true;
+            while let Some(chunk) =
+                field.chunk().await.map_err(|e| DomainError::Invalid(format!("the upload broke off: {e}")))?
+            {
+                written += chunk.len() as u64;
+                if written > limit {
+                    return Err(too_big().into());
+                }
+                out.write_all(&chunk).await.map_err(|e| DomainError::Internal(e.into()))?;
+            }
+        }
+        if !found {
+            return Err(DomainError::Invalid("the form has no `file` field".into()).into());
+        }
+    } else {
+        let mut body = req.into_body().into_data_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| DomainError::Invalid(format!("the upload broke off: {e}")))?;
+            written += chunk.len() as u64;
+            if written > limit {
+                return Err(too_big().into());
+            }
+            out.write_all(&chunk).await.map_err(|e| DomainError::Internal(e.into()))?;
+        }
+    }
+    out.flush().await.map_err(|e| DomainError::Internal(e.into()))?;
+    drop(out);
+    if written == 0 {
+        return Err(DomainError::Invalid("the upload is empty".into()).into());
+    }
+    let (backup, build) = domain::backups::restore::import(&s.platform, actor, env, &upload.path).await?;
+    Ok(RestoreQueued { build_id: build, backup_id: backup.id })
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/backup-settings", tag = "backups", params(("id" = Uuid, Path)),
+    responses((status = 200, body = BackupSettings)))]
+pub async fn get_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(project): Path<Uuid>,
+) -> Result<axum::Json<BackupSettings>, ApiError> {
+    Ok(axum::Json(domain::backups::settings::get(&s.platform, &actor, project).await?))
+}
+
+/// Changes the schedule and retention (project admins); fields left out stay.
+#[utoipa::path(patch, path = "/api/v1/projects/{id}/backup-settings", tag = "backups", params(("id" = Uuid, Path)),
+    request_body = BackupSettings,
+    responses((status = 200, body = BackupSettings), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn patch_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(project): Path<Uuid>,
+    Json(input): Json<BackupSettings>,
+) -> Result<axum::Json<BackupSettings>, ApiError> {
+    Ok(axum::Json(domain::backups::settings::save(&s.platform, &actor, project, input).await?))
+}
