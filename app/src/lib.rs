@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/builds/:id") view=|| view! { <Layout><routes::build::BuildPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/builds/:id/shell") view=|| view! { <Layout><routes::shell::ShellPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/environments/:id/mails") view=|| view! { <Layout><routes::mails::MailsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/environments/:id/backups") view=|| view! { <Layout><routes::backups::BackupsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/shells/:id") view=|| view! { <Layout><routes::shell::ShellSessionPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>

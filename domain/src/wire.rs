@@ -413,3 +413,19 @@ wire! {
         pub backup_id: Uuid,
     }
 }
+
+wire! {
+    /// What the Backups tab of an environment needs besides the list.
+    pub struct BackupsContext {
+        pub env: EnvironmentView,
+        pub project_id: Uuid,
+        pub project_name: String,
+        pub project_slug: String,
+        pub tenant_slug: String,
+        /// The caller's role on the project (`admin`, `developer`, `tester`), if a member.
+        pub my_role: Option<String>,
+        pub platform_admin: bool,
+        /// Environments a backup of this one may be restored into.
+        pub targets: Vec<EnvironmentView>,
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod builds;
 pub mod mails;
 pub mod projects;

@@ -1,6 +1,7 @@
 //! Pages, one per file.
 
 pub mod audit;
+pub mod backups;
 pub mod build;
 pub mod dashboard;
 pub mod mails;

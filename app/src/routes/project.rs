@@ -4,7 +4,8 @@ use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
 use crate::models::{
-    build_status, grid_rows, may_open_shell, may_read_mails, role_label, short_time, stage_class, tile_class,
+    backup::may_manage_backups, build_status, grid_rows, may_open_shell, may_read_mails, role_label, short_time,
+    stage_class, tile_class,
 };
 use domain::wire::EnvironmentView;
 use leptos::prelude::*;
@@ -132,6 +133,9 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                 <td><code>{e.branch.clone()}</code>
                                                     {my_role.with_value(|r| may_read_mails(r.as_deref(), &e.stage)).then(|| view! {
                                                         " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
+                                                    })}
+                                                    {my_role.with_value(|r| may_manage_backups(r.as_deref(), &e.stage)).then(|| view! {
+                                                        " " <a class="small backups-link" href=format!("/environments/{}/backups", e.id)>"Backups"</a>
                                                     })}</td>
                                                 <td><span class=stage_class(&e.stage)>{e.stage.clone()}</span></td>
                                                 <td class="tiles">

@@ -81,6 +81,11 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// The hex sha256 of bytes in memory (tests and small parts).
+pub fn sha256_bytes(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
 /// A name inside the zip that is safe to unpack below a directory.
 fn safe_name(name: &str) -> bool {
     !name.is_empty()

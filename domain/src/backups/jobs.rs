@@ -570,3 +570,48 @@ pub async fn download(
         .map_err(|e| anyhow::anyhow!("{e}"))??;
     Ok((super::store::LocalCopy::temporary(out), format!("{stem}_no-filestore.zip")))
 }
+
+/// The environment, its project and where its backups may be restored.
+pub async fn context(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<crate::wire::BackupsContext> {
+    use crate::wire::EnvironmentView;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query(
+        "SELECT e.id, e.branch, e.stage, e.created_at, p.id AS project_id, p.name, p.slug, t.slug AS tenant_slug,
+                ops.my_project_role(p.id) AS role, ops.is_platform_admin() AS platform_admin
+           FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id JOIN ops.tenants t ON t.id = p.tenant_id
+          WHERE e.id = $1 AND e.deleted_at IS NULL",
+    )
+    .bind(env)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("environment"))?;
+    let project: Uuid = r.get("project_id");
+    let stage: String = r.get("stage");
+    let envs = sqlx::query(
+        "SELECT id, branch, stage, created_at FROM ops.environments
+          WHERE project_id = $1 AND deleted_at IS NULL ORDER BY stage, branch",
+    )
+    .bind(project)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let view = |r: &sqlx::postgres::PgRow| EnvironmentView {
+        id: r.get("id"),
+        branch: r.get("branch"),
+        stage: r.get("stage"),
+        created_at: r.get("created_at"),
+    };
+    // Production only from its own backups; staging and development from any.
+    let targets =
+        envs.iter().map(view).filter(|e| e.stage != "production" || (stage == "production" && e.id == env)).collect();
+    Ok(crate::wire::BackupsContext {
+        env: view(&r),
+        project_id: project,
+        project_name: r.get("name"),
+        project_slug: r.get("slug"),
+        tenant_slug: r.get("tenant_slug"),
+        my_role: r.get("role"),
+        platform_admin: r.get("platform_admin"),
+        targets,
+    })
+}

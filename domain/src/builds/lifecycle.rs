@@ -16,10 +16,17 @@ use uuid::Uuid;
 /// marks it not live. Idempotent.
 pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::Result<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let row = sqlx::query("SELECT network, db_name, db_role, image_digest, stage FROM ops.builds WHERE id = $1")
-        .bind(build)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row = sqlx::query(
+        "SELECT network, db_name, db_role, image_digest, stage,
+                -- A production restore that never became the serving database owns it alone.
+                (restore_from IS NOT NULL AND result IS DISTINCT FROM 'ok' AND result IS DISTINCT FROM 'warn'
+                 AND NOT EXISTS (SELECT 1 FROM ops.builds o WHERE o.db_name = b.db_name AND o.id <> b.id
+                                  AND (o.live OR o.state = 'running' OR o.result IN ('ok', 'warn')))) AS failed_restore
+           FROM ops.builds b WHERE id = $1",
+    )
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
     let Some(row) = row else { return Ok(()) };
     for c in p.engine.containers_with_label(&format!("odooops.build={build}")).await? {
@@ -34,9 +41,10 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
     {
         p.engine.remove_image(&image).await?;
     }
-    // Production databases are never dropped automatically.
+    // Production databases are never dropped automatically, except the new
+    // one of a production restore that failed before it served.
     if let (Some(db), Some(role)) = (row.get::<Option<String>, _>("db_name"), row.get::<Option<String>, _>("db_role")) {
-        if db.starts_with("ob_") {
+        if db.starts_with("ob_") || (db.starts_with("op_") && row.get::<bool, _>("failed_restore")) {
             infra.databases.drop(&db, &role).await?;
             let _ = std::fs::remove_dir_all(infra.filestore_dir.join(&db));
         }

@@ -305,7 +305,7 @@ async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is
     let prod2 = finished(&api, &project, &next).await;
     assert_eq!(prod2["result"], "ok", "{prod2}");
     let log = events(&api, prod2["id"].as_str().unwrap()).await;
-    assert!(log.iter().any(|e| e["message"].as_str().unwrap().starts_with("pre-update dump of production")));
+    assert!(log.iter().any(|e| e["message"].as_str().unwrap().starts_with("pre-update backup of production")));
 
     // Leave nothing: tear down every live build (production's database stays by design; drop it here).
     for id in [&prod, &staging, &prod2].iter().map(|b| b["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()) {
