@@ -228,7 +228,7 @@ impl BuildDatabases {
 
     /// libpq environment for the admin connection to `database` (keeps the
     /// password out of process arguments).
-    pub(crate) fn pg_env(&self, database: &str) -> Vec<(&'static str, String)> {
+    pub fn pg_env(&self, database: &str) -> Vec<(&'static str, String)> {
         let url = self.admin.to_url_lossy();
         let mut env = vec![
             ("PGHOST", url.host_str().unwrap_or("127.0.0.1").trim_matches(['[', ']']).to_owned()),

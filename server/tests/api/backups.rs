@@ -191,10 +191,10 @@ async fn production_backs_up_as_an_odoo_zip_and_restores_into_staging_neutralize
     assert!(slim.contains_key("dump.sql") && !slim.keys().any(|k| k.starts_with("filestore/")));
 
     // A staging branch, then yesterday's production restored into it.
-    let sha = commit_file(&repo, "staging", "CHANGES.md", "next\n", "Next release");
-    push(&app, &api, &project, "staging", &sha).await;
+    let sha = commit_file(&repo, "release/2.0", "CHANGES.md", "next\n", "Next release");
+    push(&app, &api, &project, "release/2.0", &sha).await;
     let staging = finished(&api, &project, &sha).await;
-    assert_eq!(staging["result"], "ok", "{staging}");
+    assert_eq!((staging["stage"].as_str(), staging["result"].as_str()), (Some("staging"), Some("ok")), "{staging}");
     sql(&app, &prod_db, "DELETE FROM res_users WHERE login LIKE 'user%'").await;
 
     let (status, bad) =
@@ -282,10 +282,9 @@ async fn upload(api: &Api<'_>, env: &str, body: Vec<u8>) -> (u16, Value) {
 
 fn pg_dump(app: &TestApp, db: &str, args: &[&str]) -> Vec<u8> {
     let infra = app.platform.builds.as_ref().unwrap();
-    let url = sqlx::ConnectOptions::to_url_lossy(&infra.databases.admin_for(db));
     let bin = domain::db::embedded::find_bin_dir().unwrap();
     let out =
-        std::process::Command::new(bin.join("pg_dump")).args(args).arg("--dbname").arg(url.as_str()).output().unwrap();
+        std::process::Command::new(bin.join("pg_dump")).args(args).envs(infra.databases.pg_env(db)).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
