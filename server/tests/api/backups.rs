@@ -507,3 +507,105 @@ async fn download_sha(api: &Api<'_>, id: &str) -> String {
         .unwrap();
     domain::backups::archive::sha256_bytes(&r.bytes().await.unwrap())
 }
+
+/// moto's S3 server, installed by scripts/bootstrap.
+fn moto_server() -> PathBuf {
+    let path = std::env::var_os("ODOOOPS_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| {
+        let tools = std::env::var_os("ODOOOPS_TOOLS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/odooops"));
+        tools.join("moto/bin/moto_server")
+    });
+    assert!(path.is_file(), "{} is missing: run scripts/bootstrap (it installs moto from PyPI)", path.display());
+    path
+}
+
+struct Moto(std::process::Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_go_to_an_s3_compatible_store_and_restore_from_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let _moto = Moto(
+        std::process::Command::new(moto_server())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while http.put(format!("{endpoint}/odooops-backups")).send().await.map(|r| !r.status().is_success()).unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "moto did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let s3 = object_store_for(&endpoint);
+
+    let app = spawn_app_with_builds().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let (_, prod, _) = production(&app, &api, &repo, "Clouded").await;
+    let mut infra = app.platform.builds.clone().unwrap();
+    infra.backups.store =
+        std::sync::Arc::new(domain::backups::store::ObjectStoreBackend::new(s3, "acme", "moto".into()));
+
+    let id = uuid::Uuid::new_v4();
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    sqlx::query(
+        "INSERT INTO ops.backups (id, tenant_id, project_id, env_id, kind, state, worker, started_at)
+         SELECT $1, tenant_id, project_id, id, 'manual', 'running', 's3-test', now() FROM ops.environments WHERE id = $2::uuid",
+    )
+    .bind(id)
+    .bind(prod["env_id"].as_str().unwrap())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    domain::backups::jobs::run(&app.platform, &infra, id).await.unwrap();
+    let listing = http
+        .get(format!("{endpoint}/odooops-backups?list-type=2&prefix=acme/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains(&format!("{id}.zip")), "the archive is in the bucket: {listing}");
+    assert!(!infra.backups.scratch.join(format!("{id}.zip.partial")).exists());
+
+    let target = format!("ob_{}_s3restore", infra.installation);
+    infra.databases.provision(&target, &target, None).await.unwrap();
+    let files = infra.backups.scratch.join("s3-filestore");
+    domain::backups::restore::load(&app.platform, &infra, id, &target, &files, &|_| {}).await.unwrap();
+    assert_eq!(sql(&app, &target, "SELECT count(*) FROM res_users WHERE login LIKE 'user%'").await, 500);
+    assert_eq!(
+        files_below(&files).len(),
+        files_below(&infra.filestore_dir.join(db_of_build(&app, prod["id"].as_str().unwrap()).await)).len()
+    );
+    infra.databases.drop(&target, &target).await.unwrap();
+    leave_nothing(&app).await;
+}
+
+fn object_store_for(endpoint: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {
+    std::sync::Arc::new(
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(endpoint)
+            .with_bucket_name("odooops-backups")
+            .with_region("us-east-1")
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .with_allow_http(true)
+            .build()
+            .unwrap(),
+    )
+}
