@@ -93,7 +93,8 @@ fn safe_name(name: &str) -> bool {
         && !name.contains('\\')
         && !name.contains('\0')
         && !name.split('/').any(|p| p == ".." || p == ".")
-        && !(name.len() > 1 && name.as_bytes()[1] == b':')
+        // No drive letter (`C:`).
+        && name.as_bytes().get(1) != Some(&b':')
 }
 
 /// Checks an archive from anywhere. Errors are sentences for the person who uploaded it.

@@ -221,11 +221,14 @@ fn partial_path(b: &BackupInfra, id: Uuid) -> std::path::PathBuf {
     b.scratch.join(format!("{id}.zip.partial"))
 }
 
+/// Where an inline backup also writes its lines (`level`, `message`): the build's log.
+pub type Mirror<'a> = &'a (dyn Fn(&str, &str) + Send + Sync);
+
 /// Appends a line to a backup's log (and to `mirror`, the build log of an inline backup).
 pub(crate) struct JobLog<'a> {
     pub p: &'a Platform,
     pub backup: Uuid,
-    pub mirror: Option<&'a (dyn Fn(&str, &str) + Send + Sync)>,
+    pub mirror: Option<Mirror<'a>>,
 }
 
 impl JobLog<'_> {
@@ -266,7 +269,7 @@ pub async fn run_inline(
     env: Uuid,
     kind: &str,
     build: Uuid,
-    mirror: &(dyn Fn(&str, &str) + Send + Sync),
+    mirror: Mirror<'_>,
 ) -> anyhow::Result<Uuid> {
     let id = Uuid::new_v4();
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
