@@ -47,6 +47,8 @@ pub mod platform;
 #[cfg(feature = "server")]
 pub mod projects;
 #[cfg(feature = "server")]
+pub mod promotions;
+#[cfg(feature = "server")]
 pub mod shell;
 #[cfg(feature = "server")]
 pub mod tenants;

@@ -429,3 +429,49 @@ wire! {
         pub targets: Vec<EnvironmentView>,
     }
 }
+
+wire! {
+    /// A request to put a staging build's image in production.
+    pub struct PromotionView {
+        pub id: Uuid,
+        pub project_id: Uuid,
+        pub source_build: Uuid,
+        pub source_number: i64,
+        pub commit_sha: String,
+        pub image_digest: String,
+        /// `requested`, `deploying`, `deployed`, `rolling_back`, `rolled_back`, `failed`, `rejected`.
+        pub state: String,
+        pub requested_by: String,
+        /// Who approved, by email.
+        pub approvals: Vec<String>,
+        pub required: i32,
+        pub deploy_build: Option<Uuid>,
+        pub rollback_build: Option<Uuid>,
+        pub reason: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+        /// Whether the caller may approve it now (release rights, not the requester, not yet approved).
+        pub may_approve: bool,
+    }
+
+    /// Redeploy an earlier production build.
+    pub struct RollbackRequest {
+        pub build_id: Uuid,
+        /// Also restore this backup of production (otherwise the database is kept).
+        #[serde(default)]
+        pub restore_backup: Option<Uuid>,
+    }
+
+    /// Why a promotion is refused.
+    pub struct RejectRequest {
+        #[serde(default)]
+        pub reason: Option<String>,
+    }
+}
+
+wire! {
+    /// A queued rollback: the production build that performs it.
+    pub struct RollbackQueued {
+        pub build_id: Uuid,
+    }
+}

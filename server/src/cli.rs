@@ -1,5 +1,6 @@
 //! The command line: `odooops` (serve), `odooops admin create-owner`,
-//! `odooops admin audit-verify`, `odooops admin migrate`.
+//! `odooops admin audit-verify`, `odooops admin migrate`, and `odooops rollback`
+//! (a client of a running console's REST API, authenticated by a token).
 
 use crate::config::ServeConfig;
 use crate::startup;
@@ -23,6 +24,24 @@ pub enum Command {
     /// Administer the installation (uses the owner connection).
     #[command(subcommand)]
     Admin(Admin),
+    /// Roll production back to an earlier production build, through a console's API.
+    Rollback {
+        /// The console, e.g. `https://ops.example.com`.
+        #[arg(long, env = "ODOOOPS_URL")]
+        url: String,
+        /// A personal access token of a project admin.
+        #[arg(long, env = "ODOOOPS_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The project's id.
+        #[arg(long)]
+        project: uuid::Uuid,
+        /// The earlier production build to redeploy.
+        #[arg(long)]
+        build: uuid::Uuid,
+        /// Also restore this backup of production (otherwise the database is kept).
+        #[arg(long)]
+        restore_backup: Option<uuid::Uuid>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +62,22 @@ pub enum Admin {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(cli.serve).await,
+        Command::Rollback { url, token, project, build, restore_backup } => {
+            let r = reqwest::Client::new()
+                .post(format!("{}/api/v1/projects/{project}/rollback", url.trim_end_matches('/')))
+                .bearer_auth(token)
+                .json(&domain::wire::RollbackRequest { build_id: build, restore_backup })
+                .send()
+                .await
+                .context("reaching the console")?;
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            if !status.is_success() {
+                bail!("the console refused ({status}): {}", body["message"].as_str().unwrap_or("no reason given"));
+            }
+            println!("rollback queued: build {}", body["build_id"].as_str().unwrap_or_default());
+            Ok(())
+        }
         Command::Admin(admin) => {
             let db = startup::Database::open(&cli.serve, None).await?;
             let res = run_admin(admin, &db).await;

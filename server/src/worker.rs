@@ -50,6 +50,9 @@ async fn run(p: Platform, infra: BuildInfra) -> anyhow::Result<()> {
                             tracing::error!(build = %build.id, error = %e, "could not record the build's end");
                         }
                         tracing::info!(build = %build.id, result = outcome.result, "build finished");
+                        if let Err(e) = domain::promotions::after_build(&p, build.id).await {
+                            tracing::error!(build = %build.id, error = %format!("{e:#}"), "could not move its promotion on");
+                        }
                         kills.lock().expect("kills lock").remove(&build.id);
                         drop(permit);
                     });

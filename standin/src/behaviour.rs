@@ -1,11 +1,16 @@
 //! What a branch asks the stand-in to do, through a `.standin` file at the
-//! root of an addons path: fail a test, warn, crash, start slowly, or send mail.
+//! root of an addons path: fail a test, warn, crash, crash once serving, start slowly, or send mail.
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Behaviour {
     pub fail_test: bool,
     pub warn: bool,
     pub crash: bool,
+    /// Installs fine, then dies instead of serving (a build that fails its health check).
+    pub crash_serving: bool,
+    /// Like `crash_serving`, only against a production database (OdooOps names them `op_…`):
+    /// a build that is healthy in staging and fails its health check in production.
+    pub crash_serving_production: bool,
     pub slow_start_secs: u64,
     /// Mails to send through the configured SMTP server when the server starts.
     pub send_mails: u32,
@@ -28,6 +33,8 @@ impl Behaviour {
                 Some("fail-test") => b.fail_test = true,
                 Some("warn") => b.warn = true,
                 Some("crash") => b.crash = true,
+                Some("crash-serving") => b.crash_serving = true,
+                Some("crash-serving-production") => b.crash_serving_production = true,
                 Some("send-mail") => b.send_mails = words.next().and_then(|s| s.parse().ok()).unwrap_or(1).min(100),
                 Some("slow-start") => {
                     b.slow_start_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(5).min(600)
@@ -46,7 +53,7 @@ mod tests {
     #[test]
     fn parses_words() {
         let b = Behaviour::parse("# comment\nfail-test\nslow-start 3\nnonsense\n");
-        assert_eq!(b, Behaviour { fail_test: true, warn: false, crash: false, slow_start_secs: 3, send_mails: 0 });
+        assert_eq!(b, Behaviour { fail_test: true, warn: false, crash: false, crash_serving: false, crash_serving_production: false, slow_start_secs: 3, send_mails: 0 });
         assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
         assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
     }

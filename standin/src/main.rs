@@ -10,7 +10,7 @@
 //! under the data directory.
 //!
 //! A file `.standin` at the root of an addons path changes its behaviour, one
-//! word per line: `fail-test`, `warn`, `crash`, `slow-start <seconds>`, and
+//! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`, and
 //! `send-mail <n>` (send n mails through `--smtp*` when the server starts).
 
 mod behaviour;
@@ -176,6 +176,11 @@ fn run(config: Config) -> i32 {
                 &format!("Mail delivery failed: {e}"),
             ),
         }
+    }
+    let production = db_label.as_deref().is_some_and(|d| d.starts_with("op_"));
+    if behaviour.crash_serving || (behaviour.crash_serving_production && production) {
+        log::critical(db_label.as_deref(), "odoo.service.server", "Worker crashed (told to crash when serving by .standin)");
+        return 3;
     }
     http::serve(&config, client)
 }

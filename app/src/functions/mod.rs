@@ -8,6 +8,7 @@ pub mod backups;
 pub mod builds;
 pub mod mails;
 pub mod projects;
+pub mod promotions;
 pub mod shells;
 pub mod system;
 pub mod tenants;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 pub mod backup;
 pub mod mail;
+pub mod promotion;
 pub mod terminal;
 
 /// The frame of a shell: production red, staging yellow, development neutral (as on Odoo.sh).

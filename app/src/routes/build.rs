@@ -2,6 +2,8 @@
 
 use crate::components::log_tail::LogTail;
 use crate::functions::builds::get_build;
+use crate::functions::promotions::{RequestPromotion, RollbackProduction};
+use crate::models::promotion::{may_request_promotion, may_roll_back_to};
 use crate::functions::shells::{list_shells, ssh_command};
 use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
 use domain::wire::RunEventView;
@@ -49,6 +51,7 @@ pub fn BuildPage() -> impl IntoView {
                                 <SshCommand build_id=b.id/>
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
+                            <ReleaseActions promote=may_request_promotion(&b) roll_back=may_roll_back_to(&b) build_id=b.id/>
                             <section class="card">
                                 <h2>"Phases"</h2>
                                 <ol class="phases" id="phases">
@@ -70,6 +73,37 @@ pub fn BuildPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Promote a staging build, or roll production back to an earlier one.
+#[component]
+fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid) -> impl IntoView {
+    let request = ServerAction::<RequestPromotion>::new();
+    let rollback = ServerAction::<RollbackProduction>::new();
+    view! {
+        {promote.then(|| view! {
+            <ActionForm action=request attr:class="inline">
+                <input type="hidden" name="build_id" value=build_id.to_string()/>
+                <button type="submit" id="request-promotion">"Request promotion to production"</button>
+            </ActionForm>
+        })}
+        {move || match request.value().get() {
+            Some(Ok(_)) => Some(view! { <p class="notice" id="promotion-requested">"Promotion requested: it waits for another person's approval on the project page."</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message}</p> }.into_any()),
+            None => None,
+        }}
+        {roll_back.then(|| view! {
+            <ActionForm action=rollback attr:class="inline">
+                <input type="hidden" name="build_id" value=build_id.to_string()/>
+                <button type="submit" class="danger" id="roll-back">"Roll production back to this build"</button>
+            </ActionForm>
+        })}
+        {move || match rollback.value().get() {
+            Some(Ok(b)) => Some(view! { <p class="notice">"Rollback queued: "<a href=format!("/builds/{b}")>"follow it"</a></p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message}</p> }.into_any()),
+            None => None,
+        }}
     }
 }
 

@@ -50,6 +50,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 })}
                             </dl>
                             <BuildGrid project_id=project_id environments=d.environments.clone() my_role=d.project.my_role.clone()/>
+                            <Promotions project_id=project_id/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>
                                 <BuildSettingsBox project_id=project_id/>
@@ -265,5 +266,66 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Promotions of this project: the one waiting for approval, with Approve and
+/// Reject for those with release rights, and the history.
+#[component]
+fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
+    use crate::functions::promotions::{list_promotions, ApprovePromotion, RejectPromotion};
+    use crate::models::promotion::{approvals_text, state_label};
+    let approve = ServerAction::<ApprovePromotion>::new();
+    let reject = ServerAction::<RejectPromotion>::new();
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(3)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let list = Resource::new(
+        move || (tick.get(), approve.version().get(), reject.version().get()),
+        move |_| async move { list_promotions(project_id).await },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = list.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <section class="card" id="promotions">
+                        <h2>"Promotions"</h2>
+                        <table class="table">
+                            <thead><tr><th>"Build"</th><th>"Asked by"</th><th>"Approvals"</th><th>"State"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|pr| {
+                                let id = pr.id.to_string();
+                                let id2 = id.clone();
+                                view! {
+                                    <tr class=format!("promotion promotion-{}", pr.state)>
+                                        <td><a href=format!("/builds/{}", pr.source_build)>"#"{pr.source_number}</a> " " <code>{pr.commit_sha[..12].to_owned()}</code></td>
+                                        <td>{pr.requested_by.clone()}</td>
+                                        <td class="small">{approvals_text(&pr)}</td>
+                                        <td>{state_label(&pr.state)}
+                                            {pr.deploy_build.map(|b| view! { " " <a class="small" href=format!("/builds/{b}")>"deployment"</a> })}
+                                            {pr.rollback_build.map(|b| view! { " " <a class="small" href=format!("/builds/{b}")>"rollback"</a> })}
+                                            {pr.reason.clone().map(|r| view! { <div class="muted small">{r}</div> })}</td>
+                                        <td>{pr.may_approve.then(|| view! {
+                                            <ActionForm action=approve attr:class="inline">
+                                                <input type="hidden" name="promotion_id" value=id/>
+                                                <button type="submit" class="primary approve-promotion">"Approve"</button>
+                                            </ActionForm>
+                                            <ActionForm action=reject attr:class="inline">
+                                                <input type="hidden" name="promotion_id" value=id2/>
+                                                <button type="submit" class="link danger">"Reject"</button>
+                                            </ActionForm>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                        {move || approve.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }

@@ -21,7 +21,10 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
                 -- A production restore that never became the serving database owns it alone.
                 (restore_from IS NOT NULL AND result IS DISTINCT FROM 'ok' AND result IS DISTINCT FROM 'warn'
                  AND NOT EXISTS (SELECT 1 FROM ops.builds o WHERE o.db_name = b.db_name AND o.id <> b.id
-                                  AND (o.live OR o.state = 'running' OR o.result IN ('ok', 'warn')))) AS failed_restore
+                                  AND (o.live OR o.state = 'running' OR o.result IN ('ok', 'warn')))) AS failed_restore,
+                -- A promoted image belongs to production now (rollbacks redeploy it).
+                EXISTS (SELECT 1 FROM ops.builds o WHERE o.image_digest = b.image_digest AND o.stage = 'production')
+                    AS image_in_production
            FROM ops.builds b WHERE id = $1",
     )
     .bind(build)
@@ -36,8 +39,9 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
         p.engine.remove_network(&net).await?;
     }
     // Production images stay: a rollback redeploys the same digest.
-    if let Some(image) =
-        row.get::<Option<String>, _>("image_digest").filter(|_| row.get::<String, _>("stage") != "production")
+    if let Some(image) = row
+        .get::<Option<String>, _>("image_digest")
+        .filter(|_| row.get::<String, _>("stage") != "production" && !row.get::<bool, _>("image_in_production"))
     {
         p.engine.remove_image(&image).await?;
     }

@@ -243,18 +243,31 @@ impl Run<'_> {
         let s = short(self.b.id);
         let labels = self.labels(&facts);
 
-        let t = self.begin("checkout");
-        let src = self.checkout(&facts).await?;
-        self.end("checkout", t, &self.b.commit_sha[..12]);
-        self.check_kill()?;
+        let (image, addons) = match self.b.image_from {
+            // A promotion or rollback deploys an image that exists: the very one tested.
+            Some(from) => {
+                let t = self.begin("image");
+                let (image, addons) = self.reuse_image(from).await?;
+                self.end("image", t, &format!("{image} from build {from}"));
+                (image, addons)
+            }
+            None => {
+                let t = self.begin("checkout");
+                let src = self.checkout(&facts).await?;
+                self.end("checkout", t, &self.b.commit_sha[..12]);
+                self.check_kill()?;
 
-        let t = self.begin("discover");
-        let addons = self.discover(&src, &facts)?;
-        self.end("discover", t, &format!("{} addon(s)", addons.len()));
+                let t = self.begin("discover");
+                let addons = self.discover(&src, &facts)?;
+                self.record_addons(&addons).await?;
+                self.end("discover", t, &format!("{} addon(s)", addons.len()));
 
-        let t = self.begin("image");
-        let image = self.image(&src, &facts).await?;
-        self.end("image", t, &image);
+                let t = self.begin("image");
+                let image = self.image(&src, &facts).await?;
+                self.end("image", t, &image);
+                (image, addons)
+            }
+        };
         self.check_kill()?;
 
         let t = self.begin("database");
@@ -454,6 +467,9 @@ impl Run<'_> {
                 .await
                 .context("the backup of production before changing it")?;
             self.log.info("database", format!("{} backup of production: {id}", kind.replace('_', "-")));
+            let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+            sqlx::query("UPDATE ops.builds SET pre_backup = $2 WHERE id = $1").bind(self.b.id).bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
         }
         let grant = dbs.provision(&name, &role, template.as_deref()).await?;
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
@@ -490,6 +506,32 @@ impl Run<'_> {
             }
         }
         Ok(grant)
+    }
+
+    /// The image and addons of an earlier build, which must still be on this host.
+    async fn reuse_image(&self, from: uuid::Uuid) -> anyhow::Result<(String, Vec<String>)> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        let r = sqlx::query("SELECT image_digest, addons, seq FROM ops.builds WHERE id = $1")
+            .bind(from)
+            .fetch_optional(&mut *tx)
+            .await?
+            .context("the build whose image is deployed is gone")?;
+        tx.commit().await?;
+        let image: String = r.get::<Option<String>, _>("image_digest").context("that build has no image")?;
+        if !self.p.engine.image_exists(&image).await? {
+            bail!("the image {image} of build #{} is no longer on this host", r.get::<i64, _>("seq"));
+        }
+        self.record("UPDATE ops.builds SET image_digest = $2 WHERE id = $1", &image).await?;
+        let addons: Vec<String> = r.get::<Option<Vec<String>>, _>("addons").unwrap_or_default();
+        self.record_addons(&addons).await?;
+        Ok((image, addons))
+    }
+
+    async fn record_addons(&self, addons: &[String]) -> anyhow::Result<()> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        sqlx::query("UPDATE ops.builds SET addons = $2 WHERE id = $1").bind(self.b.id).bind(addons).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The database this environment serves now (production keeps one across builds).

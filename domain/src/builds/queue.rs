@@ -85,6 +85,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// A restore: the backup this build's database is loaded from.
     pub restore_from: Option<Uuid>,
+    /// A promotion or rollback: the build whose image is deployed (nothing is built).
+    pub image_from: Option<Uuid>,
 }
 
 /// Takes the oldest pending build, if any, for `worker`.
@@ -96,7 +98,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
                 attempts = attempts + 1
           WHERE id = (SELECT id FROM ops.builds WHERE state = 'pending' ORDER BY created_at, seq
                        FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts, restore_from",
+      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts, restore_from, image_from",
     )
     .bind(worker)
     .fetch_optional(&mut *tx)
@@ -112,6 +114,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
         commit_sha: r.get("commit_sha"),
         attempts: r.get("attempts"),
         restore_from: r.get("restore_from"),
+        image_from: r.get("image_from"),
     }))
 }
 
@@ -349,4 +352,16 @@ pub async fn events(
             created_at: r.get("created_at"),
         })
         .collect())
+}
+
+/// The project a visible build belongs to.
+pub async fn project_of(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<Uuid> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let project = sqlx::query_scalar("SELECT project_id FROM ops.builds WHERE id = $1")
+        .bind(build)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("build"))?;
+    tx.commit().await?;
+    Ok(project)
 }

@@ -9,6 +9,7 @@ mod health;
 pub mod mails;
 mod me;
 mod projects;
+pub mod promotions;
 pub mod shells;
 mod tenants;
 mod tokens;
@@ -37,10 +38,11 @@ use utoipa::{Modify, OpenApi};
         mails::list_mails, mails::get_mail, mails::raw_mail, mails::attachment, mails::delete_mail, mails::delete_all,
         backups::list_backups, backups::create_backup, backups::get_backup, backups::backup_events, backups::download,
         backups::restore, backups::import, backups::get_settings, backups::patch_settings,
+        promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -97,6 +99,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/backups/{id}/events", get(backups::backup_events))
         .route("/v1/backups/{id}/download", get(backups::download))
         .route("/v1/backups/{id}/restore", post(backups::restore))
+        .route("/v1/builds/{id}/promote", post(promotions::request))
+        .route("/v1/projects/{id}/promotions", get(promotions::list))
+        .route("/v1/projects/{id}/rollback", post(promotions::rollback))
+        .route("/v1/promotions/{id}", get(promotions::get))
+        .route("/v1/promotions/{id}/approve", post(promotions::approve))
+        .route("/v1/promotions/{id}/reject", post(promotions::reject))
         .route("/v1/projects/{id}/backup-settings", get(backups::get_settings).patch(backups::patch_settings))
         .route(
             "/webhooks/github/{project}",

@@ -7,6 +7,7 @@ mod cli;
 mod helpers;
 mod mails;
 mod pipeline;
+mod promotions;
 mod rest;
 mod shells;
 mod tenancy;

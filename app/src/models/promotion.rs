@@ -1,0 +1,75 @@
+//! How promotions read, and which buttons a build page offers (the server decides anyway).
+
+use domain::wire::{BuildView, PromotionView};
+
+/// A successful staging build can be proposed for production.
+pub fn may_request_promotion(b: &BuildView) -> bool {
+    b.stage == "staging" && b.state == "done" && matches!(b.result.as_deref(), Some("ok" | "warn"))
+}
+
+/// An earlier production build that no longer serves can be redeployed.
+pub fn may_roll_back_to(b: &BuildView) -> bool {
+    b.stage == "production"
+        && b.state == "done"
+        && !b.live
+        && b.image_digest.is_some()
+        && matches!(b.result.as_deref(), Some("ok" | "warn"))
+}
+
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "requested" => "waiting for approval",
+        "deploying" => "deploying",
+        "deployed" => "in production",
+        "rolling_back" => "failed; rolling back",
+        "rolled_back" => "failed; rolled back",
+        "failed" => "failed",
+        "rejected" => "rejected",
+        _ => "unknown",
+    }
+}
+
+/// `1 of 2 approvals (ann@…)`.
+pub fn approvals_text(p: &PromotionView) -> String {
+    let who = if p.approvals.is_empty() { String::new() } else { format!(" ({})", p.approvals.join(", ")) };
+    format!("{} of {} approval{}{who}", p.approvals.len(), p.required, if p.required == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(stage: &str, result: &str, live: bool) -> BuildView {
+        BuildView {
+            id: uuid::Uuid::nil(),
+            number: 1,
+            env_id: uuid::Uuid::nil(),
+            branch: "b".into(),
+            stage: stage.into(),
+            commit_sha: "0".repeat(40),
+            subject: String::new(),
+            author: String::new(),
+            trigger: "push".into(),
+            state: "done".into(),
+            result: Some(result.into()),
+            reason: None,
+            live,
+            image_digest: Some("sha256:x".into()),
+            db_name: None,
+            slug: None,
+            created_at: chrono::Utc::now(),
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn which_builds_offer_what() {
+        assert!(may_request_promotion(&build("staging", "ok", true)));
+        assert!(!may_request_promotion(&build("staging", "ko", false)));
+        assert!(!may_request_promotion(&build("development", "ok", true)));
+        assert!(may_roll_back_to(&build("production", "ok", false)));
+        assert!(!may_roll_back_to(&build("production", "ok", true)), "the serving build is not a rollback target");
+        assert_eq!(state_label("rolled_back"), "failed; rolled back");
+    }
+}

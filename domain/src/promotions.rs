@@ -1,0 +1,492 @@
+//! Promotion: a staging build's image goes to production only after someone
+//! other than the requester, with release rights on the project, approves
+//! it (as many approvals as the project requires). The deployment is a
+//! production build that reuses the staging build's image (`image_from`),
+//! takes a backup of production first and updates the modules; when it
+//! fails, a rollback build redeploys the previous image on the
+//! pre-promotion backup, by itself. Rollback is also one action for admins
+//! (and the `odooops rollback` command): a new build, never an edit.
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::builds::queue::{self, system_actor, NewBuild, SYSTEM_USER};
+use crate::db::ScopedTx;
+use crate::error::{DomainError, DomainResult};
+use crate::platform::Platform;
+use crate::wire::PromotionView;
+use serde_json::json;
+use sqlx::{Connection, Row};
+use uuid::Uuid;
+
+/// Asks to promote a successful staging build (project admins and testers).
+pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<Uuid> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let b = sqlx::query(
+        "SELECT b.tenant_id, b.project_id, b.stage, b.result, b.image_digest, b.commit_sha, p.required_approvals,
+                ops.my_project_role(b.project_id) AS role, ops.is_platform_admin() AS platform_admin
+           FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1",
+    )
+    .bind(source)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("build"))?;
+    let role: Option<String> = b.get("role");
+    if !(b.get::<bool, _>("platform_admin") || matches!(role.as_deref(), Some("admin" | "tester"))) {
+        return Err(DomainError::Denied("promotions are requested by the project's admins and testers".into()));
+    }
+    // Preflight: a good staging build, its image still here, production reachable.
+    if b.get::<String, _>("stage") != "staging" {
+        return Err(DomainError::Invalid("only a staging build is promoted to production".into()));
+    }
+    if !matches!(b.get::<Option<String>, _>("result").as_deref(), Some("ok" | "warn")) {
+        return Err(DomainError::Invalid("only a successful build is promoted".into()));
+    }
+    let digest: String =
+        b.get::<Option<String>, _>("image_digest").ok_or_else(|| DomainError::Invalid("this build has no image".into()))?;
+    if !p.engine.image_exists(&digest).await.unwrap_or(false) {
+        return Err(DomainError::Conflict(format!("the image {digest} is no longer on this host")));
+    }
+    let project: Uuid = b.get("project_id");
+    let (_, prod_db) = production(&mut tx, project).await?;
+    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not configured".into()))?;
+    let prod_db = prod_db.ok_or_else(|| DomainError::Conflict("production has never been built".into()))?;
+    reachable(infra, &prod_db).await?;
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "INSERT INTO ops.promotions (id, tenant_id, project_id, source_build, image_digest, commit_sha, requested_by, required)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(b.get::<Uuid, _>("tenant_id"))
+    .bind(project)
+    .bind(source)
+    .bind(&digest)
+    .bind(b.get::<String, _>("commit_sha"))
+    .bind(actor.user_id.0)
+    .bind(b.get::<i32, _>("required_approvals"))
+    .execute(&mut *tx)
+    .await;
+    if let Err(sqlx::Error::Database(d)) = &inserted {
+        if d.code().as_deref() == Some("23505") {
+            return Err(DomainError::Conflict("another promotion of this project is in flight".into()));
+        }
+    }
+    inserted?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "promotion.request",
+            target: format!("promotion:{id}"),
+            tenant_id: Some(b.get("tenant_id")),
+            project_id: Some(project),
+            summary: json!({"build": source, "image": digest}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn reachable(infra: &crate::builds::infra::BuildInfra, db: &str) -> DomainResult<()> {
+    let mut c = sqlx::PgConnection::connect_with(&infra.databases.admin_for(db))
+        .await
+        .map_err(|e| DomainError::Unavailable(format!("the production database is not reachable: {e}")))?;
+    sqlx::query("SELECT 1").execute(&mut c).await.map_err(anyhow::Error::from)?;
+    c.close().await.ok();
+    Ok(())
+}
+
+/// The production environment of a project and the database it serves.
+async fn production(tx: &mut ScopedTx, project: Uuid) -> DomainResult<(Uuid, Option<String>)> {
+    let env: Uuid = sqlx::query_scalar(
+        "SELECT id FROM ops.environments WHERE project_id = $1 AND stage = 'production' AND deleted_at IS NULL",
+    )
+    .bind(project)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| DomainError::Conflict("this project has no production branch".into()))?;
+    let db = crate::backups::jobs::current_database(tx, env).await?.map(|(db, _)| db);
+    Ok((env, db))
+}
+
+/// Approves a promotion (release rights, never the requester); the last
+/// approval needed starts the deployment.
+pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<PromotionView> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let pr = sqlx::query(
+        "SELECT tenant_id, project_id, state, requested_by, required, source_build, commit_sha,
+                ops.my_project_role(project_id) AS role, ops.is_platform_admin() AS platform_admin
+           FROM ops.promotions WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("promotion"))?;
+    if pr.get::<Uuid, _>("requested_by") == actor.user_id.0 {
+        return Err(DomainError::Denied("you requested this promotion: someone else must approve it".into()));
+    }
+    if !(pr.get::<bool, _>("platform_admin") || pr.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
+        return Err(DomainError::Denied("approving a promotion needs release rights (project admin)".into()));
+    }
+    if pr.get::<String, _>("state") != "requested" {
+        return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
+    }
+    let added = sqlx::query("INSERT INTO ops.promotion_approvals (promotion_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .bind(actor.user_id.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if added == 0 {
+        return Err(DomainError::Conflict("you already approved this promotion".into()));
+    }
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.promotion_approvals WHERE promotion_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let project: Uuid = pr.get("project_id");
+    let ready = count >= i64::from(pr.get::<i32, _>("required"));
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "promotion.approve",
+            target: format!("promotion:{id}"),
+            tenant_id: Some(pr.get("tenant_id")),
+            project_id: Some(project),
+            summary: json!({"approvals": count, "required": pr.get::<i32, _>("required"), "deploys": ready}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    if ready {
+        deploy(p, id).await?;
+    }
+    get(p, actor, id).await
+}
+
+/// Queues the production build of an approved promotion (as the system).
+async fn deploy(p: &Platform, id: Uuid) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let pr = sqlx::query(
+        "SELECT pr.tenant_id, pr.project_id, pr.source_build, pr.commit_sha, b.subject
+           FROM ops.promotions pr JOIN ops.builds b ON b.id = pr.source_build WHERE pr.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let project: Uuid = pr.get("project_id");
+    let (env, _) = production(&mut tx, project).await?;
+    let branch: String = sqlx::query_scalar("SELECT branch FROM ops.environments WHERE id = $1")
+        .bind(env)
+        .fetch_one(&mut *tx)
+        .await?;
+    let previous: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM ops.builds WHERE env_id = $1 AND live ORDER BY created_at DESC, seq DESC LIMIT 1",
+    )
+    .bind(env)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let sha: String = pr.get("commit_sha");
+    let build = queue::enqueue(
+        &mut tx,
+        NewBuild {
+            tenant_id: pr.get("tenant_id"),
+            project_id: project,
+            env_id: env,
+            branch: &branch,
+            stage: "production",
+            commit_sha: &sha,
+            subject: &format!("promotion of {}", pr.get::<String, _>("subject")),
+            author: "OdooOps",
+            trigger: "promote",
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE ops.builds SET image_from = $2, promotion_id = $3 WHERE id = $1")
+        .bind(build)
+        .bind(pr.get::<Uuid, _>("source_build"))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE ops.promotions SET state = 'deploying', deploy_build = $2, previous_build = $3 WHERE id = $1")
+        .bind(id)
+        .bind(build)
+        .bind(previous)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refuses a promotion waiting for approval (project admins; the requester may withdraw it).
+pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>) -> DomainResult<PromotionView> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let pr = sqlx::query(
+        "SELECT tenant_id, project_id, state, requested_by, ops.my_project_role(project_id) AS role,
+                ops.is_platform_admin() AS platform_admin FROM ops.promotions WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("promotion"))?;
+    let admin = pr.get::<bool, _>("platform_admin") || pr.get::<Option<String>, _>("role").as_deref() == Some("admin");
+    if !admin {
+        return Err(DomainError::Denied("rejecting a promotion needs release rights (project admin)".into()));
+    }
+    if pr.get::<String, _>("state") != "requested" {
+        return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("rejected");
+    sqlx::query("UPDATE ops.promotions SET state = 'rejected', reason = $2, finished_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "promotion.reject",
+            target: format!("promotion:{id}"),
+            tenant_id: Some(pr.get("tenant_id")),
+            project_id: Some(pr.get("project_id")),
+            summary: json!({"reason": reason}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    get(p, actor, id).await
+}
+
+/// After any build ends: moves its promotion on, and starts the automatic
+/// rollback when a promotion's deployment failed.
+pub async fn after_build(p: &Platform, build: Uuid) -> anyhow::Result<()> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let Some(b) = sqlx::query(
+        "SELECT b.promotion_id, b.trigger, b.result, b.reason, b.pre_backup, pr.previous_build, pr.tenant_id, pr.project_id
+           FROM ops.builds b JOIN ops.promotions pr ON pr.id = b.promotion_id WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    let id: Uuid = b.get("promotion_id");
+    let ok = matches!(b.get::<Option<String>, _>("result").as_deref(), Some("ok" | "warn"));
+    let (tenant, project): (Uuid, Uuid) = (b.get("tenant_id"), b.get("project_id"));
+    let reason: Option<String> = b.get("reason");
+    let (action, state, summary) = match (b.get::<String, _>("trigger").as_str(), ok) {
+        ("promote", true) => ("promotion.deployed", "deployed", json!({"build": build})),
+        ("promote", false) => match b.get::<Option<Uuid>, _>("previous_build") {
+            Some(previous) => {
+                let rollback = enqueue_rollback(&mut tx, previous, b.get("pre_backup"), Some(id)).await?;
+                sqlx::query("UPDATE ops.promotions SET rollback_build = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(rollback)
+                    .execute(&mut *tx)
+                    .await?;
+                (
+                    "promotion.rollback",
+                    "rolling_back",
+                    json!({"failed_build": build, "reason": reason, "rollback_build": rollback, "to": previous}),
+                )
+            }
+            None => ("promotion.failed", "failed", json!({"build": build, "reason": reason})),
+        },
+        ("rollback", true) => ("promotion.rolled_back", "rolled_back", json!({"build": build})),
+        ("rollback", false) => ("promotion.failed", "failed", json!({"rollback_build": build, "reason": reason})),
+        _ => return Ok(()),
+    };
+    let done = !matches!(state, "rolling_back");
+    sqlx::query(
+        "UPDATE ops.promotions SET state = $2, reason = coalesce($3, reason),
+                finished_at = CASE WHEN $4 THEN now() ELSE finished_at END WHERE id = $1",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(&reason)
+    .bind(done)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &system_actor(),
+        Event {
+            action,
+            target: format!("promotion:{id}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Queues a production build that redeploys `target`'s image, on `backup` when given.
+async fn enqueue_rollback(
+    tx: &mut ScopedTx,
+    target: Uuid,
+    backup: Option<Uuid>,
+    promotion: Option<Uuid>,
+) -> DomainResult<Uuid> {
+    let t = sqlx::query(
+        "SELECT b.tenant_id, b.project_id, b.env_id, e.branch, b.commit_sha, b.seq, b.image_digest
+           FROM ops.builds b JOIN ops.environments e ON e.id = b.env_id
+          WHERE b.id = $1 AND b.stage = 'production'",
+    )
+    .bind(target)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| DomainError::Invalid("only an earlier production build can be rolled back to".into()))?;
+    if t.get::<Option<String>, _>("image_digest").is_none() {
+        return Err(DomainError::Invalid("that build has no image to redeploy".into()));
+    }
+    let (branch, sha): (String, String) = (t.get("branch"), t.get("commit_sha"));
+    let build = queue::enqueue(
+        tx,
+        NewBuild {
+            tenant_id: t.get("tenant_id"),
+            project_id: t.get("project_id"),
+            env_id: t.get("env_id"),
+            branch: &branch,
+            stage: "production",
+            commit_sha: &sha,
+            subject: &format!("rollback to build #{}", t.get::<i64, _>("seq")),
+            author: "OdooOps",
+            trigger: "rollback",
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE ops.builds SET image_from = $2, restore_from = $3, promotion_id = $4 WHERE id = $1")
+        .bind(build)
+        .bind(target)
+        .bind(backup)
+        .bind(promotion)
+        .execute(&mut **tx)
+        .await?;
+    Ok(build)
+}
+
+/// One-action rollback (project admins): redeploys an earlier production
+/// build's image, restoring `backup` of production or keeping the database.
+pub async fn rollback(
+    p: &Platform,
+    actor: &Actor,
+    project: Uuid,
+    target: Uuid,
+    backup: Option<Uuid>,
+) -> DomainResult<Uuid> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let t = sqlx::query(
+        "SELECT tenant_id, project_id, env_id, ops.my_project_role(project_id) AS role,
+                ops.is_platform_admin() AS platform_admin FROM ops.builds WHERE id = $1",
+    )
+    .bind(target)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("build"))?;
+    if t.get::<Uuid, _>("project_id") != project {
+        return Err(DomainError::Invalid("that build is not of this project".into()));
+    }
+    if !(t.get::<bool, _>("platform_admin") || t.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
+        return Err(DomainError::Denied("rolling production back is for the project's admins".into()));
+    }
+    if let Some(b) = backup {
+        let ok: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM ops.backups WHERE id = $1 AND env_id = $2 AND state = 'done')",
+        )
+        .bind(b)
+        .bind(t.get::<Uuid, _>("env_id"))
+        .fetch_one(&mut *tx)
+        .await?;
+        if !ok {
+            return Err(DomainError::Invalid("that is not a finished backup of production".into()));
+        }
+    }
+    tx.commit().await?;
+    let mut sys = p.db.begin_as(SYSTEM_USER).await?;
+    let build = enqueue_rollback(&mut sys, target, backup, None).await?;
+    sys.commit().await?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "production.rollback",
+            target: format!("build:{target}"),
+            tenant_id: Some(t.get("tenant_id")),
+            project_id: Some(t.get("project_id")),
+            summary: json!({"build": build, "restore_backup": backup}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(build)
+}
+
+const VIEW_SQL: &str = "SELECT pr.id, pr.project_id, pr.source_build, b.seq AS source_number, pr.commit_sha, pr.image_digest,
+        pr.state, u.email AS requested_by, pr.requested_by AS requester_id, pr.required, pr.deploy_build,
+        pr.rollback_build, pr.reason, pr.created_at, pr.finished_at,
+        ARRAY(SELECT au.email FROM ops.promotion_approvals a JOIN ops.users au ON au.id = a.user_id
+               WHERE a.promotion_id = pr.id ORDER BY a.approved_at) AS approvals,
+        EXISTS (SELECT 1 FROM ops.promotion_approvals a WHERE a.promotion_id = pr.id AND a.user_id = ops.current_user_id()) AS approved_by_me,
+        (ops.is_platform_admin() OR ops.my_project_role(pr.project_id) = 'admin') AS release_rights
+   FROM ops.promotions pr JOIN ops.builds b ON b.id = pr.source_build JOIN ops.users u ON u.id = pr.requested_by";
+
+fn view(r: &sqlx::postgres::PgRow, me: Uuid) -> PromotionView {
+    let state: String = r.get("state");
+    PromotionView {
+        id: r.get("id"),
+        project_id: r.get("project_id"),
+        source_build: r.get("source_build"),
+        source_number: r.get("source_number"),
+        commit_sha: r.get("commit_sha"),
+        image_digest: r.get("image_digest"),
+        may_approve: state == "requested"
+            && r.get::<bool, _>("release_rights")
+            && !r.get::<bool, _>("approved_by_me")
+            && r.get::<Uuid, _>("requester_id") != me,
+        state,
+        requested_by: r.get("requested_by"),
+        approvals: r.get("approvals"),
+        required: r.get("required"),
+        deploy_build: r.get("deploy_build"),
+        rollback_build: r.get("rollback_build"),
+        reason: r.get("reason"),
+        created_at: r.get("created_at"),
+        finished_at: r.get("finished_at"),
+    }
+}
+
+pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<PromotionView> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query(&format!("{VIEW_SQL} WHERE pr.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("promotion"))?;
+    tx.commit().await?;
+    Ok(view(&r, actor.user_id.0))
+}
+
+/// A project's promotions, newest first.
+pub async fn list(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<Vec<PromotionView>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(&format!("{VIEW_SQL} WHERE pr.project_id = $1 ORDER BY pr.created_at DESC LIMIT 50"))
+        .bind(project)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows.iter().map(|r| view(r, actor.user_id.0)).collect())
+}
+
+/// [`rollback`] to a build, whichever project it belongs to (the build page).
+pub async fn rollback_to(p: &Platform, actor: &Actor, target: Uuid, backup: Option<Uuid>) -> DomainResult<Uuid> {
+    let project = crate::builds::queue::project_of(p, actor, target).await?;
+    rollback(p, actor, project, target, backup).await
+}

@@ -1,0 +1,177 @@
+//! Promotions for real: a staging build's image goes to production only
+//! with another admin's approval (never the requester's), after a backup;
+//! a deployment that fails its health check is rolled back by itself and
+//! production keeps serving; rollback is one call, also from the CLI.
+
+use crate::helpers::{spawn_app_with_builds, Api, Browser, TestApp};
+use crate::pipeline::{commit_file, finished, git, push, repository, standin_project};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// Signs `email` up, makes them a tenant member and `role` on the project; their browser.
+async fn member<'a>(app: &'a TestApp, api: &Api<'_>, project: &str, email: &str, role: &str) -> Browser<'a> {
+    let b = app.signed_up(email, "").await;
+    let (_, detail) = api.get(&format!("/api/v1/projects/{project}")).await;
+    let tenant = detail["project"]["tenant_id"].as_str().unwrap().to_owned();
+    let (status, body) =
+        api.post(&format!("/api/v1/tenants/{tenant}/members"), json!({"email": email, "role": "member"})).await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) =
+        api.post(&format!("/api/v1/projects/{project}/members"), json!({"email": email, "role": role})).await;
+    assert_eq!(status, 200, "{body}");
+    b
+}
+
+async fn wait_promotion(api: &Api<'_>, id: &str, states: &[&str]) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(400);
+    loop {
+        let (_, p) = api.get(&format!("/api/v1/promotions/{id}")).await;
+        if states.contains(&p["state"].as_str().unwrap_or_default()) {
+            return p;
+        }
+        assert!(Instant::now() < deadline, "the promotion never reached {states:?}: {p}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn build(api: &Api<'_>, id: &str) -> Value {
+    api.get(&format!("/api/v1/builds/{id}")).await.1
+}
+
+/// Production and a staging branch (with `standin` as its `.standin`), both built; (project, production, staging).
+async fn staged(app: &TestApp, api: &Api<'_>, name: &str, standin: &str) -> (String, Value, Value) {
+    let repo = repository();
+    let project = standin_project(api, name, &repo).await;
+    let main = git(&repo, &["rev-parse", "HEAD"]);
+    push(app, api, &project, "main", &main).await;
+    let prod = finished(api, &project, &main).await;
+    assert_eq!(prod["result"], "ok", "{prod}");
+    let sha = commit_file(&repo, "release/1.0", ".standin", standin, "Release 1.0");
+    push(app, api, &project, "release/1.0", &sha).await;
+    let staging = finished(api, &project, &sha).await;
+    assert_eq!((staging["stage"].as_str(), staging["result"].as_str()), (Some("staging"), Some("ok")), "{staging}");
+    (project, prod, staging)
+}
+
+async fn teardown(app: &TestApp) {
+    let infra = app.platform.builds.as_ref().unwrap();
+    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+    let rows: Vec<(uuid::Uuid, Option<String>)> =
+        sqlx::query_as("SELECT id, db_name FROM ops.builds").fetch_all(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    for (id, db) in rows {
+        domain::builds::lifecycle::teardown(&app.platform, infra, id).await.unwrap();
+        if let Some(db) = db.filter(|d| d.starts_with("op_")) {
+            infra.databases.drop(&db, &db).await.unwrap();
+        }
+    }
+    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
+    {
+        app.platform.engine.remove_image(&image).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_image_and_rolls_back_in_one_call() {
+    let app = spawn_app_with_builds().await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&ann.token().await);
+    let (project, prod, staging) = staged(&app, &api, "Released", "").await;
+    let tess = member(&app, &api, &project, "tess@acme.test", "tester").await;
+    let tess = app.api(&tess.token().await);
+    let bob = member(&app, &api, &project, "bob@acme.test", "admin").await;
+    let bob = app.api(&bob.token().await);
+
+    // A tester asks; nobody without release rights, and never the requester, approves.
+    let (status, pr) = tess.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 201, "{pr}");
+    let id = pr["id"].as_str().unwrap().to_owned();
+    assert_eq!(pr["state"], "requested");
+    let (status, e) = tess.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
+    assert_eq!(status, 403, "the requester cannot approve: {e}");
+    let (status, again) = api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 409, "one promotion in flight: {again}");
+    let (status, bad) = api.post(&format!("/api/v1/builds/{}/promote", prod["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 422, "only staging builds are promoted: {bad}");
+    // The database refuses a self-approval too, whatever the code does.
+    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+    let refused = sqlx::query(
+        "INSERT INTO ops.promotion_approvals (promotion_id, user_id) SELECT id, requested_by FROM ops.promotions WHERE id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await;
+    assert!(refused.is_err(), "the trigger refuses self-approval");
+    drop(tx);
+
+    let (status, approved) = bob.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["approvals"], json!(["bob@acme.test"]));
+    let done = wait_promotion(&api, &id, &["deployed", "failed", "rolled_back"]).await;
+    assert_eq!(done["state"], "deployed", "{done}");
+    let deployed = build(&api, done["deploy_build"].as_str().unwrap()).await;
+    assert_eq!(deployed["image_digest"], staging["image_digest"], "production runs the very image staging tested");
+    assert_eq!(deployed["live"], true);
+    assert_eq!(build(&api, prod["id"].as_str().unwrap()).await["live"], false, "the previous production build retired");
+    let (_, backups) = api.get(&format!("/api/v1/environments/{}/backups", prod["env_id"].as_str().unwrap())).await;
+    assert!(backups.as_array().unwrap().iter().any(|b| b["kind"] == "pre_update" && b["state"] == "done"), "{backups}");
+
+    // Rollback in one call, from the CLI with a token.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_odooops"))
+        .args(["rollback", "--url", &app.addr, "--project", &project, "--build", prod["id"].as_str().unwrap()])
+        .env("ODOOOPS_TOKEN", &api.token)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rollback = stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let rolled = loop {
+        let b = build(&api, &rollback).await;
+        if b["state"] == "done" {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "the rollback did not finish: {b}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(rolled["result"], "ok", "{rolled}");
+    assert_eq!(rolled["trigger"], "rollback");
+    assert_eq!(rolled["image_digest"], prod["image_digest"], "the earlier image is back");
+    let (status, e) = tess.post(&format!("/api/v1/projects/{project}/rollback"), json!({"build_id": prod["id"]})).await;
+    assert_eq!(status, 403, "testers do not roll production back: {e}");
+
+    let (_, audit) = api.get("/api/v1/audit").await;
+    let text = audit.to_string();
+    for action in ["promotion.request", "promotion.approve", "promotion.deployed", "production.rollback"] {
+        assert!(text.contains(action), "{action} is audited: {text}");
+    }
+    teardown(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_that_fails_its_health_check_is_rolled_back_and_production_keeps_serving() {
+    let app = spawn_app_with_builds().await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&ann.token().await);
+    let (project, prod, staging) = staged(&app, &api, "Fragile", "crash-serving-production\n").await;
+    let bob = member(&app, &api, &project, "bob@acme.test", "admin").await;
+    let bob = app.api(&bob.token().await);
+    let (status, pr) = api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 201, "{pr}");
+    let id = pr["id"].as_str().unwrap().to_owned();
+    let (status, _) = bob.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
+    assert_eq!(status, 200);
+    let done = wait_promotion(&api, &id, &["rolled_back", "failed", "deployed"]).await;
+    assert_eq!(done["state"], "rolled_back", "{done}");
+    let failed = build(&api, done["deploy_build"].as_str().unwrap()).await;
+    assert_eq!(failed["result"], "ko", "{failed}");
+    assert_eq!(failed["live"], false);
+    let rollback = build(&api, done["rollback_build"].as_str().unwrap()).await;
+    assert_eq!(rollback["result"], "ok", "{rollback}");
+    assert_eq!(rollback["live"], true, "production serves again");
+    assert_eq!(rollback["image_digest"], prod["image_digest"], "with the image it had before");
+    let (_, audit) = api.get("/api/v1/audit").await;
+    assert!(audit.to_string().contains("promotion.rolled_back"), "{audit}");
+    teardown(&app).await;
+}
