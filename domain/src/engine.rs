@@ -74,7 +74,7 @@ pub trait ContainerEngine: Send + Sync {
     async fn image_exists(&self, tag: &str) -> anyhow::Result<bool>;
     /// Removes an image by id or tag; a missing or still-used image is left alone.
     async fn remove_image(&self, image: &str) -> anyhow::Result<()>;
-    /// Ids of the images whose reference matches `pattern` (e.g. `odooops-build/abc-*`).
+    /// Tags of the images whose reference matches `pattern` (e.g. `odooops-build/abc-*`).
     async fn images_matching(&self, pattern: &str) -> anyhow::Result<Vec<String>>;
     async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()>;
     async fn remove_network(&self, name: &str) -> anyhow::Result<()>;
@@ -191,7 +191,16 @@ impl ContainerEngine for DockerEngine {
     async fn images_matching(&self, pattern: &str) -> anyhow::Result<Vec<String>> {
         let filters = HashMap::from([("reference", vec![pattern])]);
         let opts = bollard::query_parameters::ListImagesOptionsBuilder::new().filters(&filters).build();
-        Ok(self.client()?.list_images(Some(opts)).await?.into_iter().map(|i| i.id).collect())
+        // Tags, not ids: identical builds share an id, and each build owns only its tag.
+        let prefix = pattern.trim_end_matches('*');
+        Ok(self
+            .client()?
+            .list_images(Some(opts))
+            .await?
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .filter(|t| t.starts_with(prefix))
+            .collect())
     }
 
     async fn create_network(&self, name: &str, labels: HashMap<String, String>) -> anyhow::Result<()> {

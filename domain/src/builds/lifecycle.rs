@@ -17,7 +17,7 @@ use uuid::Uuid;
 pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::Result<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let row = sqlx::query(
-        "SELECT network, db_name, db_role, image_digest, stage,
+        "SELECT network, db_name, db_role, image_digest, stage, project_id, seq,
                 -- A production restore that never became the serving database owns it alone.
                 (restore_from IS NOT NULL AND result IS DISTINCT FROM 'ok' AND result IS DISTINCT FROM 'warn'
                  AND NOT EXISTS (SELECT 1 FROM ops.builds o WHERE o.db_name = b.db_name AND o.id <> b.id
@@ -38,12 +38,15 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
     if let Some(net) = row.get::<Option<String>, _>("network") {
         p.engine.remove_network(&net).await?;
     }
-    // Production images stay: a rollback redeploys the same digest.
-    if let Some(image) = row
-        .get::<Option<String>, _>("image_digest")
-        .filter(|_| row.get::<String, _>("stage") != "production" && !row.get::<bool, _>("image_in_production"))
+    // Production images stay: a rollback redeploys the same digest, and so
+    // does an image promoted from staging. Others lose their tag (an image
+    // shared with another build's tag stays).
+    if row.get::<Option<String>, _>("image_digest").is_some()
+        && row.get::<String, _>("stage") != "production"
+        && !row.get::<bool, _>("image_in_production")
     {
-        p.engine.remove_image(&image).await?;
+        let tag = super::pipeline::image_tag(&infra.installation, row.get("project_id"), row.get("seq"));
+        p.engine.remove_image(&tag).await?;
     }
     // Production databases are never dropped automatically, except the new
     // one of a production restore that failed before it served.
@@ -149,14 +152,17 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
             out.networks += 1;
         }
     }
-    // Images of builds that neither serve, run, nor belong to production (rollbacks).
+    // Image tags of builds that neither serve, run, nor belong to production (rollbacks).
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let kept: HashSet<String> = sqlx::query_scalar(
-        "SELECT image_digest FROM ops.builds WHERE image_digest IS NOT NULL AND (live OR state = 'running' OR stage = 'production')",
+    let kept: HashSet<String> = sqlx::query_as::<_, (Uuid, i64)>(
+        "SELECT project_id, seq FROM ops.builds WHERE image_digest IS NOT NULL
+            AND (live OR state = 'running' OR stage = 'production'
+                 OR image_digest IN (SELECT image_digest FROM ops.builds WHERE stage = 'production' AND image_digest IS NOT NULL))",
     )
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
+    .map(|(project, seq)| super::pipeline::image_tag(&infra.installation, project, seq))
     .collect();
     tx.commit().await?;
     for image in p.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await? {

@@ -65,6 +65,12 @@ const STANDIN_PROVIDES: &[&str] = &[
     "web_editor",
 ];
 
+/// The tag of a build's image. Builds of identical sources share an image
+/// id, so images are removed by tag: a tag goes, the image when its last tag does.
+pub fn image_tag(installation: &str, project: uuid::Uuid, seq: i64) -> String {
+    format!("odooops-build/{installation}-{}:b{seq}", short(project))
+}
+
 pub(crate) fn short(id: uuid::Uuid) -> String {
     id.simple().to_string()[..12].to_owned()
 }
@@ -420,7 +426,7 @@ impl Run<'_> {
             self.log.info("image", "using the repository's Dockerfile");
         }
         let context = ctx.into_inner()?;
-        let tag = format!("odooops-build/{}-{}:b{}", self.infra.installation, short(self.b.project_id), facts.seq);
+        let tag = image_tag(&self.infra.installation, self.b.project_id, facts.seq);
         let (lines, forward) = self.log.lines("image", false);
         // Labels go on containers, not images: a labelled build costs an extra image commit.
         let built = engine.build_image(context, &tag, HashMap::new(), lines).await;
