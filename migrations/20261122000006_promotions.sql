@@ -1,11 +1,16 @@
--- Promotion of a staging build to production with approvals, and rollback.
+-- Promotion of a staging build to production with approvals, rollback, and
+-- the project's own token scrubbing.
 -- A promotion deploys the staging build's very image (ops.builds.image_from)
 -- on production after a backup; if that build fails, a rollback build
 -- redeploys the previous image on the pre-promotion backup. Rollbacks are new
 -- builds: history is never edited.
 
 ALTER TABLE ops.projects
-    ADD COLUMN required_approvals integer NOT NULL DEFAULT 1 CHECK (required_approvals BETWEEN 1 AND 5);
+    ADD COLUMN required_approvals integer NOT NULL DEFAULT 1 CHECK (required_approvals BETWEEN 1 AND 5),
+    -- Token scrubbing the project adds to neutralisation: statements run as the
+    -- copy's owner, and patterns no credential column may match afterwards.
+    ADD COLUMN neutralize_sql text NOT NULL DEFAULT '',
+    ADD COLUMN secret_patterns text[] NOT NULL DEFAULT '{}';
 
 ALTER TABLE ops.builds
     -- Deploy this earlier build's image instead of building one (promotions, rollbacks).

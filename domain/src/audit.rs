@@ -7,7 +7,7 @@
 
 use crate::auth::Actor;
 use crate::db::ScopedTx;
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
 use crate::wire::AuditEventView;
 use sqlx::Row;
@@ -51,12 +51,30 @@ pub async fn record(tx: &mut ScopedTx, actor: &Actor, ev: Event<'_>) -> DomainRe
 
 /// Newest first; what the caller may read (RLS decides).
 pub async fn list(p: &Platform, actor: &Actor, limit: i64) -> DomainResult<Vec<AuditEventView>> {
+    search(p, actor, &crate::wire::AuditFilter { limit: Some(limit), ..Default::default() }).await
+}
+
+/// The events the caller may read that match `f`, newest first (at most 10,000).
+pub async fn search(p: &Platform, actor: &Actor, f: &crate::wire::AuditFilter) -> DomainResult<Vec<AuditEventView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
+    let actor_like = f.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", like_escape(s)));
+    let action_like = f.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
     let rows = sqlx::query(
         "SELECT id, at, actor_email, action, target, tenant_id, project_id, summary, ip
-           FROM ops.audit_events ORDER BY id DESC LIMIT $1",
+           FROM ops.audit_events
+          WHERE ($2::text IS NULL OR coalesce(actor_email, 'system') ILIKE $2)
+            AND ($3::text IS NULL OR action LIKE $3)
+            AND ($4::uuid IS NULL OR project_id = $4)
+            AND ($5::timestamptz IS NULL OR at >= $5)
+            AND ($6::timestamptz IS NULL OR at < $6)
+          ORDER BY id DESC LIMIT $1",
     )
-    .bind(limit.clamp(1, 1000))
+    .bind(f.limit.unwrap_or(200).clamp(1, 10_000))
+    .bind(actor_like)
+    .bind(action_like)
+    .bind(f.project)
+    .bind(f.since)
+    .bind(f.until)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -74,6 +92,51 @@ pub async fn list(p: &Platform, actor: &Actor, limit: i64) -> DomainResult<Vec<A
             ip: r.get("ip"),
         })
         .collect())
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// The events as CSV (RFC 4180), header first.
+pub fn to_csv(events: &[AuditEventView]) -> String {
+    fn field(s: &str) -> String {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    }
+    let mut out = String::from("id,at,actor,action,target,tenant_id,project_id,ip,summary\r\n");
+    for e in events {
+        let row = [
+            e.id.to_string(),
+            e.at.to_rfc3339(),
+            e.actor_email.clone().unwrap_or_else(|| "system".into()),
+            e.action.clone(),
+            e.target.clone(),
+            e.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
+            e.project_id.map(|t| t.to_string()).unwrap_or_default(),
+            e.ip.clone().unwrap_or_default(),
+            e.summary.to_string(),
+        ];
+        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// [`verify`] for people who may read the whole trail (platform owners, operators, auditors).
+pub async fn verify_for(p: &Platform, actor: &Actor) -> DomainResult<crate::wire::AuditVerification> {
+    if !actor.platform_role.is_some_and(|r| matches!(r, crate::types::PlatformRole::Owner | crate::types::PlatformRole::Operator | crate::types::PlatformRole::Auditor)) {
+        return Err(DomainError::Denied("verifying the whole audit trail is for platform owners, operators and auditors".into()));
+    }
+    Ok(match verify(p.db.owner()).await? {
+        ChainReport::Intact { events } => crate::wire::AuditVerification { intact: true, events, broken_at: None, reason: None },
+        ChainReport::BrokenAt { id, reason } => {
+            crate::wire::AuditVerification { intact: false, events: 0, broken_at: Some(id), reason: Some(reason) }
+        }
+    })
 }
 
 /// The result of recomputing the hash chain.

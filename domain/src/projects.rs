@@ -508,3 +508,55 @@ pub(crate) async fn deploy_key_private(tx: &mut ScopedTx, project: Uuid) -> Doma
         .await?
         .flatten())
 }
+
+/// Moves a branch between development and staging, as Odoo.sh's drag and
+/// drop does (project admins; audited). Production stays where it is: a
+/// project has exactly one production branch. New builds take the new stage.
+pub async fn set_stage(p: &Platform, actor: &Actor, env: Uuid, stage: &str) -> DomainResult<crate::wire::EnvironmentView> {
+    let to = crate::types::Stage::parse(stage.trim())?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query(
+        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, e.created_at, ops.my_project_role(e.project_id) AS role,
+                ops.is_platform_admin() AS platform_admin
+           FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL",
+    )
+    .bind(env)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("environment"))?;
+    if !(r.get::<bool, _>("platform_admin") || r.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
+        return Err(DomainError::Denied("changing a branch's stage is for the project's admins".into()));
+    }
+    let from: String = r.get("stage");
+    if from == "production" || to == crate::types::Stage::Production {
+        return Err(DomainError::Invalid(
+            "a project has exactly one production branch: branches move between development and staging".into(),
+        ));
+    }
+    if from != to.as_str() {
+        sqlx::query("UPDATE ops.environments SET stage = $2 WHERE id = $1")
+            .bind(env)
+            .bind(to.as_str())
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Event {
+                action: "environment.stage",
+                target: format!("env:{env}"),
+                tenant_id: Some(r.get("tenant_id")),
+                project_id: Some(r.get("project_id")),
+                summary: serde_json::json!({"branch": r.get::<String, _>("branch"), "from": from, "to": to.as_str()}),
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(crate::wire::EnvironmentView {
+        id: env,
+        branch: r.get("branch"),
+        stage: to.as_str().to_owned(),
+        created_at: r.get("created_at"),
+    })
+}

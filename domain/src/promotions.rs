@@ -117,7 +117,7 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Prom
     let pr = sqlx::query(
         "SELECT tenant_id, project_id, state, requested_by, required, source_build, commit_sha,
                 ops.my_project_role(project_id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.promotions WHERE id = $1 FOR UPDATE",
+           FROM ops.promotions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -169,13 +169,18 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Prom
 /// Queues the production build of an approved promotion (as the system).
 async fn deploy(p: &Platform, id: Uuid) -> DomainResult<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let pr = sqlx::query(
-        "SELECT pr.tenant_id, pr.project_id, pr.source_build, pr.commit_sha, b.subject
-           FROM ops.promotions pr JOIN ops.builds b ON b.id = pr.source_build WHERE pr.id = $1",
+    // Two last approvals at once start one deployment: whoever moves the state first.
+    let Some(pr) = sqlx::query(
+        "UPDATE ops.promotions pr SET state = 'deploying' FROM ops.builds b
+          WHERE pr.id = $1 AND pr.state = 'requested' AND b.id = pr.source_build
+      RETURNING pr.tenant_id, pr.project_id, pr.source_build, pr.commit_sha, b.subject",
     )
     .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
     let project: Uuid = pr.get("project_id");
     let (env, _) = production(&mut tx, project).await?;
     let branch: String = sqlx::query_scalar("SELECT branch FROM ops.environments WHERE id = $1")
@@ -210,7 +215,7 @@ async fn deploy(p: &Platform, id: Uuid) -> DomainResult<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE ops.promotions SET state = 'deploying', deploy_build = $2, previous_build = $3 WHERE id = $1")
+    sqlx::query("UPDATE ops.promotions SET deploy_build = $2, previous_build = $3 WHERE id = $1")
         .bind(id)
         .bind(build)
         .bind(previous)
@@ -225,7 +230,7 @@ pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>)
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let pr = sqlx::query(
         "SELECT tenant_id, project_id, state, requested_by, ops.my_project_role(project_id) AS role,
-                ops.is_platform_admin() AS platform_admin FROM ops.promotions WHERE id = $1 FOR UPDATE",
+                ops.is_platform_admin() AS platform_admin FROM ops.promotions WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
@@ -239,11 +244,17 @@ pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>)
         return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
     }
     let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("rejected");
-    sqlx::query("UPDATE ops.promotions SET state = 'rejected', reason = $2, finished_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
+    let n = sqlx::query(
+        "UPDATE ops.promotions SET state = 'rejected', reason = $2, finished_at = now() WHERE id = $1 AND state = 'requested'",
+    )
+    .bind(id)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
+    }
     audit::record(
         &mut tx,
         actor,
@@ -489,4 +500,84 @@ pub async fn list(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<Ve
 pub async fn rollback_to(p: &Platform, actor: &Actor, target: Uuid, backup: Option<Uuid>) -> DomainResult<Uuid> {
     let project = crate::builds::queue::project_of(p, actor, target).await?;
     rollback(p, actor, project, target, backup).await
+}
+
+pub async fn release_settings(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<crate::wire::ReleaseSettings> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query("SELECT required_approvals, neutralize_sql, secret_patterns FROM ops.projects WHERE id = $1")
+        .bind(project)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("project"))?;
+    tx.commit().await?;
+    Ok(crate::wire::ReleaseSettings {
+        required_approvals: Some(r.get("required_approvals")),
+        neutralize_sql: Some(r.get("neutralize_sql")),
+        secret_patterns: Some(r.get("secret_patterns")),
+    })
+}
+
+/// Changes approvals and scrubbing (project admins); audited. Patterns must be
+/// valid PostgreSQL regular expressions.
+pub async fn save_release_settings(
+    p: &Platform,
+    actor: &Actor,
+    project: Uuid,
+    s: crate::wire::ReleaseSettings,
+) -> DomainResult<crate::wire::ReleaseSettings> {
+    if let Some(n) = s.required_approvals {
+        if !(1..=5).contains(&n) {
+            return Err(DomainError::Invalid("required approvals must be between 1 and 5".into()));
+        }
+    }
+    if s.neutralize_sql.as_ref().is_some_and(|q| q.len() > 20_000) {
+        return Err(DomainError::Invalid("the neutralize statements are limited to 20,000 characters".into()));
+    }
+    let patterns: Option<Vec<String>> = s
+        .secret_patterns
+        .as_ref()
+        .map(|v| v.iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect());
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    for pattern in patterns.iter().flatten() {
+        let valid = sqlx::query("SELECT '' ~ $1").bind(pattern).execute(&mut *tx).await;
+        if valid.is_err() {
+            return Err(DomainError::Invalid(format!("`{pattern}` is not a valid regular expression")));
+        }
+    }
+    let r = sqlx::query(
+        "SELECT tenant_id, ops.my_project_role(id) AS role, ops.is_platform_admin() AS platform_admin
+           FROM ops.projects WHERE id = $1",
+    )
+    .bind(project)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("project"))?;
+    if !(r.get::<bool, _>("platform_admin") || r.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
+        return Err(DomainError::Denied("release settings are for the project's admins".into()));
+    }
+    sqlx::query(
+        "UPDATE ops.projects SET required_approvals = coalesce($2, required_approvals),
+                neutralize_sql = coalesce($3, neutralize_sql), secret_patterns = coalesce($4, secret_patterns)
+          WHERE id = $1",
+    )
+    .bind(project)
+    .bind(s.required_approvals)
+    .bind(s.neutralize_sql.as_deref())
+    .bind(&patterns)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "project.release_settings",
+            target: format!("project:{project}"),
+            tenant_id: Some(r.get("tenant_id")),
+            project_id: Some(project),
+            summary: json!({"required_approvals": s.required_approvals, "neutralize_sql": s.neutralize_sql, "secret_patterns": patterns}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    release_settings(p, actor, project).await
 }

@@ -475,3 +475,56 @@ wire! {
         pub build_id: Uuid,
     }
 }
+
+wire! {
+    /// Which audit events to read; every field narrows.
+    #[derive(Default)]
+    pub struct AuditFilter {
+        /// Part of the actor's email (`system` for background work).
+        #[serde(default)]
+        pub actor: Option<String>,
+        /// An action or its start (`backup.` for every backup action).
+        #[serde(default)]
+        pub action: Option<String>,
+        #[serde(default)]
+        pub project: Option<Uuid>,
+        #[serde(default)]
+        pub since: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub until: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub limit: Option<i64>,
+    }
+
+    /// Whether the audit trail is as it was written.
+    pub struct AuditVerification {
+        pub intact: bool,
+        pub events: i64,
+        /// The first event that was edited, deleted or reordered.
+        pub broken_at: Option<i64>,
+        pub reason: Option<String>,
+    }
+}
+
+wire! {
+    /// Move a branch between `development` and `staging`.
+    pub struct StageChange {
+        pub stage: String,
+    }
+}
+
+wire! {
+    /// How a project releases: approvals a promotion needs, and the token
+    /// scrubbing it adds to neutralisation of production copies.
+    pub struct ReleaseSettings {
+        /// Approvals by people other than the requester (1–5).
+        #[serde(default)]
+        pub required_approvals: Option<i32>,
+        /// Extra SQL statements (`;`-separated), run as the copy's owner after the built-in rules.
+        #[serde(default)]
+        pub neutralize_sql: Option<String>,
+        /// PostgreSQL regular expressions that no credential-like column of a copy may match.
+        #[serde(default)]
+        pub secret_patterns: Option<Vec<String>>,
+    }
+}

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+pub mod audit;
 pub mod backup;
 pub mod mail;
 pub mod promotion;

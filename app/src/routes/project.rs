@@ -2,7 +2,7 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
-use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
+use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings, SetBranchStage};
 use crate::models::{
     backup::may_manage_backups, build_status, grid_rows, may_open_shell, may_read_mails, role_label, short_time,
     stage_class, tile_class,
@@ -104,6 +104,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
             on_cleanup(move || handle.clear());
         }
     });
+    let stage = ServerAction::<SetBranchStage>::new();
     let builds = Resource::new(
         move || (rebuild.version().get(), kill.version().get(), tick.get()),
         move |_| list_builds(project_id),
@@ -111,6 +112,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
     view! {
         <section class="card">
             <h2>"Branches and builds"</h2>
+            {move || stage.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
             {move || share.value().get().map(|r| match r {
                 Ok(url) => view! {
                     <p class="notice" id="share-link">"Share this link (valid 24 h): " <a href=url.clone() target="_blank" rel="noopener"><code class="secret">{url.clone()}</code></a></p>
@@ -138,7 +140,22 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                     {my_role.with_value(|r| may_manage_backups(r.as_deref(), &e.stage)).then(|| view! {
                                                         " " <a class="small backups-link" href=format!("/environments/{}/backups", e.id)>"Backups"</a>
                                                     })}</td>
-                                                <td><span class=stage_class(&e.stage)>{e.stage.clone()}</span></td>
+                                                <td>{
+                                                    let movable = e.stage != "production"
+                                                        && my_role.with_value(|r| r.is_none() || r.as_deref() == Some("admin"));
+                                                    if movable {
+                                                        let env = e.id;
+                                                        view! {
+                                                            <select class="stage-select" aria-label="Stage"
+                                                                on:change=move |ev| { stage.dispatch(SetBranchStage { env_id: env, stage: event_target_value(&ev) }); }>
+                                                                <option value="development" selected=e.stage == "development">"development"</option>
+                                                                <option value="staging" selected=e.stage == "staging">"staging"</option>
+                                                            </select>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! { <span class=stage_class(&e.stage)>{e.stage.clone()}</span> }.into_any()
+                                                    }
+                                                }</td>
                                                 <td class="tiles">
                                                     {if builds.is_empty() {
                                                         view! { <span class="muted small">"no builds yet"</span> }.into_any()

@@ -2,7 +2,9 @@
 //! production (rules from Odoo's `data/neutralize.sql` files, see
 //! `shared/reference/odoo.md`). Only statements whose tables and columns
 //! exist run, all in one transaction, each one logged; a verification query
-//! afterwards must find no live credential, or the build fails.
+//! afterwards must find no live credential, or the build fails. Projects add
+//! their own statements (run as the database's owner, never as the admin
+//! connection) and secret patterns that must match nothing afterwards.
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Row};
@@ -27,6 +29,18 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ("res_users", &["microsoft_calendar_token"], "UPDATE res_users SET microsoft_calendar_token = NULL, microsoft_calendar_rtoken = NULL"),
     ("auth_oauth_provider", &["client_secret"], "UPDATE auth_oauth_provider SET client_secret = NULL"),
     ("website", &["domain"], "UPDATE website SET domain = NULL"),
+    ("website", &["cdn_activated"], "UPDATE website SET cdn_activated = false"),
+    (
+        "website",
+        &["robots_txt"],
+        "UPDATE website SET robots_txt = E'User-agent: *\\nDisallow: /\\n'",
+    ),
+    ("ir_act_server", &["webhook_url"], "UPDATE ir_act_server SET webhook_url = 'https://neutralized.invalid/' WHERE webhook_url IS NOT NULL"),
+    (
+        "ir_ui_view",
+        &["active"],
+        "UPDATE ir_ui_view SET active = true WHERE id IN (SELECT res_id FROM ir_model_data WHERE module = 'web' AND name = 'neutralize_banner')",
+    ),
     (
         "ir_config_parameter",
         &["key", "value"],
@@ -56,10 +70,26 @@ const CHECKS: &[(&str, &str)] = &[
         "iap_account",
         "SELECT count(*) FROM iap_account WHERE account_token IS NOT NULL AND account_token NOT LIKE '%+disabled'",
     ),
+    ("auth_oauth_provider", "SELECT count(*) FROM auth_oauth_provider WHERE client_secret IS NOT NULL"),
+    ("delivery_carrier", "SELECT count(*) FROM delivery_carrier WHERE prod_environment"),
 ];
 
+/// What a project adds to neutralisation.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// Statements separated by `;`, run as `owner_role` inside the same transaction.
+    pub sql: String,
+    /// PostgreSQL regular expressions that no credential-like column may match afterwards.
+    pub secret_patterns: Vec<String>,
+    /// The copy's owner (the build's role).
+    pub owner_role: String,
+}
+
+/// Columns that hold credentials by their name.
+const CREDENTIAL_COLUMNS: &str = "(token|secret|password|passwd|api_?key|webhook|credential)";
+
 /// Runs the rules on `database`; returns the neutralize log lines.
-pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>) -> anyhow::Result<Vec<String>> {
+pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>, extra: &Extra) -> anyhow::Result<Vec<String>> {
     let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
     let mut log = Vec::new();
     let mut tx = conn.begin().await?;
@@ -100,6 +130,22 @@ pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>) -> an
             log.push(format!("{n} row(s): the dummy mail server sends to the OdooOps catcher {}:{}", c.host, c.port));
         }
     }
+    let statements: Vec<&str> = extra.sql.split(';').map(str::trim).filter(|s| !s.is_empty()).collect();
+    if !statements.is_empty() {
+        // The project's own statements get the copy owner's rights, not the admin's.
+        sqlx::query(&format!("SET LOCAL ROLE {}", crate::db::embedded::quote_ident(&extra.owner_role)))
+            .execute(&mut *tx)
+            .await?;
+        for sql in statements {
+            let n = sqlx::query(sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| anyhow::anyhow!("the project's neutralize statement `{sql}` failed: {e}"))?
+                .rows_affected();
+            log.push(format!("{n} row(s) (project): {sql}"));
+        }
+        sqlx::query("RESET ROLE").execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     let catcher_host = catcher.map(|c| c.host.as_str()).unwrap_or("invalid");
     for (table, check) in CHECKS {
@@ -120,7 +166,35 @@ pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>) -> an
             anyhow::bail!("verification failed: {live} live credential(s) remain in {table}");
         }
     }
-    log.push("verified: no live mail server (but the catcher), payment provider or IAP token remains".into());
+    if !extra.secret_patterns.is_empty() {
+        // Credential-like columns, and system parameters (where Odoo keeps API keys).
+        let columns: Vec<(String, String)> = sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+              WHERE table_schema = 'public' AND data_type IN ('text', 'character varying')
+                AND (column_name ~* $1 OR (table_name = 'ir_config_parameter' AND column_name = 'value'))",
+        )
+        .bind(CREDENTIAL_COLUMNS)
+        .fetch_all(&mut conn)
+        .await?;
+        for pattern in &extra.secret_patterns {
+            for (table, column) in &columns {
+                let q = crate::db::embedded::quote_ident;
+                let hits: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {} WHERE {} ~ $1", q(table), q(column)))
+                    .bind(pattern)
+                    .fetch_one(&mut conn)
+                    .await?;
+                if hits != 0 {
+                    anyhow::bail!("verification failed: {hits} value(s) in {table}.{column} match the secret pattern `{pattern}`");
+                }
+            }
+        }
+        log.push(format!(
+            "verified: {} secret pattern(s) match nothing in {} credential column(s)",
+            extra.secret_patterns.len(),
+            columns.len()
+        ));
+    }
+    log.push("verified: no live mail server (but the catcher), payment provider, carrier, OAuth secret or IAP token remains".into());
     conn.close().await.ok();
     Ok(log)
 }

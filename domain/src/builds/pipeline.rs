@@ -504,7 +504,8 @@ impl Run<'_> {
         super::infra::open_filestore(&filestore);
         if !production && (template.is_some() || restore.is_some()) {
             let catcher = self.catcher().await?;
-            let lines = neutralize::neutralize(dbs.admin_for(&grant.database), catcher.as_ref())
+            let extra = self.scrubbing(&grant.role).await?;
+            let lines = neutralize::neutralize(dbs.admin_for(&grant.database), catcher.as_ref(), &extra)
                 .await
                 .context("neutralizing the copy")?;
             for l in lines {
@@ -512,6 +513,18 @@ impl Run<'_> {
             }
         }
         Ok(grant)
+    }
+
+    /// The project's own neutralize statements and secret patterns.
+    async fn scrubbing(&self, owner_role: &str) -> anyhow::Result<neutralize::Extra> {
+        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
+        let (sql, secret_patterns): (String, Vec<String>) =
+            sqlx::query_as("SELECT neutralize_sql, secret_patterns FROM ops.projects WHERE id = $1")
+                .bind(self.b.project_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(neutralize::Extra { sql, secret_patterns, owner_role: owner_role.to_owned() })
     }
 
     /// The image and addons of an earlier build, which must still be on this host.

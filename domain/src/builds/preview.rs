@@ -41,14 +41,29 @@ pub async fn share_link(
     let infra =
         p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not enabled on this server".into()))?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row: Option<(Option<String>, bool)> = sqlx::query_as("SELECT preview_slug, live FROM ops.builds WHERE id = $1")
-        .bind(build)
-        .fetch_optional(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    let (slug, live) = row.ok_or(DomainError::NotFound("build"))?;
+    let row: Option<(Option<String>, bool, uuid::Uuid, uuid::Uuid)> =
+        sqlx::query_as("SELECT preview_slug, live, tenant_id, project_id FROM ops.builds WHERE id = $1")
+            .bind(build)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (slug, live, tenant, project) = row.ok_or(DomainError::NotFound("build"))?;
     let slug = slug.filter(|_| live).ok_or_else(|| DomainError::Conflict("this build has no live preview".into()))?;
-    let exp = chrono::Utc::now().timestamp() + i64::from(hours.clamp(1, 168)) * 3600;
+    let hours = hours.clamp(1, 168);
+    // A share link opens a private preview to anyone holding it: who made one is on record.
+    crate::audit::record(
+        &mut tx,
+        actor,
+        crate::audit::Event {
+            action: "build.share",
+            target: format!("build:{build}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary: serde_json::json!({"hours": hours}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let exp = chrono::Utc::now().timestamp() + i64::from(hours) * 3600;
     let token = sign(&infra.preview_key, &slug, exp);
     Ok(format!(
         "{}/web/login?odooops_token={token}",

@@ -30,8 +30,8 @@ use utoipa::{Modify, OpenApi};
         tokens::list_tokens, tokens::create_token, tokens::revoke_token,
         tenants::list_tenants, tenants::create_tenant, tenants::add_tenant_member,
         projects::list_projects, projects::create_project, projects::get_project,
-        projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings,
-        me::list_audit,
+        projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings, projects::set_stage,
+        me::list_audit, me::export_audit, me::verify_audit,
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
         shells::list_keys, shells::add_key, shells::remove_key,
@@ -39,6 +39,7 @@ use utoipa::{Modify, OpenApi};
         backups::list_backups, backups::create_backup, backups::get_backup, backups::backup_events, backups::download,
         backups::restore, backups::import, backups::get_settings, backups::patch_settings,
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
+        promotions::get_release_settings, promotions::patch_release_settings,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -64,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
         .route("/v1/me", get(me::get_me))
         .route("/v1/audit", get(me::list_audit))
+        .route("/v1/audit/export.csv", get(me::export_audit))
+        .route("/v1/audit/verify", get(me::verify_audit))
         .route("/v1/tokens", get(tokens::list_tokens).post(tokens::create_token))
         .route("/v1/tokens/{id}", delete(tokens::revoke_token))
         .route("/v1/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
@@ -93,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/environments/{id}/mails/ws", get(mails::events))
         .route("/v1/environments/{id}/mails/{mail}/attachments/{index}", get(mails::attachment))
         .route("/v1/me/ssh-keys/{id}", delete(shells::remove_key))
+        .route("/v1/environments/{id}", axum::routing::patch(projects::set_stage))
         .route("/v1/environments/{id}/backups", get(backups::list_backups).post(backups::create_backup))
         .route("/v1/environments/{id}/imports", post(backups::import).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/v1/backups/{id}", get(backups::get_backup))
@@ -102,6 +106,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/builds/{id}/promote", post(promotions::request))
         .route("/v1/projects/{id}/promotions", get(promotions::list))
         .route("/v1/projects/{id}/rollback", post(promotions::rollback))
+        .route(
+            "/v1/projects/{id}/release-settings",
+            get(promotions::get_release_settings).patch(promotions::patch_release_settings),
+        )
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))
         .route("/v1/promotions/{id}/reject", post(promotions::reject))

@@ -97,3 +97,16 @@ pub async fn patch_settings(
 ) -> Result<axum::Json<BuildSettings>, ApiError> {
     Ok(axum::Json(domain::projects::update_build_settings(&s.platform, &actor, id, input).await?))
 }
+
+/// Moves a branch between development and staging (project admins; audited).
+#[utoipa::path(patch, path = "/api/v1/environments/{id}", tag = "projects", params(("id" = Uuid, Path)),
+    request_body = domain::wire::StageChange,
+    responses((status = 200, body = domain::wire::EnvironmentView), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn set_stage(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(env): Path<Uuid>,
+    Json(input): Json<domain::wire::StageChange>,
+) -> Result<axum::Json<domain::wire::EnvironmentView>, ApiError> {
+    Ok(axum::Json(domain::projects::set_stage(&s.platform, &actor, env, &input.stage).await?))
+}

@@ -7,7 +7,7 @@ use super::extract::{ApiActor, Json, Path};
 use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::wire::{PromotionView, RejectRequest, RollbackQueued, RollbackRequest};
+use domain::wire::{PromotionView, RejectRequest, ReleaseSettings, RollbackQueued, RollbackRequest};
 use uuid::Uuid;
 
 /// Asks to promote a successful staging build to production.
@@ -77,4 +77,27 @@ pub async fn rollback(
 ) -> Result<(StatusCode, axum::Json<RollbackQueued>), ApiError> {
     let queued = domain::promotions::rollback(&s.platform, &actor, project, r.build_id, r.restore_backup).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(RollbackQueued { build_id: queued })))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/release-settings", tag = "promotions", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ReleaseSettings)))]
+pub async fn get_release_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(project): Path<Uuid>,
+) -> Result<axum::Json<ReleaseSettings>, ApiError> {
+    Ok(axum::Json(domain::promotions::release_settings(&s.platform, &actor, project).await?))
+}
+
+/// Approvals a promotion needs, and the project's token scrubbing (project admins); fields left out stay.
+#[utoipa::path(patch, path = "/api/v1/projects/{id}/release-settings", tag = "promotions", params(("id" = Uuid, Path)),
+    request_body = ReleaseSettings,
+    responses((status = 200, body = ReleaseSettings), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn patch_release_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(project): Path<Uuid>,
+    Json(input): Json<ReleaseSettings>,
+) -> Result<axum::Json<ReleaseSettings>, ApiError> {
+    Ok(axum::Json(domain::promotions::save_release_settings(&s.platform, &actor, project, input).await?))
 }

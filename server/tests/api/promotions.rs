@@ -94,15 +94,14 @@ async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_ima
     let (status, bad) = api.post(&format!("/api/v1/builds/{}/promote", prod["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, 422, "only staging builds are promoted: {bad}");
     // The database refuses a self-approval too, whatever the code does.
-    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
     let refused = sqlx::query(
         "INSERT INTO ops.promotion_approvals (promotion_id, user_id) SELECT id, requested_by FROM ops.promotions WHERE id = $1::uuid",
     )
     .bind(&id)
-    .execute(&mut *tx)
-    .await;
-    assert!(refused.is_err(), "the trigger refuses self-approval");
-    drop(tx);
+    .execute(app.platform.db.owner())
+    .await
+    .unwrap_err();
+    assert!(refused.to_string().contains("cannot approve"), "the trigger refuses self-approval: {refused}");
 
     let (status, approved) = bob.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
     assert_eq!(status, 200, "{approved}");
@@ -173,5 +172,68 @@ async fn a_deployment_that_fails_its_health_check_is_rolled_back_and_production_
     assert_eq!(rollback["image_digest"], prod["image_digest"], "with the image it had before");
     let (_, audit) = api.get("/api/v1/audit").await;
     assert!(audit.to_string().contains("promotion.rolled_back"), "{audit}");
+    teardown(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statements_scrub_it() {
+    let app = spawn_app_with_builds().await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&ann.token().await);
+    let repo = repository();
+    let project = standin_project(&api, "Scrubbed", &repo).await;
+    let main = git(&repo, &["rev-parse", "HEAD"]);
+    push(&app, &api, &project, "main", &main).await;
+    let prod = finished(&api, &project, &main).await;
+    assert_eq!(prod["result"], "ok", "{prod}");
+    let prod_db = prod["db_name"].as_str().unwrap().to_owned();
+    let infra = app.platform.builds.as_ref().unwrap();
+    let exec = |db: String, sql: &'static str| {
+        let opts = infra.databases.admin_for(&db);
+        async move {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut c).await.unwrap()
+        }
+    };
+    exec(prod_db.clone(), "WITH u AS (UPDATE res_users SET password = 'sk_live_4242' WHERE login = 'admin' RETURNING 1) SELECT count(*) FROM u").await;
+
+    let (status, e) = api
+        .call(reqwest::Method::PATCH, &format!("/api/v1/projects/{project}/release-settings"), Some(json!({"secret_patterns": ["(unclosed"]})))
+        .await;
+    assert_eq!(status, 422, "{e}");
+    let (status, s) = api
+        .call(reqwest::Method::PATCH, &format!("/api/v1/projects/{project}/release-settings"), Some(json!({"secret_patterns": ["^sk_live_"]})))
+        .await;
+    assert_eq!(status, 200, "{s}");
+
+    let sha = commit_file(&repo, "release/1.0", "CHANGES.md", "1.0\n", "Release");
+    push(&app, &api, &project, "release/1.0", &sha).await;
+    let staging = finished(&api, &project, &sha).await;
+    assert_eq!(staging["result"], "ko", "a live secret left in the copy fails the build: {staging}");
+    assert!(staging["reason"].as_str().unwrap().contains("secret pattern"), "{staging}");
+
+    let (status, _) = api
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/projects/{project}/release-settings"),
+            Some(json!({"neutralize_sql": "UPDATE res_users SET password = NULL WHERE password ~ '^sk_live_'"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, rebuilt) = api.post(&format!("/api/v1/builds/{}/rebuild", staging["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 201, "{rebuilt}");
+    let id = rebuilt["id"].as_str().unwrap().to_owned();
+    let staging = loop {
+        let b = build(&api, &id).await;
+        if b["state"] == "done" {
+            break b;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(staging["result"], "ok", "{staging}");
+    let staging_db = staging["db_name"].as_str().unwrap().to_owned();
+    assert_eq!(exec(staging_db, "SELECT count(*) FROM res_users WHERE password LIKE 'sk_live_%'").await, 0);
+    assert_eq!(exec(prod_db, "SELECT count(*) FROM res_users WHERE password LIKE 'sk_live_%'").await, 1, "production keeps it");
     teardown(&app).await;
 }

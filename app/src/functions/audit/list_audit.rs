@@ -2,10 +2,17 @@ use crate::error::AppError;
 use domain::wire::AuditEventView;
 use leptos::prelude::*;
 
-/// The latest audit events the user may read.
+/// The audit events the user may read, filtered by actor (part of an email),
+/// action (a prefix) and a date range (`YYYY-MM-DD`, UTC, both inclusive).
 #[server(prefix = "/rpc", endpoint = "audit/list")]
-pub async fn list_audit() -> Result<Vec<AuditEventView>, AppError> {
+pub async fn list_audit(
+    actor: String,
+    action: String,
+    from: String,
+    to: String,
+) -> Result<Vec<AuditEventView>, AppError> {
     use super::super::ssr;
-    let actor = ssr::actor().await?;
-    Ok(domain::audit::list(&ssr::platform()?, &actor, 200).await?)
+    let who = ssr::actor().await?;
+    let filter = crate::models::audit::filter(&actor, &action, &from, &to).map_err(domain::DomainError::Invalid)?;
+    Ok(domain::audit::search(&ssr::platform()?, &who, &filter).await?)
 }

@@ -1,0 +1,70 @@
+//! The audit page's filters: what people type, as a filter and as the CSV link.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use domain::wire::AuditFilter;
+
+fn day(s: &str, what: &str) -> Result<Option<NaiveDate>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| format!("{what}: write a date as YYYY-MM-DD"))
+}
+
+/// The filter for the typed fields; `to` includes its whole day.
+pub fn filter(actor: &str, action: &str, from: &str, to: &str) -> Result<AuditFilter, String> {
+    let since = day(from, "from")?.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Utc.from_utc_datetime(&t));
+    let until = day(to, "to")?
+        .and_then(|d| d.succ_opt())
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| Utc.from_utc_datetime(&t));
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    Ok(AuditFilter { actor: text(actor), action: text(action), since, until, limit: Some(500), ..Default::default() })
+}
+
+/// `/api/v1/audit/export.csv?…` for the same filter.
+pub fn csv_href(f: &AuditFilter) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let mut q = Vec::new();
+    if let Some(a) = &f.actor {
+        q.push(format!("actor={}", enc(a)));
+    }
+    if let Some(a) = &f.action {
+        q.push(format!("action={}", enc(a)));
+    }
+    if let Some(t) = f.since {
+        q.push(format!("since={}", enc(&t.to_rfc3339())));
+    }
+    if let Some(t) = f.until {
+        q.push(format!("until={}", enc(&t.to_rfc3339())));
+    }
+    if q.is_empty() {
+        "/api/v1/audit/export.csv".into()
+    } else {
+        format!("/api/v1/audit/export.csv?{}", q.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_become_a_half_open_range() {
+        let f = filter(" ann ", "backup.", "2026-11-01", "2026-11-30").unwrap();
+        assert_eq!(f.actor.as_deref(), Some("ann"));
+        assert_eq!(f.since.unwrap().to_rfc3339(), "2026-11-01T00:00:00+00:00");
+        assert_eq!(f.until.unwrap().to_rfc3339(), "2026-12-01T00:00:00+00:00");
+        assert!(filter("", "", "30/11/2026", "").unwrap_err().contains("YYYY-MM-DD"));
+        let href = csv_href(&f);
+        assert!(href.starts_with("/api/v1/audit/export.csv?actor=ann&action=backup.&since=2026-11-01T00%3A00%3A00%2B00%3A00"), "{href}");
+        assert_eq!(csv_href(&filter("", "", "", "").unwrap()), "/api/v1/audit/export.csv");
+    }
+}

@@ -1,0 +1,201 @@
+//! The audit trail over REST: filters, CSV export, and verification that
+//! finds a row edited behind the application's back (as superuser).
+
+use crate::helpers::spawn_app;
+use serde_json::json;
+
+#[tokio::test]
+async fn the_trail_filters_exports_and_proves_it_was_not_edited() {
+    let app = spawn_app().await;
+    let owner = app.signed_up("root@ops.test", "Ops").await;
+    let api = app.api(&owner.token().await);
+    for name in ["One", "Two"] {
+        let (status, body) = api
+            .post("/api/v1/projects", json!({"name": name, "repo_url": "https://github.com/acme/addons.git", "odoo_version": "17.0"}))
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, projects) = api.get("/api/v1/audit?action=project.").await;
+    let list = projects.as_array().unwrap();
+    assert!(list.len() >= 2 && list.iter().all(|e| e["action"].as_str().unwrap().starts_with("project.")), "{projects}");
+    let (_, nobody) = api.get("/api/v1/audit?actor=nobody-at-all").await;
+    assert_eq!(nobody, json!([]));
+    let (_, future) = api.get("/api/v1/audit?since=2999-01-01T00:00:00Z").await;
+    assert_eq!(future, json!([]));
+
+    let r = api.http.get(format!("{}/api/v1/audit/export.csv?action=project.", app.addr)).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = r.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("id,at,actor,action,target,tenant_id,project_id,ip,summary"));
+    assert_eq!(lines.filter(|l| l.contains("project.create")).count(), 2, "{csv}");
+
+    let (status, v) = api.get("/api/v1/audit/verify").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["intact"], true, "{v}");
+
+    // As superuser, around the append-only trigger, edit one event.
+    let owner_pool = app.platform.db.owner();
+    let mut tx = owner_pool.begin().await.unwrap();
+    sqlx::query("ALTER TABLE ops.audit_events DISABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM ops.audit_events WHERE action = 'project.create' ORDER BY id LIMIT 1")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE ops.audit_events SET target = 'project:forged' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
+    sqlx::query("ALTER TABLE ops.audit_events ENABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let (_, v) = api.get("/api/v1/audit/verify").await;
+    assert_eq!((v["intact"].clone(), v["broken_at"].clone()), (json!(false), json!(id)), "{v}");
+
+    // Someone without a platform role may not run the verification.
+    let member = app.signed_up("ann@acme.test", "Acme").await;
+    let member = app.api(&member.token().await);
+    let (status, _) = member.get("/api/v1/audit/verify").await;
+    assert_eq!(status, 403);
+}
+
+/// Every mutating REST operation, with the audit action it writes. A new
+/// route fails `every_mutation_is_listed_with_its_audit_action` until it is here.
+const REST: &[(&str, &str, &str)] = &[
+    ("POST", "/api/v1/tokens", "token.create"),
+    ("DELETE", "/api/v1/tokens/{id}", "token.revoke"),
+    ("POST", "/api/v1/tenants", "tenant.create"),
+    ("POST", "/api/v1/tenants/{id}/members", "tenant.member_set"),
+    ("POST", "/api/v1/projects", "project.create"),
+    ("POST", "/api/v1/projects/{id}/members", "project.member_set"),
+    ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove"),
+    ("PATCH", "/api/v1/projects/{id}/settings", "project.build_settings"),
+    ("PATCH", "/api/v1/environments/{id}", "environment.stage"),
+    ("POST", "/api/v1/builds/{id}/rebuild", "build.rebuild"),
+    ("POST", "/api/v1/builds/{id}/kill", "build.kill"),
+    ("POST", "/api/v1/builds/{id}/share", "build.share"),
+    ("POST", "/api/v1/builds/{id}/shell", "shell.open"),
+    ("POST", "/api/v1/me/ssh-keys", "ssh_key.add"),
+    ("DELETE", "/api/v1/me/ssh-keys/{id}", "ssh_key.remove"),
+    ("DELETE", "/api/v1/environments/{id}/mails", "mail.delete"),
+    ("DELETE", "/api/v1/environments/{id}/mails/{mail}", "mail.delete"),
+    ("POST", "/api/v1/environments/{id}/backups", "backup.create"),
+    ("POST", "/api/v1/environments/{id}/imports", "backup.import"),
+    ("POST", "/api/v1/backups/{id}/restore", "backup.restore"),
+    ("PATCH", "/api/v1/projects/{id}/backup-settings", "backup.settings"),
+    ("POST", "/api/v1/builds/{id}/promote", "promotion.request"),
+    ("POST", "/api/v1/promotions/{id}/approve", "promotion.approve"),
+    ("POST", "/api/v1/promotions/{id}/reject", "promotion.reject"),
+    ("POST", "/api/v1/projects/{id}/rollback", "production.rollback"),
+    ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings"),
+];
+
+/// Every server function (all are POSTs): the audit action it writes, or
+/// `read` for the ones that change nothing that matters.
+const RPC: &[(&str, &str)] = &[
+    ("audit/list", "read"),
+    ("auth/me", "read"),
+    // Anonymous, and changes no account: the reset itself is audited.
+    ("auth/request_reset", "read"),
+    ("auth/reset_password", "account.password_reset"),
+    ("auth/sign_in", "account.sign_in"),
+    ("auth/sign_out", "account.sign_out"),
+    ("auth/sign_up", "account.sign_up"),
+    ("backups/context", "read"),
+    ("backups/create", "backup.create"),
+    ("backups/list", "read"),
+    ("backups/restore", "backup.restore"),
+    ("backups/settings", "read"),
+    ("backups/settings/save", "backup.settings"),
+    ("builds/get", "read"),
+    ("builds/kill", "build.kill"),
+    ("builds/list", "read"),
+    ("builds/rebuild", "build.rebuild"),
+    ("builds/share", "build.share"),
+    ("builds/webhook", "read"),
+    ("mails/delete", "mail.delete"),
+    // Marks the message read, nothing else.
+    ("mails/get", "read"),
+    ("mails/list", "read"),
+    ("projects/add_member", "project.member_set"),
+    ("projects/build_settings", "read"),
+    ("projects/create", "project.create"),
+    ("projects/get", "read"),
+    ("projects/list", "read"),
+    ("projects/save_build_settings", "project.build_settings"),
+    ("projects/set_stage", "environment.stage"),
+    ("promotions/approve", "promotion.approve"),
+    ("promotions/list", "read"),
+    ("promotions/reject", "promotion.reject"),
+    ("promotions/request", "promotion.request"),
+    ("promotions/rollback", "production.rollback"),
+    ("shells/list", "read"),
+    ("shells/open", "shell.open"),
+    ("shells/ssh_command", "read"),
+    ("shells/transcript", "read"),
+    ("ssh_keys/add", "ssh_key.add"),
+    ("ssh_keys/list", "read"),
+    ("ssh_keys/remove", "ssh_key.remove"),
+    ("system/status", "read"),
+    ("tenants/create", "tenant.create"),
+    ("tenants/list", "read"),
+    ("tokens/create", "token.create"),
+    ("tokens/list", "read"),
+    ("tokens/revoke", "token.revoke"),
+];
+
+/// The text of every file below `dir` with extension `ext`.
+fn sources(dir: &std::path::Path, ext: &str, out: &mut String) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            sources(&path, ext, out);
+        } else if path.extension().is_some_and(|x| x == ext) {
+            out.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+}
+
+#[test]
+fn every_mutation_is_listed_with_its_audit_action_and_each_action_is_written() {
+    use utoipa::OpenApi;
+    let doc = server::api::ApiDoc::openapi();
+    let mut rest = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)] {
+            if op.is_some() {
+                rest.push((method, path.clone()));
+            }
+        }
+    }
+    for (method, path) in &rest {
+        assert!(
+            REST.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} changes something: list it in REST with the audit action it writes"
+        );
+    }
+    for (m, p, _) in REST {
+        assert!(rest.iter().any(|(method, path)| method == m && path == p), "{m} {p} is listed but no longer exists");
+    }
+    let rpc: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/rpc/").to_owned())
+        .collect();
+    assert!(rpc.len() > 20, "the server functions are registered: {rpc:?}");
+    for endpoint in &rpc {
+        assert!(
+            RPC.iter().any(|(e, _)| e == endpoint),
+            "server function {endpoint} is not listed: say which audit action it writes, or that it only reads"
+        );
+    }
+    for (e, _) in RPC {
+        assert!(rpc.iter().any(|r| r == e), "{e} is listed but no longer exists");
+    }
+    // Each action is written somewhere: in the domain layer or the database's own functions.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut code = String::new();
+    sources(&root.join("domain/src"), "rs", &mut code);
+    sources(&root.join("migrations"), "sql", &mut code);
+    for action in REST.iter().map(|(_, _, a)| *a).chain(RPC.iter().map(|(_, a)| *a)).filter(|a| *a != "read") {
+        assert!(
+            code.contains(&format!("\"{action}\"")) || code.contains(&format!("'{action}'")),
+            "nothing writes the audit action {action}"
+        );
+    }
+}
