@@ -349,6 +349,10 @@ impl Run<'_> {
         std::fs::create_dir_all(&self.infra.repos_dir)?;
         let ssh = self.ssh_command().await?;
         let ssh = ssh.as_deref();
+        // Two builds of a project (a push to two branches) share its mirror:
+        // one clones or fetches at a time.
+        let lock = mirror_lock(self.b.project_id);
+        let _held = lock.lock().await;
         let mirror = self.infra.repos_dir.join(format!("{}.git", self.b.project_id));
         if mirror.join("HEAD").exists() {
             git_with(
@@ -838,6 +842,13 @@ impl Run<'_> {
             known.display()
         )))
     }
+}
+
+/// The lock of a project's bare mirror in this process.
+fn mirror_lock(project: uuid::Uuid) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::LazyLock<std::sync::Mutex<HashMap<uuid::Uuid, std::sync::Arc<tokio::sync::Mutex<()>>>>> =
+        std::sync::LazyLock::new(Default::default);
+    LOCKS.lock().expect("mirror locks").entry(project).or_default().clone()
 }
 
 fn path(p: &Path) -> &str {
