@@ -57,8 +57,10 @@ pub async fn list(p: &Platform, actor: &Actor, limit: i64) -> DomainResult<Vec<A
 /// The events the caller may read that match `f`, newest first (at most 10,000).
 pub async fn search(p: &Platform, actor: &Actor, f: &crate::wire::AuditFilter) -> DomainResult<Vec<AuditEventView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let actor_like = f.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", like_escape(s)));
-    let action_like = f.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
+    let actor_like =
+        f.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("%{}%", like_escape(s)));
+    let action_like =
+        f.action.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| format!("{}%", like_escape(s)));
     let rows = sqlx::query(
         "SELECT id, at, actor_email, action, target, tenant_id, project_id, summary, ip
            FROM ops.audit_events
@@ -128,11 +130,22 @@ pub fn to_csv(events: &[AuditEventView]) -> String {
 
 /// [`verify`] for people who may read the whole trail (platform owners, operators, auditors).
 pub async fn verify_for(p: &Platform, actor: &Actor) -> DomainResult<crate::wire::AuditVerification> {
-    if !actor.platform_role.is_some_and(|r| matches!(r, crate::types::PlatformRole::Owner | crate::types::PlatformRole::Operator | crate::types::PlatformRole::Auditor)) {
-        return Err(DomainError::Denied("verifying the whole audit trail is for platform owners, operators and auditors".into()));
+    if !actor.platform_role.is_some_and(|r| {
+        matches!(
+            r,
+            crate::types::PlatformRole::Owner
+                | crate::types::PlatformRole::Operator
+                | crate::types::PlatformRole::Auditor
+        )
+    }) {
+        return Err(DomainError::Denied(
+            "verifying the whole audit trail is for platform owners, operators and auditors".into(),
+        ));
     }
     Ok(match verify(p.db.owner()).await? {
-        ChainReport::Intact { events } => crate::wire::AuditVerification { intact: true, events, broken_at: None, reason: None },
+        ChainReport::Intact { events } => {
+            crate::wire::AuditVerification { intact: true, events, broken_at: None, reason: None }
+        }
         ChainReport::BrokenAt { id, reason } => {
             crate::wire::AuditVerification { intact: false, events: 0, broken_at: Some(id), reason: Some(reason) }
         }

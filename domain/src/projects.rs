@@ -512,7 +512,12 @@ pub(crate) async fn deploy_key_private(tx: &mut ScopedTx, project: Uuid) -> Doma
 /// Moves a branch between development and staging, as Odoo.sh's drag and
 /// drop does (project admins; audited). Production stays where it is: a
 /// project has exactly one production branch. New builds take the new stage.
-pub async fn set_stage(p: &Platform, actor: &Actor, env: Uuid, stage: &str) -> DomainResult<crate::wire::EnvironmentView> {
+pub async fn set_stage(
+    p: &Platform,
+    actor: &Actor,
+    env: Uuid,
+    stage: &str,
+) -> DomainResult<crate::wire::EnvironmentView> {
     let to = crate::types::Stage::parse(stage.trim())?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let r = sqlx::query(

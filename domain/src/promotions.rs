@@ -41,8 +41,9 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
     if !matches!(b.get::<Option<String>, _>("result").as_deref(), Some("ok" | "warn")) {
         return Err(DomainError::Invalid("only a successful build is promoted".into()));
     }
-    let digest: String =
-        b.get::<Option<String>, _>("image_digest").ok_or_else(|| DomainError::Invalid("this build has no image".into()))?;
+    let digest: String = b
+        .get::<Option<String>, _>("image_digest")
+        .ok_or_else(|| DomainError::Invalid("this build has no image".into()))?;
     if !p.engine.image_exists(&digest).await.unwrap_or(false) {
         return Err(DomainError::Conflict(format!("the image {digest} is no longer on this host")));
     }
@@ -132,12 +133,14 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Prom
     if pr.get::<String, _>("state") != "requested" {
         return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
     }
-    let added = sqlx::query("INSERT INTO ops.promotion_approvals (promotion_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(id)
-        .bind(actor.user_id.0)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let added = sqlx::query(
+        "INSERT INTO ops.promotion_approvals (promotion_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(actor.user_id.0)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     if added == 0 {
         return Err(DomainError::Conflict("you already approved this promotion".into()));
     }
@@ -183,10 +186,8 @@ async fn deploy(p: &Platform, id: Uuid) -> DomainResult<()> {
     };
     let project: Uuid = pr.get("project_id");
     let (env, _) = production(&mut tx, project).await?;
-    let branch: String = sqlx::query_scalar("SELECT branch FROM ops.environments WHERE id = $1")
-        .bind(env)
-        .fetch_one(&mut *tx)
-        .await?;
+    let branch: String =
+        sqlx::query_scalar("SELECT branch FROM ops.environments WHERE id = $1").bind(env).fetch_one(&mut *tx).await?;
     let previous: Option<Uuid> = sqlx::query_scalar(
         "SELECT id FROM ops.builds WHERE env_id = $1 AND live ORDER BY created_at DESC, seq DESC LIMIT 1",
     )
@@ -502,7 +503,11 @@ pub async fn rollback_to(p: &Platform, actor: &Actor, target: Uuid, backup: Opti
     rollback(p, actor, project, target, backup).await
 }
 
-pub async fn release_settings(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<crate::wire::ReleaseSettings> {
+pub async fn release_settings(
+    p: &Platform,
+    actor: &Actor,
+    project: Uuid,
+) -> DomainResult<crate::wire::ReleaseSettings> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let r = sqlx::query("SELECT required_approvals, neutralize_sql, secret_patterns FROM ops.projects WHERE id = $1")
         .bind(project)
@@ -533,10 +538,8 @@ pub async fn save_release_settings(
     if s.neutralize_sql.as_ref().is_some_and(|q| q.len() > 20_000) {
         return Err(DomainError::Invalid("the neutralize statements are limited to 20,000 characters".into()));
     }
-    let patterns: Option<Vec<String>> = s
-        .secret_patterns
-        .as_ref()
-        .map(|v| v.iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect());
+    let patterns: Option<Vec<String>> =
+        s.secret_patterns.as_ref().map(|v| v.iter().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect());
     let mut tx = p.db.begin_as(actor.user_id).await?;
     for pattern in patterns.iter().flatten() {
         let valid = sqlx::query("SELECT '' ~ $1").bind(pattern).execute(&mut *tx).await;

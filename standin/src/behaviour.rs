@@ -53,7 +53,18 @@ mod tests {
     #[test]
     fn parses_words() {
         let b = Behaviour::parse("# comment\nfail-test\nslow-start 3\nnonsense\n");
-        assert_eq!(b, Behaviour { fail_test: true, warn: false, crash: false, crash_serving: false, crash_serving_production: false, slow_start_secs: 3, send_mails: 0 });
+        assert_eq!(
+            b,
+            Behaviour {
+                fail_test: true,
+                warn: false,
+                crash: false,
+                crash_serving: false,
+                crash_serving_production: false,
+                slow_start_secs: 3,
+                send_mails: 0
+            }
+        );
         assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
         assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
     }

@@ -179,7 +179,11 @@ fn run(config: Config) -> i32 {
     }
     let production = db_label.as_deref().is_some_and(|d| d.starts_with("op_"));
     if behaviour.crash_serving || (behaviour.crash_serving_production && production) {
-        log::critical(db_label.as_deref(), "odoo.service.server", "Worker crashed (told to crash when serving by .standin)");
+        log::critical(
+            db_label.as_deref(),
+            "odoo.service.server",
+            "Worker crashed (told to crash when serving by .standin)",
+        );
         return 3;
     }
     http::serve(&config, client)

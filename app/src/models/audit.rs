@@ -64,7 +64,12 @@ mod tests {
         assert_eq!(f.until.unwrap().to_rfc3339(), "2026-12-01T00:00:00+00:00");
         assert!(filter("", "", "30/11/2026", "").unwrap_err().contains("YYYY-MM-DD"));
         let href = csv_href(&f);
-        assert!(href.starts_with("/api/v1/audit/export.csv?actor=ann&action=backup.&since=2026-11-01T00%3A00%3A00%2B00%3A00"), "{href}");
+        assert!(
+            href.starts_with(
+                "/api/v1/audit/export.csv?actor=ann&action=backup.&since=2026-11-01T00%3A00%3A00%2B00%3A00"
+            ),
+            "{href}"
+        );
         assert_eq!(csv_href(&filter("", "", "", "").unwrap()), "/api/v1/audit/export.csv");
     }
 }

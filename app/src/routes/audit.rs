@@ -13,13 +13,10 @@ pub fn AuditPage() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
-    let events = Resource::new(
-        move || (actor.get(), action.get(), from.get(), to.get()),
-        |(a, b, c, d)| list_audit(a, b, c, d),
-    );
-    let csv = move || {
-        filter(&actor.get(), &action.get(), &from.get(), &to.get()).map(|f| csv_href(&f)).unwrap_or_default()
-    };
+    let events =
+        Resource::new(move || (actor.get(), action.get(), from.get(), to.get()), |(a, b, c, d)| list_audit(a, b, c, d));
+    let csv =
+        move || filter(&actor.get(), &action.get(), &from.get(), &to.get()).map(|f| csv_href(&f)).unwrap_or_default();
     view! {
         <Title text="Audit"/>
         <h1>"Audit trail"</h1>

@@ -3,8 +3,8 @@
 use crate::components::log_tail::LogTail;
 use crate::functions::builds::get_build;
 use crate::functions::promotions::{RequestPromotion, RollbackProduction};
-use crate::models::promotion::{may_request_promotion, may_roll_back_to};
 use crate::functions::shells::{list_shells, ssh_command};
+use crate::models::promotion::{may_request_promotion, may_roll_back_to};
 use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
 use domain::wire::RunEventView;
 use leptos::prelude::*;

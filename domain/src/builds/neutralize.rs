@@ -89,7 +89,11 @@ pub struct Extra {
 const CREDENTIAL_COLUMNS: &str = "(token|secret|password|passwd|api_?key|webhook|credential)";
 
 /// Runs the rules on `database`; returns the neutralize log lines.
-pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>, extra: &Extra) -> anyhow::Result<Vec<String>> {
+pub async fn neutralize(
+    opts: PgConnectOptions,
+    catcher: Option<&Catcher>,
+    extra: &Extra,
+) -> anyhow::Result<Vec<String>> {
     let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
     let mut log = Vec::new();
     let mut tx = conn.begin().await?;
@@ -179,12 +183,15 @@ pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>, extra
         for pattern in &extra.secret_patterns {
             for (table, column) in &columns {
                 let q = crate::db::embedded::quote_ident;
-                let hits: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {} WHERE {} ~ $1", q(table), q(column)))
-                    .bind(pattern)
-                    .fetch_one(&mut conn)
-                    .await?;
+                let hits: i64 =
+                    sqlx::query_scalar(&format!("SELECT count(*) FROM {} WHERE {} ~ $1", q(table), q(column)))
+                        .bind(pattern)
+                        .fetch_one(&mut conn)
+                        .await?;
                 if hits != 0 {
-                    anyhow::bail!("verification failed: {hits} value(s) in {table}.{column} match the secret pattern `{pattern}`");
+                    anyhow::bail!(
+                        "verification failed: {hits} value(s) in {table}.{column} match the secret pattern `{pattern}`"
+                    );
                 }
             }
         }
@@ -194,7 +201,10 @@ pub async fn neutralize(opts: PgConnectOptions, catcher: Option<&Catcher>, extra
             columns.len()
         ));
     }
-    log.push("verified: no live mail server (but the catcher), payment provider, carrier, OAuth secret or IAP token remains".into());
+    log.push(
+        "verified: no live mail server (but the catcher), payment provider, carrier, OAuth secret or IAP token remains"
+            .into(),
+    );
     conn.close().await.ok();
     Ok(log)
 }

@@ -478,7 +478,11 @@ impl Run<'_> {
                 .context("the backup of production before changing it")?;
             self.log.info("database", format!("{} backup of production: {id}", kind.replace('_', "-")));
             let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
-            sqlx::query("UPDATE ops.builds SET pre_backup = $2 WHERE id = $1").bind(self.b.id).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE ops.builds SET pre_backup = $2 WHERE id = $1")
+                .bind(self.b.id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         }
         let grant = dbs.provision(&name, &role, template.as_deref()).await?;
@@ -552,7 +556,11 @@ impl Run<'_> {
 
     async fn record_addons(&self, addons: &[String]) -> anyhow::Result<()> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
-        sqlx::query("UPDATE ops.builds SET addons = $2 WHERE id = $1").bind(self.b.id).bind(addons).execute(&mut *tx).await?;
+        sqlx::query("UPDATE ops.builds SET addons = $2 WHERE id = $1")
+            .bind(self.b.id)
+            .bind(addons)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -11,19 +11,31 @@ async fn the_trail_filters_exports_and_proves_it_was_not_edited() {
     let api = app.api(&owner.token().await);
     for name in ["One", "Two"] {
         let (status, body) = api
-            .post("/api/v1/projects", json!({"name": name, "repo_url": "https://github.com/acme/addons.git", "odoo_version": "17.0"}))
+            .post(
+                "/api/v1/projects",
+                json!({"name": name, "repo_url": "https://github.com/acme/addons.git", "odoo_version": "17.0"}),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
     }
     let (_, projects) = api.get("/api/v1/audit?action=project.").await;
     let list = projects.as_array().unwrap();
-    assert!(list.len() >= 2 && list.iter().all(|e| e["action"].as_str().unwrap().starts_with("project.")), "{projects}");
+    assert!(
+        list.len() >= 2 && list.iter().all(|e| e["action"].as_str().unwrap().starts_with("project.")),
+        "{projects}"
+    );
     let (_, nobody) = api.get("/api/v1/audit?actor=nobody-at-all").await;
     assert_eq!(nobody, json!([]));
     let (_, future) = api.get("/api/v1/audit?since=2999-01-01T00:00:00Z").await;
     assert_eq!(future, json!([]));
 
-    let r = api.http.get(format!("{}/api/v1/audit/export.csv?action=project.", app.addr)).bearer_auth(&api.token).send().await.unwrap();
+    let r = api
+        .http
+        .get(format!("{}/api/v1/audit/export.csv?action=project.", app.addr))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = r.text().await.unwrap();
@@ -39,11 +51,16 @@ async fn the_trail_filters_exports_and_proves_it_was_not_edited() {
     let owner_pool = app.platform.db.owner();
     let mut tx = owner_pool.begin().await.unwrap();
     sqlx::query("ALTER TABLE ops.audit_events DISABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
-    let id: i64 = sqlx::query_scalar("SELECT id FROM ops.audit_events WHERE action = 'project.create' ORDER BY id LIMIT 1")
-        .fetch_one(&mut *tx)
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM ops.audit_events WHERE action = 'project.create' ORDER BY id LIMIT 1")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE ops.audit_events SET target = 'project:forged' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
         .await
         .unwrap();
-    sqlx::query("UPDATE ops.audit_events SET target = 'project:forged' WHERE id = $1").bind(id).execute(&mut *tx).await.unwrap();
     sqlx::query("ALTER TABLE ops.audit_events ENABLE TRIGGER audit_append_only").execute(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     let (_, v) = api.get("/api/v1/audit/verify").await;
@@ -159,7 +176,8 @@ fn every_mutation_is_listed_with_its_audit_action_and_each_action_is_written() {
     let doc = server::api::ApiDoc::openapi();
     let mut rest = Vec::new();
     for (path, item) in &doc.paths.paths {
-        for (method, op) in [("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)] {
+        for (method, op) in [("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)]
+        {
             if op.is_some() {
                 rest.push((method, path.clone()));
             }

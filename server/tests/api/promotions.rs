@@ -83,13 +83,15 @@ async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_ima
     let bob = app.api(&bob.token().await);
 
     // A tester asks; nobody without release rights, and never the requester, approves.
-    let (status, pr) = tess.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    let (status, pr) =
+        tess.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, 201, "{pr}");
     let id = pr["id"].as_str().unwrap().to_owned();
     assert_eq!(pr["state"], "requested");
     let (status, e) = tess.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
     assert_eq!(status, 403, "the requester cannot approve: {e}");
-    let (status, again) = api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    let (status, again) =
+        api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, 409, "one promotion in flight: {again}");
     let (status, bad) = api.post(&format!("/api/v1/builds/{}/promote", prod["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, 422, "only staging builds are promoted: {bad}");
@@ -156,7 +158,8 @@ async fn a_deployment_that_fails_its_health_check_is_rolled_back_and_production_
     let (project, prod, staging) = staged(&app, &api, "Fragile", "crash-serving-production\n").await;
     let bob = member(&app, &api, &project, "bob@acme.test", "admin").await;
     let bob = app.api(&bob.token().await);
-    let (status, pr) = api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    let (status, pr) =
+        api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, 201, "{pr}");
     let id = pr["id"].as_str().unwrap().to_owned();
     let (status, _) = bob.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
@@ -199,11 +202,19 @@ async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statement
     exec(prod_db.clone(), "WITH u AS (UPDATE res_users SET password = 'sk_live_4242' WHERE login = 'admin' RETURNING 1) SELECT count(*) FROM u").await;
 
     let (status, e) = api
-        .call(reqwest::Method::PATCH, &format!("/api/v1/projects/{project}/release-settings"), Some(json!({"secret_patterns": ["(unclosed"]})))
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/projects/{project}/release-settings"),
+            Some(json!({"secret_patterns": ["(unclosed"]})),
+        )
         .await;
     assert_eq!(status, 422, "{e}");
     let (status, s) = api
-        .call(reqwest::Method::PATCH, &format!("/api/v1/projects/{project}/release-settings"), Some(json!({"secret_patterns": ["^sk_live_"]})))
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/projects/{project}/release-settings"),
+            Some(json!({"secret_patterns": ["^sk_live_"]})),
+        )
         .await;
     assert_eq!(status, 200, "{s}");
 
@@ -221,7 +232,8 @@ async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statement
         )
         .await;
     assert_eq!(status, 200);
-    let (status, rebuilt) = api.post(&format!("/api/v1/builds/{}/rebuild", staging["id"].as_str().unwrap()), json!({})).await;
+    let (status, rebuilt) =
+        api.post(&format!("/api/v1/builds/{}/rebuild", staging["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, 201, "{rebuilt}");
     let id = rebuilt["id"].as_str().unwrap().to_owned();
     let staging = loop {
@@ -234,6 +246,10 @@ async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statement
     assert_eq!(staging["result"], "ok", "{staging}");
     let staging_db = staging["db_name"].as_str().unwrap().to_owned();
     assert_eq!(exec(staging_db, "SELECT count(*) FROM res_users WHERE password LIKE 'sk_live_%'").await, 0);
-    assert_eq!(exec(prod_db, "SELECT count(*) FROM res_users WHERE password LIKE 'sk_live_%'").await, 1, "production keeps it");
+    assert_eq!(
+        exec(prod_db, "SELECT count(*) FROM res_users WHERE password LIKE 'sk_live_%'").await,
+        1,
+        "production keeps it"
+    );
     teardown(&app).await;
 }
