@@ -91,3 +91,13 @@ CREATE POLICY approvals_give ON ops.promotion_approvals FOR INSERT WITH CHECK (
 
 GRANT SELECT, INSERT, UPDATE ON ops.promotions TO odooops_app;
 GRANT SELECT, INSERT ON ops.promotion_approvals TO odooops_app;
+
+-- A tenant admin adds a colleague by email before they can see each other
+-- (sign-up puts everyone in their own tenant first): only the id comes back,
+-- and only for an exact address.
+CREATE FUNCTION ops.user_id_by_email(p_email text) RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
+    SELECT id FROM ops.users WHERE email = lower(p_email)
+$$;
+REVOKE ALL ON FUNCTION ops.user_id_by_email(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ops.user_id_by_email(text) TO odooops_app;

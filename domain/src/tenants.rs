@@ -85,8 +85,8 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
     })
 }
 
-/// Adds an existing account to a tenant (tenant admins, for people they can
-/// already see; platform owners and operators, for anyone); audited.
+/// Adds an existing account, named by its exact email, to a tenant (tenant
+/// admins and platform administrators; the tenant's policy decides); audited.
 pub async fn add_member(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wire::NewMember) -> DomainResult<()> {
     let email = crate::types::Email::parse(&input.email)?;
     let role = match input.role.trim() {
@@ -94,10 +94,8 @@ pub async fn add_member(p: &Platform, actor: &Actor, tenant: Uuid, input: crate:
         other => return Err(DomainError::Invalid(format!("`{other}` is not a tenant role (tenant_admin or member)"))),
     };
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let user: Option<Uuid> = sqlx::query_scalar("SELECT id FROM ops.users WHERE email = $1")
-        .bind(email.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
+    let user: Option<Uuid> =
+        sqlx::query_scalar("SELECT ops.user_id_by_email($1)").bind(email.as_str()).fetch_one(&mut *tx).await?;
     let user = user.ok_or_else(|| DomainError::Invalid(format!("no account with the email {email}")))?;
     let done = sqlx::query(
         "INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)

@@ -51,7 +51,7 @@ pub fn BuildPage() -> impl IntoView {
                                 <SshCommand build_id=b.id/>
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
-                            <ReleaseActions promote=may_request_promotion(&b) roll_back=may_roll_back_to(&b) build_id=b.id/>
+                            <ReleaseActions promote=may_request_promotion(&b) roll_back=may_roll_back_to(&b) build_id=b.id env_id=b.env_id/>
                             <section class="card">
                                 <h2>"Phases"</h2>
                                 <ol class="phases" id="phases">
@@ -78,9 +78,20 @@ pub fn BuildPage() -> impl IntoView {
 
 /// Promote a staging build, or roll production back to an earlier one.
 #[component]
-fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid) -> impl IntoView {
+fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid, env_id: uuid::Uuid) -> impl IntoView {
     let request = ServerAction::<RequestPromotion>::new();
     let rollback = ServerAction::<RollbackProduction>::new();
+    // Production's backups, to restore with the rollback (project admins see them).
+    let backups = Resource::new(
+        move || roll_back,
+        move |wanted| async move {
+            if wanted {
+                crate::functions::backups::list_backups(env_id).await.unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        },
+    );
     view! {
         {promote.then(|| view! {
             <ActionForm action=request attr:class="inline">
@@ -96,6 +107,21 @@ fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid) -> impl 
         {roll_back.then(|| view! {
             <ActionForm action=rollback attr:class="inline">
                 <input type="hidden" name="build_id" value=build_id.to_string()/>
+                <label>"Database "
+                    <Transition fallback=|| view! { <input type="hidden" name="restore_backup" value=""/> }>
+                        {move || Suspend::new(async move {
+                            let list = backups.await;
+                            view! {
+                                <select name="restore_backup" id="rollback-database">
+                                    <option value="">"keep production's database"</option>
+                                    {list.into_iter().filter(|b| b.state == "done").map(|b| view! {
+                                        <option value=b.id.to_string()>{format!("restore the {} backup of {}", crate::models::backup::kind_label(&b.kind), crate::models::short_time(&b.created_at))}</option>
+                                    }).collect_view()}
+                                </select>
+                            }
+                        })}
+                    </Transition>
+                </label>
                 <button type="submit" class="danger" id="roll-back">"Roll production back to this build"</button>
             </ActionForm>
         })}

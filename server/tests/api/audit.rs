@@ -217,3 +217,60 @@ fn every_mutation_is_listed_with_its_audit_action_and_each_action_is_written() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_auditor_reads_every_tenant_and_changes_nothing() {
+    let app = spawn_app().await;
+    let _owner = app.signed_up("root@ops.test", "Ops").await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let ann = app.api(&ann.token().await);
+    let (status, project) = ann
+        .post(
+            "/api/v1/projects",
+            json!({"name": "Acme ERP", "repo_url": "https://github.com/acme/addons.git", "odoo_version": "17.0"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
+    let id = project["id"].as_str().unwrap().to_owned();
+    let tenant = project["tenant_id"].as_str().unwrap().to_owned();
+    let audra = app.signed_up("audra@audit.test", "").await;
+    sqlx::query("UPDATE ops.users SET platform_role = 'auditor' WHERE email = 'audra@audit.test'")
+        .execute(app.platform.db.owner())
+        .await
+        .unwrap();
+    let audra = app.api(&audra.token().await);
+
+    let (status, seen) = audra.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(status, 200, "an auditor reads other tenants' projects: {seen}");
+    let (_, events) = audra.get("/api/v1/audit?action=project.create").await;
+    assert!(events.to_string().contains(&id), "and their audit events: {events}");
+    let (status, _) = audra.get("/api/v1/audit/verify").await;
+    assert_eq!(status, 200);
+
+    let before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.audit_events").fetch_one(app.platform.db.owner()).await.unwrap();
+    let attempts = [
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/projects/{id}/members"),
+            json!({"email": "audra@audit.test", "role": "admin"}),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/tenants/{tenant}/members"),
+            json!({"email": "audra@audit.test", "role": "admin"}),
+        ),
+        (reqwest::Method::PATCH, format!("/api/v1/projects/{id}/settings"), json!({"poll_minutes": 5})),
+        (reqwest::Method::PATCH, format!("/api/v1/projects/{id}/release-settings"), json!({"required_approvals": 1})),
+        (reqwest::Method::PATCH, format!("/api/v1/projects/{id}/backup-settings"), json!({"keep_daily": 1})),
+    ];
+    for (method, path, body) in attempts {
+        let (status, answer) = audra.call(method.clone(), &path, Some(body)).await;
+        assert!((400..500).contains(&status), "{method} {path} must be refused to an auditor: {status} {answer}");
+    }
+    let after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.audit_events").fetch_one(app.platform.db.owner()).await.unwrap();
+    assert_eq!(before, after, "nothing changed, so nothing was recorded");
+    let (_, settings) = ann.get(&format!("/api/v1/projects/{id}/settings")).await;
+    assert_ne!(settings["poll_minutes"], 5, "{settings}");
+}
