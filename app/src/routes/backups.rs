@@ -145,6 +145,7 @@ fn BackupTable(
                                 {done.then(|| view! {
                                     <a href=format!("/api/v1/backups/{id}/download") download="">"Download"</a>
                                     {zip.then(|| view! { " · " <a href=format!("/api/v1/backups/{id}/download?filestore=false") download="">"without filestore"</a> })}
+                                    " · " <a href=format!("/api/v1/backups/{id}/download?neutralized=true") download="" title="Restored, neutralized and zipped again: safe outside production">"neutralized"</a>
                                     " · "
                                     <button class="link restore-open" on:click=move |_| open.update(|o| *o = if *o == Some(id) { None } else { Some(id) })>"Restore…"</button>
                                 })}

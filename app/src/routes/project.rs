@@ -105,6 +105,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
         }
     });
     let stage = ServerAction::<SetBranchStage>::new();
+    let dragging: RwSignal<Option<(uuid::Uuid, String)>> = RwSignal::new(None);
     let builds = Resource::new(
         move || (rebuild.version().get(), kill.version().get(), tick.get()),
         move |_| list_builds(project_id),
@@ -131,8 +132,26 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                 <table class="table grid" id="environments">
                                     <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
                                     <tbody>
-                                        {rows.into_iter().map(|(e, builds)| view! {
-                                            <tr>
+                                        {rows.into_iter().map(|(e, builds)| {
+                                            // Drag a branch onto another branch's row to give it that row's stage (as Odoo.sh).
+                                            let admin = my_role.with_value(|r| r.is_none() || r.as_deref() == Some("admin"));
+                                            let movable = admin && e.stage != "production";
+                                            let (env, row_stage) = (e.id, e.stage.clone());
+                                            let drop_stage = row_stage.clone();
+                                            view! {
+                                            <tr draggable=if movable { "true" } else { "false" }
+                                                class=if movable { "movable" } else { "" }
+                                                on:dragstart=move |_| if movable { dragging.set(Some((env, row_stage.clone()))) }
+                                                on:dragover=move |ev| if movable { ev.prevent_default() }
+                                                on:drop=move |ev| {
+                                                    ev.prevent_default();
+                                                    if let Some((from, from_stage)) = dragging.get_untracked() {
+                                                        if movable && from != env && from_stage != drop_stage {
+                                                            stage.dispatch(SetBranchStage { env_id: from, stage: drop_stage.clone() });
+                                                        }
+                                                    }
+                                                    dragging.set(None);
+                                                }>
                                                 <td><code>{e.branch.clone()}</code>
                                                     {my_role.with_value(|r| may_read_mails(r.as_deref(), &e.stage)).then(|| view! {
                                                         " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
@@ -203,6 +222,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                     }}
                                                 </td>
                                             </tr>
+                                            }
                                         }).collect_view()}
                                     </tbody>
                                 </table>

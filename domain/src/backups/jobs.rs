@@ -618,3 +618,84 @@ pub async fn context(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<cra
         targets,
     })
 }
+
+/// A backup as a neutralized Odoo zip, for use outside production: restored
+/// into a scratch database, neutralized with the project's own statements and
+/// secret patterns (verified), and dumped again. Audited like any download.
+pub async fn download_neutralized(
+    p: &Platform,
+    actor: &Actor,
+    id: Uuid,
+) -> DomainResult<(super::store::LocalCopy, String)> {
+    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(
+        "SELECT b.tenant_id, b.project_id, b.state, b.created_at, p.slug, e.branch, p.neutralize_sql, p.secret_patterns
+           FROM ops.backups b JOIN ops.projects p ON p.id = b.project_id JOIN ops.environments e ON e.id = b.env_id
+          WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("backup"))?;
+    if row.get::<String, _>("state") != "done" {
+        return Err(DomainError::Conflict("this backup has no archive to download".into()));
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "backup.download",
+            target: format!("backup:{id}"),
+            tenant_id: Some(row.get("tenant_id")),
+            project_id: Some(row.get("project_id")),
+            summary: json!({"neutralized": true}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let scratch = format!("od_{}_n{}", infra.installation, &Uuid::new_v4().simple().to_string()[..12]);
+    let files = infra.backups.scratch.join(&scratch);
+    let out = infra.backups.scratch.join(format!("download-{}.zip", Uuid::new_v4().simple()));
+    let made: anyhow::Result<()> = async {
+        infra.databases.provision(&scratch, &scratch, None).await?;
+        super::restore::load(p, infra, id, &scratch, &files, &|_| {}).await?;
+        infra.databases.take_ownership(&scratch, &scratch).await?;
+        let extra = crate::builds::neutralize::Extra {
+            sql: row.get("neutralize_sql"),
+            secret_patterns: row.get("secret_patterns"),
+            owner_role: scratch.clone(),
+        };
+        crate::builds::neutralize::neutralize(infra.databases.admin_for(&scratch), None, &extra).await?;
+        let odoo_manifest = odoo_manifest(infra, &scratch).await?;
+        let bin = crate::db::embedded::find_bin_dir()?;
+        let mut pg_dump = std::process::Command::new(bin.join("pg_dump"));
+        pg_dump.args(["--no-owner", "--no-acl", "--format=plain"]).envs(infra.databases.pg_env(&scratch));
+        let spec = WriteSpec {
+            out: out.clone(),
+            pg_dump,
+            filestore: Some(files.clone()),
+            odoo_manifest,
+            extras: Vec::new(),
+            about: json!({"neutralized": true, "from_backup": id}),
+            progress: Arc::new(AtomicU64::new(0)),
+        };
+        tokio::task::spawn_blocking(move || archive::write(spec)).await??;
+        Ok(())
+    }
+    .await;
+    let _ = infra.databases.drop(&scratch, &scratch).await;
+    let _ = std::fs::remove_dir_all(&files);
+    if let Err(e) = made {
+        let _ = std::fs::remove_file(&out);
+        return Err(e.context("neutralizing the backup").into());
+    }
+    let created: DateTime<Utc> = row.get("created_at");
+    let name = format!(
+        "{}_{}_{}_neutralized.zip",
+        row.get::<String, _>("slug"),
+        row.get::<String, _>("branch").replace('/', "-"),
+        created.format("%Y-%m-%d_%H-%M-%S")
+    );
+    Ok((super::store::LocalCopy::temporary(out), name))
+}

@@ -70,6 +70,8 @@ pub async fn backup_events(
 pub struct DownloadQuery {
     /// `false` leaves the filestore out (default: included).
     filestore: Option<bool>,
+    /// `true`: restored, neutralized (with the project's scrubbing) and zipped again, for use outside production.
+    neutralized: Option<bool>,
 }
 
 /// The backup as Odoo's backup zip (or the imported dump), streamed.
@@ -81,7 +83,11 @@ pub async fn download(
     Path(id): Path<Uuid>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
-    let (copy, name) = domain::backups::jobs::download(&s.platform, &actor, id, q.filestore.unwrap_or(true)).await?;
+    let (copy, name) = if q.neutralized.unwrap_or(false) {
+        domain::backups::jobs::download_neutralized(&s.platform, &actor, id).await?
+    } else {
+        domain::backups::jobs::download(&s.platform, &actor, id, q.filestore.unwrap_or(true)).await?
+    };
     let file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
     let len = file.metadata().await.map_err(|e| DomainError::Internal(e.into()))?.len();
     // The copy (a temporary file for S3 or without filestore) lives as long as the stream.

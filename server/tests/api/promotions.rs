@@ -251,5 +251,72 @@ async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statement
         1,
         "production keeps it"
     );
+
+    // A download marked neutralized is scrubbed the same way; the plain one is production as it is.
+    let env = prod["env_id"].as_str().unwrap();
+    let (status, backup) = api.post(&format!("/api/v1/environments/{env}/backups"), json!({})).await;
+    assert_eq!(status, 202, "{backup}");
+    let id = backup["id"].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while api.get(&format!("/api/v1/backups/{id}")).await.1["state"] != "done" {
+        assert!(std::time::Instant::now() < deadline, "the backup did not finish");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let plain = dump_sql(&api, &id, "").await;
+    assert!(plain.contains("sk_live_4242"));
+    let neutral = dump_sql(&api, &id, "?neutralized=true").await;
+    assert!(!neutral.contains("sk_live_4242"), "no production secret in a neutralized download");
+    assert!(neutral.contains("database.is_neutralized"), "it says it is neutralized");
     teardown(&app).await;
+}
+
+/// `dump.sql` of a downloaded backup.
+async fn dump_sql(api: &Api<'_>, id: &str, query: &str) -> String {
+    let r = api
+        .http
+        .get(format!("{}/api/v1/backups/{id}/download{query}", api.app.addr))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("dump.sql").unwrap(), &mut text).unwrap();
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_move_branches_between_development_and_staging_and_production_stays_one() {
+    let app = spawn_app_with_builds().await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&ann.token().await);
+    let repo = repository();
+    let project = standin_project(&api, "Staged", &repo).await;
+    let sha = commit_file(&repo, "feature/x", "X.md", "x\n", "X");
+    push(&app, &api, &project, "feature/x", &sha).await;
+    let dev = finished(&api, &project, &sha).await;
+    let env = dev["env_id"].as_str().unwrap().to_owned();
+    let tess = member(&app, &api, &project, "tess@acme.test", "tester").await;
+    let tess = app.api(&tess.token().await);
+    assert_eq!(patch(&tess, &env, "staging").await.0, 403, "testers do not move branches");
+    let (status, moved) = patch(&api, &env, "staging").await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["stage"], "staging");
+    let (status, e) = patch(&api, &env, "production").await;
+    assert_eq!(status, 422, "one production branch: {e}");
+    assert_eq!(patch(&api, &env, "nowhere").await.0, 422);
+    let (_, audit) = api.get("/api/v1/audit?action=environment.stage").await;
+    assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+    // The next build of the branch is a staging build.
+    let next = commit_file(&repo, "feature/x", "X.md", "y\n", "Y");
+    push(&app, &api, &project, "feature/x", &next).await;
+    let staged = finished(&api, &project, &next).await;
+    assert_eq!(staged["stage"], "staging", "{staged}");
+    teardown(&app).await;
+}
+
+async fn patch(who: &Api<'_>, env: &str, stage: &str) -> (u16, Value) {
+    who.call(reqwest::Method::PATCH, &format!("/api/v1/environments/{env}"), Some(json!({ "stage": stage }))).await
 }
