@@ -274,3 +274,97 @@ async fn an_auditor_reads_every_tenant_and_changes_nothing() {
     let (_, settings) = ann.get(&format!("/api/v1/projects/{id}/settings")).await;
     assert_ne!(settings["poll_minutes"], 5, "{settings}");
 }
+
+/// Runs one call and checks it wrote exactly one audit event, with `action`.
+async fn exactly_one(
+    app: &crate::helpers::TestApp,
+    action: &str,
+    call: impl std::future::Future<Output = (u16, serde_json::Value)>,
+) -> serde_json::Value {
+    let count = || async {
+        sqlx::query_as::<_, (i64, Option<String>)>(
+            "SELECT count(*), (SELECT action FROM ops.audit_events ORDER BY id DESC LIMIT 1) FROM ops.audit_events",
+        )
+        .fetch_one(app.platform.db.owner())
+        .await
+        .unwrap()
+    };
+    let (before, _) = count().await;
+    let (status, body) = call.await;
+    assert!((200..300).contains(&status), "{action}: {status} {body}");
+    let (after, last) = count().await;
+    assert_eq!(after - before, 1, "{action} writes exactly one audit event");
+    assert_eq!(last.as_deref(), Some(action));
+    body
+}
+
+#[tokio::test]
+async fn each_privileged_action_writes_exactly_one_event() {
+    use reqwest::Method;
+    let app = spawn_app().await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&ann.token().await);
+    let _bob = app.signed_up("bob@acme.test", "").await;
+
+    let token =
+        exactly_one(&app, "token.create", api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 1})))
+            .await;
+    let token_id = token["token"]["id"].as_str().unwrap().to_owned();
+    exactly_one(&app, "token.revoke", api.call(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None)).await;
+    let project = exactly_one(
+        &app,
+        "project.create",
+        api.post(
+            "/api/v1/projects",
+            json!({"name": "ERP", "repo_url": "https://github.com/acme/addons.git", "odoo_version": "17.0"}),
+        ),
+    )
+    .await;
+    let (id, tenant) = (project["id"].as_str().unwrap().to_owned(), project["tenant_id"].as_str().unwrap().to_owned());
+    exactly_one(&app, "tenant.create", api.post("/api/v1/tenants", json!({"name": "Second"}))).await;
+    exactly_one(
+        &app,
+        "tenant.member_set",
+        api.post(&format!("/api/v1/tenants/{tenant}/members"), json!({"email": "bob@acme.test", "role": "member"})),
+    )
+    .await;
+    let member = exactly_one(
+        &app,
+        "project.member_set",
+        api.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "bob@acme.test", "role": "tester"})),
+    )
+    .await;
+    let bob_id = member["user_id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        "project.member_remove",
+        api.call(Method::DELETE, &format!("/api/v1/projects/{id}/members/{bob_id}"), None),
+    )
+    .await;
+    exactly_one(
+        &app,
+        "project.build_settings",
+        api.call(Method::PATCH, &format!("/api/v1/projects/{id}/settings"), Some(json!({"poll_minutes": 5}))),
+    )
+    .await;
+    exactly_one(
+        &app,
+        "project.release_settings",
+        api.call(
+            Method::PATCH,
+            &format!("/api/v1/projects/{id}/release-settings"),
+            Some(json!({"required_approvals": 2})),
+        ),
+    )
+    .await;
+    exactly_one(
+        &app,
+        "backup.settings",
+        api.call(Method::PATCH, &format!("/api/v1/projects/{id}/backup-settings"), Some(json!({"keep_daily": 8}))),
+    )
+    .await;
+    let key = domain::projects::generate_ed25519("ann@laptop").await.unwrap().public;
+    let added = exactly_one(&app, "ssh_key.add", api.post("/api/v1/me/ssh-keys", json!({"public_key": key}))).await;
+    let key_id = added["id"].as_str().unwrap().to_owned();
+    exactly_one(&app, "ssh_key.remove", api.call(Method::DELETE, &format!("/api/v1/me/ssh-keys/{key_id}"), None)).await;
+}
