@@ -565,3 +565,40 @@ pub async fn set_stage(
         created_at: r.get("created_at"),
     })
 }
+
+/// The caller on a project: its tenant, their project role, and whether they
+/// administer the platform.
+pub(crate) struct ProjectAccess {
+    pub tenant_id: Uuid,
+    pub role: Option<String>,
+    pub platform_admin: bool,
+}
+
+impl ProjectAccess {
+    /// Project admins (tenant admins are, through `ops.my_project_role`) and platform administrators.
+    pub fn admin(&self) -> bool {
+        self.platform_admin || self.role.as_deref() == Some("admin")
+    }
+
+    /// [`Self::admin`], or `Denied` with `rule`.
+    pub fn require_admin(&self, rule: &str) -> DomainResult<()> {
+        if self.admin() {
+            Ok(())
+        } else {
+            Err(DomainError::Denied(rule.to_owned()))
+        }
+    }
+}
+
+/// The caller's [`ProjectAccess`] on a project they can see (`NotFound` otherwise).
+pub(crate) async fn access(tx: &mut ScopedTx, project: Uuid) -> DomainResult<ProjectAccess> {
+    let r = sqlx::query(
+        "SELECT tenant_id, ops.my_project_role(id) AS role, ops.is_platform_admin() AS platform_admin
+           FROM ops.projects WHERE id = $1",
+    )
+    .bind(project)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(DomainError::NotFound("project"))?;
+    Ok(ProjectAccess { tenant_id: r.get("tenant_id"), role: r.get("role"), platform_admin: r.get("platform_admin") })
+}

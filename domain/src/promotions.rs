@@ -547,17 +547,8 @@ pub async fn save_release_settings(
             return Err(DomainError::Invalid(format!("`{pattern}` is not a valid regular expression")));
         }
     }
-    let r = sqlx::query(
-        "SELECT tenant_id, ops.my_project_role(id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.projects WHERE id = $1",
-    )
-    .bind(project)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("project"))?;
-    if !(r.get::<bool, _>("platform_admin") || r.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
-        return Err(DomainError::Denied("release settings are for the project's admins".into()));
-    }
+    let access = crate::projects::access(&mut tx, project).await?;
+    access.require_admin("release settings are for the project's admins")?;
     sqlx::query(
         "UPDATE ops.projects SET required_approvals = coalesce($2, required_approvals),
                 neutralize_sql = coalesce($3, neutralize_sql), secret_patterns = coalesce($4, secret_patterns)
@@ -575,7 +566,7 @@ pub async fn save_release_settings(
         Event {
             action: "project.release_settings",
             target: format!("project:{project}"),
-            tenant_id: Some(r.get("tenant_id")),
+            tenant_id: Some(access.tenant_id),
             project_id: Some(project),
             summary: json!({"required_approvals": s.required_approvals, "neutralize_sql": s.neutralize_sql, "secret_patterns": patterns}),
         },

@@ -526,41 +526,8 @@ pub async fn download(
     with_filestore: bool,
 ) -> DomainResult<(super::store::LocalCopy, String)> {
     let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(
-        "SELECT b.tenant_id, b.project_id, b.state, b.storage_key, b.format, b.created_at, p.slug, e.branch
-           FROM ops.backups b JOIN ops.projects p ON p.id = b.project_id JOIN ops.environments e ON e.id = b.env_id
-          WHERE b.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("backup"))?;
-    let Some(key) = row.get::<Option<String>, _>("storage_key").filter(|_| row.get::<String, _>("state") == "done")
-    else {
-        return Err(DomainError::Conflict("this backup has no archive to download".into()));
-    };
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: "backup.download",
-            target: format!("backup:{id}"),
-            tenant_id: Some(row.get("tenant_id")),
-            project_id: Some(row.get("project_id")),
-            summary: json!({"filestore": with_filestore}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let format: String = row.get("format");
-    let created: DateTime<Utc> = row.get("created_at");
-    let stem = format!(
-        "{}_{}_{}",
-        row.get::<String, _>("slug"),
-        row.get::<String, _>("branch").replace('/', "-"),
-        created.format("%Y-%m-%d_%H-%M-%S")
-    );
+    let d = authorize_download(p, actor, id, json!({"filestore": with_filestore})).await?;
+    let (key, format, stem) = (d.key, d.format, d.stem);
     let copy = infra.backups.store.fetch(&key, &infra.backups.scratch).await?;
     if with_filestore || format != "zip" {
         let ext = if format == "zip" { "zip" } else { "dump" };
@@ -628,32 +595,7 @@ pub async fn download_neutralized(
     id: Uuid,
 ) -> DomainResult<(super::store::LocalCopy, String)> {
     let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(
-        "SELECT b.tenant_id, b.project_id, b.state, b.created_at, p.slug, e.branch, p.neutralize_sql, p.secret_patterns
-           FROM ops.backups b JOIN ops.projects p ON p.id = b.project_id JOIN ops.environments e ON e.id = b.env_id
-          WHERE b.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("backup"))?;
-    if row.get::<String, _>("state") != "done" {
-        return Err(DomainError::Conflict("this backup has no archive to download".into()));
-    }
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: "backup.download",
-            target: format!("backup:{id}"),
-            tenant_id: Some(row.get("tenant_id")),
-            project_id: Some(row.get("project_id")),
-            summary: json!({"neutralized": true}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let d = authorize_download(p, actor, id, json!({"neutralized": true})).await?;
     let scratch = format!("od_{}_n{}", infra.installation, &Uuid::new_v4().simple().to_string()[..12]);
     let files = infra.backups.scratch.join(&scratch);
     let out = infra.backups.scratch.join(format!("download-{}.zip", Uuid::new_v4().simple()));
@@ -662,8 +604,8 @@ pub async fn download_neutralized(
         super::restore::load(p, infra, id, &scratch, &files, &|_| {}).await?;
         infra.databases.take_ownership(&scratch, &scratch).await?;
         let extra = crate::builds::neutralize::Extra {
-            sql: row.get("neutralize_sql"),
-            secret_patterns: row.get("secret_patterns"),
+            sql: d.neutralize_sql.clone(),
+            secret_patterns: d.secret_patterns.clone(),
             owner_role: scratch.clone(),
         };
         crate::builds::neutralize::neutralize(infra.databases.admin_for(&scratch), None, &extra).await?;
@@ -690,12 +632,66 @@ pub async fn download_neutralized(
         let _ = std::fs::remove_file(&out);
         return Err(e.context("neutralizing the backup").into());
     }
+    Ok((super::store::LocalCopy::temporary(out), format!("{}_neutralized.zip", d.stem)))
+}
+
+/// What a permitted download needs: where the archive is, its format, a file
+/// name stem, and the project's scrubbing.
+struct Download {
+    key: String,
+    format: String,
+    stem: String,
+    neutralize_sql: String,
+    secret_patterns: Vec<String>,
+}
+
+/// Checks the caller may read the backup (row-level security) and that it has
+/// an archive, and audits the download with `summary`.
+async fn authorize_download(
+    p: &Platform,
+    actor: &Actor,
+    id: Uuid,
+    summary: serde_json::Value,
+) -> DomainResult<Download> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(
+        "SELECT b.tenant_id, b.project_id, b.state, b.storage_key, b.format, b.created_at, p.slug, e.branch,
+                p.neutralize_sql, p.secret_patterns
+           FROM ops.backups b JOIN ops.projects p ON p.id = b.project_id JOIN ops.environments e ON e.id = b.env_id
+          WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("backup"))?;
+    let Some(key) = row.get::<Option<String>, _>("storage_key").filter(|_| row.get::<String, _>("state") == "done")
+    else {
+        return Err(DomainError::Conflict("this backup has no archive to download".into()));
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: "backup.download",
+            target: format!("backup:{id}"),
+            tenant_id: Some(row.get("tenant_id")),
+            project_id: Some(row.get("project_id")),
+            summary,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     let created: DateTime<Utc> = row.get("created_at");
-    let name = format!(
-        "{}_{}_{}_neutralized.zip",
-        row.get::<String, _>("slug"),
-        row.get::<String, _>("branch").replace('/', "-"),
-        created.format("%Y-%m-%d_%H-%M-%S")
-    );
-    Ok((super::store::LocalCopy::temporary(out), name))
+    Ok(Download {
+        key,
+        format: row.get("format"),
+        stem: format!(
+            "{}_{}_{}",
+            row.get::<String, _>("slug"),
+            row.get::<String, _>("branch").replace('/', "-"),
+            created.format("%Y-%m-%d_%H-%M-%S")
+        ),
+        neutralize_sql: row.get("neutralize_sql"),
+        secret_patterns: row.get("secret_patterns"),
+    })
 }

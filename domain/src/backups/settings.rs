@@ -53,17 +53,8 @@ pub async fn save(p: &Platform, actor: &Actor, project: Uuid, s: BackupSettings)
     check(s.keep_weekly, 0, 520, "weekly backups kept")?;
     check(s.keep_monthly, 0, 240, "monthly backups kept")?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let r = sqlx::query(
-        "SELECT tenant_id, ops.my_project_role(id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.projects WHERE id = $1",
-    )
-    .bind(project)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("project"))?;
-    if !(r.get::<bool, _>("platform_admin") || r.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
-        return Err(DomainError::Denied("backup settings are for the project's admins".into()));
-    }
+    let access = crate::projects::access(&mut tx, project).await?;
+    access.require_admin("backup settings are for the project's admins")?;
     sqlx::query(
         "UPDATE ops.projects SET backup_cron = coalesce($2, backup_cron), drill_cron = coalesce($3, drill_cron),
                 keep_daily = coalesce($4, keep_daily), keep_weekly = coalesce($5, keep_weekly),
@@ -83,7 +74,7 @@ pub async fn save(p: &Platform, actor: &Actor, project: Uuid, s: BackupSettings)
         Event {
             action: "backup.settings",
             target: format!("project:{project}"),
-            tenant_id: Some(r.get("tenant_id")),
+            tenant_id: Some(access.tenant_id),
             project_id: Some(project),
             summary: serde_json::json!({
                 "backup_cron": s.backup_cron, "drill_cron": s.drill_cron,

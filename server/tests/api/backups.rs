@@ -5,7 +5,7 @@
 //! touching earlier ones; a corrupted archive is refused before production is
 //! touched; a schedule takes backups by itself.
 
-use crate::helpers::{spawn_app_with_builds, Api, TestApp};
+use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
 use crate::pipeline::{commit_file, finished, git, push, repository, standin_project};
 use domain::builds::queue::SYSTEM_USER;
 use serde_json::{json, Value};
@@ -114,25 +114,6 @@ async fn db_of_build(app: &TestApp, build: &str) -> String {
     db
 }
 
-/// Tears down every build of the app and drops production databases (kept by design).
-async fn leave_nothing(app: &TestApp) {
-    let infra = app.platform.builds.as_ref().unwrap();
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let rows: Vec<(uuid::Uuid, Option<String>)> =
-        sqlx::query_as("SELECT id, db_name FROM ops.builds").fetch_all(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-    for (id, db) in rows {
-        domain::builds::lifecycle::teardown(&app.platform, infra, id).await.unwrap();
-        if let Some(db) = db.filter(|d| d.starts_with("op_")) {
-            infra.databases.drop(&db, &db).await.unwrap();
-        }
-    }
-    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
-    {
-        app.platform.engine.remove_image(&image).await.unwrap();
-    }
-}
-
 /// Production with some data and filestore of its own; (project, production build).
 async fn production(app: &TestApp, api: &Api<'_>, repo: &Path, name: &str) -> (String, Value, String) {
     let project = standin_project(api, name, repo).await;
@@ -235,7 +216,7 @@ async fn production_backs_up_as_an_odoo_zip_and_restores_into_staging_neutralize
     assert_eq!(report.0, "passed", "{}", report.1);
     let (_, verified) = api.get(&format!("/api/v1/backups/{id}")).await;
     assert!(verified["verified_at"].is_string(), "{verified}");
-    leave_nothing(&app).await;
+    tear_down_builds(&app).await;
 }
 
 async fn wait_drill(app: &TestApp, drill: uuid::Uuid) -> (String, Value) {
@@ -368,7 +349,7 @@ async fn odoo_zips_and_dumps_from_elsewhere_import_and_hostile_archives_are_refu
     let (status, e) = upload(&api, prod["env_id"].as_str().unwrap(), std::fs::read(&odoo_zip).unwrap()).await;
     assert_eq!(status, 403, "{e}");
     std::fs::remove_dir_all(scratch).ok();
-    leave_nothing(&app).await;
+    tear_down_builds(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -494,7 +475,7 @@ async fn an_interrupted_backup_fails_alone_a_corrupted_one_is_refused_and_the_sc
     assert!(app.mailer.sent().iter().any(|m| m.subject.contains("restore drill") && m.to == "ann@acme.test"));
     let (_, audit) = api.get("/api/v1/audit").await;
     assert!(audit.to_string().contains("backup.drill_failed"), "{audit}");
-    leave_nothing(&app).await;
+    tear_down_builds(&app).await;
 }
 
 async fn download_sha(api: &Api<'_>, id: &str) -> String {
@@ -593,7 +574,7 @@ async fn backups_go_to_an_s3_compatible_store_and_restore_from_it() {
         files_below(&infra.filestore_dir.join(db_of_build(&app, prod["id"].as_str().unwrap()).await)).len()
     );
     infra.databases.drop(&target, &target).await.unwrap();
-    leave_nothing(&app).await;
+    tear_down_builds(&app).await;
 }
 
 fn object_store_for(endpoint: &str) -> std::sync::Arc<dyn object_store::ObjectStore> {

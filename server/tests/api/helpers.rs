@@ -232,3 +232,46 @@ impl Api<'_> {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 }
+
+/// Signs `email` up and makes them a member of the project's tenant and `role`
+/// on the project (as `api`, a project admin); their browser.
+pub async fn add_project_member<'a>(
+    app: &'a TestApp,
+    api: &Api<'_>,
+    project: &str,
+    email: &str,
+    role: &str,
+) -> Browser<'a> {
+    let b = app.signed_up(email, "").await;
+    let (_, detail) = api.get(&format!("/api/v1/projects/{project}")).await;
+    let tenant = detail["project"]["tenant_id"].as_str().unwrap().to_owned();
+    let (status, body) = api
+        .post(&format!("/api/v1/tenants/{tenant}/members"), serde_json::json!({"email": email, "role": "member"}))
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = api
+        .post(&format!("/api/v1/projects/{project}/members"), serde_json::json!({"email": email, "role": role}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    b
+}
+
+/// Tears down every build of the app, drops production databases (kept by
+/// design) and removes the build images, so a test leaves nothing behind.
+pub async fn tear_down_builds(app: &TestApp) {
+    let infra = app.platform.builds.as_ref().unwrap();
+    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+    let rows: Vec<(uuid::Uuid, Option<String>)> =
+        sqlx::query_as("SELECT id, db_name FROM ops.builds").fetch_all(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    for (id, db) in rows {
+        domain::builds::lifecycle::teardown(&app.platform, infra, id).await.unwrap();
+        if let Some(db) = db.filter(|d| d.starts_with("op_")) {
+            infra.databases.drop(&db, &db).await.unwrap();
+        }
+    }
+    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
+    {
+        app.platform.engine.remove_image(&image).await.unwrap();
+    }
+}

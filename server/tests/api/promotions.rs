@@ -3,24 +3,10 @@
 //! a deployment that fails its health check is rolled back by itself and
 //! production keeps serving; rollback is one call, also from the CLI.
 
-use crate::helpers::{spawn_app_with_builds, Api, Browser, TestApp};
+use crate::helpers::{add_project_member, spawn_app_with_builds, tear_down_builds, Api, TestApp};
 use crate::pipeline::{commit_file, finished, git, push, repository, standin_project};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-/// Signs `email` up, makes them a tenant member and `role` on the project; their browser.
-async fn member<'a>(app: &'a TestApp, api: &Api<'_>, project: &str, email: &str, role: &str) -> Browser<'a> {
-    let b = app.signed_up(email, "").await;
-    let (_, detail) = api.get(&format!("/api/v1/projects/{project}")).await;
-    let tenant = detail["project"]["tenant_id"].as_str().unwrap().to_owned();
-    let (status, body) =
-        api.post(&format!("/api/v1/tenants/{tenant}/members"), json!({"email": email, "role": "member"})).await;
-    assert_eq!(status, 204, "{body}");
-    let (status, body) =
-        api.post(&format!("/api/v1/projects/{project}/members"), json!({"email": email, "role": role})).await;
-    assert_eq!(status, 200, "{body}");
-    b
-}
 
 async fn wait_promotion(api: &Api<'_>, id: &str, states: &[&str]) -> Value {
     let deadline = Instant::now() + Duration::from_secs(400);
@@ -53,33 +39,15 @@ async fn staged(app: &TestApp, api: &Api<'_>, name: &str, standin: &str) -> (Str
     (project, prod, staging)
 }
 
-async fn teardown(app: &TestApp) {
-    let infra = app.platform.builds.as_ref().unwrap();
-    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
-    let rows: Vec<(uuid::Uuid, Option<String>)> =
-        sqlx::query_as("SELECT id, db_name FROM ops.builds").fetch_all(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-    for (id, db) in rows {
-        domain::builds::lifecycle::teardown(&app.platform, infra, id).await.unwrap();
-        if let Some(db) = db.filter(|d| d.starts_with("op_")) {
-            infra.databases.drop(&db, &db).await.unwrap();
-        }
-    }
-    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
-    {
-        app.platform.engine.remove_image(&image).await.unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_image_and_rolls_back_in_one_call() {
     let app = spawn_app_with_builds().await;
     let ann = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&ann.token().await);
     let (project, prod, staging) = staged(&app, &api, "Released", "").await;
-    let tess = member(&app, &api, &project, "tess@acme.test", "tester").await;
+    let tess = add_project_member(&app, &api, &project, "tess@acme.test", "tester").await;
     let tess = app.api(&tess.token().await);
-    let bob = member(&app, &api, &project, "bob@acme.test", "admin").await;
+    let bob = add_project_member(&app, &api, &project, "bob@acme.test", "admin").await;
     let bob = app.api(&bob.token().await);
 
     // A tester asks; nobody without release rights, and never the requester, approves.
@@ -147,7 +115,7 @@ async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_ima
     for action in ["promotion.request", "promotion.approve", "promotion.deployed", "production.rollback"] {
         assert!(text.contains(action), "{action} is audited: {text}");
     }
-    teardown(&app).await;
+    tear_down_builds(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,7 +124,7 @@ async fn a_deployment_that_fails_its_health_check_is_rolled_back_and_production_
     let ann = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&ann.token().await);
     let (project, prod, staging) = staged(&app, &api, "Fragile", "crash-serving-production\n").await;
-    let bob = member(&app, &api, &project, "bob@acme.test", "admin").await;
+    let bob = add_project_member(&app, &api, &project, "bob@acme.test", "admin").await;
     let bob = app.api(&bob.token().await);
     let (status, pr) =
         api.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
@@ -175,7 +143,7 @@ async fn a_deployment_that_fails_its_health_check_is_rolled_back_and_production_
     assert_eq!(rollback["image_digest"], prod["image_digest"], "with the image it had before");
     let (_, audit) = api.get("/api/v1/audit").await;
     assert!(audit.to_string().contains("promotion.rolled_back"), "{audit}");
-    teardown(&app).await;
+    tear_down_builds(&app).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,7 +235,7 @@ async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statement
     let neutral = dump_sql(&api, &id, "?neutralized=true").await;
     assert!(!neutral.contains("sk_live_4242"), "no production secret in a neutralized download");
     assert!(neutral.contains("database.is_neutralized"), "it says it is neutralized");
-    teardown(&app).await;
+    tear_down_builds(&app).await;
 }
 
 /// `dump.sql` of a downloaded backup.
@@ -298,7 +266,7 @@ async fn admins_move_branches_between_development_and_staging_and_production_sta
     push(&app, &api, &project, "feature/x", &sha).await;
     let dev = finished(&api, &project, &sha).await;
     let env = dev["env_id"].as_str().unwrap().to_owned();
-    let tess = member(&app, &api, &project, "tess@acme.test", "tester").await;
+    let tess = add_project_member(&app, &api, &project, "tess@acme.test", "tester").await;
     let tess = app.api(&tess.token().await);
     assert_eq!(patch(&tess, &env, "staging").await.0, 403, "testers do not move branches");
     let (status, moved) = patch(&api, &env, "staging").await;
@@ -314,7 +282,7 @@ async fn admins_move_branches_between_development_and_staging_and_production_sta
     push(&app, &api, &project, "feature/x", &next).await;
     let staged = finished(&api, &project, &next).await;
     assert_eq!(staged["stage"], "staging", "{staged}");
-    teardown(&app).await;
+    tear_down_builds(&app).await;
 }
 
 async fn patch(who: &Api<'_>, env: &str, stage: &str) -> (u16, Value) {

@@ -179,16 +179,7 @@ async fn live_build(app: &TestApp, api: &Api<'_>, name: &str, branch: &str) -> (
 }
 
 async fn member(app: &TestApp, api: &Api<'_>, project: &str, email: &str, role: &str) -> String {
-    let b = app.signed_up(email, "").await;
-    drop(b);
-    let (_, detail) = api.get(&format!("/api/v1/projects/{project}")).await;
-    let tenant = detail["project"]["tenant_id"].as_str().unwrap().to_owned();
-    let (status, body) =
-        api.post(&format!("/api/v1/tenants/{tenant}/members"), json!({"email": email, "role": "member"})).await;
-    assert_eq!(status, 204, "{body}");
-    let (status, body) =
-        api.post(&format!("/api/v1/projects/{project}/members"), json!({"email": email, "role": role})).await;
-    assert_eq!(status, 200, "{body}");
+    drop(crate::helpers::add_project_member(app, api, project, email, role).await);
     session_cookie(app, email).await
 }
 
