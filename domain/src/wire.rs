@@ -15,6 +15,17 @@ use uuid::Uuid;
 /// machines that cannot pull `odoo:<version>`).
 pub const STANDIN_IMAGE: &str = concat!("odooops/odoo-standin:", env!("CARGO_PKG_VERSION"));
 
+/// `s` percent-encoded for a URL query value or path segment (links the
+/// server and the browser both build).
+pub fn url_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 macro_rules! wire {
     ($($item:item)+) => {$(
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,14 +28,7 @@ pub fn filter(actor: &str, action: &str, project: &str, from: &str, to: &str) ->
 
 /// `/api/v1/audit/export.csv?…` for the same filter.
 pub fn csv_href(f: &AuditFilter) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
+    let enc = domain::wire::url_component;
     let mut q = Vec::new();
     if let Some(a) = &f.actor {
         q.push(format!("actor={}", enc(a)));

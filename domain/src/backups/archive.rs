@@ -332,7 +332,7 @@ pub fn write(mut spec: WriteSpec) -> anyhow::Result<Written> {
 
     let mut fs_files = 0u64;
     let mut fs_bytes = 0u64;
-    let mut tree = Sha256::new();
+    let mut hashes: Vec<(String, String)> = Vec::new();
     if let Some(root) = spec.filestore.as_ref().filter(|r| r.is_dir()) {
         for rel in walk(root)? {
             let name = rel.to_string_lossy().replace('\\', "/");
@@ -349,7 +349,7 @@ pub fn write(mut spec: WriteSpec) -> anyhow::Result<Written> {
                 fs_bytes += n as u64;
                 spec.progress.fetch_add(n as u64, Ordering::Relaxed);
             }
-            tree.update(format!("{name}\0{}\n", hex::encode(fh.finalize())));
+            hashes.push((name, hex::encode(fh.finalize())));
             fs_files += 1;
         }
     }
@@ -367,7 +367,7 @@ pub fn write(mut spec: WriteSpec) -> anyhow::Result<Written> {
     manifest["odooops_backup"] = json!(1);
     manifest["parts"] = json!({
         "dump.sql": {"bytes": dump_bytes, "sha256": dump_sha},
-        "filestore": {"files": fs_files, "bytes": fs_bytes, "sha256": hex::encode(tree.finalize())},
+        "filestore": {"files": fs_files, "bytes": fs_bytes, "sha256": tree_hash(hashes)},
         "manifest.json": {"bytes": manifest_text.len(), "sha256": hex::encode(Sha256::digest(manifest_text.as_bytes()))},
         "odooops": extras,
     });
@@ -414,12 +414,23 @@ fn walk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Unpacks `filestore/…` into `dest` (blocking). Call [`inspect`] first; the
-/// sizes are enforced again here in case the headers lie.
-pub fn extract_filestore(archive: &Path, dest: &Path) -> anyhow::Result<(u64, u64)> {
+/// What [`extract_filestore`] unpacked.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub files: u64,
+    pub bytes: u64,
+    /// The filestore's sha256, as [`write`] computes it (checked by drills).
+    pub tree_sha256: String,
+}
+
+/// Unpacks `filestore/…` into `dest` (blocking), hashing it on the way. Call
+/// [`inspect`] first; the sizes are enforced again here in case the headers lie.
+pub fn extract_filestore(archive: &Path, dest: &Path) -> anyhow::Result<Extracted> {
     let mut zip = zip::ZipArchive::new(std::fs::File::open(archive)?)?;
     std::fs::create_dir_all(dest)?;
-    let (mut files, mut bytes) = (0u64, 0u64);
+    let mut out = Extracted::default();
+    let mut hashes: Vec<(String, String)> = Vec::new();
+    let mut buf = vec![0u8; 1 << 20];
     for i in 0..zip.len() {
         let entry = zip.by_index(i)?;
         let name = entry.name().to_owned();
@@ -435,43 +446,36 @@ pub fn extract_filestore(archive: &Path, dest: &Path) -> anyhow::Result<(u64, u6
             std::fs::create_dir_all(dir)?;
         }
         let declared = entry.size();
-        let mut out = std::fs::File::create(&target)?;
-        let n = std::io::copy(&mut entry.take(declared + 1), &mut out)?;
+        let mut file = std::fs::File::create(&target)?;
+        let (mut reader, mut h, mut n) = (entry.take(declared + 1), Sha256::new(), 0u64);
+        loop {
+            let k = reader.read(&mut buf)?;
+            if k == 0 {
+                break;
+            }
+            h.update(&buf[..k]);
+            file.write_all(&buf[..k])?;
+            n += k as u64;
+        }
         if n > declared {
             bail!("refused: {name:?} unpacks to more than it declares");
         }
-        files += 1;
-        bytes += n;
+        hashes.push((rel.to_owned(), hex::encode(h.finalize())));
+        out.files += 1;
+        out.bytes += n;
     }
-    Ok((files, bytes))
+    out.tree_sha256 = tree_hash(hashes);
+    Ok(out)
 }
 
-/// The sha256 of the filestore inside an archive, as [`write`] computes it.
-pub fn filestore_tree_hash(archive: &Path) -> anyhow::Result<(u64, String)> {
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(archive)?)?;
-    let mut names: Vec<String> =
-        zip.file_names().filter(|n| n.starts_with("filestore/") && !n.ends_with('/')).map(str::to_owned).collect();
-    names.sort();
+/// One sha256 for a filestore: over `path NUL sha256 LF` of every file, by path.
+fn tree_hash(mut files: Vec<(String, String)>) -> String {
+    files.sort();
     let mut tree = Sha256::new();
-    for name in &names {
-        let mut entry = zip.by_name(name)?;
-        let mut h = Sha256::new();
-        std::io::copy(&mut entry, &mut HashWriter(&mut h))?;
-        tree.update(format!("{}\0{}\n", &name["filestore/".len()..], hex::encode(h.finalize())));
+    for (path, sha) in &files {
+        tree.update(format!("{path}\0{sha}\n"));
     }
-    Ok((names.len() as u64, hex::encode(tree.finalize())))
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.update(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+    hex::encode(tree.finalize())
 }
 
 /// Streams `dump.sql` of the archive into `sink` (psql's stdin), hashing it on the way.

@@ -123,11 +123,16 @@ pub async fn run(p: &Platform, infra: &BuildInfra, drill: Uuid) -> anyhow::Resul
     let admins: Vec<String> = if passed {
         Vec::new()
     } else {
+        // The project's admins: its admin members and its tenant's admins (as ops.my_project_role counts them).
         sqlx::query_scalar(
             "SELECT u.email FROM ops.project_members m JOIN ops.users u ON u.id = m.user_id
-              WHERE m.project_id = $1 AND m.role = 'admin'",
+              WHERE m.project_id = $1 AND m.role = 'admin'
+             UNION
+             SELECT u.email FROM ops.tenant_members t JOIN ops.users u ON u.id = t.user_id
+              WHERE t.tenant_id = $2 AND t.role = 'tenant_admin'",
         )
         .bind(project)
+        .bind(tenant)
         .fetch_all(&mut *tx)
         .await
         .unwrap_or_default()
@@ -167,25 +172,9 @@ async fn check(p: &Platform, infra: &BuildInfra, drill: Uuid, backup: Uuid) -> a
         let parts = &manifest["parts"];
         let dump_ok = loaded.dump_sha256.as_deref() == parts["dump.sql"]["sha256"].as_str();
         checks.push(json!({"check": "dump.sql sha256", "ok": dump_ok}));
-        let expected_tree = parts["filestore"]["sha256"].as_str().unwrap_or_default().to_owned();
-        let key: String = {
-            let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-            let k = sqlx::query_scalar("SELECT storage_key FROM ops.backups WHERE id = $1")
-                .bind(backup)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            k
-        };
-        let copy = infra.backups.store.fetch(&key, &infra.backups.scratch).await?;
-        let path = copy.path.clone();
-        let (n, tree) = tokio::task::spawn_blocking(move || archive::filestore_tree_hash(&path)).await??;
-        checks.push(json!({"check": "filestore sha256", "ok": tree == expected_tree, "files": n}));
-        let path = copy.path.clone();
-        let limits = infra.backups.limits;
-        let inspected = tokio::task::spawn_blocking(move || archive::inspect(&path, &limits)).await?;
-        let manifest_ok =
-            matches!(&inspected, Ok(i) if i.odoo_manifest.as_ref().is_some_and(|m| m["odoo_dump"] == "1"));
+        let tree_ok = loaded.filestore_sha256.as_deref() == parts["filestore"]["sha256"].as_str();
+        checks.push(json!({"check": "filestore sha256", "ok": tree_ok, "files": loaded.filestore_files}));
+        let manifest_ok = loaded.odoo_manifest.as_ref().is_some_and(|m| m["odoo_dump"] == "1");
         checks.push(json!({"check": "manifest.json", "ok": manifest_ok}));
         let mut c = sqlx::PgConnection::connect_with(&infra.databases.admin_for(&scratch)).await?;
         if let Some(counts) = manifest["row_counts"].as_object() {

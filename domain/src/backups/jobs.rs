@@ -13,6 +13,7 @@ use crate::builds::infra::BuildInfra;
 use crate::builds::queue::SYSTEM_USER;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::{Capability, ProjectRole, Stage};
 use crate::wire::{BackupEventView, BackupView};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -115,9 +116,8 @@ pub async fn request(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<Uui
     .ok_or(DomainError::NotFound("environment"))?;
     let (stage, role): (String, Option<String>) = (row.get("stage"), row.get("role"));
     let allowed = row.get::<bool, _>("platform_admin")
-        || match stage.as_str() {
-            "production" => role.as_deref() == Some("admin"),
-            "staging" => matches!(role.as_deref(), Some("admin" | "tester")),
+        || match (Stage::parse(&stage), role.as_deref().map(ProjectRole::parse)) {
+            (Ok(stage), Some(Ok(role))) => role.allows(stage, Capability::Backups),
             _ => false,
         };
     if stage == "development" {
@@ -433,7 +433,7 @@ async fn execute(p: &Platform, infra: &BuildInfra, id: Uuid, log: &JobLog<'_>) -
 }
 
 /// Odoo's `manifest.json` for a database: its version and installed modules.
-async fn odoo_manifest(infra: &BuildInfra, db: &str) -> anyhow::Result<serde_json::Value> {
+pub(super) async fn odoo_manifest(infra: &BuildInfra, db: &str) -> anyhow::Result<serde_json::Value> {
     use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect_with(&infra.databases.admin_for(db)).await?;
     let server: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut c).await?;
@@ -518,29 +518,6 @@ pub async fn prune(p: &Platform, backups: &BackupInfra, env: Uuid) -> anyhow::Re
     Ok(plan.prune.len())
 }
 
-/// A stored archive for download: the whole zip, or a copy without the filestore. Audited.
-pub async fn download(
-    p: &Platform,
-    actor: &Actor,
-    id: Uuid,
-    with_filestore: bool,
-) -> DomainResult<(super::store::LocalCopy, String)> {
-    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
-    let d = authorize_download(p, actor, id, json!({"filestore": with_filestore})).await?;
-    let (key, format, stem) = (d.key, d.format, d.stem);
-    let copy = infra.backups.store.fetch(&key, &infra.backups.scratch).await?;
-    if with_filestore || format != "zip" {
-        let ext = if format == "zip" { "zip" } else { "dump" };
-        return Ok((copy, format!("{stem}.{ext}")));
-    }
-    let out = infra.backups.scratch.join(format!("download-{}.zip", Uuid::new_v4().simple()));
-    let (src, dest) = (copy.path.clone(), out.clone());
-    tokio::task::spawn_blocking(move || archive::without_filestore(&src, &dest))
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))??;
-    Ok((super::store::LocalCopy::temporary(out), format!("{stem}_no-filestore.zip")))
-}
-
 /// The environment, its project and where its backups may be restored.
 pub async fn context(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<crate::wire::BackupsContext> {
     use crate::wire::EnvironmentView;
@@ -583,115 +560,5 @@ pub async fn context(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<cra
         my_role: r.get("role"),
         platform_admin: r.get("platform_admin"),
         targets,
-    })
-}
-
-/// A backup as a neutralized Odoo zip, for use outside production: restored
-/// into a scratch database, neutralized with the project's own statements and
-/// secret patterns (verified), and dumped again. Audited like any download.
-pub async fn download_neutralized(
-    p: &Platform,
-    actor: &Actor,
-    id: Uuid,
-) -> DomainResult<(super::store::LocalCopy, String)> {
-    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
-    let d = authorize_download(p, actor, id, json!({"neutralized": true})).await?;
-    let scratch = format!("od_{}_n{}", infra.installation, &Uuid::new_v4().simple().to_string()[..12]);
-    let files = infra.backups.scratch.join(&scratch);
-    let out = infra.backups.scratch.join(format!("download-{}.zip", Uuid::new_v4().simple()));
-    let made: anyhow::Result<()> = async {
-        infra.databases.provision(&scratch, &scratch, None).await?;
-        super::restore::load(p, infra, id, &scratch, &files, &|_| {}).await?;
-        infra.databases.take_ownership(&scratch, &scratch).await?;
-        let extra = crate::builds::neutralize::Extra {
-            sql: d.neutralize_sql.clone(),
-            secret_patterns: d.secret_patterns.clone(),
-            owner_role: scratch.clone(),
-        };
-        crate::builds::neutralize::neutralize(infra.databases.admin_for(&scratch), None, &extra).await?;
-        let odoo_manifest = odoo_manifest(infra, &scratch).await?;
-        let bin = crate::db::embedded::find_bin_dir()?;
-        let mut pg_dump = std::process::Command::new(bin.join("pg_dump"));
-        pg_dump.args(["--no-owner", "--no-acl", "--format=plain"]).envs(infra.databases.pg_env(&scratch));
-        let spec = WriteSpec {
-            out: out.clone(),
-            pg_dump,
-            filestore: Some(files.clone()),
-            odoo_manifest,
-            extras: Vec::new(),
-            about: json!({"neutralized": true, "from_backup": id}),
-            progress: Arc::new(AtomicU64::new(0)),
-        };
-        tokio::task::spawn_blocking(move || archive::write(spec)).await??;
-        Ok(())
-    }
-    .await;
-    let _ = infra.databases.drop(&scratch, &scratch).await;
-    let _ = std::fs::remove_dir_all(&files);
-    if let Err(e) = made {
-        let _ = std::fs::remove_file(&out);
-        return Err(e.context("neutralizing the backup").into());
-    }
-    Ok((super::store::LocalCopy::temporary(out), format!("{}_neutralized.zip", d.stem)))
-}
-
-/// What a permitted download needs: where the archive is, its format, a file
-/// name stem, and the project's scrubbing.
-struct Download {
-    key: String,
-    format: String,
-    stem: String,
-    neutralize_sql: String,
-    secret_patterns: Vec<String>,
-}
-
-/// Checks the caller may read the backup (row-level security) and that it has
-/// an archive, and audits the download with `summary`.
-async fn authorize_download(
-    p: &Platform,
-    actor: &Actor,
-    id: Uuid,
-    summary: serde_json::Value,
-) -> DomainResult<Download> {
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(
-        "SELECT b.tenant_id, b.project_id, b.state, b.storage_key, b.format, b.created_at, p.slug, e.branch,
-                p.neutralize_sql, p.secret_patterns
-           FROM ops.backups b JOIN ops.projects p ON p.id = b.project_id JOIN ops.environments e ON e.id = b.env_id
-          WHERE b.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("backup"))?;
-    let Some(key) = row.get::<Option<String>, _>("storage_key").filter(|_| row.get::<String, _>("state") == "done")
-    else {
-        return Err(DomainError::Conflict("this backup has no archive to download".into()));
-    };
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: "backup.download",
-            target: format!("backup:{id}"),
-            tenant_id: Some(row.get("tenant_id")),
-            project_id: Some(row.get("project_id")),
-            summary,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let created: DateTime<Utc> = row.get("created_at");
-    Ok(Download {
-        key,
-        format: row.get("format"),
-        stem: format!(
-            "{}_{}_{}",
-            row.get::<String, _>("slug"),
-            row.get::<String, _>("branch").replace('/', "-"),
-            created.format("%Y-%m-%d_%H-%M-%S")
-        ),
-        neutralize_sql: row.get("neutralize_sql"),
-        secret_patterns: row.get("secret_patterns"),
     })
 }

@@ -6,6 +6,7 @@
 //! checked and, when it fails, leaves the serving build alone.
 
 pub mod archive;
+pub mod download;
 pub mod drill;
 pub mod jobs;
 pub mod restore;

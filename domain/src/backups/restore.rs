@@ -210,7 +210,10 @@ pub async fn import(p: &Platform, actor: &Actor, target: Uuid, upload: &Path) ->
 pub struct Loaded {
     pub format: &'static str,
     pub filestore_files: u64,
+    /// Of what was loaded, for the drill to compare with the manifest.
     pub dump_sha256: Option<String>,
+    pub filestore_sha256: Option<String>,
+    pub odoo_manifest: Option<serde_json::Value>,
 }
 
 /// Verifies a backup and loads it into the existing empty `database`, and its
@@ -249,7 +252,8 @@ pub async fn load(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bin = crate::db::embedded::find_bin_dir()?;
     let env = infra.databases.pg_env(database);
-    let mut loaded = Loaded { format: inspected.format.as_str(), ..Loaded::default() };
+    let mut loaded =
+        Loaded { format: inspected.format.as_str(), odoo_manifest: inspected.odoo_manifest, ..Loaded::default() };
     match inspected.format {
         Format::Dump => {
             let out = tokio::process::Command::new(bin.join("pg_restore"))
@@ -291,13 +295,14 @@ pub async fn load(
             let tmp = dest.with_extension("restoring");
             let _ = std::fs::remove_dir_all(&tmp);
             let tmp2 = tmp.clone();
-            let (files, bytes) =
+            let extracted =
                 tokio::task::spawn_blocking(move || archive::extract_filestore(&archive_path, &tmp2)).await??;
             let _ = std::fs::remove_dir_all(&dest);
             std::fs::rename(&tmp, &dest).context("putting the filestore in place")?;
-            crate::builds::infra::open_filestore(&dest);
-            loaded.filestore_files = files;
-            log(&format!("filestore: {files} file(s), {bytes} bytes"));
+            crate::builds::infra::open_filestore(&dest, true);
+            log(&format!("filestore: {} file(s), {} bytes", extracted.files, extracted.bytes));
+            loaded.filestore_files = extracted.files;
+            loaded.filestore_sha256 = Some(extracted.tree_sha256);
         }
     }
     Ok(loaded)

@@ -42,9 +42,12 @@ pub fn container_filestore(database: &str) -> String {
     format!("/var/lib/odoo/filestore/{database}")
 }
 
-/// Makes a filestore directory (and what is in it) writable by Odoo, which
-/// runs as uid 101 in the official image; the stand-in runs as root.
-pub fn open_filestore(dir: &std::path::Path) {
+/// Makes a filestore directory writable by Odoo, which runs as uid 101 in
+/// the official image (the stand-in runs as root). Odoo only ever adds and
+/// unlinks files, so its directories are what must be its own; `tree` walks
+/// the directories below too (after a copy or a restore wrote them), otherwise
+/// only the top one is touched, so an ordinary build costs no walk.
+pub fn open_filestore(dir: &std::path::Path, tree: bool) {
     let _ = std::fs::create_dir_all(dir);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
@@ -53,14 +56,9 @@ pub fn open_filestore(dir: &std::path::Path) {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         let _ = std::os::unix::fs::chown(&d, Some(101), Some(101));
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(t) if t.is_file() => {
-                    let _ = std::os::unix::fs::chown(e.path(), Some(101), Some(101));
-                }
-                _ => {}
-            }
+        if tree {
+            let dirs = std::fs::read_dir(&d).into_iter().flatten().flatten();
+            stack.extend(dirs.filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()));
         }
     }
 }
@@ -273,27 +271,6 @@ impl BuildDatabases {
             String::from_utf8_lossy(&restored.stderr).trim()
         );
         Ok(())
-    }
-
-    /// `pg_dump -Fc` of `database` into `path` (pre-update safety copies).
-    pub async fn dump_to_file(&self, database: &str, path: &std::path::Path) -> anyhow::Result<u64> {
-        let bin = crate::db::embedded::find_bin_dir()?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let out = tokio::process::Command::new(bin.join("pg_dump"))
-            .args(["--format=custom", "--no-owner", "--no-acl", "--file"])
-            .arg(path)
-            .envs(self.pg_env(database))
-            .output()
-            .await
-            .context("running pg_dump")?;
-        anyhow::ensure!(
-            out.status.success(),
-            "pg_dump of {database} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        Ok(std::fs::metadata(path)?.len())
     }
 
     /// Drops a build's database and role; missing ones are fine.

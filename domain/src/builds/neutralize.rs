@@ -180,19 +180,19 @@ pub async fn neutralize(
         .bind(CREDENTIAL_COLUMNS)
         .fetch_all(&mut conn)
         .await?;
-        for pattern in &extra.secret_patterns {
-            for (table, column) in &columns {
-                let q = crate::db::embedded::quote_ident;
-                let hits: i64 =
-                    sqlx::query_scalar(&format!("SELECT count(*) FROM {} WHERE {} ~ $1", q(table), q(column)))
-                        .bind(pattern)
-                        .fetch_one(&mut conn)
-                        .await?;
-                if hits != 0 {
-                    anyhow::bail!(
-                        "verification failed: {hits} value(s) in {table}.{column} match the secret pattern `{pattern}`"
-                    );
-                }
+        // One pass per column, all patterns at once.
+        let q = crate::db::embedded::quote_ident;
+        for (table, column) in &columns {
+            let hits: i64 =
+                sqlx::query_scalar(&format!("SELECT count(*) FROM {} WHERE {} ~ ANY($1)", q(table), q(column)))
+                    .bind(&extra.secret_patterns)
+                    .fetch_one(&mut conn)
+                    .await?;
+            if hits != 0 {
+                anyhow::bail!(
+                    "verification failed: {hits} value(s) in {table}.{column} match a secret pattern of the project ({})",
+                    extra.secret_patterns.join(", ")
+                );
             }
         }
         log.push(format!(

@@ -508,8 +508,10 @@ impl Run<'_> {
             let n = super::infra::copy_filestore(&self.infra.filestore_dir.join(t), &filestore)
                 .context("copying production's filestore")?;
             self.log.info("database", format!("filestore: {n} file(s) from production"));
+            super::infra::open_filestore(&filestore, true);
+        } else {
+            super::infra::open_filestore(&filestore, false);
         }
-        super::infra::open_filestore(&filestore);
         if !production && (template.is_some() || restore.is_some()) {
             let catcher = self.catcher().await?;
             let extra = self.scrubbing(&grant.role).await?;

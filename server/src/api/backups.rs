@@ -84,9 +84,9 @@ pub async fn download(
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     let (copy, name) = if q.neutralized.unwrap_or(false) {
-        domain::backups::jobs::download_neutralized(&s.platform, &actor, id).await?
+        domain::backups::download::neutralized(&s.platform, &actor, id).await?
     } else {
-        domain::backups::jobs::download(&s.platform, &actor, id, q.filestore.unwrap_or(true)).await?
+        domain::backups::download::archive(&s.platform, &actor, id, q.filestore.unwrap_or(true)).await?
     };
     let file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
     let len = file.metadata().await.map_err(|e| DomainError::Internal(e.into()))?.len();
@@ -139,7 +139,7 @@ pub async fn import(
         // A plain HTML form: back to the Backups tab, with the outcome.
         let to = match &result {
             Ok(q) => format!("/environments/{env}/backups?restoring={}", q.build_id),
-            Err(e) => format!("/environments/{env}/backups?error={}", urlencode(&e.message)),
+            Err(e) => format!("/environments/{env}/backups?error={}", domain::wire::url_component(&e.message)),
         };
         return Ok(Redirect::to(&to).into_response());
     }
@@ -149,15 +149,6 @@ pub async fn import(
 fn wants_html(h: &HeaderMap) -> bool {
     h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("multipart/form-data"))
         && h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn receive_and_import(

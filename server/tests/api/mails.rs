@@ -32,12 +32,7 @@ async fn mails(api: &Api<'_>, env: &str, q: &str) -> Vec<Value> {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            b => format!("%{b:02X}"),
-        })
-        .collect()
+    domain::wire::url_component(s)
 }
 
 async fn raw(api: &Api<'_>, env: &str, id: &str) -> (String, Vec<u8>) {
