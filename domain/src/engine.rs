@@ -30,7 +30,20 @@ pub struct RunSpec {
     pub extra_hosts: Vec<String>,
     /// Bind mounts, `host-path:container-path` (the filestore).
     pub binds: Vec<String>,
+    /// Processes the container may have (default [`DEFAULT_PIDS_LIMIT`]).
+    pub pids_limit: Option<i64>,
 }
+
+/// Processes a container may run at once unless its spec says otherwise.
+pub const DEFAULT_PIDS_LIMIT: i64 = 512;
+
+/// Memory a `docker build` step may use (the API takes an i32: just under 2 GiB).
+pub const BUILD_MEMORY_BYTES: i32 = 2_000_000_000;
+
+/// The only capabilities a container keeps: those an image's entrypoint needs
+/// to hand files to its service user and drop to it (Odoo's runs as `odoo`).
+/// Gone: raw sockets, mknod, chroot, audit, setfcap, setpcap, bind below 1024.
+pub const KEPT_CAPABILITIES: &[&str] = &["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID"];
 
 /// A process to run inside a running container (a shell, or one command).
 #[derive(Debug, Clone)]
@@ -62,11 +75,11 @@ pub struct Labelled {
 pub trait ContainerEngine: Send + Sync {
     /// `Err` says, for a person, why the engine cannot be used.
     async fn ping(&self) -> Result<EngineInfo, String>;
-    /// Builds `context` (a tar with a Dockerfile at its root); streams output lines.
-    /// Returns the image id (`sha256:…`).
+    /// Builds `context` (a tar file with a Dockerfile at its root, streamed from
+    /// disk); streams output lines. Returns the image id (`sha256:…`).
     async fn build_image(
         &self,
-        context: Vec<u8>,
+        context: &std::path::Path,
         tag: &str,
         labels: HashMap<String, String>,
         out: UnboundedSender<String>,
@@ -136,19 +149,38 @@ impl ContainerEngine for DockerEngine {
 
     async fn build_image(
         &self,
-        context: Vec<u8>,
+        context: &std::path::Path,
         tag: &str,
         labels: HashMap<String, String>,
         out: UnboundedSender<String>,
     ) -> anyhow::Result<String> {
         use futures_util::StreamExt;
+        use tokio::io::AsyncReadExt;
+        // A tenant's Dockerfile runs here: its RUN steps get the same limits as its containers.
         let opts = bollard::query_parameters::BuildImageOptionsBuilder::new()
             .t(tag)
             .rm(true)
             .forcerm(true)
             .labels(&labels)
+            .memory(BUILD_MEMORY_BYTES)
+            .memswap(BUILD_MEMORY_BYTES)
+            .cpuperiod(100_000)
+            .cpuquota(200_000)
             .build();
-        let mut stream = self.client()?.build_image(opts, None, Some(bollard::body_full(context.into())));
+        let file = tokio::fs::File::open(context).await?;
+        let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+            let mut file = file?;
+            let mut buf = vec![0u8; 1 << 20];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buf)), Some(file)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+        let mut stream = self.client()?.build_image(opts, None, Some(bollard::body_try_stream(chunks)));
         let mut image_id = None;
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| anyhow::anyhow!("image build failed: {e}"))?;
@@ -231,9 +263,16 @@ impl ContainerEngine for DockerEngine {
 
     async fn start(&self, spec: &RunSpec) -> anyhow::Result<String> {
         let docker = self.client()?;
+        // What runs in here is the tenant's: no capability it does not need, no
+        // privilege gained through setuid files, a bounded number of processes.
         let host = bollard::models::HostConfig {
             nano_cpus: spec.nano_cpus,
             memory: spec.memory_bytes,
+            memory_swap: spec.memory_bytes,
+            pids_limit: Some(spec.pids_limit.unwrap_or(DEFAULT_PIDS_LIMIT)),
+            cap_drop: Some(vec!["ALL".into()]),
+            cap_add: Some(KEPT_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
+            security_opt: Some(vec!["no-new-privileges:true".into()]),
             network_mode: spec.network.clone(),
             extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
             binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
@@ -268,6 +307,10 @@ impl ContainerEngine for DockerEngine {
             while let Some(pos) = partial.find('\n') {
                 let line: String = partial.drain(..=pos).collect();
                 let _ = out.send(line.trim_end().to_owned());
+            }
+            // A container printing without newlines: pass on what is there, capped, not an ever-growing buffer.
+            if partial.len() > crate::builds::events::MAX_LINE_BYTES {
+                let _ = out.send(crate::builds::events::cap_line(std::mem::take(&mut partial)));
             }
         }
         if !partial.is_empty() {
@@ -422,7 +465,7 @@ impl ContainerEngine for NoEngine {
     }
     async fn build_image(
         &self,
-        _: Vec<u8>,
+        _: &std::path::Path,
         _: &str,
         _: HashMap<String, String>,
         _: UnboundedSender<String>,

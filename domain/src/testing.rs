@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 
 struct Shared {
     admin: PgConnectOptions,
+    /// The builds' admin: CREATEDB and CREATEROLE, not a superuser.
+    builds_admin: PgConnectOptions,
     /// The Docker bridge gateway the cluster also listens on, when Docker is there.
     gateway: Option<String>,
 }
@@ -24,7 +26,10 @@ fn shared() -> &'static Shared {
     SERVER.get_or_init(|| {
         if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
             let admin = PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL is a postgres URL");
-            return Shared { admin, gateway: std::env::var("TEST_DOCKER_GATEWAY").ok() };
+            let builds_admin = std::env::var("TEST_BUILDS_DATABASE_URL")
+                .map(|u| PgConnectOptions::from_str(&u).expect("TEST_BUILDS_DATABASE_URL is a postgres URL"))
+                .unwrap_or_else(|_| admin.clone());
+            return Shared { admin, builds_admin, gateway: std::env::var("TEST_DOCKER_GATEWAY").ok() };
         }
         // A dedicated thread owns the runtime that started the cluster and
         // lives as long as the process.
@@ -42,7 +47,15 @@ fn shared() -> &'static Shared {
                 let pg = EmbeddedPostgres::start_listening(&test_root(), Durability::Throwaway, &extra)
                     .await
                     .expect("starting the test PostgreSQL cluster");
-                tx.send(Shared { admin: pg.connect_options("postgres"), gateway }).expect("send");
+                let builds_admin = pg.builds_admin().await.expect("the builds' admin role");
+                let dbs = crate::builds::infra::BuildDatabases {
+                    admin: builds_admin.clone(),
+                    host_for_containers: String::new(),
+                    port_for_containers: 0,
+                    role_key: role_key().to_vec(),
+                };
+                dbs.prepare("test").await.expect("preparing the builds' server");
+                tx.send(Shared { admin: pg.connect_options("postgres"), builds_admin, gateway }).expect("send");
                 std::mem::forget(pg);
                 std::future::pending::<()>().await;
             });
@@ -61,10 +74,17 @@ pub fn build_databases() -> Option<crate::builds::infra::BuildDatabases> {
     let s = shared();
     let gateway = s.gateway.clone()?;
     Some(crate::builds::infra::BuildDatabases {
-        admin: server(),
+        admin: s.builds_admin.clone().log_statements(tracing::log::LevelFilter::Off),
         host_for_containers: gateway,
         port_for_containers: s.admin.get_port(),
+        role_key: role_key().to_vec(),
     })
+}
+
+/// This test process's key for the build roles' passwords.
+fn role_key() -> &'static [u8] {
+    static KEY: OnceLock<Vec<u8>> = OnceLock::new();
+    KEY.get_or_init(|| crate::auth::random_token(32).into_bytes())
 }
 
 fn test_root() -> PathBuf {

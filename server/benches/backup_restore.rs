@@ -45,7 +45,7 @@ async fn main() {
     let db = build.db_name.clone().expect("production database");
 
     // A few hundred MB of data and a filestore of 200 files.
-    let mut c = sqlx::PgConnection::connect_with(&infra.databases.admin_for(&db)).await.unwrap();
+    let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(&db)).await.unwrap();
     let t = Instant::now();
     sqlx::query("CREATE TABLE res_partner_bench AS SELECT g AS id, md5(g::text) AS name, repeat(md5(g::text), 7) AS comment FROM generate_series(1, $1) g")
         .bind(rows)
@@ -72,18 +72,18 @@ async fn main() {
     let out = std::process::Command::new(bin.join("pg_dump"))
         .args(["--format=custom", "--no-owner", "--no-acl", "--file"])
         .arg(&raw)
-        .envs(infra.databases.pg_env(&db))
+        .envs(infra.databases.owner_env(&db))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let raw_dump = t.elapsed();
     let raw_db = format!("ob_bench_raw_{}", std::process::id());
-    infra.databases.provision(&raw_db, &raw_db, None).await.unwrap();
+    infra.databases.provision(&raw_db, None).await.unwrap();
     let t = Instant::now();
     let out = std::process::Command::new(bin.join("pg_restore"))
         .args(["--no-owner", "--no-acl", "--exit-on-error", "--dbname", &raw_db])
         .arg(&raw)
-        .envs(infra.databases.pg_env(&raw_db))
+        .envs(infra.databases.owner_env(&raw_db))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -107,7 +107,7 @@ async fn main() {
     domain::backups::jobs::run(&p, &infra, id).await.expect("backup");
     let ours_backup = t.elapsed();
     let ours_db = format!("ob_bench_ours_{}", std::process::id());
-    infra.databases.provision(&ours_db, &ours_db, None).await.unwrap();
+    infra.databases.provision(&ours_db, None).await.unwrap();
     let files = scratch.join("restored-filestore");
     let t = Instant::now();
     domain::backups::restore::load(&p, &infra, id, &ours_db, &files, &|_| {}).await.expect("restore");

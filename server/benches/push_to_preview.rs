@@ -86,9 +86,12 @@ async fn main() {
         ctx.append_data(&mut h, "Dockerfile", dockerfile.as_bytes()).unwrap();
         let tag = format!("odooops-bench-floor:{round}");
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        engine.build_image(ctx.into_inner().unwrap(), &tag, HashMap::new(), tx).await.unwrap();
+        let context = std::env::temp_dir().join(format!("odooops-bench-{round}.tar"));
+        std::fs::write(&context, ctx.into_inner().unwrap()).unwrap();
+        engine.build_image(&context, &tag, HashMap::new(), tx).await.unwrap();
+        let _ = std::fs::remove_file(&context);
         let name = format!("ob_{}_floor{round}", infra.installation);
-        let grant = databases.provision(&name, &name, None).await.unwrap();
+        let grant = databases.provision(&name, None).await.unwrap();
         let env = vec![
             format!("HOST={}", databases.host_for_containers),
             format!("PORT={}", databases.port_for_containers),

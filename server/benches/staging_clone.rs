@@ -11,16 +11,14 @@ use std::time::Instant;
 #[tokio::main]
 async fn main() {
     let rows: i64 = std::env::var("CLONE_ROWS").ok().and_then(|r| r.parse().ok()).unwrap_or(1_200_000);
-    let dbs = domain::testing::build_databases().unwrap_or_else(|| domain::builds::infra::BuildDatabases {
-        admin: domain::testing::server(),
-        host_for_containers: "127.0.0.1".into(),
-        port_for_containers: domain::testing::server().get_port(),
-    });
+    let dbs = domain::testing::build_databases()
+        .expect("the benchmark needs Docker (the builds' server listens on its bridge)");
     let admin = domain::testing::server();
+    // Production is a tenant's database, owned by its own role, as in a real build.
     let source = format!("ob_bench_src_{}", std::process::id());
     let mut c = sqlx::PgConnection::connect_with(&admin).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {source}")).execute(&mut c).await.unwrap();
-    let mut src = sqlx::PgConnection::connect_with(&admin.clone().database(&source)).await.unwrap();
+    dbs.provision(&source, None).await.unwrap();
+    let mut src = sqlx::PgConnection::connect_with(&dbs.owner_options(&source)).await.unwrap();
     let t = Instant::now();
     sqlx::query("CREATE TABLE res_partner AS SELECT g AS id, md5(g::text) AS name, repeat(md5(g::text), 7) AS comment FROM generate_series(1, $1) g")
         .bind(rows)
@@ -42,7 +40,7 @@ async fn main() {
     // OdooOps, production idle: the same file-level copy plus ownership for the build's role.
     let idle_db = format!("ob_bench_idle_{}", std::process::id());
     let t = Instant::now();
-    dbs.provision(&idle_db, &idle_db, Some(&source)).await.unwrap();
+    dbs.provision(&idle_db, Some(&source)).await.unwrap();
     let idle = t.elapsed();
 
     // OdooOps, production serving (a connection is open): pg_dump | pg_restore.
@@ -53,14 +51,12 @@ async fn main() {
     .await
     .unwrap();
     let t = Instant::now();
-    dbs.provision(&busy_db, &busy_db, Some(&source)).await.unwrap();
+    dbs.provision(&busy_db, Some(&source)).await.unwrap();
     let busy = t.elapsed();
     holder.close().await.unwrap();
 
-    for db in [&floor_db, &source] {
-        sqlx::query(&format!("DROP DATABASE {db} WITH (FORCE)")).execute(&mut c).await.unwrap();
-    }
-    for db in [&idle_db, &busy_db] {
+    sqlx::query(&format!("DROP DATABASE {floor_db} WITH (FORCE)")).execute(&mut c).await.unwrap();
+    for db in [&idle_db, &busy_db, &source] {
         dbs.drop(db, db).await.unwrap();
     }
     println!("floor (createdb -T, idle source): {:.2} s", floor.as_secs_f64());

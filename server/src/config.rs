@@ -57,6 +57,23 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_MAX_BUILDS", default_value_t = 2)]
     pub max_builds: usize,
 
+    /// Builds one tenant may run at once (0: one less than --max-builds, at least 1).
+    #[arg(long, env = "ODOOOPS_MAX_BUILDS_PER_TENANT", default_value_t = 0)]
+    pub max_builds_per_tenant: usize,
+
+    /// Longest the image and the install/tests phase may each take, in minutes.
+    #[arg(long, env = "ODOOOPS_PHASE_TIMEOUT_MINS", default_value_t = 30)]
+    pub phase_timeout_mins: u64,
+
+    /// Longest a git command (clone, fetch, export, ls-remote) may take, in seconds.
+    #[arg(long, env = "ODOOOPS_GIT_TIMEOUT_SECS", default_value_t = 600)]
+    pub git_timeout_secs: u64,
+
+    /// Allow repositories on this host's filesystem (paths, file://). Off: tenants
+    /// may use https:// and ssh:// only (a local path reads any repository the console can).
+    #[arg(long, env = "ODOOOPS_ALLOW_LOCAL_REPOS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_local_repos: bool,
+
     /// Seconds a new build has to answer /web/health.
     #[arg(long, env = "ODOOOPS_HEALTH_TIMEOUT_SECS", default_value_t = 120)]
     pub health_timeout_secs: u64,

@@ -19,6 +19,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
+/// Channels (shells) one SSH connection may have open at once.
+const MAX_CHANNELS: usize = 4;
+/// SSH connections served at once; more are closed at once.
+const MAX_CONNECTIONS: usize = 256;
+
 /// Starts the gateway; the address it listens on (useful with port 0).
 pub async fn start(p: Platform, listen: SocketAddr) -> anyhow::Result<SocketAddr> {
     let key = host_key(&p).await?;
@@ -28,8 +33,9 @@ pub async fn start(p: Platform, listen: SocketAddr) -> anyhow::Result<SocketAddr
         keys: vec![key],
         auth_rejection_time: std::time::Duration::from_millis(300),
         auth_rejection_time_initial: Some(std::time::Duration::ZERO),
-        // Sessions end by their own TTL; the transport should not cut them first.
-        inactivity_timeout: None,
+        // Sessions end by their own TTL and idle limit; a connection silent for
+        // longer than that (one that never authenticates, too) is cut.
+        inactivity_timeout: Some(p.settings.shell.idle_timeout + std::time::Duration::from_secs(60)),
         keepalive_interval: Some(std::time::Duration::from_secs(30)),
         nodelay: true,
         ..Default::default()
@@ -37,6 +43,7 @@ pub async fn start(p: Platform, listen: SocketAddr) -> anyhow::Result<SocketAddr
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("SSH gateway: listening on {listen}"))?;
     let addr = listener.local_addr()?;
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
         loop {
             let (stream, peer) = match listener.accept().await {
@@ -46,6 +53,10 @@ pub async fn start(p: Platform, listen: SocketAddr) -> anyhow::Result<SocketAddr
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     continue;
                 }
+            };
+            let Ok(permit) = connections.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "SSH gateway: too many connections; closing this one");
+                continue;
             };
             let _ = stream.set_nodelay(true);
             let handler = Connection { p: p.clone(), peer, actor: None, slug: String::new(), channels: HashMap::new() };
@@ -59,6 +70,7 @@ pub async fn start(p: Platform, listen: SocketAddr) -> anyhow::Result<SocketAddr
                     }
                     Err(e) => tracing::debug!(error = %e, %peer, "SSH handshake failed"),
                 }
+                drop(permit);
             });
         }
     });
@@ -204,6 +216,11 @@ impl russh::server::Handler for Connection {
         reply: russh::server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // Each channel can become a shell session and a `docker exec`: a connection gets a few.
+        if self.channels.len() >= MAX_CHANNELS {
+            reply.reject(russh::ChannelOpenFailure::ResourceShortage).await;
+            return Ok(());
+        }
         self.channels.insert(channel.id(), ChannelState::default());
         reply.accept().await;
         Ok(())

@@ -82,7 +82,12 @@ impl Database {
                         let admin = sqlx::postgres::PgConnectOptions::from_str(url)
                             .context("ODOOOPS_BUILDS_DATABASE_URL is not a PostgreSQL URL")?;
                         let port = admin.get_port();
-                        Some(BuildDatabases { admin, host_for_containers: host.clone(), port_for_containers: port })
+                        Some(BuildDatabases {
+                            admin,
+                            host_for_containers: host.clone(),
+                            port_for_containers: port,
+                            role_key: db.private_secret("build_role_key").await?.into_bytes(),
+                        })
                     }
                     _ => None,
                 };
@@ -98,11 +103,15 @@ impl Database {
                 pg.ensure_database("odooops").await?;
                 let db = Db::prepare(pg.connect_options("odooops"), cfg.db_pool_size).await?;
                 tracing::info!(port = pg.port(), "embedded PostgreSQL ready");
-                let builds = docker_gateway.map(|gw| BuildDatabases {
-                    admin: pg.connect_options("postgres"),
-                    host_for_containers: gw,
-                    port_for_containers: pg.port(),
-                });
+                let builds = match docker_gateway {
+                    Some(gw) => Some(BuildDatabases {
+                        admin: pg.builds_admin().await?,
+                        host_for_containers: gw,
+                        port_for_containers: pg.port(),
+                        role_key: db.private_secret("build_role_key").await?.into_bytes(),
+                    }),
+                    None => None,
+                };
                 Ok(Database { db, embedded: Some(pg), builds })
             }
         }
@@ -244,19 +253,28 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
     std::fs::create_dir_all(&cfg.data_dir)?;
     let data = std::fs::canonicalize(&cfg.data_dir)?;
     let mail_catcher = (cfg.smtp_port != 0).then(|| (databases.host_for_containers.clone(), cfg.smtp_port));
+    let installation = domain::builds::infra::installation_id(&db.private_secret("installation").await?);
+    databases.prepare(&installation).await.context("preparing the builds' PostgreSQL server")?;
     Ok(BuildInfra {
         databases,
         repos_dir: data.join("repos"),
         work_dir: data.join("work"),
         standin_binary: cfg.standin_bin(),
         max_concurrent: cfg.max_builds.max(1),
+        max_per_tenant: match cfg.max_builds_per_tenant {
+            0 => cfg.max_builds.saturating_sub(1).max(1),
+            n => n,
+        },
+        phase_timeout: Duration::from_secs(cfg.phase_timeout_mins.max(1) * 60),
         health_timeout: Duration::from_secs(cfg.health_timeout_secs.max(5)),
         worker: std::fs::read_to_string("/etc/hostname")
             .map(|h| h.trim().to_owned())
             .unwrap_or_else(|_| "localhost".into()),
         preview_domain: cfg.preview_domain.trim_start_matches('.').to_lowercase(),
         preview_key: db.private_secret("preview_signing_key").await?.into_bytes(),
-        installation: domain::builds::infra::installation_id(&db.private_secret("installation").await?),
+        installation,
+        git_timeout: Duration::from_secs(cfg.git_timeout_secs.max(5)),
+        allow_local_repos: cfg.allow_local_repos,
         mail_catcher,
         filestore_dir: data.join("filestore"),
         backups: domain::backups::BackupInfra::with_store(

@@ -36,6 +36,7 @@ async fn run(p: Platform, infra: BuildInfra) -> anyhow::Result<()> {
     let permits = Arc::new(Semaphore::new(infra.max_concurrent.max(1)));
     let kills: Kills = Arc::default();
     let mut last_reconcile = Instant::now();
+    let mut poller: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         while let Ok(permit) = permits.clone().try_acquire_owned() {
             match queue::claim(&p, &infra.worker).await {
@@ -65,10 +66,16 @@ async fn run(p: Platform, infra: BuildInfra) -> anyhow::Result<()> {
             }
         }
         signal_kills(&p, &infra, &kills).await;
-        match domain::builds::poll::poll_due(&p).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(queued = n, "polling found new commits"),
-            Err(e) => tracing::warn!(error = %format!("{e:#}"), "polling failed"),
+        if poller.as_ref().is_none_or(|h| h.is_finished()) {
+            // Polling runs beside the claim loop: a remote that never answers delays nothing here.
+            let p = p.clone();
+            poller = Some(tokio::spawn(async move {
+                match domain::builds::poll::poll_due(&p).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(queued = n, "polling found new commits"),
+                    Err(e) => tracing::warn!(error = %format!("{e:#}"), "polling failed"),
+                }
+            }));
         }
         if last_reconcile.elapsed() > Duration::from_secs(300) {
             reconcile(&p, &infra).await;

@@ -334,10 +334,15 @@ pub fn write(mut spec: WriteSpec) -> anyhow::Result<Written> {
     let mut fs_bytes = 0u64;
     let mut hashes: Vec<(String, String)> = Vec::new();
     if let Some(root) = spec.filestore.as_ref().filter(|r| r.is_dir()) {
-        for rel in walk(root)? {
+        for rel in crate::builds::filestore::walk(root)? {
             let name = rel.to_string_lossy().replace('\\', "/");
+            // Opened one component at a time, never through a link: the filestore is the tenant's.
+            let mut f = match crate::builds::filestore::open_beneath(root, &rel) {
+                Ok(f) => f,
+                Err(e) if crate::builds::filestore::changed_under_us(&e) => continue,
+                Err(e) => return Err(e).with_context(|| format!("reading filestore/{name}")),
+            };
             zip.start_file(format!("filestore/{name}"), deflate())?;
-            let mut f = std::fs::File::open(root.join(&rel))?;
             let mut fh = Sha256::new();
             loop {
                 let n = f.read(&mut buf)?;
@@ -392,26 +397,6 @@ fn indent4(pretty2: &[u8]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Files below `root`, as sorted relative paths (links are not followed).
-fn walk(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        for entry in std::fs::read_dir(root.join(&rel))? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            let path = rel.join(entry.file_name());
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file() {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// What [`extract_filestore`] unpacked.

@@ -44,19 +44,17 @@ pub async fn neutralized(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<
     let files = infra.backups.scratch.join(&scratch);
     let out = infra.backups.scratch.join(format!("download-{}.zip", Uuid::new_v4().simple()));
     let made: anyhow::Result<()> = async {
-        infra.databases.provision(&scratch, &scratch, None).await?;
+        infra.databases.provision(&scratch, None).await?;
         super::restore::load(p, infra, id, &scratch, &files, &|_| {}).await?;
-        infra.databases.take_ownership(&scratch, &scratch).await?;
         let extra = crate::builds::neutralize::Extra {
             sql: d.neutralize_sql.clone(),
             secret_patterns: d.secret_patterns.clone(),
-            owner_role: scratch.clone(),
         };
-        crate::builds::neutralize::neutralize(infra.databases.admin_for(&scratch), None, &extra).await?;
+        crate::builds::neutralize::neutralize(infra.databases.owner_options(&scratch), None, &extra).await?;
         let odoo_manifest = super::jobs::odoo_manifest(infra, &scratch).await?;
         let bin = crate::db::embedded::find_bin_dir()?;
         let mut pg_dump = std::process::Command::new(bin.join("pg_dump"));
-        pg_dump.args(["--no-owner", "--no-acl", "--format=plain"]).envs(infra.databases.pg_env(&scratch));
+        pg_dump.args(["--no-owner", "--no-acl", "--format=plain"]).envs(infra.databases.owner_env(&scratch));
         let spec = WriteSpec {
             out: out.clone(),
             pg_dump,

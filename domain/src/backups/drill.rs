@@ -165,7 +165,7 @@ async fn check(p: &Platform, infra: &BuildInfra, drill: Uuid, backup: Uuid) -> a
     tx.commit().await?;
     let scratch = format!("od_{}_{}", infra.installation, &drill.simple().to_string()[..12]);
     let files = infra.backups.scratch.join(format!("drill-{}", drill.simple()));
-    infra.databases.provision(&scratch, &scratch, None).await?;
+    infra.databases.provision(&scratch, None).await?;
     let mut checks: Vec<Value> = vec![json!({"check": "archive sha256", "ok": true})];
     let outcome: anyhow::Result<()> = async {
         let loaded = super::restore::load(p, infra, backup, &scratch, &files, &|_| {}).await?;
@@ -176,7 +176,7 @@ async fn check(p: &Platform, infra: &BuildInfra, drill: Uuid, backup: Uuid) -> a
         checks.push(json!({"check": "filestore sha256", "ok": tree_ok, "files": loaded.filestore_files}));
         let manifest_ok = loaded.odoo_manifest.as_ref().is_some_and(|m| m["odoo_dump"] == "1");
         checks.push(json!({"check": "manifest.json", "ok": manifest_ok}));
-        let mut c = sqlx::PgConnection::connect_with(&infra.databases.admin_for(&scratch)).await?;
+        let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(&scratch)).await?;
         if let Some(counts) = manifest["row_counts"].as_object() {
             for (table, expected) in counts {
                 if !archive::plain_table_name(table) {

@@ -10,6 +10,7 @@ pub mod download;
 pub mod drill;
 pub mod jobs;
 pub mod restore;
+pub mod restricted;
 pub mod retention;
 pub mod schedule;
 pub mod settings;

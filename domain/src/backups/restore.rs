@@ -5,6 +5,12 @@
 //! build is only replaced once the new one is healthy. A failed restore
 //! therefore leaves the target as it was.
 //!
+//! An archive is the tenant's and hostile: it is loaded over a login as the
+//! new database's own role (never the admin), a plain `dump.sql` through psql
+//! in restricted mode (see [`super::restricted`]) so no meta-command in it
+//! runs on this host, a custom-format dump through `pg_restore`, which sends
+//! only SQL.
+//!
 //! Production is the dangerous case: project admins only, the project's name
 //! typed to confirm, and the build takes a pre-restore backup first.
 
@@ -251,7 +257,7 @@ pub async fn load(
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bin = crate::db::embedded::find_bin_dir()?;
-    let env = infra.databases.pg_env(database);
+    let env = infra.databases.owner_env(database);
     let mut loaded =
         Loaded { format: inspected.format.as_str(), odoo_manifest: inspected.odoo_manifest, ..Loaded::default() };
     match inspected.format {
@@ -280,9 +286,11 @@ pub async fn load(
                     .stderr(Stdio::piped())
                     .spawn()
                     .context("running psql")?;
-                let mut stdin = child.stdin.take().context("psql input")?;
-                let copied = archive::copy_dump_sql(&archive_path, &mut stdin, &AtomicU64::new(0));
-                drop(stdin);
+                // psql in restricted mode: no backslash command in the dump can run.
+                let stdin = child.stdin.take().context("psql input")?;
+                let mut guarded = super::restricted::Restricted::new(stdin, &super::restricted::random_key())?;
+                let copied = archive::copy_dump_sql(&archive_path, &mut guarded, &AtomicU64::new(0));
+                drop(guarded.finish());
                 let out = child.wait_with_output()?;
                 if !out.status.success() {
                     bail!("loading dump.sql failed: {}", String::from_utf8_lossy(&out.stderr).trim());

@@ -1,11 +1,22 @@
 //! Build events (`ops.run_events`): phase boundaries and log lines. Lines
 //! arrive in bursts (image builds, Odoo installs), so a writer task batches
 //! them into one INSERT per burst and NOTIFYs `ops_run_events` for live tails.
+//!
+//! What a build prints is the tenant's: a line is cut at [`MAX_LINE_BYTES`]
+//! and a build's log at [`MAX_BUILD_LOG_BYTES`], each cut marked in the log,
+//! so neither memory nor the database grows with what a container prints.
 
 use super::queue::SYSTEM_USER;
 use crate::platform::Platform;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use uuid::Uuid;
+
+/// Longest line kept; the rest of it is dropped and the cut marked.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+/// Most log a build keeps; later lines are counted, not stored.
+pub const MAX_BUILD_LOG_BYTES: u64 = 32 << 20;
 
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -19,6 +30,24 @@ pub struct Event {
 #[derive(Clone)]
 pub struct BuildLog {
     tx: mpsc::UnboundedSender<Event>,
+    /// Bytes of log accepted so far, and lines dropped past the cap.
+    bytes: Arc<AtomicU64>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// `line` cut to [`MAX_LINE_BYTES`] on a character boundary, the cut marked.
+pub fn cap_line(mut line: String) -> String {
+    if line.len() <= MAX_LINE_BYTES {
+        return line;
+    }
+    let total = line.len();
+    let mut cut = MAX_LINE_BYTES;
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    line.truncate(cut);
+    line.push_str(&format!(" … [line cut: {} more bytes]", total - cut));
+    line
 }
 
 impl BuildLog {
@@ -41,11 +70,48 @@ impl BuildLog {
                 batch.clear();
             }
         });
-        (BuildLog { tx }, task)
+        (BuildLog { tx, bytes: Arc::default(), dropped: Arc::default() }, task)
     }
 
+    /// The pipeline's own lines: always kept (they are few and short).
     pub fn emit(&self, level: &'static str, source: &str, message: impl Into<String>, meta: serde_json::Value) {
-        let _ = self.tx.send(Event { level, source: source.to_owned(), message: message.into(), meta });
+        let message = cap_line(message.into());
+        let _ = self.tx.send(Event { level, source: source.to_owned(), message, meta });
+    }
+
+    /// A line the build's code printed: cut to [`MAX_LINE_BYTES`], dropped past
+    /// [`MAX_BUILD_LOG_BYTES`] (the first drop is marked in the log).
+    fn emit_printed(&self, level: &'static str, source: &str, message: String, meta: serde_json::Value) {
+        let message = cap_line(message);
+        let size = message.len() as u64 + 64;
+        let before = self.bytes.fetch_add(size, Ordering::Relaxed);
+        if before + size > MAX_BUILD_LOG_BYTES {
+            if self.dropped.fetch_add(1, Ordering::Relaxed) == 0 {
+                let note = format!(
+                    "log limit reached ({} MiB): further lines of this build are not stored",
+                    MAX_BUILD_LOG_BYTES >> 20
+                );
+                let _ = self.tx.send(Event {
+                    level: "warning",
+                    source: source.to_owned(),
+                    message: note,
+                    meta: serde_json::json!({"truncated": true}),
+                });
+            }
+            return;
+        }
+        let _ = self.tx.send(Event { level, source: source.to_owned(), message, meta });
+    }
+
+    /// Lines not stored because the build's log was full.
+    pub fn dropped_lines(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    #[cfg(test)]
+    fn for_test() -> (BuildLog, mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (BuildLog { tx, bytes: Arc::default(), dropped: Arc::default() }, rx)
     }
 
     pub fn info(&self, source: &str, message: impl Into<String>) {
@@ -86,7 +152,7 @@ impl BuildLog {
                 if stats.first_error.is_none() && level == "error" {
                     stats.first_error = Some(line.chars().take(300).collect());
                 }
-                log.emit(level, source, line, meta);
+                log.emit_printed(level, source, line, meta);
             }
             stats
         });
@@ -125,4 +191,41 @@ async fn write(p: &Platform, tenant: Uuid, build: Uuid, env: Uuid, batch: &[Even
     sqlx::query("SELECT pg_notify('ops_run_events', $1)").bind(build.to_string()).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod caps {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_on_a_character_boundary() {
+        let line = "é".repeat(MAX_LINE_BYTES);
+        let cut = cap_line(line.clone());
+        assert!(cut.len() < MAX_LINE_BYTES + 64);
+        assert!(cut.ends_with("more bytes]"), "{}", &cut[cut.len() - 40..]);
+        assert_eq!(cap_line("short".into()), "short");
+    }
+
+    #[test]
+    fn a_builds_printed_log_stops_at_the_cap_and_says_so_once() {
+        let (log, mut rx) = BuildLog::for_test();
+        let line = "x".repeat(MAX_LINE_BYTES);
+        let n = (MAX_BUILD_LOG_BYTES as usize / MAX_LINE_BYTES) + 100;
+        for _ in 0..n {
+            log.emit_printed("info", "install", line.clone(), serde_json::json!({}));
+        }
+        log.info("build", "finished: ok");
+        let mut stored = 0u64;
+        let mut notes = 0;
+        let mut last = String::new();
+        while let Ok(e) = rx.try_recv() {
+            stored += e.message.len() as u64;
+            notes += usize::from(e.message.starts_with("log limit reached"));
+            last = e.message;
+        }
+        assert!(stored <= MAX_BUILD_LOG_BYTES + 1024, "{stored}");
+        assert_eq!(notes, 1);
+        assert_eq!(last, "finished: ok", "the pipeline's own lines are kept");
+        assert!(log.dropped_lines() >= 100);
+    }
 }

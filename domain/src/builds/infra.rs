@@ -19,6 +19,10 @@ pub struct BuildInfra {
     /// The stand-in `odoo` binary, to build the stand-in image from scratch.
     pub standin_binary: Option<PathBuf>,
     pub max_concurrent: usize,
+    /// Builds one tenant may run at once on this server (the rest wait their turn).
+    pub max_per_tenant: usize,
+    /// Longest the image and install phases may each take.
+    pub phase_timeout: Duration,
     pub health_timeout: Duration,
     /// Name of this host in `ops.builds.worker`.
     pub worker: String,
@@ -35,6 +39,11 @@ pub struct BuildInfra {
     /// Filestores, one directory per database, mounted into its containers.
     pub filestore_dir: PathBuf,
     pub backups: crate::backups::BackupInfra,
+    /// Longest a git command (clone, fetch, export, ls-remote) may take.
+    pub git_timeout: Duration,
+    /// Whether repositories may be local paths or `file://` URLs (an operator's
+    /// setting: tenants get `https://` and `ssh://` only).
+    pub allow_local_repos: bool,
 }
 
 /// Where Odoo keeps a database's filestore inside its container.
@@ -47,44 +56,24 @@ pub fn container_filestore(database: &str) -> String {
 /// unlinks files, so its directories are what must be its own; `tree` walks
 /// the directories below too (after a copy or a restore wrote them), otherwise
 /// only the top one is touched, so an ordinary build costs no walk.
+/// The walk never follows a link a container planted (see `filestore`).
 pub fn open_filestore(dir: &std::path::Path, tree: bool) {
     let _ = std::fs::create_dir_all(dir);
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return;
     }
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let _ = std::os::unix::fs::chown(&d, Some(101), Some(101));
-        if tree {
-            let dirs = std::fs::read_dir(&d).into_iter().flatten().flatten();
-            stack.extend(dirs.filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()));
-        }
+    if let Err(e) = super::filestore::chown_dirs(dir, 101, 101, tree) {
+        tracing::warn!(dir = %dir.display(), error = %e, "could not give the filestore to Odoo's user");
     }
 }
 
 /// Copies a filestore with hard links (Odoo never rewrites a stored file in
-/// place, so a staging copy may share them with production).
+/// place, so a staging copy may share them with production). Production's
+/// filestore is its containers' to change: links in it are not copied, and
+/// nothing is followed or linked through them (see `filestore`).
 pub fn copy_filestore(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<u64> {
-    let mut n = 0;
-    std::fs::create_dir_all(to)?;
-    if !from.is_dir() {
-        return Ok(0);
-    }
-    for e in std::fs::read_dir(from)? {
-        let e = e?;
-        let (src, dest) = (e.path(), to.join(e.file_name()));
-        let t = e.file_type()?;
-        if t.is_dir() {
-            n += copy_filestore(&src, &dest)?;
-        } else if t.is_file() {
-            if std::fs::hard_link(&src, &dest).is_err() {
-                std::fs::copy(&src, &dest)?;
-            }
-            n += 1;
-        }
-    }
-    Ok(n)
+    super::filestore::copy_tree(from, to)
 }
 
 /// A short lowercase id derived from an installation secret.
@@ -96,14 +85,30 @@ pub fn installation_id(secret: &str) -> String {
 pub use crate::wire::STANDIN_IMAGE;
 
 /// The PostgreSQL server that holds build databases.
+///
+/// Two kinds of login reach it, and never mix: the *admin* (CREATEDB and
+/// CREATEROLE, never a superuser) creates, copies and drops databases and
+/// roles and runs no statement inside a tenant's database but ownership
+/// changes; every statement that touches a tenant's objects (restores,
+/// neutralization, counts, dumps, manifests) runs over a connection that logs
+/// in as that database's own role, named like the database. Role passwords
+/// are derived from a key the console keeps, so the console can always log in
+/// as a tenant role without storing its password, and a container that knows
+/// its own password learns nothing about another's.
 #[derive(Clone)]
 pub struct BuildDatabases {
-    /// A role allowed to CREATE ROLE and CREATE DATABASE.
+    /// A role allowed to CREATE ROLE and CREATE DATABASE, not a superuser.
     pub admin: PgConnectOptions,
     /// The address containers use for it (the Docker bridge gateway for the embedded cluster).
     pub host_for_containers: String,
     pub port_for_containers: u16,
+    /// Derives the tenant roles' passwords (HMAC-SHA256).
+    pub role_key: Vec<u8>,
 }
+
+/// The NOLOGIN group every tenant role belongs to: `pg_hba.conf` lets Docker's
+/// ranges in only as a member of it, and only into the database of the same name.
+pub const TENANT_GROUP: &str = "odooops_tenants";
 
 /// Credentials a build container gets.
 #[derive(Clone)]
@@ -125,24 +130,126 @@ impl BuildDatabases {
         sqlx::PgConnection::connect_with(&opts).await.context("connecting to the builds' PostgreSQL server")
     }
 
-    /// A login role and an empty database it owns. With `template`, the new
-    /// database is a copy of that one (staging from production).
-    pub async fn provision(&self, database: &str, role: &str, template: Option<&str>) -> anyhow::Result<DbGrant> {
-        let password = crate::auth::random_token(24);
+    /// The password of a tenant role: HMAC-SHA256 of its name under the console's key.
+    pub fn role_password(&self, role: &str) -> String {
+        use base64::Engine;
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.role_key).expect("HMAC takes any key length");
+        mac.update(b"odooops build role\0");
+        mac.update(role.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Options that log in to `database` as its own role (same name): what every
+    /// statement on a tenant's objects uses.
+    pub fn owner_options(&self, database: &str) -> PgConnectOptions {
+        self.admin
+            .clone()
+            .username(database)
+            .password(&self.role_password(database))
+            .database(database)
+            .log_statements(tracing::log::LevelFilter::Off)
+    }
+
+    /// Checks the admin is no superuser, creates the tenant group, and adopts
+    /// the roles of `installation` made before roles were separated (group
+    /// membership, derived password, no PUBLIC connect). Idempotent.
+    pub async fn prepare(&self, installation: &str) -> anyhow::Result<()> {
+        let mut c = self.admin().await?;
+        let (superuser, createrole, createdb): (bool, bool, bool) =
+            sqlx::query_as("SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user")
+                .fetch_one(&mut c)
+                .await?;
+        anyhow::ensure!(
+            !superuser,
+            "the builds' PostgreSQL login must not be a superuser: tenant databases are reached only through it \
+             (create a role WITH LOGIN CREATEDB CREATEROLE and use it in ODOOOPS_BUILDS_DATABASE_URL)"
+        );
+        anyhow::ensure!(createrole && createdb, "the builds' PostgreSQL login needs CREATEDB and CREATEROLE");
+        let group_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(TENANT_GROUP)
+            .fetch_one(&mut c)
+            .await?;
+        if !group_exists {
+            let made = sqlx::query(&format!("CREATE ROLE {TENANT_GROUP} NOLOGIN NOINHERIT")).execute(&mut c).await;
+            if let Err(e) = made {
+                let duplicate = matches!(&e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42710") | Some("23505")));
+                if !duplicate {
+                    return Err(e).context("creating the tenant group role");
+                }
+            }
+        }
+        // Roles of this installation that are not in the group yet (made before it existed).
+        let legacy: Vec<String> = sqlx::query_scalar(
+            "SELECT r.rolname FROM pg_roles r
+              WHERE r.rolcanlogin AND NOT r.rolsuper
+                AND (starts_with(r.rolname, $1) OR starts_with(r.rolname, $2) OR starts_with(r.rolname, $3))
+                AND NOT pg_has_role(r.oid, $4, 'MEMBER')",
+        )
+        .bind(format!("ob_{installation}_"))
+        .bind(format!("op_{installation}_"))
+        .bind(format!("od_{installation}_"))
+        .bind(TENANT_GROUP)
+        .fetch_all(&mut c)
+        .await?;
+        for role in &legacy {
+            self.adopt(&mut c, role).await.with_context(|| format!("adopting the build role {role}"))?;
+            let has_db: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(role)
+                .fetch_one(&mut c)
+                .await?;
+            if has_db {
+                sqlx::query(&format!("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC", quote_ident(role)))
+                    .execute(&mut c)
+                    .await?;
+            }
+        }
+        if !legacy.is_empty() {
+            tracing::warn!(
+                roles = legacy.len(),
+                "build database roles were given new passwords: rebuild the builds that serve them"
+            );
+        }
+        c.close().await.ok();
+        Ok(())
+    }
+
+    /// Makes `role` a tenant role: in the group, with its derived password, and
+    /// one the admin acts for (to copy, hand over and drop what it owns).
+    async fn adopt(&self, c: &mut sqlx::PgConnection, role: &str) -> anyhow::Result<()> {
+        // (SUPERUSER, REPLICATION and BYPASSRLS are not the admin's to give, nor to take: tenant roles never have them.)
+        let ident = quote_ident(role);
+        sqlx::query(&format!(
+            "ALTER ROLE {ident} LOGIN NOCREATEROLE NOCREATEDB INHERIT PASSWORD '{}'",
+            self.role_password(role)
+        ))
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(&format!("GRANT {TENANT_GROUP} TO {ident}")).execute(&mut *c).await?;
+        let admin_is_member: bool =
+            sqlx::query_scalar("SELECT pg_has_role(current_user, $1, 'MEMBER')").bind(role).fetch_one(&mut *c).await?;
+        if !admin_is_member {
+            sqlx::query(&format!("GRANT {ident} TO CURRENT_USER")).execute(&mut *c).await?;
+        }
+        Ok(())
+    }
+
+    /// A login role and an empty database it owns, both named `database`. With
+    /// `template`, the new database is a copy of that one (staging from production).
+    pub async fn provision(&self, database: &str, template: Option<&str>) -> anyhow::Result<DbGrant> {
+        let role = database;
         let mut c = self.admin().await?;
         let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
             .bind(role)
             .fetch_one(&mut c)
             .await?;
-        let verb = if exists { "ALTER" } else { "CREATE" };
-        sqlx::query(&format!(
-            "{verb} ROLE {} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB PASSWORD '{}'",
-            quote_ident(role),
-            password
-        ))
-        .execute(&mut c)
-        .await
-        .context("creating the build's database role")?;
+        if !exists {
+            sqlx::query(&format!("CREATE ROLE {} LOGIN", quote_ident(role)))
+                .execute(&mut c)
+                .await
+                .context("creating the build's database role")?;
+        }
+        self.adopt(&mut c, role).await.context("setting up the build's database role")?;
         let db_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(database)
             .fetch_one(&mut c)
@@ -160,45 +267,65 @@ impl BuildDatabases {
                 }
                 Some(t) => {
                     // A file-level copy is fastest, but needs the source idle; a serving
-                    // production database is copied with pg_dump | pg_restore instead.
+                    // production database is copied with pg_dump | pg_restore instead,
+                    // each side logged in as its own database's role.
                     let copied = sqlx::query(&create(format!("TEMPLATE {}", quote_ident(t)))).execute(&mut c).await;
-                    if let Err(e) = copied {
-                        let busy = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("55006"));
-                        if !busy {
-                            return Err(e).with_context(|| format!("copying {t} to {database}"));
+                    let file_copy = match copied {
+                        Ok(_) => true,
+                        Err(e) => {
+                            let busy = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("55006"));
+                            if !busy {
+                                return Err(e).with_context(|| format!("copying {t} to {database}"));
+                            }
+                            sqlx::query(&empty)
+                                .execute(&mut c)
+                                .await
+                                .with_context(|| format!("creating database {database}"))?;
+                            false
                         }
-                        sqlx::query(&empty)
-                            .execute(&mut c)
-                            .await
-                            .with_context(|| format!("creating database {database}"))?;
+                    };
+                    sqlx::query(&format!(
+                        "REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC",
+                        quote_ident(database)
+                    ))
+                    .execute(&mut c)
+                    .await?;
+                    if file_copy {
+                        self.take_ownership(database, role).await?;
+                    } else {
                         self.dump_restore(t, database).await?;
                     }
-                    self.take_ownership(database, role).await?;
                 }
             }
         }
+        sqlx::query(&format!("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC", quote_ident(database)))
+            .execute(&mut c)
+            .await?;
         c.close().await.ok();
-        Ok(DbGrant { database: database.into(), role: role.into(), password })
+        Ok(DbGrant { database: database.into(), role: role.into(), password: self.role_password(role) })
     }
 
-    /// Gives `role` every table, view and sequence (and the schemas) of a
-    /// copied database, which still belong to the source's owner.
-    pub(crate) async fn take_ownership(&self, database: &str, role: &str) -> anyhow::Result<()> {
-        let mut c = sqlx::PgConnection::connect_with(&self.admin.clone().database(database)).await?;
+    /// Gives `role` everything in a file-level copy that still belongs to the
+    /// source's owner: schemas, relations, routines and types. These catalog
+    /// reads and `ALTER … OWNER` are the only statements the admin runs inside a
+    /// tenant's database; they run no tenant code. Afterwards nothing in the copy
+    /// may belong to another role (checked in `pg_shdepend`), so no SECURITY
+    /// DEFINER routine of the source's role survives into the copy.
+    async fn take_ownership(&self, database: &str, role: &str) -> anyhow::Result<()> {
+        let opts = self.admin.clone().database(database).log_statements(tracing::log::LevelFilter::Off);
+        let mut c = sqlx::PgConnection::connect_with(&opts).await?;
+        let q = quote_ident;
         let schemas: Vec<String> = sqlx::query_scalar(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
         )
         .fetch_all(&mut c)
         .await?;
-        for schema in &schemas {
-            sqlx::query(&format!("ALTER SCHEMA {} OWNER TO {}", quote_ident(schema), quote_ident(role)))
-                .execute(&mut c)
-                .await?;
-        }
+        let mut statements: Vec<String> =
+            schemas.iter().map(|s| format!("ALTER SCHEMA {} OWNER TO {}", q(s), q(role))).collect();
         let relations: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i') AND c.relkind = 'S')",
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i', 'e') AND (c.relkind = 'S' OR d.deptype = 'e'))",
         )
         .bind(&schemas)
         .fetch_all(&mut c)
@@ -211,42 +338,88 @@ impl BuildDatabases {
                 "f" => "FOREIGN TABLE",
                 _ => "TABLE",
             };
-            sqlx::query(&format!(
-                "ALTER {what} {}.{} OWNER TO {}",
-                quote_ident(&schema),
-                quote_ident(&name),
-                quote_ident(role)
-            ))
-            .execute(&mut c)
-            .await?;
+            statements.push(format!("ALTER {what} {}.{} OWNER TO {}", q(&schema), q(&name), q(role)));
         }
+        // Functions, procedures and aggregates, except an extension's own.
+        let routines: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')",
+        )
+        .bind(&schemas)
+        .fetch_all(&mut c)
+        .await?;
+        for (schema, name, args, kind) in routines {
+            let what = match kind.as_str() {
+                "a" => "AGGREGATE",
+                "p" => "PROCEDURE",
+                _ => "FUNCTION",
+            };
+            statements.push(format!("ALTER {what} {}.{}({args}) OWNER TO {}", q(&schema), q(&name), q(role)));
+        }
+        // Free-standing types and domains (not a relation's row type, not an array, not an extension's).
+        let types: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT n.nspname, t.typname, t.typtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+              WHERE n.nspname = ANY($1) AND t.typtype IN ('b', 'd', 'e', 'r', 'm') AND t.typelem = 0
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype IN ('e', 'i'))",
+        )
+        .bind(&schemas)
+        .fetch_all(&mut c)
+        .await?;
+        for (schema, name, kind) in types {
+            let what = if kind == "d" { "DOMAIN" } else { "TYPE" };
+            statements.push(format!("ALTER {what} {}.{} OWNER TO {}", q(&schema), q(&name), q(role)));
+        }
+        for sql in &statements {
+            sqlx::query(sql).execute(&mut c).await.with_context(|| format!("handing over ownership: {sql}"))?;
+        }
+        let strangers: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid) || ' (' || r.rolname || ')'
+               FROM pg_shdepend s JOIN pg_roles r ON r.oid = s.refobjid
+              WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND s.deptype = 'o' AND r.rolname <> $1
+                -- an extension keeps its creator (it has no ALTER OWNER); its objects are the bootstrap superuser's
+                AND s.classid <> 'pg_extension'::regclass
+              LIMIT 5",
+        )
+        .bind(role)
+        .fetch_all(&mut c)
+        .await?;
         c.close().await.ok();
+        anyhow::ensure!(
+            strangers.is_empty(),
+            "the copy still holds objects of another role, refused: {}",
+            strangers.join(", ")
+        );
         Ok(())
     }
 
-    /// libpq environment for the admin connection to `database` (keeps the
+    /// libpq environment that logs in to `database` as its own role (keeps the
     /// password out of process arguments).
-    pub fn pg_env(&self, database: &str) -> Vec<(&'static str, String)> {
+    pub fn owner_env(&self, database: &str) -> Vec<(&'static str, String)> {
         let url = self.admin.to_url_lossy();
-        let mut env = vec![
+        vec![
             ("PGHOST", url.host_str().unwrap_or("127.0.0.1").trim_matches(['[', ']']).to_owned()),
             ("PGPORT", url.port().unwrap_or(5432).to_string()),
-            ("PGUSER", percent_decode(url.username())),
+            ("PGUSER", database.to_owned()),
             ("PGDATABASE", database.to_owned()),
-        ];
-        if let Some(pw) = url.password() {
-            env.push(("PGPASSWORD", percent_decode(pw)));
-        }
-        env
+            ("PGPASSWORD", self.role_password(database)),
+            // Nothing from the console's own environment or home directory.
+            ("PGSERVICEFILE", "/dev/null".to_owned()),
+            ("PGPASSFILE", "/dev/null".to_owned()),
+            ("PSQLRC", "/dev/null".to_owned()),
+        ]
     }
 
-    /// Copies `from` into the existing empty `to` with `pg_dump -Fc | pg_restore`.
+    /// Copies `from` into the existing empty `to` with `pg_dump -Fc | pg_restore`,
+    /// each side logged in as its database's own role.
     pub async fn dump_restore(&self, from: &str, to: &str) -> anyhow::Result<()> {
         use std::process::Stdio;
         let bin = crate::db::embedded::find_bin_dir()?;
         let mut dump = tokio::process::Command::new(bin.join("pg_dump"))
             .args(["--format=custom", "--no-owner", "--no-acl"])
-            .envs(self.pg_env(from))
+            .envs(self.owner_env(from))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -254,7 +427,7 @@ impl BuildDatabases {
         let pipe: Stdio = dump.stdout.take().context("pg_dump output")?.try_into()?;
         let restore = tokio::process::Command::new(bin.join("pg_restore"))
             .args(["--no-owner", "--no-acl", "--exit-on-error", "--dbname", to])
-            .envs(self.pg_env(to))
+            .envs(self.owner_env(to))
             .stdin(pipe)
             .stderr(Stdio::piped())
             .output();
@@ -299,39 +472,5 @@ impl BuildDatabases {
         let names = sqlx::query_scalar("SELECT datname FROM pg_database").fetch_all(&mut c).await?;
         c.close().await.ok();
         Ok(names)
-    }
-
-    /// Options to connect to a build database as the admin (neutralisation, checks).
-    pub fn admin_for(&self, database: &str) -> PgConnectOptions {
-        self.admin.clone().database(database)
-    }
-}
-
-/// Decodes `%XX` escapes (URL user and password parts).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn percent_decoding() {
-        assert_eq!(super::percent_decode("a%2Db%5Fc"), "a-b_c");
-        assert_eq!(super::percent_decode("plain"), "plain");
-        assert_eq!(super::percent_decode("bad%zz%"), "bad%zz%");
     }
 }

@@ -2,7 +2,10 @@
 //! the pure parts first (webhook verification and parsing, addon discovery,
 //! Odoo's log format); the queue and the pipeline build on them.
 
+pub mod context;
 pub mod events;
+pub mod filestore;
+pub mod git;
 pub mod github;
 pub mod infra;
 pub mod lifecycle;

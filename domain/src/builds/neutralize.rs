@@ -3,8 +3,13 @@
 //! `shared/reference/odoo.md`). Only statements whose tables and columns
 //! exist run, all in one transaction, each one logged; a verification query
 //! afterwards must find no live credential, or the build fails. Projects add
-//! their own statements (run as the database's owner, never as the admin
-//! connection) and secret patterns that must match nothing afterwards.
+//! their own statements and secret patterns that must match nothing afterwards.
+//!
+//! Everything here runs over a connection that logs in as the copy's own role
+//! (the tables, their triggers and the project's statements are the tenant's):
+//! never a superuser, never `SET ROLE` from a privileged session, so neither a
+//! `RESET ROLE` in the project's statements nor a trigger planted in
+//! production gains anything.
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Row};
@@ -77,24 +82,30 @@ const CHECKS: &[(&str, &str)] = &[
 /// What a project adds to neutralisation.
 #[derive(Debug, Clone, Default)]
 pub struct Extra {
-    /// Statements separated by `;`, run as `owner_role` inside the same transaction.
+    /// Statements separated by `;`, run inside the same transaction as the rules.
     pub sql: String,
     /// PostgreSQL regular expressions that no credential-like column may match afterwards.
     pub secret_patterns: Vec<String>,
-    /// The copy's owner (the build's role).
-    pub owner_role: String,
 }
 
 /// Columns that hold credentials by their name.
 const CREDENTIAL_COLUMNS: &str = "(token|secret|password|passwd|api_?key|webhook|credential)";
 
-/// Runs the rules on `database`; returns the neutralize log lines.
+/// Runs the rules on the database `opts` logs in to, as its owner; returns the
+/// neutralize log lines. Refuses a privileged login.
 pub async fn neutralize(
     opts: PgConnectOptions,
     catcher: Option<&Catcher>,
     extra: &Extra,
 ) -> anyhow::Result<Vec<String>> {
     let mut conn = sqlx::PgConnection::connect_with(&opts).await?;
+    let (superuser, owner): (bool, bool) = sqlx::query_as(
+        "SELECT current_setting('is_superuser') = 'on',
+                (SELECT datdba = (SELECT oid FROM pg_roles WHERE rolname = session_user) FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    anyhow::ensure!(!superuser && owner, "neutralization must log in as the copy's own role");
     let mut log = Vec::new();
     let mut tx = conn.begin().await?;
     for (table, columns, sql) in RULES {
@@ -136,10 +147,7 @@ pub async fn neutralize(
     }
     let statements: Vec<&str> = extra.sql.split(';').map(str::trim).filter(|s| !s.is_empty()).collect();
     if !statements.is_empty() {
-        // The project's own statements get the copy owner's rights, not the admin's.
-        sqlx::query(&format!("SET LOCAL ROLE {}", crate::db::embedded::quote_ident(&extra.owner_role)))
-            .execute(&mut *tx)
-            .await?;
+        // The project's own statements: the session is the copy's role, so there is no other to return to.
         for sql in statements {
             let n = sqlx::query(sql)
                 .execute(&mut *tx)
@@ -148,7 +156,6 @@ pub async fn neutralize(
                 .rows_affected();
             log.push(format!("{n} row(s) (project): {sql}"));
         }
-        sqlx::query("RESET ROLE").execute(&mut *tx).await?;
     }
     tx.commit().await?;
     let catcher_host = catcher.map(|c| c.host.as_str()).unwrap_or("invalid");

@@ -269,7 +269,10 @@ impl Run<'_> {
                 self.end("discover", t, &format!("{} addon(s)", addons.len()));
 
                 let t = self.begin("image");
-                let image = self.image(&src, &facts).await?;
+                let limit = self.infra.phase_timeout;
+                let image = tokio::time::timeout(limit, self.image(&src, &facts)).await.map_err(|_| {
+                    anyhow::anyhow!("the image phase did not finish within {} min", limit.as_secs() / 60)
+                })??;
                 self.end("image", t, &image);
                 (image, addons)
             }
@@ -288,7 +291,10 @@ impl Run<'_> {
         let smtp = self.smtp_flags(&facts).await?;
         let t = self.begin("install");
         let fresh = self.b.stage == "development" || !self.db_was_there;
-        self.install(&image, &grant, &network, &addons, fresh, &labels, &smtp).await?;
+        let limit = self.infra.phase_timeout;
+        tokio::time::timeout(limit, self.install(&image, &grant, &network, &addons, fresh, &labels, &smtp, &facts))
+            .await
+            .map_err(|_| anyhow::anyhow!("install/tests did not finish within {} min", limit.as_secs() / 60))??;
         self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
         if self.stats.errors > 0 {
             let first = self.stats.first_error.clone().unwrap_or_default();
@@ -347,40 +353,69 @@ impl Run<'_> {
 
     async fn checkout(&self, facts: &Facts) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.infra.repos_dir)?;
+        let remotes = if self.infra.allow_local_repos {
+            super::git::Remotes::AlsoLocal
+        } else if super::git::is_local(&facts.repo_url) {
+            bail!("local repositories are not allowed on this server: use an https:// or ssh:// URL");
+        } else {
+            super::git::Remotes::Network
+        };
         let ssh = self.ssh_command().await?;
-        let ssh = ssh.as_deref();
+        let timeout = self.infra.git_timeout;
+        let git = |what: &'static str, args: Vec<String>| {
+            let mut cmd = super::git::command(remotes, &ssh);
+            cmd.args(args);
+            super::git::run(cmd, what, timeout)
+        };
         // Two builds of a project (a push to two branches) share its mirror:
         // one clones or fetches at a time.
         let lock = mirror_lock(self.b.project_id);
         let _held = lock.lock().await;
         let mirror = self.infra.repos_dir.join(format!("{}.git", self.b.project_id));
         if mirror.join("HEAD").exists() {
-            git_with(
-                ssh,
-                &["--git-dir", path(&mirror), "fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"],
-            )
-            .await
-            .context("fetching the repository")?;
+            let args =
+                ["--git-dir", path(&mirror), "fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"];
+            git("fetch", args.map(str::to_owned).to_vec()).await.context("fetching the repository")?;
         } else {
             let tmp = self.infra.repos_dir.join(format!("{}.git.tmp", self.b.project_id));
             let _ = std::fs::remove_dir_all(&tmp);
-            git_with(ssh, &["clone", "--mirror", "--quiet", "--", &facts.repo_url, path(&tmp)])
+            let args = ["clone", "--mirror", "--quiet", "--", &facts.repo_url, path(&tmp)];
+            git("clone", args.map(str::to_owned).to_vec())
                 .await
                 .context("cloning the repository (a private repository needs the project's deploy key)")?;
             std::fs::rename(&tmp, &mirror)?;
         }
         let sha = &self.b.commit_sha;
-        if git(&["--git-dir", path(&mirror), "cat-file", "-e", &format!("{sha}^{{commit}}")]).await.is_err() {
+        let commit = format!("{sha}^{{commit}}");
+        if git("cat-file", ["--git-dir", path(&mirror), "cat-file", "-e", &commit].map(str::to_owned).to_vec())
+            .await
+            .is_err()
+        {
             bail!("commit {sha} is not in the repository (force-pushed away?)");
         }
-        let archive = git_bytes(&["--git-dir", path(&mirror), "archive", "--format=tar", sha])
-            .await
-            .context("exporting the commit")?;
-        let dir = self.infra.work_dir.join(short(self.b.id)).join("src");
+        // The commit goes to a file, never into memory, then is unpacked entry
+        // by entry: links must stay inside the tree (see `context`).
+        let work = self.infra.work_dir.join(short(self.b.id));
+        let dir = work.join("src");
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
-        tar::Archive::new(archive.as_slice()).unpack(&dir).context("unpacking the commit")?;
-        self.log.info("checkout", format!("{} at {}", facts.repo_url, sha));
+        let archive = work.join("commit.tar");
+        super::git::archive(&mirror, sha, &archive, self.infra.git_timeout).await.context("exporting the commit")?;
+        let (tar, dest) = (archive.clone(), dir.clone());
+        let unpacked = tokio::task::spawn_blocking(move || super::context::unpack(&tar, &dest, Default::default()))
+            .await?
+            .context("unpacking the commit")?;
+        let _ = std::fs::remove_file(&archive);
+        self.log.info(
+            "checkout",
+            format!(
+                "{} at {sha}: {} file(s), {} link(s), {} MiB",
+                facts.repo_url,
+                unpacked.files,
+                unpacked.links,
+                unpacked.bytes >> 20
+            ),
+        );
         Ok(dir)
     }
 
@@ -417,23 +452,25 @@ impl Run<'_> {
         if !own_dockerfile {
             ensure_base_image(self.p, self.infra, &facts.base_image, &self.log).await?;
         }
-        let mut ctx = tar::Builder::new(Vec::new());
-        ctx.append_dir_all(".", src)?;
-        if !own_dockerfile {
-            let dockerfile = generated_dockerfile(&facts.base_image, src.join("requirements.txt").is_file());
-            let mut header = tar::Header::new_gnu();
-            header.set_size(dockerfile.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            ctx.append_data(&mut header, "Dockerfile", dockerfile.as_bytes())?;
-        } else {
+        let dockerfile = if own_dockerfile {
             self.log.info("image", "using the repository's Dockerfile");
-        }
-        let context = ctx.into_inner()?;
+            None
+        } else {
+            Some(generated_dockerfile(&facts.base_image, src.join("requirements.txt").is_file()))
+        };
+        // Written to disk with links kept as links, streamed to Docker from there.
+        let context = self.infra.work_dir.join(short(self.b.id)).join("context.tar");
+        let (from, to) = (src.to_path_buf(), context.clone());
+        tokio::task::spawn_blocking(move || {
+            let extra: Vec<(&str, &[u8])> = dockerfile.iter().map(|d| ("Dockerfile", d.as_bytes())).collect();
+            super::context::write(&from, &to, &extra)
+        })
+        .await??;
         let tag = image_tag(&self.infra.installation, self.b.project_id, facts.seq);
         let (lines, forward) = self.log.lines("image", false);
         // Labels go on containers, not images: a labelled build costs an extra image commit.
-        let built = engine.build_image(context, &tag, HashMap::new(), lines).await;
+        let built = engine.build_image(&context, &tag, HashMap::new(), lines).await;
+        let _ = std::fs::remove_file(&context);
         let _ = forward.await;
         let id = built?;
         self.record("UPDATE ops.builds SET image_digest = $2 WHERE id = $1", &id).await?;
@@ -458,7 +495,6 @@ impl Run<'_> {
             ("staging", None) => self.production_db().await?,
             _ => None,
         };
-        let role = name.clone();
         let existing = dbs.list_all().await?;
         self.db_was_there = existing.contains(&name) || template.is_some() || restore.is_some();
         if let Some(t) = &template {
@@ -485,7 +521,7 @@ impl Run<'_> {
                 .await?;
             tx.commit().await?;
         }
-        let grant = dbs.provision(&name, &role, template.as_deref()).await?;
+        let grant = dbs.provision(&name, template.as_deref()).await?;
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         sqlx::query("UPDATE ops.builds SET db_name = $2, db_role = $3 WHERE id = $1")
             .bind(self.b.id)
@@ -502,7 +538,6 @@ impl Run<'_> {
             let loaded = crate::backups::restore::load(self.p, self.infra, backup, &grant.database, &filestore, &say)
                 .await
                 .context("restoring the backup")?;
-            dbs.take_ownership(&grant.database, &grant.role).await?;
             self.log.info("restore", format!("{} restored into {}", loaded.format, grant.database));
         } else if let Some(t) = &template {
             let n = super::infra::copy_filestore(&self.infra.filestore_dir.join(t), &filestore)
@@ -514,8 +549,8 @@ impl Run<'_> {
         }
         if !production && (template.is_some() || restore.is_some()) {
             let catcher = self.catcher().await?;
-            let extra = self.scrubbing(&grant.role).await?;
-            let lines = neutralize::neutralize(dbs.admin_for(&grant.database), catcher.as_ref(), &extra)
+            let extra = self.scrubbing().await?;
+            let lines = neutralize::neutralize(dbs.owner_options(&grant.database), catcher.as_ref(), &extra)
                 .await
                 .context("neutralizing the copy")?;
             for l in lines {
@@ -526,7 +561,7 @@ impl Run<'_> {
     }
 
     /// The project's own neutralize statements and secret patterns.
-    async fn scrubbing(&self, owner_role: &str) -> anyhow::Result<neutralize::Extra> {
+    async fn scrubbing(&self) -> anyhow::Result<neutralize::Extra> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         let (sql, secret_patterns): (String, Vec<String>) =
             sqlx::query_as("SELECT neutralize_sql, secret_patterns FROM ops.projects WHERE id = $1")
@@ -534,7 +569,7 @@ impl Run<'_> {
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        Ok(neutralize::Extra { sql, secret_patterns, owner_role: owner_role.to_owned() })
+        Ok(neutralize::Extra { sql, secret_patterns })
     }
 
     /// The image and addons of an earlier build, which must still be on this host.
@@ -619,6 +654,7 @@ impl Run<'_> {
         fresh: bool,
         labels: &HashMap<String, String>,
         smtp: &[String],
+        facts: &Facts,
     ) -> anyhow::Result<()> {
         let modules = if addons.is_empty() { "base".to_owned() } else { addons.join(",") };
         let mut cmd = vec![
@@ -641,6 +677,9 @@ impl Run<'_> {
             labels: labels.clone(),
             network: Some(network.to_owned()),
             binds: self.binds(grant),
+            // Install and tests run the tenant's code too: the project's limits apply.
+            nano_cpus: Some(facts.nano_cpus),
+            memory_bytes: Some(facts.memory_bytes),
             ..Default::default()
         };
         let engine = self.p.engine.clone();
@@ -693,6 +732,7 @@ impl Run<'_> {
             memory_bytes: Some(facts.memory_bytes),
             extra_hosts: Vec::new(),
             binds: self.binds(grant),
+            pids_limit: None,
         };
         let engine = self.p.engine.clone();
         let id = engine.start(&spec).await.context("starting Odoo")?;
@@ -776,7 +816,10 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
     if labels.as_ref().and_then(|l| l.get("odooops.standin.content")) == Some(&content) {
         return Ok(());
     }
-    let context = standin_context(&odoo, shell.as_deref())?;
+    std::fs::create_dir_all(&infra.work_dir)?;
+    let context =
+        super::context::Scratch(infra.work_dir.join(format!("standin-{}.tar", uuid::Uuid::new_v4().simple())));
+    std::fs::write(&context.0, standin_context(&odoo, shell.as_deref())?)?;
     match &shell {
         Some(_) => log.info("image", format!("building {STANDIN_IMAGE} from {} and {STANDIN_SHELL}", binary.display())),
         None => log.warn(
@@ -787,7 +830,7 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
     let (lines, forward) = log.lines("image", false);
     p.engine
         .build_image(
-            context,
+            &context.0,
             STANDIN_IMAGE,
             HashMap::from([("odooops.managed".into(), "true".into()), ("odooops.standin.content".into(), content)]),
             lines,
@@ -835,22 +878,8 @@ fn standin_context(odoo: &[u8], busybox: Option<&[u8]>) -> anyhow::Result<Vec<u8
 
 impl Run<'_> {
     /// `GIT_SSH_COMMAND` using the project's deploy key (written 0600 beside the mirrors).
-    async fn ssh_command(&self) -> anyhow::Result<Option<String>> {
-        let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
-        let key = crate::projects::deploy_key_private(&mut tx, self.b.project_id).await?;
-        tx.commit().await?;
-        let Some(key) = key else { return Ok(None) };
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = self.infra.repos_dir.join(format!("{}.key", self.b.project_id));
-        let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&file)?;
-        f.write_all(key.as_bytes())?;
-        let known = self.infra.repos_dir.join("known_hosts");
-        Ok(Some(format!(
-            "ssh -i {} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={}",
-            file.display(),
-            known.display()
-        )))
+    async fn ssh_command(&self) -> anyhow::Result<String> {
+        ssh_command_for(self.p, self.infra, self.b.project_id).await
     }
 }
 
@@ -865,33 +894,18 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
 }
 
-async fn git(args: &[&str]) -> anyhow::Result<()> {
-    git_bytes(args).await.map(|_| ())
-}
-
-async fn git_with(ssh: Option<&str>, args: &[&str]) -> anyhow::Result<()> {
-    run_git(ssh, args).await.map(|_| ())
-}
-
-async fn git_bytes(args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    run_git(None, args).await
-}
-
-async fn run_git(ssh: Option<&str>, args: &[&str]) -> anyhow::Result<Vec<u8>> {
-    let out = tokio::process::Command::new("git")
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_SSH_COMMAND", ssh.unwrap_or("ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new"))
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .context("running git (is it installed?)")?;
-    if !out.status.success() {
-        bail!(
-            "git {}: {}",
-            args.iter().find(|a| !a.starts_with('-') && !a.contains('/')).unwrap_or(&""),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(out.stdout)
+/// The ssh command git uses for a project: its deploy key, or no key at all.
+pub(super) async fn ssh_command_for(p: &Platform, infra: &BuildInfra, project: uuid::Uuid) -> anyhow::Result<String> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let key = crate::projects::deploy_key_private(&mut tx, project).await?;
+    tx.commit().await?;
+    std::fs::create_dir_all(&infra.repos_dir)?;
+    let known = infra.repos_dir.join("known_hosts");
+    let Some(key) = key else { return Ok(super::git::ssh_command(None, &known)) };
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = infra.repos_dir.join(format!("{project}.key"));
+    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&file)?;
+    f.write_all(key.as_bytes())?;
+    Ok(super::git::ssh_command(Some(&file), &known))
 }

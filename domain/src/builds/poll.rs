@@ -7,6 +7,7 @@ use super::queue::SYSTEM_USER;
 use super::webhooks::{act, Ctx};
 use crate::platform::Platform;
 use crate::types::{BranchName, StageRules};
+use anyhow::Context;
 use sqlx::Row;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -33,26 +34,41 @@ pub async fn poll_due(p: &Platform) -> anyhow::Result<usize> {
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let mut queued = 0;
-    for project in due {
-        let id: Uuid = project.get("id");
-        match poll_one(p, &project).await {
-            Ok(n) => queued += n,
-            Err(e) => tracing::warn!(project = %id, error = %format!("{e:#}"), "polling failed"),
-        }
-    }
-    Ok(queued)
+    // Several remotes at once, each bounded by the git timeout: a slow one delays no other.
+    use futures_util::StreamExt;
+    let counts: Vec<usize> = futures_util::stream::iter(due)
+        .map(|project| async move {
+            let id: Uuid = project.get("id");
+            match poll_one(p, &project).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(project = %id, error = %format!("{e:#}"), "polling failed");
+                    0
+                }
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    Ok(counts.into_iter().sum())
 }
 
 async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Result<usize> {
     let url: String = project.get("repo_url");
-    let out = tokio::process::Command::new("git")
-        .args(["ls-remote", "--heads", "--", &url])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .await?;
-    anyhow::ensure!(out.status.success(), "git ls-remote: {}", String::from_utf8_lossy(&out.stderr).trim());
-    let remote = parse_ls_remote(&String::from_utf8_lossy(&out.stdout));
+    let infra = p.builds.as_ref().context("polling needs builds on this server")?;
+    let remotes = if infra.allow_local_repos {
+        super::git::Remotes::AlsoLocal
+    } else if super::git::is_local(&url) {
+        anyhow::bail!("local repositories are not allowed on this server");
+    } else {
+        super::git::Remotes::Network
+    };
+    // The project's deploy key or none: never the console's own ssh identity or agent.
+    let ssh = super::pipeline::ssh_command_for(p, infra, project.get("id")).await?;
+    let mut cmd = super::git::command(remotes, &ssh);
+    cmd.args(["ls-remote", "--heads", "--", &url]);
+    let out = super::git::run(cmd, "ls-remote", infra.git_timeout).await?;
+    let remote = parse_ls_remote(&String::from_utf8_lossy(&out));
     let ctx = Ctx {
         project: project.get("id"),
         tenant_id: project.get("tenant_id"),

@@ -92,15 +92,23 @@ pub struct Claimed {
 /// Takes the oldest pending build, if any, for `worker`.
 pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    // Fair shares: a tenant below its cap of running builds is served, the one
+    // running the fewest first, so one tenant never takes every slot.
+    let cap = p.builds.as_ref().map_or(i64::MAX, |b| b.max_per_tenant.max(1) as i64);
     // SKIP LOCKED: a row another worker is claiming right now is skipped, not waited for.
     let row = sqlx::query(
         "UPDATE ops.builds SET state = 'running', started_at = now(), heartbeat_at = now(), worker = $1,
                 attempts = attempts + 1
-          WHERE id = (SELECT id FROM ops.builds WHERE state = 'pending' ORDER BY created_at, seq
-                       FOR UPDATE SKIP LOCKED LIMIT 1)
+          WHERE id = (SELECT b.id FROM ops.builds b
+                       CROSS JOIN LATERAL (SELECT count(*) AS n FROM ops.builds r
+                                            WHERE r.tenant_id = b.tenant_id AND r.state = 'running') running
+                       WHERE b.state = 'pending' AND running.n < $2
+                       ORDER BY running.n, b.created_at, b.seq
+                       FOR UPDATE OF b SKIP LOCKED LIMIT 1)
       RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts, restore_from, image_from",
     )
     .bind(worker)
+    .bind(cap)
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -36,6 +36,10 @@ pub struct EmbeddedPostgres {
 
 const SUPERUSER: &str = "odooops";
 
+/// The login that creates and drops build databases and roles: CREATEDB and
+/// CREATEROLE, never a superuser (see `builds::infra::BuildDatabases`).
+pub const BUILDS_ADMIN: &str = "odooops_builds";
+
 impl EmbeddedPostgres {
     /// Initialises the cluster under `root/postgres` if needed, then starts it.
     pub async fn start(root: &Path, durability: Durability) -> Result<Self> {
@@ -191,6 +195,53 @@ impl EmbeddedPostgres {
         self.dir.join("postgres.log")
     }
 
+    /// The builds' admin login (created on first use, its password kept beside
+    /// the superuser's), with PUBLIC's CONNECT revoked on the databases the
+    /// cluster holds besides build databases, so only those who must can connect:
+    /// the admin to `postgres`, the application roles to the control plane.
+    pub async fn builds_admin(&self) -> Result<PgConnectOptions> {
+        use std::os::unix::fs::PermissionsExt;
+        let file = self.dir.join("builds-admin-password");
+        if !file.exists() {
+            let tmp = self.dir.join("builds-admin-password.tmp");
+            std::fs::write(&tmp, crate::auth::random_token(24))?;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+            std::fs::rename(&tmp, &file)?;
+        }
+        let password = std::fs::read_to_string(&file)?.trim().to_owned();
+        let mut conn = sqlx::PgConnection::connect_with(&self.connect_options("postgres")).await?;
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(BUILDS_ADMIN)
+            .fetch_one(&mut conn)
+            .await?;
+        let verb = if exists { "ALTER" } else { "CREATE" };
+        sqlx::query(&format!(
+            "{verb} ROLE {BUILDS_ADMIN} LOGIN NOSUPERUSER CREATEDB CREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD '{}'",
+            password.replace('\'', "''")
+        ))
+        .execute(&mut conn)
+        .await
+        .context("creating the builds' admin role")?;
+        let databases: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datallowconn AND datdba = (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        for db in databases {
+            sqlx::query(&format!("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC", quote_ident(&db)))
+                .execute(&mut conn)
+                .await?;
+        }
+        sqlx::query(&format!("GRANT CONNECT ON DATABASE postgres TO {BUILDS_ADMIN}")).execute(&mut conn).await?;
+        conn.close().await?;
+        Ok(PgConnectOptions::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .username(BUILDS_ADMIN)
+            .password(&password)
+            .database("postgres"))
+    }
+
     /// Creates `name` if it does not exist yet.
     pub async fn ensure_database(&self, name: &str) -> Result<()> {
         let mut conn = sqlx::PgConnection::connect_with(&self.connect_options("postgres")).await?;
@@ -272,16 +323,24 @@ fn init_cluster(bin: &Path, dir: &Path, pgdata: &Path, password_file: &Path, run
 const HBA_MARKER: &str = "# odooops: build containers on Docker networks, with passwords";
 
 /// Adds (or removes) the pg_hba.conf lines that let build containers in, so the
-/// file always matches whether the cluster listens on the Docker bridge.
+/// file always matches whether the cluster listens on the Docker bridge. From
+/// Docker's ranges only a tenant role may log in, and only to the database of
+/// its own name (`sameuser`): never the superuser, the builds' admin or the
+/// application roles, never the control plane, never another build's database.
 fn allow_containers(pgdata: &Path, allow: bool) -> Result<()> {
     let path = pgdata.join("pg_hba.conf");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    // Ours is the tail after the marker (earlier versions' `host all all` lines included).
     let kept: Vec<&str> = text.lines().take_while(|l| *l != HBA_MARKER).collect();
     let mut out = kept.join("\n");
     out.push('\n');
     if allow {
+        let group = crate::builds::infra::TENANT_GROUP;
         out.push_str(HBA_MARKER);
-        out.push_str("\nhost all all 172.16.0.0/12 scram-sha-256\nhost all all 192.168.0.0/16 scram-sha-256\n");
+        out.push('\n');
+        for range in ["172.16.0.0/12", "192.168.0.0/16"] {
+            out.push_str(&format!("host sameuser +{group} {range} scram-sha-256\n"));
+        }
     }
     if out != text {
         std::fs::write(&path, out)?;

@@ -43,6 +43,7 @@ impl Db {
         let database: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&owner).await?;
         let app_role = app_role_name(&database);
         let password = ensure_app_role(&owner, &app_role).await?;
+        restrict_connect(&owner, &database, &app_role).await;
         let app = PgPoolOptions::new()
             .max_connections(app_pool_size)
             .connect_with(owner_opts.username(&app_role).password(&password))
@@ -115,6 +116,22 @@ impl Db {
     pub async fn close(&self) {
         self.app.close().await;
         self.owner.close().await;
+    }
+}
+
+/// Only the application role (and the owner) may connect to the control
+/// plane: PUBLIC's CONNECT goes. An owner that does not own the database
+/// cannot change that; it is then the operator's to do, and said once.
+async fn restrict_connect(owner: &PgPool, database: &str, app_role: &str) {
+    let db = embedded::quote_ident(database);
+    for sql in [
+        format!("GRANT CONNECT ON DATABASE {db} TO {}", embedded::quote_ident(app_role)),
+        format!("REVOKE CONNECT, TEMPORARY ON DATABASE {db} FROM PUBLIC"),
+    ] {
+        if let Err(e) = sqlx::query(&sql).execute(owner).await {
+            tracing::warn!(error = %e, "could not run `{sql}`: run it as the database's owner");
+            return;
+        }
     }
 }
 

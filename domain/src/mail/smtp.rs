@@ -19,10 +19,20 @@ const MAX_RCPT: usize = 100;
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Accepts connections until the listener fails.
+/// SMTP sessions served at once; more are told to come back (421).
+pub const MAX_SESSIONS: usize = 64;
+
 pub async fn serve(p: Platform, listener: TcpListener) {
+    // Each session may buffer a message of up to the size limit: their number is bounded too.
+    let sessions = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
     loop {
         match listener.accept().await {
-            Ok((stream, peer)) => {
+            Ok((mut stream, peer)) => {
+                let Ok(permit) = sessions.clone().try_acquire_owned() else {
+                    use tokio::io::AsyncWriteExt;
+                    let _ = stream.write_all(b"421 4.3.2 too many connections, try again later\r\n").await;
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 let p = p.clone();
                 tokio::spawn(async move {
@@ -30,6 +40,7 @@ pub async fn serve(p: Platform, listener: TcpListener) {
                     if let Err(e) = session(&p, r, w).await {
                         tracing::debug!(%peer, error = %e, "SMTP session ended");
                     }
+                    drop(permit);
                 });
             }
             Err(e) => {

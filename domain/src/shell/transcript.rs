@@ -53,8 +53,16 @@ impl Recorder {
         }
     }
 
-    /// A resize (`COLSxROWS`) or a note; not counted against the limit.
+    /// A resize (`COLSxROWS`) or a note. Counted against the limit like
+    /// everything else (a client can send resizes as fast as keys); past it,
+    /// counted and not stored.
     pub async fn event(&mut self, direction: &'static str, text: String) {
+        let size = text.len() as u64;
+        if self.stored + size > self.limit {
+            self.dropped += size;
+            return;
+        }
+        self.stored += size;
         self.send(direction, text.into_bytes()).await;
     }
 

@@ -45,7 +45,10 @@ impl RepoUrl {
         if s.starts_with('-') {
             return err("may not start with `-`");
         }
-        let ok = if let Some(rest) = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+        if s.starts_with("http://") {
+            return err("use https:// (plain http is not allowed)");
+        }
+        let ok = if let Some(rest) = s.strip_prefix("https://") {
             host_then_path(rest, '/')
         } else if let Some(rest) = s.strip_prefix("ssh://") {
             host_then_path(rest.rsplit_once('@').map_or(rest, |(_, h)| h), '/')
@@ -67,6 +70,12 @@ impl RepoUrl {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// A repository on the server's own filesystem (a path or `file://`):
+    /// only the operator may allow those (it could read any repository there).
+    pub fn is_local(&self) -> bool {
+        self.0.starts_with('/') || self.0.starts_with("file://")
     }
 }
 parsed_serde!(RepoUrl);
@@ -130,9 +139,14 @@ mod tests {
             "a b",
             "relative/path",
             "git@host:",
+            "http://github.com/acme/addons.git",
+            "ext::sh -c touch% /tmp/pwned",
         ] {
             assert!(RepoUrl::parse(bad).is_err(), "{bad}");
         }
+        assert!(RepoUrl::parse("file:///srv/a").unwrap().is_local());
+        assert!(RepoUrl::parse("/srv/a.git").unwrap().is_local());
+        assert!(!RepoUrl::parse("git@github.com:a/b.git").unwrap().is_local());
     }
 
     #[test]

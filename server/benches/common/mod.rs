@@ -64,6 +64,8 @@ pub async fn setup(settings: Settings) -> Bench {
         work_dir: scratch.join("work"),
         standin_binary: Some(standin),
         max_concurrent: 1,
+        max_per_tenant: 1,
+        phase_timeout: Duration::from_secs(1800),
         health_timeout: Duration::from_secs(120),
         worker: "bench".into(),
         preview_domain: "localhost".into(),
@@ -72,6 +74,8 @@ pub async fn setup(settings: Settings) -> Bench {
         mail_catcher: None,
         filestore_dir: scratch.join("filestore"),
         backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
+        git_timeout: Duration::from_secs(600),
+        allow_local_repos: true,
     };
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let p = Platform::with_builds(db, engine.clone(), Arc::new(LogMailer), settings, Some(infra.clone()));

@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-async fn wait_backup(api: &Api<'_>, id: &str) -> Value {
+pub(crate) async fn wait_backup(api: &Api<'_>, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let (status, b) = api.get(&format!("/api/v1/backups/{id}")).await;
@@ -28,7 +28,7 @@ async fn wait_backup(api: &Api<'_>, id: &str) -> Value {
     }
 }
 
-async fn wait_build(api: &Api<'_>, id: &str) -> Value {
+pub(crate) async fn wait_build(api: &Api<'_>, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let (_, b) = api.get(&format!("/api/v1/builds/{id}")).await;
@@ -40,7 +40,7 @@ async fn wait_build(api: &Api<'_>, id: &str) -> Value {
     }
 }
 
-async fn build_log(api: &Api<'_>, build: &str) -> String {
+pub(crate) async fn build_log(api: &Api<'_>, build: &str) -> String {
     let (_, list) = api.get(&format!("/api/v1/builds/{build}/events?limit=5000")).await;
     list.as_array()
         .unwrap()
@@ -49,9 +49,9 @@ async fn build_log(api: &Api<'_>, build: &str) -> String {
         .collect()
 }
 
-async fn sql(app: &TestApp, db: &str, statement: &str) -> i64 {
+pub(crate) async fn sql(app: &TestApp, db: &str, statement: &str) -> i64 {
     let infra = app.platform.builds.as_ref().unwrap();
-    let mut c = sqlx::PgConnection::connect_with(&infra.databases.admin_for(db)).await.unwrap();
+    let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(db)).await.unwrap();
     let n = if statement.trim_start().to_uppercase().starts_with("SELECT") {
         sqlx::query_scalar::<_, i64>(statement).fetch_one(&mut c).await.unwrap()
     } else {
@@ -103,7 +103,7 @@ fn files_below(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-async fn db_of_build(app: &TestApp, build: &str) -> String {
+pub(crate) async fn db_of_build(app: &TestApp, build: &str) -> String {
     let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
     let db: String = sqlx::query_scalar("SELECT db_name FROM ops.builds WHERE id = $1::uuid")
         .bind(build)
@@ -115,7 +115,7 @@ async fn db_of_build(app: &TestApp, build: &str) -> String {
 }
 
 /// Production with some data and filestore of its own; (project, production build).
-async fn production(app: &TestApp, api: &Api<'_>, repo: &Path, name: &str) -> (String, Value, String) {
+pub(crate) async fn production(app: &TestApp, api: &Api<'_>, repo: &Path, name: &str) -> (String, Value, String) {
     let project = standin_project(api, name, repo).await;
     let main = git(repo, &["rev-parse", "HEAD"]);
     push(app, api, &project, "main", &main).await;
@@ -219,7 +219,7 @@ async fn production_backs_up_as_an_odoo_zip_and_restores_into_staging_neutralize
     tear_down_builds(&app).await;
 }
 
-async fn wait_drill(app: &TestApp, drill: uuid::Uuid) -> (String, Value) {
+pub(crate) async fn wait_drill(app: &TestApp, drill: uuid::Uuid) -> (String, Value) {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
@@ -238,7 +238,7 @@ async fn wait_drill(app: &TestApp, drill: uuid::Uuid) -> (String, Value) {
     }
 }
 
-fn zip_file(path: &Path, entries: &[(&str, &[u8])]) {
+pub(crate) fn zip_file(path: &Path, entries: &[(&str, &[u8])]) {
     let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     for (name, data) in entries {
         w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
@@ -247,7 +247,7 @@ fn zip_file(path: &Path, entries: &[(&str, &[u8])]) {
     w.finish().unwrap();
 }
 
-async fn upload(api: &Api<'_>, env: &str, body: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn upload(api: &Api<'_>, env: &str, body: Vec<u8>) -> (u16, Value) {
     let r = api
         .http
         .post(format!("{}/api/v1/environments/{env}/imports", api.app.addr))
@@ -264,8 +264,11 @@ async fn upload(api: &Api<'_>, env: &str, body: Vec<u8>) -> (u16, Value) {
 fn pg_dump(app: &TestApp, db: &str, args: &[&str]) -> Vec<u8> {
     let infra = app.platform.builds.as_ref().unwrap();
     let bin = domain::db::embedded::find_bin_dir().unwrap();
-    let out =
-        std::process::Command::new(bin.join("pg_dump")).args(args).envs(infra.databases.pg_env(db)).output().unwrap();
+    let out = std::process::Command::new(bin.join("pg_dump"))
+        .args(args)
+        .envs(infra.databases.owner_env(db))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
@@ -565,7 +568,7 @@ async fn backups_go_to_an_s3_compatible_store_and_restore_from_it() {
     assert!(!infra.backups.scratch.join(format!("{id}.zip.partial")).exists());
 
     let target = format!("ob_{}_s3restore", infra.installation);
-    infra.databases.provision(&target, &target, None).await.unwrap();
+    infra.databases.provision(&target, None).await.unwrap();
     let files = infra.backups.scratch.join("s3-filestore");
     domain::backups::restore::load(&app.platform, &infra, id, &target, &files, &|_| {}).await.unwrap();
     assert_eq!(sql(&app, &target, "SELECT count(*) FROM res_users WHERE login LIKE 'user%'").await, 500);

@@ -80,6 +80,8 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             work_dir: scratch.join("work"),
             standin_binary: Some(standin_binary()),
             max_concurrent: 2,
+            max_per_tenant: 2,
+            phase_timeout: std::time::Duration::from_secs(1800),
             health_timeout: std::time::Duration::from_secs(120),
             worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
             preview_domain: "localhost".into(),
@@ -88,6 +90,9 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             mail_catcher: Some((container_host, smtp_port)),
             filestore_dir: scratch.join("filestore"),
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
+            git_timeout: std::time::Duration::from_secs(120),
+            // The tests' repositories are local bare repositories (an operator's setting).
+            allow_local_repos: true,
         };
         (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
     } else {

@@ -277,7 +277,7 @@ async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is
     tx.commit().await.unwrap();
     let db_of = |stage: &str| dbs.iter().find(|(s, _)| s == stage).unwrap().1.clone();
     let query = |db: String, sql: &'static str| {
-        let opts = infra.databases.admin_for(&db);
+        let opts = infra.databases.owner_options(&db);
         async move {
             use sqlx::Connection;
             let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();

@@ -160,7 +160,7 @@ async fn a_copy_keeping_a_secret_the_project_names_fails_until_its_own_statement
     let prod_db = prod["db_name"].as_str().unwrap().to_owned();
     let infra = app.platform.builds.as_ref().unwrap();
     let exec = |db: String, sql: &'static str| {
-        let opts = infra.databases.admin_for(&db);
+        let opts = infra.databases.owner_options(&db);
         async move {
             use sqlx::Connection;
             let mut c = sqlx::PgConnection::connect_with(&opts).await.unwrap();

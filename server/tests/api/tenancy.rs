@@ -29,7 +29,12 @@ async fn server_functions_keep_tenants_apart() {
     let (_, err) = b
         .rpc(
             "projects/create",
-            &[("name", "Sneaky"), ("repo_url", "/srv/x"), ("odoo_version", "17.0"), ("tenant", "alpha")],
+            &[
+                ("name", "Sneaky"),
+                ("repo_url", "https://github.com/acme/x.git"),
+                ("odoo_version", "17.0"),
+                ("tenant", "alpha"),
+            ],
         )
         .await;
     assert_eq!(err["code"], "invalid", "{err}");
@@ -61,7 +66,7 @@ async fn rest_api_keeps_tenants_apart() {
         bob.post(&format!("/api/v1/projects/{id}/members"), json!({"email": "bob@beta.test", "role": "admin"})).await;
     assert_eq!(status, 404);
     let (status, _) = bob
-        .post("/api/v1/projects", json!({"tenant": "alpha", "name": "X", "repo_url": "/srv/x", "odoo_version": "17.0"}))
+        .post("/api/v1/projects", json!({"tenant": "alpha", "name": "X", "repo_url": "https://github.com/acme/x.git", "odoo_version": "17.0"}))
         .await;
     assert_eq!(status, 422);
     let (status, _) = bob.post("/api/v1/tenants", json!({"name": "Mine now"})).await;

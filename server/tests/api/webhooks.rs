@@ -205,7 +205,8 @@ async fn rebuild_and_kill_are_audited_and_respect_tenants() {
 
 #[tokio::test]
 async fn polling_turns_new_branches_into_builds_and_settings_are_admin_only() {
-    let app = spawn_app().await;
+    // Builds configured (polling runs git as the build runner does), no worker: nothing runs.
+    let app = crate::helpers::spawn_app_with_builds_no_worker().await;
     let b = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&b.token().await);
     let repo = crate::pipeline::repository();
