@@ -32,6 +32,8 @@ pub struct RunSpec {
     pub binds: Vec<String>,
     /// Processes the container may have (default [`DEFAULT_PIDS_LIMIT`]).
     pub pids_limit: Option<i64>,
+    /// Replaces the image's entrypoint.
+    pub entrypoint: Option<Vec<String>>,
 }
 
 /// Processes a container may run at once unless its spec says otherwise.
@@ -240,8 +242,15 @@ impl ContainerEngine for DockerEngine {
         if docker.inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>).await.is_ok() {
             return Ok(());
         }
-        let req =
-            bollard::models::NetworkCreateRequest { name: name.to_owned(), labels: Some(labels), ..Default::default() };
+        // A bridge named `odo…`: the egress rules (see `builds::egress`) apply to it.
+        let options =
+            HashMap::from([("com.docker.network.bridge.name".to_owned(), crate::builds::egress::bridge_name(name))]);
+        let req = bollard::models::NetworkCreateRequest {
+            name: name.to_owned(),
+            labels: Some(labels),
+            options: Some(options),
+            ..Default::default()
+        };
         docker.create_network(req).await?;
         Ok(())
     }
@@ -280,6 +289,7 @@ impl ContainerEngine for DockerEngine {
         };
         let body = bollard::models::ContainerCreateBody {
             image: Some(spec.image.clone()),
+            entrypoint: spec.entrypoint.clone(),
             cmd: Some(spec.cmd.clone()),
             env: Some(spec.env.clone()),
             labels: Some(spec.labels.clone()),

@@ -84,6 +84,8 @@ fn stack() -> &'static Stack {
             .env("ODOOOPS_STANDIN_BIN", workspace().join("target/x86_64-unknown-linux-musl/release/odoo"))
             .env("ODOOOPS_SSH_LISTEN", format!("127.0.0.1:{}", free_port()))
             .env("ODOOOPS_SMTP_PORT", free_port().to_string())
+            // The tests' repositories are local bare repositories: the operator allows them.
+            .env("ODOOOPS_ALLOW_LOCAL_REPOS", "true")
             .env_remove("DATABASE_URL")
             .stdout(log.try_clone().unwrap())
             .stderr(log)

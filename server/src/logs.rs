@@ -77,7 +77,10 @@ pub async fn socket(
         return ApiError::from(e).into_response();
     }
     let hub = s.hub.clone();
-    ws.on_upgrade(move |socket| stream(socket, s.platform, hub, actor, build, q.after.unwrap_or(0)))
+    // The client only pings and closes: small frames are plenty.
+    ws.max_message_size(64 << 10)
+        .max_frame_size(64 << 10)
+        .on_upgrade(move |socket| stream(socket, s.platform, hub, actor, build, q.after.unwrap_or(0)))
 }
 
 async fn stream(mut socket: WebSocket, p: Platform, hub: EventHub, actor: Actor, build: Uuid, mut after: i64) {

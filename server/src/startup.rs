@@ -255,6 +255,12 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
     let mail_catcher = (cfg.smtp_port != 0).then(|| (databases.host_for_containers.clone(), cfg.smtp_port));
     let installation = domain::builds::infra::installation_id(&db.private_secret("installation").await?);
     databases.prepare(&installation).await.context("preparing the builds' PostgreSQL server")?;
+    if let Err(why) = domain::builds::egress::guard() {
+        tracing::warn!(
+            "build containers can reach link-local addresses (cloud metadata): {why}; \
+             block 169.254.0.0/16 from Docker's bridges at the host firewall"
+        );
+    }
     Ok(BuildInfra {
         databases,
         repos_dir: data.join("repos"),

@@ -166,6 +166,15 @@ impl BuildDatabases {
              (create a role WITH LOGIN CREATEDB CREATEROLE and use it in ODOOOPS_BUILDS_DATABASE_URL)"
         );
         anyhow::ensure!(createrole && createdb, "the builds' PostgreSQL login needs CREATEDB and CREATEROLE");
+        let signals: bool = sqlx::query_scalar("SELECT pg_has_role(current_user, 'pg_signal_backend', 'MEMBER')")
+            .fetch_one(&mut c)
+            .await?;
+        if !signals {
+            tracing::warn!(
+                "the builds' PostgreSQL login is not in pg_signal_backend: dropping a build database waits for autovacuum \
+                 (GRANT pg_signal_backend TO it)"
+            );
+        }
         let group_exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
             .bind(TENANT_GROUP)
             .fetch_one(&mut c)
@@ -449,7 +458,20 @@ impl BuildDatabases {
     /// Drops a build's database and role; missing ones are fine.
     pub async fn drop(&self, database: &str, role: &str) -> anyhow::Result<()> {
         let mut c = self.admin().await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(database))).execute(&mut c).await?;
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(database));
+        // Without pg_signal_backend (an operator's builds server), an autovacuum
+        // worker in the database cannot be ended: it finishes soon, so try again.
+        let mut attempt = 0;
+        loop {
+            match sqlx::query(&statement).execute(&mut c).await {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42501") && attempt < 20 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("dropping database {database}")),
+            }
+        }
         sqlx::query(&format!("DROP ROLE IF EXISTS {}", quote_ident(role))).execute(&mut c).await?;
         c.close().await.ok();
         Ok(())

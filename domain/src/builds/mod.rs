@@ -3,6 +3,7 @@
 //! Odoo's log format); the queue and the pipeline build on them.
 
 pub mod context;
+pub mod egress;
 pub mod events;
 pub mod filestore;
 pub mod git;

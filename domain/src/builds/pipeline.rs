@@ -733,6 +733,7 @@ impl Run<'_> {
             extra_hosts: Vec::new(),
             binds: self.binds(grant),
             pids_limit: None,
+            entrypoint: None,
         };
         let engine = self.p.engine.clone();
         let id = engine.start(&spec).await.context("starting Odoo")?;

@@ -233,6 +233,8 @@ impl EmbeddedPostgres {
                 .await?;
         }
         sqlx::query(&format!("GRANT CONNECT ON DATABASE postgres TO {BUILDS_ADMIN}")).execute(&mut conn).await?;
+        // Dropping a build database ends its sessions, autovacuum's (which has no role) included.
+        sqlx::query(&format!("GRANT pg_signal_backend TO {BUILDS_ADMIN}")).execute(&mut conn).await?;
         conn.close().await?;
         Ok(PgConnectOptions::new()
             .host("127.0.0.1")

@@ -125,7 +125,8 @@ pub async fn events(
         return ApiError::from(e).into_response();
     }
     let mut rx = s.mail_hub.0.subscribe();
-    ws.on_upgrade(move |mut socket| async move {
+    // The viewer only listens: small client frames are plenty.
+    ws.max_message_size(64 << 10).max_frame_size(64 << 10).on_upgrade(move |mut socket| async move {
         use axum::extract::ws::Message;
         use tokio::sync::broadcast::error::RecvError;
         loop {

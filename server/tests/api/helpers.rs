@@ -94,6 +94,10 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             // The tests' repositories are local bare repositories (an operator's setting).
             allow_local_repos: true,
         };
+        // As the console does at start: build networks reach no link-local address.
+        if let Err(why) = domain::builds::egress::guard() {
+            eprintln!("egress rules not installed: {why}");
+        }
         (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
     } else {
         (Arc::new(NoEngine("Docker is not used by this test".into())), None)

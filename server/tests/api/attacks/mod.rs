@@ -2,6 +2,8 @@
 //! real stack (PostgreSQL, Docker, git) and asserts that it fails. They stay
 //! as regression tests, named after the threat they stop.
 
+mod egress;
+mod fairness;
 mod filestore;
 mod postgres;
 mod repository;
