@@ -496,3 +496,52 @@ impl BuildDatabases {
         Ok(names)
     }
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod adoption {
+    use super::*;
+    use sqlx::Connection;
+
+    /// An installation from before roles were separated: a build role made by
+    /// the superuser with its own password, owning a database anyone could connect to.
+    #[tokio::test]
+    async fn roles_of_an_existing_installation_are_adopted_at_start() {
+        let Some(dbs) = crate::testing::build_databases() else { return };
+        let installation = &uuid::Uuid::new_v4().simple().to_string()[..8];
+        let legacy = format!("ob_{installation}_legacy");
+        let mut su = sqlx::PgConnection::connect_with(&crate::testing::server()).await.unwrap();
+        for sql in [
+            format!("CREATE ROLE {legacy} LOGIN PASSWORD 'old-random-password'"),
+            format!("CREATE DATABASE {legacy} OWNER {legacy}"),
+            format!("GRANT CONNECT ON DATABASE {legacy} TO PUBLIC"),
+        ] {
+            sqlx::query(&sql).execute(&mut su).await.unwrap();
+        }
+
+        dbs.prepare(installation).await.unwrap();
+        dbs.prepare(installation).await.unwrap();
+
+        // It logs in with its derived password, is a tenant, and the admin acts for it.
+        let mut c = sqlx::PgConnection::connect_with(&dbs.owner_options(&legacy)).await.unwrap();
+        let (tenant, public_connect): (bool, bool) = sqlx::query_as(
+            "SELECT pg_has_role(current_user, $1, 'MEMBER'), has_database_privilege('public', current_database(), 'CONNECT')",
+        )
+        .bind(TENANT_GROUP)
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+        c.close().await.ok();
+        assert!(tenant, "in the tenant group (pg_hba lets only those in from containers)");
+        assert!(!public_connect, "PUBLIC's CONNECT is revoked");
+        dbs.drop(&legacy, &legacy).await.unwrap();
+        su.close().await.ok();
+    }
+
+    #[tokio::test]
+    async fn a_superuser_is_refused_as_the_builds_admin() {
+        let Some(mut dbs) = crate::testing::build_databases() else { return };
+        dbs.admin = crate::testing::server();
+        let e = dbs.prepare("x").await.unwrap_err().to_string();
+        assert!(e.contains("must not be a superuser"), "{e}");
+    }
+}

@@ -432,3 +432,30 @@ fn tail(path: &Path, lines: usize) -> String {
 pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
+
+#[cfg(test)]
+mod hba {
+    #[test]
+    fn container_lines_admit_only_tenant_roles_to_their_own_database_and_replace_older_ones() {
+        let dir = std::env::temp_dir().join(format!("odooops-hba-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pg_hba.conf");
+        // What an earlier version wrote: any role, any database, from Docker's ranges.
+        std::fs::write(
+            &file,
+            format!(
+                "local all all scram-sha-256\n{}\nhost all all 172.16.0.0/12 scram-sha-256\nhost all all 192.168.0.0/16 scram-sha-256\n",
+                super::HBA_MARKER
+            ),
+        )
+        .unwrap();
+        super::allow_containers(&dir, true).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains("host all all"), "{text}");
+        assert_eq!(text.matches("host sameuser +odooops_tenants").count(), 2, "{text}");
+        assert!(text.starts_with("local all all scram-sha-256\n"));
+        super::allow_containers(&dir, false).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "local all all scram-sha-256\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

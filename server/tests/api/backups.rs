@@ -61,7 +61,7 @@ pub(crate) async fn sql(app: &TestApp, db: &str, statement: &str) -> i64 {
     n
 }
 
-async fn download(api: &Api<'_>, id: &str, filestore: bool) -> Vec<u8> {
+pub(crate) async fn download(api: &Api<'_>, id: &str, filestore: bool) -> Vec<u8> {
     let r = api
         .http
         .get(format!("{}/api/v1/backups/{id}/download?filestore={filestore}", api.app.addr))

@@ -9,7 +9,6 @@ use crate::pipeline::repository;
 use domain::engine::RunSpec;
 use std::collections::HashMap;
 use std::process::Command;
-use std::time::Duration;
 
 const IMDS: &str = "169.254.211.7";
 
@@ -32,30 +31,14 @@ async fn serve(addr: &str) -> (u16, tokio::task::JoinHandle<()>) {
 
 /// busybox `nc` to `host:port` from a container on `network`: whether it heard the secret, and what it said.
 async fn fetch_from_container(app: &TestApp, network: &str, host: &str, port: u16) -> (bool, String) {
-    let infra = app.platform.builds.as_ref().unwrap();
-    let engine = app.platform.engine.clone();
     let spec = RunSpec {
-        name: format!("odooops-egress-{}", uuid::Uuid::new_v4().simple()),
         image: domain::builds::infra::STANDIN_IMAGE.to_owned(),
         entrypoint: Some(vec!["/bin/busybox".into(), "nc".into()]),
         cmd: vec!["-w".into(), "5".into(), host.into(), port.to_string()],
         network: Some(network.to_owned()),
-        labels: HashMap::from([
-            ("odooops.managed".to_owned(), "true".to_owned()),
-            ("odooops.installation".to_owned(), infra.installation.clone()),
-        ]),
         ..Default::default()
     };
-    let id = engine.start(&spec).await.unwrap();
-    let code = tokio::time::timeout(Duration::from_secs(60), engine.wait(&id)).await.unwrap().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    engine.follow_logs(&id, tx).await.unwrap();
-    let mut out = String::new();
-    while let Ok(l) = rx.try_recv() {
-        out.push_str(&l);
-        out.push('\n');
-    }
-    engine.remove_container(&id).await.unwrap();
+    let (code, out) = super::support::run_once(app, spec).await;
     (code == 0 && out.contains("secret"), out)
 }
 

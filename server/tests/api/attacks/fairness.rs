@@ -14,17 +14,11 @@ async fn builds_of(api: &Api<'_>, project: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_whose_builds_hang_keeps_one_slot_and_others_still_build() {
     let app = spawn_app_with_builds_no_worker().await;
-    let mut infra = app.platform.builds.clone().unwrap();
-    infra.max_concurrent = 2;
-    infra.max_per_tenant = 1;
-    infra.health_timeout = Duration::from_secs(600);
-    let p = domain::platform::Platform::with_builds(
-        app.platform.db.clone(),
-        app.platform.engine.clone(),
-        app.platform.mailer.clone(),
-        app.platform.settings.clone(),
-        Some(infra),
-    );
+    let p = super::support::with_infra(&app, |infra| {
+        infra.max_concurrent = 2;
+        infra.max_per_tenant = 1;
+        infra.health_timeout = Duration::from_secs(600);
+    });
     let worker = server::worker::spawn(p).unwrap();
 
     // Mallory's two branches start and then never become healthy.

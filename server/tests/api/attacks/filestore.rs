@@ -2,10 +2,9 @@
 //! can plant links in them, to host files and to host directories. Neither a
 //! backup nor a staging copy may then carry, or hard-link, a host file.
 
-use crate::backups::{production, wait_backup};
+use crate::backups::production;
 use crate::helpers::{spawn_app_with_builds, tear_down_builds};
 use crate::pipeline::{commit_file, finished, push, repository};
-use serde_json::json;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 
@@ -30,21 +29,9 @@ async fn links_planted_in_a_filestore_reach_no_backup_and_no_copy() {
     std::os::unix::fs::symlink(&host, store.join("zz")).unwrap();
 
     let env = prod["env_id"].as_str().unwrap();
-    let (status, backup) = api.post(&format!("/api/v1/environments/{env}/backups"), json!({})).await;
-    assert_eq!(status, 202, "{backup}");
-    let id = backup["id"].as_str().unwrap().to_owned();
-    assert_eq!(wait_backup(&api, &id).await["state"], "done");
-    let zip = api
-        .http
-        .get(format!("{}/api/v1/backups/{id}/download", app.addr))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    let id = super::support::backup_now(&api, env).await;
+    let zip = crate::backups::download(&api, &id, true).await;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
     let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
     assert!(names.iter().any(|n| n == "filestore/7f/7f00aa11bb22"), "the real attachment is there: {names:?}");
     for name in &names {

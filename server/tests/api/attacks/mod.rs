@@ -7,3 +7,4 @@ mod fairness;
 mod filestore;
 mod postgres;
 mod repository;
+mod support;

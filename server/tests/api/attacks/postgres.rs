@@ -5,15 +5,13 @@
 //! restores and drills; containers that try the control plane, another build's
 //! database, and the superuser's and the builds admin's passwords.
 
-use crate::backups::{build_log, db_of_build, production, sql, upload, wait_backup, wait_build, wait_drill, zip_file};
+use crate::backups::{build_log, db_of_build, production, sql, upload, wait_build, wait_drill, zip_file};
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
 use crate::pipeline::{commit_file, finished, push, repository};
 use domain::engine::RunSpec;
 use serde_json::{json, Value};
 use sqlx::{ConnectOptions, Connection};
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// A file that must never appear: the attack's proof of execution.
 fn marker(label: &str) -> PathBuf {
@@ -138,10 +136,7 @@ async fn project_neutralize_statements_cannot_leave_the_copys_role() {
     }
     // A neutralized download runs them the same way.
     let env = _prod["env_id"].as_str().unwrap();
-    let (status, backup) = api.post(&format!("/api/v1/environments/{env}/backups"), json!({})).await;
-    assert_eq!(status, 202, "{backup}");
-    let id = backup["id"].as_str().unwrap().to_owned();
-    assert_eq!(wait_backup(&api, &id).await["state"], "done");
+    let id = super::support::backup_now(&api, env).await;
     let r = api
         .http
         .get(format!("{}/api/v1/backups/{id}/download?neutralized=true", app.addr))
@@ -218,10 +213,7 @@ async fn code_planted_in_production_never_runs_with_more_than_the_copys_own_role
 
     // A backup restored into staging: the CHECK runs while the data loads, the trigger while it is neutralized.
     let env = prod["env_id"].as_str().unwrap();
-    let (status, backup) = api.post(&format!("/api/v1/environments/{env}/backups"), json!({})).await;
-    assert_eq!(status, 202, "{backup}");
-    let id = backup["id"].as_str().unwrap().to_owned();
-    assert_eq!(wait_backup(&api, &id).await["state"], "done");
+    let id = super::support::backup_now(&api, env).await;
     let (status, queued) =
         api.post(&format!("/api/v1/backups/{id}/restore"), json!({"target_env": staging["env_id"]})).await;
     assert_eq!(status, 202, "{queued}");
@@ -250,9 +242,7 @@ async fn code_planted_in_production_never_runs_with_more_than_the_copys_own_role
 /// Runs the stand-in image once, connecting as `user` to `database`; its exit code and log.
 async fn try_connect(app: &TestApp, user: &str, password: &str, database: &str) -> (i64, String) {
     let infra = app.platform.builds.as_ref().unwrap();
-    let engine = app.platform.engine.clone();
     let spec = RunSpec {
-        name: format!("odooops-attack-{}", uuid::Uuid::new_v4().simple()),
         image: domain::builds::infra::STANDIN_IMAGE.to_owned(),
         cmd: vec![
             format!("--db_host={}", infra.databases.host_for_containers),
@@ -262,23 +252,9 @@ async fn try_connect(app: &TestApp, user: &str, password: &str, database: &str) 
             format!("--database={database}"),
             "--stop-after-init".into(),
         ],
-        labels: HashMap::from([
-            ("odooops.managed".to_owned(), "true".to_owned()),
-            ("odooops.installation".to_owned(), infra.installation.clone()),
-        ]),
         ..Default::default()
     };
-    let id = engine.start(&spec).await.unwrap();
-    let code = tokio::time::timeout(Duration::from_secs(120), engine.wait(&id)).await.unwrap().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    engine.follow_logs(&id, tx).await.unwrap();
-    let mut log = String::new();
-    while let Ok(line) = rx.try_recv() {
-        log.push_str(&line);
-        log.push('\n');
-    }
-    engine.remove_container(&id).await.unwrap();
-    (code, log)
+    super::support::run_once(app, spec).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -143,15 +143,7 @@ async fn a_remote_that_never_answers_times_out_and_delays_no_other_build() {
     assert_eq!(finished(&api, &project, &sha).await["result"], "ok");
 
     // And a poll of the tarpit ends by itself, with the git timeout.
-    let mut short = app.platform.builds.clone().unwrap();
-    short.git_timeout = Duration::from_secs(2);
-    let p = domain::platform::Platform::with_builds(
-        app.platform.db.clone(),
-        app.platform.engine.clone(),
-        app.platform.mailer.clone(),
-        app.platform.settings.clone(),
-        Some(short),
-    );
+    let p = super::support::with_infra(&app, |infra| infra.git_timeout = Duration::from_secs(2));
     let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
     sqlx::query("UPDATE ops.projects SET last_polled_at = NULL WHERE id = $1::uuid")
         .bind(stuck["id"].as_str().unwrap())
