@@ -24,7 +24,13 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Allow anyone to sign up (the first account always may).
+    /// Reverse proxies in front of the console (comma-separated addresses):
+    /// from these peers, `X-Forwarded-For` names the client (throttling, audit).
+    /// From anyone else the header is ignored.
+    #[arg(long, env = "ODOOOPS_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+
+    /// Allow anyone to sign up (the first account, with the setup token, always may).
     #[arg(long, env = "ODOOOPS_SIGNUP_OPEN", default_value_t = true, action = clap::ArgAction::Set)]
     pub signup_open: bool,
 

@@ -30,6 +30,8 @@ pub struct AppState {
     pub hub: crate::logs::EventHub,
     /// New-mail notifications for the mail viewer.
     pub mail_hub: crate::logs::MailHub,
+    /// The `Host` names this console answers to.
+    pub hosts: Arc<domain::web_edge::HostAllowList>,
 }
 
 impl AppState {
@@ -38,7 +40,9 @@ impl AppState {
         let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
         let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
         spawn_shell_sweeper(platform.clone());
-        AppState { leptos_options, platform, hub, mail_hub }
+        let previews = platform.builds.as_ref().map(|b| b.preview_domain.as_str());
+        let hosts = Arc::new(domain::web_edge::HostAllowList::new(&platform.settings.public_url, previews));
+        AppState { leptos_options, platform, hub, mail_hub, hosts }
     }
 }
 
@@ -127,6 +131,7 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s.shell.idle_timeout = Duration::from_secs(cfg.shell_idle_secs.max(1));
     s.shell.transcript_limit = cfg.shell_transcript_bytes;
     s.mail.max_message_bytes = cfg.mail_max_bytes.max(1024);
+    s.trusted_proxies = cfg.trusted_proxy.clone();
     if let Ok(Some(addr)) = cfg.ssh_listen() {
         s.shell.ssh_endpoint = Some((s.public_host(), addr.port()));
     }
@@ -144,13 +149,16 @@ pub fn leptos_options(cfg: &ServeConfig) -> LeptosOptions {
 }
 
 /// The whole HTTP surface: console pages and server functions, the REST API, static files.
+///
+/// Layers, outermost first: the Host allow-list (421), the preview router
+/// (preview hosts end there), security headers, the Origin check, then who is calling.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let platform = state.platform.clone();
     Router::new()
         .nest("/api", api::router())
-        .route("/builds/{id}/connect", axum::routing::get(api::builds::connect))
+        .route("/builds/{id}/connect", axum::routing::post(api::builds::connect))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -160,7 +168,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::preview::route))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::allow_hosts))
         .with_state(state)
 }
 
@@ -190,6 +200,9 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         }
     };
     let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
+    if let Some(token) = domain::auth::setup::issue(&database.db).await? {
+        tracing::warn!("{}", domain::auth::setup::log_line(&cfg.public_url(), &token));
+    }
     crate::worker::spawn(platform.clone());
     start_mail_catcher(&cfg, &platform, database.builds.as_ref().map(|b| b.host_for_containers.clone())).await?;
     if let Some(addr) = cfg.ssh_listen()? {

@@ -307,8 +307,7 @@ async fn each_privileged_action_writes_exactly_one_event() {
     let _bob = app.signed_up("bob@acme.test", "").await;
 
     let token =
-        exactly_one(&app, "token.create", api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 1})))
-            .await;
+        exactly_one(&app, "token.create", ann.rpc("tokens/create", &[("name", "ci"), ("expires_in_days", "1")])).await;
     let token_id = token["token"]["id"].as_str().unwrap().to_owned();
     exactly_one(&app, "token.revoke", api.call(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None)).await;
     let project = exactly_one(

@@ -22,10 +22,17 @@ pub struct TestApp {
     pub db_options: sqlx::postgres::PgConnectOptions,
     /// `host:port` of the mail catcher (apps with builds).
     pub smtp_addr: Option<String>,
+    /// The one-time token the first account needs, as the console logs it at start.
+    pub setup_token: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
     spawn(false, true, |_| {}).await
+}
+
+/// No builds, with settings adjusted by the test (public URL, limits, trusted proxies, …).
+pub async fn spawn_app_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(false, true, adjust).await
 }
 
 /// Builds and the worker, with settings adjusted by the test (short shell timeouts, …).
@@ -96,6 +103,7 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     let mut settings = Settings::for_url(&addr);
     adjust(&mut settings);
     let platform = Platform::with_builds(db, engine, mailer.clone(), settings, infra);
+    let setup_token = domain::auth::setup::issue(&platform.db).await.expect("issuing the setup token");
     if worker {
         server::worker::spawn(platform.clone());
     }
@@ -108,7 +116,7 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    TestApp { addr, mailer, platform, db_options, smtp_addr }
+    TestApp { addr, mailer, platform, db_options, smtp_addr, setup_token }
 }
 
 /// A test app's builds do not outlive it: its containers and networks (found
@@ -149,17 +157,23 @@ impl TestApp {
         Browser { app: self, http }
     }
 
-    /// A browser that signed up (first sign-up of an app becomes platform owner).
+    /// A browser that signed up. The first sign-up of an app becomes platform
+    /// owner: it presents the setup token, as a person who read the log would
+    /// (later sign-ups send it too; it no longer matters then).
     pub async fn signed_up(&self, email: &str, org: &str) -> Browser<'_> {
         let b = self.browser();
-        let r = b
-            .rpc(
-                "auth/sign_up",
-                &[("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)],
-            )
-            .await;
+        let r = b.rpc("auth/sign_up", &self.sign_up_form(email, org)).await;
         assert_eq!(r.0, 200, "sign-up failed: {}", r.1);
         b
+    }
+
+    /// The sign-up form's fields, with the setup token.
+    pub fn sign_up_form<'a>(&'a self, email: &'a str, org: &'a str) -> Vec<(&'a str, &'a str)> {
+        let mut form = vec![("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)];
+        if let Some(t) = &self.setup_token {
+            form.push(("setup_token", t.as_str()));
+        }
+        form
     }
 
     /// A REST client with a bearer token.

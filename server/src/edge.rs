@@ -1,0 +1,55 @@
+//! The console's HTTP edge: which `Host` may reach it, and the security
+//! headers of its responses. The rules live in `domain::web_edge`; this
+//! module applies them to requests.
+//!
+//! Why: the Origin check alone trusts a browser's `Host`, and DNS rebinding
+//! lets any web page speak to a console on loopback under a name of its own
+//! (security review SEC-07). And console pages must not be framed, sniffed or
+//! run injected inline scripts (SEC-20). Previews are Odoo's own pages: they
+//! pass the Host check on the preview domain and get none of these headers.
+
+use crate::startup::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Refuses any `Host` that is not the public URL's (or a preview's) with 421
+/// Misdirected Request. `GET /api/health` stays open to local probes, which
+/// often use the listen address: it changes nothing and says nothing secret.
+pub async fn allow_hosts(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default();
+    let probe = req.method() == Method::GET && req.uri().path() == "/api/health";
+    if probe || state.hosts.allows(host) {
+        return next.run(req).await;
+    }
+    tracing::debug!(host, "request for a host this console does not serve");
+    crate::api::error::ApiError {
+        code: domain::ErrorCode::Misdirected,
+        message: "this console does not answer to that host name; use its public URL".into(),
+    }
+    .into_response()
+}
+
+/// Adds the security headers to every console response. Pages set their own
+/// Content-Security-Policy with the nonce of their inline scripts (see
+/// `app::shell`); everything else gets the same policy without a nonce.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let https = state.platform.settings.secure_cookies();
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    for (name, value) in domain::web_edge::console_headers(https) {
+        h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(v) = HeaderValue::from_str(&domain::web_edge::content_security_policy(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    resp
+}
