@@ -27,28 +27,44 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(false, true, |_| {}).await
+    spawn(Mode::Console, true, |_| {}).await
 }
 
 /// No builds, with settings adjusted by the test (public URL, limits, trusted proxies, …).
 pub async fn spawn_app_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(false, true, adjust).await
+    spawn(Mode::Console, true, adjust).await
 }
 
 /// Builds and the worker, with settings adjusted by the test (short shell timeouts, …).
 pub async fn spawn_app_with_builds_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(true, true, adjust).await
+    spawn(Mode::Builds, true, adjust).await
 }
 
 /// The app with a real build runner: Docker, the stand-in image, build
 /// databases in the test cluster, and the worker.
 pub async fn spawn_app_with_builds() -> TestApp {
-    spawn(true, true, |_| {}).await
+    spawn(Mode::Builds, true, |_| {}).await
 }
 
 /// Builds configured, but no worker: the test drives the queue itself.
 pub async fn spawn_app_with_builds_no_worker() -> TestApp {
-    spawn(true, false, |_| {}).await
+    spawn(Mode::Builds, false, |_| {}).await
+}
+
+/// Previews routed on `*.localhost` (the preview router and its host rules),
+/// without Docker: no build ever runs, so no preview is live.
+pub async fn spawn_app_with_previews() -> TestApp {
+    spawn(Mode::Previews, false, |_| {}).await
+}
+
+#[derive(PartialEq)]
+enum Mode {
+    /// No builds, no previews.
+    Console,
+    /// Build infrastructure without a container engine.
+    Previews,
+    /// Docker, build databases, the mail catcher.
+    Builds,
 }
 
 /// The stand-in binary the build tests need (scripts/test builds it).
@@ -63,7 +79,7 @@ pub fn standin_binary() -> std::path::PathBuf {
     path
 }
 
-async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     server::telemetry::init_for_tests();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
@@ -71,7 +87,7 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mailer = Arc::new(MemoryMailer::default());
     let mut catcher = None;
-    let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if builds {
+    let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if mode == Mode::Builds {
         let databases = domain::testing::build_databases()
             .expect("the build tests need Docker (DOCKER_HOST or /var/run/docker.sock)");
         // The mail catcher where containers reach this host.
@@ -97,6 +113,29 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
         };
         (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
+    } else if mode == Mode::Previews {
+        let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));
+        let infra = domain::builds::infra::BuildInfra {
+            databases: domain::builds::infra::BuildDatabases {
+                admin: db_options.clone(),
+                host_for_containers: "127.0.0.1".into(),
+                port_for_containers: db_options.get_port(),
+            },
+            repos_dir: scratch.join("repos"),
+            work_dir: scratch.join("work"),
+            standin_binary: None,
+            max_concurrent: 1,
+            health_timeout: std::time::Duration::from_secs(5),
+            worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            preview_domain: "localhost".into(),
+            preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
+            installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+            mail_catcher: None,
+            filestore_dir: scratch.join("filestore"),
+            backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
+        };
+        (Arc::new(NoEngine("Docker is not used by this test".into())), Some(infra))
     } else {
         (Arc::new(NoEngine("Docker is not used by this test".into())), None)
     };

@@ -2,7 +2,7 @@
 //! sniffing and injected scripts (SEC-20), open redirects (SEC-15) and
 //! state-changing GETs (SEC-22).
 
-use crate::helpers::{spawn_app, spawn_app_and, TestApp, PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_and, spawn_app_with_previews, TestApp, PASSWORD};
 use std::net::SocketAddr;
 
 fn port(app: &TestApp) -> u16 {
@@ -150,6 +150,32 @@ async fn an_https_console_sends_hsts_and_a_host_prefixed_cookie() {
         .await
         .unwrap();
     assert_eq!(plain.status(), 403, "the http origin is another origin");
+}
+
+/// Previews serve Odoo's own pages: their names pass the Host check, and they
+/// get none of the console's headers (Odoo frames itself, runs inline scripts).
+/// Names deeper under the preview domain are neither previews nor the console.
+#[tokio::test]
+async fn previews_pass_the_host_check_and_carry_no_console_headers() {
+    let app = spawn_app_with_previews().await;
+    let port = port(&app);
+    let at = SocketAddr::from(([127, 0, 0, 1], port));
+    let http = reqwest::Client::builder()
+        .resolve("b1-shop.localhost", at)
+        .resolve("x.b1-shop.localhost", at)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http.get(format!("http://b1-shop.localhost:{port}/web/login")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    for name in ["content-security-policy", "x-frame-options", "referrer-policy", "x-content-type-options"] {
+        assert!(r.headers().get(name).is_none(), "{name} on a preview");
+    }
+    assert!(r.text().await.unwrap().contains("No such preview"), "the preview router answered");
+    let r = http.get(format!("http://x.b1-shop.localhost:{port}/")).send().await.unwrap();
+    assert_eq!(r.status(), 421);
+    let console = app.browser().get("/sign-in").await;
+    assert!(console.headers()["content-security-policy"].to_str().unwrap().contains("'nonce-"));
 }
 
 /// `next=` after sign-in goes to a path of this site, whatever the browser
