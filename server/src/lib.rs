@@ -9,6 +9,7 @@
 //! - [`edge`]: the Host allow-list (421 for other names) and the security headers.
 //! - [`middleware`]: who is calling (session cookie or bearer token), CSRF origin check, request ids.
 //! - [`api`]: the REST API under `/api/v1` and its OpenAPI document, plus `/api/health`.
+//! - [`relay`]: the console's own mail through an SMTP relay (TLS, auth).
 //! - [`worker`]: runs queued builds; [`preview`]: routes `<slug>.<preview domain>` to them.
 //! - [`terminal`]: the web shell's WebSocket; [`ssh`]: the SSH gateway to the same shells.
 
@@ -20,6 +21,7 @@ pub mod edge;
 pub mod logs;
 pub mod middleware;
 pub mod preview;
+pub mod relay;
 pub mod ssh;
 pub mod startup;
 pub mod telemetry;

@@ -138,6 +138,24 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s
 }
 
+/// The console's own mail: through the SMTP relay when one is configured, else to the log (tokens redacted).
+fn mailer(cfg: &ServeConfig) -> anyhow::Result<Arc<dyn domain::mailer::Mailer>> {
+    let Some(relay) = cfg.smtp_relay.as_deref().filter(|r| !r.trim().is_empty()) else {
+        tracing::info!("no SMTP relay: the console's own mail goes to the log, with tokens redacted");
+        return Ok(Arc::new(LogMailer));
+    };
+    let from = cfg.mail_from.clone().unwrap_or_else(|| format!("OdooOps <noreply@{}>", settings(cfg).public_host()));
+    let relay = crate::relay::RelayConfig::parse(
+        relay,
+        cfg.smtp_relay_security.as_deref(),
+        cfg.smtp_relay_user.as_deref(),
+        cfg.smtp_relay_password.as_deref(),
+        &from,
+    )?;
+    tracing::info!(host = %relay.host, port = relay.port, security = ?relay.security, "console mail goes through the SMTP relay");
+    Ok(Arc::new(crate::relay::SmtpMailer::new(&relay)?))
+}
+
 /// Leptos options: from cargo-leptos' environment when it runs us, else our defaults.
 pub fn leptos_options(cfg: &ServeConfig) -> LeptosOptions {
     LeptosOptions::builder()
@@ -199,7 +217,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
-    let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
+    let platform = Platform::with_builds(database.db.clone(), engine, mailer(&cfg)?, settings(&cfg), builds);
     if let Some(token) = domain::auth::setup::issue(&database.db).await? {
         tracing::warn!("{}", domain::auth::setup::log_line(&cfg.public_url(), &token));
     }
