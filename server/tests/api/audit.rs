@@ -112,6 +112,7 @@ const RPC: &[(&str, &str)] = &[
     // Anonymous, and changes no account: the reset itself is audited.
     ("auth/request_reset", "read"),
     ("auth/reset_password", "account.password_reset"),
+    ("auth/setup_required", "read"),
     ("auth/sign_in", "account.sign_in"),
     ("auth/sign_out", "account.sign_out"),
     ("auth/sign_up", "account.sign_up"),
