@@ -3,6 +3,7 @@
 //! state-changing GETs (SEC-22).
 
 use crate::helpers::{spawn_app, spawn_app_and, spawn_app_with_previews, TestApp, PASSWORD};
+use serde_json::json;
 use std::net::SocketAddr;
 
 fn port(app: &TestApp) -> u16 {
@@ -230,4 +231,41 @@ async fn connect_does_not_answer_a_get() {
         body["code"], "unavailable",
         "from the console's own page it reaches the handler (no builds here): {body}"
     );
+}
+
+/// A share link moves its token into a cookie and redirects to the same
+/// path: a path like `//evil.example` must not turn that redirect into one
+/// to another site (the review's repro, with a real build and a valid token).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_link_redirects_only_within_its_preview() {
+    use crate::pipeline::{commit_file, finished, push, repository, standin_project};
+    let app = crate::helpers::spawn_app_with_builds().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let project = standin_project(&api, "Acme ERP", &repo).await;
+    let sha = commit_file(&repo, "feature/x", "README.md", "hello\n", "Readme");
+    push(&app, &api, &project, "feature/x", &sha).await;
+    let build = finished(&api, &project, &sha).await;
+    assert_eq!(build["result"], "ok", "{build}");
+    let (status, share) = api.post(&format!("/api/v1/builds/{}/share", build["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 200, "{share}");
+    let url = share["url"].as_str().unwrap().to_owned();
+    let host = url.split("://").nth(1).unwrap().split(['/', ':']).next().unwrap().to_owned();
+    let token = url.split("odooops_token=").nth(1).unwrap().to_owned();
+    let port = port(&app);
+    let http = reqwest::Client::builder()
+        .resolve(&host, SocketAddr::from(([127, 0, 0, 1], port)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, stays) in
+        [("//evil.example/x", "/evil.example/x"), ("///evil.example", "/evil.example"), ("/web", "/web")]
+    {
+        let r = http.get(format!("http://{host}:{port}{path}?a=1&odooops_token={token}")).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert_eq!(r.headers()["location"], format!("{stays}?a=1"), "{path}");
+        assert!(r.headers().get("content-security-policy").is_none(), "previews get no console headers");
+    }
+    crate::helpers::tear_down_builds(&app).await;
 }
