@@ -1,6 +1,6 @@
 //! Outgoing platform mail (password resets, later notifications) behind a
-//! trait. Until the SMTP settings and the mail catcher exist, the default
-//! mailer writes each message to the log, where an operator can find it.
+//! trait. With an SMTP relay configured, the server's `relay` module sends
+//! it; without one, the log mailer writes each message to the log.
 //!
 //! Logs travel further than mail (shippers, support staff, backups), so the
 //! log mailer never writes a link's secret: every `token=` value is redacted
@@ -57,26 +57,6 @@ pub fn redact_secrets(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_log_never_carries_a_reset_token() {
-        let mail = OutgoingMail {
-            to: "ann@acme.test".into(),
-            subject: "Reset".into(),
-            body: "Open this link:\nhttps://ops.test/reset-password/confirm?token=s3cr3t-_X&next=/a\nTOKEN=abc end"
-                .into(),
-        };
-        let text = log_text(&mail);
-        assert!(!text.contains("s3cr3t") && !text.contains("abc"), "{text}");
-        assert!(text.contains("confirm?token=[redacted]&next=/a"), "{text}");
-        assert_eq!(redact_secrets("no secret here"), "no secret here");
-        assert_eq!(redact_secrets("token="), "token=");
-    }
-}
-
 /// Keeps messages in memory; tests read them back.
 #[derive(Default)]
 pub struct MemoryMailer {
@@ -94,5 +74,25 @@ impl Mailer for MemoryMailer {
     async fn send(&self, mail: OutgoingMail) -> anyhow::Result<()> {
         self.sent.lock().expect("mailer lock").push(mail);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_never_carries_a_reset_token() {
+        let mail = OutgoingMail {
+            to: "ann@acme.test".into(),
+            subject: "Reset".into(),
+            body: "Open this link:\nhttps://ops.test/reset-password/confirm?token=s3cr3t-_X&next=/a\nTOKEN=abc end"
+                .into(),
+        };
+        let text = log_text(&mail);
+        assert!(!text.contains("s3cr3t") && !text.contains("abc"), "{text}");
+        assert!(text.contains("confirm?token=[redacted]&next=/a"), "{text}");
+        assert_eq!(redact_secrets("no secret here"), "no secret here");
+        assert_eq!(redact_secrets("token="), "token=");
     }
 }
