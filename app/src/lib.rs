@@ -30,8 +30,12 @@ use leptos_router::{path, SsrMode};
 /// resources, so hydration passes without `'unsafe-inline'` for scripts.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(resp)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
-        let policy = domain::web_edge::content_security_policy(Some(&nonce));
+    if let (Some(nonce), Some(resp), Some(p)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<domain::platform::Platform>(),
+    ) {
+        let policy = domain::web_edge::content_security_policy(Some(&nonce), &p.settings.public_url);
         if let Ok(v) = http::HeaderValue::from_str(&policy) {
             resp.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
         }

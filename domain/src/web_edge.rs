@@ -124,14 +124,23 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) 
 /// so no inline script at all. Styles allow `'unsafe-inline'` because the
 /// terminal screen and the mail viewer set `style` attributes; a style cannot
 /// run code. Images may be remote (the mail viewer's "load remote images").
-pub fn content_security_policy(nonce: Option<&str>) -> String {
+/// WebSockets (terminal, live logs, mail) go to the public origin's `ws:`/`wss:`
+/// twin, named explicitly in `connect-src` for browsers whose `'self'` does not cover it.
+pub fn content_security_policy(nonce: Option<&str>, public_url: &str) -> String {
+    let sockets = public_origin(public_url)
+        .and_then(|o| {
+            o.strip_prefix("https://")
+                .map(|a| format!(" wss://{a}"))
+                .or_else(|| o.strip_prefix("http://").map(|a| format!(" ws://{a}")))
+        })
+        .unwrap_or_default();
     let scripts = match nonce {
         Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
     format!(
         "default-src 'self'; {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data: cid: http: https:; \
-         font-src 'self' data:; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; \
+         font-src 'self' data:; connect-src 'self'{sockets}; frame-src 'self'; object-src 'none'; base-uri 'none'; \
          frame-ancestors 'none'"
     )
 }
@@ -220,11 +229,13 @@ mod tests {
 
     #[test]
     fn headers_and_policy() {
-        let csp = content_security_policy(Some("abc"));
+        let csp = content_security_policy(Some("abc"), "https://ops.example.com");
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"));
-        assert!(!content_security_policy(None).contains("nonce"));
-        assert!(!content_security_policy(None).contains("'unsafe-inline' 'wasm"), "no inline scripts");
+        assert!(csp.contains("connect-src 'self' wss://ops.example.com;"), "{csp}");
+        let plain = content_security_policy(None, "http://127.0.0.1:3000");
+        assert!(!plain.contains("nonce") && plain.contains("connect-src 'self' ws://127.0.0.1:3000;"), "{plain}");
+        assert!(!plain.contains("'unsafe-inline' 'wasm"), "no inline scripts");
         assert!(console_headers(true).iter().any(|(k, _)| *k == "strict-transport-security"));
         assert!(!console_headers(false).iter().any(|(k, _)| *k == "strict-transport-security"));
         assert_eq!(session_cookie_name(true), "__Host-odooops_session");

@@ -47,7 +47,8 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         h.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(v) = HeaderValue::from_str(&domain::web_edge::content_security_policy(None)) {
+        let policy = domain::web_edge::content_security_policy(None, &state.platform.settings.public_url);
+        if let Ok(v) = HeaderValue::from_str(&policy) {
             h.insert(header::CONTENT_SECURITY_POLICY, v);
         }
     }

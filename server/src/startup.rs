@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let platform = state.platform.clone();
+    let fallback_platform = state.platform.clone();
     Router::new()
         .nest("/api", api::router())
         .route("/builds/{id}/connect", axum::routing::post(api::builds::connect))
@@ -183,7 +184,10 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(platform.clone()),
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_platform.clone()),
+            shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::check_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::security_headers))

@@ -112,6 +112,14 @@ async fn console_pages_carry_security_headers_and_only_nonced_scripts() {
     }
     let again = b.get("/sign-in").await.headers()["content-security-policy"].to_str().unwrap().to_owned();
     assert!(!again.contains(&nonce), "a nonce per response");
+    assert!(csp.contains(&format!("connect-src 'self' {};", app.addr.replace("http://", "ws://"))), "{csp}");
+
+    // Unknown pages are rendered by the same shell: their scripts carry their nonce too.
+    let missing = b.get("/no-such-page").await;
+    let csp = missing.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let nonce = csp.split("'nonce-").nth(1).and_then(|n| n.split('\'').next()).expect("a nonce").to_owned();
+    let html = missing.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
 
     // Other responses (JSON, server functions, redirects) get the policy without any nonce.
     for r in [b.get("/api/health").await, b.get("/projects").await] {
