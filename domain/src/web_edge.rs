@@ -73,21 +73,47 @@ impl HostAllowList {
         HostAllowList { loopback: is_loopback(&host), host, port, https, preview_suffix }
     }
 
-    /// Whether a request with this `Host` header may be served. A missing
-    /// port means the scheme's default, as browsers send it.
+    /// Whether a request with this `Host` header may be served.
     pub fn allows(&self, host_header: &str) -> bool {
-        let Some((host, port)) = split_authority(host_header) else { return false };
+        self.classify(host_header) != HostKind::Refused
+    }
+
+    /// What this `Host` is to the console. A missing port means the scheme's
+    /// default, as browsers send it.
+    pub fn classify(&self, host_header: &str) -> HostKind {
+        let Some((host, port)) = split_authority(host_header) else { return HostKind::Refused };
         if let Some(suffix) = &self.preview_suffix {
             if let Some(label) = host.strip_suffix(suffix.as_str()) {
-                return !label.is_empty() && !label.contains('.');
+                let one_label = !label.is_empty() && !label.contains('.');
+                return if one_label { HostKind::Preview } else { HostKind::Refused };
             }
         }
         let port = port.unwrap_or(if self.https { 443 } else { 80 });
         if port != self.port {
-            return false;
+            HostKind::Refused
+        } else if host == self.host {
+            HostKind::Public
+        } else if self.loopback && is_loopback(&host) {
+            HostKind::LoopbackAlias
+        } else {
+            HostKind::Refused
         }
-        host == self.host || (self.loopback && is_loopback(&host))
     }
+}
+
+/// How a request's `Host` relates to the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// The public URL's own host and port.
+    Public,
+    /// Another loopback name for a console whose public URL is on loopback
+    /// (`localhost:3000` for `http://127.0.0.1:3000`). Pages are sent to the
+    /// public URL, so cookies and the Origin check see one origin.
+    LoopbackAlias,
+    /// `<slug>.<preview domain>`.
+    Preview,
+    /// Anything else: answered 421.
+    Refused,
 }
 
 /// The client's address: the TCP peer, unless the peer is a trusted proxy,
@@ -190,6 +216,10 @@ mod tests {
         assert!(local.allows("localhost:3000"), "loopback names, since the public URL is on loopback");
         assert!(local.allows("[::1]:3000"));
         assert!(local.allows("b12-shop.localhost:3000"), "previews");
+        assert_eq!(local.classify("127.0.0.1:3000"), HostKind::Public);
+        assert_eq!(local.classify("localhost:3000"), HostKind::LoopbackAlias);
+        assert_eq!(local.classify("b12-shop.localhost"), HostKind::Preview);
+        assert_eq!(local.classify("evil.test:3000"), HostKind::Refused);
         assert!(!local.allows("a.b.localhost:3000"), "one label only");
         assert!(!local.allows("rebind.attacker.test:3000"));
         assert!(!local.allows("127.0.0.1:3001"));

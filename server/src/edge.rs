@@ -12,12 +12,15 @@ use crate::startup::AppState;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 
 /// Refuses any `Host` that is not the public URL's (or a preview's) with 421
 /// Misdirected Request. `GET /api/health` stays open to local probes, which
 /// often use the listen address: it changes nothing and says nothing secret.
+/// Page loads under another loopback name of a loopback console are sent to
+/// the public URL, where the Origin check and cookies expect them.
 pub async fn allow_hosts(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    use domain::web_edge::HostKind;
     let host = req
         .headers()
         .get(header::HOST)
@@ -25,15 +28,24 @@ pub async fn allow_hosts(State(state): State<AppState>, req: Request, next: Next
         .or_else(|| req.uri().authority().map(|a| a.as_str()))
         .unwrap_or_default();
     let probe = req.method() == Method::GET && req.uri().path() == "/api/health";
-    if probe || state.hosts.allows(host) {
-        return next.run(req).await;
+    match state.hosts.classify(host) {
+        _ if probe => next.run(req).await,
+        HostKind::Public | HostKind::Preview => next.run(req).await,
+        HostKind::LoopbackAlias if req.method() == Method::GET || req.method() == Method::HEAD => {
+            let path = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let public = domain::web_edge::public_origin(&state.platform.settings.public_url).unwrap_or_default();
+            Redirect::temporary(&format!("{public}{path}")).into_response()
+        }
+        HostKind::LoopbackAlias => next.run(req).await,
+        HostKind::Refused => {
+            tracing::debug!(host, "request for a host this console does not serve");
+            crate::api::error::ApiError {
+                code: domain::ErrorCode::Misdirected,
+                message: "this console does not answer to that host name; use its public URL".into(),
+            }
+            .into_response()
+        }
     }
-    tracing::debug!(host, "request for a host this console does not serve");
-    crate::api::error::ApiError {
-        code: domain::ErrorCode::Misdirected,
-        message: "this console does not answer to that host name; use its public URL".into(),
-    }
-    .into_response()
 }
 
 /// Adds the security headers to every console response. Pages set their own

@@ -63,7 +63,9 @@ async fn the_origin_must_be_the_public_origin_whatever_the_host_says() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    assert_eq!(local.get(format!("{alias}/sign-in")).send().await.unwrap().status(), 200, "a loopback alias is served");
+    let page = local.get(format!("{alias}/sign-in?next=/tenants")).send().await.unwrap();
+    assert_eq!(page.status(), 307, "pages under a loopback alias go to the public URL");
+    assert_eq!(page.headers()["location"], format!("{}/sign-in?next=/tenants", app.addr));
     let r = local
         .post(format!("{alias}/rpc/projects/create"))
         .header("Origin", &alias)
