@@ -23,7 +23,23 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 /// The HTML document around the app (server side only).
+///
+/// Its Content-Security-Policy allows inline scripts only with this
+/// response's nonce: leptos' `nonce` feature gives one to every request and
+/// puts it on the hydration bootstrap and on the scripts carrying serialised
+/// resources, so hydration passes without `'unsafe-inline'` for scripts.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(resp), Some(p)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<domain::platform::Platform>(),
+    ) {
+        let policy = domain::web_edge::content_security_policy(Some(&nonce), &p.settings.public_url);
+        if let Ok(v) = http::HeaderValue::from_str(&policy) {
+            resp.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

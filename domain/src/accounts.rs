@@ -1,5 +1,10 @@
 //! Accounts: sign-up, sign-in, sessions, password reset, personal access
 //! tokens, and the first platform owner.
+//!
+//! Every unauthenticated path that costs a password hash or a mail takes a
+//! rate-limit slot first (sign-in per email and address, sign-up per address,
+//! reset requests per email and address), and the first account needs the
+//! setup token of [`crate::auth::setup`].
 
 use crate::audit::{self, Event};
 use crate::auth::{self, Actor, RequestMeta};
@@ -29,6 +34,17 @@ pub struct SignUp<'a> {
     pub display_name: &'a str,
     /// The organisation (tenant) to create; defaults to the name.
     pub organisation: &'a str,
+    /// The one-time setup token from the console's log; needed by the first account only.
+    pub setup_token: Option<&'a str>,
+}
+
+/// What the first account is told without the right setup token.
+const NEEDS_SETUP_TOKEN: &str = "this installation has no account yet: the first account becomes platform owner and \
+     needs the one-time setup token printed in the console's log (or an operator runs `odooops admin create-owner`)";
+
+/// The throttle key of the caller's address.
+fn ip_key(meta: &RequestMeta) -> String {
+    format!("ip:{}", meta.ip.as_deref().unwrap_or_default())
 }
 
 pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> DomainResult<(Actor, SessionToken)> {
@@ -45,9 +61,16 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
         "" => format!("{name}'s organisation"),
         o => ProjectName::parse(o)?.as_str().to_owned(),
     };
-    if !p.settings.signup_open && user_count(p).await? > 0 {
+    let first = user_count(p).await? == 0;
+    if !p.settings.signup_open && !first {
         return Err(DomainError::Forbidden);
     }
+    let setup_token = form.setup_token.map(str::trim).filter(|t| !t.is_empty());
+    if first && setup_token.is_none() {
+        return Err(DomainError::Denied(NEEDS_SETUP_TOKEN.into()));
+    }
+    p.signups.reserve(&[ip_key(&meta).as_str()], Instant::now()).map_err(DomainError::Throttled)?;
+    let setup_hash = setup_token.map(auth::token_hash);
     let hash = auth::hash_password(&password).await?;
     let user_id = Uuid::new_v4();
     let tenant_id = Uuid::new_v4();
@@ -59,7 +82,7 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
         } else {
             base.with_suffix(&auth::random_token(3).to_lowercase().replace(['-', '_'], "x"))
         };
-        let res = sqlx::query("SELECT ops.auth_sign_up($1, $2, $3, $4, $5, $6, $7)")
+        let res = sqlx::query("SELECT ops.auth_sign_up($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(user_id)
             .bind(email.as_str())
             .bind(&name)
@@ -67,10 +90,14 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
             .bind(tenant_id)
             .bind(slug.as_str())
             .bind(&org)
+            .bind(setup_hash.as_deref())
             .execute(p.db.anonymous())
             .await;
         match res {
             Ok(_) => break,
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some(auth::setup::SQLSTATE_NEEDS_SETUP_TOKEN) => {
+                return Err(DomainError::Denied(format!("{NEEDS_SETUP_TOKEN}; this token is wrong or was used")));
+            }
             Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("23505") => {
                 if db.constraint() == Some("users_email_key") {
                     return Err(DomainError::Conflict("an account with this email already exists".into()));
@@ -108,9 +135,11 @@ pub async fn sign_in(
     meta: RequestMeta,
 ) -> DomainResult<(Actor, SessionToken)> {
     let email_key = email.trim().to_lowercase();
-    let ip_key = format!("ip:{}", meta.ip.clone().unwrap_or_default());
+    let ip_key = ip_key(&meta);
     let keys = [email_key.as_str(), ip_key.as_str()];
-    p.throttle.check(&keys, Instant::now()).map_err(DomainError::Throttled)?;
+    // The slot is taken before hashing: concurrent guesses cannot all pass.
+    let attempt = Instant::now();
+    p.throttle.reserve(&keys, attempt).map_err(DomainError::Throttled)?;
     let row = sqlx::query("SELECT user_id, password_hash FROM ops.auth_password_hash($1)")
         .bind(&email_key)
         .fetch_optional(p.db.anonymous())
@@ -120,9 +149,9 @@ pub async fn sign_in(
         None => (None, None),
     };
     if !auth::verify_password(password, stored).await? {
-        p.throttle.record_failure(&keys, Instant::now());
         return Err(DomainError::Invalid("wrong email or password".into()));
     }
+    p.throttle.release(&[ip_key.as_str()], attempt);
     p.throttle.record_success(&[email_key.as_str()]);
     let user_id = UserId(user_id.expect("verified implies known"));
     let actor = load_actor(p, user_id, meta).await?.ok_or(DomainError::Unauthenticated)?;
@@ -232,9 +261,12 @@ pub async fn me(p: &Platform, actor: &Actor) -> DomainResult<Me> {
 }
 
 /// Always succeeds (so it does not reveal which emails have accounts); the
-/// mail goes out only for a known account.
-pub async fn request_password_reset(p: &Platform, email: &str) -> DomainResult<()> {
+/// mail goes out only for a known account. Limited per email and per address
+/// (the answer then says so, for known and unknown emails alike).
+pub async fn request_password_reset(p: &Platform, email: &str, meta: &RequestMeta) -> DomainResult<()> {
     let Ok(email) = Email::parse(email) else { return Ok(()) };
+    let keys = [format!("reset:{}", email.as_str()), ip_key(meta)];
+    p.resets.reserve(&[keys[0].as_str(), keys[1].as_str()], Instant::now()).map_err(DomainError::Throttled)?;
     let token = auth::random_token(32);
     let expires = Utc::now() + ChronoDuration::from_std(p.settings.reset_ttl).context("reset ttl")?;
     let uid: Option<Uuid> = sqlx::query_scalar("SELECT ops.auth_request_reset($1, $2, $3)")
@@ -295,14 +327,26 @@ fn token_view(r: sqlx::postgres::PgRow) -> TokenView {
     }
 }
 
+/// Days a personal access token lives when the request does not say.
+pub const DEFAULT_TOKEN_DAYS: u32 = 90;
+
+/// Creates a personal access token. Only a signed-in person may: a token
+/// cannot mint tokens, so a leaked one cannot outlive its own expiry or
+/// revocation. Every token expires (default [`DEFAULT_TOKEN_DAYS`], at most a year).
 pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> DomainResult<CreatedToken> {
+    if actor.meta.via_token {
+        return Err(DomainError::Denied(
+            "an access token cannot create access tokens; create it in the console's settings".into(),
+        ));
+    }
     let name =
         ProjectName::parse(&input.name).map_err(|_| DomainError::Invalid("token name: 1 to 80 characters".into()))?;
-    let expires_at = match input.expires_in_days {
-        Some(0) | None => None,
+    let days = match input.expires_in_days {
+        Some(0) | None => DEFAULT_TOKEN_DAYS,
         Some(d) if d > 365 => return Err(DomainError::Invalid("expiry: at most 365 days".into())),
-        Some(d) => Some(Utc::now() + ChronoDuration::days(d.into())),
+        Some(d) => d,
     };
+    let expires_at = Some(Utc::now() + ChronoDuration::days(days.into()));
     let secret = format!("{}{}", auth::TOKEN_PREFIX, auth::random_token(32));
     let prefix: String = secret.chars().take(10).collect();
     let id = Uuid::new_v4();
@@ -383,6 +427,8 @@ pub async fn create_owner(
             (id, "created")
         }
     };
+    // An owner exists now: the first-account setup token has no use left.
+    sqlx::query("DELETE FROM ops_private.settings WHERE key = $1").bind(auth::setup::SETTING).execute(&mut *tx).await?;
     sqlx::query("INSERT INTO ops.audit_events (actor_id, actor_email, action, target, summary) VALUES ($1, $2, 'account.create_owner', $3, $4)")
         .bind(id).bind(email.as_str()).bind(format!("user:{id}")).bind(serde_json::json!({"via": "cli", "outcome": outcome}))
         .execute(&mut *tx).await?;

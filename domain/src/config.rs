@@ -14,6 +14,28 @@ pub struct Settings {
     pub reset_ttl: Duration,
     pub shell: ShellSettings,
     pub mail: MailSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How often unauthenticated requests may make the console hash a password or send mail.
+    pub limits: RateLimits,
+}
+
+/// Limits on requests that cost a password hash or a mail, per window.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// Failed sign-ins per email and per client address.
+    pub sign_in_failures: usize,
+    /// Sign-ups per client address.
+    pub sign_ups: usize,
+    /// Reset requests per email and per client address.
+    pub reset_requests: usize,
+    pub window: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits { sign_in_failures: 5, sign_ups: 10, reset_requests: 5, window: Duration::from_secs(15 * 60) }
+    }
 }
 
 /// The mail catcher's limits.
@@ -70,6 +92,8 @@ impl Settings {
             reset_ttl: Duration::from_secs(3600),
             shell: ShellSettings::default(),
             mail: MailSettings::default(),
+            trusted_proxies: Vec::new(),
+            limits: RateLimits::default(),
         }
     }
 

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     Throttled,
     Unavailable,
     Internal,
+    /// The request named a host this console does not serve (DNS rebinding); HTTP 421.
+    Misdirected,
 }
 
 impl ErrorCode {
@@ -32,6 +34,7 @@ impl ErrorCode {
             ErrorCode::Throttled => 429,
             ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
+            ErrorCode::Misdirected => 421,
         }
     }
 
@@ -45,6 +48,7 @@ impl ErrorCode {
             ErrorCode::Throttled => "throttled",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::Misdirected => "misdirected",
         }
     }
 }

@@ -17,6 +17,7 @@
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
 //! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
+//! - `web_edge` (server): the HTTP edge's rules: Host allow-list, security headers, client address.
 
 pub mod error;
 pub mod types;
@@ -54,5 +55,7 @@ pub mod shell;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "server")]
+pub mod web_edge;
 
 pub use error::{DomainError, ErrorCode};

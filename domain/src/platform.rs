@@ -8,7 +8,6 @@ use crate::db::Db;
 use crate::engine::ContainerEngine;
 use crate::mailer::Mailer;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Platform(Arc<Inner>);
@@ -17,7 +16,12 @@ pub struct Inner {
     pub db: Db,
     pub engine: Arc<dyn ContainerEngine>,
     pub mailer: Arc<dyn Mailer>,
+    /// Failed sign-ins per email and per client address.
     pub throttle: LoginThrottle,
+    /// Sign-ups per client address.
+    pub signups: LoginThrottle,
+    /// Password-reset requests per email and per client address.
+    pub resets: LoginThrottle,
     pub settings: Settings,
     /// Present when builds can run here (a container engine and a builds database).
     pub builds: Option<BuildInfra>,
@@ -35,11 +39,14 @@ impl Platform {
         settings: Settings,
         builds: Option<BuildInfra>,
     ) -> Self {
+        let l = &settings.limits;
         Platform(Arc::new(Inner {
             db,
             engine,
             mailer,
-            throttle: LoginThrottle::new(5, Duration::from_secs(15 * 60)),
+            throttle: LoginThrottle::new(l.sign_in_failures, l.window),
+            signups: LoginThrottle::new(l.sign_ups, l.window),
+            resets: LoginThrottle::new(l.reset_requests, l.window),
             settings,
             builds,
         }))

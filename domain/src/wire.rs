@@ -230,7 +230,7 @@ wire! {
 
     pub struct NewToken {
         pub name: String,
-        /// Days until the token expires; none for no expiry (max 365).
+        /// Days until the token expires: 1 to 365; none or 0 for the default, 90.
         pub expires_in_days: Option<u32>,
     }
 

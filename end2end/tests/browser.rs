@@ -101,6 +101,7 @@ fn stack() -> &'static Stack {
         let console_url = format!("http://127.0.0.1:{port}");
         wait_http(&format!("{console_url}/api/health"), &data.join("odooops.log"));
         wait_http(&format!("http://127.0.0.1:{driver_port}/status"), &data.join("odooops.log"));
+        create_first_owner(&console_url, &data.join("odooops.log"));
         if let Ok(mut pids) = CHILDREN.lock() {
             pids.extend([console.id(), driver.id()]);
         }
@@ -112,6 +113,28 @@ fn stack() -> &'static Stack {
             _guards: vec![Guard(console), Guard(driver)],
         }
     })
+}
+
+/// A fresh console needs its one-time setup token for the first account (the
+/// platform owner). Reads it from the console's log, as an operator would, and
+/// signs the owner up, so every test's sign-up is an ordinary one.
+fn create_first_owner(console: &str, log: &std::path::Path) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let token: String = text
+        .split("setup_token=")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
+        .unwrap_or_default();
+    assert!(!token.is_empty(), "the console's log has no setup token:\n{text}");
+    let out = Command::new("curl")
+        .args(["-sf", "-o", "/dev/null", "-X", "POST", &format!("{console}/rpc/auth/sign_up")])
+        .args(["-H", &format!("Origin: {console}")])
+        .args(["--data-urlencode", "email=owner@e2e.test", "--data-urlencode", "password=correct horse battery"])
+        .args(["--data-urlencode", "display_name=Owner", "--data-urlencode", "organisation=Platform"])
+        .args(["--data-urlencode", &format!("setup_token={token}")])
+        .status()
+        .expect("running curl");
+    assert!(out.success(), "signing the first owner up failed; console log:\n{text}");
 }
 
 fn wait_http(url: &str, log: &std::path::Path) {
@@ -390,8 +413,22 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
             // A shell in the build: type, run a full-screen program, resize, close the tab.
             use_the_shell(c, &build_path).await?;
 
-            // Connect opens the preview: the stand-in's Odoo login page on <slug>.localhost.
-            c.goto(&format!("{}{build_path}/connect", stack().console)).await?;
+            // Connect (a form POST into a new tab) opens the preview: the stand-in's Odoo login page on <slug>.localhost.
+            c.goto(&format!("{}{build_path}", stack().console)).await?;
+            wait_hydrated(c).await?;
+            let console_tab = c.window().await?;
+            c.find(Locator::Id("connect")).await?.click().await?;
+            let deadline = std::time::Instant::now() + WAIT;
+            let preview_tab = loop {
+                if let Some(w) = c.windows().await?.into_iter().find(|w| *w != console_tab) {
+                    break w;
+                }
+                if std::time::Instant::now() > deadline {
+                    return Err("Connect did not open a tab".into());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            c.switch_to_window(preview_tab).await?;
             let deadline = std::time::Instant::now() + WAIT;
             while c.title().await? != "Login | Odoo" {
                 if std::time::Instant::now() > deadline {

@@ -91,9 +91,16 @@ async fn main() {
         Arc::new(LogMailer),
         Settings::for_url("http://127.0.0.1"),
     );
+    let setup = domain::auth::setup::issue(&p.db).await.expect("setup token");
     let (actor, _) = accounts::sign_up(
         &p,
-        SignUp { email: "bench@ops.test", password: "bench password 1", display_name: "", organisation: "Bench" },
+        SignUp {
+            email: "bench@ops.test",
+            password: "bench password 1",
+            display_name: "",
+            organisation: "Bench",
+            setup_token: setup.as_deref(),
+        },
         RequestMeta::default(),
     )
     .await

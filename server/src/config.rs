@@ -24,7 +24,13 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_PUBLIC_URL")]
     pub public_url: Option<String>,
 
-    /// Allow anyone to sign up (the first account always may).
+    /// Reverse proxies in front of the console (comma-separated addresses):
+    /// from these peers, `X-Forwarded-For` names the client (throttling, audit).
+    /// From anyone else the header is ignored.
+    #[arg(long, env = "ODOOOPS_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+
+    /// Allow anyone to sign up (the first account, with the setup token, always may).
     #[arg(long, env = "ODOOOPS_SIGNUP_OPEN", default_value_t = true, action = clap::ArgAction::Set)]
     pub signup_open: bool,
 
@@ -98,6 +104,28 @@ pub struct ServeConfig {
     /// It listens on loopback and on the Docker bridge, where build containers reach it.
     #[arg(long, env = "ODOOOPS_SMTP_PORT", default_value_t = 2525)]
     pub smtp_port: u16,
+
+    /// SMTP relay for the console's own mail (password resets), `host[:port]`
+    /// (port 587 by default). Without it those mails go to the log, tokens redacted.
+    #[arg(long, env = "ODOOOPS_SMTP_RELAY")]
+    pub smtp_relay: Option<String>,
+
+    /// `tls` (implicit, the default on port 465), `starttls` (required, the default
+    /// otherwise) or `none` (a relay on this host only).
+    #[arg(long, env = "ODOOOPS_SMTP_RELAY_SECURITY")]
+    pub smtp_relay_security: Option<String>,
+
+    /// User name for the relay (with the password).
+    #[arg(long, env = "ODOOOPS_SMTP_RELAY_USER")]
+    pub smtp_relay_user: Option<String>,
+
+    /// Password for the relay.
+    #[arg(long, env = "ODOOOPS_SMTP_RELAY_PASSWORD", hide_env_values = true)]
+    pub smtp_relay_password: Option<String>,
+
+    /// Sender of the console's own mail. Default: `OdooOps <noreply@<public host>>`.
+    #[arg(long, env = "ODOOOPS_MAIL_FROM")]
+    pub mail_from: Option<String>,
 
     /// Largest message the catcher accepts, in bytes (beyond: SMTP 552).
     #[arg(long, env = "ODOOOPS_MAIL_MAX_BYTES", default_value_t = 25 * 1024 * 1024)]

@@ -1,8 +1,9 @@
 //! Request middleware: who is calling, and whether a browser request really
-//! comes from the console's own pages.
+//! comes from the console's own pages (its configured public origin, never
+//! whatever `Host` the request names: see `edge` for DNS rebinding).
 
 use crate::startup::AppState;
-use app::functions::ssr::{RequestAuth, SESSION_COOKIE};
+use app::functions::ssr::RequestAuth;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -38,17 +39,24 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         return next.run(req).await;
     }
     let request_id = uuid::Uuid::new_v4().to_string();
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| domain::web_edge::client_ip(c.0.ip(), forwarded, &state.platform.settings.trusted_proxies));
     let meta = RequestMeta {
-        ip: req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        ip: ip.map(|ip| ip.to_string()),
         user_agent: req
             .headers()
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(300).collect()),
         request_id: Some(request_id.clone()),
+        via_token: bearer(req.headers()).is_some(),
     };
     let p = &state.platform;
-    let session = cookie(req.headers(), SESSION_COOKIE).map(str::to_owned);
+    let cookie_name = domain::web_edge::session_cookie_name(p.settings.secure_cookies());
+    let session = cookie(req.headers(), cookie_name).map(str::to_owned);
     let mut stale_cookie = false;
     let actor = if let Some(token) = bearer(req.headers()) {
         match domain::accounts::actor_from_token(p, token, meta.clone()).await {
@@ -89,7 +97,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         resp.headers_mut().insert("x-request-id", v);
     }
     if stale_cookie {
-        let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+        let secure = if p.settings.secure_cookies() { "; Secure" } else { "" };
+        let clear = format!("{cookie_name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
         if let Ok(v) = HeaderValue::from_str(&clear) {
             resp.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -98,8 +107,8 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 }
 
 /// Refuses state-changing requests that carry ambient credentials (cookies)
-/// from another origin. Bearer-token requests carry no ambient credential and
-/// webhooks are signed, so both pass.
+/// from another origin than the configured public one. Bearer-token requests
+/// carry no ambient credential and webhooks are signed, so both pass.
 pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method();
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -114,11 +123,8 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of));
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let public = origin_of(&state.platform.settings.public_url);
-    let ok = origin.as_deref().is_some_and(|o| {
-        Some(o) == public.as_deref() || o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")) == Some(host)
-    });
+    let ok = origin.as_deref().is_some_and(|o| public.is_some() && Some(o.to_ascii_lowercase()) == public);
     if ok {
         next.run(req).await
     } else {
@@ -132,15 +138,13 @@ pub async fn check_origin(State(state): State<AppState>, req: Request, next: Nex
 }
 
 /// WebSocket handshakes are not subject to CORS and carry cookies: a browser
-/// handshake must come from the console's own origin. Clients that send no
+/// handshake must come from the console's public origin. Clients that send no
 /// Origin (scripts with a bearer token) are not browsers and pass.
 pub fn same_origin_websocket(headers: &HeaderMap, public_url: &str) -> Result<(), crate::api::error::ApiError> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok()) else {
         return Ok(());
     };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
-    let same_host = origin.split_once("://").map(|(_, rest)| rest) == Some(host);
-    if same_host || origin_of(public_url).as_deref() == Some(origin) {
+    if origin_of(public_url).is_some_and(|p| p == origin.to_ascii_lowercase()) {
         Ok(())
     } else {
         Err(crate::api::error::ApiError {
@@ -150,11 +154,9 @@ pub fn same_origin_websocket(headers: &HeaderMap, public_url: &str) -> Result<()
     }
 }
 
-/// `scheme://host[:port]` of a URL.
+/// `scheme://host[:port]` of a URL, lower-cased.
 fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+    domain::web_edge::public_origin(url)
 }
 
 #[cfg(test)]
@@ -172,9 +174,9 @@ mod tests {
     fn websocket_origins() {
         let mut h = HeaderMap::new();
         assert!(same_origin_websocket(&h, "http://ops.example.com").is_ok(), "no Origin: not a browser");
-        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:3000"));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:3000"));
-        assert!(same_origin_websocket(&h, "http://ops.example.com").is_ok());
+        h.insert(header::HOST, HeaderValue::from_static("rebind.attacker.test:3000"));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://rebind.attacker.test:3000"));
+        assert!(same_origin_websocket(&h, "http://ops.example.com").is_err(), "Host does not vouch for Origin");
         h.insert(header::ORIGIN, HeaderValue::from_static("http://ops.example.com"));
         assert!(same_origin_websocket(&h, "http://ops.example.com/").is_ok());
         h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
@@ -186,7 +188,8 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, HeaderValue::from_static("a=1; odooops_session=xyz; b=2"));
         h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer odo_abc"));
-        assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&h, "odooops_session"), Some("xyz"));
+        assert_eq!(cookie(&h, "__Host-odooops_session"), None, "under https only the prefixed cookie counts");
         assert_eq!(cookie(&h, "missing"), None);
         assert_eq!(bearer(&h), Some("odo_abc"));
     }

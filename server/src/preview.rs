@@ -73,12 +73,7 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
             );
         }
         // Keep the token as a cookie of this preview host and drop it from the URL.
-        let rest: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("odooops_token=")).collect();
-        let location = if rest.is_empty() {
-            req.uri().path().to_owned()
-        } else {
-            format!("{}?{}", req.uri().path(), rest.join("&"))
-        };
+        let location = preview::location_without_token(req.uri().path(), &query);
         let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
         if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
             resp.headers_mut().insert(header::SET_COOKIE, v);

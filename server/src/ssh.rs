@@ -192,6 +192,7 @@ impl russh::server::Handler for Connection {
             ip: Some(self.peer.ip().to_string()),
             user_agent: Some("ssh".into()),
             request_id: Some(uuid::Uuid::new_v4().to_string()),
+            via_token: false,
         };
         let actor = match owner {
             Some(uid) => {

@@ -30,6 +30,8 @@ pub struct AppState {
     pub hub: crate::logs::EventHub,
     /// New-mail notifications for the mail viewer.
     pub mail_hub: crate::logs::MailHub,
+    /// The `Host` names this console answers to.
+    pub hosts: Arc<domain::web_edge::HostAllowList>,
 }
 
 impl AppState {
@@ -38,7 +40,9 @@ impl AppState {
         let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
         let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
         spawn_shell_sweeper(platform.clone());
-        AppState { leptos_options, platform, hub, mail_hub }
+        let previews = platform.builds.as_ref().map(|b| b.preview_domain.as_str());
+        let hosts = Arc::new(domain::web_edge::HostAllowList::new(&platform.settings.public_url, previews));
+        AppState { leptos_options, platform, hub, mail_hub, hosts }
     }
 }
 
@@ -136,10 +140,29 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s.shell.idle_timeout = Duration::from_secs(cfg.shell_idle_secs.max(1));
     s.shell.transcript_limit = cfg.shell_transcript_bytes;
     s.mail.max_message_bytes = cfg.mail_max_bytes.max(1024);
+    s.trusted_proxies = cfg.trusted_proxy.clone();
     if let Ok(Some(addr)) = cfg.ssh_listen() {
         s.shell.ssh_endpoint = Some((s.public_host(), addr.port()));
     }
     s
+}
+
+/// The console's own mail: through the SMTP relay when one is configured, else to the log (tokens redacted).
+fn mailer(cfg: &ServeConfig) -> anyhow::Result<Arc<dyn domain::mailer::Mailer>> {
+    let Some(relay) = cfg.smtp_relay.as_deref().filter(|r| !r.trim().is_empty()) else {
+        tracing::info!("no SMTP relay: the console's own mail goes to the log, with tokens redacted");
+        return Ok(Arc::new(LogMailer));
+    };
+    let from = cfg.mail_from.clone().unwrap_or_else(|| format!("OdooOps <noreply@{}>", settings(cfg).public_host()));
+    let relay = crate::relay::RelayConfig::parse(
+        relay,
+        cfg.smtp_relay_security.as_deref(),
+        cfg.smtp_relay_user.as_deref(),
+        cfg.smtp_relay_password.as_deref(),
+        &from,
+    )?;
+    tracing::info!(host = %relay.host, port = relay.port, security = ?relay.security, "console mail goes through the SMTP relay");
+    Ok(Arc::new(crate::relay::SmtpMailer::new(&relay)?))
 }
 
 /// Leptos options: from cargo-leptos' environment when it runs us, else our defaults.
@@ -153,23 +176,32 @@ pub fn leptos_options(cfg: &ServeConfig) -> LeptosOptions {
 }
 
 /// The whole HTTP surface: console pages and server functions, the REST API, static files.
+///
+/// Layers, outermost first: the Host allow-list (421), the preview router
+/// (preview hosts end there), security headers, the Origin check, then who is calling.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let platform = state.platform.clone();
+    let fallback_platform = state.platform.clone();
     Router::new()
         .nest("/api", api::router())
-        .route("/builds/{id}/connect", axum::routing::get(api::builds::connect))
+        .route("/builds/{id}/connect", axum::routing::post(api::builds::connect))
         .leptos_routes_with_context(
             &state,
             routes,
             move || provide_context(platform.clone()),
             move || shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || provide_context(fallback_platform.clone()),
+            shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::check_origin))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::preview::route))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::allow_hosts))
         .with_state(state)
 }
 
@@ -198,7 +230,10 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
-    let platform = Platform::with_builds(database.db.clone(), engine, Arc::new(LogMailer), settings(&cfg), builds);
+    let platform = Platform::with_builds(database.db.clone(), engine, mailer(&cfg)?, settings(&cfg), builds);
+    if let Some(token) = domain::auth::setup::issue(&database.db).await? {
+        tracing::warn!("{}", domain::auth::setup::log_line(&cfg.public_url(), &token));
+    }
     crate::worker::spawn(platform.clone());
     start_mail_catcher(&cfg, &platform, database.builds.as_ref().map(|b| b.host_for_containers.clone())).await?;
     if let Some(addr) = cfg.ssh_listen()? {

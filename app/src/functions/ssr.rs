@@ -7,9 +7,6 @@ use domain::platform::Platform;
 use domain::DomainError;
 use leptos::prelude::*;
 
-/// Name of the HttpOnly session cookie.
-pub const SESSION_COOKIE: &str = "odooops_session";
-
 /// What the server's auth middleware found on the request; an axum extension.
 #[derive(Clone, Default)]
 pub struct RequestAuth {
@@ -35,14 +32,21 @@ pub async fn actor() -> Result<Actor, AppError> {
     request_auth().await?.actor.ok_or_else(|| DomainError::Unauthenticated.into())
 }
 
+/// The HttpOnly session cookie; `__Host-` prefixed and `Secure` under https
+/// (`domain::web_edge::session_cookie_name`).
 pub fn set_session_cookie(p: &Platform, token: &str) {
-    let secure = if p.settings.secure_cookies() { "; Secure" } else { "" };
+    let https = p.settings.secure_cookies();
+    let name = domain::web_edge::session_cookie_name(https);
+    let secure = if https { "; Secure" } else { "" };
     let max_age = p.settings.session_ttl.as_secs();
-    set_cookie(&format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"));
+    set_cookie(&format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"));
 }
 
 pub fn clear_session_cookie() {
-    set_cookie(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"));
+    let https = platform().is_ok_and(|p| p.settings.secure_cookies());
+    let name = domain::web_edge::session_cookie_name(https);
+    let secure = if https { "; Secure" } else { "" };
+    set_cookie(&format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"));
 }
 
 fn set_cookie(value: &str) {

@@ -4,6 +4,21 @@
 use domain::types::{Capability, ProjectRole, Stage};
 use domain::wire::BackupView;
 
+/// The text for `?error=<code>` after a failed import from the HTML form.
+/// Only these known texts are ever shown: the query string is anyone's to
+/// write, so it must not put words in the console's mouth.
+pub fn import_error_text(code: &str) -> &'static str {
+    match code {
+        "invalid" => "The archive was refused: it is not an Odoo backup zip or a pg_dump file, it is too large, or it is unsafe (links, paths leaving the archive). The REST API answers with the exact reason.",
+        "forbidden" => "You may not import into this environment.",
+        "not_found" => "This environment does not exist, or you cannot see it.",
+        "conflict" => "This environment is busy; try again when its current build has finished.",
+        "throttled" => "Too many imports; try again later.",
+        "unavailable" => "Imports are not available on this server (builds are off).",
+        _ => "The import failed.",
+    }
+}
+
 /// What kind of backup this is, for people.
 pub fn kind_label(kind: &str) -> &'static str {
     match kind {
@@ -62,6 +77,12 @@ pub fn danger_text(project_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn import_errors_show_only_known_texts() {
+        assert!(import_error_text("forbidden").starts_with("You may not import"));
+        assert_eq!(import_error_text("Your account is suspended, call +1 555 0100"), "The import failed.");
+    }
 
     #[test]
     fn backups_follow_the_role_matrix() {

@@ -61,14 +61,47 @@ pub fn human_bytes(n: i64) -> String {
     }
 }
 
-/// Where to go after signing in: only local paths, never another site.
+/// Where to go after signing in: only a plain path of this site, never
+/// another one. Browsers strip tabs and newlines from URLs and read `\` as
+/// `/`, so `/\t/evil.example` or `/\\evil.example` would become
+/// `//evil.example`; percent-escapes are decoded before checking, since a
+/// `Location` may be decoded on the way. Anything doubtful goes to `/projects`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
-            n.to_owned()
-        }
-        _ => "/projects".to_owned(),
+    const HOME: &str = "/projects";
+    let Some(n) = next else { return HOME.to_owned() };
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/_-.~?=&%+,:@!$*'()".contains(c);
+    if !n.starts_with('/') || n.len() > 2048 || !n.chars().all(plain) {
+        return HOME.to_owned();
     }
+    let decoded = percent_decode(n);
+    let doubtful = |s: &str| {
+        s.starts_with("//") || s.bytes().any(|b| b.is_ascii_control() || b == b'\\' || b >= 0x80) || s.contains("://")
+    };
+    if doubtful(n) || doubtful(&decoded) || doubtful(&percent_decode(&decoded)) {
+        return HOME.to_owned();
+    }
+    n.to_owned()
+}
+
+/// `%XX` escapes decoded to bytes (lossy UTF-8); malformed escapes stay as they are.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (b[i], b.get(i + 1).copied().and_then(hex), b.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// CSS class for a stage badge.
@@ -198,23 +231,29 @@ pub fn sources(events: &[domain::wire::RunEventView]) -> Vec<String> {
     out
 }
 
+/// One CSV field: quoted when needed (RFC 4180), and never a formula. Log
+/// lines come from containers, and a spreadsheet runs a cell starting with
+/// `=`, `+`, `-`, `@`, tab or carriage return as a formula (`=HYPERLINK(…)`,
+/// DDE); such a field gets a leading `'`, as OWASP recommends.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
 /// RFC 4180 CSV of events: time, level, source, message.
 pub fn events_csv(events: &[&domain::wire::RunEventView]) -> String {
-    let field = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
     let mut out = String::from("time,level,source,message\r\n");
     for e in events {
         out.push_str(&format!(
             "{},{},{},{}\r\n",
             e.created_at.to_rfc3339(),
             e.level,
-            field(&e.source),
-            field(&e.message)
+            csv_field(&e.source),
+            csv_field(&e.message)
         ));
     }
     out
@@ -296,6 +335,25 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/projects");
         assert_eq!(safe_next(Some("/\\evil")), "/projects");
         assert_eq!(safe_next(None), "/projects");
+        for evil in [
+            "/%09/evil",
+            "/\t/evil",
+            "//evil",
+            "/\\evil",
+            "/%5C/evil",
+            "/%2F/evil",
+            "/%252F/evil",
+            "/\n/evil",
+            "/%0d%0a/evil",
+            " /evil",
+            "/a b",
+            "/javascript://x",
+            "/\u{00e9}",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/projects", "{evil:?}");
+        }
+        assert_eq!(safe_next(Some("/builds/5f0c?tab=logs&x=1")), "/builds/5f0c?tab=logs&x=1");
+        assert_eq!(safe_next(Some("/projects/acme/erp%20x")), "/projects/acme/erp%20x");
     }
 
     #[test]
@@ -396,6 +454,20 @@ mod tests {
             "time,level,source,message\r\n2023-11-14T22:13:20+00:00,warning,install,\"deprecated, \"\"view\"\"\"\r\n"
         );
         assert_eq!(level_class("error"), "log-error");
+    }
+
+    #[test]
+    fn csv_cells_are_never_formulas() {
+        assert_eq!(csv_field("=HYPERLINK(\"http://evil\")"), "\"'=HYPERLINK(\"\"http://evil\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
+        assert_eq!(csv_field("plain, text"), "\"plain, text\"");
+        let events = vec![ev(1, "error", "odoo", "=cmd|' /C calc'!A0", serde_json::json!({}))];
+        let csv = events_csv(&filter_events(&events, "", "", ""));
+        assert!(csv.ends_with(",error,odoo,'=cmd|' /C calc'!A0\r\n"), "{csv}");
     }
 
     #[test]

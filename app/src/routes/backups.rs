@@ -32,7 +32,9 @@ pub fn BackupsPage() -> impl IntoView {
     });
     view! {
         <Title text="Backups"/>
-        {move || query.with(|q| q.get("error")).map(|e| view! { <p class="error" role="alert" id="backup-error">{e}</p> })}
+        {move || query.with(|q| q.get("error")).map(|e| view! {
+            <p class="error" role="alert" id="backup-error">{crate::models::backup::import_error_text(&e)}</p>
+        })}
         {move || query.with(|q| q.get("restoring")).map(|b| view! {
             <p class="notice" id="restore-queued">"The archive was accepted; "
                 <a href=format!("/builds/{b}")>"its restore build"</a>" is running."</p>

@@ -38,7 +38,10 @@ pub fn BuildPage() -> impl IntoView {
                                 <span class=stage_class(&b.stage)>{b.stage.clone()}</span>
                                 <span class=tile_class(&b.state, b.result.as_deref()) id="build-status">{build_status(&b.state, b.result.as_deref())}</span>
                                 {b.live.then(|| view! {
-                                    <a class="button primary" href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener">"Connect"</a>
+                                    // A POST: opening a preview mints a link and audits it, which no GET may do.
+                                    <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">
+                                        <button type="submit" class="button primary" id="connect">"Connect"</button>
+                                    </form>
                                     <a class="button" id="open-shell" href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener">"Shell"</a>
                                 })}
                             </div>

@@ -195,7 +195,9 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                                             let sid = b.id.to_string();
                                                                             let shell = my_role.with_value(|r| may_open_shell(r.as_deref(), &b.stage));
                                                                             view! {
-                                                                                <a href=format!("/builds/{}/connect", b.id) target="_blank" rel="noopener" class="connect">"Connect"</a>
+                                                                                <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">
+                                                                                    <button type="submit" class="link connect">"Connect"</button>
+                                                                                </form>
                                                                                 {shell.then(|| view! {
                                                                                     <a href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener" class="shell-link">"Shell"</a>
                                                                                 })}

@@ -39,9 +39,8 @@ pub fn SettingsPage() -> impl IntoView {
                 <input type="text" name="name" placeholder="Token name, e.g. CI" required maxlength="80" aria-label="Token name"/>
                 <select name="expires_in_days" aria-label="Expiry">
                     <option value="30">"30 days"</option>
-                    <option value="90">"90 days"</option>
+                    <option value="90" selected>"90 days"</option>
                     <option value="365">"1 year"</option>
-                    <option value="0">"No expiry"</option>
                 </select>
                 <button type="submit">"Create token"</button>
             </ActionForm>

@@ -9,6 +9,9 @@ pub struct RequestMeta {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// Authenticated by a personal access token (not a session): some
+    /// operations (minting tokens) need a person at the console.
+    pub via_token: bool,
 }
 
 /// An authenticated user.

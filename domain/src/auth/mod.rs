@@ -1,5 +1,5 @@
-//! Authentication: password hashing, sessions, personal access tokens and
-//! login throttling.
+//! Authentication: password hashing, sessions, personal access tokens,
+//! login throttling, and the first owner's setup token.
 //!
 //! Secrets handed to clients (session cookies, access tokens, reset links) are
 //! random 256-bit values; only their SHA-256 is stored, so a database leak
@@ -8,6 +8,7 @@
 
 mod actor;
 mod passwords;
+pub mod setup;
 mod throttle;
 
 pub use actor::{Actor, RequestMeta};

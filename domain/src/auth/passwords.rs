@@ -1,5 +1,10 @@
 //! Argon2id password hashing. Hashing is CPU-heavy, so it runs on the
 //! blocking pool and never stalls the async workers.
+//!
+//! Each hash takes about 19 MiB and a core for a while, and the blocking pool
+//! has hundreds of threads: a flood of sign-ins or sign-ups would exhaust
+//! memory. A process-wide semaphore ([`hashing_permit`]) lets only as many
+//! hashes run at once as there are cores; the others wait their turn.
 
 use crate::types::Password;
 use anyhow::Context;
@@ -15,9 +20,23 @@ impl PasswordHash {
     }
 }
 
+/// A permit to run one Argon2 computation; waits while all are taken.
+/// The permit moves into the blocking task, so a client that goes away does
+/// not free the slot while its hash still runs.
+async fn hashing_permit() -> anyhow::Result<tokio::sync::OwnedSemaphorePermit> {
+    static SLOTS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(1, 8)))
+    });
+    slots.clone().acquire_owned().await.context("password hashing slots closed")
+}
+
 pub async fn hash_password(password: &Password) -> anyhow::Result<PasswordHash> {
     let plain = password.expose().to_owned();
+    let permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(plain.as_bytes(), &salt)
@@ -32,7 +51,9 @@ pub async fn hash_password(password: &Password) -> anyhow::Result<PasswordHash> 
 /// checked anyway so that unknown accounts take as long as known ones.
 pub async fn verify_password(plain: &str, stored: Option<String>) -> anyhow::Result<bool> {
     let plain = plain.to_owned();
+    let permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let known = stored.is_some();
         let text = stored.unwrap_or_else(|| {

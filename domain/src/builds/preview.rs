@@ -29,6 +29,20 @@ pub fn is_slug(s: &str) -> bool {
     s.len() <= 63 && s.starts_with('b') && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// Where a share link goes once its token became a cookie: the same path on
+/// the preview, with the other query parameters. The path gets exactly one
+/// leading `/` (slashes and backslashes collapsed), so `//evil.example` or
+/// `/\\evil.example` stays on the preview instead of naming another host.
+pub fn location_without_token(path: &str, query: &str) -> String {
+    let path = format!("/{}", path.trim_start_matches(['/', '\\']));
+    let rest: Vec<&str> = query.split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("odooops_token=")).collect();
+    if rest.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", rest.join("&"))
+    }
+}
+
 /// A share link to a live build, valid for `hours` (1 to 168). Anyone who can
 /// see the build may share it; the link opens that preview only.
 pub async fn share_link(
@@ -84,6 +98,16 @@ pub fn preview_origin(public_url: &str, slug: &str, domain: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_redirect_after_a_share_link_stays_on_the_preview() {
+        use super::location_without_token as loc;
+        assert_eq!(loc("/web/login", "odooops_token=1.ab"), "/web/login");
+        assert_eq!(loc("/web", "a=1&odooops_token=1.ab&b=2"), "/web?a=1&b=2");
+        assert_eq!(loc("//evil.example", "odooops_token=x"), "/evil.example");
+        assert_eq!(loc("/\\evil.example/x", "odooops_token=x"), "/evil.example/x");
+        assert_eq!(loc("", ""), "/");
+    }
+
     use super::*;
 
     #[test]

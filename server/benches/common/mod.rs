@@ -80,9 +80,16 @@ pub async fn setup(settings: Settings) -> Bench {
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let p = Platform::with_builds(db, engine.clone(), Arc::new(LogMailer), settings, Some(infra.clone()));
     server::worker::spawn(p.clone());
+    let setup = domain::auth::setup::issue(&p.db).await.expect("setup token");
     let (actor, _) = accounts::sign_up(
         &p,
-        SignUp { email: "bench@ops.test", password: "bench password 1", display_name: "", organisation: "Bench" },
+        SignUp {
+            email: "bench@ops.test",
+            password: "bench password 1",
+            display_name: "",
+            organisation: "Bench",
+            setup_token: setup.as_deref(),
+        },
         RequestMeta::default(),
     )
     .await

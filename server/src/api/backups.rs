@@ -139,7 +139,9 @@ pub async fn import(
         // A plain HTML form: back to the Backups tab, with the outcome.
         let to = match &result {
             Ok(q) => format!("/environments/{env}/backups?restoring={}", q.build_id),
-            Err(e) => format!("/environments/{env}/backups?error={}", domain::wire::url_component(&e.message)),
+            // Only the stable code travels in the URL: the page shows its own text for it,
+            // so a crafted link cannot make the console say anything else.
+            Err(e) => format!("/environments/{env}/backups?error={}", e.code.as_str()),
         };
         return Ok(Redirect::to(&to).into_response());
     }

@@ -83,7 +83,9 @@ pub struct HoursQuery {
     hours: Option<u32>,
 }
 
-/// `GET /builds/{id}/connect` (console): opens the preview with a short-lived link.
+/// `POST /builds/{id}/connect` (console's Connect form): opens the preview with
+/// a short-lived link. A POST, because minting a link is audited: a cross-site
+/// GET (a link or an image) must not do it, and the Origin check covers POSTs.
 pub async fn connect(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,

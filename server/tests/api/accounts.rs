@@ -24,7 +24,7 @@ async fn session_cookie_is_httponly_and_sign_out_ends_it() {
         .http
         .post(format!("{}/rpc/auth/sign_up", app.addr))
         .header("Origin", &app.addr)
-        .form(&[("email", "ann@acme.test"), ("password", PASSWORD), ("display_name", "Ann"), ("organisation", "Acme")])
+        .form(&app.sign_up_form("ann@acme.test", "Acme"))
         .send()
         .await
         .unwrap();

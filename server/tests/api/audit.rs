@@ -112,6 +112,7 @@ const RPC: &[(&str, &str)] = &[
     // Anonymous, and changes no account: the reset itself is audited.
     ("auth/request_reset", "read"),
     ("auth/reset_password", "account.password_reset"),
+    ("auth/setup_required", "read"),
     ("auth/sign_in", "account.sign_in"),
     ("auth/sign_out", "account.sign_out"),
     ("auth/sign_up", "account.sign_up"),
@@ -307,8 +308,7 @@ async fn each_privileged_action_writes_exactly_one_event() {
     let _bob = app.signed_up("bob@acme.test", "").await;
 
     let token =
-        exactly_one(&app, "token.create", api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 1})))
-            .await;
+        exactly_one(&app, "token.create", ann.rpc("tokens/create", &[("name", "ci"), ("expires_in_days", "1")])).await;
     let token_id = token["token"]["id"].as_str().unwrap().to_owned();
     exactly_one(&app, "token.revoke", api.call(Method::DELETE, &format!("/api/v1/tokens/{token_id}"), None)).await;
     let project = exactly_one(

@@ -22,26 +22,49 @@ pub struct TestApp {
     pub db_options: sqlx::postgres::PgConnectOptions,
     /// `host:port` of the mail catcher (apps with builds).
     pub smtp_addr: Option<String>,
+    /// The one-time token the first account needs, as the console logs it at start.
+    pub setup_token: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(false, true, |_| {}).await
+    spawn(Mode::Console, true, |_| {}).await
+}
+
+/// No builds, with settings adjusted by the test (public URL, limits, trusted proxies, …).
+pub async fn spawn_app_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(Mode::Console, true, adjust).await
 }
 
 /// Builds and the worker, with settings adjusted by the test (short shell timeouts, …).
 pub async fn spawn_app_with_builds_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(true, true, adjust).await
+    spawn(Mode::Builds, true, adjust).await
 }
 
 /// The app with a real build runner: Docker, the stand-in image, build
 /// databases in the test cluster, and the worker.
 pub async fn spawn_app_with_builds() -> TestApp {
-    spawn(true, true, |_| {}).await
+    spawn(Mode::Builds, true, |_| {}).await
 }
 
 /// Builds configured, but no worker: the test drives the queue itself.
 pub async fn spawn_app_with_builds_no_worker() -> TestApp {
-    spawn(true, false, |_| {}).await
+    spawn(Mode::Builds, false, |_| {}).await
+}
+
+/// Previews routed on `*.localhost` (the preview router and its host rules),
+/// without Docker: no build ever runs, so no preview is live.
+pub async fn spawn_app_with_previews() -> TestApp {
+    spawn(Mode::Previews, false, |_| {}).await
+}
+
+#[derive(PartialEq)]
+enum Mode {
+    /// No builds, no previews.
+    Console,
+    /// Build infrastructure without a container engine.
+    Previews,
+    /// Docker, build databases, the mail catcher.
+    Builds,
 }
 
 /// The stand-in binary the build tests need (scripts/test builds it).
@@ -56,7 +79,7 @@ pub fn standin_binary() -> std::path::PathBuf {
     path
 }
 
-async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     server::telemetry::init_for_tests();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
@@ -64,7 +87,7 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mailer = Arc::new(MemoryMailer::default());
     let mut catcher = None;
-    let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if builds {
+    let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if mode == Mode::Builds {
         let databases = domain::testing::build_databases()
             .expect("the build tests need Docker (DOCKER_HOST or /var/run/docker.sock)");
         // The mail catcher where containers reach this host.
@@ -99,12 +122,36 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
             eprintln!("egress rules not installed: {why}");
         }
         (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
+    } else if mode == Mode::Previews {
+        let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));
+        let infra = domain::builds::infra::BuildInfra {
+            databases: domain::builds::infra::BuildDatabases {
+                admin: db_options.clone(),
+                host_for_containers: "127.0.0.1".into(),
+                port_for_containers: db_options.get_port(),
+            },
+            repos_dir: scratch.join("repos"),
+            work_dir: scratch.join("work"),
+            standin_binary: None,
+            max_concurrent: 1,
+            health_timeout: std::time::Duration::from_secs(5),
+            worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            preview_domain: "localhost".into(),
+            preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
+            installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+            mail_catcher: None,
+            filestore_dir: scratch.join("filestore"),
+            backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
+        };
+        (Arc::new(NoEngine("Docker is not used by this test".into())), Some(infra))
     } else {
         (Arc::new(NoEngine("Docker is not used by this test".into())), None)
     };
     let mut settings = Settings::for_url(&addr);
     adjust(&mut settings);
     let platform = Platform::with_builds(db, engine, mailer.clone(), settings, infra);
+    let setup_token = domain::auth::setup::issue(&platform.db).await.expect("issuing the setup token");
     if worker {
         server::worker::spawn(platform.clone());
     }
@@ -117,7 +164,7 @@ async fn spawn(builds: bool, worker: bool, adjust: impl FnOnce(&mut Settings)) -
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
-    TestApp { addr, mailer, platform, db_options, smtp_addr }
+    TestApp { addr, mailer, platform, db_options, smtp_addr, setup_token }
 }
 
 /// A test app's builds do not outlive it: its containers and networks (found
@@ -158,17 +205,23 @@ impl TestApp {
         Browser { app: self, http }
     }
 
-    /// A browser that signed up (first sign-up of an app becomes platform owner).
+    /// A browser that signed up. The first sign-up of an app becomes platform
+    /// owner: it presents the setup token, as a person who read the log would
+    /// (later sign-ups send it too; it no longer matters then).
     pub async fn signed_up(&self, email: &str, org: &str) -> Browser<'_> {
         let b = self.browser();
-        let r = b
-            .rpc(
-                "auth/sign_up",
-                &[("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)],
-            )
-            .await;
+        let r = b.rpc("auth/sign_up", &self.sign_up_form(email, org)).await;
         assert_eq!(r.0, 200, "sign-up failed: {}", r.1);
         b
+    }
+
+    /// The sign-up form's fields, with the setup token.
+    pub fn sign_up_form<'a>(&'a self, email: &'a str, org: &'a str) -> Vec<(&'a str, &'a str)> {
+        let mut form = vec![("email", email), ("password", PASSWORD), ("display_name", ""), ("organisation", org)];
+        if let Some(t) = &self.setup_token {
+            form.push(("setup_token", t.as_str()));
+        }
+        form
     }
 
     /// A REST client with a bearer token.

@@ -59,8 +59,10 @@ async fn tokens_authenticate_until_revoked() {
         sqlx::query_scalar("SELECT token_hash FROM ops.api_tokens").fetch_one(app.platform.db.owner()).await.unwrap();
     assert!(!String::from_utf8_lossy(&stored).contains(&secret[4..]), "only a hash is stored");
 
-    let (status, created) = api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 7})).await;
-    assert_eq!(status, 201);
+    let (status, err) = api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 7})).await;
+    assert_eq!(status, 403, "a token cannot mint tokens: {err}");
+    let (status, created) = b.rpc("tokens/create", &[("name", "ci"), ("expires_in_days", "7")]).await;
+    assert_eq!(status, 200, "{created}");
     let id = listed[0]["id"].as_str().unwrap();
     let (status, _) = api.call(reqwest::Method::DELETE, &format!("/api/v1/tokens/{id}"), None).await;
     assert_eq!(status, 204);

@@ -3,6 +3,7 @@
 mod get_me;
 mod request_reset;
 mod reset_password;
+mod setup_required;
 mod sign_in;
 mod sign_out;
 mod sign_up;
@@ -10,6 +11,7 @@ mod sign_up;
 pub use get_me::*;
 pub use request_reset::*;
 pub use reset_password::*;
+pub use setup_required::*;
 pub use sign_in::*;
 pub use sign_out::*;
 pub use sign_up::*;

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 #[server(prefix = "/rpc", endpoint = "auth/request_reset")]
 pub async fn request_reset(email: String) -> Result<(), AppError> {
     use super::super::ssr;
-    domain::accounts::request_password_reset(&ssr::platform()?, &email).await?;
+    let meta = ssr::request_auth().await?.meta;
+    domain::accounts::request_password_reset(&ssr::platform()?, &email, &meta).await?;
     Ok(())
 }
