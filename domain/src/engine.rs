@@ -79,11 +79,13 @@ pub trait ContainerEngine: Send + Sync {
     async fn ping(&self) -> Result<EngineInfo, String>;
     /// Builds `context` (a tar file with a Dockerfile at its root, streamed from
     /// disk); streams output lines. Returns the image id (`sha256:…`).
+    /// `network`: where its RUN steps run (a build network, so the egress rules apply).
     async fn build_image(
         &self,
         context: &std::path::Path,
         tag: &str,
         labels: HashMap<String, String>,
+        network: Option<&str>,
         out: UnboundedSender<String>,
     ) -> anyhow::Result<String>;
     async fn image_exists(&self, tag: &str) -> anyhow::Result<bool>;
@@ -154,12 +156,17 @@ impl ContainerEngine for DockerEngine {
         context: &std::path::Path,
         tag: &str,
         labels: HashMap<String, String>,
+        network: Option<&str>,
         out: UnboundedSender<String>,
     ) -> anyhow::Result<String> {
         use futures_util::StreamExt;
         use tokio::io::AsyncReadExt;
         // A tenant's Dockerfile runs here: its RUN steps get the same limits as its containers.
-        let opts = bollard::query_parameters::BuildImageOptionsBuilder::new()
+        let mut opts = bollard::query_parameters::BuildImageOptionsBuilder::new();
+        if let Some(network) = network {
+            opts = opts.networkmode(network);
+        }
+        let opts = opts
             .t(tag)
             .rm(true)
             .forcerm(true)
@@ -478,6 +485,7 @@ impl ContainerEngine for NoEngine {
         _: &std::path::Path,
         _: &str,
         _: HashMap<String, String>,
+        _: Option<&str>,
         _: UnboundedSender<String>,
     ) -> anyhow::Result<String> {
         anyhow::bail!("{}", self.0)

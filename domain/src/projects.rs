@@ -53,11 +53,14 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         None => Slug::from_name(name.as_str(), "project"),
     };
     let repo = RepoUrl::parse(&input.repo_url)?;
-    if repo.is_local() && !p.builds.as_ref().is_some_and(|b| b.allow_local_repos) {
-        return Err(DomainError::Invalid(
-            "use an https:// or ssh:// repository URL: repositories on the server itself are for its operator to allow"
-                .into(),
-        ));
+    if !p.builds.as_ref().is_some_and(|b| b.allow_local_repos) {
+        if repo.is_local() {
+            return Err(DomainError::Invalid(
+                "use an https:// or ssh:// repository URL: repositories on the server itself are for its operator to allow"
+                    .into(),
+            ));
+        }
+        crate::builds::git::literal_host_allowed(repo.as_str()).map_err(DomainError::Invalid)?;
     }
     let version = OdooVersion::parse(&input.odoo_version)?;
     let rules = match input.stage_rules.as_deref().map(str::trim).filter(|s| !s.is_empty()) {

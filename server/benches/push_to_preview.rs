@@ -88,7 +88,7 @@ async fn main() {
         let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
         let context = std::env::temp_dir().join(format!("odooops-bench-{round}.tar"));
         std::fs::write(&context, ctx.into_inner().unwrap()).unwrap();
-        engine.build_image(&context, &tag, HashMap::new(), tx).await.unwrap();
+        engine.build_image(&context, &tag, HashMap::new(), None, tx).await.unwrap();
         let _ = std::fs::remove_file(&context);
         let name = format!("ob_{}_floor{round}", infra.installation);
         let grant = databases.provision(&name, None).await.unwrap();

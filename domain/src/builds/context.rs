@@ -57,6 +57,60 @@ pub fn link_stays_inside(link: &Path, target: &Path) -> bool {
     true
 }
 
+/// Whether the link at `link` (relative to `root`) resolves inside `root` when
+/// followed as the kernel would, link by link: a target that stays inside by its
+/// words can still climb out through another link (`s -> .`, then
+/// `a -> ../s/s/../../..`). Only for trees no one else writes to (ours, just unpacked).
+pub fn resolves_inside(root: &Path, link: &Path) -> bool {
+    use std::collections::VecDeque;
+    use std::ffi::OsString;
+    enum Part {
+        Up,
+        Name(OsString),
+    }
+    fn parts(p: &Path) -> Option<Vec<Part>> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::CurDir => None,
+                Component::ParentDir => Some(Some(Part::Up)),
+                Component::Normal(n) => Some(Some(Part::Name(n.to_owned()))),
+                Component::RootDir | Component::Prefix(_) => Some(None),
+            })
+            .collect()
+    }
+    let Some(start) = parts(link) else { return false };
+    let mut pending: VecDeque<Part> = start.into();
+    let mut resolved: Vec<OsString> = Vec::new();
+    let mut hops = 0;
+    while let Some(part) = pending.pop_front() {
+        let name = match part {
+            Part::Up => {
+                if resolved.pop().is_none() {
+                    return false;
+                }
+                continue;
+            }
+            Part::Name(n) => n,
+        };
+        resolved.push(name);
+        let path: PathBuf = resolved.iter().fold(root.to_path_buf(), |p, c| p.join(c));
+        if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            continue;
+        }
+        hops += 1;
+        let Ok(target) = std::fs::read_link(&path) else { return false };
+        let Some(spliced) = parts(&target) else { return false };
+        if hops > 40 {
+            return false;
+        }
+        resolved.pop();
+        for p in spliced.into_iter().rev() {
+            pending.push_front(p);
+        }
+    }
+    true
+}
+
 /// Unpacks the tar at `archive` into the empty directory `dest`, refusing
 /// anything but files, directories and links that stay inside the tree.
 pub fn unpack(archive: &Path, dest: &Path, limits: TreeLimits) -> anyhow::Result<Unpacked> {
@@ -67,6 +121,7 @@ pub fn unpack(archive: &Path, dest: &Path, limits: TreeLimits) -> anyhow::Result
     tar.set_overwrite(false);
     let mut seen = Unpacked::default();
     let mut entries = 0u64;
+    let mut links = Vec::new();
     for entry in tar.entries().context("reading the exported commit")? {
         let mut entry = entry.context("reading the exported commit")?;
         let kind = entry.header().entry_type();
@@ -100,12 +155,22 @@ pub fn unpack(archive: &Path, dest: &Path, limits: TreeLimits) -> anyhow::Result
                     );
                 }
                 seen.links += 1;
+                links.push(path.clone());
             }
             other => bail!("refused: {} is a {other:?}, not a file, directory or link", path.display()),
         }
         // unpack_in also refuses to write through a link that leaves `dest`.
         if !entry.unpack_in(dest).with_context(|| format!("unpacking {}", path.display()))? {
             bail!("refused: the path {} leaves the repository", path.display());
+        }
+    }
+    // Each link on its own stays inside; followed through the others, too?
+    for link in &links {
+        if !resolves_inside(dest, link) {
+            bail!(
+                "refused: the link {} points outside the repository (through other links); links must stay inside it",
+                link.display()
+            );
         }
     }
     Ok(seen)
@@ -203,6 +268,21 @@ mod tests {
             let _ = std::fs::remove_dir_all(&d);
             let _ = std::fs::remove_file(&bad);
         }
+        // Each link stays inside by its words; followed through `s -> .`, the second climbs out.
+        let chain = tar_with(&[("s", Some(".")), ("a/m", Some("../s/s/s/../../../etc/hostname"))]);
+        let d = dest.with_extension("chain");
+        std::fs::create_dir_all(&d).unwrap();
+        let e = unpack(&chain, &d, TreeLimits::default()).unwrap_err().to_string();
+        assert!(e.contains("through other links"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
+        let _ = std::fs::remove_file(&chain);
+        let inside = tar_with(&[("s", Some(".")), ("d/f", None), ("a/m", Some("../s/s/d/f"))]);
+        let d = dest.with_extension("inside");
+        std::fs::create_dir_all(&d).unwrap();
+        assert!(unpack(&inside, &d, TreeLimits::default()).is_ok());
+        let _ = std::fs::remove_dir_all(&d);
+        let _ = std::fs::remove_file(&inside);
+
         let big = tar_with(&[("a", None), ("b", None)]);
         let d = dest.with_extension("big");
         std::fs::create_dir_all(&d).unwrap();

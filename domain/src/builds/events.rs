@@ -103,6 +103,11 @@ impl BuildLog {
         let _ = self.tx.send(Event { level, source: source.to_owned(), message, meta });
     }
 
+    /// An info line made of the tenant's text (addon names, …): capped like printed output.
+    pub fn printed(&self, source: &str, message: impl Into<String>) {
+        self.emit_printed("info", source, message.into(), serde_json::json!({}));
+    }
+
     /// Lines not stored because the build's log was full.
     pub fn dropped_lines(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -101,6 +101,25 @@ impl Dir {
         cvt(unsafe { libc::linkat(self.0.as_raw_fd(), a.as_ptr(), to.0.as_raw_fd(), b.as_ptr(), 0) }).map(|_| ())
     }
 
+    /// What `name` is here, without following it.
+    fn kind_of(&self, name: &OsStr) -> io::Result<Kind> {
+        let n = c(name)?;
+        // SAFETY: zeroed stat is a valid out-parameter; valid fd and C string.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        cvt(unsafe { libc::fstatat(self.0.as_raw_fd(), n.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
+        Ok(match st.st_mode & libc::S_IFMT {
+            libc::S_IFREG => Kind::File,
+            libc::S_IFDIR => Kind::Dir,
+            _ => Kind::Other,
+        })
+    }
+
+    fn unlink(&self, name: &OsStr) -> io::Result<()> {
+        let n = c(name)?;
+        // SAFETY: a valid directory fd and C string; unlinkat never follows.
+        cvt(unsafe { libc::unlinkat(self.0.as_raw_fd(), n.as_ptr(), 0) }).map(|_| ())
+    }
+
     fn mkdir(&self, name: &OsStr) -> io::Result<Dir> {
         let n = c(name)?;
         // SAFETY: a valid directory fd and C string.
@@ -194,6 +213,8 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<u64> {
                     stack.push((sub, d.mkdir(&name)?));
                 }
                 Kind::File => match s.link_to(&name, &d, &name) {
+                    // Swapped for a link between the listing and the link: drop what was linked.
+                    Ok(()) if d.kind_of(&name)? != Kind::File => d.unlink(&name)?,
                     Ok(()) => n += 1,
                     Err(e) if e.raw_os_error() == Some(libc::EXDEV) || e.raw_os_error() == Some(libc::EPERM) => {
                         let Ok(mut input) = s.file(&name) else { continue };
@@ -255,6 +276,16 @@ mod tests {
         assert!(changed_under_us(&e), "{e}");
         let e = open_beneath(&store, Path::new("zz/secret")).unwrap_err();
         assert!(changed_under_us(&e), "{e}");
+
+        // The old race, made deterministic: listed as a file, swapped for a link, then opened.
+        std::fs::write(store.join("aa/swapped"), "attachment").unwrap();
+        let listed = walk(&store).unwrap();
+        assert!(listed.contains(&PathBuf::from("aa/swapped")));
+        std::fs::remove_file(store.join("aa/swapped")).unwrap();
+        std::os::unix::fs::symlink(outside.join("secret"), store.join("aa/swapped")).unwrap();
+        let e = open_beneath(&store, Path::new("aa/swapped")).unwrap_err();
+        assert!(changed_under_us(&e), "{e}");
+        std::fs::remove_file(store.join("aa/swapped")).unwrap();
 
         let copy = root.join("copy");
         assert_eq!(copy_tree(&store, &copy).unwrap(), 1);

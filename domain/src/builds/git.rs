@@ -8,7 +8,12 @@
 //!   (credential helpers, `insteadOf` rewrites), no ssh config, no ssh agent
 //!   and no default key: ssh offers the project's deploy key or nothing;
 //! - a timeout on every command, and the process is killed when it fires, so
-//!   a remote that never answers cannot hold a build slot or the poller.
+//!   a remote that never answers cannot hold a build slot or the poller;
+//! - the remote's host must resolve to public addresses only: not loopback,
+//!   private, link-local or shared ranges, so a URL cannot make the console
+//!   probe its own network (the operator's `--allow-local-repos` lifts this).
+//!   The name is resolved again by git itself; a name that changes its answer
+//!   in between (DNS rebinding) is outside what this check stops.
 
 use anyhow::{bail, Context};
 use std::path::Path;
@@ -28,6 +33,79 @@ pub enum Remotes {
 pub fn is_local(url: &str) -> bool {
     let u = url.trim();
     u.starts_with('/') || u.starts_with('.') || u.starts_with('~') || u.to_ascii_lowercase().starts_with("file:")
+}
+
+/// The host a repository URL names (`https://`, `ssh://` or scp-style `user@host:path`).
+pub fn remote_host(url: &str) -> Option<String> {
+    let u = url.trim();
+    let authority = if let Some(rest) = u.strip_prefix("https://").or_else(|| u.strip_prefix("ssh://")) {
+        rest.split('/').next()?
+    } else {
+        let (user_host, _) = u.split_once(':')?;
+        user_host
+    };
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host =
+        if let Some(v6) = host_port.strip_prefix('[') { v6.split_once(']')?.0 } else { host_port.split(':').next()? };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// Whether an address is one a tenant's URL may make the console connect to.
+pub fn is_global(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] >= 224)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_global(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || v6.is_multicast())
+        }
+    }
+}
+
+/// Refuses a URL whose host is an address (or `localhost`) that is not global, without resolving names.
+pub fn literal_host_allowed(url: &str) -> Result<(), String> {
+    let Some(host) = remote_host(url) else { return Ok(()) };
+    if host == "localhost" || host.ends_with(".localhost") {
+        return Err(format!("{host} is this server: use a repository host on the internet"));
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if !is_global(ip) => Err(format!("{ip} is not a public address: use a repository host on the internet")),
+        _ => Ok(()),
+    }
+}
+
+/// Resolves the URL's host and refuses it unless every address is global.
+pub async fn check_remote(url: &str) -> anyhow::Result<()> {
+    literal_host_allowed(url).map_err(anyhow::Error::msg)?;
+    let Some(host) = remote_host(url) else { bail!("the repository URL names no host") };
+    let addrs: Vec<std::net::SocketAddr> =
+        tokio::time::timeout(Duration::from_secs(30), tokio::net::lookup_host((host.as_str(), 0)))
+            .await
+            .map_err(|_| anyhow::anyhow!("resolving {host} took too long"))?
+            .with_context(|| format!("resolving {host}"))?
+            .collect();
+    if let Some(bad) = addrs.iter().find(|a| !is_global(a.ip())) {
+        bail!("{host} resolves to {}, which is not a public address: refused", bad.ip());
+    }
+    Ok(())
 }
 
 /// The ssh command for git: the deploy key when there is one, nothing else of ours.
@@ -102,6 +180,29 @@ pub async fn archive(mirror: &Path, sha: &str, out: &Path, timeout: Duration) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn hosts_and_addresses() {
+        use super::*;
+        assert_eq!(remote_host("https://user:pw@GitHub.com:443/a/b.git").as_deref(), Some("github.com"));
+        assert_eq!(remote_host("ssh://git@[::1]:22/x.git").as_deref(), Some("::1"));
+        assert_eq!(remote_host("git@host.example:acme/x.git").as_deref(), Some("host.example"));
+        for bad in [
+            "https://127.0.0.1/x.git",
+            "https://169.254.169.254/latest",
+            "ssh://git@10.1.2.3/x.git",
+            "git@192.168.1.1:x.git",
+            "https://[::1]/x.git",
+            "https://[fd00::1]/x.git",
+            "https://localhost/x.git",
+            "https://100.64.0.1/x.git",
+            "https://[::ffff:127.0.0.1]/x.git",
+        ] {
+            assert!(literal_host_allowed(bad).is_err(), "{bad}");
+        }
+        assert!(literal_host_allowed("https://140.82.112.3/a/b.git").is_ok());
+        assert!(literal_host_allowed("https://github.com/a/b.git").is_ok());
+    }
+
     #[test]
     fn local_urls() {
         for u in ["/srv/x.git", "./x", "file:///srv/x.git", "FILE:///x", "~/x"] {

@@ -321,8 +321,19 @@ impl BuildDatabases {
     /// may belong to another role (checked in `pg_shdepend`), so no SECURITY
     /// DEFINER routine of the source's role survives into the copy.
     async fn take_ownership(&self, database: &str, role: &str) -> anyhow::Result<()> {
-        let opts = self.admin.clone().database(database).log_statements(tracing::log::LevelFilter::Off);
+        // Only pg_catalog is searched: an operator or function the tenant defined
+        // in its own schemas (an exact-type `=` on oid and regclass, say) can
+        // never be picked for these queries, so no tenant code runs as the admin.
+        let opts = self
+            .admin
+            .clone()
+            .database(database)
+            .options([("search_path", "pg_catalog")])
+            .log_statements(tracing::log::LevelFilter::Off);
         let mut c = sqlx::PgConnection::connect_with(&opts).await?;
+        let path: String =
+            sqlx::query_scalar("SELECT pg_catalog.current_setting('search_path')").fetch_one(&mut c).await?;
+        anyhow::ensure!(path == "pg_catalog", "the admin's search_path in a tenant database must be pg_catalog alone");
         let q = quote_ident;
         let schemas: Vec<String> = sqlx::query_scalar(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
@@ -458,6 +469,14 @@ impl BuildDatabases {
     /// Drops a build's database and role; missing ones are fine.
     pub async fn drop(&self, database: &str, role: &str) -> anyhow::Result<()> {
         let mut c = self.admin().await?;
+        // A tenant role can revoke the admin's membership in itself: take it again, or its database could not be dropped.
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(role)
+            .fetch_one(&mut c)
+            .await?;
+        if exists {
+            sqlx::query(&format!("GRANT {} TO CURRENT_USER", quote_ident(role))).execute(&mut c).await?;
+        }
         let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(database));
         // Without pg_signal_backend (an operator's builds server), an autovacuum
         // worker in the database cannot be ended: it finishes soon, so try again.

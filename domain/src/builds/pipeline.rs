@@ -65,6 +65,9 @@ const STANDIN_PROVIDES: &[&str] = &[
     "web_editor",
 ];
 
+/// Addons one build may discover (each is a log line and an install argument).
+const MAX_ADDONS: usize = 2000;
+
 /// The tag of a build's image. Builds of identical sources share an image
 /// id, so images are removed by tag: a tag goes, the image when its last tag does.
 pub fn image_tag(installation: &str, project: uuid::Uuid, seq: i64) -> String {
@@ -249,6 +252,11 @@ impl Run<'_> {
         let s = short(self.b.id);
         let labels = self.labels(&facts);
 
+        // The build's network first: the image's RUN steps run on it too (egress rules apply).
+        let network = self.network_name();
+        self.p.engine.create_network(&network, labels.clone()).await.context("creating the build network")?;
+        self.record("UPDATE ops.builds SET network = $2 WHERE id = $1", &network).await?;
+
         let (image, addons) = match self.b.image_from {
             // A promotion or rollback deploys an image that exists: the very one tested.
             Some(from) => {
@@ -284,9 +292,7 @@ impl Run<'_> {
         self.end("database", t, &grant.database);
         self.check_kill()?;
 
-        let network = format!("odooops-{}-b{s}", self.infra.installation);
-        self.p.engine.create_network(&network, labels.clone()).await.context("creating the build network")?;
-        self.record("UPDATE ops.builds SET network = $2 WHERE id = $1", &network).await?;
+        let network = self.network_name();
 
         let smtp = self.smtp_flags(&facts).await?;
         let t = self.begin("install");
@@ -335,6 +341,10 @@ impl Run<'_> {
         })
     }
 
+    fn network_name(&self) -> String {
+        format!("odooops-{}-b{}", self.infra.installation, short(self.b.id))
+    }
+
     fn labels(&self, facts: &Facts) -> HashMap<String, String> {
         let slug = format!("b{}-{}", facts.seq, facts.project_slug);
         let host = format!("{slug}.{}", self.infra.preview_domain);
@@ -358,6 +368,7 @@ impl Run<'_> {
         } else if super::git::is_local(&facts.repo_url) {
             bail!("local repositories are not allowed on this server: use an https:// or ssh:// URL");
         } else {
+            super::git::check_remote(&facts.repo_url).await.context("checking the repository's host")?;
             super::git::Remotes::Network
         };
         let ssh = self.ssh_command().await?;
@@ -421,8 +432,12 @@ impl Run<'_> {
 
     fn discover(&self, src: &Path, facts: &Facts) -> anyhow::Result<Vec<String>> {
         let addons = manifest::discover(src).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if addons.len() > MAX_ADDONS {
+            bail!("the repository has {} addons; at most {MAX_ADDONS} are built", addons.len());
+        }
         for a in &addons {
-            self.log.info(
+            // Names, versions and dependencies are the tenant's text: counted like what it prints.
+            self.log.printed(
                 "discover",
                 format!(
                     "{} {} depends on [{}]{}",
@@ -469,7 +484,8 @@ impl Run<'_> {
         let tag = image_tag(&self.infra.installation, self.b.project_id, facts.seq);
         let (lines, forward) = self.log.lines("image", false);
         // Labels go on containers, not images: a labelled build costs an extra image commit.
-        let built = engine.build_image(&context, &tag, HashMap::new(), lines).await;
+        let network = self.network_name();
+        let built = engine.build_image(&context, &tag, HashMap::new(), Some(&network), lines).await;
         let _ = std::fs::remove_file(&context);
         let _ = forward.await;
         let id = built?;
@@ -834,6 +850,7 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
             &context.0,
             STANDIN_IMAGE,
             HashMap::from([("odooops.managed".into(), "true".into()), ("odooops.standin.content".into(), content)]),
+            None,
             lines,
         )
         .await?;

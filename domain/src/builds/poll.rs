@@ -61,6 +61,7 @@ async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Resu
     } else if super::git::is_local(&url) {
         anyhow::bail!("local repositories are not allowed on this server");
     } else {
+        super::git::check_remote(&url).await?;
         super::git::Remotes::Network
     };
     // The project's deploy key or none: never the console's own ssh identity or agent.

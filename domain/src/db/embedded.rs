@@ -340,6 +340,12 @@ fn allow_containers(pgdata: &Path, allow: bool) -> Result<()> {
         let group = crate::builds::infra::TENANT_GROUP;
         out.push_str(HBA_MARKER);
         out.push('\n');
+        // First the refusals: the privileged logins, whatever role memberships a
+        // tenant grants them (on PostgreSQL 15 a role may grant itself to others).
+        for range in ["172.16.0.0/12", "192.168.0.0/16"] {
+            out.push_str(&format!("host all {SUPERUSER},{BUILDS_ADMIN} {range} reject\n"));
+            out.push_str(&format!("host all +odooops_app {range} reject\n"));
+        }
         for range in ["172.16.0.0/12", "192.168.0.0/16"] {
             out.push_str(&format!("host sameuser +{group} {range} scram-sha-256\n"));
         }
@@ -453,6 +459,9 @@ mod hba {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(!text.contains("host all all"), "{text}");
         assert_eq!(text.matches("host sameuser +odooops_tenants").count(), 2, "{text}");
+        let refused =
+            text.find("host all odooops,odooops_builds 172.16.0.0/12 reject").expect("privileged logins refused");
+        assert!(refused < text.find("host sameuser").unwrap(), "refusals come first: {text}");
         assert!(text.starts_with("local all all scram-sha-256\n"));
         super::allow_containers(&dir, false).unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "local all all scram-sha-256\n");

@@ -130,11 +130,14 @@ async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> 
                 admin: db_options.clone(),
                 host_for_containers: "127.0.0.1".into(),
                 port_for_containers: db_options.get_port(),
+                role_key: b"previews only".to_vec(),
             },
             repos_dir: scratch.join("repos"),
             work_dir: scratch.join("work"),
             standin_binary: None,
             max_concurrent: 1,
+            max_per_tenant: 1,
+            phase_timeout: std::time::Duration::from_secs(60),
             health_timeout: std::time::Duration::from_secs(5),
             worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
             preview_domain: "localhost".into(),
@@ -143,6 +146,8 @@ async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> 
             mail_catcher: None,
             filestore_dir: scratch.join("filestore"),
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
+            git_timeout: std::time::Duration::from_secs(5),
+            allow_local_repos: false,
         };
         (Arc::new(NoEngine("Docker is not used by this test".into())), Some(infra))
     } else {

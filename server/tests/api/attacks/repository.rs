@@ -86,7 +86,16 @@ async fn tenants_may_not_use_local_repositories() {
     let b = app.signed_up("mallory@evil.test", "Evil").await;
     let api = app.api(&b.token().await);
     let victim = format!("/proc/self/cwd/.odooops/repos/{}.git", uuid::Uuid::new_v4());
-    for url in ["file:///etc", victim.as_str(), "http://169.254.169.254/latest/meta-data/x", "ext::sh -c id"] {
+    for url in [
+        "file:///etc",
+        victim.as_str(),
+        "http://169.254.169.254/latest/meta-data/x",
+        "https://169.254.169.254/latest/meta-data/x",
+        "https://127.0.0.1:5432/x.git",
+        "ssh://git@10.0.0.5/x.git",
+        "git@localhost:x.git",
+        "ext::sh -c id",
+    ] {
         let (status, e) =
             api.post("/api/v1/projects", json!({"name": "Thief", "repo_url": url, "odoo_version": "17.0"})).await;
         assert_eq!(status, 422, "{url}: {e}");
