@@ -298,3 +298,70 @@ async fn a_container_reaches_its_own_database_and_no_other_even_with_leaked_pass
     assert!(err.contains("permission denied"), "{err}");
     tear_down_builds(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_planted_in_an_idle_production_never_runs_as_the_builds_admin() {
+    let app = spawn_app_with_builds().await;
+    let b = app.signed_up("mallory@evil.test", "Evil").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let (project, prod, prod_db) = production(&app, &api, &repo, "Operator").await;
+    let infra = app.platform.builds.as_ref().unwrap();
+    // An exact-type `=` on (oid, regclass): PostgreSQL has none of its own, so any
+    // query comparing a catalog oid with 'x'::regclass would pick this one.
+    let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(&prod_db)).await.unwrap();
+    for statement in [
+        "CREATE TABLE public.hijack (who text)",
+        "CREATE FUNCTION public.hijack_eq(oid, regclass) RETURNS boolean LANGUAGE plpgsql AS $$
+         BEGIN
+           INSERT INTO public.hijack VALUES (current_user);
+           BEGIN EXECUTE format('GRANT pg_execute_server_program TO %I', session_user); EXCEPTION WHEN others THEN NULL; END;
+           RETURN $1 = $2::oid;
+         END $$",
+        "CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = public.hijack_eq)",
+    ] {
+        sqlx::query(statement).execute(&mut c).await.unwrap();
+    }
+    c.close().await.ok();
+
+    // Production idle (its server stopped), so staging is a file-level copy the admin hands over.
+    let mut tx = app.platform.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+    let container: String = sqlx::query_scalar("SELECT container_id FROM ops.builds WHERE id = $1::uuid")
+        .bind(prod["id"].as_str().unwrap())
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.platform.engine.remove_container(&container).await.unwrap();
+    let mut su = sqlx::PgConnection::connect_with(&domain::testing::server()).await.unwrap();
+    for _ in 0..100 {
+        let busy: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&prod_db)
+            .fetch_one(&mut su)
+            .await
+            .unwrap();
+        if busy == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    let sha = commit_file(&repo, "release/1", "R.md", "r\n", "Release");
+    push(&app, &api, &project, "release/1", &sha).await;
+    let staging = finished(&api, &project, &sha).await;
+    assert_eq!(staging["result"], "ok", "{staging}\n{}", build_log(&api, staging["id"].as_str().unwrap()).await);
+    let staging_db = db_of_build(&app, staging["id"].as_str().unwrap()).await;
+    let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(&staging_db)).await.unwrap();
+    let ran_as: Vec<String> = sqlx::query_scalar("SELECT who FROM public.hijack").fetch_all(&mut c).await.unwrap();
+    c.close().await.ok();
+    let admin = infra.databases.admin.to_url_lossy().username().to_owned();
+    assert!(!ran_as.contains(&admin), "the tenant's operator ran as the builds admin: {ran_as:?}");
+    let escalated: bool = sqlx::query_scalar("SELECT pg_has_role($1, 'pg_execute_server_program', 'MEMBER')")
+        .bind(&admin)
+        .fetch_one(&mut su)
+        .await
+        .unwrap();
+    assert!(!escalated, "the builds admin was given pg_execute_server_program");
+    su.close().await.ok();
+    tear_down_builds(&app).await;
+}
