@@ -26,7 +26,7 @@ use uuid::Uuid;
 /// Odoo.sh's limit on manual backups, per environment and UTC day.
 pub const MANUAL_PER_DAY: i64 = 5;
 
-const VIEW_SQL: &str = "SELECT b.id, b.env_id, e.branch, e.stage, b.kind, b.state, b.format, b.size_bytes, b.sha256,
+const VIEW_SQL: &str = "SELECT b.id, b.env_id, e.branch, b.stage, b.kind, b.state, b.format, b.size_bytes, b.sha256,
         b.progress_bytes, b.error, b.verified_at, b.created_at, b.started_at, b.finished_at, b.build_id,
         b.manifest->'parts'->'filestore'->>'files' AS filestore_files
    FROM ops.backups b JOIN ops.environments e ON e.id = b.env_id";

@@ -2,6 +2,7 @@
 //! the pure parts first (webhook verification and parsing, addon discovery,
 //! Odoo's log format); the queue and the pipeline build on them.
 
+pub(crate) mod access;
 pub mod events;
 pub mod github;
 pub mod infra;

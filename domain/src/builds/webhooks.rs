@@ -48,8 +48,10 @@ pub struct Delivery<'a> {
 }
 
 pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Outcome, WebhookError> {
+    // Secrets are for project admins and the platform: the receiver reads it as the system.
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let secret: Option<String> =
-        sqlx::query_scalar("SELECT ops.webhook_secret($1)").bind(project).fetch_one(p.db.anonymous()).await?;
+        sqlx::query_scalar("SELECT ops.webhook_secret($1)").bind(project).fetch_one(&mut *tx).await?;
     let unauthorized = || WebhookError::Unauthorized("invalid signature or unknown project".into());
     let secret = secret.ok_or_else(unauthorized)?;
     github::verify_signature(secret.as_bytes(), d.body, d.signature).map_err(|e| match e {
@@ -61,7 +63,6 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
     }
     let event = github::parse_event(d.event, d.body).map_err(WebhookError::Invalid)?;
 
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let project_row = sqlx::query("SELECT tenant_id, stage_rules, allow_fork_builds FROM ops.projects WHERE id = $1")
         .bind(project)
         .fetch_optional(&mut *tx)

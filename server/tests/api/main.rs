@@ -2,6 +2,7 @@
 //! fresh database each. One binary for all of them (faster to link).
 
 mod accounts;
+mod attacks;
 mod audit;
 mod backups;
 mod cli;

@@ -1,0 +1,2 @@
+mod authz;
+mod authz_stages;
