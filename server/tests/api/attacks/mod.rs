@@ -1,2 +1,3 @@
 mod authz;
 mod authz_stages;
+mod authz_uploads;
