@@ -1,5 +1,5 @@
 -- Authorization by stage, in the database too (security review SEC-06, SEC-18,
--- SEC-19).
+-- SEC-19) and webhook replays (SEC-14).
 --
 -- The domain layer checks the role matrix of `domain/src/types/roles.rs` before
 -- it acts; the policies below say the same thing, so a query that forgets the
@@ -12,7 +12,8 @@
 --   staging data to developers);
 -- - child ids in WITH CHECK clauses belong to the row's project;
 -- - the application may update only the columns of ops.builds that change
---   during a build's life.
+--   during a build's life;
+-- - a webhook body is accepted once per project, whatever its delivery id.
 
 -- The role matrix -------------------------------------------------------------------
 
@@ -165,3 +166,8 @@ REVOKE ALL ON FUNCTION ops.role_allows(text, text, text), ops.may(uuid, text, te
     ops.build_in_project(uuid, uuid), ops.may_see_backup(uuid, text), ops.record_stage() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ops.role_allows(text, text, text), ops.may(uuid, text, text), ops.env_stage(uuid, uuid),
     ops.build_in_project(uuid, uuid), ops.may_see_backup(uuid, text) TO odooops_app;
+
+-- Webhook replays (SEC-14): the delivery id is not signed, the body is. -------------
+
+ALTER TABLE ops.webhook_deliveries ADD COLUMN body_sha256 bytea;
+CREATE UNIQUE INDEX webhook_deliveries_body ON ops.webhook_deliveries (project_id, body_sha256);

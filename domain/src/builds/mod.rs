@@ -4,6 +4,7 @@
 
 pub(crate) mod access;
 pub mod events;
+mod freshness;
 pub mod github;
 pub mod infra;
 pub mod lifecycle;

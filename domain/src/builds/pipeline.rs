@@ -373,6 +373,9 @@ impl Run<'_> {
         if git(&["--git-dir", path(&mirror), "cat-file", "-e", &format!("{sha}^{{commit}}")]).await.is_err() {
             bail!("commit {sha} is not in the repository (force-pushed away?)");
         }
+        if let Some(reason) = super::freshness::stale_for_production(&mirror, self.b).await? {
+            bail!(reason);
+        }
         let archive = git_bytes(&["--git-dir", path(&mirror), "archive", "--format=tar", sha])
             .await
             .context("exporting the commit")?;

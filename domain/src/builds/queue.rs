@@ -83,6 +83,8 @@ pub struct Claimed {
     pub branch: String,
     pub stage: String,
     pub commit_sha: String,
+    /// What queued it: `push`, `poll`, `rebuild`, `promote`, …
+    pub trigger: String,
     pub attempts: i32,
     /// A restore: the backup this build's database is loaded from.
     pub restore_from: Option<Uuid>,
@@ -99,7 +101,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
                 attempts = attempts + 1
           WHERE id = (SELECT id FROM ops.builds WHERE state = 'pending' ORDER BY created_at, seq
                        FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts, restore_from, image_from",
+      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, attempts, restore_from, image_from",
     )
     .bind(worker)
     .fetch_optional(&mut *tx)
@@ -113,6 +115,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
         branch: r.get("branch"),
         stage: r.get("stage"),
         commit_sha: r.get("commit_sha"),
+        trigger: r.get("trigger"),
         attempts: r.get("attempts"),
         restore_from: r.get("restore_from"),
         image_from: r.get("image_from"),

@@ -1,3 +1,4 @@
 mod authz;
+mod authz_replay;
 mod authz_stages;
 mod authz_uploads;
