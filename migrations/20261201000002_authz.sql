@@ -1,5 +1,5 @@
 -- Authorization by stage, in the database too (security review SEC-06, SEC-18,
--- SEC-19) and webhook replays (SEC-14).
+-- SEC-19), webhook replays (SEC-14) and tenant membership by invitation (SEC-17).
 --
 -- The domain layer checks the role matrix of `domain/src/types/roles.rs` before
 -- it acts; the policies below say the same thing, so a query that forgets the
@@ -13,7 +13,8 @@
 -- - child ids in WITH CHECK clauses belong to the row's project;
 -- - the application may update only the columns of ops.builds that change
 --   during a build's life;
--- - a webhook body is accepted once per project, whatever its delivery id.
+-- - a webhook body is accepted once per project, whatever its delivery id;
+-- - people join a tenant by accepting an invitation, never by being added.
 
 -- The role matrix -------------------------------------------------------------------
 
@@ -171,3 +172,81 @@ GRANT EXECUTE ON FUNCTION ops.role_allows(text, text, text), ops.may(uuid, text,
 
 ALTER TABLE ops.webhook_deliveries ADD COLUMN body_sha256 bytea;
 CREATE UNIQUE INDEX webhook_deliveries_body ON ops.webhook_deliveries (project_id, body_sha256);
+
+
+-- Tenant membership by invitation (SEC-17) ----------------------------------------------
+--
+-- A tenant admin invites an email address; the account with that address (now
+-- or once it signs up) sees the invitation and accepts or declines it. Nobody
+-- joins a tenant without saying yes, and inviting tells the admin nothing
+-- about whether the address has an account.
+
+CREATE TABLE ops.tenant_invitations (
+    id          uuid PRIMARY KEY,
+    tenant_id   uuid NOT NULL REFERENCES ops.tenants ON DELETE CASCADE,
+    email       text NOT NULL CHECK (email = lower(email) AND email LIKE '%_@_%'),
+    role        text NOT NULL CHECK (role IN ('tenant_admin', 'member')),
+    invited_by  uuid REFERENCES ops.users ON DELETE SET NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL DEFAULT now() + interval '14 days',
+    answered_at timestamptz,
+    answer      text CHECK (answer IN ('accepted', 'declined')),
+    CHECK ((answered_at IS NULL) = (answer IS NULL))
+);
+-- One pending invitation per address and tenant (inviting again refreshes it).
+CREATE UNIQUE INDEX tenant_invitations_pending ON ops.tenant_invitations (tenant_id, email) WHERE answered_at IS NULL;
+CREATE INDEX tenant_invitations_email ON ops.tenant_invitations (email) WHERE answered_at IS NULL;
+ALTER TABLE ops.tenant_invitations ENABLE ROW LEVEL SECURITY;
+
+CREATE FUNCTION ops.my_email() RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
+    SELECT email FROM ops.users WHERE id = ops.current_user_id()
+$$;
+
+CREATE POLICY invitations_read ON ops.tenant_invitations FOR SELECT USING (
+    email = ops.my_email() OR tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.reads_everything());
+CREATE POLICY invitations_send ON ops.tenant_invitations FOR INSERT WITH CHECK (
+    (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin())
+    AND invited_by = ops.current_user_id() AND answered_at IS NULL);
+-- Admins refresh a pending invitation; the invitee answers it.
+CREATE POLICY invitations_update ON ops.tenant_invitations FOR UPDATE USING (
+    email = ops.my_email() OR tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin());
+
+-- An invitee sees the name of the tenant that invites them.
+DROP POLICY tenants_read ON ops.tenants;
+CREATE POLICY tenants_read ON ops.tenants FOR SELECT USING (
+    id IN (SELECT ops.my_tenants()) OR ops.reads_everything()
+    OR id IN (SELECT i.tenant_id FROM ops.tenant_invitations i
+               WHERE i.email = ops.my_email() AND i.answered_at IS NULL AND i.expires_at > now()));
+
+-- Accepting: the invitee joins the tenant (its admins write ops.tenant_members
+-- otherwise). The tenant joined, or NULL when there is no such pending
+-- invitation for the caller.
+CREATE FUNCTION ops.accept_invitation(p_id uuid) RETURNS uuid
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = ops, pg_catalog AS $$
+    WITH inv AS (
+        UPDATE ops.tenant_invitations i SET answered_at = now(), answer = 'accepted'
+         WHERE i.id = p_id AND i.email = ops.my_email() AND i.answered_at IS NULL AND i.expires_at > now()
+        RETURNING i.tenant_id, i.role)
+    INSERT INTO ops.tenant_members AS m (tenant_id, user_id, role)
+    SELECT inv.tenant_id, ops.current_user_id(), inv.role FROM inv
+    ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role
+    RETURNING m.tenant_id
+$$;
+
+-- Memberships are written by accepting (above), by sign-up and by platform
+-- administrators creating a tenant; tenant admins change roles and remove.
+DROP POLICY tenant_members_write ON ops.tenant_members;
+CREATE POLICY tenant_members_add ON ops.tenant_members FOR INSERT WITH CHECK (ops.is_platform_admin());
+CREATE POLICY tenant_members_change ON ops.tenant_members FOR UPDATE
+    USING (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin())
+    WITH CHECK (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin());
+CREATE POLICY tenant_members_remove ON ops.tenant_members FOR DELETE
+    USING (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin() OR user_id = ops.current_user_id());
+
+-- Tenant admins no longer look accounts up by email: invitations go to addresses.
+DROP FUNCTION ops.user_id_by_email(text);
+
+GRANT SELECT, INSERT, UPDATE ON ops.tenant_invitations TO odooops_app;
+REVOKE ALL ON FUNCTION ops.my_email(), ops.accept_invitation(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ops.my_email(), ops.accept_invitation(uuid) TO odooops_app;

@@ -80,7 +80,9 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/tokens", "token.create", "self"),
     ("DELETE", "/api/v1/tokens/{id}", "token.revoke", "self"),
     ("POST", "/api/v1/tenants", "tenant.create", "platform_admin"),
-    ("POST", "/api/v1/tenants/{id}/members", "tenant.member_set", "tenant_admin"),
+    ("POST", "/api/v1/tenants/{id}/members", "tenant.member_invite", "tenant_admin"),
+    ("POST", "/api/v1/invitations/{id}/accept", "tenant.invitation_accept", "self"),
+    ("POST", "/api/v1/invitations/{id}/decline", "tenant.invitation_decline", "self"),
     ("POST", "/api/v1/projects", "project.create", "tenant_admin"),
     ("POST", "/api/v1/projects/{id}/members", "project.member_set", "project:manage_members"),
     ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove", "project:manage_members"),
@@ -153,7 +155,11 @@ const RPC: &[(&str, &str, &str)] = &[
     ("ssh_keys/list", "read", "read"),
     ("ssh_keys/remove", "ssh_key.remove", "self"),
     ("system/status", "read", "read"),
+    // Writes tenant.invitation_accept or tenant.invitation_decline.
+    ("tenants/answer_invitation", "tenant.invitation_accept", "self"),
     ("tenants/create", "tenant.create", "platform_admin"),
+    ("tenants/invitations", "read", "read"),
+    ("tenants/invite", "tenant.member_invite", "tenant_admin"),
     ("tenants/list", "read", "read"),
     ("tokens/create", "token.create", "self"),
     ("tokens/list", "read", "read"),
@@ -359,7 +365,7 @@ async fn each_privileged_action_writes_exactly_one_event() {
     let app = spawn_app().await;
     let ann = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&ann.token().await);
-    let _bob = app.signed_up("bob@acme.test", "").await;
+    let bob = app.signed_up("bob@acme.test", "").await;
 
     let token =
         exactly_one(&app, "token.create", api.post("/api/v1/tokens", json!({"name": "ci", "expires_in_days": 1})))
@@ -379,8 +385,16 @@ async fn each_privileged_action_writes_exactly_one_event() {
     exactly_one(&app, "tenant.create", api.post("/api/v1/tenants", json!({"name": "Second"}))).await;
     exactly_one(
         &app,
-        "tenant.member_set",
+        "tenant.member_invite",
         api.post(&format!("/api/v1/tenants/{tenant}/members"), json!({"email": "bob@acme.test", "role": "member"})),
+    )
+    .await;
+    let (_, pending) = bob.rpc("tenants/invitations", &[]).await;
+    let invitation = pending[0]["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        "tenant.invitation_accept",
+        bob.rpc("tenants/answer_invitation", &[("id", &invitation), ("accept", "true")]),
     )
     .await;
     let member = exactly_one(
