@@ -3,8 +3,11 @@
 //! signed push (GitHub's "Recent deliveries", a proxy log) sends it again
 //! under a fresh delivery id, hoping to redeploy production at that old
 //! commit. The body was seen before: it is acknowledged and nothing is queued.
+//! And should an old push reach production anyway (one never delivered
+//! before, or delivered late), the worker deploys only the branch's head.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with_builds, tear_down_builds};
+use crate::pipeline::{commit_file, finished, push, repository, standin_project};
 use serde_json::json;
 
 #[tokio::test]
@@ -69,4 +72,24 @@ async fn a_captured_push_replayed_under_a_new_delivery_id_is_not_queued_again() 
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_commit_pushed_late_is_not_deployed_to_production() {
+    let app = spawn_app_with_builds().await;
+    let ann = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&ann.token().await);
+    let repo = repository();
+    let project = standin_project(&api, "Acme", &repo).await;
+    let old = commit_file(&repo, "main", "VERSION", "1\n", "release 1");
+    let head = commit_file(&repo, "main", "VERSION", "2\n", "release 2");
+    // A signed push for `main` at the old commit, arriving after main moved on.
+    push(&app, &api, &project, "main", &old).await;
+    let build = finished(&api, &project, &old).await;
+    assert_eq!(build["stage"], "production", "{build}");
+    assert_eq!(build["result"], "ko", "{build}");
+    let reason = build["reason"].as_str().unwrap();
+    assert!(reason.contains("not deployed") && reason.contains(&head[..12]), "{reason}");
+    assert_eq!(build["live"], false, "nothing serves the old commit");
+    tear_down_builds(&app).await;
 }
