@@ -71,6 +71,9 @@ pub enum DomainError {
     Conflict(String),
     #[error("too many attempts; try again in {0} seconds")]
     Throttled(u64),
+    /// A per-tenant limit on work in flight is reached (429); the message says which.
+    #[error("{0}")]
+    Busy(String),
     #[error("{0}")]
     Unavailable(String),
     #[cfg(feature = "server")]
@@ -86,7 +89,7 @@ impl DomainError {
             DomainError::Forbidden | DomainError::Denied(_) => ErrorCode::Forbidden,
             DomainError::NotFound(_) => ErrorCode::NotFound,
             DomainError::Conflict(_) => ErrorCode::Conflict,
-            DomainError::Throttled(_) => ErrorCode::Throttled,
+            DomainError::Throttled(_) | DomainError::Busy(_) => ErrorCode::Throttled,
             DomainError::Unavailable(_) => ErrorCode::Unavailable,
             #[cfg(feature = "server")]
             DomainError::Internal(_) => ErrorCode::Internal,

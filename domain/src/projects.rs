@@ -272,7 +272,11 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
     .fetch_optional(&mut *tx)
     .await?;
     let (user_id, display_name) =
-        user.ok_or_else(|| DomainError::Invalid(format!("{email} is not a member of this project's tenant")))?;
+        user.ok_or_else(|| {
+            DomainError::Invalid(format!(
+                "{email} is not a member of this project's tenant: invite them on the Tenants page; they join when they accept"
+            ))
+        })?;
     sqlx::query(
         "INSERT INTO ops.project_members (project_id, tenant_id, user_id, role) VALUES ($1, $2, $3, $4)
          ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role",

@@ -1,21 +1,24 @@
 //! Tenants (organisations): who sees which projects. Every sign-up gets one;
-//! platform owners and operators can create more for others.
+//! platform owners and operators can create more for others. People join a
+//! tenant by accepting an invitation its admins sent to their address.
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
 use crate::types::{ProjectName, Slug};
-use crate::wire::{NewTenant, TenantSummary};
+use crate::wire::{Invitation, NewTenant, TenantSummary};
 use sqlx::Row;
 use uuid::Uuid;
 
-/// Tenants the caller can see: their own, or all for platform staff.
+/// Tenants the caller belongs to, or all for platform staff (not those
+/// that only invited them: see [`invitations`]).
 pub async fn list(p: &Platform, actor: &Actor) -> DomainResult<Vec<TenantSummary>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let rows = sqlx::query(
         "SELECT t.id, t.slug, t.name, t.created_at, m.role
            FROM ops.tenants t LEFT JOIN ops.tenant_members m ON m.tenant_id = t.id AND m.user_id = $1
+          WHERE m.user_id IS NOT NULL OR ops.reads_everything()
           ORDER BY t.name",
     )
     .bind(actor.user_id.0)
@@ -85,37 +88,108 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
     })
 }
 
-/// Adds an existing account, named by its exact email, to a tenant (tenant
-/// admins and platform administrators; the tenant's policy decides); audited.
-pub async fn add_member(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wire::NewMember) -> DomainResult<()> {
+/// Invites an email address into a tenant (tenant admins and platform
+/// administrators); audited. Rights are checked before anything about the
+/// address: a tenant the caller cannot see is `NotFound`, one they only
+/// belong to is `Denied`. Then the answer is the same whether or not an
+/// account has that address: the invitation waits for whoever signs in with
+/// it, and they join only by accepting ([`answer`]).
+pub async fn invite(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wire::NewMember) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let admin: bool = sqlx::query_scalar(
+        "SELECT id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin() FROM ops.tenants WHERE id = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("tenant"))?;
+    if !admin {
+        return Err(DomainError::Denied("inviting people into a tenant is for its admins".into()));
+    }
     let email = crate::types::Email::parse(&input.email)?;
     let role = match input.role.trim() {
         r @ ("tenant_admin" | "member") => r.to_owned(),
         other => return Err(DomainError::Invalid(format!("`{other}` is not a tenant role (tenant_admin or member)"))),
     };
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let user: Option<Uuid> =
-        sqlx::query_scalar("SELECT ops.user_id_by_email($1)").bind(email.as_str()).fetch_one(&mut *tx).await?;
-    let user = user.ok_or_else(|| DomainError::Invalid(format!("no account with the email {email}")))?;
-    let done = sqlx::query(
-        "INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO ops.tenant_invitations (id, tenant_id, email, role, invited_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, email) WHERE answered_at IS NULL
+         DO UPDATE SET role = EXCLUDED.role, invited_by = EXCLUDED.invited_by, expires_at = now() + interval '14 days'
+         RETURNING id",
     )
+    .bind(Uuid::new_v4())
     .bind(tenant)
-    .bind(user)
+    .bind(email.as_str())
     .bind(&role)
-    .execute(&mut *tx)
-    .await;
-    done?;
+    .bind(actor.user_id.0)
+    .fetch_one(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         actor,
         Event {
-            action: "tenant.member_set",
-            target: format!("user:{user}"),
+            action: "tenant.member_invite",
+            target: format!("invitation:{id}"),
             tenant_id: Some(tenant),
             project_id: None,
             summary: serde_json::json!({"email": email.as_str(), "role": role}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The caller's pending invitations, newest first.
+pub async fn invitations(p: &Platform, actor: &Actor) -> DomainResult<Vec<Invitation>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT i.id, i.tenant_id, t.name AS tenant_name, i.role, i.created_at, i.expires_at
+           FROM ops.tenant_invitations i JOIN ops.tenants t ON t.id = i.tenant_id
+          WHERE i.email = ops.my_email() AND i.answered_at IS NULL AND i.expires_at > now()
+          ORDER BY i.created_at DESC",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .iter()
+        .map(|r| Invitation {
+            id: r.get("id"),
+            tenant_id: r.get("tenant_id"),
+            tenant_name: r.get("tenant_name"),
+            role: r.get("role"),
+            created_at: r.get("created_at"),
+            expires_at: r.get("expires_at"),
+        })
+        .collect())
+}
+
+/// Accepts (joins the tenant) or declines one of the caller's pending
+/// invitations; audited. Someone else's invitation is `NotFound`.
+pub async fn answer(p: &Platform, actor: &Actor, invitation: Uuid, accept: bool) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let tenant: Option<Uuid> = if accept {
+        sqlx::query_scalar("SELECT ops.accept_invitation($1)").bind(invitation).fetch_one(&mut *tx).await?
+    } else {
+        sqlx::query_scalar(
+            "UPDATE ops.tenant_invitations SET answered_at = now(), answer = 'declined'
+              WHERE id = $1 AND email = ops.my_email() AND answered_at IS NULL RETURNING tenant_id",
+        )
+        .bind(invitation)
+        .fetch_optional(&mut *tx)
+        .await?
+    };
+    let tenant = tenant.ok_or(DomainError::NotFound("invitation"))?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: if accept { "tenant.invitation_accept" } else { "tenant.invitation_decline" },
+            target: format!("invitation:{invitation}"),
+            tenant_id: Some(tenant),
+            project_id: None,
+            summary: serde_json::json!({}),
         },
     )
     .await?;

@@ -239,6 +239,17 @@ wire! {
         pub role: String,
     }
 
+    /// An invitation into a tenant, waiting for the invitee's answer.
+    pub struct Invitation {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub tenant_name: String,
+        /// `tenant_admin` or `member`.
+        pub role: String,
+        pub created_at: DateTime<Utc>,
+        pub expires_at: DateTime<Utc>,
+    }
+
     /// A shell just opened on a build: attach the terminal with `token`
     /// (once) on the WebSocket at `ws_path`.
     pub struct ShellTicket {

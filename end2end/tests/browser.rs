@@ -723,18 +723,37 @@ async fn a_tester_requests_a_promotion_and_an_admin_approves_it_in_another_sessi
                     .json()
                     .await?;
                 let tenant = detail["project"]["tenant_id"].as_str().unwrap_or_default().to_owned();
-                for (path, role) in [(format!("tenants/{tenant}/members"), "member"), (format!("projects/{project_id}/members"), "tester")] {
-                    let r = http
-                        .post(format!("{}/api/v1/{path}", stack().console))
-                        .header("Cookie", &cookie)
-                        .header("Origin", &stack().console)
-                        .json(&serde_json::json!({"email": tester_email, "role": role}))
-                        .send()
-                        .await?;
-                    if !r.status().is_success() {
-                        return Err(format!("adding the tester ({path}) answered {}", r.status()).into());
+                // Invited into the tenant, the tester accepts; then the admin gives them the project role.
+                let post = |path: String, cookie: String, body: serde_json::Value| {
+                    let http = http.clone();
+                    async move {
+                        let r = http
+                            .post(format!("{}/api/v1/{path}", stack().console))
+                            .header("Cookie", cookie)
+                            .header("Origin", &stack().console)
+                            .json(&body)
+                            .send()
+                            .await?;
+                        if !r.status().is_success() {
+                            return Err(format!("{path} answered {}", r.status()).into());
+                        }
+                        TestResult::Ok(())
                     }
-                }
+                };
+                let invite = serde_json::json!({"email": tester_email, "role": "member"});
+                post(format!("tenants/{tenant}/members"), cookie.clone(), invite).await?;
+                let tester_cookie = session_cookie(&tester).await?;
+                let pending: serde_json::Value = http
+                    .get(format!("{}/api/v1/me/invitations", stack().console))
+                    .header("Cookie", &tester_cookie)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let invitation = pending[0]["id"].as_str().unwrap_or_default().to_owned();
+                post(format!("invitations/{invitation}/accept"), tester_cookie, serde_json::json!({})).await?;
+                let role = serde_json::json!({"email": tester_email, "role": "tester"});
+                post(format!("projects/{project_id}/members"), cookie.clone(), role).await?;
                 admin.refresh().await?;
                 wait_hydrated(admin).await?;
                 wait_count(admin, ".tile-ok", 2, ".tile-ko", Duration::from_secs(240)).await?;

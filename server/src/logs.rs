@@ -73,7 +73,8 @@ pub async fn socket(
     if let Err(e) = crate::middleware::same_origin_websocket(&headers, &s.platform.settings.public_url) {
         return e.into_response();
     }
-    if let Err(e) = domain::builds::queue::get(&s.platform, &actor, build).await {
+    // Logs follow the role matrix by stage (production logs are for admins): refused before the upgrade.
+    if let Err(e) = domain::builds::queue::authorize_logs(&s.platform, &actor, build).await {
         return ApiError::from(e).into_response();
     }
     let hub = s.hub.clone();

@@ -39,6 +39,15 @@ pub fn may_open_shell(my_role: Option<&str>, stage: &str) -> bool {
     }
 }
 
+/// Whether to offer an action needing `cap` on a branch of `stage` (no role:
+/// a platform administrator). The server decides; this only keeps buttons it
+/// would refuse out of the way (e.g. Rebuild and Kill on production for developers).
+pub fn may_use(my_role: Option<&str>, stage: &str, cap: domain::types::Capability) -> bool {
+    use domain::types::{ProjectRole, Stage};
+    let Ok(stage) = Stage::parse(stage) else { return false };
+    my_role.is_none_or(|r| ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, cap)))
+}
+
 /// Whether to offer a Mails link: development and staging only (production is
 /// never caught), per the role matrix.
 pub fn may_read_mails(my_role: Option<&str>, stage: &str) -> bool {
@@ -310,6 +319,18 @@ pub const DEFAULT_STAGE_RULES: &str = "main=production, release/*=staging";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rebuild_and_kill_are_offered_by_the_matrix() {
+        use domain::types::Capability::Upgrade;
+        assert!(may_use(Some("developer"), "development", Upgrade));
+        assert!(!may_use(Some("developer"), "staging", Upgrade));
+        assert!(may_use(Some("tester"), "staging", Upgrade));
+        assert!(!may_use(Some("tester"), "production", Upgrade));
+        assert!(may_use(Some("admin"), "production", Upgrade));
+        assert!(may_use(None, "production", Upgrade));
+        assert!(!may_use(Some("admin"), "nowhere", Upgrade));
+    }
 
     #[test]
     fn shells_follow_the_role_matrix_and_stage_colours() {

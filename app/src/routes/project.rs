@@ -4,9 +4,10 @@ use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings, SetBranchStage};
 use crate::models::{
-    backup::may_manage_backups, build_status, grid_rows, may_open_shell, may_read_mails, role_label, short_time,
-    stage_class, tile_class,
+    backup::may_manage_backups, build_status, grid_rows, may_open_shell, may_read_mails, may_use, role_label,
+    short_time, stage_class, tile_class,
 };
+use domain::types::Capability;
 use domain::wire::EnvironmentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -181,6 +182,9 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                     } else {
                                                         builds.into_iter().map(|b| {
                                                             let finished = b.state == "done";
+                                                            // Rebuilding is `upgrade` on the branch's stage, killing on the build's.
+                                                            let may_rebuild = my_role.with_value(|r| may_use(r.as_deref(), &e.stage, Capability::Upgrade));
+                                                            let may_kill = my_role.with_value(|r| may_use(r.as_deref(), &b.stage, Capability::Upgrade));
                                                             let id = b.id.to_string();
                                                             let kill_id = id.clone();
                                                             let sha: String = b.commit_sha.chars().take(8).collect();
@@ -207,11 +211,13 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                                                 </ActionForm>
                                                                             }
                                                                         })}
-                                                                        <ActionForm action=rebuild attr:class="inline">
-                                                                            <input type="hidden" name="id" value=id/>
-                                                                            <button type="submit" class="link">"Rebuild"</button>
-                                                                        </ActionForm>
-                                                                        {(!finished).then(|| view! {
+                                                                        {may_rebuild.then(|| view! {
+                                                                            <ActionForm action=rebuild attr:class="inline">
+                                                                                <input type="hidden" name="id" value=id/>
+                                                                                <button type="submit" class="link">"Rebuild"</button>
+                                                                            </ActionForm>
+                                                                        })}
+                                                                        {(!finished && may_kill).then(|| view! {
                                                                             <ActionForm action=kill attr:class="inline">
                                                                                 <input type="hidden" name="id" value=kill_id/>
                                                                                 <button type="submit" class="link danger">"Kill"</button>

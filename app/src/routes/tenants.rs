@@ -1,7 +1,9 @@
-//! Tenants: the organisations the user belongs to (all of them for platform staff).
+//! Tenants: the organisations the user belongs to (all of them for platform
+//! staff), the invitations waiting for their answer, and, for a tenant's
+//! admins, a form to invite someone by email.
 
 use crate::components::forms::{error_message, ActionError};
-use crate::functions::tenants::{list_tenants, CreateTenant};
+use crate::functions::tenants::{list_invitations, list_tenants, AnswerInvitation, CreateTenant, InviteMember};
 use crate::models::{role_label, short_time};
 use crate::MeResource;
 use leptos::prelude::*;
@@ -11,7 +13,10 @@ use leptos_meta::Title;
 pub fn TenantsPage() -> impl IntoView {
     let me = expect_context::<MeResource>();
     let create = ServerAction::<CreateTenant>::new();
-    let tenants = Resource::new(move || create.version().get(), |_| list_tenants());
+    let answer = ServerAction::<AnswerInvitation>::new();
+    let invite = ServerAction::<InviteMember>::new();
+    let tenants = Resource::new(move || (create.version().get(), answer.version().get()), |_| list_tenants());
+    let invitations = Resource::new(move || answer.version().get(), |_| list_invitations());
     view! {
         <Title text="Tenants"/>
         <h1>"Tenants"</h1>
@@ -21,7 +26,32 @@ pub fn TenantsPage() -> impl IntoView {
                     .and_then(|m| m.platform_role)
                     .is_some_and(|r| r == "platform_owner" || r == "platform_operator");
                 let list = tenants.await;
+                let pending = invitations.await.unwrap_or_default();
+                let administered: Vec<(uuid::Uuid, String)> = list.as_ref().map(|l| l.iter()
+                    .filter(|t| t.role.as_deref() == Some("tenant_admin"))
+                    .map(|t| (t.id, t.name.clone())).collect()).unwrap_or_default();
                 view! {
+                    {(!pending.is_empty()).then(|| view! {
+                        <section class="card narrow">
+                            <h2>"Invitations"</h2>
+                            <ul class="stack">{pending.into_iter().map(|i| view! {
+                                <li>
+                                    {format!("{} invites you as {}", i.tenant_name, role_label(&i.role))}
+                                    <ActionForm action=answer attr:class="inline">
+                                        <input type="hidden" name="id" value=i.id.to_string()/>
+                                        <input type="hidden" name="accept" value="true"/>
+                                        <button type="submit" class="primary">"Accept"</button>
+                                    </ActionForm>
+                                    <ActionForm action=answer attr:class="inline">
+                                        <input type="hidden" name="id" value=i.id.to_string()/>
+                                        <input type="hidden" name="accept" value="false"/>
+                                        <button type="submit">"Decline"</button>
+                                    </ActionForm>
+                                </li>
+                            }).collect_view()}</ul>
+                            <ActionError error=Signal::derive(move || answer.value().with(error_message))/>
+                        </section>
+                    })}
                     {match list {
                         Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
                         Ok(list) => view! {
@@ -35,6 +65,27 @@ pub fn TenantsPage() -> impl IntoView {
                             </table>
                         }.into_any(),
                     }}
+                    {(!administered.is_empty()).then(|| view! {
+                        <section class="card narrow">
+                            <h2>"Invite someone"</h2>
+                            <p class="muted small">"They join once they accept, from this page, signed in with that address."</p>
+                            <ActionForm action=invite attr:class="stack">
+                                <label>"Tenant" <select name="tenant_id">{administered.into_iter().map(|(id, name)| view! {
+                                    <option value=id.to_string()>{name}</option>
+                                }).collect_view()}</select></label>
+                                <label>"Email" <input type="email" name="email" required maxlength="200"/></label>
+                                <label>"Role" <select name="role">
+                                    <option value="member">"Member"</option>
+                                    <option value="tenant_admin">"Tenant admin"</option>
+                                </select></label>
+                                <ActionError error=Signal::derive(move || invite.value().with(error_message))/>
+                                {move || invite.value().with(|v| matches!(v, Some(Ok(())))).then(|| view! {
+                                    <p class="muted">"Invitation sent."</p>
+                                })}
+                                <button type="submit" class="primary">"Invite"</button>
+                            </ActionForm>
+                        </section>
+                    })}
                     {admin.then(|| view! {
                         <section class="card narrow">
                             <h2>"New tenant"</h2>

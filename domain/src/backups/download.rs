@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 /// A stored archive for download: the whole zip, or a copy without the filestore. Audited.
 pub async fn archive(p: &Platform, actor: &Actor, id: Uuid, with_filestore: bool) -> DomainResult<(LocalCopy, String)> {
-    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
     let d = authorize_download(p, actor, id, json!({"filestore": with_filestore})).await?;
+    let infra = p.builds.as_ref().ok_or_else(not_configured)?;
     let (key, format, stem) = (d.key, d.format, d.stem);
     let copy = infra.backups.store.fetch(&key, &infra.backups.scratch).await?;
     if with_filestore || format != "zip" {
@@ -38,8 +38,8 @@ pub async fn archive(p: &Platform, actor: &Actor, id: Uuid, with_filestore: bool
 /// into a scratch database, neutralized with the project's own statements and
 /// secret patterns (verified), and dumped again. Audited like any download.
 pub async fn neutralized(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<(LocalCopy, String)> {
-    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("backups are not configured".into()))?;
     let d = authorize_download(p, actor, id, json!({"neutralized": true})).await?;
+    let infra = p.builds.as_ref().ok_or_else(not_configured)?;
     let scratch = format!("od_{}_n{}", infra.installation, &Uuid::new_v4().simple().to_string()[..12]);
     let files = infra.backups.scratch.join(&scratch);
     let out = infra.backups.scratch.join(format!("download-{}.zip", Uuid::new_v4().simple()));
@@ -77,6 +77,10 @@ pub async fn neutralized(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<
     Ok((LocalCopy::temporary(out), format!("{}_neutralized.zip", d.stem)))
 }
 
+fn not_configured() -> DomainError {
+    DomainError::Unavailable("backups are not configured".into())
+}
+
 /// What a permitted download needs: where the archive is, its format, a file
 /// name stem, and the project's scrubbing.
 struct Download {
@@ -87,8 +91,10 @@ struct Download {
     secret_patterns: Vec<String>,
 }
 
-/// Checks the caller may read the backup (row-level security) and that it has
-/// an archive, and audits the download with `summary`.
+/// Checks the caller may read the backup (row-level security, on the stage
+/// the backup was taken at) and that it has an archive, and audits the
+/// download with `summary`. Nothing about the installation is told to someone
+/// who may not see the backup.
 async fn authorize_download(
     p: &Platform,
     actor: &Actor,
@@ -110,6 +116,9 @@ async fn authorize_download(
     else {
         return Err(DomainError::Conflict("this backup has no archive to download".into()));
     };
+    if p.builds.is_none() {
+        return Err(not_configured());
+    }
     audit::record(
         &mut tx,
         actor,

@@ -26,7 +26,7 @@ use uuid::Uuid;
 /// Odoo.sh's limit on manual backups, per environment and UTC day.
 pub const MANUAL_PER_DAY: i64 = 5;
 
-const VIEW_SQL: &str = "SELECT b.id, b.env_id, e.branch, e.stage, b.kind, b.state, b.format, b.size_bytes, b.sha256,
+const VIEW_SQL: &str = "SELECT b.id, b.env_id, e.branch, b.stage, b.kind, b.state, b.format, b.size_bytes, b.sha256,
         b.progress_bytes, b.error, b.verified_at, b.created_at, b.started_at, b.finished_at, b.build_id,
         b.manifest->'parts'->'filestore'->>'files' AS filestore_files
    FROM ops.backups b JOIN ops.environments e ON e.id = b.env_id";
@@ -465,7 +465,8 @@ pub(super) async fn odoo_manifest(infra: &BuildInfra, db: &str) -> anyhow::Resul
 }
 
 /// Applies the project's retention to one environment: prunes what
-/// [`retention::plan`] lets go. Imports are kept until deleted by hand.
+/// [`retention::plan`] lets go. Imports count like any other backup, so
+/// uploads cannot fill the store.
 pub async fn prune(p: &Platform, backups: &BackupInfra, env: Uuid) -> anyhow::Result<usize> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let policy = sqlx::query(
@@ -485,7 +486,7 @@ pub async fn prune(p: &Platform, backups: &BackupInfra, env: Uuid) -> anyhow::Re
                 EXISTS (SELECT 1 FROM ops.builds r WHERE r.restore_from = b.id AND r.state <> 'done')
                 OR EXISTS (SELECT 1 FROM ops.backup_drills d WHERE d.backup_id = b.id AND d.state IN ('pending', 'running'))
                 AS in_use
-           FROM ops.backups b WHERE b.env_id = $1 AND b.kind <> 'import' AND b.state IN ('done', 'failed')",
+           FROM ops.backups b WHERE b.env_id = $1 AND b.state IN ('done', 'failed')",
     )
     .bind(env)
     .fetch_all(&mut *tx)

@@ -15,6 +15,7 @@ pub mod retention;
 pub mod schedule;
 pub mod settings;
 pub mod store;
+pub mod uploads;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct BackupInfra {
     /// Local scratch space: archives being written, downloads, imports.
     pub scratch: PathBuf,
     pub limits: archive::Limits,
+    /// Import uploads in flight, per tenant.
+    pub uploads: Arc<uploads::UploadSlots>,
 }
 
 impl BackupInfra {
@@ -37,6 +40,11 @@ impl BackupInfra {
     pub fn with_store(root: &std::path::Path, store: Arc<dyn store::BackupStore>) -> anyhow::Result<Self> {
         let scratch = root.join("scratch");
         std::fs::create_dir_all(&scratch)?;
-        Ok(BackupInfra { store, scratch, limits: archive::Limits::default() })
+        Ok(BackupInfra {
+            store,
+            scratch,
+            limits: archive::Limits::default(),
+            uploads: uploads::UploadSlots::new(uploads::PER_TENANT),
+        })
     }
 }

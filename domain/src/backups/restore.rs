@@ -19,8 +19,10 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::builds::infra::BuildInfra;
 use crate::builds::queue::{self, NewBuild, SYSTEM_USER};
+use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::{Capability, Stage};
 use crate::wire::BackupView;
 use anyhow::{bail, Context};
 use serde_json::json;
@@ -83,22 +85,55 @@ pub async fn request(
         }
         _ => {}
     }
-    let last = sqlx::query(
-        "SELECT commit_sha, subject, author FROM ops.builds WHERE env_id = $1 ORDER BY created_at DESC, seq DESC LIMIT 1",
-    )
-    .bind(target)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| DomainError::Conflict("this branch has never been built: push it once, then restore".into()))?;
-    let (branch, sha): (String, String) = (t.get("branch"), last.get("commit_sha"));
-    let build = queue::enqueue(
+    let (branch, tenant): (String, Uuid) = (t.get("branch"), t.get("tenant_id"));
+    let build =
+        queue_restore(&mut tx, actor, Target { tenant, project, env: target, branch: &branch, stage: &stage }, backup)
+            .await?;
+    audit::record(
         &mut tx,
+        actor,
+        Event {
+            action: if stage == "production" { "backup.restore_production" } else { "backup.restore" },
+            target: format!("env:{target}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary: json!({"backup": backup, "build": build, "stage": stage, "kind": b.get::<String, _>("kind")}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(build)
+}
+
+/// The environment a restore goes to.
+struct Target<'a> {
+    tenant: Uuid,
+    project: Uuid,
+    env: Uuid,
+    branch: &'a str,
+    stage: &'a str,
+}
+
+/// Queues the build that restores `backup` into `target`, at the commit the
+/// branch serves, inside the caller's transaction (which audits).
+async fn queue_restore(tx: &mut ScopedTx, actor: &Actor, target: Target<'_>, backup: Uuid) -> DomainResult<Uuid> {
+    let last =
+        sqlx::query("SELECT commit_sha FROM ops.builds WHERE env_id = $1 ORDER BY created_at DESC, seq DESC LIMIT 1")
+            .bind(target.env)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| {
+                DomainError::Conflict("this branch has never been built: push it once, then restore".into())
+            })?;
+    let sha: String = last.get("commit_sha");
+    let build = queue::enqueue(
+        tx,
         NewBuild {
-            tenant_id: t.get("tenant_id"),
-            project_id: project,
-            env_id: target,
-            branch: &branch,
-            stage: &stage,
+            tenant_id: target.tenant,
+            project_id: target.project,
+            env_id: target.env,
+            branch: target.branch,
+            stage: target.stage,
             commit_sha: &sha,
             subject: &format!("restore of backup {}", &backup.to_string()[..8]),
             author: &actor.email,
@@ -109,51 +144,61 @@ pub async fn request(
     sqlx::query("UPDATE ops.builds SET restore_from = $2 WHERE id = $1")
         .bind(build)
         .bind(backup)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: if stage == "production" { "backup.restore_production" } else { "backup.restore" },
-            target: format!("env:{target}"),
-            tenant_id: Some(t.get("tenant_id")),
-            project_id: Some(project),
-            summary: json!({"backup": backup, "build": build, "stage": stage, "kind": b.get::<String, _>("kind")}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
     Ok(build)
 }
 
-/// Stores an uploaded archive (checked first) as an `import` backup of a
-/// staging or development environment and queues its restore there.
-pub async fn import(p: &Platform, actor: &Actor, target: Uuid, upload: &Path) -> DomainResult<(BackupView, Uuid)> {
-    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not configured".into()))?;
+/// An import the caller may make, checked from the request's path before any
+/// byte of the upload is read. It holds one of the tenant's upload slots
+/// until the upload is stored or abandoned.
+#[derive(Debug)]
+pub struct ImportTicket {
+    target: Uuid,
+    _slot: super::uploads::UploadSlot,
+}
+
+/// Whether the caller may import into `target`: the environment is visible
+/// (`NotFound` otherwise), not production, and their role may restore its
+/// stage (`upgrade`: staging for admins and testers, development for every
+/// member); then takes an upload slot of the tenant (`Busy` when all are taken).
+pub async fn authorize_import(p: &Platform, actor: &Actor, target: Uuid) -> DomainResult<ImportTicket> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let t = sqlx::query(
-        "SELECT e.tenant_id, e.project_id, e.stage, ops.my_project_role(e.project_id) AS role,
-                ops.is_platform_admin() AS platform_admin
-           FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL",
-    )
-    .bind(target)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("environment"))?;
+    let e = import_target(&mut tx, target).await?;
     tx.commit().await?;
-    let (stage, role): (String, Option<String>) = (t.get("stage"), t.get("role"));
-    if stage == "production" {
+    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not configured".into()))?;
+    let slot = infra.backups.uploads.try_take(e.access.tenant_id).ok_or_else(|| {
+        DomainError::Busy(format!(
+            "your organisation already has {} imports uploading; try again when one has finished",
+            super::uploads::PER_TENANT
+        ))
+    })?;
+    Ok(ImportTicket { target, _slot: slot })
+}
+
+async fn import_target(tx: &mut ScopedTx, target: Uuid) -> DomainResult<crate::builds::access::EnvAccess> {
+    let e = crate::builds::access::environment(tx, target).await?;
+    if e.stage == Stage::Production {
         return Err(DomainError::Denied(
             "imports go to staging or development; promote from there to reach production".into(),
         ));
     }
-    let allowed = t.get::<bool, _>("platform_admin")
-        || matches!(role.as_deref(), Some("admin" | "tester"))
-        || (stage == "development" && role.is_some());
-    if !allowed {
-        return Err(DomainError::Denied("importing into staging is for the project's admins and testers".into()));
-    }
+    e.access.require(e.stage, Capability::Upgrade, "importing a backup")?;
+    Ok(e)
+}
+
+/// Stores an uploaded archive (checked first) as an `import` backup of the
+/// ticket's staging or development environment and queues its restore there,
+/// in one transaction with one audit event. The caller's rights are checked
+/// again: an upload can take long enough for them to change.
+pub async fn import(
+    p: &Platform,
+    actor: &Actor,
+    ticket: ImportTicket,
+    upload: &Path,
+) -> DomainResult<(BackupView, Uuid)> {
+    let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not configured".into()))?;
+    let target = ticket.target;
     let limits = infra.backups.limits;
     let path = upload.to_path_buf();
     let inspected = tokio::task::spawn_blocking(move || archive::inspect(&path, &limits))
@@ -163,9 +208,15 @@ pub async fn import(p: &Platform, actor: &Actor, target: Uuid, upload: &Path) ->
     let up = upload.to_path_buf();
     let sha =
         tokio::task::spawn_blocking(move || archive::sha256_file(&up)).await.map_err(|e| anyhow::anyhow!("{e}"))??;
-    let size = std::fs::metadata(upload).map_err(anyhow::Error::from)?.len();
+    let size = std::fs::metadata(upload).context("reading the upload's size")?.len();
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let e = import_target(&mut tx, target).await?;
+    let (tenant, project) = (e.access.tenant_id, e.access.project_id);
+    let branch: String = sqlx::query_scalar("SELECT branch FROM ops.environments WHERE id = $1")
+        .bind(target)
+        .fetch_one(&mut *tx)
+        .await?;
     let id = Uuid::new_v4();
-    let (tenant, project): (Uuid, Uuid) = (t.get("tenant_id"), t.get("project_id"));
     let key = format!("{project}/{target}/{id}.{}", inspected.format.as_str());
     infra.backups.store.put(&key, upload).await?;
     let manifest = json!({
@@ -173,41 +224,57 @@ pub async fn import(p: &Platform, actor: &Actor, target: Uuid, upload: &Path) ->
         "odoo_manifest": inspected.odoo_manifest,
         "parts": {"filestore": {"files": inspected.filestore_files}},
     });
-    // Written as the system: only OdooOps decides where archives live.
-    let mut sys = p.db.begin_as(SYSTEM_USER).await?;
-    sqlx::query(
-        "INSERT INTO ops.backups (id, tenant_id, project_id, env_id, kind, state, format, storage_key, size_bytes, sha256,
-                                  manifest, requested_by, started_at, finished_at)
-         VALUES ($1, $2, $3, $4, 'import', 'done', $5, $6, $7, $8, $9, $10, now(), now())",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(project)
-    .bind(target)
-    .bind(inspected.format.as_str())
-    .bind(&key)
-    .bind(size as i64)
-    .bind(&sha)
-    .bind(&manifest)
-    .bind(actor.user_id.0)
-    .execute(&mut *sys)
-    .await?;
-    sys.commit().await?;
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: "backup.import",
-            target: format!("backup:{id}"),
-            tenant_id: Some(tenant),
-            project_id: Some(project),
-            summary: json!({"env": target, "format": inspected.format.as_str(), "bytes": size}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let build = request(p, actor, id, target, None).await?;
+    let stored: DomainResult<Uuid> = async {
+        sqlx::query(
+            "INSERT INTO ops.backups (id, tenant_id, project_id, env_id, kind, state, format, storage_key, size_bytes,
+                                      sha256, manifest, requested_by, started_at, finished_at)
+             VALUES ($1, $2, $3, $4, 'import', 'done', $5, $6, $7, $8, $9, $10, now(), now())",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(project)
+        .bind(target)
+        .bind(inspected.format.as_str())
+        .bind(&key)
+        .bind(size as i64)
+        .bind(&sha)
+        .bind(&manifest)
+        .bind(actor.user_id.0)
+        .execute(&mut *tx)
+        .await?;
+        let stage = e.stage.as_str();
+        let build =
+            queue_restore(&mut tx, actor, Target { tenant, project, env: target, branch: &branch, stage }, id).await?;
+        audit::record(
+            &mut tx,
+            actor,
+            Event {
+                action: "backup.import",
+                target: format!("backup:{id}"),
+                tenant_id: Some(tenant),
+                project_id: Some(project),
+                summary: json!({"env": target, "stage": stage, "format": inspected.format.as_str(), "bytes": size,
+                                "build": build}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(build)
+    }
+    .await;
+    let build = match stored {
+        Ok(build) => build,
+        Err(e) => {
+            // Nothing refers to the archive: do not leave it in the store.
+            let _ = infra.backups.store.delete(&key).await;
+            return Err(e);
+        }
+    };
+    drop(ticket);
+    // Imports count against the environment's retention like any other backup.
+    if let Err(e) = super::jobs::prune(p, &infra.backups, target).await {
+        tracing::warn!(error = %e, env = %target, "pruning after an import");
+    }
     Ok((super::jobs::get(p, actor, id).await?, build))
 }
 

@@ -2,10 +2,12 @@
 //! the pure parts first (webhook verification and parsing, addon discovery,
 //! Odoo's log format); the queue and the pipeline build on them.
 
+pub(crate) mod access;
 pub mod context;
 pub mod egress;
 pub mod events;
 pub mod filestore;
+mod freshness;
 pub mod git;
 pub mod github;
 pub mod infra;

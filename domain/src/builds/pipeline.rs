@@ -404,6 +404,9 @@ impl Run<'_> {
         {
             bail!("commit {sha} is not in the repository (force-pushed away?)");
         }
+        if let Some(reason) = super::freshness::stale_for_production(&mirror, self.b).await? {
+            bail!(reason);
+        }
         // The commit goes to a file, never into memory, then is unpacked entry
         // by entry: links must stay inside the tree (see `context`).
         let work = self.infra.work_dir.join(short(self.b.id));

@@ -6,12 +6,13 @@
 //! start-up, [`recover`] puts it back in the queue once, or closes it as `ko`
 //! with the reason when it already had its retry.
 
+use super::access;
 use crate::audit::{self, Event};
 use crate::auth::{Actor, RequestMeta};
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
-use crate::types::{PlatformRole, UserId};
+use crate::types::{Capability, PlatformRole, UserId};
 use crate::wire::BuildView;
 use sqlx::Row;
 use uuid::Uuid;
@@ -82,6 +83,8 @@ pub struct Claimed {
     pub branch: String,
     pub stage: String,
     pub commit_sha: String,
+    /// What queued it: `push`, `poll`, `rebuild`, `promote`, …
+    pub trigger: String,
     pub attempts: i32,
     /// A restore: the backup this build's database is loaded from.
     pub restore_from: Option<Uuid>,
@@ -105,7 +108,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
                        WHERE b.state = 'pending' AND running.n < $2
                        ORDER BY running.n, b.created_at, b.seq
                        FOR UPDATE OF b SKIP LOCKED LIMIT 1)
-      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, attempts, restore_from, image_from",
+      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, attempts, restore_from, image_from",
     )
     .bind(worker)
     .bind(cap)
@@ -120,6 +123,7 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
         branch: r.get("branch"),
         stage: r.get("stage"),
         commit_sha: r.get("commit_sha"),
+        trigger: r.get("trigger"),
         attempts: r.get("attempts"),
         restore_from: r.get("restore_from"),
         image_from: r.get("image_from"),
@@ -174,15 +178,17 @@ pub async fn recover(p: &Platform, worker: &str) -> DomainResult<(u64, u64)> {
 }
 
 /// Kill: a pending build is closed at once; a running one is flagged and its
-/// worker stops it.
+/// worker stops it. Stopping a build is `upgrade` on its stage: a developer
+/// does not stop a production deployment half-way.
 pub async fn kill(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<()> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query("SELECT tenant_id, project_id, state FROM ops.builds WHERE id = $1 FOR UPDATE")
+    let a = access::build(&mut tx, build).await?;
+    a.access.require(a.build_stage, Capability::Upgrade, "stopping builds")?;
+    let state: String = sqlx::query_scalar("SELECT state FROM ops.builds WHERE id = $1 FOR UPDATE")
         .bind(build)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DomainError::NotFound("build"))?;
-    let state: String = row.get("state");
     match state.as_str() {
         "pending" => {
             sqlx::query("UPDATE ops.builds SET state = 'done', result = 'killed', reason = $2, finished_at = now() WHERE id = $1")
@@ -206,9 +212,9 @@ pub async fn kill(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<()> 
         Event {
             action: "build.kill",
             target: format!("build:{build}"),
-            tenant_id: Some(row.get("tenant_id")),
-            project_id: Some(row.get("project_id")),
-            summary: serde_json::json!({"state": state}),
+            tenant_id: Some(a.access.tenant_id),
+            project_id: Some(a.access.project_id),
+            summary: serde_json::json!({"state": state, "stage": a.build_stage.as_str()}),
         },
     )
     .await?;
@@ -216,9 +222,16 @@ pub async fn kill(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<()> 
     Ok(())
 }
 
-/// Rebuild: the same commit again, as a new build.
+/// Rebuild: the same commit again, as a new build of the branch at its
+/// current stage. That is `upgrade` there: on production it redeploys over the
+/// live database, so it is for the project's admins.
 pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<Uuid> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
+    let a = access::build(&mut tx, build).await?;
+    if !a.env_live {
+        return Err(DomainError::NotFound("build"));
+    }
+    a.access.require(a.env_stage, Capability::Upgrade, "rebuilding")?;
     let r = sqlx::query(
         "SELECT b.tenant_id, b.project_id, b.env_id, e.branch, e.stage, b.commit_sha, b.subject, b.author
            FROM ops.builds b JOIN ops.environments e ON e.id = b.env_id WHERE b.id = $1 AND e.deleted_at IS NULL",
@@ -323,6 +336,21 @@ pub async fn get(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<Build
     Ok(build_view(&row))
 }
 
+/// Whether the caller may read a build's logs: `logs` on the build's stage
+/// (production logs carry production data). The live log socket asks before
+/// it upgrades.
+pub async fn authorize_logs(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    require_logs(&mut tx, build).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn require_logs(tx: &mut ScopedTx, build: Uuid) -> DomainResult<()> {
+    let a = access::build(tx, build).await?;
+    a.access.require(a.build_stage, Capability::Logs, "reading build logs")
+}
+
 /// A build's events after `after` (exclusive), oldest first, at most `limit`.
 pub async fn events(
     p: &Platform,
@@ -332,13 +360,7 @@ pub async fn events(
     limit: i64,
 ) -> DomainResult<Vec<crate::wire::RunEventView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.builds WHERE id = $1)")
-        .bind(build)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !visible {
-        return Err(DomainError::NotFound("build"));
-    }
+    require_logs(&mut tx, build).await?;
     let rows = sqlx::query(
         "SELECT id, level, source, message, meta, created_at FROM ops.run_events
           WHERE build_id = $1 AND id > $2 ORDER BY id LIMIT $3",

@@ -2,8 +2,10 @@
 //!
 //! Order matters: the signature is checked over the raw body before anything
 //! is parsed or stored; an unknown project answers like a bad signature (it
-//! does not reveal which ids exist); a delivery id seen before is
-//! acknowledged without building twice; a malformed payload stores nothing.
+//! does not reveal which ids exist); a delivery id seen before, or a body this
+//! project received before under any delivery id (the id is not signed, so a
+//! captured push could otherwise be replayed), is acknowledged without
+//! building twice; a malformed payload stores nothing.
 
 use super::github::{self, CommitInfo, WebhookEvent};
 use super::queue::{self, NewBuild, SYSTEM_USER};
@@ -11,6 +13,7 @@ use crate::db::ScopedTx;
 use crate::error::DomainError;
 use crate::platform::Platform;
 use crate::types::{BranchName, StageRules};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -36,7 +39,7 @@ impl From<sqlx::Error> for WebhookError {
 pub enum Outcome {
     /// What was done, for the delivery log and GitHub's "recent deliveries" view.
     Accepted(String),
-    /// This delivery id was processed before.
+    /// This delivery id, or this very body, was processed before.
     Duplicate,
 }
 
@@ -48,8 +51,10 @@ pub struct Delivery<'a> {
 }
 
 pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Outcome, WebhookError> {
+    // Secrets are for project admins and the platform: the receiver reads it as the system.
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let secret: Option<String> =
-        sqlx::query_scalar("SELECT ops.webhook_secret($1)").bind(project).fetch_one(p.db.anonymous()).await?;
+        sqlx::query_scalar("SELECT ops.webhook_secret($1)").bind(project).fetch_one(&mut *tx).await?;
     let unauthorized = || WebhookError::Unauthorized("invalid signature or unknown project".into());
     let secret = secret.ok_or_else(unauthorized)?;
     github::verify_signature(secret.as_bytes(), d.body, d.signature).map_err(|e| match e {
@@ -61,7 +66,6 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
     }
     let event = github::parse_event(d.event, d.body).map_err(WebhookError::Invalid)?;
 
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let project_row = sqlx::query("SELECT tenant_id, stage_rules, allow_fork_builds FROM ops.projects WHERE id = $1")
         .bind(project)
         .fetch_optional(&mut *tx)
@@ -69,13 +73,14 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
         .ok_or_else(unauthorized)?;
     let tenant_id: Uuid = project_row.get("tenant_id");
     let inserted = sqlx::query(
-        "INSERT INTO ops.webhook_deliveries (delivery_id, tenant_id, project_id, event, outcome)
-         VALUES ($1, $2, $3, $4, 'processing') ON CONFLICT (delivery_id) DO NOTHING",
+        "INSERT INTO ops.webhook_deliveries (delivery_id, tenant_id, project_id, event, outcome, body_sha256)
+         VALUES ($1, $2, $3, $4, 'processing', $5) ON CONFLICT DO NOTHING",
     )
     .bind(d.delivery_id)
     .bind(tenant_id)
     .bind(project)
     .bind(d.event)
+    .bind(Sha256::digest(d.body).to_vec())
     .execute(&mut *tx)
     .await?
     .rows_affected();

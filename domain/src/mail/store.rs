@@ -9,6 +9,7 @@ use crate::auth::{self, Actor};
 use crate::builds::queue::SYSTEM_USER;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::Capability;
 use crate::wire::{MailSummary, MailView};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -140,6 +141,16 @@ fn summary(r: &sqlx::postgres::PgRow) -> MailSummary {
         read: r.get("read"),
         malformed: r.get("malformed"),
     }
+}
+
+/// Whether the caller may follow an environment's new mail: it must be
+/// visible to them (`NotFound` otherwise) and their role must allow `mails` on
+/// its stage now (new mail is caught at the current stage).
+pub async fn authorize_viewer(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let e = crate::builds::access::environment(&mut tx, env).await?;
+    tx.commit().await?;
+    e.access.require(e.stage, Capability::Mails, "reading caught mail")
 }
 
 /// An environment's messages, newest first, filtered by a search.

@@ -123,10 +123,13 @@ pub async fn restore(
 
 /// Imports an Odoo backup zip or a `pg_dump -Fc` dump into a staging or
 /// development environment: the raw file as the body, or a form field `file`.
+/// The caller's right to import there is checked before the body is read;
+/// a tenant has at most two uploads in flight (429 beyond).
 /// Hostile archives (paths escaping, links, bombs, oversize) are refused.
 #[utoipa::path(post, path = "/api/v1/environments/{id}/imports", tag = "backups", params(("id" = Uuid, Path)),
     request_body(content = Vec<u8>, content_type = "application/zip"),
-    responses((status = 202, body = RestoreQueued), (status = 422, body = domain::wire::ApiErrorBody), (status = 413, body = domain::wire::ApiErrorBody)))]
+    responses((status = 202, body = RestoreQueued), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 422, body = domain::wire::ApiErrorBody), (status = 429, body = domain::wire::ApiErrorBody)))]
 pub async fn import(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -159,6 +162,8 @@ async fn receive_and_import(
     env: Uuid,
     req: Request,
 ) -> Result<RestoreQueued, ApiError> {
+    // Authorized from the path alone, before a single byte of the body is read; holds a tenant upload slot.
+    let ticket = domain::backups::restore::authorize_import(&s.platform, actor, env).await?;
     let infra = s.platform.builds.as_ref().ok_or(DomainError::Unavailable("builds are not configured".into()))?;
     let limit = infra.backups.limits.max_archive_bytes;
     let path = infra.backups.scratch.join(format!("upload-{}", Uuid::new_v4().simple()));
@@ -212,7 +217,7 @@ async fn receive_and_import(
     if written == 0 {
         return Err(DomainError::Invalid("the upload is empty".into()).into());
     }
-    let (backup, build) = domain::backups::restore::import(&s.platform, actor, env, &upload.path).await?;
+    let (backup, build) = domain::backups::restore::import(&s.platform, actor, ticket, &upload.path).await?;
     Ok(RestoreQueued { build_id: build, backup_id: backup.id })
 }
 

@@ -121,7 +121,8 @@ pub async fn events(
     if let Err(e) = crate::middleware::same_origin_websocket(&headers, &s.platform.settings.public_url) {
         return e.into_response();
     }
-    if let Err(e) = domain::mail::store::list(&s.platform, &actor, env, "", 1).await {
+    // An environment the caller cannot see is unknown (404); one whose stage keeps mail from their role is 403.
+    if let Err(e) = domain::mail::store::authorize_viewer(&s.platform, &actor, env).await {
         return ApiError::from(e).into_response();
     }
     let mut rx = s.mail_hub.0.subscribe();

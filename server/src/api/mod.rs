@@ -28,7 +28,8 @@ use utoipa::{Modify, OpenApi};
         health::health,
         me::get_me,
         tokens::list_tokens, tokens::create_token, tokens::revoke_token,
-        tenants::list_tenants, tenants::create_tenant, tenants::add_tenant_member,
+        tenants::list_tenants, tenants::create_tenant, tenants::invite_member,
+        tenants::list_invitations, tenants::accept_invitation, tenants::decline_invitation,
         projects::list_projects, projects::create_project, projects::get_project,
         projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings, projects::set_stage,
         me::list_audit, me::export_audit, me::verify_audit,
@@ -70,7 +71,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tokens", get(tokens::list_tokens).post(tokens::create_token))
         .route("/v1/tokens/{id}", delete(tokens::revoke_token))
         .route("/v1/tenants", get(tenants::list_tenants).post(tenants::create_tenant))
-        .route("/v1/tenants/{id}/members", post(tenants::add_tenant_member))
+        .route("/v1/tenants/{id}/members", post(tenants::invite_member))
+        .route("/v1/me/invitations", get(tenants::list_invitations))
+        .route("/v1/invitations/{id}/accept", post(tenants::accept_invitation))
+        .route("/v1/invitations/{id}/decline", post(tenants::decline_invitation))
         .route("/v1/projects", get(projects::list_projects).post(projects::create_project))
         .route("/v1/projects/{id}", get(projects::get_project))
         .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))

@@ -73,91 +73,120 @@ async fn the_trail_filters_exports_and_proves_it_was_not_edited() {
     assert_eq!(status, 403);
 }
 
-/// Every mutating REST operation, with the audit action it writes. A new
-/// route fails `every_mutation_is_listed_with_its_audit_action` until it is here.
-const REST: &[(&str, &str, &str)] = &[
-    ("POST", "/api/v1/tokens", "token.create"),
-    ("DELETE", "/api/v1/tokens/{id}", "token.revoke"),
-    ("POST", "/api/v1/tenants", "tenant.create"),
-    ("POST", "/api/v1/tenants/{id}/members", "tenant.member_set"),
-    ("POST", "/api/v1/projects", "project.create"),
-    ("POST", "/api/v1/projects/{id}/members", "project.member_set"),
-    ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove"),
-    ("PATCH", "/api/v1/projects/{id}/settings", "project.build_settings"),
-    ("PATCH", "/api/v1/environments/{id}", "environment.stage"),
-    ("POST", "/api/v1/builds/{id}/rebuild", "build.rebuild"),
-    ("POST", "/api/v1/builds/{id}/kill", "build.kill"),
-    ("POST", "/api/v1/builds/{id}/share", "build.share"),
-    ("POST", "/api/v1/builds/{id}/shell", "shell.open"),
-    ("POST", "/api/v1/me/ssh-keys", "ssh_key.add"),
-    ("DELETE", "/api/v1/me/ssh-keys/{id}", "ssh_key.remove"),
-    ("DELETE", "/api/v1/environments/{id}/mails", "mail.delete"),
-    ("DELETE", "/api/v1/environments/{id}/mails/{mail}", "mail.delete"),
-    ("POST", "/api/v1/environments/{id}/backups", "backup.create"),
-    ("POST", "/api/v1/environments/{id}/imports", "backup.import"),
-    ("POST", "/api/v1/backups/{id}/restore", "backup.restore"),
-    ("PATCH", "/api/v1/projects/{id}/backup-settings", "backup.settings"),
-    ("POST", "/api/v1/builds/{id}/promote", "promotion.request"),
-    ("POST", "/api/v1/promotions/{id}/approve", "promotion.approve"),
-    ("POST", "/api/v1/promotions/{id}/reject", "promotion.reject"),
-    ("POST", "/api/v1/projects/{id}/rollback", "production.rollback"),
-    ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings"),
+/// Every mutating REST operation, with the audit action it writes and its
+/// entry in the role matrix (see [`matrix_entry_is_known`]). A new route fails
+/// `every_mutation_is_listed_with_its_audit_action` until it is here.
+const REST: &[(&str, &str, &str, &str)] = &[
+    ("POST", "/api/v1/tokens", "token.create", "self"),
+    ("DELETE", "/api/v1/tokens/{id}", "token.revoke", "self"),
+    ("POST", "/api/v1/tenants", "tenant.create", "platform_admin"),
+    ("POST", "/api/v1/tenants/{id}/members", "tenant.member_invite", "tenant_admin"),
+    ("POST", "/api/v1/invitations/{id}/accept", "tenant.invitation_accept", "self"),
+    ("POST", "/api/v1/invitations/{id}/decline", "tenant.invitation_decline", "self"),
+    ("POST", "/api/v1/projects", "project.create", "tenant_admin"),
+    ("POST", "/api/v1/projects/{id}/members", "project.member_set", "project:manage_members"),
+    ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove", "project:manage_members"),
+    ("PATCH", "/api/v1/projects/{id}/settings", "project.build_settings", "project:project_settings"),
+    ("PATCH", "/api/v1/environments/{id}", "environment.stage", "project:project_settings"),
+    ("POST", "/api/v1/builds/{id}/rebuild", "build.rebuild", "stage:upgrade"),
+    ("POST", "/api/v1/builds/{id}/kill", "build.kill", "stage:upgrade"),
+    ("POST", "/api/v1/builds/{id}/share", "build.share", "stage:connect"),
+    ("POST", "/api/v1/builds/{id}/shell", "shell.open", "stage:shell"),
+    ("POST", "/api/v1/me/ssh-keys", "ssh_key.add", "self"),
+    ("DELETE", "/api/v1/me/ssh-keys/{id}", "ssh_key.remove", "self"),
+    ("DELETE", "/api/v1/environments/{id}/mails", "mail.delete", "stage:mails"),
+    ("DELETE", "/api/v1/environments/{id}/mails/{mail}", "mail.delete", "stage:mails"),
+    ("POST", "/api/v1/environments/{id}/backups", "backup.create", "stage:backups"),
+    ("POST", "/api/v1/environments/{id}/imports", "backup.import", "stage:upgrade"),
+    ("POST", "/api/v1/backups/{id}/restore", "backup.restore", "stage:upgrade"),
+    ("PATCH", "/api/v1/projects/{id}/backup-settings", "backup.settings", "project:project_settings"),
+    ("POST", "/api/v1/builds/{id}/promote", "promotion.request", "stage:upgrade"),
+    ("POST", "/api/v1/promotions/{id}/approve", "promotion.approve", "project:promote"),
+    ("POST", "/api/v1/promotions/{id}/reject", "promotion.reject", "project:promote"),
+    ("POST", "/api/v1/projects/{id}/rollback", "production.rollback", "stage:upgrade"),
+    ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings", "project:project_settings"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or
-/// `read` for the ones that change nothing that matters.
-const RPC: &[(&str, &str)] = &[
-    ("audit/list", "read"),
-    ("auth/me", "read"),
+/// `read` for the ones that change nothing that matters, and the matrix entry
+/// of the ones that change something.
+const RPC: &[(&str, &str, &str)] = &[
+    ("audit/list", "read", "read"),
+    ("auth/me", "read", "read"),
     // Anonymous, and changes no account: the reset itself is audited.
-    ("auth/request_reset", "read"),
-    ("auth/reset_password", "account.password_reset"),
-    ("auth/setup_required", "read"),
-    ("auth/sign_in", "account.sign_in"),
-    ("auth/sign_out", "account.sign_out"),
-    ("auth/sign_up", "account.sign_up"),
-    ("backups/context", "read"),
-    ("backups/create", "backup.create"),
-    ("backups/list", "read"),
-    ("backups/restore", "backup.restore"),
-    ("backups/settings", "read"),
-    ("backups/settings/save", "backup.settings"),
-    ("builds/get", "read"),
-    ("builds/kill", "build.kill"),
-    ("builds/list", "read"),
-    ("builds/rebuild", "build.rebuild"),
-    ("builds/share", "build.share"),
-    ("builds/webhook", "read"),
-    ("mails/delete", "mail.delete"),
+    ("auth/request_reset", "read", "read"),
+    ("auth/setup_required", "read", "read"),
+    ("auth/reset_password", "account.password_reset", "anonymous"),
+    ("auth/sign_in", "account.sign_in", "anonymous"),
+    ("auth/sign_out", "account.sign_out", "self"),
+    ("auth/sign_up", "account.sign_up", "anonymous"),
+    ("backups/context", "read", "read"),
+    ("backups/create", "backup.create", "stage:backups"),
+    ("backups/list", "read", "read"),
+    ("backups/restore", "backup.restore", "stage:upgrade"),
+    ("backups/settings", "read", "read"),
+    ("backups/settings/save", "backup.settings", "project:project_settings"),
+    ("builds/get", "read", "read"),
+    ("builds/kill", "build.kill", "stage:upgrade"),
+    ("builds/list", "read", "read"),
+    ("builds/rebuild", "build.rebuild", "stage:upgrade"),
+    ("builds/share", "build.share", "stage:connect"),
+    ("builds/webhook", "read", "read"),
+    ("mails/delete", "mail.delete", "stage:mails"),
     // Marks the message read, nothing else.
-    ("mails/get", "read"),
-    ("mails/list", "read"),
-    ("projects/add_member", "project.member_set"),
-    ("projects/build_settings", "read"),
-    ("projects/create", "project.create"),
-    ("projects/get", "read"),
-    ("projects/list", "read"),
-    ("projects/save_build_settings", "project.build_settings"),
-    ("projects/set_stage", "environment.stage"),
-    ("promotions/approve", "promotion.approve"),
-    ("promotions/list", "read"),
-    ("promotions/reject", "promotion.reject"),
-    ("promotions/request", "promotion.request"),
-    ("promotions/rollback", "production.rollback"),
-    ("shells/list", "read"),
-    ("shells/open", "shell.open"),
-    ("shells/ssh_command", "read"),
-    ("shells/transcript", "read"),
-    ("ssh_keys/add", "ssh_key.add"),
-    ("ssh_keys/list", "read"),
-    ("ssh_keys/remove", "ssh_key.remove"),
-    ("system/status", "read"),
-    ("tenants/create", "tenant.create"),
-    ("tenants/list", "read"),
-    ("tokens/create", "token.create"),
-    ("tokens/list", "read"),
-    ("tokens/revoke", "token.revoke"),
+    ("mails/get", "read", "read"),
+    ("mails/list", "read", "read"),
+    ("projects/add_member", "project.member_set", "project:manage_members"),
+    ("projects/build_settings", "read", "read"),
+    ("projects/create", "project.create", "tenant_admin"),
+    ("projects/get", "read", "read"),
+    ("projects/list", "read", "read"),
+    ("projects/save_build_settings", "project.build_settings", "project:project_settings"),
+    ("projects/set_stage", "environment.stage", "project:project_settings"),
+    ("promotions/approve", "promotion.approve", "project:promote"),
+    ("promotions/list", "read", "read"),
+    ("promotions/reject", "promotion.reject", "project:promote"),
+    ("promotions/request", "promotion.request", "stage:upgrade"),
+    ("promotions/rollback", "production.rollback", "stage:upgrade"),
+    ("shells/list", "read", "read"),
+    ("shells/open", "shell.open", "stage:shell"),
+    ("shells/ssh_command", "read", "read"),
+    ("shells/transcript", "read", "read"),
+    ("ssh_keys/add", "ssh_key.add", "self"),
+    ("ssh_keys/list", "read", "read"),
+    ("ssh_keys/remove", "ssh_key.remove", "self"),
+    ("system/status", "read", "read"),
+    // Writes tenant.invitation_accept or tenant.invitation_decline.
+    ("tenants/answer_invitation", "tenant.invitation_accept", "self"),
+    ("tenants/create", "tenant.create", "platform_admin"),
+    ("tenants/invitations", "read", "read"),
+    ("tenants/invite", "tenant.member_invite", "tenant_admin"),
+    ("tenants/list", "read", "read"),
+    ("tokens/create", "token.create", "self"),
+    ("tokens/list", "read", "read"),
+    ("tokens/revoke", "token.revoke", "self"),
 ];
+
+/// Every WebSocket, with its entry in the role matrix: checked before the upgrade.
+const SOCKETS: &[(&str, &str)] = &[
+    ("/api/v1/builds/{id}/events/ws", "stage:logs"),
+    ("/api/v1/environments/{id}/mails/ws", "stage:mails"),
+    // The session's owner only; opening it was `stage:shell`.
+    ("/api/v1/shells/{id}/ws", "self"),
+];
+
+/// Who may use a route: `anonymous`, `self` (the caller's own account),
+/// `tenant_admin`, `platform_admin`, `project:<capability>` (project-level
+/// rows of the matrix) or `stage:<capability>` (the matrix on the stage of the
+/// branch the route acts on). Capabilities are those of `domain::types::Capability`.
+fn matrix_entry_is_known(entry: &str) -> bool {
+    use domain::types::Capability;
+    match entry.split_once(':') {
+        Some(("stage" | "project", cap)) => Capability::parse(cap).is_ok(),
+        Some(_) => false,
+        None => matches!(entry, "anonymous" | "self" | "tenant_admin" | "platform_admin"),
+    }
+}
 
 /// The text of every file below `dir` with extension `ext`.
 fn sources(dir: &std::path::Path, ext: &str, out: &mut String) {
@@ -186,12 +215,13 @@ fn every_mutation_is_listed_with_its_audit_action_and_each_action_is_written() {
     }
     for (method, path) in &rest {
         assert!(
-            REST.iter().any(|(m, p, _)| m == method && p == path),
+            REST.iter().any(|(m, p, _, _)| m == method && p == path),
             "{method} {path} changes something: list it in REST with the audit action it writes"
         );
     }
-    for (m, p, _) in REST {
+    for (m, p, _, matrix) in REST {
         assert!(rest.iter().any(|(method, path)| method == m && path == p), "{m} {p} is listed but no longer exists");
+        assert!(matrix_entry_is_known(matrix), "{m} {p}: `{matrix}` is not an entry of the role matrix");
     }
     let rpc: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.trim_start_matches("/rpc/").to_owned())
@@ -199,24 +229,55 @@ fn every_mutation_is_listed_with_its_audit_action_and_each_action_is_written() {
     assert!(rpc.len() > 20, "the server functions are registered: {rpc:?}");
     for endpoint in &rpc {
         assert!(
-            RPC.iter().any(|(e, _)| e == endpoint),
+            RPC.iter().any(|(e, _, _)| e == endpoint),
             "server function {endpoint} is not listed: say which audit action it writes, or that it only reads"
         );
     }
-    for (e, _) in RPC {
+    for (e, action, matrix) in RPC {
         assert!(rpc.iter().any(|r| r == e), "{e} is listed but no longer exists");
+        if *action == "read" {
+            continue;
+        }
+        assert!(matrix_entry_is_known(matrix), "{e}: `{matrix}` is not an entry of the role matrix");
+        // The UI and the API do the same thing under the same rule.
+        for (m, p, _, rest_matrix) in REST.iter().filter(|(_, _, a, _)| a == action) {
+            assert_eq!(matrix, rest_matrix, "{e} and {m} {p} both write {action} but follow different rules");
+        }
     }
     // Each action is written somewhere: in the domain layer or the database's own functions.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut code = String::new();
     sources(&root.join("domain/src"), "rs", &mut code);
     sources(&root.join("migrations"), "sql", &mut code);
-    for action in REST.iter().map(|(_, _, a)| *a).chain(RPC.iter().map(|(_, a)| *a)).filter(|a| *a != "read") {
+    for action in REST.iter().map(|(_, _, a, _)| *a).chain(RPC.iter().map(|(_, a, _)| *a)).filter(|a| *a != "read") {
         assert!(
             code.contains(&format!("\"{action}\"")) || code.contains(&format!("'{action}'")),
             "nothing writes the audit action {action}"
         );
     }
+    // Every WebSocket route of the router is listed, and every socket handler is behind one of them.
+    let mut server = String::new();
+    sources(&root.join("server/src"), "rs", &mut server);
+    let routes: Vec<String> = server
+        .split(".route(\"")
+        .skip(1)
+        .filter_map(|r| r.split('"').next())
+        .filter(|r| r.ends_with("/ws"))
+        .map(|r| format!("/api{r}"))
+        .collect();
+    for route in &routes {
+        assert!(SOCKETS.iter().any(|(p, _)| p == route), "WebSocket {route} has no entry in SOCKETS");
+    }
+    for (path, matrix) in SOCKETS {
+        assert!(routes.contains(&path.to_string()), "WebSocket {path} is listed but not routed");
+        assert!(matrix_entry_is_known(matrix), "{path}: `{matrix}` is not an entry of the role matrix");
+    }
+    assert_eq!(
+        server.matches("ws: WebSocketUpgrade").count()
+            + server.matches("ws: axum::extract::ws::WebSocketUpgrade").count(),
+        SOCKETS.len(),
+        "a WebSocket handler is not routed under a listed path"
+    );
 }
 
 #[tokio::test]
@@ -305,7 +366,7 @@ async fn each_privileged_action_writes_exactly_one_event() {
     let app = spawn_app().await;
     let ann = app.signed_up("ann@acme.test", "Acme").await;
     let api = app.api(&ann.token().await);
-    let _bob = app.signed_up("bob@acme.test", "").await;
+    let bob = app.signed_up("bob@acme.test", "").await;
 
     let token =
         exactly_one(&app, "token.create", ann.rpc("tokens/create", &[("name", "ci"), ("expires_in_days", "1")])).await;
@@ -324,8 +385,16 @@ async fn each_privileged_action_writes_exactly_one_event() {
     exactly_one(&app, "tenant.create", api.post("/api/v1/tenants", json!({"name": "Second"}))).await;
     exactly_one(
         &app,
-        "tenant.member_set",
+        "tenant.member_invite",
         api.post(&format!("/api/v1/tenants/{tenant}/members"), json!({"email": "bob@acme.test", "role": "member"})),
+    )
+    .await;
+    let (_, pending) = bob.rpc("tenants/invitations", &[]).await;
+    let invitation = pending[0]["id"].as_str().unwrap().to_owned();
+    exactly_one(
+        &app,
+        "tenant.invitation_accept",
+        bob.rpc("tenants/answer_invitation", &[("id", &invitation), ("accept", "true")]),
     )
     .await;
     let member = exactly_one(

@@ -300,8 +300,9 @@ impl Api<'_> {
     }
 }
 
-/// Signs `email` up and makes them a member of the project's tenant and `role`
-/// on the project (as `api`, a project admin); their browser.
+/// Signs `email` up, invites them into the project's tenant (as `api`, a
+/// project admin), has them accept, and gives them `role` on the project;
+/// their browser.
 pub async fn add_project_member<'a>(
     app: &'a TestApp,
     api: &Api<'_>,
@@ -312,15 +313,35 @@ pub async fn add_project_member<'a>(
     let b = app.signed_up(email, "").await;
     let (_, detail) = api.get(&format!("/api/v1/projects/{project}")).await;
     let tenant = detail["project"]["tenant_id"].as_str().unwrap().to_owned();
-    let (status, body) = api
-        .post(&format!("/api/v1/tenants/{tenant}/members"), serde_json::json!({"email": email, "role": "member"}))
-        .await;
-    assert_eq!(status, 204, "{body}");
+    join_tenant(api, &b, &tenant, "member").await;
     let (status, body) = api
         .post(&format!("/api/v1/projects/{project}/members"), serde_json::json!({"email": email, "role": role}))
         .await;
     assert_eq!(status, 200, "{body}");
     b
+}
+
+/// `api` (a tenant admin) invites the account of `browser` into `tenant` as
+/// `role`, and they accept through the server functions the UI uses.
+pub async fn join_tenant(api: &Api<'_>, browser: &Browser<'_>, tenant: &str, role: &str) {
+    let (_, me) = browser.rpc("auth/me", &[]).await;
+    let email = me["email"].as_str().expect("signed in").to_owned();
+    let (status, body) =
+        api.post(&format!("/api/v1/tenants/{tenant}/members"), serde_json::json!({"email": email, "role": role})).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, pending) = browser.rpc("tenants/invitations", &[]).await;
+    assert_eq!(status, 200, "{pending}");
+    let invitation = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tenant_id"] == tenant)
+        .unwrap_or_else(|| panic!("no invitation into {tenant}: {pending}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = browser.rpc("tenants/answer_invitation", &[("id", &invitation), ("accept", "true")]).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 /// Tears down every build of the app, drops production databases (kept by

@@ -12,8 +12,19 @@
 //!   (SEC-20), open redirects (SEC-15), state-changing GETs (SEC-22).
 //! - [`accounts`]: first-owner takeover (SEC-07/SEC-22), password guessing and
 //!   hashing floods (SEC-11), reset-link leaks and token revocation (SEC-12).
+//! - [`authz`], [`authz_stages`]: the role matrix by stage for rebuild, kill,
+//!   logs and sockets, stages recorded with backups and mails, RLS bindings
+//!   (SEC-06, SEC-16, SEC-18, SEC-19); [`authz_uploads`]: imports authorized
+//!   before the body (SEC-13); [`authz_replay`]: webhook replays and stale
+//!   production commits (SEC-14); [`authz_invitations`]: membership by
+//!   invitation (SEC-17).
 
 mod accounts;
+mod authz;
+mod authz_invitations;
+mod authz_replay;
+mod authz_stages;
+mod authz_uploads;
 mod egress;
 mod fairness;
 mod filestore;
