@@ -315,7 +315,8 @@ impl BuildDatabases {
     }
 
     /// Gives `role` everything in a file-level copy that still belongs to the
-    /// source's owner: schemas, relations, routines and types. These catalog
+    /// source's owner: schemas, relations, routines, types, operators,
+    /// collations and text search objects. These catalog
     /// reads and `ALTER … OWNER` are the only statements the admin runs inside a
     /// tenant's database; they run no tenant code. Afterwards nothing in the copy
     /// may belong to another role (checked in `pg_shdepend`), so no SECURITY
@@ -365,7 +366,7 @@ impl BuildDatabases {
             "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
               WHERE n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')",
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass::oid AND d.objid = p.oid AND d.deptype = 'e')",
         )
         .bind(&schemas)
         .fetch_all(&mut c)
@@ -382,7 +383,7 @@ impl BuildDatabases {
         let types: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT n.nspname, t.typname, t.typtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
               WHERE n.nspname = ANY($1) AND t.typtype IN ('b', 'd', 'e', 'r', 'm') AND t.typelem = 0
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype IN ('e', 'i'))",
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass::oid AND d.objid = t.oid AND d.deptype IN ('e', 'i'))",
         )
         .bind(&schemas)
         .fetch_all(&mut c)
@@ -390,6 +391,36 @@ impl BuildDatabases {
         for (schema, name, kind) in types {
             let what = if kind == "d" { "DOMAIN" } else { "TYPE" };
             statements.push(format!("ALTER {what} {}.{} OWNER TO {}", q(&schema), q(&name), q(role)));
+        }
+        // Operators, collations and text search objects (not an extension's).
+        let others: Vec<(String, String)> = sqlx::query_as(
+            "SELECT 'OPERATOR', format('%I.%s(%s, %s)', n.nspname, o.oprname,
+                      CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END,
+                      CASE WHEN o.oprright = 0 THEN 'NONE' ELSE format_type(o.oprright, NULL) END)
+               FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
+              WHERE n.nspname = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_operator'::regclass::oid AND d.objid = o.oid AND d.deptype = 'e')
+             UNION ALL
+             SELECT 'COLLATION', format('%I.%I', n.nspname, c.collname)
+               FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+              WHERE n.nspname = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_collation'::regclass::oid AND d.objid = c.oid AND d.deptype = 'e')
+             UNION ALL
+             SELECT 'TEXT SEARCH CONFIGURATION', format('%I.%I', n.nspname, t.cfgname)
+               FROM pg_ts_config t JOIN pg_namespace n ON n.oid = t.cfgnamespace
+              WHERE n.nspname = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_ts_config'::regclass::oid AND d.objid = t.oid AND d.deptype = 'e')
+             UNION ALL
+             SELECT 'TEXT SEARCH DICTIONARY', format('%I.%I', n.nspname, t.dictname)
+               FROM pg_ts_dict t JOIN pg_namespace n ON n.oid = t.dictnamespace
+              WHERE n.nspname = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_ts_dict'::regclass::oid AND d.objid = t.oid AND d.deptype = 'e')",
+        )
+        .bind(&schemas)
+        .fetch_all(&mut c)
+        .await?;
+        for (what, name) in others {
+            statements.push(format!("ALTER {what} {name} OWNER TO {}", q(role)));
         }
         for sql in &statements {
             sqlx::query(sql).execute(&mut c).await.with_context(|| format!("handing over ownership: {sql}"))?;
@@ -400,7 +431,7 @@ impl BuildDatabases {
               WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                 AND s.deptype = 'o' AND r.rolname <> $1
                 -- an extension keeps its creator (it has no ALTER OWNER); its objects are the bootstrap superuser's
-                AND s.classid <> 'pg_extension'::regclass
+                AND s.classid <> 'pg_extension'::regclass::oid
               LIMIT 5",
         )
         .bind(role)
