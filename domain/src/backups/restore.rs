@@ -354,7 +354,8 @@ pub async fn load(
                     .spawn()
                     .context("running psql")?;
                 // psql in restricted mode: no backslash command in the dump can run.
-                let stdin = child.stdin.take().context("psql input")?;
+                // Buffered: the filter writes a line at a time, the pipe wants large writes.
+                let stdin = std::io::BufWriter::with_capacity(1 << 20, child.stdin.take().context("psql input")?);
                 let mut guarded = super::restricted::Restricted::new(stdin, &super::restricted::random_key())?;
                 let copied = archive::copy_dump_sql(&archive_path, &mut guarded, &AtomicU64::new(0));
                 drop(guarded.finish());

@@ -99,6 +99,23 @@ impl<W: Write> Write for Restricted<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let mut i = 0;
         while i < buf.len() {
+            // Past the header with nothing held, only lines that start with a
+            // backslash need a look (in a dump, the ends of COPY blocks): copy
+            // everything up to the next one in one piece.
+            if !self.collecting && !self.in_header && self.held.is_none() {
+                let rest = &buf[i..];
+                let upto = if self.at_line_start && rest[0] == b'\\' {
+                    0
+                } else {
+                    memchr::memmem::find(rest, b"\n\\").map_or(rest.len(), |p| p + 1)
+                };
+                if upto > 0 {
+                    self.inner.write_all(&rest[..upto])?;
+                    self.at_line_start = rest[upto - 1] == b'\n';
+                    i += upto;
+                    continue;
+                }
+            }
             if self.collecting {
                 let end = buf[i..].iter().position(|&b| b == b'\n').map(|p| i + p + 1);
                 let take = end.unwrap_or(buf.len());
