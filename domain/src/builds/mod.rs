@@ -3,6 +3,7 @@
 //! Odoo's log format); the queue and the pipeline build on them.
 
 pub(crate) mod access;
+pub mod base_image;
 pub mod context;
 pub mod egress;
 pub mod events;
