@@ -108,3 +108,15 @@ fn parse_relay(s: &str) -> DomainResult<Option<(String, i32)>> {
     }
     Ok(Some((host.to_owned(), port)))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn relays_are_host_and_port() {
+        assert_eq!(super::parse_relay(" smtp.acme.test:587 ").unwrap(), Some(("smtp.acme.test".into(), 587)));
+        assert_eq!(super::parse_relay("").unwrap(), None);
+        for bad in ["smtp.acme.test", ":25", "h:0", "h:99999", "a b:25", "user@h:25"] {
+            assert!(super::parse_relay(bad).is_err(), "{bad}");
+        }
+    }
+}
