@@ -122,6 +122,26 @@ pub fn ssh_command(key: Option<&Path>, known_hosts: &Path) -> String {
     )
 }
 
+/// The ssh command git uses for a project: its deploy key, or no key at all.
+pub async fn ssh_command_for(
+    p: &crate::platform::Platform,
+    infra: &super::infra::BuildInfra,
+    project: uuid::Uuid,
+) -> anyhow::Result<String> {
+    let mut tx = p.db.begin_as(super::queue::SYSTEM_USER).await?;
+    let key = crate::projects::deploy_key_private(&mut tx, project).await?;
+    tx.commit().await?;
+    std::fs::create_dir_all(&infra.repos_dir)?;
+    let known = infra.repos_dir.join("known_hosts");
+    let Some(key) = key else { return Ok(ssh_command(None, &known)) };
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = infra.repos_dir.join(format!("{project}.key"));
+    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&file)?;
+    f.write_all(key.as_bytes())?;
+    Ok(ssh_command(Some(&file), &known))
+}
+
 /// A git command with the transports and identity above.
 pub fn command(remotes: Remotes, ssh: &str) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new("git");

@@ -182,8 +182,8 @@ impl BuildDatabases {
         if !group_exists {
             let made = sqlx::query(&format!("CREATE ROLE {TENANT_GROUP} NOLOGIN NOINHERIT")).execute(&mut c).await;
             if let Err(e) = made {
-                let duplicate = matches!(&e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42710") | Some("23505")));
-                if !duplicate {
+                // Another console created it at the same moment: fine.
+                if !crate::db::is_duplicate_role(&e) {
                     return Err(e).context("creating the tenant group role");
                 }
             }
@@ -361,65 +361,48 @@ impl BuildDatabases {
             };
             statements.push(format!("ALTER {what} {}.{} OWNER TO {}", q(&schema), q(&name), q(role)));
         }
-        // Functions, procedures and aggregates, except an extension's own.
-        let routines: Vec<(String, String, String, String)> = sqlx::query_as(
-            "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind::text
+        // Everything else a role can own in a schema, as (what, qualified name), except an extension's own:
+        // routines, free-standing types and domains (not a row type, not an array), operators,
+        // collations and text search objects.
+        let owned: Vec<(String, String)> = sqlx::query_as(
+            "SELECT CASE p.prokind WHEN 'a' THEN 'AGGREGATE' WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                    format('%I.%I(%s)', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid))
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-              WHERE n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass::oid AND d.objid = p.oid AND d.deptype = 'e')",
-        )
-        .bind(&schemas)
-        .fetch_all(&mut c)
-        .await?;
-        for (schema, name, args, kind) in routines {
-            let what = match kind.as_str() {
-                "a" => "AGGREGATE",
-                "p" => "PROCEDURE",
-                _ => "FUNCTION",
-            };
-            statements.push(format!("ALTER {what} {}.{}({args}) OWNER TO {}", q(&schema), q(&name), q(role)));
-        }
-        // Free-standing types and domains (not a relation's row type, not an array, not an extension's).
-        let types: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT n.nspname, t.typname, t.typtype::text FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+              WHERE n.nspname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_proc'::regclass::oid AND d.objid = p.oid AND d.deptype = 'e')
+             UNION ALL
+             SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, format('%I.%I', n.nspname, t.typname)
+               FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
               WHERE n.nspname = ANY($1) AND t.typtype IN ('b', 'd', 'e', 'r', 'm') AND t.typelem = 0
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass::oid AND d.objid = t.oid AND d.deptype IN ('e', 'i'))",
-        )
-        .bind(&schemas)
-        .fetch_all(&mut c)
-        .await?;
-        for (schema, name, kind) in types {
-            let what = if kind == "d" { "DOMAIN" } else { "TYPE" };
-            statements.push(format!("ALTER {what} {}.{} OWNER TO {}", q(&schema), q(&name), q(role)));
-        }
-        // Operators, collations and text search objects (not an extension's).
-        let others: Vec<(String, String)> = sqlx::query_as(
-            "SELECT 'OPERATOR', format('%I.%s(%s, %s)', n.nspname, o.oprname,
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_type'::regclass::oid AND d.objid = t.oid AND d.deptype IN ('e', 'i'))
+             UNION ALL
+             SELECT 'OPERATOR', format('%I.%s(%s, %s)', n.nspname, o.oprname,
                       CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END,
                       CASE WHEN o.oprright = 0 THEN 'NONE' ELSE format_type(o.oprright, NULL) END)
                FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace
-              WHERE n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_operator'::regclass::oid AND d.objid = o.oid AND d.deptype = 'e')
+              WHERE n.nspname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_operator'::regclass::oid AND d.objid = o.oid AND d.deptype = 'e')
              UNION ALL
              SELECT 'COLLATION', format('%I.%I', n.nspname, c.collname)
                FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
-              WHERE n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_collation'::regclass::oid AND d.objid = c.oid AND d.deptype = 'e')
+              WHERE n.nspname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_collation'::regclass::oid AND d.objid = c.oid AND d.deptype = 'e')
              UNION ALL
              SELECT 'TEXT SEARCH CONFIGURATION', format('%I.%I', n.nspname, t.cfgname)
                FROM pg_ts_config t JOIN pg_namespace n ON n.oid = t.cfgnamespace
-              WHERE n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_ts_config'::regclass::oid AND d.objid = t.oid AND d.deptype = 'e')
+              WHERE n.nspname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_ts_config'::regclass::oid AND d.objid = t.oid AND d.deptype = 'e')
              UNION ALL
              SELECT 'TEXT SEARCH DICTIONARY', format('%I.%I', n.nspname, t.dictname)
                FROM pg_ts_dict t JOIN pg_namespace n ON n.oid = t.dictnamespace
-              WHERE n.nspname = ANY($1)
-                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_ts_dict'::regclass::oid AND d.objid = t.oid AND d.deptype = 'e')",
+              WHERE n.nspname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_ts_dict'::regclass::oid AND d.objid = t.oid AND d.deptype = 'e')",
         )
         .bind(&schemas)
         .fetch_all(&mut c)
         .await?;
-        for (what, name) in others {
+        for (what, name) in owned {
             statements.push(format!("ALTER {what} {name} OWNER TO {}", q(role)));
         }
         for sql in &statements {

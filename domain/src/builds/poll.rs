@@ -65,7 +65,7 @@ async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Resu
         super::git::Remotes::Network
     };
     // The project's deploy key or none: never the console's own ssh identity or agent.
-    let ssh = super::pipeline::ssh_command_for(p, infra, project.get("id")).await?;
+    let ssh = super::git::ssh_command_for(p, infra, project.get("id")).await?;
     let mut cmd = super::git::command(remotes, &ssh);
     cmd.args(["ls-remote", "--heads", "--", &url]);
     let out = super::git::run(cmd, "ls-remote", infra.git_timeout).await?;

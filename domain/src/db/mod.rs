@@ -160,7 +160,7 @@ async fn ensure_group_role(owner: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn is_duplicate_role(e: &sqlx::Error) -> bool {
+pub(crate) fn is_duplicate_role(e: &sqlx::Error) -> bool {
     // 42710 duplicate_object; 23505 when two CREATE ROLE race on pg_authid's unique index.
     matches!(e, sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("42710") | Some("23505")))
 }

@@ -492,7 +492,7 @@ impl Run<'_> {
 impl Run<'_> {
     /// `GIT_SSH_COMMAND` using the project's deploy key (written 0600 beside the mirrors).
     async fn ssh_command(&self) -> anyhow::Result<String> {
-        ssh_command_for(self.p, self.infra, self.b.project_id).await
+        super::git::ssh_command_for(self.p, self.infra, self.b.project_id).await
     }
 }
 
@@ -505,20 +505,4 @@ fn mirror_lock(project: uuid::Uuid) -> std::sync::Arc<tokio::sync::Mutex<()>> {
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap_or_default()
-}
-
-/// The ssh command git uses for a project: its deploy key, or no key at all.
-pub(super) async fn ssh_command_for(p: &Platform, infra: &BuildInfra, project: uuid::Uuid) -> anyhow::Result<String> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let key = crate::projects::deploy_key_private(&mut tx, project).await?;
-    tx.commit().await?;
-    std::fs::create_dir_all(&infra.repos_dir)?;
-    let known = infra.repos_dir.join("known_hosts");
-    let Some(key) = key else { return Ok(super::git::ssh_command(None, &known)) };
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = infra.repos_dir.join(format!("{project}.key"));
-    let mut f = std::fs::OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(&file)?;
-    f.write_all(key.as_bytes())?;
-    Ok(super::git::ssh_command(Some(&file), &known))
 }
