@@ -1,11 +1,12 @@
-//! Outgoing platform mail (password resets, later notifications) behind a
+//! Outgoing platform mail (password resets, invitations, alerts) behind a
 //! trait. With an SMTP relay configured, the server's `relay` module sends
-//! it; without one, the log mailer writes each message to the log.
+//! it; without one, the console keeps it in its own mailbox for platform
+//! owners ([`crate::mail::console`]). The log mailer here serves benchmarks
+//! and tools that have no mailbox.
 //!
 //! Logs travel further than mail (shippers, support staff, backups), so the
 //! log mailer never writes a link's secret: every `token=` value is redacted
-//! ([`redact_secrets`]). The operator sees that a reset was asked for; the
-//! link itself works only from the recipient's mailbox.
+//! ([`redact_secrets`]).
 
 use async_trait::async_trait;
 use std::sync::Mutex;

@@ -550,3 +550,21 @@ wire! {
         pub secret_patterns: Option<Vec<String>>,
     }
 }
+
+wire! {
+    /// A message the console itself sent while no SMTP relay is configured
+    /// (kept for platform owners; see `mail::console`).
+    pub struct ConsoleMailSummary {
+        pub id: Uuid,
+        pub received_at: DateTime<Utc>,
+        pub to: String,
+        pub subject: String,
+        pub read: bool,
+    }
+
+    /// One console message with its text (opening it is audited).
+    pub struct ConsoleMailView {
+        pub summary: ConsoleMailSummary,
+        pub body: String,
+    }
+}

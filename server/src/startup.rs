@@ -12,7 +12,7 @@ use domain::config::Settings;
 use domain::db::embedded::{Durability, EmbeddedPostgres};
 use domain::db::Db;
 use domain::engine::{ContainerEngine, DockerEngine};
-use domain::mailer::LogMailer;
+use domain::mail::console::ConsoleMailbox;
 use domain::platform::Platform;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -147,11 +147,14 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s
 }
 
-/// The console's own mail: through the SMTP relay when one is configured, else to the log (tokens redacted).
-fn mailer(cfg: &ServeConfig) -> anyhow::Result<Arc<dyn domain::mailer::Mailer>> {
+/// The console's own mail: through the SMTP relay when one is configured,
+/// else into the console mailbox that platform owners read (`/console-mail`).
+fn mailer(cfg: &ServeConfig, db: &Db) -> anyhow::Result<Arc<dyn domain::mailer::Mailer>> {
     let Some(relay) = cfg.smtp_relay.as_deref().filter(|r| !r.trim().is_empty()) else {
-        tracing::info!("no SMTP relay: the console's own mail goes to the log, with tokens redacted");
-        return Ok(Arc::new(LogMailer));
+        tracing::info!(
+            "no SMTP relay: the console's own mail waits in the console mailbox (platform owners: /console-mail)"
+        );
+        return Ok(Arc::new(ConsoleMailbox::new(db.clone())));
     };
     let from = cfg.mail_from.clone().unwrap_or_else(|| format!("OdooOps <noreply@{}>", settings(cfg).public_host()));
     let relay = crate::relay::RelayConfig::parse(
@@ -230,7 +233,8 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
-    let platform = Platform::with_builds(database.db.clone(), engine, mailer(&cfg)?, settings(&cfg), builds);
+    let platform =
+        Platform::with_builds(database.db.clone(), engine, mailer(&cfg, &database.db)?, settings(&cfg), builds);
     if let Some(token) = domain::auth::setup::issue(&database.db).await? {
         tracing::warn!("{}", domain::auth::setup::log_line(&cfg.public_url(), &token));
     }

@@ -1,4 +1,5 @@
 //! Logging setup. `RUST_LOG` filters; the default is `info` for OdooOps.
+//! (The integration tests log through their own canary layer: `tests/api/canary.rs`.)
 
 use tracing_subscriber::EnvFilter;
 
@@ -6,12 +7,4 @@ pub fn init_for_cli() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn,hyper=warn"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).try_init();
-}
-
-/// Tests are silent unless `TEST_LOG` is set.
-pub fn init_for_tests() {
-    if std::env::var_os("TEST_LOG").is_some() {
-        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("debug,sqlx=warn,hyper=warn"));
-        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
-    }
 }

@@ -18,6 +18,13 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/tenants">"Tenants"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/settings">"Settings"</A>
+                    // Platform owners read the console's own mail while no relay is set.
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            me.await.ok().flatten().filter(|m| m.platform_role.as_deref() == Some("platform_owner"))
+                                .map(|_| view! { <A href="/console-mail">"Console mail"</A> })
+                        })}
+                    </Transition>
                 </nav>
                 <div class="who">
                     <Transition fallback=|| ()>

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod builds;
+pub mod console_mail;
 pub mod mails;
 pub mod projects;
 pub mod promotions;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod backups;
 pub mod build;
+pub mod console_mail;
 pub mod dashboard;
 pub mod mails;
 pub mod not_found;

@@ -6,7 +6,9 @@
 //! - [`store`]: credentials, storing, retention, reads and deletes.
 //! - [`parse`]: MIME parsing that never fails a catch.
 //! - [`search`]: the viewer's search syntax.
+//! - [`console`]: the console's own mailbox, while no SMTP relay is configured.
 
+pub mod console;
 pub mod parse;
 pub mod search;
 pub mod smtp;

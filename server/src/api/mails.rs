@@ -1,5 +1,6 @@
 //! Caught mail of development and staging environments: list and search,
-//! read, the exact bytes (`message/rfc822`), attachments, delete.
+//! read, the exact bytes (`message/rfc822`), attachments, delete; and the
+//! console's own mailbox (platform owners, while no SMTP relay is set).
 
 use super::error::ApiError;
 use super::extract::{ApiActor, Path};
@@ -148,4 +149,26 @@ pub async fn events(
             }
         }
     })
+}
+
+/// The console's own mail while no SMTP relay is configured, newest first (platform owners).
+#[utoipa::path(get, path = "/api/v1/console-mail", tag = "mails",
+    responses((status = 200, body = Vec<domain::wire::ConsoleMailSummary>), (status = 403, body = domain::wire::ApiErrorBody)))]
+pub async fn list_console_mail(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<domain::wire::ConsoleMailSummary>>, ApiError> {
+    Ok(axum::Json(domain::mail::console::list(&s.platform, &actor, 200).await?))
+}
+
+/// One console message with its text (marks it read; audited as `console_mail.read`).
+#[utoipa::path(get, path = "/api/v1/console-mail/{id}", tag = "mails", params(("id" = Uuid, Path)),
+    responses((status = 200, body = domain::wire::ConsoleMailView), (status = 403, body = domain::wire::ApiErrorBody),
+              (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn get_console_mail(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<domain::wire::ConsoleMailView>, ApiError> {
+    Ok(axum::Json(domain::mail::console::get(&s.platform, &actor, id).await?))
 }

@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
         shells::list_keys, shells::add_key, shells::remove_key,
         mails::list_mails, mails::get_mail, mails::raw_mail, mails::attachment, mails::delete_mail, mails::delete_all,
+        mails::list_console_mail, mails::get_console_mail,
         backups::list_backups, backups::create_backup, backups::get_backup, backups::backup_events, backups::download,
         backups::restore, backups::import, backups::get_settings, backups::patch_settings,
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
@@ -100,6 +101,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/environments/{id}/mails/ws", get(mails::events))
         .route("/v1/environments/{id}/mails/{mail}/attachments/{index}", get(mails::attachment))
         .route("/v1/me/ssh-keys/{id}", delete(shells::remove_key))
+        .route("/v1/console-mail", get(mails::list_console_mail))
+        .route("/v1/console-mail/{id}", get(mails::get_console_mail))
         .route("/v1/environments/{id}", axum::routing::patch(projects::set_stage))
         .route("/v1/environments/{id}/backups", get(backups::list_backups).post(backups::create_backup))
         .route("/v1/environments/{id}/imports", post(backups::import).layer(axum::extract::DefaultBodyLimit::disable()))

@@ -147,6 +147,7 @@ async fn password_reset_through_the_console() {
     let mail = app.mailer.sent().pop().expect("reset mail");
     assert!(mail.body.contains(&format!("{}/reset-password/confirm?token=", app.addr)));
     let token = mail.body.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    crate::canary::watch(&token, crate::canary::Never::Logged);
     let (status, _) = b.rpc("auth/reset_password", &[("token", &token), ("password", "a whole new password")]).await;
     assert_eq!(status, 200);
     let (status, _) = b.rpc("auth/sign_in", &[("email", "ann@acme.test"), ("password", "a whole new password")]).await;

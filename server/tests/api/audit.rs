@@ -132,6 +132,8 @@ const RPC: &[(&str, &str, &str)] = &[
     ("builds/rebuild", "build.rebuild", "stage:upgrade"),
     ("builds/share", "build.share", "stage:connect"),
     ("builds/webhook", "read", "read"),
+    ("console_mail/get", "console_mail.read", "platform_owner"),
+    ("console_mail/list", "read", "read"),
     ("mails/delete", "mail.delete", "stage:mails"),
     // Marks the message read, nothing else.
     ("mails/get", "read", "read"),
@@ -176,7 +178,7 @@ const SOCKETS: &[(&str, &str)] = &[
 ];
 
 /// Who may use a route: `anonymous`, `self` (the caller's own account),
-/// `tenant_admin`, `platform_admin`, `project:<capability>` (project-level
+/// `tenant_admin`, `platform_admin`, `platform_owner`, `project:<capability>` (project-level
 /// rows of the matrix) or `stage:<capability>` (the matrix on the stage of the
 /// branch the route acts on). Capabilities are those of `domain::types::Capability`.
 fn matrix_entry_is_known(entry: &str) -> bool {
@@ -184,7 +186,7 @@ fn matrix_entry_is_known(entry: &str) -> bool {
     match entry.split_once(':') {
         Some(("stage" | "project", cap)) => Capability::parse(cap).is_ok(),
         Some(_) => false,
-        None => matches!(entry, "anonymous" | "self" | "tenant_admin" | "platform_admin"),
+        None => matches!(entry, "anonymous" | "self" | "tenant_admin" | "platform_admin" | "platform_owner"),
     }
 }
 

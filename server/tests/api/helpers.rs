@@ -13,7 +13,8 @@ use server::startup::{router, AppState};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub const PASSWORD: &str = "correct horse battery";
+/// Every account's password; a canary that no log line or response may carry.
+pub const PASSWORD: &str = "correct horse battery canary-pw-3f9c";
 
 pub struct TestApp {
     pub addr: String,
@@ -28,6 +29,12 @@ pub struct TestApp {
 
 pub async fn spawn_app() -> TestApp {
     spawn(Mode::Console, true, |_| {}).await
+}
+
+/// No builds; the console's own mail goes to its mailbox, as without an SMTP
+/// relay (`app.mailer` then stays empty).
+pub async fn spawn_app_with_console_mailbox() -> TestApp {
+    spawn(Mode::ConsoleMailbox, true, |_| {}).await
 }
 
 /// No builds, with settings adjusted by the test (public URL, limits, trusted proxies, …).
@@ -61,6 +68,8 @@ pub async fn spawn_app_with_previews() -> TestApp {
 enum Mode {
     /// No builds, no previews.
     Console,
+    /// As `Console`, with the console mailbox as its mailer.
+    ConsoleMailbox,
     /// Build infrastructure without a container engine.
     Previews,
     /// Docker, build databases, the mail catcher.
@@ -80,7 +89,7 @@ pub fn standin_binary() -> std::path::PathBuf {
 }
 
 async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    server::telemetry::init_for_tests();
+    crate::canary::init();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -155,7 +164,12 @@ async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> 
     };
     let mut settings = Settings::for_url(&addr);
     adjust(&mut settings);
-    let platform = Platform::with_builds(db, engine, mailer.clone(), settings, infra);
+    let outgoing: Arc<dyn domain::mailer::Mailer> = if mode == Mode::ConsoleMailbox {
+        Arc::new(domain::mail::console::ConsoleMailbox::new(db.clone()))
+    } else {
+        mailer.clone()
+    };
+    let platform = Platform::with_builds(db, engine, outgoing, settings, infra);
     let setup_token = domain::auth::setup::issue(&platform.db).await.expect("issuing the setup token");
     if worker {
         server::worker::spawn(platform.clone());
@@ -165,7 +179,8 @@ async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> 
         tokio::spawn(domain::mail::smtp::serve(platform.clone(), listener));
     }
     let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
-    let app = router(AppState::new(leptos_options, platform.clone()));
+    let app = router(AppState::new(leptos_options, platform.clone()))
+        .layer(axum::middleware::from_fn(crate::canary::responses));
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
@@ -177,6 +192,10 @@ async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> 
 /// exhaust Docker's network address pools.
 impl Drop for TestApp {
     fn drop(&mut self) {
+        if !std::thread::panicking() {
+            crate::canary::watch_stored(&self.db_options);
+            crate::canary::assert_clean();
+        }
         let Some(infra) = &self.platform.builds else { return };
         let label = format!("label=odooops.installation={}", infra.installation);
         let list = |args: &[&str]| -> Vec<String> {
@@ -263,13 +282,16 @@ impl Browser<'_> {
             )
             .await;
         assert_eq!(status, 200, "{body}");
+        crate::canary::watch_stored(&self.app.db_options);
         body
     }
 
     pub async fn token(&self) -> String {
         let (status, body) = self.rpc("tokens/create", &[("name", "tests"), ("expires_in_days", "30")]).await;
         assert_eq!(status, 200, "{body}");
-        body["secret"].as_str().unwrap().to_owned()
+        let secret = body["secret"].as_str().unwrap().to_owned();
+        crate::canary::watch(&secret, crate::canary::Never::LoggedOrSent);
+        secret
     }
 }
 
