@@ -96,8 +96,8 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
 /// it, and they join only by accepting ([`answer`]).
 pub async fn invite(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wire::NewMember) -> DomainResult<()> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let admin: bool = sqlx::query_scalar(
-        "SELECT id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin() FROM ops.tenants WHERE id = $1",
+    let (admin, tenant_name): (bool, String) = sqlx::query_as(
+        "SELECT id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin(), name FROM ops.tenants WHERE id = $1",
     )
     .bind(tenant)
     .fetch_optional(&mut *tx)
@@ -137,6 +137,22 @@ pub async fn invite(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wir
     )
     .await?;
     tx.commit().await?;
+    // The same mail whether or not the address has an account. The invitation
+    // stands if mail fails: the invitee also finds it on the Tenants page.
+    let url = &p.settings.public_url;
+    let mail = crate::mailer::OutgoingMail {
+        to: email.as_str().to_owned(),
+        subject: format!("You are invited to {tenant_name} on OdooOps"),
+        body: format!(
+            "{} invited you to join {tenant_name} on OdooOps as {role}.\n\n\
+             Accept or decline it on the Tenants page within 14 days:\n{url}/tenants\n\n\
+             No account yet? Sign up with this address first:\n{url}/sign-up\n",
+            actor.email
+        ),
+    };
+    if let Err(e) = p.mailer.send(mail).await {
+        tracing::warn!(invitation = %id, error = %format!("{e:#}"), "the invitation mail was not sent");
+    }
     Ok(())
 }
 

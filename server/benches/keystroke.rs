@@ -10,8 +10,6 @@ mod common;
 
 use common::{git, percentile};
 use futures_util::{SinkExt, StreamExt};
-use server::startup::{router, AppState};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -63,12 +61,8 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
 
-    // The console on port 0, a bearer token, a session, and its WebSocket.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let options = leptos::prelude::LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
-    let app = router(AppState::new(options, b.p.clone()));
-    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await });
+    // The console (on port 0), a bearer token, a session, and its WebSocket.
+    let addr = b.addr;
     let token = domain::accounts::create_token(
         &b.p,
         &b.actor,

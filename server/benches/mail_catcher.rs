@@ -12,7 +12,7 @@ use domain::config::Settings;
 use domain::db::Db;
 use domain::engine::NoEngine;
 use domain::mailer::LogMailer;
-use domain::platform::Platform;
+use server::application::{Application, Parts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -85,13 +85,23 @@ async fn main() {
     let per: usize = std::env::var("MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(250);
     let options = domain::testing::fresh_database().await;
     let db = Db::prepare(options.clone(), (conns as u32 + 2).max(5)).await.expect("database");
-    let p = Platform::new(
+    let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = Application::build(Parts {
         db,
-        Arc::new(NoEngine("not used".into())),
-        Arc::new(LogMailer),
-        Settings::for_url("http://127.0.0.1"),
-    );
-    let setup = domain::auth::setup::issue(&p.db).await.expect("setup token");
+        engine: Arc::new(NoEngine("not used".into())),
+        mailer: Arc::new(LogMailer),
+        settings: Settings::for_url("http://127.0.0.1"),
+        builds: None,
+        leptos: leptos::prelude::LeptosOptions::builder().output_name("odooops").build(),
+        http: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        worker: false,
+        mail_catcher: vec![smtp],
+        ssh: None,
+    })
+    .await
+    .expect("building the application");
+    let (p, addr, setup) = (app.platform.clone(), app.smtp[0].to_string(), app.setup_token.clone());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
     let (actor, _) = accounts::sign_up(
         &p,
         SignUp {
@@ -146,9 +156,6 @@ async fn main() {
         .await
         .unwrap();
     let (user, pass) = domain::mail::store::credentials(&p, env).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(domain::mail::smtp::serve(p.clone(), listener));
 
     // Ours: N connections, each sending its share.
     let t = Instant::now();

@@ -24,7 +24,7 @@ fn median(v: Vec<Duration>) -> Duration {
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
-    let Bench { p, actor, project, secret, repo, scratch, infra, engine } =
+    let Bench { p, actor, project, secret, repo, scratch, infra, engine, .. } =
         common::setup(Settings::for_url("http://127.0.0.1")).await;
     let databases = infra.databases.clone();
     git(&repo, &["checkout", "-q", "-b", "feature/bench"]);

@@ -142,6 +142,12 @@ pub struct ServeConfig {
     /// or `site` next to the binary's directory.
     #[arg(long, env = "LEPTOS_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// The site configuration Leptos reads at run time. Defaults to `Leptos.toml`
+    /// in the working directory, or next to the binary's directory; `LEPTOS_*`
+    /// variables override what it says.
+    #[arg(long, env = "ODOOOPS_LEPTOS_TOML")]
+    pub leptos_toml: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -172,6 +178,22 @@ impl ServeConfig {
                 a.parse().map(Some).map_err(|_| anyhow::anyhow!("ODOOOPS_SSH_LISTEN: `{a}` is not host:port or `off`"))
             }
         }
+    }
+
+    /// The `Leptos.toml` to read: the flag, else the working directory's, else the
+    /// one next to the binary's directory (as the site is found).
+    pub fn leptos_toml(&self) -> Option<PathBuf> {
+        if let Some(p) = &self.leptos_toml {
+            return Some(p.clone());
+        }
+        let local = PathBuf::from("Leptos.toml");
+        if local.is_file() {
+            return Some(local);
+        }
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent()?.parent().map(|p| p.join("Leptos.toml")))
+            .filter(|p| p.is_file())
     }
 
     pub fn site_root(&self) -> PathBuf {

@@ -5,7 +5,8 @@
 //! # Layout
 //! - [`cli`]: subcommands (`serve`, `admin create-owner`, `admin audit-verify`).
 //! - [`config`]: every setting, from flags or environment variables.
-//! - [`startup`]: database (embedded or `DATABASE_URL`), platform, router, graceful shutdown.
+//! - [`application`]: the one wiring of a running console, for `serve`, the tests and the benches.
+//! - [`startup`]: database (embedded or `DATABASE_URL`), settings, router, graceful shutdown.
 //! - [`edge`]: the Host allow-list (421 for other names) and the security headers.
 //! - [`middleware`]: who is calling (session cookie or bearer token), CSRF origin check, request ids.
 //! - [`api`]: the REST API under `/api/v1` and its OpenAPI document, plus `/api/health`.
@@ -14,6 +15,7 @@
 //! - [`terminal`]: the web shell's WebSocket; [`ssh`]: the SSH gateway to the same shells.
 
 pub mod api;
+pub mod application;
 pub mod backup_worker;
 pub mod cli;
 pub mod config;

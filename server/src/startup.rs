@@ -1,6 +1,7 @@
 //! Start-up and shutdown: the database (embedded cluster or `DATABASE_URL`),
 //! the platform services, the router, and graceful shutdown on SIGINT/SIGTERM.
 
+use crate::application::{Application, Parts};
 use crate::config::ServeConfig;
 use crate::{api, middleware};
 use anyhow::Context;
@@ -16,7 +17,6 @@ use domain::mail::console::ConsoleMailbox;
 use domain::platform::Platform;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -168,14 +168,26 @@ fn mailer(cfg: &ServeConfig, db: &Db) -> anyhow::Result<Arc<dyn domain::mailer::
     Ok(Arc::new(crate::relay::SmtpMailer::new(&relay)?))
 }
 
-/// Leptos options: from cargo-leptos' environment when it runs us, else our defaults.
-pub fn leptos_options(cfg: &ServeConfig) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "odooops".into()))
-        .site_root(cfg.site_root().to_string_lossy().to_string())
-        .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
-        .site_addr(cfg.listen)
-        .build()
+/// Leptos options: `Leptos.toml`, read with Leptos' own `get_configuration`
+/// (`LEPTOS_*` variables override it, as cargo-leptos sets them when it runs
+/// us), then this server's listen address and site root. Without the file:
+/// the same values as built in.
+pub fn leptos_options(cfg: &ServeConfig) -> anyhow::Result<LeptosOptions> {
+    let mut options = match cfg.leptos_toml() {
+        Some(path) => {
+            let text = path.to_str().with_context(|| format!("{} is not a UTF-8 path", path.display()))?;
+            leptos::config::get_configuration(Some(text))
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?
+                .leptos_options
+        }
+        None => {
+            tracing::info!("no Leptos.toml: using the built-in site configuration");
+            LeptosOptions::builder().output_name("odooops").site_pkg_dir("pkg").build()
+        }
+    };
+    options.site_root = cfg.site_root().to_string_lossy().into();
+    options.site_addr = cfg.listen;
+    Ok(options)
 }
 
 /// The whole HTTP surface: console pages and server functions, the REST API, static files.
@@ -233,58 +245,47 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
             None
         }
     };
-    let platform =
-        Platform::with_builds(database.db.clone(), engine, mailer(&cfg, &database.db)?, settings(&cfg), builds);
-    if let Some(token) = domain::auth::setup::issue(&database.db).await? {
-        tracing::warn!("{}", domain::auth::setup::log_line(&cfg.public_url(), &token));
-    }
-    crate::worker::spawn(platform.clone());
-    start_mail_catcher(&cfg, &platform, database.builds.as_ref().map(|b| b.host_for_containers.clone())).await?;
-    if let Some(addr) = cfg.ssh_listen()? {
-        let bound = crate::ssh::start(platform.clone(), addr).await?;
-        tracing::info!("SSH gateway on {bound}: ssh <build>@host -p {}", bound.port());
-    }
-    let state = AppState::new(leptos_options(&cfg), platform);
-    let listener =
+    let catcher_host = database.builds.as_ref().map(|b| b.host_for_containers.clone());
+    let http =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
+    let app = Application::build(Parts {
+        db: database.db.clone(),
+        engine,
+        mailer: mailer(&cfg, &database.db)?,
+        settings: settings(&cfg),
+        builds,
+        leptos: leptos_options(&cfg)?,
+        http,
+        worker: true,
+        mail_catcher: mail_catcher_listeners(&cfg, catcher_host).await?,
+        ssh: cfg.ssh_listen()?,
+    })
+    .await?;
     tracing::info!("OdooOps console on {} (site files from {})", cfg.public_url(), cfg.site_root().display());
-    // Open connections (terminals, live logs) get a grace period, not forever.
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            let _ = stopping.send(true);
-        });
-    let served = tokio::select! {
-        r = std::future::IntoFuture::into_future(server) => r,
-        _ = async {
-            let _ = stopped.wait_for(|s| *s).await;
-            tokio::time::sleep(Duration::from_secs(10)).await;
-        } => {
-            tracing::warn!("connections still open 10 s after the stop signal; closing them");
-            Ok(())
-        }
-    };
+    let served = app.run_until_stopped(shutdown_signal()).await;
     tracing::info!("shutting down");
     database.shutdown().await;
-    served.context("serving HTTP")
+    served
 }
 
-/// The SMTP catcher on loopback and, when builds run here, where their containers reach this host.
-async fn start_mail_catcher(cfg: &ServeConfig, p: &Platform, container_host: Option<String>) -> anyhow::Result<()> {
+/// The SMTP catcher's listeners: loopback and, when builds run here, where their containers reach this host.
+async fn mail_catcher_listeners(
+    cfg: &ServeConfig,
+    container_host: Option<String>,
+) -> anyhow::Result<Vec<tokio::net::TcpListener>> {
     if cfg.smtp_port == 0 {
-        return Ok(());
+        return Ok(Vec::new());
     }
-    let mut addrs = vec!["127.0.0.1".to_owned()];
-    addrs.extend(container_host.filter(|h| h != "127.0.0.1" && h.parse::<std::net::IpAddr>().is_ok()));
-    for host in addrs {
+    let mut hosts = vec!["127.0.0.1".to_owned()];
+    hosts.extend(container_host.filter(|h| h != "127.0.0.1" && h.parse::<std::net::IpAddr>().is_ok()));
+    let mut listeners = Vec::new();
+    for host in hosts {
         let addr = format!("{host}:{}", cfg.smtp_port);
-        let listener =
-            tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("mail catcher: listening on {addr}"))?;
-        tracing::info!("mail catcher (SMTP) on {addr}");
-        tokio::spawn(domain::mail::smtp::serve(p.clone(), listener));
+        listeners.push(
+            tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("mail catcher: listening on {addr}"))?,
+        );
     }
-    Ok(())
+    Ok(listeners)
 }
 
 /// Directories, limits and keys of the build runner.

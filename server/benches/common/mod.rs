@@ -1,4 +1,4 @@
-//! What the benchmarks share: a platform running builds on the stand-in
+//! What the benchmarks share: the application (built as `odooops serve` builds it) running builds on the stand-in
 //! image against the test cluster, a project on a local git repository, and
 //! small statistics.
 
@@ -10,6 +10,7 @@ use domain::db::Db;
 use domain::engine::{ContainerEngine, DockerEngine};
 use domain::mailer::LogMailer;
 use domain::platform::Platform;
+use server::application::{Application, Parts};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -46,6 +47,10 @@ pub struct Bench {
     pub scratch: PathBuf,
     pub infra: BuildInfra,
     pub engine: Arc<dyn ContainerEngine>,
+    /// The console's HTTP address (the same application `odooops serve` runs).
+    // Each bench compiles this module on its own; `#[expect]` would fire in the one that reads it.
+    #[allow(dead_code, reason = "only the keystroke bench talks HTTP")]
+    pub addr: std::net::SocketAddr,
 }
 
 pub async fn setup(settings: Settings) -> Bench {
@@ -78,9 +83,22 @@ pub async fn setup(settings: Settings) -> Bench {
         allow_local_repos: true,
     };
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
-    let p = Platform::with_builds(db, engine.clone(), Arc::new(LogMailer), settings, Some(infra.clone()));
-    server::worker::spawn(p.clone());
-    let setup = domain::auth::setup::issue(&p.db).await.expect("setup token");
+    let app = Application::build(Parts {
+        db,
+        engine: engine.clone(),
+        mailer: Arc::new(LogMailer),
+        settings,
+        builds: Some(infra.clone()),
+        leptos: leptos::prelude::LeptosOptions::builder().output_name("odooops").site_root("target/site").build(),
+        http: tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        worker: true,
+        mail_catcher: Vec::new(),
+        ssh: None,
+    })
+    .await
+    .expect("building the application");
+    let (p, addr, setup) = (app.platform.clone(), app.addr, app.setup_token.clone());
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
     let (actor, _) = accounts::sign_up(
         &p,
         SignUp {
@@ -120,5 +138,5 @@ pub async fn setup(settings: Settings) -> Bench {
     .await
     .expect("project");
     let secret = domain::builds::webhooks::settings(&p, &actor, project.id).await.unwrap().secret;
-    Bench { p, actor, project: project.id, secret, repo, scratch, infra, engine }
+    Bench { p, actor, project: project.id, secret, repo, scratch, infra, engine, addr }
 }

@@ -9,8 +9,7 @@ use domain::mailer::MemoryMailer;
 use domain::platform::Platform;
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
-use server::startup::{router, AppState};
-use std::net::SocketAddr;
+use server::application::{Application, Parts};
 use std::sync::Arc;
 
 /// Every account's password; a canary that no log line or response may carry.
@@ -28,52 +27,95 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn(Mode::Console, true, |_| {}).await
+    TestApp::builder().spawn().await
 }
 
 /// No builds; the console's own mail goes to its mailbox, as without an SMTP
 /// relay (`app.mailer` then stays empty).
 pub async fn spawn_app_with_console_mailbox() -> TestApp {
-    spawn(Mode::ConsoleMailbox, true, |_| {}).await
+    TestApp::builder().console_mailbox().spawn().await
 }
 
 /// No builds, with settings adjusted by the test (public URL, limits, trusted proxies, …).
-pub async fn spawn_app_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(Mode::Console, true, adjust).await
+pub async fn spawn_app_and(adjust: impl FnOnce(&mut Settings) + 'static) -> TestApp {
+    TestApp::builder().settings(adjust).spawn().await
 }
 
 /// Builds and the worker, with settings adjusted by the test (short shell timeouts, …).
-pub async fn spawn_app_with_builds_and(adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn(Mode::Builds, true, adjust).await
+pub async fn spawn_app_with_builds_and(adjust: impl FnOnce(&mut Settings) + 'static) -> TestApp {
+    TestApp::builder().builds().settings(adjust).spawn().await
 }
 
 /// The app with a real build runner: Docker, the stand-in image, build
 /// databases in the test cluster, and the worker.
 pub async fn spawn_app_with_builds() -> TestApp {
-    spawn(Mode::Builds, true, |_| {}).await
+    TestApp::builder().builds().spawn().await
 }
 
 /// Builds configured, but no worker: the test drives the queue itself.
 pub async fn spawn_app_with_builds_no_worker() -> TestApp {
-    spawn(Mode::Builds, false, |_| {}).await
+    TestApp::builder().builds().without_worker().spawn().await
 }
 
 /// Previews routed on `*.localhost` (the preview router and its host rules),
 /// without Docker: no build ever runs, so no preview is live.
 pub async fn spawn_app_with_previews() -> TestApp {
-    spawn(Mode::Previews, false, |_| {}).await
+    TestApp::builder().previews().without_worker().spawn().await
 }
 
 #[derive(PartialEq)]
 enum Mode {
     /// No builds, no previews.
     Console,
-    /// As `Console`, with the console mailbox as its mailer.
-    ConsoleMailbox,
     /// Build infrastructure without a container engine.
     Previews,
     /// Docker, build databases, the mail catcher.
     Builds,
+}
+
+/// What a test app is made of, over [`server::application::Application::build`]:
+/// the console alone by default, with a worker and the test mailer.
+pub struct TestAppBuilder {
+    mode: Mode,
+    worker: bool,
+    console_mailbox: bool,
+    adjust: Box<dyn FnOnce(&mut Settings)>,
+}
+
+impl TestAppBuilder {
+    /// Docker, the stand-in image, build databases in the test cluster, the mail catcher.
+    pub fn builds(mut self) -> Self {
+        self.mode = Mode::Builds;
+        self
+    }
+
+    /// The preview router and its host rules, without Docker.
+    pub fn previews(mut self) -> Self {
+        self.mode = Mode::Previews;
+        self
+    }
+
+    /// No worker: the test drives the queue itself.
+    pub fn without_worker(mut self) -> Self {
+        self.worker = false;
+        self
+    }
+
+    /// The console mailbox as the mailer, as without an SMTP relay.
+    pub fn console_mailbox(mut self) -> Self {
+        self.console_mailbox = true;
+        self
+    }
+
+    /// Settings adjusted by the test.
+    pub fn settings(mut self, adjust: impl FnOnce(&mut Settings) + 'static) -> Self {
+        self.adjust = Box::new(adjust);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        spawn(self).await
+    }
 }
 
 /// The stand-in binary the build tests need (scripts/test builds it).
@@ -88,7 +130,8 @@ pub fn standin_binary() -> std::path::PathBuf {
     path
 }
 
-async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+async fn spawn(with: TestAppBuilder) -> TestApp {
+    let mode = with.mode;
     crate::canary::init();
     let db_options = domain::testing::fresh_database().await;
     let db = Db::prepare(db_options.clone(), 5).await.expect("preparing the database");
@@ -163,27 +206,31 @@ async fn spawn(mode: Mode, worker: bool, adjust: impl FnOnce(&mut Settings)) -> 
         (Arc::new(NoEngine("Docker is not used by this test".into())), None)
     };
     let mut settings = Settings::for_url(&addr);
-    adjust(&mut settings);
-    let outgoing: Arc<dyn domain::mailer::Mailer> = if mode == Mode::ConsoleMailbox {
+    (with.adjust)(&mut settings);
+    let outgoing: Arc<dyn domain::mailer::Mailer> = if with.console_mailbox {
         Arc::new(domain::mail::console::ConsoleMailbox::new(db.clone()))
     } else {
         mailer.clone()
     };
-    let platform = Platform::with_builds(db, engine, outgoing, settings, infra);
-    let setup_token = domain::auth::setup::issue(&platform.db).await.expect("issuing the setup token");
-    if worker {
-        server::worker::spawn(platform.clone());
-    }
-    let smtp_addr = catcher.as_ref().map(|l| l.local_addr().unwrap().to_string());
-    if let Some(listener) = catcher {
-        tokio::spawn(domain::mail::smtp::serve(platform.clone(), listener));
-    }
-    let leptos_options = LeptosOptions::builder().output_name("odooops").site_root("target/site").build();
-    let app = router(AppState::new(leptos_options, platform.clone()))
-        .layer(axum::middleware::from_fn(crate::canary::responses));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
+    let app = Application::build(Parts {
+        db,
+        engine,
+        mailer: outgoing,
+        settings,
+        builds: infra,
+        leptos: LeptosOptions::builder().output_name("odooops").site_root("target/site").build(),
+        http: listener,
+        worker: with.worker,
+        mail_catcher: catcher.into_iter().collect(),
+        ssh: None,
+    })
+    .await
+    .expect("building the application")
+    .map_router(|r| r.layer(axum::middleware::from_fn(crate::canary::responses)));
+    let platform = app.platform.clone();
+    let smtp_addr = app.smtp.first().map(|a| a.to_string());
+    let setup_token = app.setup_token.clone();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
     TestApp { addr, mailer, platform, db_options, smtp_addr, setup_token }
 }
 
@@ -223,6 +270,10 @@ pub struct Browser<'a> {
 }
 
 impl TestApp {
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder { mode: Mode::Console, worker: true, console_mailbox: false, adjust: Box::new(|_| {}) }
+    }
+
     pub fn browser(&self) -> Browser<'_> {
         let http =
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();

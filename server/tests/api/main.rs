@@ -14,5 +14,6 @@ mod pipeline;
 mod promotions;
 mod rest;
 mod shells;
+mod site_config;
 mod tenancy;
 mod webhooks;

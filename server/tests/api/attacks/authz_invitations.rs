@@ -57,6 +57,16 @@ async fn nobody_joins_a_tenant_without_accepting_and_invitations_reveal_no_accou
     assert_eq!(known, unknown, "the answer tells whether an account exists");
     assert_eq!(known, system);
     assert_eq!(members(&app, &evil).await, ["eve@evil.test"], "nobody joined without saying yes");
+    // Each invitee is mailed, the same words whether or not the address has an
+    // account; refused invitations mail no one.
+    let mails = app.mailer.sent();
+    let to = |addr: &str| {
+        mails.iter().filter(|m| m.to == addr).map(|m| (m.subject.clone(), m.body.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(to("bob@bob.test").len(), 1, "{mails:?}");
+    assert_eq!(to("bob@bob.test"), to("nobody@nowhere.test"), "the mail tells whether an account exists");
+    assert!(to("bob@bob.test")[0].1.contains(&format!("{}/tenants", app.addr)), "{mails:?}");
+    assert_eq!(mails.len(), 3, "only the three invitations into Eve's own tenant were mailed: {mails:?}");
 
     // Bob sees the invitation, declines it, and stays out; Eve cannot answer for him.
     let (_, pending) = bob.rpc("tenants/invitations", &[]).await;
