@@ -81,6 +81,7 @@ fn stack() -> &'static Stack {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("ODOOOPS_DATA_DIR", &data)
             .env("LEPTOS_SITE_ROOT", &site)
+            .env("ODOOOPS_LEPTOS_TOML", workspace().join("Leptos.toml"))
             .env("ODOOOPS_STANDIN_BIN", workspace().join("target/x86_64-unknown-linux-musl/release/odoo"))
             .env("ODOOOPS_SSH_LISTEN", format!("127.0.0.1:{}", free_port()))
             .env("ODOOOPS_SMTP_PORT", free_port().to_string())
