@@ -18,6 +18,27 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How often unauthenticated requests may make the console hash a password or send mail.
     pub limits: RateLimits,
+    pub jobs: JobSettings,
+}
+
+/// How consoles share background work.
+#[derive(Debug, Clone)]
+pub struct JobSettings {
+    /// A console whose heartbeat is older than this is dead: its jobs are retried by another.
+    pub lease: Duration,
+}
+
+impl JobSettings {
+    /// How often a console beats: often enough that one late beat is not a death.
+    pub fn beat(&self) -> Duration {
+        (self.lease / 6).max(Duration::from_millis(200))
+    }
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        JobSettings { lease: Duration::from_secs(30) }
+    }
 }
 
 /// Limits on requests that cost a password hash or a mail, per window.
@@ -94,6 +115,7 @@ impl Settings {
             mail: MailSettings::default(),
             trusted_proxies: Vec::new(),
             limits: RateLimits::default(),
+            jobs: JobSettings::default(),
         }
     }
 

@@ -125,14 +125,55 @@ pub struct DockerEngine {
 }
 
 impl DockerEngine {
+    /// Connects speaking the newest API version both this client and the
+    /// engine know: engines older than the client refuse its default version.
     pub fn from_env() -> Self {
-        let docker = bollard::Docker::connect_with_defaults().map_err(|e| format!("cannot reach Docker: {e}"));
-        DockerEngine { docker }
+        let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let version = engine_api_version(&host)
+            .filter(|v| (v.major_version, v.minor_version) < (1, bollard::API_DEFAULT_VERSION.minor_version))
+            .unwrap_or_else(|| bollard::API_DEFAULT_VERSION.clone());
+        let docker = if host.starts_with("unix://") {
+            bollard::Docker::connect_with_unix(&host, 120, &version)
+        } else if host.starts_with("tcp://") || host.starts_with("http://") {
+            bollard::Docker::connect_with_http(&host, 120, &version)
+        } else {
+            bollard::Docker::connect_with_defaults()
+        };
+        DockerEngine { docker: docker.map_err(|e| format!("cannot reach Docker: {e}")) }
     }
 
     fn client(&self) -> anyhow::Result<&bollard::Docker> {
         self.docker.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
+}
+
+/// The engine's own API version, from the unversioned `GET /version` (a
+/// blocking exchange of a few hundred bytes, once at start-up).
+fn engine_api_version(host: &str) -> Option<bollard::ClientVersion> {
+    use std::io::{Read, Write};
+    let timeout = Some(std::time::Duration::from_secs(3));
+    let request = b"GET /version HTTP/1.0\r\nHost: docker\r\n\r\n";
+    let mut body = Vec::new();
+    if let Some(path) = host.strip_prefix("unix://") {
+        let mut s = std::os::unix::net::UnixStream::connect(path).ok()?;
+        s.set_read_timeout(timeout).ok()?;
+        s.write_all(request).ok()?;
+        s.read_to_end(&mut body).ok()?;
+    } else {
+        let addr = host.trim_start_matches("tcp://").trim_start_matches("http://").trim_end_matches('/');
+        let mut s = std::net::TcpStream::connect(addr).ok()?;
+        s.set_read_timeout(timeout).ok()?;
+        s.write_all(request).ok()?;
+        s.read_to_end(&mut body).ok()?;
+    }
+    let text = String::from_utf8_lossy(&body);
+    let json = text.split_once("\r\n\r\n")?.1;
+    parse_api_version(serde_json::from_str::<serde_json::Value>(json).ok()?["ApiVersion"].as_str()?)
+}
+
+fn parse_api_version(v: &str) -> Option<bollard::ClientVersion> {
+    let (major, minor) = v.split_once('.')?;
+    Some(bollard::ClientVersion { major_version: major.parse().ok()?, minor_version: minor.parse().ok()? })
 }
 
 fn not_found(e: &bollard::errors::Error) -> bool {
@@ -465,6 +506,13 @@ fn first_host(cidr: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn api_versions_parse() {
+        let v = super::parse_api_version("1.41").unwrap();
+        assert_eq!((v.major_version, v.minor_version), (1, 41));
+        assert!(super::parse_api_version("x").is_none());
+    }
+
     #[test]
     fn first_host_of_a_subnet() {
         assert_eq!(super::first_host("172.17.0.0/16").as_deref(), Some("172.17.0.1"));

@@ -15,6 +15,7 @@
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
 //! - `engine` (server): the container engine (Docker) behind a trait.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
+//! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
 //! - `web_edge` (server): the HTTP edge's rules: Host allow-list, security headers, client address.
@@ -39,6 +40,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
+pub mod jobs;
 #[cfg(feature = "server")]
 pub mod mail;
 #[cfg(feature = "server")]

@@ -25,6 +25,8 @@ pub struct Inner {
     pub settings: Settings,
     /// Present when builds can run here (a container engine and a builds database).
     pub builds: Option<BuildInfra>,
+    /// This process's name among the installation's consoles (`ops.consoles`).
+    console: String,
 }
 
 impl Platform {
@@ -40,6 +42,7 @@ impl Platform {
         builds: Option<BuildInfra>,
     ) -> Self {
         let l = &settings.limits;
+        let console = builds.as_ref().map_or_else(crate::jobs::console_name, |b| b.worker.clone());
         Platform(Arc::new(Inner {
             db,
             engine,
@@ -49,7 +52,13 @@ impl Platform {
             resets: LoginThrottle::new(l.reset_requests, l.window),
             settings,
             builds,
+            console,
         }))
+    }
+
+    /// This process's name among the installation's consoles: its jobs and the shells it bridges carry it.
+    pub fn console(&self) -> &str {
+        &self.console
     }
 }
 

@@ -272,16 +272,16 @@ pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>)
     get(p, actor, id).await
 }
 
-/// After any build ends: moves its promotion on, and starts the automatic
-/// rollback when a promotion's deployment failed.
-pub async fn after_build(p: &Platform, build: Uuid) -> anyhow::Result<()> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+/// After any build ends, in the transaction that closes it: moves its
+/// promotion on, and queues the automatic rollback when a promotion's
+/// deployment failed.
+pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()> {
     let Some(b) = sqlx::query(
         "SELECT b.promotion_id, b.trigger, b.result, b.reason, b.pre_backup, pr.previous_build, pr.tenant_id, pr.project_id
            FROM ops.builds b JOIN ops.promotions pr ON pr.id = b.promotion_id WHERE b.id = $1",
     )
     .bind(build)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?
     else {
         return Ok(());
@@ -294,11 +294,11 @@ pub async fn after_build(p: &Platform, build: Uuid) -> anyhow::Result<()> {
         ("promote", true) => ("promotion.deployed", "deployed", json!({"build": build})),
         ("promote", false) => match b.get::<Option<Uuid>, _>("previous_build") {
             Some(previous) => {
-                let rollback = enqueue_rollback(&mut tx, previous, b.get("pre_backup"), Some(id)).await?;
+                let rollback = enqueue_rollback(tx, previous, b.get("pre_backup"), Some(id)).await?;
                 sqlx::query("UPDATE ops.promotions SET rollback_build = $2 WHERE id = $1")
                     .bind(id)
                     .bind(rollback)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 (
                     "promotion.rollback",
@@ -321,10 +321,10 @@ pub async fn after_build(p: &Platform, build: Uuid) -> anyhow::Result<()> {
     .bind(state)
     .bind(&reason)
     .bind(done)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     audit::record(
-        &mut tx,
+        tx,
         &system_actor(),
         Event {
             action,
@@ -335,7 +335,6 @@ pub async fn after_build(p: &Platform, build: Uuid) -> anyhow::Result<()> {
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -292,3 +292,74 @@ async fn builds_interrupted_by_a_restart_are_retried_once_then_closed() {
     assert!(claim(&p, "host-a").await.unwrap().is_none());
     assert!(!domain::builds::queue::finish(&p, ids[0], "ok", None).await.unwrap(), "finishing twice changes nothing");
 }
+
+#[tokio::test]
+async fn a_dead_consoles_build_is_taken_over_by_a_live_one_and_a_live_ones_is_not() {
+    use domain::builds::queue::claim;
+    use domain::jobs::recovery::{recover, Dead, Recovered};
+    use domain::jobs::{queue, Kind};
+    let (p, _) = platform().await;
+    let ids = queue_builds(&p, 1).await;
+    queue::register(&p, "console-a").await.unwrap();
+    let first = claim(&p, "console-a").await.unwrap().unwrap();
+    assert_eq!((first.id, first.attempts), (ids[0], 1));
+    let lease = std::time::Duration::from_secs(30);
+    // console-a beats: its build is its own.
+    queue::beat(&p, "console-a").await.unwrap();
+    assert_eq!(recover(&p, Dead::Stale(lease), &Kind::ALL).await.unwrap(), Recovered::default());
+    assert!(claim(&p, "console-b").await.unwrap().is_none());
+    // console-a stops beating (its process died): another console retries its build.
+    sqlx::query("UPDATE ops.consoles SET heartbeat_at = now() - interval '1 hour' WHERE id = 'console-a'")
+        .execute(p.db.owner())
+        .await
+        .unwrap();
+    assert_eq!(recover(&p, Dead::Stale(lease), &Kind::ALL).await.unwrap(), Recovered { retried: 1, closed: 0 });
+    let again = claim(&p, "console-b").await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (ids[0], 2));
+    let (state, worker): (String, String) = sqlx::query_as("SELECT state, worker FROM ops.builds WHERE id = $1")
+        .bind(ids[0])
+        .fetch_one(p.db.owner())
+        .await
+        .unwrap();
+    assert_eq!((state.as_str(), worker.as_str()), ("running", "console-b"));
+    // Finishing closes the build and its job together.
+    assert!(domain::builds::queue::finish(&p, ids[0], "ok", None).await.unwrap());
+    let job: String = sqlx::query_scalar("SELECT state FROM ops.jobs WHERE subject = $1")
+        .bind(ids[0])
+        .fetch_one(p.db.owner())
+        .await
+        .unwrap();
+    assert_eq!(job, "done");
+}
+
+#[tokio::test]
+async fn each_periodic_task_is_one_row_and_runs_on_one_console_at_a_time() {
+    use domain::jobs::{queue, Kind};
+    let (p, _) = platform().await;
+    // Two consoles start and seed the periodic tasks.
+    queue::seed_periodic(&p, &Kind::ALL).await.unwrap();
+    queue::seed_periodic(&p, &Kind::ALL).await.unwrap();
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT kind, count(*) FROM ops.jobs WHERE subject IS NULL GROUP BY kind ORDER BY kind")
+            .fetch_all(p.db.owner())
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert!(rows.iter().all(|(_, n)| *n == 1), "{rows:?}");
+
+    let take = |who: &'static str| {
+        let p = p.clone();
+        async move {
+            let mut tx = p.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+            let job = queue::claim(&mut tx, who, &[Kind::Retention], i64::MAX).await.unwrap();
+            tx.commit().await.unwrap();
+            job
+        }
+    };
+    let a = take("console-a").await.expect("due at once");
+    assert!(take("console-b").await.is_none(), "it runs on one console at a time");
+    queue::reschedule(&p, &a).await.unwrap();
+    assert!(take("console-b").await.is_none(), "then it waits for its period");
+    queue::wake(&p, Kind::Retention).await.unwrap();
+    assert!(take("console-b").await.is_some(), "woken, it is due again");
+}

@@ -52,6 +52,7 @@ pub struct Application {
     pub setup_token: Option<String>,
     listener: TcpListener,
     router: Router,
+    runs_jobs: bool,
 }
 
 impl Application {
@@ -64,6 +65,7 @@ impl Application {
         if parts.worker {
             crate::worker::spawn(platform.clone());
         }
+        let runs_jobs = parts.worker;
         let mut smtp = Vec::new();
         for listener in parts.mail_catcher {
             let addr = listener.local_addr()?;
@@ -81,7 +83,7 @@ impl Application {
         };
         let addr = parts.http.local_addr()?;
         let router = router(AppState::new(parts.leptos, platform.clone()));
-        Ok(Application { addr, platform, smtp, ssh, setup_token, listener: parts.http, router })
+        Ok(Application { addr, platform, smtp, ssh, setup_token, listener: parts.http, router, runs_jobs })
     }
 
     /// Wraps the whole router in one more layer (the tests watch responses so).
@@ -109,6 +111,12 @@ impl Application {
                 Ok(())
             }
         };
+        if self.runs_jobs {
+            // The other consoles take over what this one leaves at once, not after the lease.
+            if let Err(e) = domain::jobs::queue::stopped(&self.platform, self.platform.console()).await {
+                tracing::warn!(error = %e, "could not record this console's stop");
+            }
+        }
         served.context("serving HTTP")
     }
 }

@@ -92,6 +92,11 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_SSH_LISTEN", default_value = "127.0.0.1:2222")]
     pub ssh_listen: String,
 
+    /// Seconds after a console's last heartbeat at which the other consoles
+    /// take its jobs over (it beats six times per lease).
+    #[arg(long, env = "ODOOOPS_JOB_LEASE_SECS", default_value_t = 30)]
+    pub job_lease_secs: u64,
+
     /// Seconds without typing after which a shell is closed.
     #[arg(long, env = "ODOOOPS_SHELL_IDLE_SECS", default_value_t = 600)]
     pub shell_idle_secs: u64,

@@ -16,7 +16,6 @@
 
 pub mod api;
 pub mod application;
-pub mod backup_worker;
 pub mod cli;
 pub mod config;
 pub mod edge;

@@ -39,29 +39,10 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, platform: Platform) -> AppState {
         let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
         let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
-        spawn_shell_sweeper(platform.clone());
         let previews = platform.builds.as_ref().map(|b| b.preview_domain.as_str());
         let hosts = Arc::new(domain::web_edge::HostAllowList::new(&platform.settings.public_url, previews));
         AppState { leptos_options, platform, hub, mail_hub, hosts }
     }
-}
-
-/// Closes shells no bridge serves: all open ones at start (they belonged to a
-/// previous process), then every minute those never attached before their TTL.
-fn spawn_shell_sweeper(p: Platform) {
-    let started = chrono::Utc::now();
-    tokio::spawn(async move {
-        let mut at_startup = Some(started);
-        loop {
-            match domain::shell::sessions::sweep(&p, at_startup).await {
-                Ok(n) if n > 0 => tracing::info!(closed = n, "shell sessions swept"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "sweeping shell sessions"),
-            }
-            at_startup = None;
-            tokio::time::sleep(Duration::from_secs(60)).await;
-        }
-    });
 }
 
 /// The control-plane database and, in the embedded default, the cluster behind it.
@@ -141,6 +122,7 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s.shell.transcript_limit = cfg.shell_transcript_bytes;
     s.mail.max_message_bytes = cfg.mail_max_bytes.max(1024);
     s.trusted_proxies = cfg.trusted_proxy.clone();
+    s.jobs.lease = Duration::from_secs(cfg.job_lease_secs.max(2));
     if let Ok(Some(addr)) = cfg.ssh_listen() {
         s.shell.ssh_endpoint = Some((s.public_host(), addr.port()));
     }
@@ -313,9 +295,7 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         },
         phase_timeout: Duration::from_secs(cfg.phase_timeout_mins.max(1) * 60),
         health_timeout: Duration::from_secs(cfg.health_timeout_secs.max(5)),
-        worker: std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_owned())
-            .unwrap_or_else(|_| "localhost".into()),
+        worker: domain::jobs::console_name(),
         preview_domain: cfg.preview_domain.trim_start_matches('.').to_lowercase(),
         preview_key: db.private_secret("preview_signing_key").await?.into_bytes(),
         installation,

@@ -10,6 +10,8 @@ use super::archive;
 use crate::audit::{self, Event};
 use crate::builds::infra::BuildInfra;
 use crate::builds::queue::{system_actor, SYSTEM_USER};
+use crate::jobs::recovery::{self, Dead};
+use crate::jobs::{self, Kind};
 use crate::mailer::OutgoingMail;
 use crate::platform::Platform;
 use anyhow::Context;
@@ -17,20 +19,29 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Row};
 use uuid::Uuid;
 
-/// Takes the oldest pending drill, if any.
+/// Takes the oldest pending drill, if any, for the console `worker`.
 pub async fn claim(p: &Platform, worker: &str) -> anyhow::Result<Option<Uuid>> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let id = sqlx::query_scalar(
-        "UPDATE ops.backup_drills SET state = 'running', worker = $1
-          WHERE id = (SELECT id FROM ops.backup_drills WHERE state = 'pending' ORDER BY created_at
-                       FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING id",
-    )
-    .bind(worker)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(id)
+    loop {
+        let Some(job) = jobs::queue::claim(&mut tx, worker, &[Kind::Drill], i64::MAX).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "UPDATE ops.backup_drills SET state = 'running', worker = $2 WHERE id = $1 AND state = 'pending' RETURNING id",
+        )
+        .bind(job.subject)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match id {
+            Some(id) => {
+                tx.commit().await?;
+                return Ok(Some(id));
+            }
+            None => jobs::queue::done(&mut tx, job.id).await?,
+        }
+    }
 }
 
 /// Queues a drill now (the CLI and tests; the scheduler queues the monthly ones).
@@ -44,24 +55,25 @@ pub async fn enqueue(p: &Platform, project: Uuid) -> anyhow::Result<Uuid> {
     .bind(project)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("SELECT pg_notify('ops_backups', 'drill')").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(id)
 }
 
-/// Drills left running by a previous life of `worker` are failed.
+/// Drills left running by the console `worker`, which is gone, are failed.
 pub async fn recover(p: &Platform, worker: &str) -> anyhow::Result<u64> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let n = sqlx::query(
+    Ok(recovery::recover(p, Dead::Worker(worker), &[Kind::Drill]).await?.closed)
+}
+
+/// Recovery of an interrupted drill: failed (the next one is due next month, or by hand).
+pub(crate) async fn close_interrupted(tx: &mut crate::db::ScopedTx, drill: Uuid) -> anyhow::Result<()> {
+    sqlx::query(
         "UPDATE ops.backup_drills SET state = 'failed', finished_at = now(), error = 'the server stopped during this drill'
-          WHERE state = 'running' AND worker = $1",
+          WHERE id = $1 AND state = 'running'",
     )
-    .bind(worker)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    Ok(n)
+    .bind(drill)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Runs a claimed drill and records its result. Returns whether it passed.
@@ -104,6 +116,7 @@ pub async fn run(p: &Platform, infra: &BuildInfra, drill: Uuid) -> anyhow::Resul
         .bind(&error)
         .execute(&mut *tx)
         .await?;
+    jobs::queue::done_for(&mut tx, Kind::Drill, drill).await?;
     if passed {
         sqlx::query("UPDATE ops.backups SET verified_at = now() WHERE id = $1").bind(backup).execute(&mut *tx).await?;
     } else {

@@ -1,8 +1,9 @@
 //! Backups as jobs: requested (manual, scheduled, or inline by a build before
-//! it touches production), claimed with `FOR UPDATE SKIP LOCKED`, written to
+//! it touches production), claimed through [`crate::jobs`], written to
 //! scratch, checksummed, moved into the store, then the environment is
-//! pruned. A backup interrupted by a stop is marked failed on the next start
-//! and its partial file removed; finished backups are never touched by that.
+//! pruned. A backup interrupted by its console's death is marked failed by
+//! another console and its partial file removed; finished backups are never
+//! touched by that.
 
 use super::archive::{self, WriteSpec};
 use super::retention::{self, Candidate, Policy};
@@ -12,6 +13,8 @@ use crate::auth::Actor;
 use crate::builds::infra::BuildInfra;
 use crate::builds::queue::SYSTEM_USER;
 use crate::error::{DomainError, DomainResult};
+use crate::jobs::recovery::{self, Dead};
+use crate::jobs::{self, Kind};
 use crate::platform::Platform;
 use crate::types::{Capability, ProjectRole, Stage};
 use crate::wire::{BackupEventView, BackupView};
@@ -146,7 +149,6 @@ pub async fn request(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<Uui
     .bind(actor.user_id.0)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("SELECT pg_notify('ops_backups', $1)").bind(id.to_string()).execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         actor,
@@ -185,36 +187,66 @@ pub struct Claimed {
 
 pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let row = sqlx::query(
-        "UPDATE ops.backups SET state = 'running', started_at = now(), worker = $1
-          WHERE id = (SELECT id FROM ops.backups WHERE state = 'pending' ORDER BY created_at
-                       FOR UPDATE SKIP LOCKED LIMIT 1)
-      RETURNING id, env_id",
-    )
-    .bind(worker)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(row.map(|r| Claimed { id: r.get("id"), env_id: r.get("env_id") }))
+    loop {
+        let Some(job) = jobs::queue::claim(&mut tx, worker, &[Kind::Backup], i64::MAX).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "UPDATE ops.backups SET state = 'running', started_at = now(), worker = $2
+              WHERE id = $1 AND state = 'pending' RETURNING id, env_id",
+        )
+        .bind(job.subject)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match row {
+            Some(r) => {
+                tx.commit().await?;
+                return Ok(Some(Claimed { id: r.get("id"), env_id: r.get("env_id") }));
+            }
+            None => jobs::queue::done(&mut tx, job.id).await?,
+        }
+    }
 }
 
-/// Backups left running by a previous life of `worker` are failed, and their
-/// partial files removed. Returns how many.
+/// Backups left running by the console `worker`, which is gone, are failed,
+/// and their partial files removed. Returns how many.
 pub async fn recover(p: &Platform, backups: &BackupInfra, worker: &str) -> DomainResult<u64> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let ids: Vec<Uuid> = sqlx::query_scalar(
+    let ids: Vec<Uuid> = {
+        let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+        let ids = sqlx::query_scalar(
+            "SELECT subject FROM ops.jobs WHERE kind = 'backup' AND state = 'running' AND worker = $1",
+        )
+        .bind(worker)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        ids
+    };
+    let r = recovery::recover(p, Dead::Worker(worker), &[Kind::Backup]).await.map_err(DomainError::Internal)?;
+    for id in ids {
+        remove_partial(backups, id);
+    }
+    Ok(r.closed)
+}
+
+/// Recovery of an interrupted backup: failed (a backup is not resumed; the next one starts afresh).
+pub(crate) async fn close_interrupted(tx: &mut crate::db::ScopedTx, id: Uuid) -> anyhow::Result<()> {
+    sqlx::query(
         "UPDATE ops.backups SET state = 'failed', finished_at = now(),
                 error = 'the server stopped during this backup; earlier backups are not affected'
-          WHERE state = 'running' AND worker = $1 RETURNING id",
+          WHERE id = $1 AND state = 'running'",
     )
-    .bind(worker)
-    .fetch_all(&mut *tx)
+    .bind(id)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
-    for id in &ids {
-        let _ = std::fs::remove_file(partial_path(backups, *id));
-    }
-    Ok(ids.len() as u64)
+    Ok(())
+}
+
+/// Removes what an interrupted backup left in scratch.
+pub(crate) fn remove_partial(b: &BackupInfra, id: Uuid) {
+    let _ = std::fs::remove_file(partial_path(b, id));
 }
 
 fn partial_path(b: &BackupInfra, id: Uuid) -> std::path::PathBuf {
@@ -311,6 +343,7 @@ async fn finish(
             .bind(&w.manifest)
             .fetch_one(&mut *tx)
             .await?;
+            jobs::queue::done_for(&mut tx, Kind::Backup, id).await?;
             tx.commit().await?;
             log.line("info", format!("done: {} bytes, sha256 {}", w.size, w.sha256)).await;
             match prune(p, &infra.backups, env).await {
@@ -327,6 +360,7 @@ async fn finish(
                 .bind(format!("{e:#}").chars().take(500).collect::<String>())
                 .execute(&mut *tx)
                 .await?;
+            jobs::queue::done_for(&mut tx, Kind::Backup, id).await?;
             tx.commit().await?;
             log.line("error", format!("failed: {e:#}")).await;
             Err(e)

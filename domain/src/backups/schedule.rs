@@ -99,9 +99,6 @@ pub async fn enqueue_due(p: &Platform, now: DateTime<Utc>) -> anyhow::Result<usi
             }
         }
     }
-    if queued > 0 {
-        sqlx::query("SELECT pg_notify('ops_backups', 'scheduled')").execute(&mut *tx).await?;
-    }
     tx.commit().await?;
     Ok(queued)
 }

@@ -193,7 +193,7 @@ async fn write(p: &Platform, tenant: Uuid, build: Uuid, env: Uuid, batch: &[Even
     .bind(&metas)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("SELECT pg_notify('ops_run_events', $1)").bind(build.to_string()).execute(&mut *tx).await?;
+    crate::jobs::channels::notify(&mut tx, crate::jobs::channels::Channel::RunEvents, &build.to_string()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,16 +1,20 @@
-//! The build queue: builds are rows in `ops.builds`, claimed by workers with
-//! `FOR UPDATE SKIP LOCKED` (two workers never take the same build and never
-//! wait on each other) and woken by `NOTIFY ops_builds`.
+//! The build queue: builds are rows in `ops.builds`; inserting one queues
+//! its job (see [`crate::jobs`]), which a console's runner claims with
+//! `FOR UPDATE SKIP LOCKED` (two consoles never take the same build and never
+//! wait on each other).
 //!
-//! A build that was running when its server died never stays "running": on
-//! start-up, [`recover`] puts it back in the queue once, or closes it as `ko`
-//! with the reason when it already had its retry.
+//! A build that was running when its console died never stays "running":
+//! another console puts it back in the queue once, or closes it as `ko` with
+//! the reason when it already had its retry, and its promotion moves on.
 
 use super::access;
 use crate::audit::{self, Event};
 use crate::auth::{Actor, RequestMeta};
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
+use crate::jobs::channels::{self, Channel};
+use crate::jobs::recovery::{self, Dead};
+use crate::jobs::{self, Kind};
 use crate::platform::Platform;
 use crate::types::{Capability, PlatformRole, UserId};
 use crate::wire::BuildView;
@@ -46,7 +50,7 @@ pub struct NewBuild<'a> {
     pub trigger: &'a str,
 }
 
-/// Queues a build inside the caller's transaction; workers are notified at commit.
+/// Queues a build inside the caller's transaction (its job with it); consoles are notified at commit.
 pub async fn enqueue(tx: &mut ScopedTx, b: NewBuild<'_>) -> DomainResult<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query(
@@ -69,7 +73,6 @@ pub async fn enqueue(tx: &mut ScopedTx, b: NewBuild<'_>) -> DomainResult<Uuid> {
         .bind(b.env_id)
         .execute(&mut **tx)
         .await?;
-    sqlx::query("SELECT pg_notify('ops_builds', $1)").bind(id.to_string()).execute(&mut **tx).await?;
     Ok(id)
 }
 
@@ -92,45 +95,53 @@ pub struct Claimed {
     pub image_from: Option<Uuid>,
 }
 
-/// Takes the oldest pending build, if any, for `worker`.
+/// Takes the next pending build, if any, for the console `worker`: its job
+/// and its row change in one transaction.
 pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    // Fair shares: a tenant below its cap of running builds is served, the one
-    // running the fewest first, so one tenant never takes every slot.
     let cap = p.builds.as_ref().map_or(i64::MAX, |b| b.max_per_tenant.max(1) as i64);
-    // SKIP LOCKED: a row another worker is claiming right now is skipped, not waited for.
-    let row = sqlx::query(
-        "UPDATE ops.builds SET state = 'running', started_at = now(), heartbeat_at = now(), worker = $1,
-                attempts = attempts + 1
-          WHERE id = (SELECT b.id FROM ops.builds b
-                       CROSS JOIN LATERAL (SELECT count(*) AS n FROM ops.builds r
-                                            WHERE r.tenant_id = b.tenant_id AND r.state = 'running') running
-                       WHERE b.state = 'pending' AND running.n < $2
-                       ORDER BY running.n, b.created_at, b.seq
-                       FOR UPDATE OF b SKIP LOCKED LIMIT 1)
-      RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, attempts, restore_from, image_from",
-    )
-    .bind(worker)
-    .bind(cap)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(row.map(|r| Claimed {
-        id: r.get("id"),
-        tenant_id: r.get("tenant_id"),
-        project_id: r.get("project_id"),
-        env_id: r.get("env_id"),
-        branch: r.get("branch"),
-        stage: r.get("stage"),
-        commit_sha: r.get("commit_sha"),
-        trigger: r.get("trigger"),
-        attempts: r.get("attempts"),
-        restore_from: r.get("restore_from"),
-        image_from: r.get("image_from"),
-    }))
+    loop {
+        let Some(job) = jobs::queue::claim(&mut tx, worker, &[Kind::Build], cap).await? else {
+            tx.commit().await?;
+            return Ok(None);
+        };
+        let row = sqlx::query(
+            "UPDATE ops.builds SET state = 'running', started_at = now(), heartbeat_at = now(), worker = $2,
+                    attempts = $3
+              WHERE id = $1 AND state = 'pending'
+          RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, attempts, restore_from, image_from",
+        )
+        .bind(job.subject)
+        .bind(worker)
+        .bind(job.attempts)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(r) = row else {
+            // Killed (or closed) while it waited: its job has nothing left to do.
+            jobs::queue::done(&mut tx, job.id).await?;
+            continue;
+        };
+        tx.commit().await?;
+        return Ok(Some(Claimed {
+            id: r.get("id"),
+            tenant_id: r.get("tenant_id"),
+            project_id: r.get("project_id"),
+            env_id: r.get("env_id"),
+            branch: r.get("branch"),
+            stage: r.get("stage"),
+            commit_sha: r.get("commit_sha"),
+            trigger: r.get("trigger"),
+            attempts: r.get("attempts"),
+            restore_from: r.get("restore_from"),
+            image_from: r.get("image_from"),
+        }));
+    }
 }
 
-/// Closes a running build. Idempotent: a build already done stays as it was.
+/// Closes a running build, advances the promotion it deploys or rolls back,
+/// and marks its job done: one transaction, so a crash leaves either all of
+/// it or none (and then the job is recovered and the build run again).
+/// Idempotent: a build already done stays as it was.
 pub async fn finish(p: &Platform, build: Uuid, result: &str, reason: Option<&str>) -> DomainResult<bool> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let n = sqlx::query(
@@ -143,38 +154,56 @@ pub async fn finish(p: &Platform, build: Uuid, result: &str, reason: Option<&str
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    if n == 1 {
+        jobs::failpoint("build.finished");
+        crate::promotions::advance(&mut tx, build).await?;
+    }
+    jobs::queue::done_for(&mut tx, Kind::Build, build).await?;
     tx.commit().await?;
     Ok(n == 1)
 }
 
-/// Builds left `running` by a previous life of `worker`: retried once, then closed as `ko`.
+/// Builds left `running` by the console `worker`, which is gone: retried
+/// once, then closed as `ko`. Returns (retried, closed).
 pub async fn recover(p: &Platform, worker: &str) -> DomainResult<(u64, u64)> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let retried = sqlx::query(
+    let r = recovery::recover(p, Dead::Worker(worker), &[Kind::Build]).await.map_err(DomainError::Internal)?;
+    Ok((r.retried, r.closed))
+}
+
+/// Recovery of an interrupted build with a try left: back to `pending`.
+/// Returns false when it must be closed instead (someone asked to stop it).
+pub(crate) async fn retry_interrupted(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<bool> {
+    let n = sqlx::query(
         "UPDATE ops.builds SET state = 'pending', worker = NULL, started_at = NULL,
                 reason = 'retried: the server stopped while this build was running'
-          WHERE state = 'running' AND worker = $1 AND attempts < $2 AND NOT kill_requested",
+          WHERE id = $1 AND state = 'running' AND NOT kill_requested",
     )
-    .bind(worker)
-    .bind(MAX_ATTEMPTS)
-    .execute(&mut *tx)
+    .bind(build)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
-    let closed = sqlx::query(
+    if n == 0 {
+        close_interrupted(tx, build).await?;
+    }
+    Ok(n == 1)
+}
+
+/// Recovery of an interrupted build without tries left: closed, and its promotion moves on.
+pub(crate) async fn close_interrupted(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()> {
+    let n = sqlx::query(
         "UPDATE ops.builds SET state = 'done', finished_at = now(),
                 result = CASE WHEN kill_requested THEN 'killed' ELSE 'ko' END,
                 reason = CASE WHEN kill_requested THEN 'killed' ELSE 'the server stopped during this build, twice' END
-          WHERE state = 'running' AND worker = $1",
+          WHERE id = $1 AND state <> 'done'",
     )
-    .bind(worker)
-    .execute(&mut *tx)
+    .bind(build)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
-    if retried > 0 {
-        sqlx::query("SELECT pg_notify('ops_builds', 'recovered')").execute(&mut *tx).await?;
+    if n == 1 {
+        crate::promotions::advance(tx, build).await?;
     }
-    tx.commit().await?;
-    Ok((retried, closed))
+    Ok(())
 }
 
 /// Kill: a pending build is closed at once; a running one is flagged and its
@@ -202,7 +231,7 @@ pub async fn kill(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<()> 
                 .bind(build)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("SELECT pg_notify('ops_build_kill', $1)").bind(build.to_string()).execute(&mut *tx).await?;
+            channels::notify(&mut tx, Channel::BuildKill, &build.to_string()).await?;
         }
         _ => return Err(DomainError::Conflict("this build has already finished".into())),
     }

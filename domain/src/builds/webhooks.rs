@@ -230,7 +230,7 @@ async fn retire(tx: &mut ScopedTx, ctx: &Ctx, branch: &str) -> Result<String, We
         .execute(&mut **tx)
         .await?;
     // Workers tear the environment's previews down now rather than at their next sweep.
-    sqlx::query("SELECT pg_notify('ops_builds', 'reconcile')").execute(&mut **tx).await?;
+    crate::jobs::channels::notify(tx, crate::jobs::channels::Channel::Jobs, "reconcile").await?;
     Ok(format!("retired {branch}"))
 }
 

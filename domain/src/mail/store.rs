@@ -88,7 +88,7 @@ pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], 
     .bind(&parsed.error)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("SELECT pg_notify('ops_mail', $1)").bind(l.env_id.to_string()).execute(&mut *tx).await?;
+    crate::jobs::channels::notify(&mut tx, crate::jobs::channels::Channel::Mail, &l.env_id.to_string()).await?;
     tx.commit().await?;
     retention(p, l).await?;
     Ok(id)

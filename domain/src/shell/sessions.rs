@@ -137,9 +137,9 @@ async fn open(p: &Platform, actor: &Actor, build: Uuid, via: Via, token_hash: Op
     let id = Uuid::new_v4();
     let expires_at: DateTime<Utc> = sqlx::query_scalar(
         "INSERT INTO ops.shell_sessions (id, tenant_id, project_id, build_id, user_id, user_email, container_id, stage, via,
-                                         token_hash, attached_at, expires_at, idle_timeout_secs, ip, user_agent)
+                                         token_hash, attached_at, expires_at, idle_timeout_secs, ip, user_agent, console_id)
          VALUES ($1, $2, $3, $4, ops.current_user_id(), $5, $6, $7, $8, $9, CASE WHEN $9 IS NULL THEN now() END,
-                 now() + make_interval(secs => $10), $11, $12, $13)
+                 now() + make_interval(secs => $10), $11, $12, $13, $14)
          RETURNING expires_at",
     )
     .bind(id)
@@ -155,6 +155,7 @@ async fn open(p: &Platform, actor: &Actor, build: Uuid, via: Via, token_hash: Op
     .bind(idle.as_secs() as i32)
     .bind(&actor.meta.ip)
     .bind(&actor.meta.user_agent)
+    .bind(p.console())
     .fetch_one(&mut *tx)
     .await?;
     audit::record(
@@ -212,13 +213,14 @@ pub async fn open_web(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<
 pub async fn attach_web(p: &Platform, actor: &Actor, session: Uuid, token: &str) -> DomainResult<Attached> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let row = sqlx::query(
-        "UPDATE ops.shell_sessions SET token_hash = NULL, attached_at = now()
+        "UPDATE ops.shell_sessions SET token_hash = NULL, attached_at = now(), console_id = $3
           WHERE id = $1 AND user_id = ops.current_user_id() AND token_hash = $2 AND closed_at IS NULL AND expires_at > now()
           RETURNING tenant_id, project_id, build_id, container_id, stage, expires_at, idle_timeout_secs,
                     (SELECT preview_slug FROM ops.builds b WHERE b.id = build_id) AS preview_slug",
     )
     .bind(session)
     .bind(auth::token_hash(token))
+    .bind(p.console())
     .fetch_optional(&mut *tx)
     .await?;
     let Some(r) = row else {
@@ -295,21 +297,22 @@ pub async fn close(p: &Platform, s: &Attached, reason: &CloseReason, c: Counters
     Ok(())
 }
 
-/// Closes sessions no bridge is serving: with `started_before` (this
-/// process's start), every open one older than that (`interrupted`); always,
-/// those whose TTL passed before a terminal attached.
-pub async fn sweep(p: &Platform, started_before: Option<DateTime<Utc>>) -> DomainResult<u64> {
-    let at_startup = started_before.is_some();
+/// Closes sessions no bridge is serving: those attached through a console
+/// that is gone (`interrupted`), and those whose TTL passed before a
+/// terminal attached (`expired`).
+pub async fn sweep(p: &Platform) -> DomainResult<u64> {
     let system = system_actor();
     let mut tx = p.db.begin_as(system.user_id).await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "UPDATE ops.shell_sessions SET closed_at = now(),
-                close_reason = CASE WHEN $1 THEN 'interrupted: the console stopped' ELSE 'expired: no terminal attached in time' END
-          WHERE closed_at IS NULL AND (opened_at < $2 OR (attached_at IS NULL AND expires_at <= now()))
-          RETURNING id, tenant_id, project_id, build_id, close_reason",
-    )
-    .bind(at_startup)
-    .bind(started_before)
+                close_reason = CASE WHEN attached_at IS NULL THEN 'expired: no terminal attached in time'
+                                    ELSE 'interrupted: the console stopped' END
+          WHERE closed_at IS NULL
+            AND ((attached_at IS NULL AND expires_at <= now()) OR (attached_at IS NOT NULL AND {}))
+          RETURNING id, tenant_id, project_id, build_id, close_reason, attached_at IS NULL AS expired",
+        crate::jobs::queue::dead("console_id", "$1")
+    ))
+    .bind(p.settings.jobs.lease.as_secs_f64())
     .fetch_all(&mut *tx)
     .await?;
     for r in &rows {
@@ -317,7 +320,7 @@ pub async fn sweep(p: &Platform, started_before: Option<DateTime<Utc>>) -> Domai
             &mut tx,
             &system,
             Event {
-                action: if at_startup { "shell.close" } else { "shell.expire" },
+                action: if r.get("expired") { "shell.expire" } else { "shell.close" },
                 target: format!("shell:{}", r.get::<Uuid, _>("id")),
                 tenant_id: Some(r.get("tenant_id")),
                 project_id: Some(r.get("project_id")),

@@ -401,18 +401,33 @@ async fn an_interrupted_backup_fails_alone_a_corrupted_one_is_refused_and_the_sc
         "CREATE TABLE bulk AS SELECT g AS id, repeat(md5(g::text), 20) AS filler FROM generate_series(1, 300000) g",
     )
     .await;
+    // It runs on another console, alive until it dies below.
     let id = uuid::Uuid::new_v4();
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let owner = app.platform.db.owner();
+    sqlx::query(
+        "INSERT INTO ops.consoles (id, host, pid, version, heartbeat_at)
+         VALUES ('dying-worker', 'elsewhere', 1, 'test', now() + interval '1 hour')",
+    )
+    .execute(owner)
+    .await
+    .unwrap();
     sqlx::query(
         "INSERT INTO ops.backups (id, tenant_id, project_id, env_id, kind, state, worker, started_at)
          SELECT $1, tenant_id, project_id, id, 'manual', 'running', 'dying-worker', now() FROM ops.environments WHERE id = $2::uuid",
     )
     .bind(id)
     .bind(&prod_env)
-    .execute(&mut *tx)
+    .execute(owner)
     .await
     .unwrap();
-    tx.commit().await.unwrap();
+    sqlx::query(
+        "INSERT INTO ops.jobs (kind, subject, tenant_id, state, attempts, worker, started_at)
+         SELECT 'backup', id, tenant_id, 'running', 1, 'dying-worker', now() FROM ops.backups WHERE id = $1",
+    )
+    .bind(id)
+    .execute(owner)
+    .await
+    .unwrap();
     let partial = infra.backups.scratch.join(format!("{id}.zip.partial"));
     let task = {
         let (p, infra) = (app.platform.clone(), infra.clone());

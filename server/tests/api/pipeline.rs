@@ -233,7 +233,10 @@ async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
     assert!(managed_containers(&app, &build).await >= 1, "the crash left a container behind");
 
     // The server starts again: the interrupted build is closed, the reconciler cleans up.
-    sqlx::query("UPDATE ops.builds SET attempts = $1").bind(queue::MAX_ATTEMPTS).execute(p.db.owner()).await.unwrap();
+    sqlx::query("UPDATE ops.jobs SET attempts = max_attempts WHERE kind = 'build'")
+        .execute(p.db.owner())
+        .await
+        .unwrap();
     assert_eq!(queue::recover(&p, "dead-host").await.unwrap(), (0, 1));
     let report = lifecycle::reconcile(&p, &infra).await.unwrap();
     assert!(report.containers >= 1 && report.networks == 1 && report.databases == 1, "{report:?}");

@@ -19,7 +19,7 @@ async fn a_tenant_whose_builds_hang_keeps_one_slot_and_others_still_build() {
         infra.max_per_tenant = 1;
         infra.health_timeout = Duration::from_secs(600);
     });
-    let worker = server::worker::spawn(p).unwrap();
+    let worker = server::worker::spawn(p);
 
     // Mallory's two branches start and then never become healthy.
     let m = app.signed_up("mallory@evil.test", "Evil").await;
