@@ -287,6 +287,7 @@ pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()
         return Ok(());
     };
     let id: Uuid = b.get("promotion_id");
+    crate::jobs::failpoint("build.finished");
     let ok = matches!(b.get::<Option<String>, _>("result").as_deref(), Some("ok" | "warn"));
     let (tenant, project): (Uuid, Uuid) = (b.get("tenant_id"), b.get("project_id"));
     let reason: Option<String> = b.get("reason");

@@ -19,6 +19,9 @@ struct Shared {
     builds_admin: PgConnectOptions,
     /// The Docker bridge gateway the cluster also listens on, when Docker is there.
     gateway: Option<String>,
+    /// The same logins as URLs (with `{db}` for the database), for processes tests start.
+    admin_url: String,
+    builds_admin_url: String,
 }
 
 fn shared() -> &'static Shared {
@@ -29,7 +32,18 @@ fn shared() -> &'static Shared {
             let builds_admin = std::env::var("TEST_BUILDS_DATABASE_URL")
                 .map(|u| PgConnectOptions::from_str(&u).expect("TEST_BUILDS_DATABASE_URL is a postgres URL"))
                 .unwrap_or_else(|_| admin.clone());
-            return Shared { admin, builds_admin, gateway: std::env::var("TEST_DOCKER_GATEWAY").ok() };
+            let builds_admin_url = std::env::var("TEST_BUILDS_DATABASE_URL").unwrap_or_else(|_| url.clone());
+            let admin_url = match url.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{{db}}"),
+                None => url.clone(),
+            };
+            return Shared {
+                admin,
+                builds_admin,
+                gateway: std::env::var("TEST_DOCKER_GATEWAY").ok(),
+                admin_url,
+                builds_admin_url,
+            };
         }
         // A dedicated thread owns the runtime that started the cluster and
         // lives as long as the process.
@@ -55,13 +69,31 @@ fn shared() -> &'static Shared {
                     role_key: role_key().to_vec(),
                 };
                 dbs.prepare("test").await.expect("preparing the builds' server");
-                tx.send(Shared { admin: pg.connect_options("postgres"), builds_admin, gateway }).expect("send");
+                let shared = Shared {
+                    admin: pg.connect_options("postgres"),
+                    builds_admin,
+                    gateway,
+                    admin_url: pg.url("{db}"),
+                    builds_admin_url: pg.builds_admin_url().expect("the builds' admin URL"),
+                };
+                tx.send(shared).expect("send");
                 std::mem::forget(pg);
                 std::future::pending::<()>().await;
             });
         });
         rx.recv().expect("test cluster thread")
     })
+}
+
+/// The URL of `database` on the shared test server, for processes a test starts.
+pub fn database_url(database: &str) -> String {
+    shared().admin_url.replace("{db}", database)
+}
+
+/// The builds' admin login on the test server as a URL, and where containers reach it (with Docker).
+pub fn build_databases_url() -> Option<(String, String)> {
+    let s = shared();
+    Some((s.builds_admin_url.clone(), s.gateway.clone()?))
 }
 
 /// Admin connection options of the shared test server.

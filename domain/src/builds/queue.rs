@@ -155,7 +155,6 @@ pub async fn finish(p: &Platform, build: Uuid, result: &str, reason: Option<&str
     .await?
     .rows_affected();
     if n == 1 {
-        jobs::failpoint("build.finished");
         crate::promotions::advance(&mut tx, build).await?;
     }
     jobs::queue::done_for(&mut tx, Kind::Build, build).await?;

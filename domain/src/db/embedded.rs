@@ -187,6 +187,17 @@ impl EmbeddedPostgres {
             .database(database)
     }
 
+    /// The superuser's URL for `database` (for processes started by tests).
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://{SUPERUSER}:{}@127.0.0.1:{}/{database}", self.password, self.port)
+    }
+
+    /// The builds' admin login as a URL (after [`EmbeddedPostgres::builds_admin`] created it).
+    pub fn builds_admin_url(&self) -> Result<String> {
+        let password = std::fs::read_to_string(self.dir.join("builds-admin-password"))?;
+        Ok(format!("postgres://{BUILDS_ADMIN}:{}@127.0.0.1:{}/postgres", password.trim(), self.port))
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

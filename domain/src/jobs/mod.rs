@@ -97,8 +97,8 @@ pub fn console_name() -> String {
 }
 
 /// Test hooks that make this process die at a named point (debug builds
-/// only): `ODOOOPS_FAILPOINTS=build.finished` aborts between closing a build
-/// and advancing its promotion, inside their transaction.
+/// only): `ODOOOPS_FAILPOINTS=build.finished` aborts between closing a
+/// promotion's build and advancing the promotion, inside their transaction.
 pub fn failpoint(name: &str) {
     if cfg!(debug_assertions)
         && std::env::var("ODOOOPS_FAILPOINTS").is_ok_and(|v| v.split(',').any(|f| f.trim() == name))

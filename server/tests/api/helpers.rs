@@ -140,8 +140,10 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
     let mailer = Arc::new(MemoryMailer::default());
     let mut catcher = None;
     let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if mode == Mode::Builds {
-        let databases = domain::testing::build_databases()
+        let mut databases = domain::testing::build_databases()
             .expect("the build tests need Docker (DOCKER_HOST or /var/run/docker.sock)");
+        // As `odooops serve` derives it: every console of this installation agrees on the build roles' passwords.
+        databases.role_key = db.private_secret("build_role_key").await.unwrap().into_bytes();
         // The mail catcher where containers reach this host.
         let smtp = tokio::net::TcpListener::bind(format!("{}:0", databases.host_for_containers)).await.unwrap();
         let smtp_port = smtp.local_addr().unwrap().port();
@@ -161,7 +163,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
             preview_domain: "localhost".into(),
             preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
-            installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+            installation: domain::builds::infra::installation_id(&db.private_secret("installation").await.unwrap()),
             mail_catcher: Some((container_host, smtp_port)),
             filestore_dir: scratch.join("filestore"),
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
@@ -194,7 +196,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             worker: format!("test-{}", uuid::Uuid::new_v4().simple()),
             preview_domain: "localhost".into(),
             preview_key: db.private_secret("preview_signing_key").await.unwrap().into_bytes(),
-            installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
+            installation: domain::builds::infra::installation_id(&db.private_secret("installation").await.unwrap()),
             mail_catcher: None,
             filestore_dir: scratch.join("filestore"),
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),

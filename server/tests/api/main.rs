@@ -8,6 +8,7 @@ mod backups;
 mod canary;
 mod cli;
 mod console_mail;
+mod consoles;
 mod helpers;
 mod mails;
 mod pipeline;

@@ -58,6 +58,18 @@ pub async fn run(p: &Platform, infra: &BuildInfra, b: &Claimed, kill: watch::Rec
         "build",
         format!("build of {} at {} ({}), attempt {}", b.branch, &b.commit_sha[..12], b.stage, b.attempts),
     );
+    if b.attempts > 1 {
+        // A retry after its console died: what the interrupted attempt started goes first (names are per build).
+        let left = p.engine.containers_with_label(&format!("odooops.build={}", b.id)).await.unwrap_or_default();
+        for c in &left {
+            if let Err(e) = p.engine.remove_container(&c.id).await {
+                log.warn("build", format!("could not remove a container of the interrupted attempt: {e:#}"));
+            }
+        }
+        if !left.is_empty() {
+            log.info("build", format!("removed {} container(s) the interrupted attempt left", left.len()));
+        }
+    }
     let mut run = Run { p, infra, b, log: log.clone(), kill, stats: LineStats::default(), db_was_there: false };
     let outcome = match run.phases().await {
         Ok(o) => o,
@@ -429,7 +441,8 @@ impl Run<'_> {
     async fn image(&self, src: &Path, facts: &Facts) -> anyhow::Result<String> {
         let engine = &self.p.engine;
         let own_dockerfile = src.join("Dockerfile").is_file();
-        if !own_dockerfile {
+        // The stand-in is made here, not pulled: a repository's own Dockerfile may start FROM it too.
+        if !own_dockerfile || facts.base_image == super::infra::STANDIN_IMAGE {
             ensure_base_image(self.p, self.infra, &facts.base_image, &self.log).await?;
         }
         let dockerfile = if own_dockerfile {
