@@ -33,12 +33,25 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Resolves the caller from a bearer token or the session cookie, and
 /// redirects anonymous page requests to sign-in.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
-    if is_static(&path) {
+/// Every other request runs in a `request` span carrying its id (the one in
+/// `x-request-id` and the audit trail), method, path and, once known, the user.
+pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_static(req.uri().path()) {
         return next.run(req).await;
     }
     let request_id = uuid::Uuid::new_v4().to_string();
+    let span = tracing::info_span!(
+        "request",
+        id = %request_id,
+        method = %req.method(),
+        path = %req.uri().path(),
+        user = tracing::field::Empty,
+    );
+    tracing::Instrument::instrument(authenticated(state, req, next, request_id), span).await
+}
+
+async fn authenticated(state: AppState, mut req: Request, next: Next, request_id: String) -> Response {
+    let path = req.uri().path().to_owned();
     let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = req
         .extensions()
@@ -82,6 +95,9 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     } else {
         None
     };
+    if let Some(a) = &actor {
+        tracing::Span::current().record("user", tracing::field::display(a.user_id));
+    }
     if req.method() == Method::GET {
         if actor.is_none() && app::is_protected_path(&path) {
             let next_param = if path == "/" { String::new() } else { format!("?next={path}") };

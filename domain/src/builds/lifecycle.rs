@@ -130,34 +130,28 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
             Err(e) => tracing::warn!(build = %id, error = %format!("{e:#}"), "teardown failed"),
         }
     }
+    // What the engine and the builds' server hold is listed before the builds
+    // are read: a build creates its network, containers, image and database
+    // only once it is running, so anything listed here whose build is not
+    // live or running (read afterwards) is truly left over. Read the other
+    // way round, a build claimed in between would lose what it just made.
+    let mine = format!("odooops.installation={}", infra.installation);
+    let containers = p.engine.containers_with_label(&mine).await?;
+    let engine_networks = p.engine.networks_with_label(&mine).await?;
+    let images = p.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await?;
+    let databases = infra.databases.list(&infra.installation).await?;
+
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let rows = sqlx::query("SELECT id, network, db_name FROM ops.builds WHERE live OR state = 'running'")
         .fetch_all(&mut *tx)
         .await?;
-    tx.commit().await?;
-    let owners: HashSet<String> = rows.iter().map(|r| r.get::<Uuid, _>("id").to_string()).collect();
-    let networks: HashSet<String> = rows.iter().filter_map(|r| r.get::<Option<String>, _>("network")).collect();
-    let dbs: HashSet<String> = rows.iter().filter_map(|r| r.get::<Option<String>, _>("db_name")).collect();
-    let mine = format!("odooops.installation={}", infra.installation);
-    for c in p.engine.containers_with_label(&mine).await? {
-        let owner = c.labels.get("odooops.build").cloned().unwrap_or_default();
-        if !owners.contains(&owner) {
-            p.engine.remove_container(&c.id).await?;
-            out.containers += 1;
-        }
-    }
-    for n in p.engine.networks_with_label(&mine).await? {
-        if !networks.contains(&n.id) {
-            p.engine.remove_network(&n.id).await?;
-            out.networks += 1;
-        }
-    }
     // Image tags of builds that neither serve, run, nor belong to production (rollbacks).
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let kept: HashSet<String> = sqlx::query_as::<_, (Uuid, i64)>(
-        "SELECT project_id, seq FROM ops.builds WHERE image_digest IS NOT NULL
-            AND (live OR state = 'running' OR stage = 'production'
-                 OR image_digest IN (SELECT image_digest FROM ops.builds WHERE stage = 'production' AND image_digest IS NOT NULL))",
+        "SELECT project_id, seq FROM ops.builds
+          WHERE state = 'running'
+             OR (image_digest IS NOT NULL
+                 AND (live OR stage = 'production'
+                      OR image_digest IN (SELECT image_digest FROM ops.builds WHERE stage = 'production' AND image_digest IS NOT NULL)))",
     )
     .fetch_all(&mut *tx)
     .await?
@@ -165,14 +159,34 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
     .map(|(project, seq)| super::pipeline::image_tag(&infra.installation, project, seq))
     .collect();
     tx.commit().await?;
-    for image in p.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await? {
+    let owners: HashSet<String> = rows.iter().map(|r| r.get::<Uuid, _>("id").to_string()).collect();
+    // A running build's database may not be recorded yet: its name ends with the build's short id.
+    let suffixes: Vec<String> = rows.iter().map(|r| format!("_{}", super::pipeline::short(r.get("id")))).collect();
+    let networks: HashSet<String> = rows.iter().filter_map(|r| r.get::<Option<String>, _>("network")).collect();
+    let dbs: HashSet<String> = rows.iter().filter_map(|r| r.get::<Option<String>, _>("db_name")).collect();
+    let owned = |labels: &std::collections::HashMap<String, String>| {
+        labels.get("odooops.build").is_some_and(|b| owners.contains(b))
+    };
+    for c in containers {
+        if !owned(&c.labels) {
+            p.engine.remove_container(&c.id).await?;
+            out.containers += 1;
+        }
+    }
+    for n in engine_networks {
+        if !networks.contains(&n.id) && !owned(&n.labels) {
+            p.engine.remove_network(&n.id).await?;
+            out.networks += 1;
+        }
+    }
+    for image in images {
         if !kept.contains(&image) {
             p.engine.remove_image(&image).await?;
             out.images += 1;
         }
     }
-    for db in infra.databases.list(&infra.installation).await? {
-        if !dbs.contains(&db) {
+    for db in databases {
+        if !dbs.contains(&db) && !suffixes.iter().any(|s| db.ends_with(s.as_str())) {
             // Build databases and their roles share the name.
             infra.databases.drop(&db, &db).await?;
             let _ = std::fs::remove_dir_all(infra.filestore_dir.join(&db));

@@ -249,6 +249,41 @@ async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciler_spares_what_a_running_build_has_just_made() {
+    // The race the browser suite found: a build creates its network, and the
+    // reconciler, having read the builds a moment before, removed it.
+    use domain::builds::{lifecycle, queue};
+    let app = spawn_app_with_builds_no_worker().await;
+    let b = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&b.token().await);
+    let repo = repository();
+    let project = standin_project(&api, "Racy", &repo).await;
+    let sha = commit_file(&repo, "feature/race", "RACE", "1\n", "Race");
+    push(&app, &api, &project, "feature/race", &sha).await;
+    let p = app.platform.clone();
+    let infra = p.builds.clone().unwrap();
+    let claimed = queue::claim(&p, p.console()).await.unwrap().expect("a pending build");
+    // What the build makes first, before it records anything in its row.
+    let network = format!("odooops-race-{}", uuid::Uuid::new_v4().simple());
+    let labels = std::collections::HashMap::from([
+        ("odooops.managed".to_owned(), "true".to_owned()),
+        ("odooops.installation".to_owned(), infra.installation.clone()),
+        ("odooops.build".to_owned(), claimed.id.to_string()),
+    ]);
+    p.engine.create_network(&network, labels).await.unwrap();
+    let mine = format!("odooops.installation={}", infra.installation);
+    let report = lifecycle::reconcile(&p, &infra).await.unwrap();
+    let left = p.engine.networks_with_label(&mine).await.unwrap();
+    assert!(left.iter().any(|n| n.id == network), "the running build's network was removed: {report:?}");
+
+    // Once the build is over, what it left goes.
+    queue::finish(&p, claimed.id, "ko", Some("stopped by the test")).await.unwrap();
+    let report = lifecycle::reconcile(&p, &infra).await.unwrap();
+    assert_eq!(report.networks, 1, "{report:?}");
+    assert!(!p.engine.networks_with_label(&mine).await.unwrap().iter().any(|n| n.id == network));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is_dumped_before_updates() {
     let app = spawn_app_with_builds().await;
     let b = app.signed_up("ann@acme.test", "Acme").await;

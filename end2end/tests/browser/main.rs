@@ -1,0 +1,14 @@
+//! The release console driven through headless Chromium over WebDriver.
+//!
+//! Needs `cargo leptos build --release` first (`scripts/test` does it): the
+//! tests start `target/release/odooops` with its own embedded PostgreSQL in a
+//! scratch directory, and `chromedriver`. A failing test leaves a screenshot
+//! under `target/e2e-screenshots/`.
+
+mod support;
+
+mod accounts;
+mod backups;
+mod mail;
+mod pipeline;
+mod promotions;

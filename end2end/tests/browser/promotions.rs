@@ -1,0 +1,126 @@
+//! A tester's promotion request approved by an admin in another session.
+
+use crate::support::{
+    browser, create_standin_project, deliver, git, run, sign_up, stack, standin_repository, unique, wait_count,
+    wait_hydrated, TestResult, WAIT,
+};
+use fantoccini::{Client, Locator};
+use std::time::Duration;
+
+/// The session cookie of a signed-in browser, for REST calls on its behalf.
+async fn session_cookie(c: &Client) -> Result<String, Box<dyn std::error::Error>> {
+    let cookie = c.get_named_cookie("odooops_session").await?;
+    Ok(format!("odooops_session={}", cookie.value()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tester_requests_a_promotion_and_an_admin_approves_it_in_another_session() {
+    run("promotion", |admin| {
+        Box::pin(async move {
+            let (repo, staging_sha) = standin_repository("release/2.0", "")?;
+            let main_sha = git(&repo, &["rev-parse", "main"]);
+            let tester_email = format!("{}@release.test", unique("tess"));
+            sign_up(admin, &format!("{}@release.test", unique("ann")), &unique("Releasers ")).await?;
+            let (hook_url, secret) = create_standin_project(admin, &repo).await?;
+            let project_path = admin.current_url().await?.path().to_owned();
+            for (branch, sha) in [("main", &main_sha), ("release/2.0", &staging_sha)] {
+                deliver(&hook_url, &secret, serde_json::json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false}))
+                    .await?;
+            }
+
+            // The tester, in a second browser: signed up, then made a member of the project by the admin.
+            let tester = browser().await;
+            let outcome: TestResult = async {
+                sign_up(&tester, &tester_email, &unique("Own ")).await?;
+                let cookie = session_cookie(admin).await?;
+                let http = reqwest::Client::new();
+                let project_id = hook_url.rsplit('/').next().unwrap_or_default().to_owned();
+                let detail: serde_json::Value = http
+                    .get(format!("{}/api/v1/projects/{project_id}", stack().console))
+                    .header("Cookie", &cookie)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let tenant = detail["project"]["tenant_id"].as_str().unwrap_or_default().to_owned();
+                // Invited into the tenant, the tester accepts; then the admin gives them the project role.
+                let post = |path: String, cookie: String, body: serde_json::Value| {
+                    let http = http.clone();
+                    async move {
+                        let r = http
+                            .post(format!("{}/api/v1/{path}", stack().console))
+                            .header("Cookie", cookie)
+                            .header("Origin", &stack().console)
+                            .json(&body)
+                            .send()
+                            .await?;
+                        if !r.status().is_success() {
+                            return Err(format!("{path} answered {}", r.status()).into());
+                        }
+                        TestResult::Ok(())
+                    }
+                };
+                let invite = serde_json::json!({"email": tester_email, "role": "member"});
+                post(format!("tenants/{tenant}/members"), cookie.clone(), invite).await?;
+                let tester_cookie = session_cookie(&tester).await?;
+                let pending: serde_json::Value = http
+                    .get(format!("{}/api/v1/me/invitations", stack().console))
+                    .header("Cookie", &tester_cookie)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let invitation = pending[0]["id"].as_str().unwrap_or_default().to_owned();
+                post(format!("invitations/{invitation}/accept"), tester_cookie, serde_json::json!({})).await?;
+                let role = serde_json::json!({"email": tester_email, "role": "tester"});
+                post(format!("projects/{project_id}/members"), cookie.clone(), role).await?;
+                admin.refresh().await?;
+                wait_hydrated(admin).await?;
+                wait_count(admin, ".tile-ok", 2, ".tile-ko", Duration::from_secs(240)).await?;
+
+                // The tester asks for the staging build's promotion.
+                tester.goto(&format!("{}{project_path}", stack().console)).await?;
+                wait_hydrated(&tester).await?;
+                tester
+                    .wait()
+                    .at_most(WAIT)
+                    .for_element(Locator::XPath("//tr[.//code[text()='release/2.0']]//div[contains(@class,'tile-ok')]//a[starts-with(@href,'/builds/')]"))
+                    .await?
+                    .click()
+                    .await?;
+                wait_hydrated(&tester).await?;
+                let staging_digest = tester.wait().at_most(WAIT).for_element(Locator::Id("image-digest")).await?.text().await?;
+                tester.find(Locator::Id("request-promotion")).await?.click().await?;
+                tester.wait().at_most(WAIT).for_element(Locator::Id("promotion-requested")).await?;
+                tester.goto(&format!("{}{project_path}", stack().console)).await?;
+                wait_hydrated(&tester).await?;
+                tester.wait().at_most(WAIT).for_element(Locator::Css("tr.promotion-requested")).await?;
+                assert!(
+                    tester.find_all(Locator::Css(".approve-promotion")).await?.is_empty(),
+                    "the requester is not offered Approve"
+                );
+
+                // The admin approves in their own session; the promotion deploys the same image.
+                admin.refresh().await?;
+                wait_hydrated(admin).await?;
+                admin.wait().at_most(WAIT).for_element(Locator::Css(".approve-promotion")).await?.click().await?;
+                wait_count(admin, "tr.promotion-deployed", 1, "tr.promotion-rolled_back, tr.promotion-failed", Duration::from_secs(240)).await?;
+                admin.find(Locator::Css("tr.promotion-deployed a[href^='/builds/']:not([href$='/'])")).await?;
+                let deployment = admin
+                    .find(Locator::XPath("//tr[contains(@class,'promotion-deployed')]//a[text()='deployment']"))
+                    .await?;
+                deployment.click().await?;
+                wait_hydrated(admin).await?;
+                let digest = admin.wait().at_most(WAIT).for_element(Locator::Id("image-digest")).await?.text().await?;
+                assert_eq!(digest, staging_digest, "production runs the image staging tested");
+                let status = admin.find(Locator::Id("build-status")).await?.text().await?;
+                assert!(status.contains("ok") || status.to_lowercase().contains("success"), "deployment status: {status}");
+                Ok(())
+            }
+            .await;
+            let _ = tester.close().await;
+            outcome
+        })
+    })
+    .await;
+}
