@@ -142,7 +142,8 @@ impl DockerEngine {
         DockerEngine { docker: docker.map_err(|e| format!("cannot reach Docker: {e}")) }
     }
 
-    fn client(&self) -> anyhow::Result<&bollard::Docker> {
+    /// The bollard client (the swarm backend speaks to the same engine).
+    pub fn client(&self) -> anyhow::Result<&bollard::Docker> {
         self.docker.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
 }

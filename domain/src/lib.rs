@@ -53,6 +53,8 @@ pub mod projects;
 #[cfg(feature = "server")]
 pub mod promotions;
 #[cfg(feature = "server")]
+pub mod runtime;
+#[cfg(feature = "server")]
 pub mod shell;
 #[cfg(feature = "server")]
 pub mod tenants;

@@ -5,8 +5,8 @@ use crate::auth::LoginThrottle;
 use crate::builds::infra::BuildInfra;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::engine::ContainerEngine;
 use crate::mailer::Mailer;
+use crate::runtime::Runtime;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -14,7 +14,8 @@ pub struct Platform(Arc<Inner>);
 
 pub struct Inner {
     pub db: Db,
-    pub engine: Arc<dyn ContainerEngine>,
+    /// Where builds, previews and shells run (see `runtime`).
+    pub runtime: Arc<dyn Runtime>,
     pub mailer: Arc<dyn Mailer>,
     /// Failed sign-ins per email and per client address.
     pub throttle: LoginThrottle,
@@ -30,13 +31,13 @@ pub struct Inner {
 }
 
 impl Platform {
-    pub fn new(db: Db, engine: Arc<dyn ContainerEngine>, mailer: Arc<dyn Mailer>, settings: Settings) -> Self {
-        Self::with_builds(db, engine, mailer, settings, None)
+    pub fn new(db: Db, runtime: Arc<dyn Runtime>, mailer: Arc<dyn Mailer>, settings: Settings) -> Self {
+        Self::with_builds(db, runtime, mailer, settings, None)
     }
 
     pub fn with_builds(
         db: Db,
-        engine: Arc<dyn ContainerEngine>,
+        runtime: Arc<dyn Runtime>,
         mailer: Arc<dyn Mailer>,
         settings: Settings,
         builds: Option<BuildInfra>,
@@ -45,7 +46,7 @@ impl Platform {
         let console = builds.as_ref().map_or_else(crate::jobs::console_name, |b| b.worker.clone());
         Platform(Arc::new(Inner {
             db,
-            engine,
+            runtime,
             mailer,
             throttle: LoginThrottle::new(l.sign_in_failures, l.window),
             signups: LoginThrottle::new(l.sign_ups, l.window),

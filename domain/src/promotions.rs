@@ -44,7 +44,7 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
     let digest: String = b
         .get::<Option<String>, _>("image_digest")
         .ok_or_else(|| DomainError::Invalid("this build has no image".into()))?;
-    if !p.engine.image_exists(&digest).await.unwrap_or(false) {
+    if !p.runtime.image_exists(&digest).await.unwrap_or(false) {
         return Err(DomainError::Conflict(format!("the image {digest} is no longer on this host")));
     }
     let project: Uuid = b.get("project_id");

@@ -5,9 +5,9 @@ use domain::accounts::{self, SignUp};
 use domain::auth::RequestMeta;
 use domain::config::Settings;
 use domain::db::Db;
-use domain::engine::NoEngine;
 use domain::mailer::MemoryMailer;
 use domain::platform::Platform;
+use domain::runtime::Unavailable;
 use domain::wire::NewProject;
 use sqlx::{Connection, Row};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ async fn platform() -> (Platform, sqlx::postgres::PgConnectOptions) {
     let db = Db::prepare(opts.clone(), 5).await.expect("prepare");
     let p = Platform::new(
         db,
-        Arc::new(NoEngine("no docker in this test".into())),
+        Arc::new(Unavailable("no docker in this test".into())),
         Arc::new(MemoryMailer::default()),
         Settings::for_url("http://localhost"),
     );
@@ -187,8 +187,12 @@ async fn password_reset_by_mail() {
     let opts = domain::testing::fresh_database().await;
     let db = Db::prepare(opts, 3).await.unwrap();
     let mailer = Arc::new(MemoryMailer::default());
-    let p =
-        Platform::new(db, Arc::new(NoEngine("none".into())), mailer.clone(), Settings::for_url("http://console.test"));
+    let p = Platform::new(
+        db,
+        Arc::new(Unavailable("none".into())),
+        mailer.clone(),
+        Settings::for_url("http://console.test"),
+    );
     sign_up(&p, "carol@c.test", "Gamma").await;
     accounts::request_password_reset(&p, "nobody@c.test", &RequestMeta::default()).await.unwrap();
     assert!(mailer.sent().is_empty(), "unknown emails get no mail");

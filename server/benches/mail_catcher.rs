@@ -10,8 +10,8 @@ use domain::accounts::{self, SignUp};
 use domain::auth::RequestMeta;
 use domain::config::Settings;
 use domain::db::Db;
-use domain::engine::NoEngine;
 use domain::mailer::LogMailer;
+use domain::runtime::Unavailable;
 use server::application::{Application, Parts};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,7 +88,7 @@ async fn main() {
     let smtp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let app = Application::build(Parts {
         db,
-        engine: Arc::new(NoEngine("not used".into())),
+        runtime: Arc::new(Unavailable("not used".into())),
         mailer: Arc::new(LogMailer),
         settings: Settings::for_url("http://127.0.0.1"),
         builds: None,

@@ -1,7 +1,7 @@
 //! One wiring for every OdooOps process: `odooops serve`, the integration
 //! tests and the benchmarks all assemble the running application here, so
 //! what the tests exercise is what production runs. Callers choose the
-//! parts (database, engine, mailer, build infrastructure, bound listeners);
+//! parts (database, runtime, mailer, build infrastructure, bound listeners);
 //! [`Application::build`] starts the platform's services on them.
 
 use crate::startup::{router, AppState};
@@ -10,9 +10,9 @@ use axum::Router;
 use domain::builds::infra::BuildInfra;
 use domain::config::Settings;
 use domain::db::Db;
-use domain::engine::ContainerEngine;
 use domain::mailer::Mailer;
 use domain::platform::Platform;
+use domain::runtime::Runtime;
 use leptos::prelude::LeptosOptions;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 /// use port 0 and still put the address in its settings.
 pub struct Parts {
     pub db: Db,
-    pub engine: Arc<dyn ContainerEngine>,
+    pub runtime: Arc<dyn Runtime>,
     pub mailer: Arc<dyn Mailer>,
     pub settings: Settings,
     /// Where builds run, when they can here.
@@ -57,7 +57,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(parts: Parts) -> anyhow::Result<Application> {
-        let platform = Platform::with_builds(parts.db, parts.engine, parts.mailer, parts.settings, parts.builds);
+        let platform = Platform::with_builds(parts.db, parts.runtime, parts.mailer, parts.settings, parts.builds);
         let setup_token = domain::auth::setup::issue(&platform.db).await.context("issuing the setup token")?;
         if let Some(token) = &setup_token {
             tracing::warn!("{}", domain::auth::setup::log_line(&platform.settings.public_url, token));

@@ -46,6 +46,16 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_BUILDS", default_value_t = true, action = clap::ArgAction::Set)]
     pub builds: bool,
 
+    /// Where builds and previews run: `docker` (the local engine) or `swarm`
+    /// (Docker Swarm mode: this engine must be a manager; `docker swarm init`).
+    #[arg(long, env = "ODOOOPS_RUNTIME", default_value = "docker")]
+    pub runtime: domain::runtime::Backend,
+
+    /// An OCI registry (`host:port`) the swarm's nodes pull build images from;
+    /// without one, a swarm service is pinned to the node that built its image.
+    #[arg(long, env = "ODOOOPS_REGISTRY")]
+    pub registry: Option<String>,
+
     /// PostgreSQL server for build databases (a role with CREATEDB and CREATEROLE).
     /// Defaults to the embedded cluster, which then also listens on the Docker bridge.
     #[arg(long, env = "ODOOOPS_BUILDS_DATABASE_URL", hide_env_values = true)]

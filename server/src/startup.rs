@@ -12,7 +12,6 @@ use domain::builds::infra::{BuildDatabases, BuildInfra};
 use domain::config::Settings;
 use domain::db::embedded::{Durability, EmbeddedPostgres};
 use domain::db::Db;
-use domain::engine::{ContainerEngine, DockerEngine};
 use domain::mail::console::ConsoleMailbox;
 use domain::platform::Platform;
 use leptos::prelude::*;
@@ -204,12 +203,12 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until SIGINT/SIGTERM, then shuts everything down in order.
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
-    let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
-    let gateway = match engine.ping().await {
+    let runtime = domain::runtime::from_env(cfg.runtime, cfg.registry.clone());
+    let gateway = match runtime.ping().await {
         Ok(info) => {
-            tracing::info!(version = %info.version, "Docker engine reachable");
+            tracing::info!(runtime = %info.describe(), "runtime reachable");
             if cfg.builds {
-                engine.bridge_gateway().await.unwrap_or_default()
+                runtime.host_address().await.unwrap_or_default()
             } else {
                 None
             }
@@ -232,7 +231,7 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
     let app = Application::build(Parts {
         db: database.db.clone(),
-        engine,
+        runtime,
         mailer: mailer(&cfg, &database.db)?,
         settings: settings(&cfg),
         builds,
@@ -277,7 +276,7 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
     let mail_catcher = (cfg.smtp_port != 0).then(|| (databases.host_for_containers.clone(), cfg.smtp_port));
     let installation = domain::builds::infra::installation_id(&db.private_secret("installation").await?);
     databases.prepare(&installation).await.context("preparing the builds' PostgreSQL server")?;
-    if let Err(why) = domain::builds::egress::guard() {
+    if let Err(why) = domain::builds::egress::guard(cfg.runtime) {
         tracing::warn!(
             "build containers can reach link-local addresses (cloud metadata): {why}; \
              block 169.254.0.0/16 from Docker's bridges at the host firewall"

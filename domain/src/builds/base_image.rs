@@ -68,7 +68,7 @@ const STANDIN_SHELL: &str = "/bin/busybox";
 /// than today's is rebuilt.
 pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log: &BuildLog) -> anyhow::Result<()> {
     if base != STANDIN_IMAGE {
-        if p.engine.image_exists(base).await? {
+        if p.runtime.image_exists(base).await? {
             return Ok(());
         }
         bail!("the base image {base} is not on this Docker engine and no registry is configured: load it (`docker load`) or use {STANDIN_IMAGE}");
@@ -84,7 +84,7 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
         h.update(shell.as_deref().unwrap_or_default());
         hex::encode(h.finalize())
     };
-    let labels = p.engine.image_labels(base).await?;
+    let labels = p.runtime.image_labels(base).await?;
     if labels.as_ref().and_then(|l| l.get("odooops.standin.content")) == Some(&content) {
         return Ok(());
     }
@@ -100,7 +100,7 @@ pub async fn ensure_base_image(p: &Platform, infra: &BuildInfra, base: &str, log
         ),
     }
     let (lines, forward) = log.lines("image", false);
-    p.engine
+    p.runtime
         .build_image(
             &context.0,
             STANDIN_IMAGE,

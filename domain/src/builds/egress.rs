@@ -6,6 +6,9 @@
 //! from those bridges to link-local addresses, both forwarded (`DOCKER-USER`)
 //! and to the host itself (`INPUT`). Other containers on the host are not
 //! touched. Without root or iptables it says what the operator must do.
+//! Under the swarm backend a task leaves its overlay network through
+//! `docker_gwbridge`, so the same rules are set on that bridge too (which
+//! every swarm task on the host shares: the operator chose the swarm for it).
 
 use std::process::Command;
 
@@ -21,8 +24,14 @@ const RULES: &[(&str, &[&str])] = &[
     ("INPUT", &["-i", "odo+", "-d", "169.254.0.0/16", "-j", "REJECT"]),
 ];
 
-/// Installs the rules (idempotent). `Err` says why it could not, for the operator.
-pub fn guard() -> Result<(), String> {
+/// The rules for the swarm's gateway bridge.
+const SWARM_RULES: &[(&str, &[&str])] = &[
+    ("DOCKER-USER", &["-i", "docker_gwbridge", "-d", "169.254.0.0/16", "-j", "REJECT"]),
+    ("INPUT", &["-i", "docker_gwbridge", "-d", "169.254.0.0/16", "-j", "REJECT"]),
+];
+
+/// Installs the rules for `backend` (idempotent). `Err` says why it could not, for the operator.
+pub fn guard(backend: crate::runtime::Backend) -> Result<(), String> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Err("not running as root".into());
@@ -30,7 +39,8 @@ pub fn guard() -> Result<(), String> {
     // One check-then-insert at a time in this process (two would insert twice).
     static ONCE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _held = ONCE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    for (chain, rule) in RULES {
+    let swarm = if backend == crate::runtime::Backend::Swarm { SWARM_RULES } else { &[] };
+    for (chain, rule) in RULES.iter().chain(swarm) {
         let present = Command::new("iptables")
             .args(["-w", "-C", chain])
             .args(*rule)

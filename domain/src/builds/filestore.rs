@@ -106,6 +106,7 @@ impl Dir {
         let n = c(name)?;
         // SAFETY: zeroed stat is a valid out-parameter; valid fd and C string.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: as above: `st` is a valid out-parameter, the fd and C string are valid.
         cvt(unsafe { libc::fstatat(self.0.as_raw_fd(), n.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) })?;
         Ok(match st.st_mode & libc::S_IFMT {
             libc::S_IFREG => Kind::File,

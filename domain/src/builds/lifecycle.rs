@@ -32,12 +32,7 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
     .await?;
     tx.commit().await?;
     let Some(row) = row else { return Ok(()) };
-    for c in p.engine.containers_with_label(&format!("odooops.build={build}")).await? {
-        p.engine.remove_container(&c.id).await?;
-    }
-    if let Some(net) = row.get::<Option<String>, _>("network") {
-        p.engine.remove_network(&net).await?;
-    }
+    p.runtime.teardown(build, row.get::<Option<String>, _>("network").as_deref()).await?;
     // Production images stay: a rollback redeploys the same digest, and so
     // does an image promoted from staging. Others lose their tag (an image
     // shared with another build's tag stays).
@@ -46,7 +41,7 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
         && !row.get::<bool, _>("image_in_production")
     {
         let tag = super::pipeline::image_tag(&infra.installation, row.get("project_id"), row.get("seq"));
-        p.engine.remove_image(&tag).await?;
+        p.runtime.remove_image(&tag).await?;
     }
     // Production databases are never dropped automatically, except the new
     // one of a production restore that failed before it served.
@@ -135,10 +130,8 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
     // only once it is running, so anything listed here whose build is not
     // live or running (read afterwards) is truly left over. Read the other
     // way round, a build claimed in between would lose what it just made.
-    let mine = format!("odooops.installation={}", infra.installation);
-    let containers = p.engine.containers_with_label(&mine).await?;
-    let engine_networks = p.engine.networks_with_label(&mine).await?;
-    let images = p.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await?;
+    let held = p.runtime.owned(&infra.installation).await?;
+    let images = p.runtime.images_matching(&format!("odooops-build/{}-*", infra.installation)).await?;
     let databases = infra.databases.list(&infra.installation).await?;
 
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
@@ -167,21 +160,21 @@ pub async fn reconcile(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Recon
     let owned = |labels: &std::collections::HashMap<String, String>| {
         labels.get("odooops.build").is_some_and(|b| owners.contains(b))
     };
-    for c in containers {
-        if !owned(&c.labels) {
-            p.engine.remove_container(&c.id).await?;
+    for w in held.workloads {
+        if !owned(&w.labels) {
+            p.runtime.remove_workload(&w.id).await?;
             out.containers += 1;
         }
     }
-    for n in engine_networks {
+    for n in held.networks {
         if !networks.contains(&n.id) && !owned(&n.labels) {
-            p.engine.remove_network(&n.id).await?;
+            p.runtime.remove_network(&n.id).await?;
             out.networks += 1;
         }
     }
     for image in images {
         if !kept.contains(&image) {
-            p.engine.remove_image(&image).await?;
+            p.runtime.remove_image(&image).await?;
             out.images += 1;
         }
     }

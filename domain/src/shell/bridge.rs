@@ -7,8 +7,8 @@
 
 use super::sessions::{self, Attached, CloseReason, Counters};
 use super::transcript::Recorder;
-use crate::engine::ExecSpec;
 use crate::platform::Platform;
+use crate::runtime::ExecSpec;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -104,7 +104,7 @@ async fn run(
     if let Some(c) = &req.command {
         transcript.event("note", format!("command: {c}")).await;
     }
-    let (reason, exit_code) = match p.engine.exec(&s.container_id, &spec).await {
+    let (reason, exit_code) = match p.runtime.exec(&s.container_id, &spec).await {
         Err(e) => (CloseReason::Failed(format!("{e:#}")), None),
         Ok(mut io) => {
             let mut last_input = Instant::now();
@@ -135,7 +135,7 @@ async fn run(
                         }
                         Some(ClientMsg::Resize { cols, rows }) => {
                             transcript.event("resize", format!("{cols}x{rows}")).await;
-                            if let Err(e) = p.engine.resize_exec(&io.id, cols.max(1), rows.max(1)).await {
+                            if let Err(e) = p.runtime.resize_exec(&io.id, cols.max(1), rows.max(1)).await {
                                 tracing::debug!(error = %e, "resize refused");
                             }
                         }
@@ -183,7 +183,7 @@ async fn run(
 /// The exit code, once Docker has noticed the process ended.
 async fn exit_code(p: &Platform, exec: &str) -> Option<i64> {
     for _ in 0..20 {
-        match p.engine.exec_exit_code(exec).await {
+        match p.runtime.exec_exit_code(exec).await {
             Ok(Some(code)) => return Some(code),
             Ok(None) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             Err(_) => return None,

@@ -10,6 +10,7 @@ use domain::db::Db;
 use domain::engine::{ContainerEngine, DockerEngine};
 use domain::mailer::LogMailer;
 use domain::platform::Platform;
+use domain::runtime::Backend;
 use server::application::{Application, Parts};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,6 +55,11 @@ pub struct Bench {
 }
 
 pub async fn setup(settings: Settings) -> Bench {
+    setup_on(settings, Backend::Docker).await
+}
+
+/// As [`setup`], builds running on `backend`.
+pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let standin = root.join("target/x86_64-unknown-linux-musl/release/odoo");
     assert!(
@@ -85,7 +91,7 @@ pub async fn setup(settings: Settings) -> Bench {
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let app = Application::build(Parts {
         db,
-        engine: engine.clone(),
+        runtime: domain::runtime::from_env(backend, None),
         mailer: Arc::new(LogMailer),
         settings,
         builds: Some(infra.clone()),

@@ -11,7 +11,7 @@ use domain::wire::Health;
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, axum::Json<Health>) {
     let p = &state.platform;
-    let (db_ok, docker) = tokio::join!(p.db.ping(), p.engine.ping());
+    let (db_ok, docker) = tokio::join!(p.db.ping(), p.runtime.ping());
     let health = Health {
         status: if db_ok { "pass" } else { "fail" }.into(),
         database: if db_ok { "pass".into() } else { "fail: the control-plane database does not answer".into() },

@@ -4,7 +4,6 @@
 
 use domain::config::Settings;
 use domain::db::Db;
-use domain::engine::NoEngine;
 use domain::mailer::MemoryMailer;
 use domain::platform::Platform;
 use leptos::prelude::LeptosOptions;
@@ -118,6 +117,17 @@ impl TestAppBuilder {
     }
 }
 
+/// The runtime the build tests run on: `ODOOOPS_RUNTIME` (docker unless set),
+/// as `odooops serve` reads it. scripts/test runs the pipeline suite on both.
+pub fn runtime_backend() -> domain::runtime::Backend {
+    std::env::var("ODOOOPS_RUNTIME").ok().map(|r| r.parse().expect("ODOOOPS_RUNTIME")).unwrap_or_default()
+}
+
+/// The Docker engine itself, for tests that look under the runtime.
+pub fn docker() -> domain::engine::DockerEngine {
+    domain::engine::DockerEngine::from_env()
+}
+
 /// The stand-in binary the build tests need (scripts/test builds it).
 pub fn standin_binary() -> std::path::PathBuf {
     let path = std::env::var_os("ODOOOPS_STANDIN_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
@@ -139,7 +149,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
     let addr = format!("http://{}", listener.local_addr().unwrap());
     let mailer = Arc::new(MemoryMailer::default());
     let mut catcher = None;
-    let (engine, infra): (Arc<dyn domain::engine::ContainerEngine>, _) = if mode == Mode::Builds {
+    let (runtime, infra): (Arc<dyn domain::runtime::Runtime>, _) = if mode == Mode::Builds {
         let mut databases = domain::testing::build_databases()
             .expect("the build tests need Docker (DOCKER_HOST or /var/run/docker.sock)");
         // As `odooops serve` derives it: every console of this installation agrees on the build roles' passwords.
@@ -172,10 +182,11 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             allow_local_repos: true,
         };
         // As the console does at start: build networks reach no link-local address.
-        if let Err(why) = domain::builds::egress::guard() {
+        let backend = runtime_backend();
+        if let Err(why) = domain::builds::egress::guard(backend) {
             eprintln!("egress rules not installed: {why}");
         }
-        (Arc::new(domain::engine::DockerEngine::from_env()), Some(infra))
+        (domain::runtime::from_env(backend, std::env::var("ODOOOPS_REGISTRY").ok()), Some(infra))
     } else if mode == Mode::Previews {
         let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));
@@ -203,9 +214,9 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             git_timeout: std::time::Duration::from_secs(5),
             allow_local_repos: false,
         };
-        (Arc::new(NoEngine("Docker is not used by this test".into())), Some(infra))
+        (Arc::new(domain::runtime::Unavailable("Docker is not used by this test".into())), Some(infra))
     } else {
-        (Arc::new(NoEngine("Docker is not used by this test".into())), None)
+        (Arc::new(domain::runtime::Unavailable("Docker is not used by this test".into())), None)
     };
     let mut settings = Settings::for_url(&addr);
     (with.adjust)(&mut settings);
@@ -216,7 +227,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
     };
     let app = Application::build(Parts {
         db,
-        engine,
+        runtime,
         mailer: outgoing,
         settings,
         builds: infra,
@@ -254,6 +265,10 @@ impl Drop for TestApp {
                 .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default()
         };
+        let services = list(&["service", "ls", "-q", "--filter", &label]);
+        if !services.is_empty() {
+            let _ = std::process::Command::new("docker").args(["service", "rm"]).args(&services).output();
+        }
         let containers = list(&["ps", "-aq", "--filter", &label]);
         if !containers.is_empty() {
             let _ = std::process::Command::new("docker").args(["rm", "-f"]).args(&containers).output();
@@ -433,8 +448,8 @@ pub async fn tear_down_builds(app: &TestApp) {
             infra.databases.drop(&db, &db).await.unwrap();
         }
     }
-    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
+    for image in app.platform.runtime.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
     {
-        app.platform.engine.remove_image(&image).await.unwrap();
+        app.platform.runtime.remove_image(&image).await.unwrap();
     }
 }

@@ -4,6 +4,7 @@
 //! behind when the branch goes away.
 
 use crate::helpers::{spawn_app_with_builds, spawn_app_with_builds_no_worker, Api, TestApp};
+use domain::engine::ContainerEngine as _;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,8 +102,8 @@ async fn events(api: &Api<'_>, build: &str) -> Vec<Value> {
     list.as_array().unwrap().clone()
 }
 
-async fn managed_containers(app: &TestApp, build: &str) -> usize {
-    app.platform.engine.containers_with_label(&format!("odooops.build={build}")).await.unwrap().len()
+async fn managed_containers(_app: &TestApp, build: &str) -> usize {
+    crate::helpers::docker().containers_with_label(&format!("odooops.build={build}")).await.unwrap().len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -180,8 +181,10 @@ async fn push_builds_a_preview_that_serves_odoo_and_a_deleted_branch_leaves_noth
     domain::builds::lifecycle::reconcile(&app.platform, infra).await.unwrap();
     assert_eq!(managed_containers(&app, &id).await, 0);
     assert!(infra.databases.list(&infra.installation).await.unwrap().is_empty(), "no build database left");
-    let networks =
-        app.platform.engine.networks_with_label(&format!("odooops.installation={}", infra.installation)).await.unwrap();
+    let networks = crate::helpers::docker()
+        .networks_with_label(&format!("odooops.installation={}", infra.installation))
+        .await
+        .unwrap();
     assert!(networks.is_empty(), "no network left: {networks:?}");
     let gone = reqwest::Client::builder()
         .resolve(&host, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
@@ -242,7 +245,8 @@ async fn a_server_dying_mid_build_leaves_no_orphans_after_restart() {
     assert!(report.containers >= 1 && report.networks == 1 && report.databases == 1, "{report:?}");
     assert_eq!(managed_containers(&app, &build).await, 0);
     assert!(infra.databases.list(&infra.installation).await.unwrap().is_empty());
-    let images = app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap();
+    let images =
+        app.platform.runtime.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap();
     assert!(images.is_empty(), "no build image left: {images:?}");
     let (_, b) = api.get(&format!("/api/v1/builds/{build}")).await;
     assert_eq!((b["state"].as_str(), b["result"].as_str()), (Some("done"), Some("ko")), "{b}");
@@ -270,17 +274,17 @@ async fn the_reconciler_spares_what_a_running_build_has_just_made() {
         ("odooops.installation".to_owned(), infra.installation.clone()),
         ("odooops.build".to_owned(), claimed.id.to_string()),
     ]);
-    p.engine.create_network(&network, labels).await.unwrap();
+    crate::helpers::docker().create_network(&network, labels).await.unwrap();
     let mine = format!("odooops.installation={}", infra.installation);
     let report = lifecycle::reconcile(&p, &infra).await.unwrap();
-    let left = p.engine.networks_with_label(&mine).await.unwrap();
+    let left = crate::helpers::docker().networks_with_label(&mine).await.unwrap();
     assert!(left.iter().any(|n| n.id == network), "the running build's network was removed: {report:?}");
 
     // Once the build is over, what it left goes.
     queue::finish(&p, claimed.id, "ko", Some("stopped by the test")).await.unwrap();
     let report = lifecycle::reconcile(&p, &infra).await.unwrap();
     assert_eq!(report.networks, 1, "{report:?}");
-    assert!(!p.engine.networks_with_label(&mine).await.unwrap().iter().any(|n| n.id == network));
+    assert!(!crate::helpers::docker().networks_with_label(&mine).await.unwrap().iter().any(|n| n.id == network));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -351,8 +355,8 @@ async fn staging_gets_a_neutralized_copy_of_serving_production_and_production_is
     }
     let prod_db = db_of("production");
     infra.databases.drop(&prod_db, &prod_db).await.unwrap();
-    for image in app.platform.engine.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
+    for image in app.platform.runtime.images_matching(&format!("odooops-build/{}-*", infra.installation)).await.unwrap()
     {
-        app.platform.engine.remove_image(&image).await.unwrap();
+        app.platform.runtime.remove_image(&image).await.unwrap();
     }
 }

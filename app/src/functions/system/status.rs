@@ -13,6 +13,6 @@ pub struct InstallStatus {
 pub async fn system_status() -> Result<InstallStatus, AppError> {
     use super::super::ssr;
     ssr::actor().await?;
-    let docker = ssr::platform()?.engine.ping().await.map(|i| format!("Docker {} (API {})", i.version, i.api_version));
+    let docker = ssr::platform()?.runtime.ping().await.map(|i| i.describe());
     Ok(InstallStatus { docker })
 }

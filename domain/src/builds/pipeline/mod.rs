@@ -60,14 +60,14 @@ pub async fn run(p: &Platform, infra: &BuildInfra, b: &Claimed, kill: watch::Rec
     );
     if b.attempts > 1 {
         // A retry after its console died: what the interrupted attempt started goes first (names are per build).
-        let left = p.engine.containers_with_label(&format!("odooops.build={}", b.id)).await.unwrap_or_default();
-        for c in &left {
-            if let Err(e) = p.engine.remove_container(&c.id).await {
-                log.warn("build", format!("could not remove a container of the interrupted attempt: {e:#}"));
+        let left = p.runtime.workloads_of(b.id).await.unwrap_or_default();
+        for w in &left {
+            if let Err(e) = p.runtime.remove_workload(&w.id).await {
+                log.warn("build", format!("could not remove a workload of the interrupted attempt: {e:#}"));
             }
         }
         if !left.is_empty() {
-            log.info("build", format!("removed {} container(s) the interrupted attempt left", left.len()));
+            log.info("build", format!("removed {} workload(s) the interrupted attempt left", left.len()));
         }
     }
     let mut run = Run { p, infra, b, log: log.clone(), kill, stats: LineStats::default(), db_was_there: false };
@@ -224,11 +224,9 @@ impl Run<'_> {
     async fn phases(&mut self) -> anyhow::Result<Outcome> {
         let facts = self.facts().await?;
         let s = short(self.b.id);
-        let labels = self.labels(&facts);
 
         // The build's network first: the image's RUN steps run on it too (egress rules apply).
-        let network = self.network_name();
-        self.p.engine.create_network(&network, labels.clone()).await.context("creating the build network")?;
+        let network = self.p.runtime.network(&self.owner(&facts)).await.context("creating the build network")?;
         self.record("UPDATE ops.builds SET network = $2 WHERE id = $1", &network).await?;
 
         let (image, addons) = match self.b.image_from {
@@ -266,13 +264,11 @@ impl Run<'_> {
         self.end("database", t, &grant.database);
         self.check_kill()?;
 
-        let network = self.network_name();
-
         let smtp = self.smtp_flags(&facts).await?;
         let t = self.begin("install");
         let fresh = self.b.stage == "development" || !self.db_was_there;
         let limit = self.infra.phase_timeout;
-        tokio::time::timeout(limit, self.install(&image, &grant, &network, &addons, fresh, &labels, &smtp, &facts))
+        tokio::time::timeout(limit, self.install(&image, &grant, &addons, fresh, &smtp, &facts))
             .await
             .map_err(|_| anyhow::anyhow!("install/tests did not finish within {} min", limit.as_secs() / 60))??;
         self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
@@ -283,11 +279,11 @@ impl Run<'_> {
         self.check_kill()?;
 
         let t = self.begin("start");
-        let (container, ip, server_logs) = self.start(&image, &grant, &network, &labels, &facts, &smtp).await?;
-        self.end("start", t, &ip);
+        let (handle, endpoint, server_logs) = self.start(&image, &grant, &facts, &smtp).await?;
+        self.end("start", t, &endpoint);
 
         let t = self.begin("health");
-        self.health(&ip, &server_logs).await?;
+        self.health(&endpoint, &server_logs).await?;
         self.end("health", t, "/web/health answered pass");
 
         let t = self.begin("route");
@@ -295,8 +291,8 @@ impl Run<'_> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         sqlx::query("UPDATE ops.builds SET container_id = $2, preview_target = $3, preview_slug = $4, live = true WHERE id = $1")
             .bind(self.b.id)
-            .bind(&container)
-            .bind(format!("{ip}:8069"))
+            .bind(&handle)
+            .bind(&endpoint)
             .bind(&slug)
             .execute(&mut *tx)
             .await?;
@@ -319,20 +315,16 @@ impl Run<'_> {
         format!("odooops-{}-b{}", self.infra.installation, short(self.b.id))
     }
 
-    fn labels(&self, facts: &Facts) -> HashMap<String, String> {
-        let slug = format!("b{}-{}", facts.seq, facts.project_slug);
-        let host = format!("{slug}.{}", self.infra.preview_domain);
-        HashMap::from([
-            ("odooops.managed".into(), "true".into()),
-            ("odooops.installation".into(), self.infra.installation.clone()),
-            ("odooops.build".into(), self.b.id.to_string()),
-            ("odooops.project".into(), self.b.project_id.to_string()),
-            ("odooops.branch".into(), self.b.branch.clone()),
-            ("odooops.stage".into(), self.b.stage.clone()),
-            ("traefik.enable".into(), "true".into()),
-            (format!("traefik.http.routers.{slug}.rule"), format!("Host(`{host}`)")),
-            (format!("traefik.http.services.{slug}.loadbalancer.server.port"), "8069".into()),
-        ])
+    /// Whom this build's workloads and network belong to (their labels come from it).
+    fn owner(&self, facts: &Facts) -> crate::runtime::Owner {
+        crate::runtime::Owner {
+            installation: self.infra.installation.clone(),
+            build: self.b.id,
+            project: self.b.project_id,
+            branch: self.b.branch.clone(),
+            stage: self.b.stage.clone(),
+            route: Some(format!("b{}-{}.{}", facts.seq, facts.project_slug, self.infra.preview_domain)),
+        }
     }
 
     async fn checkout(&self, facts: &Facts) -> anyhow::Result<PathBuf> {
@@ -439,7 +431,6 @@ impl Run<'_> {
     }
 
     async fn image(&self, src: &Path, facts: &Facts) -> anyhow::Result<String> {
-        let engine = &self.p.engine;
         let own_dockerfile = src.join("Dockerfile").is_file();
         // The stand-in is made here, not pulled: a repository's own Dockerfile may start FROM it too.
         if !own_dockerfile || facts.base_image == super::infra::STANDIN_IMAGE {
@@ -463,7 +454,7 @@ impl Run<'_> {
         let (lines, forward) = self.log.lines("image", false);
         // Labels go on containers, not images: a labelled build costs an extra image commit.
         let network = self.network_name();
-        let built = engine.build_image(&context, &tag, HashMap::new(), Some(&network), lines).await;
+        let built = self.p.runtime.build_image(&context, &tag, HashMap::new(), Some(&network), lines).await;
         let _ = std::fs::remove_file(&context);
         let _ = forward.await;
         let id = built?;
@@ -481,7 +472,7 @@ impl Run<'_> {
             .context("the build whose image is deployed is gone")?;
         tx.commit().await?;
         let image: String = r.get::<Option<String>, _>("image_digest").context("that build has no image")?;
-        if !self.p.engine.image_exists(&image).await? {
+        if !self.p.runtime.image_exists(&image).await? {
             bail!("the image {image} of build #{} is no longer on this host", r.get::<i64, _>("seq"));
         }
         self.record("UPDATE ops.builds SET image_digest = $2 WHERE id = $1", &image).await?;

@@ -6,6 +6,7 @@
 use crate::backups::production;
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, TestApp};
 use crate::pipeline::repository;
+use domain::engine::ContainerEngine as _;
 use domain::engine::RunSpec;
 use std::collections::HashMap;
 use std::process::Command;
@@ -45,7 +46,8 @@ async fn fetch_from_container(app: &TestApp, network: &str, host: &str, port: u1
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_build_network_reaches_no_link_local_address() {
     let app = spawn_app_with_builds().await;
-    domain::builds::egress::guard().expect("the egress rules install (root and iptables)");
+    domain::builds::egress::guard(crate::helpers::runtime_backend())
+        .expect("the egress rules install (root and iptables)");
     let b = app.signed_up("mallory@evil.test", "Evil").await;
     let api = app.api(&b.token().await);
     // A real build first: the stand-in image exists, as on any server that builds.
@@ -57,7 +59,7 @@ async fn a_build_network_reaches_no_link_local_address() {
         ("odooops.managed".to_owned(), "true".to_owned()),
         ("odooops.installation".to_owned(), infra.installation.clone()),
     ]);
-    app.platform.engine.create_network(&network, labels).await.unwrap();
+    crate::helpers::docker().create_network(&network, labels).await.unwrap();
     let gateway = Command::new("docker")
         .args(["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", &network])
         .output()
@@ -80,7 +82,7 @@ async fn a_build_network_reaches_no_link_local_address() {
     ip(&["link", "del", &link]);
     imds.abort();
     own.abort();
-    app.platform.engine.remove_network(&network).await.unwrap();
+    crate::helpers::docker().remove_network(&network).await.unwrap();
     assert!(control, "the container reaches the host on its own network: {control_out}");
     assert!(!reached, "a build container reached a link-local address: {out}");
     tear_down_builds(&app).await;

@@ -332,7 +332,7 @@ async fn an_operator_planted_in_an_idle_production_never_runs_as_the_builds_admi
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    app.platform.engine.remove_container(&container).await.unwrap();
+    app.platform.runtime.remove_workload(&container).await.unwrap();
     let mut su = sqlx::PgConnection::connect_with(&domain::testing::server()).await.unwrap();
     for _ in 0..100 {
         let busy: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")

@@ -3,6 +3,7 @@
 
 use crate::helpers::{Api, TestApp};
 use domain::builds::infra::BuildInfra;
+use domain::engine::ContainerEngine as _;
 use domain::engine::RunSpec;
 use domain::platform::Platform;
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use std::time::Duration;
 /// Runs `spec` (labelled as this app's, so teardown finds it) to its end; its exit code and output.
 pub async fn run_once(app: &TestApp, mut spec: RunSpec) -> (i64, String) {
     let infra = app.platform.builds.as_ref().unwrap();
-    let engine = app.platform.engine.clone();
+    let engine = crate::helpers::docker();
     spec.name = format!("odooops-attack-{}", uuid::Uuid::new_v4().simple());
     spec.labels = HashMap::from([
         ("odooops.managed".to_owned(), "true".to_owned()),
@@ -30,13 +31,13 @@ pub async fn run_once(app: &TestApp, mut spec: RunSpec) -> (i64, String) {
     (code, out)
 }
 
-/// The app's platform (same database, engine, mailer, settings) with its build settings changed by `adjust`.
+/// The app's platform (same database, runtime, mailer, settings) with its build settings changed by `adjust`.
 pub fn with_infra(app: &TestApp, adjust: impl FnOnce(&mut BuildInfra)) -> Platform {
     let mut infra = app.platform.builds.clone().unwrap();
     adjust(&mut infra);
     Platform::with_builds(
         app.platform.db.clone(),
-        app.platform.engine.clone(),
+        app.platform.runtime.clone(),
         app.platform.mailer.clone(),
         app.platform.settings.clone(),
         Some(infra),
