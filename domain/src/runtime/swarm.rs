@@ -217,7 +217,8 @@ impl SwarmRuntime {
             if let Some(t) = tasks.into_iter().next() {
                 let status = t.status.clone().unwrap_or_default();
                 let state = status.state.unwrap_or(TaskState::NEW);
-                let container = status.container_status.as_ref().and_then(|c| c.container_id.clone());
+                let container =
+                    status.container_status.as_ref().and_then(|c| c.container_id.clone()).filter(|c| !c.is_empty());
                 match state {
                     TaskState::REJECTED | TaskState::FAILED if container.is_none() => {
                         bail!(
@@ -231,7 +232,7 @@ impl SwarmRuntime {
                 if running && ended {
                     bail!("the service's task ended: {}", status.err.or(status.message).unwrap_or_default());
                 }
-                if let Some(container) = container.filter(|c| !c.is_empty()) {
+                if let Some(container) = container {
                     if !running || state == TaskState::RUNNING {
                         return Ok(Task { node: t.node_id.unwrap_or_default(), container });
                     }

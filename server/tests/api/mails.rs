@@ -191,7 +191,15 @@ async fn development_mail_is_caught_exactly_and_bad_input_is_kept_or_refused() {
     let data = std::env::temp_dir().join(format!("swaks-{}.eml", uuid::Uuid::new_v4()));
     std::fs::write(&data, body).unwrap();
     let out = tokio::process::Command::new("swaks")
-        .args(["--server", &catcher, "--auth", "PLAIN", "--auth-user", &user, "--auth-password", &pass])
+        // `=`: a password may start with a dash, which swaks would take for an option.
+        .args([
+            "--server",
+            &catcher,
+            "--auth",
+            "PLAIN",
+            &format!("--auth-user={user}"),
+            &format!("--auth-password={pass}"),
+        ])
         .args(["--timeout", "120", "--from", "eve@acme.test", "--to", "frank@customer.test", "--data"])
         .arg(&data)
         .output()

@@ -72,6 +72,9 @@ impl Run<'_> {
                 .await
                 .context("restoring the backup")?;
             self.log.info("restore", format!("{} restored into {}", loaded.format, grant.database));
+            // A dump without a filestore still needs its directory, Odoo's own
+            // (a swarm refuses to mount a missing one; Docker would make it root's).
+            crate::builds::infra::open_filestore(&filestore, false);
         } else if let Some(t) = &template {
             let n = crate::builds::infra::copy_filestore(&self.infra.filestore_dir.join(t), &filestore)
                 .context("copying production's filestore")?;
