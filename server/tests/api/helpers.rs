@@ -79,6 +79,10 @@ pub struct TestAppBuilder {
     worker: bool,
     console_mailbox: bool,
     adjust: Box<dyn FnOnce(&mut Settings)>,
+    /// The runtime builds run on (default: [`runtime_backend`]).
+    backend: Option<domain::runtime::Backend>,
+    /// The registry swarm images go through.
+    registry: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -97,6 +101,18 @@ impl TestAppBuilder {
     /// No worker: the test drives the queue itself.
     pub fn without_worker(mut self) -> Self {
         self.worker = false;
+        self
+    }
+
+    /// Builds on `backend` whatever `ODOOOPS_RUNTIME` says.
+    pub fn runtime(mut self, backend: domain::runtime::Backend) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Swarm images pushed to, and pulled from, the registry at `addr`.
+    pub fn registry(mut self, addr: &str) -> Self {
+        self.registry = Some(addr.to_owned());
         self
     }
 
@@ -182,11 +198,12 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             allow_local_repos: true,
         };
         // As the console does at start: build networks reach no link-local address.
-        let backend = runtime_backend();
+        let backend = with.backend.unwrap_or_else(runtime_backend);
         if let Err(why) = domain::builds::egress::guard(backend) {
             eprintln!("egress rules not installed: {why}");
         }
-        (domain::runtime::from_env(backend, std::env::var("ODOOOPS_REGISTRY").ok()), Some(infra))
+        let registry = with.registry.clone().or_else(|| std::env::var("ODOOOPS_REGISTRY").ok());
+        (domain::runtime::from_env(backend, registry), Some(infra))
     } else if mode == Mode::Previews {
         let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));
@@ -288,7 +305,14 @@ pub struct Browser<'a> {
 
 impl TestApp {
     pub fn builder() -> TestAppBuilder {
-        TestAppBuilder { mode: Mode::Console, worker: true, console_mailbox: false, adjust: Box::new(|_| {}) }
+        TestAppBuilder {
+            mode: Mode::Console,
+            worker: true,
+            console_mailbox: false,
+            adjust: Box::new(|_| {}),
+            backend: None,
+            registry: None,
+        }
     }
 
     pub fn browser(&self) -> Browser<'_> {

@@ -16,5 +16,6 @@ mod promotions;
 mod rest;
 mod shells;
 mod site_config;
+mod swarm;
 mod tenancy;
 mod webhooks;
