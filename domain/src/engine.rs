@@ -131,7 +131,7 @@ impl DockerEngine {
         let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
         let version = engine_api_version(&host)
             .filter(|v| (v.major_version, v.minor_version) < (1, bollard::API_DEFAULT_VERSION.minor_version))
-            .unwrap_or_else(|| bollard::API_DEFAULT_VERSION.clone());
+            .unwrap_or(*bollard::API_DEFAULT_VERSION);
         let docker = if host.starts_with("unix://") {
             bollard::Docker::connect_with_unix(&host, 120, &version)
         } else if host.starts_with("tcp://") || host.starts_with("http://") {
@@ -518,76 +518,5 @@ mod tests {
     fn first_host_of_a_subnet() {
         assert_eq!(super::first_host("172.17.0.0/16").as_deref(), Some("172.17.0.1"));
         assert_eq!(super::first_host("fd00::/64"), None);
-    }
-}
-
-/// An engine that is never there, for tests of the "no Docker" path.
-pub struct NoEngine(pub String);
-
-#[async_trait]
-impl ContainerEngine for NoEngine {
-    async fn ping(&self) -> Result<EngineInfo, String> {
-        Err(self.0.clone())
-    }
-    async fn build_image(
-        &self,
-        _: &std::path::Path,
-        _: &str,
-        _: HashMap<String, String>,
-        _: Option<&str>,
-        _: UnboundedSender<String>,
-    ) -> anyhow::Result<String> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn image_exists(&self, _: &str) -> anyhow::Result<bool> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn remove_image(&self, _: &str) -> anyhow::Result<()> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn images_matching(&self, _: &str) -> anyhow::Result<Vec<String>> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn create_network(&self, _: &str, _: HashMap<String, String>) -> anyhow::Result<()> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn remove_network(&self, _: &str) -> anyhow::Result<()> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn start(&self, _: &RunSpec) -> anyhow::Result<String> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn follow_logs(&self, _: &str, _: UnboundedSender<String>) -> anyhow::Result<()> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn wait(&self, _: &str) -> anyhow::Result<i64> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn ip_address(&self, _: &str, _: &str) -> anyhow::Result<Option<String>> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn remove_container(&self, _: &str) -> anyhow::Result<()> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn containers_with_label(&self, _: &str) -> anyhow::Result<Vec<Labelled>> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn networks_with_label(&self, _: &str) -> anyhow::Result<Vec<Labelled>> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn bridge_gateway(&self) -> anyhow::Result<Option<String>> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn image_labels(&self, _: &str) -> anyhow::Result<Option<HashMap<String, String>>> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn exec(&self, _: &str, _: &ExecSpec) -> anyhow::Result<ExecIo> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn resize_exec(&self, _: &str, _: u16, _: u16) -> anyhow::Result<()> {
-        anyhow::bail!("{}", self.0)
-    }
-    async fn exec_exit_code(&self, _: &str) -> anyhow::Result<Option<i64>> {
-        anyhow::bail!("{}", self.0)
     }
 }

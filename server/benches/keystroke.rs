@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Keys alternate between a letter and Backspace, so the line never grows.
 fn key(i: usize) -> (u8, Option<u8>) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let c = b'a' + (i / 2 % 26) as u8;
         (c, Some(c))
     } else {
@@ -106,7 +106,7 @@ async fn main() {
         .await
         .unwrap()
         .into_iter()
-        .find(|c| c.labels.get("odooops.stage").is_some())
+        .find(|c| c.labels.contains_key("odooops.stage"))
         .expect("the build's container")
         .id;
     let mut child = tokio::process::Command::new("script")

@@ -353,19 +353,6 @@ pub fn parse_image_ref(s: &str) -> DomainResult<String> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn image_refs() {
-        for ok in ["odoo:18.0", "odooops/odoo-standin:0.1.0", "registry.local:5000/acme/odoo:17"] {
-            assert!(super::parse_image_ref(ok).is_ok(), "{ok}");
-        }
-        for bad in ["", "Odoo", "odoo 18", "-x", "a;b"] {
-            assert!(super::parse_image_ref(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// A project's deploy key pair. The private half is never `Serialize`.
 pub struct DeployKey {
     pub public: String,
@@ -508,4 +495,17 @@ pub(crate) async fn access(tx: &mut ScopedTx, project: Uuid) -> DomainResult<Pro
     .await?
     .ok_or(DomainError::NotFound("project"))?;
     Ok(ProjectAccess { tenant_id: r.get("tenant_id"), role: r.get("role"), platform_admin: r.get("platform_admin") })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn image_refs() {
+        for ok in ["odoo:18.0", "odooops/odoo-standin:0.1.0", "registry.local:5000/acme/odoo:17"] {
+            assert!(super::parse_image_ref(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Odoo", "odoo 18", "-x", "a;b"] {
+            assert!(super::parse_image_ref(bad).is_err(), "{bad}");
+        }
+    }
 }
