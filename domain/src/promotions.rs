@@ -9,6 +9,7 @@
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
+use crate::builds::pipeline::plan::Source;
 use crate::builds::queue::{self, system_actor, NewBuild, SYSTEM_USER};
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
@@ -206,16 +207,10 @@ async fn deploy(p: &Platform, id: Uuid) -> DomainResult<()> {
             commit_sha: &sha,
             subject: &format!("promotion of {}", pr.get::<String, _>("subject")),
             author: "OdooOps",
-            trigger: "promote",
+            source: Source::Promote { image_from: pr.get("source_build"), promotion: id },
         },
     )
     .await?;
-    sqlx::query("UPDATE ops.builds SET image_from = $2, promotion_id = $3 WHERE id = $1")
-        .bind(build)
-        .bind(pr.get::<Uuid, _>("source_build"))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
     sqlx::query("UPDATE ops.promotions SET deploy_build = $2, previous_build = $3 WHERE id = $1")
         .bind(id)
         .bind(build)
@@ -370,17 +365,10 @@ async fn enqueue_rollback(
             commit_sha: &sha,
             subject: &format!("rollback to build #{}", t.get::<i64, _>("seq")),
             author: "OdooOps",
-            trigger: "rollback",
+            source: Source::Rollback { image_from: target, backup, promotion },
         },
     )
     .await?;
-    sqlx::query("UPDATE ops.builds SET image_from = $2, restore_from = $3, promotion_id = $4 WHERE id = $1")
-        .bind(build)
-        .bind(target)
-        .bind(backup)
-        .bind(promotion)
-        .execute(&mut **tx)
-        .await?;
     Ok(build)
 }
 

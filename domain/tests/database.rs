@@ -240,7 +240,7 @@ async fn queue_builds(p: &Platform, n: usize) -> Vec<uuid::Uuid> {
             commit_sha: &sha,
             subject: "s",
             author: "a",
-            trigger: "api",
+            source: domain::builds::pipeline::plan::Source::Api,
         };
         ids.push(enqueue(&mut tx, b).await.unwrap());
         tx.commit().await.unwrap();

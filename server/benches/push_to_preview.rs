@@ -10,7 +10,6 @@ mod common;
 
 use common::{git, percentile, Bench};
 use domain::builds::infra::STANDIN_IMAGE;
-use domain::builds::{github, webhooks};
 use domain::config::Settings;
 use domain::engine::RunSpec;
 use std::collections::HashMap;
@@ -24,56 +23,22 @@ fn median(v: Vec<Duration>) -> Duration {
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
-    let Bench { p, actor, project, secret, repo, scratch, infra, engine, .. } =
-        common::setup(Settings::for_url("http://127.0.0.1")).await;
+    let bench = common::setup(Settings::for_url("http://127.0.0.1")).await;
+    let Bench { repo, scratch, infra, engine, .. } = &bench;
     let databases = infra.databases.clone();
-    git(&repo, &["checkout", "-q", "-b", "feature/bench"]);
+    git(repo, &["checkout", "-q", "-b", "feature/bench"]);
 
     let mut ours = Vec::new();
     let mut floor = Vec::new();
     for round in 0..rounds {
-        std::fs::write(repo.join("round.txt"), round.to_string()).unwrap();
-        git(&repo, &["add", "."]);
-        git(&repo, &["commit", "-q", "-m", &format!("round {round}")]);
-        let sha = git(&repo, &["rev-parse", "HEAD"]);
-
-        // OdooOps: signed push → live preview.
-        let body =
-            serde_json::to_vec(&serde_json::json!({"ref": "refs/heads/feature/bench", "after": sha, "deleted": false}))
-                .unwrap();
-        let t = Instant::now();
-        let sig = github::sign(secret.as_bytes(), &body);
-        let delivery = format!("bench-{round}");
-        webhooks::receive(
-            &p,
-            project,
-            webhooks::Delivery { event: "push", delivery_id: &delivery, signature: Some(&sig), body: &body },
-        )
-        .await
-        .expect("webhook");
-        loop {
-            let builds = domain::builds::queue::recent_for_project(&p, &actor, project, 20).await.unwrap();
-            if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == "done")) {
-                assert!(b.live, "build failed: {:?}", b.reason);
-                let events = domain::builds::queue::events(&p, &actor, b.id, 0, 5000).await.unwrap();
-                let phases: Vec<String> = events
-                    .iter()
-                    .filter(|e| e.meta["status"] == "done")
-                    .map(|e| format!("{} {}ms", e.source, e.meta["duration_ms"]))
-                    .collect();
-                let waited = b.started_at.map(|s| (s - b.created_at).num_milliseconds()).unwrap_or(-1);
-                println!("round {round}: queued→started {waited}ms; {}", phases.join(", "));
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        ours.push(t.elapsed());
+        let (sha, took) = bench.push_until_live("feature/bench", round).await;
+        ours.push(took);
 
         // The raw floor on the same inputs.
         let src = scratch.join(format!("floor-{round}"));
         std::fs::create_dir_all(&src).unwrap();
         let archive =
-            Command::new("git").args(["archive", "--format=tar", &sha]).current_dir(&repo).output().unwrap().stdout;
+            Command::new("git").args(["archive", "--format=tar", &sha]).current_dir(repo).output().unwrap().stdout;
         let t = Instant::now();
         tar::Archive::new(archive.as_slice()).unpack(&src).unwrap();
         let mut ctx = tar::Builder::new(Vec::new());
@@ -142,15 +107,7 @@ async fn main() {
     }
 
     // Leave nothing behind.
-    let _ = domain::builds::queue::recent_for_project(&p, &actor, project, 20).await;
-    let mut tx = p.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
-    let live: Vec<uuid::Uuid> =
-        sqlx::query_scalar("SELECT id FROM ops.builds WHERE live").fetch_all(&mut *tx).await.unwrap();
-    tx.commit().await.unwrap();
-    for id in live {
-        domain::builds::lifecycle::teardown(&p, &infra, id).await.unwrap();
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
+    bench.tear_down().await;
 
     let (o, f) = (median(ours), median(floor));
     println!("push→preview (OdooOps): median {:.2} s over {rounds} rounds", o.as_secs_f64());

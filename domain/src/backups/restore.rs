@@ -137,15 +137,10 @@ async fn queue_restore(tx: &mut ScopedTx, actor: &Actor, target: Target<'_>, bac
             commit_sha: &sha,
             subject: &format!("restore of backup {}", &backup.to_string()[..8]),
             author: &actor.email,
-            trigger: "restore",
+            source: crate::builds::pipeline::plan::Source::Restore { backup },
         },
     )
     .await?;
-    sqlx::query("UPDATE ops.builds SET restore_from = $2 WHERE id = $1")
-        .bind(build)
-        .bind(backup)
-        .execute(&mut **tx)
-        .await?;
     Ok(build)
 }
 

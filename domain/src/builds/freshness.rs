@@ -17,7 +17,8 @@ use std::path::Path;
 /// Why `b` must not be deployed, if it is a production build of a commit that
 /// is no longer its branch's head in `mirror` (fetched just before).
 pub(crate) async fn stale_for_production(mirror: &Path, b: &Claimed) -> anyhow::Result<Option<String>> {
-    if b.stage != "production" || !matches!(b.trigger.as_str(), "push" | "poll" | "pull_request") {
+    use super::pipeline::plan::Source;
+    if b.stage != "production" || !matches!(b.source(), Ok(Source::Push | Source::Poll | Source::PullRequest)) {
         return Ok(None);
     }
     let out = tokio::process::Command::new("git")

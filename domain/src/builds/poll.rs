@@ -75,7 +75,7 @@ async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Resu
         tenant_id: project.get("tenant_id"),
         rules: serde_json::from_value::<StageRules>(project.get("stage_rules"))?,
         allow_forks: project.get("allow_fork_builds"),
-        trigger: "poll",
+        trigger: super::pipeline::plan::Source::Poll,
     };
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     // The newest commit built (or queued) per live branch.

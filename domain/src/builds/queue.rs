@@ -8,6 +8,7 @@
 //! the reason when it already had its retry, and its promotion moves on.
 
 use super::access;
+use super::pipeline::plan::Source;
 use crate::audit::{self, Event};
 use crate::auth::{Actor, RequestMeta};
 use crate::db::ScopedTx;
@@ -47,15 +48,17 @@ pub struct NewBuild<'a> {
     pub commit_sha: &'a str,
     pub subject: &'a str,
     pub author: &'a str,
-    pub trigger: &'a str,
+    /// Why it runs, with what that needs: stored whole when it is queued.
+    pub source: Source,
 }
 
 /// Queues a build inside the caller's transaction (its job with it); consoles are notified at commit.
 pub async fn enqueue(tx: &mut ScopedTx, b: NewBuild<'_>) -> DomainResult<Uuid> {
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO ops.builds (id, tenant_id, project_id, env_id, branch, stage, commit_sha, subject, author, trigger)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO ops.builds (id, tenant_id, project_id, env_id, branch, stage, commit_sha, subject, author, trigger,
+                                 restore_from, image_from, promotion_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(id)
     .bind(b.tenant_id)
@@ -66,7 +69,10 @@ pub async fn enqueue(tx: &mut ScopedTx, b: NewBuild<'_>) -> DomainResult<Uuid> {
     .bind(b.commit_sha)
     .bind(b.subject.chars().take(300).collect::<String>())
     .bind(b.author.chars().take(200).collect::<String>())
-    .bind(b.trigger)
+    .bind(b.source.trigger())
+    .bind(b.source.restore_from())
+    .bind(b.source.image_from())
+    .bind(b.source.promotion())
     .execute(&mut **tx)
     .await?;
     sqlx::query("UPDATE ops.environments SET last_activity = now() WHERE id = $1")
@@ -86,13 +92,26 @@ pub struct Claimed {
     pub branch: String,
     pub stage: String,
     pub commit_sha: String,
-    /// What queued it: `push`, `poll`, `rebuild`, `promote`, …
-    pub trigger: String,
     pub attempts: i32,
-    /// A restore: the backup this build's database is loaded from.
-    pub restore_from: Option<Uuid>,
-    /// A promotion or rollback: the build whose image is deployed (nothing is built).
-    pub image_from: Option<Uuid>,
+    /// Why it runs, as stored when it was queued (see [`Claimed::source`]).
+    trigger: String,
+    restore_from: Option<Uuid>,
+    image_from: Option<Uuid>,
+    promotion: Option<Uuid>,
+}
+
+impl Claimed {
+    /// Why it runs (push, rebuild, restore, promotion, rollback, …). `Err`
+    /// when what it needs is gone (a deleted backup or build).
+    pub fn source(&self) -> anyhow::Result<Source> {
+        Source::from_row(&self.trigger, self.restore_from, self.image_from, self.promotion)
+    }
+
+    /// What this build does (see `pipeline::plan`).
+    pub fn plan(&self) -> anyhow::Result<super::pipeline::plan::Plan> {
+        let stage = crate::types::Stage::parse(&self.stage).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(super::pipeline::plan::plan(stage, self.source()?))
+    }
 }
 
 /// Takes the next pending build, if any, for the console `worker`: its job
@@ -109,7 +128,8 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
             "UPDATE ops.builds SET state = 'running', started_at = now(), heartbeat_at = now(), worker = $2,
                     attempts = $3
               WHERE id = $1 AND state = 'pending'
-          RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, attempts, restore_from, image_from",
+          RETURNING id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, attempts, restore_from, image_from,
+                    promotion_id",
         )
         .bind(job.subject)
         .bind(worker)
@@ -130,10 +150,11 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
             branch: r.get("branch"),
             stage: r.get("stage"),
             commit_sha: r.get("commit_sha"),
-            trigger: r.get("trigger"),
             attempts: r.get("attempts"),
+            trigger: r.get("trigger"),
             restore_from: r.get("restore_from"),
             image_from: r.get("image_from"),
+            promotion: r.get("promotion_id"),
         }));
     }
 }
@@ -281,7 +302,7 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
             commit_sha: &sha,
             subject: &subject,
             author: &author,
-            trigger: "rebuild",
+            source: Source::Rebuild,
         },
     )
     .await?;

@@ -89,7 +89,13 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
     }
     let rules: StageRules = serde_json::from_value(project_row.get("stage_rules"))
         .map_err(|e| DomainError::Internal(anyhow::anyhow!("stored stage rules: {e}")))?;
-    let ctx = Ctx { project, tenant_id, rules, allow_forks: project_row.get("allow_fork_builds"), trigger: "push" };
+    let ctx = Ctx {
+        project,
+        tenant_id,
+        rules,
+        allow_forks: project_row.get("allow_fork_builds"),
+        trigger: super::pipeline::plan::Source::Push,
+    };
     let outcome = act(&mut tx, &ctx, event).await?;
     sqlx::query("UPDATE ops.webhook_deliveries SET outcome = $2 WHERE delivery_id = $1")
         .bind(d.delivery_id)
@@ -106,7 +112,7 @@ pub(crate) struct Ctx {
     pub(crate) rules: StageRules,
     pub(crate) allow_forks: bool,
     /// `push` for webhooks, `poll` for polling.
-    pub(crate) trigger: &'static str,
+    pub(crate) trigger: super::pipeline::plan::Source,
 }
 
 pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Result<String, WebhookError> {
@@ -136,7 +142,8 @@ pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Re
                 format!("PR #{number}: {sha} is already built")
             } else {
                 let commit = CommitInfo { sha, subject: title, author };
-                let id = queue_build(tx, ctx, env, &name, &stage, &commit, "pull_request").await?;
+                let id = queue_build(tx, ctx, env, &name, &stage, &commit, super::pipeline::plan::Source::PullRequest)
+                    .await?;
                 format!("queued build {id} of PR #{number}")
             }
         }
@@ -163,7 +170,7 @@ async fn queue_build(
     branch: &BranchName,
     stage: &str,
     commit: &CommitInfo,
-    trigger: &str,
+    source: super::pipeline::plan::Source,
 ) -> Result<Uuid, WebhookError> {
     let build = NewBuild {
         tenant_id: ctx.tenant_id,
@@ -174,7 +181,7 @@ async fn queue_build(
         commit_sha: &commit.sha,
         subject: &commit.subject,
         author: &commit.author,
-        trigger,
+        source,
     };
     Ok(queue::enqueue(tx, build).await?)
 }

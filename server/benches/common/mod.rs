@@ -47,6 +47,8 @@ pub struct Bench {
     pub repo: PathBuf,
     pub scratch: PathBuf,
     pub infra: BuildInfra,
+    /// The engine itself, for raw floors measured beside the runtime.
+    #[allow(dead_code, reason = "only the benches with a raw floor use it")]
     pub engine: Arc<dyn ContainerEngine>,
     /// The console's HTTP address (the same application `odooops serve` runs).
     // Each bench compiles this module on its own; `#[expect]` would fire in the one that reads it.
@@ -54,6 +56,7 @@ pub struct Bench {
     pub addr: std::net::SocketAddr,
 }
 
+#[allow(dead_code, reason = "swarm_vs_docker sets its backends up itself")]
 pub async fn setup(settings: Settings) -> Bench {
     setup_on(settings, Backend::Docker).await
 }
@@ -145,4 +148,61 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
     .expect("project");
     let secret = domain::builds::webhooks::settings(&p, &actor, project.id).await.unwrap().secret;
     Bench { p, actor, project: project.id, secret, repo, scratch, infra, engine, addr }
+}
+
+// Each bench compiles this module on its own; `#[expect]` would fire in the ones that use these.
+#[allow(dead_code, reason = "push_to_preview and swarm_vs_docker use these, the other benches do not")]
+impl Bench {
+    /// Commits a change to `branch`, sends its signed push, and waits until
+    /// the build serves; the time from push to live preview. Prints the phases.
+    pub async fn push_until_live(&self, branch: &str, round: usize) -> (String, Duration) {
+        use domain::builds::{github, webhooks};
+        std::fs::write(self.repo.join("round.txt"), format!("{branch} {round}")).unwrap();
+        git(&self.repo, &["add", "."]);
+        git(&self.repo, &["commit", "-q", "-m", &format!("round {round}")]);
+        let sha = git(&self.repo, &["rev-parse", "HEAD"]);
+        let body = serde_json::to_vec(
+            &serde_json::json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false}),
+        )
+        .unwrap();
+        let t = std::time::Instant::now();
+        let sig = github::sign(self.secret.as_bytes(), &body);
+        let delivery = format!("bench-{branch}-{round}");
+        webhooks::receive(
+            &self.p,
+            self.project,
+            webhooks::Delivery { event: "push", delivery_id: &delivery, signature: Some(&sig), body: &body },
+        )
+        .await
+        .expect("webhook");
+        loop {
+            let builds =
+                domain::builds::queue::recent_for_project(&self.p, &self.actor, self.project, 20).await.unwrap();
+            if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == "done")) {
+                assert!(b.live, "build failed: {:?}", b.reason);
+                let events = domain::builds::queue::events(&self.p, &self.actor, b.id, 0, 5000).await.unwrap();
+                let phases: Vec<String> = events
+                    .iter()
+                    .filter(|e| e.meta["status"] == "done")
+                    .map(|e| format!("{} {}ms", e.source, e.meta["duration_ms"]))
+                    .collect();
+                let waited = b.started_at.map(|s| (s - b.created_at).num_milliseconds()).unwrap_or(-1);
+                println!("round {round}: queued→started {waited}ms; {}", phases.join(", "));
+                return (sha, t.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Tears down every live build and removes the scratch directory.
+    pub async fn tear_down(&self) {
+        let mut tx = self.p.db.begin_as(domain::builds::queue::SYSTEM_USER).await.unwrap();
+        let live: Vec<uuid::Uuid> =
+            sqlx::query_scalar("SELECT id FROM ops.builds WHERE live").fetch_all(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        for id in live {
+            domain::builds::lifecycle::teardown(&self.p, &self.infra, id).await.unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
 }

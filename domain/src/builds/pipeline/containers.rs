@@ -42,6 +42,7 @@ impl Run<'_> {
         grant: &DbGrant,
         addons: &[String],
         fresh: bool,
+        tests: bool,
         smtp: &[String],
         facts: &Facts,
     ) -> anyhow::Result<()> {
@@ -55,7 +56,7 @@ impl Run<'_> {
         ];
         args.push("--addons-path=/mnt/extra-addons".into());
         args.extend(smtp.iter().cloned());
-        if self.b.stage == "development" {
+        if tests {
             args.push("--test-enable".into());
         }
         let name = format!("odooops-{}-b{}-install", self.infra.installation, short(self.b.id));

@@ -3,6 +3,7 @@
 //! into a new one, development starts empty; copies are neutralized, logging
 //! in as the copy's own role.
 
+use super::plan::Database;
 use super::{short, Run};
 use crate::builds::infra::DbGrant;
 use crate::builds::neutralize;
@@ -10,10 +11,13 @@ use crate::builds::queue::SYSTEM_USER;
 use anyhow::Context;
 
 impl Run<'_> {
-    pub(super) async fn database(&mut self, s: &str) -> anyhow::Result<DbGrant> {
+    pub(super) async fn database(&mut self, s: &str, plan: Database) -> anyhow::Result<DbGrant> {
         let dbs = &self.infra.databases;
         let (inst, env_short) = (&self.infra.installation, short(self.b.env_id));
-        let restore = self.b.restore_from;
+        let restore = match plan {
+            Database::Restore { backup } => Some(backup),
+            _ => None,
+        };
         let production = self.b.stage == "production";
         // Production keeps its database across builds; a restore gives it a new one,
         // so the serving build keeps the old one until the restored build is healthy.
@@ -24,8 +28,8 @@ impl Run<'_> {
             (true, None, None) => format!("op_{inst}_{env_short}"),
             _ => format!("ob_{inst}_{s}"),
         };
-        let template = match (self.b.stage.as_str(), restore) {
-            ("staging", None) => self.production_db().await?,
+        let template = match plan {
+            Database::CopyOfProduction => self.production_db().await?,
             _ => None,
         };
         let existing = dbs.list_all().await?;

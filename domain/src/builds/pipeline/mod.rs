@@ -12,6 +12,7 @@ use super::{lifecycle, manifest, neutralize};
 
 mod containers;
 mod database;
+pub mod plan;
 use crate::platform::Platform;
 use anyhow::{bail, Context};
 use sqlx::Row;
@@ -222,6 +223,7 @@ impl Run<'_> {
     }
 
     async fn phases(&mut self) -> anyhow::Result<Outcome> {
+        let plan = self.b.plan().context("what this build deploys")?;
         let facts = self.facts().await?;
         let s = short(self.b.id);
 
@@ -229,15 +231,15 @@ impl Run<'_> {
         let network = self.p.runtime.network(&self.owner(&facts)).await.context("creating the build network")?;
         self.record("UPDATE ops.builds SET network = $2 WHERE id = $1", &network).await?;
 
-        let (image, addons) = match self.b.image_from {
+        let (image, addons) = match plan.code {
             // A promotion or rollback deploys an image that exists: the very one tested.
-            Some(from) => {
+            plan::Code::Deploy { from } => {
                 let t = self.begin("image");
                 let (image, addons) = self.reuse_image(from).await?;
                 self.end("image", t, &format!("{image} from build {from}"));
                 (image, addons)
             }
-            None => {
+            plan::Code::Build => {
                 let t = self.begin("checkout");
                 let src = self.checkout(&facts).await?;
                 self.end("checkout", t, &self.b.commit_sha[..12]);
@@ -260,7 +262,7 @@ impl Run<'_> {
         self.check_kill()?;
 
         let t = self.begin("database");
-        let grant = self.database(&s).await?;
+        let grant = self.database(&s, plan.database).await?;
         self.end("database", t, &grant.database);
         self.check_kill()?;
 
@@ -268,7 +270,7 @@ impl Run<'_> {
         let t = self.begin("install");
         let fresh = self.b.stage == "development" || !self.db_was_there;
         let limit = self.infra.phase_timeout;
-        tokio::time::timeout(limit, self.install(&image, &grant, &addons, fresh, &smtp, &facts))
+        tokio::time::timeout(limit, self.install(&image, &grant, &addons, fresh, plan.tests, &smtp, &facts))
             .await
             .map_err(|_| anyhow::anyhow!("install/tests did not finish within {} min", limit.as_secs() / 60))??;
         self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
