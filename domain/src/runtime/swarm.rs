@@ -35,6 +35,8 @@ pub struct SwarmRuntime {
     registry: Option<String>,
     /// Extra placement constraints for every workload (`node.labels.pool==builds`), operator-set.
     constraints: Vec<String>,
+    /// This node's id, asked once (`docker info` is slow).
+    node: tokio::sync::OnceCell<String>,
 }
 
 impl SwarmRuntime {
@@ -42,7 +44,12 @@ impl SwarmRuntime {
         let constraints = std::env::var("ODOOOPS_SWARM_CONSTRAINTS")
             .map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
-        SwarmRuntime { engine, registry: registry.filter(|r| !r.is_empty()), constraints }
+        SwarmRuntime {
+            engine,
+            registry: registry.filter(|r| !r.is_empty()),
+            constraints,
+            node: tokio::sync::OnceCell::new(),
+        }
     }
 
     fn docker(&self) -> anyhow::Result<&bollard::Docker> {
@@ -55,6 +62,10 @@ impl SwarmRuntime {
 
     /// This node's id; `Err` when the engine is not a swarm manager.
     async fn node_id(&self) -> anyhow::Result<String> {
+        self.node.get_or_try_init(|| self.ask_node_id()).await.cloned()
+    }
+
+    async fn ask_node_id(&self) -> anyhow::Result<String> {
         let info = self.docker()?.info().await?;
         let swarm = info.swarm.unwrap_or_default();
         if swarm.local_node_state != Some(bollard::models::LocalNodeState::ACTIVE) {
@@ -241,8 +252,9 @@ impl SwarmRuntime {
             if tokio::time::Instant::now() > deadline {
                 bail!("the swarm did not start the service {service} within 10 min");
             }
+            // A task goes through half a dozen states in about a second: poll briskly.
             tokio::time::sleep(pause).await;
-            pause = (pause * 3 / 2).min(Duration::from_millis(500));
+            pause = (pause * 3 / 2).min(Duration::from_millis(50));
         }
     }
 
@@ -335,7 +347,7 @@ impl Runtime for SwarmRuntime {
 
     async fn ping(&self) -> Result<RuntimeInfo, String> {
         let i = self.engine.ping().await?;
-        self.node_id().await.map_err(|e| format!("{e:#}"))?;
+        self.ask_node_id().await.map_err(|e| format!("{e:#}"))?;
         let nodes = self
             .docker()
             .map_err(|e| e.to_string())?
@@ -425,7 +437,16 @@ impl Runtime for SwarmRuntime {
             let _ = out.send(format!("the job runs on swarm node {}; its log stays there", task.node));
             self.wait_remote(&service, kill).await
         };
-        self.remove_workload(&w.name).await?;
+        // The job is over: its service and exited container go in the background
+        // (the next phase need not wait; teardown and the reconciler find any left).
+        let (engine, registry, constraints, node, name) =
+            (self.engine.clone(), self.registry.clone(), self.constraints.clone(), self.node.clone(), w.name.clone());
+        tokio::spawn(async move {
+            let me = SwarmRuntime { engine, registry, constraints, node };
+            if let Err(e) = me.remove_workload(&name).await {
+                tracing::warn!(service = %name, error = %format!("{e:#}"), "removing a finished job's service");
+            }
+        });
         finished
     }
 

@@ -157,7 +157,8 @@ impl Bench {
     /// the build serves; the time from push to live preview. Prints the phases.
     pub async fn push_until_live(&self, branch: &str, round: usize) -> (String, Duration) {
         use domain::builds::{github, webhooks};
-        std::fs::write(self.repo.join("round.txt"), format!("{branch} {round}")).unwrap();
+        // Each bench app's commits differ, so no app builds on another's cached layers.
+        std::fs::write(self.repo.join("round.txt"), format!("{} {branch} {round}", self.infra.installation)).unwrap();
         git(&self.repo, &["add", "."]);
         git(&self.repo, &["commit", "-q", "-m", &format!("round {round}")]);
         let sha = git(&self.repo, &["rev-parse", "HEAD"]);
