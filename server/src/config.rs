@@ -56,6 +56,11 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_REGISTRY")]
     pub registry: Option<String>,
 
+    /// Placement constraints added to every swarm workload (comma-separated),
+    /// e.g. `node.labels.odooops.pool==builds`.
+    #[arg(long, env = "ODOOOPS_SWARM_CONSTRAINTS", value_delimiter = ',')]
+    pub swarm_constraints: Vec<String>,
+
     /// PostgreSQL server for build databases (a role with CREATEDB and CREATEROLE).
     /// Defaults to the embedded cluster, which then also listens on the Docker bridge.
     #[arg(long, env = "ODOOOPS_BUILDS_DATABASE_URL", hide_env_values = true)]

@@ -203,7 +203,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until SIGINT/SIGTERM, then shuts everything down in order.
 pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
-    let runtime = domain::runtime::from_env(cfg.runtime, cfg.registry.clone());
+    let runtime = domain::runtime::from_env(cfg.runtime, cfg.registry.clone(), cfg.swarm_constraints.clone());
     let gateway = match runtime.ping().await {
         Ok(info) => {
             tracing::info!(runtime = %info.describe(), "runtime reachable");

@@ -242,13 +242,14 @@ pub trait Runtime: Send + Sync {
     }
 }
 
-/// The runtime selected by configuration. `registry`: where images go so
-/// that every node can pull them (swarm only).
-pub fn from_env(backend: Backend, registry: Option<String>) -> std::sync::Arc<dyn Runtime> {
+/// The runtime selected by configuration. Swarm only: `registry`, where
+/// images go so that every node can pull them; `constraints`, placement
+/// constraints added to every workload.
+pub fn from_env(backend: Backend, registry: Option<String>, constraints: Vec<String>) -> std::sync::Arc<dyn Runtime> {
     let engine = std::sync::Arc::new(crate::engine::DockerEngine::from_env());
     match backend {
         Backend::Docker => std::sync::Arc::new(docker::DockerRuntime::new(engine)),
-        Backend::Swarm => std::sync::Arc::new(swarm::SwarmRuntime::new(engine, registry)),
+        Backend::Swarm => std::sync::Arc::new(swarm::SwarmRuntime::new(engine, registry, constraints)),
     }
 }
 

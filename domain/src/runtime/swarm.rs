@@ -40,14 +40,11 @@ pub struct SwarmRuntime {
 }
 
 impl SwarmRuntime {
-    pub fn new(engine: Arc<DockerEngine>, registry: Option<String>) -> Self {
-        let constraints = std::env::var("ODOOOPS_SWARM_CONSTRAINTS")
-            .map(|c| c.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
-            .unwrap_or_default();
+    pub fn new(engine: Arc<DockerEngine>, registry: Option<String>, constraints: Vec<String>) -> Self {
         SwarmRuntime {
             engine,
             registry: registry.filter(|r| !r.is_empty()),
-            constraints,
+            constraints: constraints.into_iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
             node: tokio::sync::OnceCell::new(),
         }
     }
@@ -122,7 +119,6 @@ impl SwarmRuntime {
             // Only this node has the image.
             constraints.push(format!("node.id=={}", self.node_id().await?));
         }
-        let nodes = self.docker()?.list_nodes(None::<bollard::query_parameters::ListNodesOptions>).await?.len();
         let container = TaskSpecContainerSpec {
             image: Some(self.image_ref(&w.image).await?),
             labels: Some(labels.clone()),
@@ -172,7 +168,11 @@ impl SwarmRuntime {
             ..Default::default()
         };
         // A server on another node is reached through the port it publishes on that node.
-        let endpoint = (!job && nodes > 1).then(|| EndpointSpec {
+        let nodes = match job {
+            true => 1,
+            false => self.docker()?.list_nodes(None::<bollard::query_parameters::ListNodesOptions>).await?.len(),
+        };
+        let endpoint = (nodes > 1).then(|| EndpointSpec {
             ports: Some(vec![EndpointPortConfig {
                 target_port: Some(i64::from(super::ODOO_PORT)),
                 publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
@@ -214,18 +214,19 @@ impl SwarmRuntime {
 
     /// The service's current task once it has a container; with `running`,
     /// once that container runs (attached to its networks).
-    async fn task(&self, service: &str, kill: Option<&watch::Receiver<bool>>, running: bool) -> anyhow::Result<Task> {
+    async fn task(&self, service: &str, running: bool) -> anyhow::Result<Task> {
         let filters = HashMap::from([("service", vec![service]), ("desired-state", vec!["running", "shutdown"])]);
         let opts = bollard::query_parameters::ListTasksOptionsBuilder::new().filters(&filters).build();
         let mut pause = Duration::from_millis(25);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
         loop {
-            if kill.is_some_and(|k| *k.borrow()) {
-                bail!(Killed);
-            }
-            let mut tasks = self.docker()?.list_tasks(Some(opts.clone())).await?;
-            tasks.sort_by(|a, b| b.created_at.cmp(&a.created_at));
-            if let Some(t) = tasks.into_iter().next() {
+            let tasks = self.docker()?.list_tasks(Some(opts.clone())).await?;
+            // The newest task (a restarted server has older ones). Timestamps are
+            // compared as times: their fractions vary in length.
+            let created = |t: &bollard::models::Task| {
+                t.created_at.as_deref().and_then(|c| chrono::DateTime::parse_from_rfc3339(c).ok())
+            };
+            if let Some(t) = tasks.into_iter().max_by_key(created) {
                 let status = t.status.clone().unwrap_or_default();
                 let state = status.state.unwrap_or(TaskState::NEW);
                 let container =
@@ -300,13 +301,21 @@ impl SwarmRuntime {
         bail!("the service {service} published no port on node {node}")
     }
 
-    /// The container of a service's running task on this node.
+    /// The container of a service's running task on this node, looked up
+    /// once: a shell into a build that is gone is refused, not waited for.
     async fn local_container(&self, service: &str) -> anyhow::Result<String> {
-        let t = self.task(service, None, true).await?;
-        if t.node != self.node_id().await? {
-            bail!("the build runs on another swarm node ({}): shells reach tasks on this console's node only", t.node);
+        let filters = HashMap::from([("service", vec![service]), ("desired-state", vec!["running"])]);
+        let opts = bollard::query_parameters::ListTasksOptionsBuilder::new().filters(&filters).build();
+        let running = self.docker()?.list_tasks(Some(opts)).await?.into_iter().find_map(|t| {
+            let s = t.status?;
+            let container = s.container_status?.container_id.filter(|c| !c.is_empty())?;
+            (s.state == Some(TaskState::RUNNING)).then(|| (t.node_id.unwrap_or_default(), container))
+        });
+        let Some((node, container)) = running else { bail!("the build's container is not running") };
+        if node != self.node_id().await? {
+            bail!("the build runs on another swarm node ({node}): shells reach tasks on this console's node only");
         }
-        Ok(t.container)
+        Ok(container)
     }
 
     async fn services_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>> {
@@ -328,15 +337,6 @@ impl SwarmRuntime {
 struct Task {
     node: String,
     container: String,
-}
-
-#[derive(Debug)]
-struct Killed;
-
-impl std::fmt::Display for Killed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("killed")
-    }
 }
 
 #[async_trait]
@@ -421,13 +421,24 @@ impl Runtime for SwarmRuntime {
     ) -> anyhow::Result<Finished> {
         let spec = self.spec(w, true).await?;
         let service = self.create(spec).await?;
-        let task = match self.task(&service, Some(&kill), false).await {
-            Ok(t) => t,
+        let mut killed = kill.clone();
+        let started = tokio::select! {
+            t = self.task(&service, false) => t.map(Some),
+            _ = async {
+                // A dropped sender is no kill.
+                if killed.wait_for(|k| *k).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            } => Ok(None),
+        };
+        let task = match started {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                let _ = self.remove_workload(&w.name).await;
+                return Ok(Finished::Killed);
+            }
             Err(e) => {
                 let _ = self.remove_workload(&w.name).await;
-                if e.downcast_ref::<Killed>().is_some() {
-                    return Ok(Finished::Killed);
-                }
                 return Err(e);
             }
         };
@@ -439,11 +450,9 @@ impl Runtime for SwarmRuntime {
         };
         // The job is over: its service and exited container go in the background
         // (the next phase need not wait; teardown and the reconciler find any left).
-        let (engine, registry, constraints, node, name) =
-            (self.engine.clone(), self.registry.clone(), self.constraints.clone(), self.node.clone(), w.name.clone());
+        let (engine, name) = (self.engine.clone(), w.name.clone());
         tokio::spawn(async move {
-            let me = SwarmRuntime { engine, registry, constraints, node };
-            if let Err(e) = me.remove_workload(&name).await {
+            if let Err(e) = remove_service(&engine, &name).await {
                 tracing::warn!(service = %name, error = %format!("{e:#}"), "removing a finished job's service");
             }
         });
@@ -453,7 +462,7 @@ impl Runtime for SwarmRuntime {
     async fn serve(&self, w: &Workload, out: UnboundedSender<String>) -> anyhow::Result<Served> {
         let spec = self.spec(w, false).await?;
         let service = self.create(spec).await?;
-        let task = self.task(&service, None, true).await?;
+        let task = self.task(&service, true).await?;
         let local = task.node == self.node_id().await?;
         let logs = if local {
             let (engine, container) = (self.local(), task.container.clone());
@@ -475,13 +484,7 @@ impl Runtime for SwarmRuntime {
     }
 
     async fn exec(&self, handle: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo> {
-        let container = self.local_container(handle).await.map_err(|e| {
-            if format!("{e:#}").contains("No such service") || format!("{e:#}").contains("404") {
-                anyhow::anyhow!("the build's container is not running")
-            } else {
-                e
-            }
-        })?;
+        let container = self.local_container(handle).await?;
         self.engine.exec(&container, spec).await
     }
 
@@ -509,26 +512,7 @@ impl Runtime for SwarmRuntime {
     }
 
     async fn remove_workload(&self, id: &str) -> anyhow::Result<()> {
-        let docker = self.docker()?;
-        let service = match docker.inspect_service(id, None::<bollard::query_parameters::InspectServiceOptions>).await {
-            Ok(s) => s.id,
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let Some(service) = service else {
-            // Not a service: a task's container left behind.
-            return self.engine.remove_container(id).await;
-        };
-        match docker.delete_service(&service).await {
-            Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-        // Removal is asynchronous in the swarm; this node's tasks go now, so
-        // "torn down" means gone, as with the docker backend.
-        for c in self.engine.containers_with_label(&format!("com.docker.swarm.service.id={service}")).await? {
-            self.engine.remove_container(&c.id).await?;
-        }
-        Ok(())
+        remove_service(&self.engine, id).await
     }
 
     async fn remove_network(&self, name: &str) -> anyhow::Result<()> {
@@ -557,8 +541,6 @@ impl Runtime for SwarmRuntime {
     }
 }
 
-impl std::error::Error for Killed {}
-
 impl SwarmRuntime {
     /// Waits for a task on another node to end; its exit code.
     async fn wait_remote(&self, service: &str, mut kill: watch::Receiver<bool>) -> anyhow::Result<Finished> {
@@ -575,8 +557,33 @@ impl SwarmRuntime {
             }
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                _ = kill.wait_for(|k| *k) => return Ok(Finished::Killed),
+                // A dropped sender is no kill.
+                Ok(_) = kill.wait_for(|k| *k) => return Ok(Finished::Killed),
             }
         }
     }
+}
+
+/// Removes a service (or a task's container left behind) and, on this
+/// node, its tasks' containers: removal is asynchronous in the swarm, and
+/// "torn down" means gone, as with the docker backend.
+async fn remove_service(engine: &DockerEngine, id: &str) -> anyhow::Result<()> {
+    let docker = engine.client()?;
+    let service = match docker.inspect_service(id, None::<bollard::query_parameters::InspectServiceOptions>).await {
+        Ok(s) => s.id,
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let Some(service) = service else {
+        // Not a service: a task's container left behind.
+        return engine.remove_container(id).await;
+    };
+    match docker.delete_service(&service).await {
+        Ok(()) | Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    for c in engine.containers_with_label(&format!("com.docker.swarm.service.id={service}")).await? {
+        engine.remove_container(&c.id).await?;
+    }
+    Ok(())
 }

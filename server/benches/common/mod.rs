@@ -94,7 +94,7 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let app = Application::build(Parts {
         db,
-        runtime: domain::runtime::from_env(backend, None),
+        runtime: domain::runtime::from_env(backend, None, Vec::new()),
         mailer: Arc::new(LogMailer),
         settings,
         builds: Some(infra.clone()),

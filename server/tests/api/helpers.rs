@@ -203,7 +203,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             eprintln!("egress rules not installed: {why}");
         }
         let registry = with.registry.clone().or_else(|| std::env::var("ODOOOPS_REGISTRY").ok());
-        (domain::runtime::from_env(backend, registry), Some(infra))
+        (domain::runtime::from_env(backend, registry, Vec::new()), Some(infra))
     } else if mode == Mode::Previews {
         let scratch = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join(format!("../target/test-builds/{}", uuid::Uuid::new_v4().simple()));

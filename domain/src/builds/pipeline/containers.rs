@@ -14,6 +14,7 @@ impl Run<'_> {
     /// database reached as its own role, the filestore mounted, the project's limits.
     fn workload(&self, name: String, image: &str, args: Vec<String>, grant: &DbGrant, facts: &Facts) -> Workload {
         let d = &self.infra.databases;
+        let owner = self.owner(facts);
         Workload {
             name,
             image: image.to_owned(),
@@ -24,8 +25,8 @@ impl Run<'_> {
                 format!("USER={}", grant.role),
                 format!("PASSWORD={}", grant.password),
             ],
-            owner: self.owner(facts),
-            network: self.network_name(),
+            network: owner.network_name(),
+            owner,
             filestore: Some(Filestore {
                 host: self.infra.filestore_dir.join(&grant.database),
                 container: crate::builds::infra::container_filestore(&grant.database),

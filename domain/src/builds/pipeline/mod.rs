@@ -313,10 +313,6 @@ impl Run<'_> {
         })
     }
 
-    fn network_name(&self) -> String {
-        format!("odooops-{}-b{}", self.infra.installation, short(self.b.id))
-    }
-
     /// Whom this build's workloads and network belong to (their labels come from it).
     fn owner(&self, facts: &Facts) -> crate::runtime::Owner {
         crate::runtime::Owner {
@@ -455,7 +451,7 @@ impl Run<'_> {
         let tag = image_tag(&self.infra.installation, self.b.project_id, facts.seq);
         let (lines, forward) = self.log.lines("image", false);
         // Labels go on containers, not images: a labelled build costs an extra image commit.
-        let network = self.network_name();
+        let network = self.owner(facts).network_name();
         let built = self.p.runtime.build_image(&context, &tag, HashMap::new(), Some(&network), lines).await;
         let _ = std::fs::remove_file(&context);
         let _ = forward.await;
