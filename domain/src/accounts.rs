@@ -11,6 +11,7 @@ use crate::auth::{self, Actor, RequestMeta};
 use crate::error::{DomainError, DomainResult};
 use crate::mailer::OutgoingMail;
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::types::{Email, Password, PlatformRole, ProjectName, Slug, UserId};
 use crate::wire::{CreatedToken, Me, NewToken, TokenView};
 use anyhow::Context;
@@ -157,8 +158,12 @@ pub async fn sign_in(
     let actor = load_actor(p, user_id, meta).await?.ok_or(DomainError::Unauthenticated)?;
     let token = create_session(p, &actor).await?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    audit::record(&mut tx, &actor, Event::account("account.sign_in", format!("user:{user_id}"), serde_json::json!({})))
-        .await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        Event::account(AuditAction::AccountSignIn, format!("user:{user_id}"), serde_json::json!({})),
+    )
+    .await?;
     tx.commit().await?;
     Ok((actor, token))
 }
@@ -190,7 +195,7 @@ pub async fn sign_out(p: &Platform, actor: &Actor, session_token: &str) -> Domai
     audit::record(
         &mut tx,
         actor,
-        Event::account("account.sign_out", format!("user:{}", actor.user_id), serde_json::json!({})),
+        Event::account(AuditAction::AccountSignOut, format!("user:{}", actor.user_id), serde_json::json!({})),
     )
     .await?;
     tx.commit().await?;
@@ -367,7 +372,7 @@ pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> Domai
         &mut tx,
         actor,
         Event::account(
-            "token.create",
+            AuditAction::TokenCreate,
             format!("token:{id}"),
             serde_json::json!({"name": name.as_str(), "expires_at": expires_at}),
         ),
@@ -387,7 +392,12 @@ pub async fn revoke_token(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult
     if n == 0 {
         return Err(DomainError::NotFound("token"));
     }
-    audit::record(&mut tx, actor, Event::account("token.revoke", format!("token:{id}"), serde_json::json!({}))).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event::account(AuditAction::TokenRevoke, format!("token:{id}"), serde_json::json!({})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

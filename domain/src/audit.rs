@@ -9,27 +9,28 @@ use crate::auth::Actor;
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::wire::AuditEventView;
 use sqlx::Row;
 use uuid::Uuid;
 
 /// What an audit event is about.
-pub struct Event<'a> {
-    pub action: &'a str,
+pub struct Event {
+    pub action: AuditAction,
     pub target: String,
     pub tenant_id: Option<Uuid>,
     pub project_id: Option<Uuid>,
     pub summary: serde_json::Value,
 }
 
-impl<'a> Event<'a> {
+impl Event {
     /// An event about the caller's own account (no tenant or project).
-    pub fn account(action: &'a str, target: String, summary: serde_json::Value) -> Self {
+    pub fn account(action: AuditAction, target: String, summary: serde_json::Value) -> Self {
         Event { action, target, tenant_id: None, project_id: None, summary }
     }
 }
 
-pub async fn record(tx: &mut ScopedTx, actor: &Actor, ev: Event<'_>) -> DomainResult<()> {
+pub async fn record(tx: &mut ScopedTx, actor: &Actor, ev: Event) -> DomainResult<()> {
     sqlx::query(
         "INSERT INTO ops.audit_events (actor_id, actor_email, tenant_id, project_id, action, target, summary, ip, user_agent, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -38,7 +39,7 @@ pub async fn record(tx: &mut ScopedTx, actor: &Actor, ev: Event<'_>) -> DomainRe
     .bind(&actor.email)
     .bind(ev.tenant_id)
     .bind(ev.project_id)
-    .bind(ev.action)
+    .bind(ev.action.as_str())
     .bind(&ev.target)
     .bind(&ev.summary)
     .bind(&actor.meta.ip)
@@ -80,20 +81,23 @@ pub async fn search(p: &Platform, actor: &Actor, f: &crate::wire::AuditFilter) -
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEventView {
-            id: r.get("id"),
-            at: r.get("at"),
-            actor_email: r.get("actor_email"),
-            action: r.get("action"),
-            target: r.get("target"),
-            tenant_id: r.get("tenant_id"),
-            project_id: r.get("project_id"),
-            summary: r.get("summary"),
-            ip: r.get("ip"),
+    rows.into_iter()
+        .map(|r| {
+            let action = AuditAction::parse(r.get::<&str, _>("action"))
+                .map_err(|e| anyhow::anyhow!("a stored audit action does not parse: {e}"))?;
+            Ok(AuditEventView {
+                id: r.get("id"),
+                at: r.get("at"),
+                actor_email: r.get("actor_email"),
+                action,
+                target: r.get("target"),
+                tenant_id: r.get("tenant_id"),
+                project_id: r.get("project_id"),
+                summary: r.get("summary"),
+                ip: r.get("ip"),
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn like_escape(s: &str) -> String {
@@ -115,7 +119,7 @@ pub fn to_csv(events: &[AuditEventView]) -> String {
             e.id.to_string(),
             e.at.to_rfc3339(),
             e.actor_email.clone().unwrap_or_else(|| "system".into()),
-            e.action.clone(),
+            e.action.as_str().to_owned(),
             e.target.clone(),
             e.tenant_id.map(|t| t.to_string()).unwrap_or_default(),
             e.project_id.map(|t| t.to_string()).unwrap_or_default(),

@@ -11,9 +11,10 @@
 //! - [`error`]: the domain error, with a stable code and an HTTP status.
 //! - `db` (server): the embedded PostgreSQL cluster, pools, migrations and
 //!   row-level-security scoped transactions.
+//! - `access` (server): the caller's rights on a project, resolved once and asked at every entry point.
 //! - `auth` (server): passwords, sessions, personal access tokens, throttling.
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
-//! - `engine` (server): the container engine (Docker) behind a trait.
+//! - `runtime`, `engine` (server): workloads on Docker or Docker Swarm, and the Docker client both use.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
@@ -24,6 +25,8 @@ pub mod error;
 pub mod types;
 pub mod wire;
 
+#[cfg(feature = "server")]
+pub(crate) mod access;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]

@@ -7,6 +7,7 @@
 //! pre-promotion backup, by itself. Rollback is also one action for admins
 //! (and the `odooops rollback` command): a new build, never an edit.
 
+use crate::access::{self, Access};
 use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::builds::pipeline::plan::Source;
@@ -14,6 +15,8 @@ use crate::builds::queue::{self, system_actor, NewBuild, SYSTEM_USER};
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
+use crate::types::{BuildResult, Capability, Stage};
 use crate::wire::PromotionView;
 use serde_json::json;
 use sqlx::{Connection, Row};
@@ -22,24 +25,21 @@ use uuid::Uuid;
 /// Asks to promote a successful staging build (project admins and testers).
 pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<Uuid> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let b = sqlx::query(
-        "SELECT b.tenant_id, b.project_id, b.stage, b.result, b.image_digest, b.commit_sha, p.required_approvals,
-                ops.my_project_role(b.project_id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1",
-    )
+    let b = sqlx::query(concat!(
+        "SELECT b.tenant_id, b.project_id, b.stage, b.result, b.image_digest, b.commit_sha, p.required_approvals, ",
+        access::columns!("b.project_id"),
+        " FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1"
+    ))
     .bind(source)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("build"))?;
-    let role: Option<String> = b.get("role");
-    if !(b.get::<bool, _>("platform_admin") || matches!(role.as_deref(), Some("admin" | "tester"))) {
-        return Err(DomainError::Denied("promotions are requested by the project's admins and testers".into()));
-    }
+    Access::from_row(&b).require_project(Capability::RequestPromotion, "requesting a promotion")?;
     // Preflight: a good staging build, its image still here, production reachable.
-    if b.get::<String, _>("stage") != "staging" {
+    if Stage::parse(b.get::<&str, _>("stage")).ok() != Some(Stage::Staging) {
         return Err(DomainError::Invalid("only a staging build is promoted to production".into()));
     }
-    if !matches!(b.get::<Option<String>, _>("result").as_deref(), Some("ok" | "warn")) {
+    if !result(&b).is_some_and(BuildResult::succeeded) {
         return Err(DomainError::Invalid("only a successful build is promoted".into()));
     }
     let digest: String = b
@@ -78,7 +78,7 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
         &mut tx,
         actor,
         Event {
-            action: "promotion.request",
+            action: AuditAction::PromotionRequest,
             target: format!("promotion:{id}"),
             tenant_id: Some(b.get("tenant_id")),
             project_id: Some(project),
@@ -116,11 +116,11 @@ async fn production(tx: &mut ScopedTx, project: Uuid) -> DomainResult<(Uuid, Opt
 /// approval needed starts the deployment.
 pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<PromotionView> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let pr = sqlx::query(
-        "SELECT tenant_id, project_id, state, requested_by, required, source_build, commit_sha,
-                ops.my_project_role(project_id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.promotions WHERE id = $1",
-    )
+    let pr = sqlx::query(concat!(
+        "SELECT tenant_id, project_id, state, requested_by, required, source_build, commit_sha, ",
+        access::columns!("project_id"),
+        " FROM ops.promotions WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
@@ -128,9 +128,7 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Prom
     if pr.get::<Uuid, _>("requested_by") == actor.user_id.0 {
         return Err(DomainError::Denied("you requested this promotion: someone else must approve it".into()));
     }
-    if !(pr.get::<bool, _>("platform_admin") || pr.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
-        return Err(DomainError::Denied("approving a promotion needs release rights (project admin)".into()));
-    }
+    Access::from_row(&pr).require_project(Capability::Promote, "approving a promotion")?;
     if pr.get::<String, _>("state") != "requested" {
         return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
     }
@@ -155,7 +153,7 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Prom
         &mut tx,
         actor,
         Event {
-            action: "promotion.approve",
+            action: AuditAction::PromotionApprove,
             target: format!("promotion:{id}"),
             tenant_id: Some(pr.get("tenant_id")),
             project_id: Some(project),
@@ -224,18 +222,16 @@ async fn deploy(p: &Platform, id: Uuid) -> DomainResult<()> {
 /// Refuses a promotion waiting for approval (project admins; the requester may withdraw it).
 pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>) -> DomainResult<PromotionView> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let pr = sqlx::query(
-        "SELECT tenant_id, project_id, state, requested_by, ops.my_project_role(project_id) AS role,
-                ops.is_platform_admin() AS platform_admin FROM ops.promotions WHERE id = $1",
-    )
+    let pr = sqlx::query(concat!(
+        "SELECT tenant_id, project_id, state, requested_by, ",
+        access::columns!("project_id"),
+        " FROM ops.promotions WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("promotion"))?;
-    let admin = pr.get::<bool, _>("platform_admin") || pr.get::<Option<String>, _>("role").as_deref() == Some("admin");
-    if !admin {
-        return Err(DomainError::Denied("rejecting a promotion needs release rights (project admin)".into()));
-    }
+    Access::from_row(&pr).require_project(Capability::Promote, "rejecting a promotion")?;
     if pr.get::<String, _>("state") != "requested" {
         return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
     }
@@ -255,7 +251,7 @@ pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>)
         &mut tx,
         actor,
         Event {
-            action: "promotion.reject",
+            action: AuditAction::PromotionReject,
             target: format!("promotion:{id}"),
             tenant_id: Some(pr.get("tenant_id")),
             project_id: Some(pr.get("project_id")),
@@ -283,11 +279,11 @@ pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()
     };
     let id: Uuid = b.get("promotion_id");
     crate::jobs::failpoint("build.finished");
-    let ok = matches!(b.get::<Option<String>, _>("result").as_deref(), Some("ok" | "warn"));
+    let ok = result(&b).is_some_and(BuildResult::succeeded);
     let (tenant, project): (Uuid, Uuid) = (b.get("tenant_id"), b.get("project_id"));
     let reason: Option<String> = b.get("reason");
     let (action, state, summary) = match (b.get::<String, _>("trigger").as_str(), ok) {
-        ("promote", true) => ("promotion.deployed", "deployed", json!({"build": build})),
+        ("promote", true) => (AuditAction::PromotionDeployed, "deployed", json!({"build": build})),
         ("promote", false) => match b.get::<Option<Uuid>, _>("previous_build") {
             Some(previous) => {
                 let rollback = enqueue_rollback(tx, previous, b.get("pre_backup"), Some(id)).await?;
@@ -297,15 +293,17 @@ pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()
                     .execute(&mut **tx)
                     .await?;
                 (
-                    "promotion.rollback",
+                    AuditAction::PromotionRollback,
                     "rolling_back",
                     json!({"failed_build": build, "reason": reason, "rollback_build": rollback, "to": previous}),
                 )
             }
-            None => ("promotion.failed", "failed", json!({"build": build, "reason": reason})),
+            None => (AuditAction::PromotionFailed, "failed", json!({"build": build, "reason": reason})),
         },
-        ("rollback", true) => ("promotion.rolled_back", "rolled_back", json!({"build": build})),
-        ("rollback", false) => ("promotion.failed", "failed", json!({"rollback_build": build, "reason": reason})),
+        ("rollback", true) => (AuditAction::PromotionRolledBack, "rolled_back", json!({"build": build})),
+        ("rollback", false) => {
+            (AuditAction::PromotionFailed, "failed", json!({"rollback_build": build, "reason": reason}))
+        }
         _ => return Ok(()),
     };
     let done = !matches!(state, "rolling_back");
@@ -382,10 +380,11 @@ pub async fn rollback(
     backup: Option<Uuid>,
 ) -> DomainResult<Uuid> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let t = sqlx::query(
-        "SELECT tenant_id, project_id, env_id, ops.my_project_role(project_id) AS role,
-                ops.is_platform_admin() AS platform_admin FROM ops.builds WHERE id = $1",
-    )
+    let t = sqlx::query(concat!(
+        "SELECT tenant_id, project_id, env_id, ",
+        access::columns!("project_id"),
+        " FROM ops.builds WHERE id = $1"
+    ))
     .bind(target)
     .fetch_optional(&mut *tx)
     .await?
@@ -393,9 +392,7 @@ pub async fn rollback(
     if t.get::<Uuid, _>("project_id") != project {
         return Err(DomainError::Invalid("that build is not of this project".into()));
     }
-    if !(t.get::<bool, _>("platform_admin") || t.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
-        return Err(DomainError::Denied("rolling production back is for the project's admins".into()));
-    }
+    Access::from_row(&t).require_project(Capability::Promote, "rolling production back")?;
     if let Some(b) = backup {
         let ok: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM ops.backups WHERE id = $1 AND env_id = $2 AND state = 'done')",
@@ -417,7 +414,7 @@ pub async fn rollback(
         &mut tx,
         actor,
         Event {
-            action: "production.rollback",
+            action: AuditAction::ProductionRollback,
             target: format!("build:{target}"),
             tenant_id: Some(t.get("tenant_id")),
             project_id: Some(t.get("project_id")),
@@ -427,6 +424,11 @@ pub async fn rollback(
     .await?;
     tx.commit().await?;
     Ok(build)
+}
+
+/// A build row's `result`, typed.
+fn result(r: &sqlx::postgres::PgRow) -> Option<BuildResult> {
+    crate::db::vocabulary_opt(r, "result").ok().flatten()
 }
 
 const VIEW_SQL: &str = "SELECT pr.id, pr.project_id, pr.source_build, b.seq AS source_number, pr.commit_sha, pr.image_digest,
@@ -535,8 +537,8 @@ pub async fn save_release_settings(
             return Err(DomainError::Invalid(format!("`{pattern}` is not a valid regular expression")));
         }
     }
-    let access = crate::projects::access(&mut tx, project).await?;
-    access.require_admin("release settings are for the project's admins")?;
+    let access = access::project(&mut tx, project).await?;
+    access.require_project(Capability::ProjectSettings, "changing release settings")?;
     sqlx::query(
         "UPDATE ops.projects SET required_approvals = coalesce($2, required_approvals),
                 neutralize_sql = coalesce($3, neutralize_sql), secret_patterns = coalesce($4, secret_patterns)
@@ -552,7 +554,7 @@ pub async fn save_release_settings(
         &mut tx,
         actor,
         Event {
-            action: "project.release_settings",
+            action: AuditAction::ProjectReleaseSettings,
             target: format!("project:{project}"),
             tenant_id: Some(access.tenant_id),
             project_id: Some(project),

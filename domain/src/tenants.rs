@@ -6,6 +6,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::types::{ProjectName, Slug};
 use crate::wire::{Invitation, NewTenant, TenantSummary};
 use sqlx::Row;
@@ -70,7 +71,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
         &mut tx,
         actor,
         Event {
-            action: "tenant.create",
+            action: AuditAction::TenantCreate,
             target: format!("tenant:{slug}"),
             tenant_id: Some(id),
             project_id: None,
@@ -128,7 +129,7 @@ pub async fn invite(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wir
         &mut tx,
         actor,
         Event {
-            action: "tenant.member_invite",
+            action: AuditAction::TenantMemberInvite,
             target: format!("invitation:{id}"),
             tenant_id: Some(tenant),
             project_id: None,
@@ -201,7 +202,7 @@ pub async fn answer(p: &Platform, actor: &Actor, invitation: Uuid, accept: bool)
         &mut tx,
         actor,
         Event {
-            action: if accept { "tenant.invitation_accept" } else { "tenant.invitation_decline" },
+            action: if accept { AuditAction::TenantInvitationAccept } else { AuditAction::TenantInvitationDecline },
             target: format!("invitation:{invitation}"),
             tenant_id: Some(tenant),
             project_id: None,

@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::types::{Allowed, BuildResult, BuildState, Stage};
+
 /// The stand-in Odoo image OdooOps builds from its own binary (tests, demos,
 /// machines that cannot pull `odoo:<version>`).
 pub const STANDIN_IMAGE: &str = concat!("odooops/odoo-standin:", env!("CARGO_PKG_VERSION"));
@@ -66,6 +68,8 @@ wire! {
         pub environment_count: i64,
         /// The caller's project role (`admin`, `developer`, `tester`), if any.
         pub my_role: Option<String>,
+        /// What the caller may do on the project, per stage (the console shows only these actions).
+        pub allowed: Allowed,
         pub created_at: DateTime<Utc>,
     }
 
@@ -83,7 +87,7 @@ wire! {
     pub struct EnvironmentView {
         pub id: Uuid,
         pub branch: String,
-        pub stage: String,
+        pub stage: Stage,
         pub created_at: DateTime<Utc>,
     }
 
@@ -95,14 +99,14 @@ wire! {
         pub number: i64,
         pub env_id: Uuid,
         pub branch: String,
-        pub stage: String,
+        pub stage: Stage,
         pub commit_sha: String,
         pub subject: String,
         pub author: String,
         /// push, pull_request, rebuild, poll or api.
         pub trigger: String,
-        pub state: String,
-        pub result: Option<String>,
+        pub state: BuildState,
+        pub result: Option<BuildResult>,
         pub reason: Option<String>,
         /// Whether its preview is serving now.
         pub live: bool,
@@ -192,7 +196,7 @@ wire! {
         pub id: i64,
         pub at: DateTime<Utc>,
         pub actor_email: Option<String>,
-        pub action: String,
+        pub action: crate::types::AuditAction,
         pub target: String,
         pub tenant_id: Option<Uuid>,
         pub project_id: Option<Uuid>,
@@ -260,7 +264,7 @@ wire! {
         pub build_number: i64,
         pub branch: String,
         /// `production` shells are framed red, `staging` yellow.
-        pub stage: String,
+        pub stage: Stage,
         pub expires_at: DateTime<Utc>,
         pub idle_timeout_secs: i32,
     }
@@ -273,7 +277,7 @@ wire! {
         pub user_email: String,
         /// `web` or `ssh`.
         pub via: String,
-        pub stage: String,
+        pub stage: Stage,
         pub opened_at: DateTime<Utc>,
         pub attached_at: Option<DateTime<Utc>>,
         pub expires_at: DateTime<Utc>,
@@ -368,7 +372,7 @@ wire! {
         pub id: Uuid,
         pub env_id: Uuid,
         pub branch: String,
-        pub stage: String,
+        pub stage: Stage,
         /// `daily`, `manual`, `pre_update`, `pre_restore` or `import`.
         pub kind: String,
         /// `pending`, `running`, `done`, `failed` (or `pruned`).
@@ -444,9 +448,8 @@ wire! {
         pub project_name: String,
         pub project_slug: String,
         pub tenant_slug: String,
-        /// The caller's role on the project (`admin`, `developer`, `tester`), if a member.
-        pub my_role: Option<String>,
-        pub platform_admin: bool,
+        /// What the caller may do on the project, per stage.
+        pub allowed: Allowed,
         /// Environments a backup of this one may be restored into.
         pub targets: Vec<EnvironmentView>,
     }

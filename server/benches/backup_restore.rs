@@ -36,7 +36,7 @@ async fn main() {
     .expect("webhook");
     let build = loop {
         let builds = domain::builds::queue::recent_for_project(&p, &actor, project, 5).await.unwrap();
-        if let Some(b) = builds.into_iter().find(|b| b.state == "done") {
+        if let Some(b) = builds.into_iter().find(|b| b.state == domain::types::BuildState::Done) {
             assert!(b.live, "the production build failed: {:?}", b.reason);
             break b;
         }

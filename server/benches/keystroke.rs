@@ -54,7 +54,7 @@ async fn main() {
     .expect("webhook");
     let build = loop {
         let list = domain::builds::queue::recent_for_project(&b.p, &b.actor, b.project, 5).await.unwrap();
-        if let Some(x) = list.into_iter().find(|x| x.live || x.state == "done") {
+        if let Some(x) = list.into_iter().find(|x| x.live || x.state == domain::types::BuildState::Done) {
             assert!(x.live, "the build failed: {:?}", x.reason);
             break x;
         }

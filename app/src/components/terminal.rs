@@ -12,7 +12,7 @@ pub fn Terminal(ticket: ShellTicket) -> impl IntoView {
     let status = RwSignal::new("connecting…".to_string());
     let closed = RwSignal::new(false);
     let screen = NodeRef::<leptos::html::Pre>::new();
-    let stage = ticket.stage.clone();
+    let stage = ticket.stage;
     let heading = format!("Build #{} · {} · {}", ticket.build_number, ticket.branch, ticket.stage);
     let expires = short_time(&ticket.expires_at);
     let session_link = format!("/shells/{}", ticket.session_id);
@@ -27,8 +27,8 @@ pub fn Terminal(ticket: ShellTicket) -> impl IntoView {
         live::attach(_el, ticket.clone(), status, closed);
     });
     view! {
-        <div class=shell_frame_class(&stage) id="terminal-frame" data-stage=stage.clone()>
-            {shell_banner(&stage).map(|b| view! { <div class="term-banner" role="alert">{b}</div> })}
+        <div class=shell_frame_class(stage) id="terminal-frame" data-stage=stage.as_str()>
+            {shell_banner(stage).map(|b| view! { <div class="term-banner" role="alert">{b}</div> })}
             <div class="term-bar">
                 <span>{heading}</span>
                 <span class="muted small">"closes at " {expires}</span>

@@ -1,7 +1,7 @@
 //! How the Backups tab reads: labels, who is offered what (the server
 //! decides anyway), and the production danger rule.
 
-use domain::types::{Capability, ProjectRole, Stage};
+use domain::types::{Allowed, Capability, Stage};
 use domain::wire::BackupView;
 
 /// The text for `?error=<code>` after a failed import from the HTML form.
@@ -45,25 +45,21 @@ pub fn any_in_progress(list: &[BackupView]) -> bool {
     list.iter().any(|b| b.state == "pending" || b.state == "running")
 }
 
-/// Whether to offer the Backups tab of an environment: per the role matrix
-/// (production: admins; staging: admins and testers). `None` means an
-/// administrator above the project.
-pub fn may_manage_backups(my_role: Option<&str>, stage: &str) -> bool {
-    let Ok(stage) = Stage::parse(stage) else { return false };
-    if stage == Stage::Development {
-        return false;
-    }
-    my_role.is_none_or(|r| ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, Capability::Backups)))
+/// Whether to offer the Backups tab of an environment: production and
+/// staging (development is rebuilt, not backed up), for those the server
+/// lets use backups there (production: admins; staging: admins and testers).
+pub fn may_manage_backups(allowed: &Allowed, stage: Stage) -> bool {
+    stage != Stage::Development && allowed.can(stage, Capability::Backups)
 }
 
 /// Imports go to staging and development, never production.
-pub fn may_import(stage: &str) -> bool {
-    stage == "staging" || stage == "development"
+pub fn may_import(stage: Stage) -> bool {
+    stage != Stage::Production
 }
 
 /// A restore into production asks for the project's name to be typed.
-pub fn needs_confirmation(target_stage: &str) -> bool {
-    target_stage == "production"
+pub fn needs_confirmation(target_stage: Stage) -> bool {
+    target_stage == Stage::Production
 }
 
 /// What the confirmation box says.
@@ -86,19 +82,19 @@ mod tests {
 
     #[test]
     fn backups_follow_the_role_matrix() {
-        assert!(may_manage_backups(Some("admin"), "production"));
-        assert!(!may_manage_backups(Some("tester"), "production"));
-        assert!(may_manage_backups(Some("tester"), "staging"));
-        assert!(!may_manage_backups(Some("developer"), "staging"));
-        assert!(!may_manage_backups(None, "development"));
-        assert!(may_manage_backups(None, "production"));
+        use domain::types::ProjectRole::*;
+        assert!(may_manage_backups(&Allowed::of_role(Admin), Stage::Production));
+        assert!(!may_manage_backups(&Allowed::of_role(Tester), Stage::Production));
+        assert!(may_manage_backups(&Allowed::of_role(Tester), Stage::Staging));
+        assert!(!may_manage_backups(&Allowed::of_role(Developer), Stage::Staging));
+        assert!(!may_manage_backups(&Allowed::from_fn(|_, _| true), Stage::Development));
     }
 
     #[test]
     fn production_is_the_dangerous_target() {
-        assert!(needs_confirmation("production") && !needs_confirmation("staging"));
+        assert!(needs_confirmation(Stage::Production) && !needs_confirmation(Stage::Staging));
         assert!(danger_text("Acme").contains("Type Acme"));
-        assert!(!may_import("production") && may_import("staging"));
+        assert!(!may_import(Stage::Production) && may_import(Stage::Staging));
     }
 
     #[test]

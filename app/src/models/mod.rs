@@ -1,6 +1,7 @@
 //! Presentation logic, kept out of components so plain unit tests reach it.
 
 use chrono::{DateTime, Utc};
+use domain::types::{Allowed, BuildResult, BuildState, Capability, Stage};
 
 pub mod audit;
 pub mod backup;
@@ -9,53 +10,29 @@ pub mod promotion;
 pub mod terminal;
 
 /// The frame of a shell: production red, staging yellow, development neutral (as on Odoo.sh).
-pub fn shell_frame_class(stage: &str) -> &'static str {
+pub fn shell_frame_class(stage: Stage) -> &'static str {
     match stage {
-        "production" => "term-frame term-production",
-        "staging" => "term-frame term-staging",
-        _ => "term-frame term-development",
+        Stage::Production => "term-frame term-production",
+        Stage::Staging => "term-frame term-staging",
+        Stage::Development => "term-frame term-development",
     }
 }
 
 /// The warning above a shell, when its stage deserves one.
-pub fn shell_banner(stage: &str) -> Option<&'static str> {
+pub fn shell_banner(stage: Stage) -> Option<&'static str> {
     match stage {
-        "production" => {
+        Stage::Production => {
             Some("PRODUCTION — this shell runs in the live production container. Every keystroke is recorded.")
         }
-        "staging" => Some("Staging — a neutralized copy of production data. Every keystroke is recorded."),
-        _ => None,
+        Stage::Staging => Some("Staging — a neutralized copy of production data. Every keystroke is recorded."),
+        Stage::Development => None,
     }
 }
 
-/// Whether to offer a Shell link: members per the role matrix; `None` (tenant or
-/// platform admins, who act as project admins) always. The server decides anyway.
-pub fn may_open_shell(my_role: Option<&str>, stage: &str) -> bool {
-    use domain::types::{Capability, ProjectRole, Stage};
-    let Ok(stage) = Stage::parse(stage) else { return false };
-    match my_role {
-        None => true,
-        Some(r) => ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, Capability::Shell)),
-    }
-}
-
-/// Whether to offer an action needing `cap` on a branch of `stage` (no role:
-/// a platform administrator). The server decides; this only keeps buttons it
-/// would refuse out of the way (e.g. Rebuild and Kill on production for developers).
-pub fn may_use(my_role: Option<&str>, stage: &str, cap: domain::types::Capability) -> bool {
-    use domain::types::{ProjectRole, Stage};
-    let Ok(stage) = Stage::parse(stage) else { return false };
-    my_role.is_none_or(|r| ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, cap)))
-}
-
-/// Whether to offer a Mails link: development and staging only (production is
-/// never caught), per the role matrix.
-pub fn may_read_mails(my_role: Option<&str>, stage: &str) -> bool {
-    use domain::types::{Capability, ProjectRole, Stage};
-    match Stage::parse(stage) {
-        Ok(Stage::Production) | Err(_) => false,
-        Ok(stage) => my_role.is_none_or(|r| ProjectRole::parse(r).is_ok_and(|r| r.allows(stage, Capability::Mails))),
-    }
+/// Whether to offer a Mails link: development and staging only (production's
+/// mail is sent, never caught), for those the server lets read it.
+pub fn may_read_mails(allowed: &Allowed, stage: Stage) -> bool {
+    stage != Stage::Production && allowed.can(stage, Capability::Mails)
 }
 
 /// Bytes as a person reads them (`1.5 KiB`).
@@ -114,11 +91,11 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// CSS class for a stage badge.
-pub fn stage_class(stage: &str) -> &'static str {
+pub fn stage_class(stage: Stage) -> &'static str {
     match stage {
-        "production" => "badge badge-prod",
-        "staging" => "badge badge-staging",
-        _ => "badge badge-dev",
+        Stage::Production => "badge badge-prod",
+        Stage::Staging => "badge badge-staging",
+        Stage::Development => "badge badge-dev",
     }
 }
 
@@ -139,22 +116,22 @@ pub fn role_label(role: &str) -> &'static str {
 
 /// CSS class of a build tile, by Runbot's colours: ok green, warn yellow,
 /// ko red, running blue, pending and killed grey.
-pub fn tile_class(state: &str, result: Option<&str>) -> &'static str {
+pub fn tile_class(state: BuildState, result: Option<BuildResult>) -> &'static str {
     match (state, result) {
-        ("done", Some("ok")) => "tile tile-ok",
-        ("done", Some("warn")) => "tile tile-warn",
-        ("done", Some("ko")) => "tile tile-ko",
-        ("done", _) => "tile tile-killed",
-        ("running", _) => "tile tile-running",
-        _ => "tile tile-pending",
+        (BuildState::Done, Some(BuildResult::Ok)) => "tile tile-ok",
+        (BuildState::Done, Some(BuildResult::Warn)) => "tile tile-warn",
+        (BuildState::Done, Some(BuildResult::Ko)) => "tile tile-ko",
+        (BuildState::Done, _) => "tile tile-killed",
+        (BuildState::Running, _) => "tile tile-running",
+        (BuildState::Pending, _) => "tile tile-pending",
     }
 }
 
 /// A build's status in words.
-pub fn build_status(state: &str, result: Option<&str>) -> String {
+pub fn build_status(state: BuildState, result: Option<BuildResult>) -> &'static str {
     match (state, result) {
-        ("done", Some(r)) => r.to_owned(),
-        (s, _) => s.to_owned(),
+        (BuildState::Done, Some(r)) => r.as_str(),
+        (s, _) => s.as_str(),
     }
 }
 
@@ -171,7 +148,7 @@ pub fn grid_rows(
             all.push(domain::wire::EnvironmentView {
                 id: b.env_id,
                 branch: b.branch.clone(),
-                stage: b.stage.clone(),
+                stage: b.stage,
                 created_at: b.created_at,
             });
         }
@@ -185,7 +162,7 @@ pub fn grid_rows(
         })
         .collect();
     rows.sort_by(|(ea, ba), (eb, bb)| {
-        let prod = |e: &domain::wire::EnvironmentView| e.stage != "production";
+        let prod = |e: &domain::wire::EnvironmentView| e.stage != Stage::Production;
         prod(ea)
             .cmp(&prod(eb))
             .then_with(|| bb.first().map(|b| b.created_at).cmp(&ba.first().map(|b| b.created_at)))
@@ -321,31 +298,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rebuild_and_kill_are_offered_by_the_matrix() {
-        use domain::types::Capability::Upgrade;
-        assert!(may_use(Some("developer"), "development", Upgrade));
-        assert!(!may_use(Some("developer"), "staging", Upgrade));
-        assert!(may_use(Some("tester"), "staging", Upgrade));
-        assert!(!may_use(Some("tester"), "production", Upgrade));
-        assert!(may_use(Some("admin"), "production", Upgrade));
-        assert!(may_use(None, "production", Upgrade));
-        assert!(!may_use(Some("admin"), "nowhere", Upgrade));
-    }
-
-    #[test]
-    fn shells_follow_the_role_matrix_and_stage_colours() {
-        assert!(may_open_shell(Some("developer"), "development"));
-        assert!(!may_open_shell(Some("developer"), "staging"));
-        assert!(may_open_shell(Some("tester"), "staging"));
-        assert!(!may_open_shell(Some("tester"), "production"));
-        assert!(may_open_shell(Some("admin"), "production"));
-        assert!(may_open_shell(None, "production"));
-        assert_eq!(shell_frame_class("production"), "term-frame term-production");
-        assert!(shell_banner("production").unwrap().starts_with("PRODUCTION"));
-        assert_eq!(shell_banner("development"), None);
+    fn shells_and_mails_follow_what_the_server_allowed() {
+        use domain::types::ProjectRole;
+        let dev = Allowed::of_role(ProjectRole::Developer);
+        let tester = Allowed::of_role(ProjectRole::Tester);
+        let everything = Allowed::from_fn(|_, _| true);
+        assert_eq!(shell_frame_class(Stage::Production), "term-frame term-production");
+        assert!(shell_banner(Stage::Production).unwrap().starts_with("PRODUCTION"));
+        assert_eq!(shell_banner(Stage::Development), None);
         assert_eq!(human_bytes(512), "512 B");
-        assert!(may_read_mails(Some("developer"), "development") && !may_read_mails(Some("developer"), "staging"));
-        assert!(may_read_mails(Some("tester"), "staging") && !may_read_mails(None, "production"));
+        assert!(may_read_mails(&dev, Stage::Development) && !may_read_mails(&dev, Stage::Staging));
+        assert!(may_read_mails(&tester, Stage::Staging));
+        assert!(!may_read_mails(&everything, Stage::Production), "production's mail is never caught");
+        assert!(!may_read_mails(&Allowed::default(), Stage::Development));
         assert_eq!(human_bytes(1536), "1.5 KiB");
     }
 
@@ -379,8 +344,8 @@ mod tests {
 
     #[test]
     fn labels_and_classes() {
-        assert_eq!(stage_class("production"), "badge badge-prod");
-        assert_eq!(stage_class("feature"), "badge badge-dev");
+        assert_eq!(stage_class(Stage::Production), "badge badge-prod");
+        assert_eq!(stage_class(Stage::Development), "badge badge-dev");
         assert_eq!(role_label("tenant_admin"), "Tenant admin");
         assert_eq!(role_label("??"), "—");
         assert_eq!(project_href("acme", "erp"), "/projects/acme/erp");
@@ -388,13 +353,14 @@ mod tests {
 
     #[test]
     fn tiles_follow_runbot_colours() {
-        assert_eq!(tile_class("done", Some("ok")), "tile tile-ok");
-        assert_eq!(tile_class("done", Some("ko")), "tile tile-ko");
-        assert_eq!(tile_class("done", Some("killed")), "tile tile-killed");
-        assert_eq!(tile_class("running", None), "tile tile-running");
-        assert_eq!(tile_class("pending", None), "tile tile-pending");
-        assert_eq!(build_status("done", Some("warn")), "warn");
-        assert_eq!(build_status("running", None), "running");
+        use BuildState::*;
+        assert_eq!(tile_class(Done, Some(BuildResult::Ok)), "tile tile-ok");
+        assert_eq!(tile_class(Done, Some(BuildResult::Ko)), "tile tile-ko");
+        assert_eq!(tile_class(Done, Some(BuildResult::Killed)), "tile tile-killed");
+        assert_eq!(tile_class(Running, None), "tile tile-running");
+        assert_eq!(tile_class(Pending, None), "tile tile-pending");
+        assert_eq!(build_status(Done, Some(BuildResult::Warn)), "warn");
+        assert_eq!(build_status(Running, None), "running");
     }
 
     #[test]
@@ -405,7 +371,7 @@ mod tests {
         let env = |n: u128, branch: &str, stage: &str| EnvironmentView {
             id: uuid::Uuid::from_u128(n),
             branch: branch.into(),
-            stage: stage.into(),
+            stage: Stage::parse(stage).unwrap(),
             created_at: t(0),
         };
         let build = |n: i64, env: u128, at: i64| BuildView {
@@ -414,12 +380,12 @@ mod tests {
             number: n,
             env_id: uuid::Uuid::from_u128(env),
             branch: String::new(),
-            stage: String::new(),
+            stage: Stage::Development,
             commit_sha: String::new(),
             subject: String::new(),
             author: String::new(),
             trigger: "push".into(),
-            state: "pending".into(),
+            state: BuildState::Pending,
             result: None,
             reason: None,
             live: false,

@@ -1,19 +1,20 @@
 //! How promotions read, and which buttons a build page offers (the server decides anyway).
 
+use domain::types::{BuildResult, BuildState, Stage};
 use domain::wire::{BuildView, PromotionView};
 
 /// A successful staging build can be proposed for production.
 pub fn may_request_promotion(b: &BuildView) -> bool {
-    b.stage == "staging" && b.state == "done" && matches!(b.result.as_deref(), Some("ok" | "warn"))
+    b.stage == Stage::Staging && b.state == BuildState::Done && b.result.is_some_and(BuildResult::succeeded)
 }
 
 /// An earlier production build that no longer serves can be redeployed.
 pub fn may_roll_back_to(b: &BuildView) -> bool {
-    b.stage == "production"
-        && b.state == "done"
+    b.stage == Stage::Production
+        && b.state == BuildState::Done
         && !b.live
         && b.image_digest.is_some()
-        && matches!(b.result.as_deref(), Some("ok" | "warn"))
+        && b.result.is_some_and(BuildResult::succeeded)
 }
 
 pub fn state_label(state: &str) -> &'static str {
@@ -45,13 +46,13 @@ mod tests {
             number: 1,
             env_id: uuid::Uuid::nil(),
             branch: "b".into(),
-            stage: stage.into(),
+            stage: Stage::parse(stage).unwrap(),
             commit_sha: "0".repeat(40),
             subject: String::new(),
             author: String::new(),
             trigger: "push".into(),
-            state: "done".into(),
-            result: Some(result.into()),
+            state: BuildState::Done,
+            result: Some(BuildResult::parse(result).unwrap()),
             reason: None,
             live,
             image_digest: Some("sha256:x".into()),

@@ -58,7 +58,7 @@ pub fn AuditPage() -> impl IntoView {
                             <tbody>{list.into_iter().map(|e| view! {
                                 <tr><td class="small">{short_time(&e.at)}</td>
                                     <td>{e.actor_email.unwrap_or_else(|| "system".into())}</td>
-                                    <td><code>{e.action}</code></td>
+                                    <td><code>{e.action.as_str()}</code></td>
                                     <td><code>{e.target}</code></td>
                                     <td class="muted small">{e.ip.unwrap_or_default()}</td></tr>
                             }).collect_view()}</tbody>

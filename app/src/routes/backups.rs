@@ -12,6 +12,7 @@ use crate::models::backup::{
     any_in_progress, danger_text, kind_label, may_import, may_manage_backups, needs_confirmation, status_text,
 };
 use crate::models::{human_bytes, project_href, short_time, stage_class};
+use domain::types::{Capability, Stage};
 use domain::wire::{BackupView, BackupsContext};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -69,18 +70,18 @@ fn Backups(ctx: BackupsContext) -> impl IntoView {
         move || (tick.get(), create.version().get(), restore.version().get()),
         move |_| async move { list_backups(env).await },
     );
-    let (stage, branch) = ctx.with_value(|c| (c.env.stage.clone(), c.env.branch.clone()));
-    let manage = ctx.with_value(|c| c.platform_admin || may_manage_backups(c.my_role.as_deref(), &c.env.stage));
-    let admin = ctx.with_value(|c| c.platform_admin || c.my_role.is_none() || c.my_role.as_deref() == Some("admin"));
+    let (stage, branch) = ctx.with_value(|c| (c.env.stage, c.env.branch.clone()));
+    let manage = ctx.with_value(|c| may_manage_backups(&c.allowed, c.env.stage));
+    let admin = ctx.with_value(|c| c.allowed.can_project(Capability::ProjectSettings));
     let back = ctx.with_value(|c| project_href(&c.tenant_slug, &c.project_slug));
     view! {
         <div class="page-head">
             <h1>"Backups"</h1>
-            <span><code>{branch}</code>" "<span class=stage_class(&stage)>{stage.clone()}</span></span>
+            <span><code>{branch}</code>" "<span class=stage_class(stage)>{stage.as_str()}</span></span>
             <a class="small" href=back>"← project"</a>
         </div>
         <p class="muted small">"Odoo's own backup format (dump.sql, filestore, manifest.json), checksummed. Production is backed up on the project's schedule and before every update or restore; retention keeps the newest of each recent day, week and month."</p>
-        {(manage && stage != "development").then(|| view! {
+        {(manage && stage != Stage::Development).then(|| view! {
             <ActionForm action=create attr:class="inline">
                 <input type="hidden" name="env_id" value=env.to_string()/>
                 <button type="submit" id="backup-now">"Back up now"</button>
@@ -106,7 +107,7 @@ fn Backups(ctx: BackupsContext) -> impl IntoView {
                 }
             })}
         </Transition>
-        {may_import(&stage).then(|| view! {
+        {may_import(stage).then(|| view! {
             <section class="card">
                 <h2>"Import"</h2>
                 <p class="muted small">"An Odoo backup zip (from Odoo's database manager or Odoo.sh) or a pg_dump custom-format dump. It is checked, stored as a backup of this branch, and restored here, neutralized."</p>
@@ -170,10 +171,10 @@ fn RestoreForm(
     restore: ServerAction<RestoreBackup>,
 ) -> impl IntoView {
     let targets = ctx.with_value(|c| c.targets.clone());
-    let first = targets.first().map(|t| (t.id, t.stage.clone()));
-    let target = RwSignal::new(first.clone().map(|t| t.0.to_string()).unwrap_or_default());
-    let target_stage = RwSignal::new(first.map(|t| t.1).unwrap_or_default());
-    let stages: Vec<(String, String)> = targets.iter().map(|t| (t.id.to_string(), t.stage.clone())).collect();
+    let first = targets.first().map(|t| (t.id, t.stage));
+    let target = RwSignal::new(first.map(|t| t.0.to_string()).unwrap_or_default());
+    let target_stage = RwSignal::new(first.map(|t| t.1));
+    let stages: Vec<(String, Stage)> = targets.iter().map(|t| (t.id.to_string(), t.stage)).collect();
     let name = ctx.with_value(|c| c.project_name.clone());
     view! {
         <ActionForm action=restore attr:class="restore-form">
@@ -181,7 +182,7 @@ fn RestoreForm(
             <label>"Restore into "
                 <select name="target_env" id="restore-target" on:change=move |e| {
                     let v = event_target_value(&e);
-                    target_stage.set(stages.iter().find(|(id, _)| *id == v).map(|s| s.1.clone()).unwrap_or_default());
+                    target_stage.set(stages.iter().find(|(id, _)| *id == v).map(|s| s.1));
                     target.set(v);
                 }>
                     {targets.into_iter().map(|t| view! {
@@ -189,13 +190,13 @@ fn RestoreForm(
                     }).collect_view()}
                 </select>
             </label>
-            {move || needs_confirmation(&target_stage.get()).then(|| view! {
+            {move || target_stage.get().is_some_and(needs_confirmation).then(|| view! {
                 <div class="danger-box" role="alert">
                     <p>{danger_text(&name)}</p>
                     <input type="text" name="confirm" id="restore-confirm" autocomplete="off" placeholder=name.clone()/>
                 </div>
             })}
-            <button type="submit" id="restore-submit" class=move || if needs_confirmation(&target_stage.get()) { "danger" } else { "" }>"Restore"</button>
+            <button type="submit" id="restore-submit" class=move || if target_stage.get().is_some_and(needs_confirmation) { "danger" } else { "" }>"Restore"</button>
         </ActionForm>
     }
 }

@@ -29,14 +29,14 @@ pub fn BuildPage() -> impl IntoView {
                     Ok(None) => view! { <h1>"Build"</h1><p class="error">"No such build."</p> }.into_any(),
                     Ok(Some(b)) => {
                         let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
-                        let finished = b.state == "done";
+                        let finished = b.state == domain::types::BuildState::Done;
                         let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished)));
                         view! {
                             <Title text=format!("Build #{}", b.number)/>
                             <div class="page-head">
                                 <h1>"Build #" {b.number}</h1>
-                                <span class=stage_class(&b.stage)>{b.stage.clone()}</span>
-                                <span class=tile_class(&b.state, b.result.as_deref()) id="build-status">{build_status(&b.state, b.result.as_deref())}</span>
+                                <span class=stage_class(b.stage)>{b.stage.as_str()}</span>
+                                <span class=tile_class(b.state, b.result) id="build-status">{build_status(b.state, b.result)}</span>
                                 {b.live.then(|| view! {
                                     // A POST: opening a preview mints a link and audits it, which no GET may do.
                                     <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">

@@ -4,10 +4,10 @@ use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings, SetBranchStage};
 use crate::models::{
-    backup::may_manage_backups, build_status, grid_rows, may_open_shell, may_read_mails, may_use, role_label,
-    short_time, stage_class, tile_class,
+    backup::may_manage_backups, build_status, grid_rows, may_read_mails, role_label, short_time, stage_class,
+    tile_class,
 };
-use domain::types::Capability;
+use domain::types::{Allowed, BuildState, Capability, Stage};
 use domain::wire::EnvironmentView;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -33,7 +33,8 @@ pub fn ProjectPage() -> impl IntoView {
                     Err(e) => view! { <Title text="Project"/><h1>"Project"</h1><p class="error">{e.message}</p> }.into_any(),
                     Ok(d) => {
                         let project_id = d.project.id;
-                        let is_admin = d.project.my_role.as_deref() == Some("admin");
+                        let is_admin = d.project.allowed.can_project(Capability::ProjectSettings);
+                        let manages_members = d.project.allowed.can_project(Capability::ManageMembers);
                         view! {
                             <Title text=d.project.name.clone()/>
                             <div class="page-head">
@@ -50,7 +51,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <div class="muted small">"For a private repository: add it as a read-only deploy key, and use its ssh URL."</div></dd>
                                 })}
                             </dl>
-                            <BuildGrid project_id=project_id environments=d.environments.clone() my_role=d.project.my_role.clone()/>
+                            <BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
                             <Promotions project_id=project_id/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>
@@ -66,7 +67,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         }).collect_view()}
                                     </tbody>
                                 </table>
-                                <Show when=move || is_admin>
+                                <Show when=move || manages_members>
                                     <ActionForm action=add attr:class="row">
                                         <input type="hidden" name="project_id" value=project_id.to_string()/>
                                         <input type="email" name="email" placeholder="colleague@example.com" required aria-label="Email"/>
@@ -91,8 +92,7 @@ pub fn ProjectPage() -> impl IntoView {
 /// The Runbot-style grid: a row per branch, production first, tiles for its
 /// last builds, with Rebuild and Kill.
 #[component]
-fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role: Option<String>) -> impl IntoView {
-    let my_role = StoredValue::new(my_role);
+fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed: Allowed) -> impl IntoView {
     let rebuild = ServerAction::<RebuildBuild>::new();
     let kill = ServerAction::<KillBuild>::new();
     let share = ServerAction::<ShareBuild>::new();
@@ -106,7 +106,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
         }
     });
     let stage = ServerAction::<SetBranchStage>::new();
-    let dragging: RwSignal<Option<(uuid::Uuid, String)>> = RwSignal::new(None);
+    let dragging: RwSignal<Option<(uuid::Uuid, Stage)>> = RwSignal::new(None);
     let builds = Resource::new(
         move || (rebuild.version().get(), kill.version().get(), tick.get()),
         move |_| list_builds(project_id),
@@ -135,45 +135,44 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                     <tbody>
                                         {rows.into_iter().map(|(e, builds)| {
                                             // Drag a branch onto another branch's row to give it that row's stage (as Odoo.sh).
-                                            let admin = my_role.with_value(|r| r.is_none() || r.as_deref() == Some("admin"));
-                                            let movable = admin && e.stage != "production";
-                                            let (env, row_stage) = (e.id, e.stage.clone());
-                                            let drop_stage = row_stage.clone();
+                                            let movable = allowed.can_project(Capability::ProjectSettings) && e.stage != Stage::Production;
+                                            let (env, row_stage) = (e.id, e.stage);
+                                            let drop_stage = row_stage;
                                             view! {
                                             <tr draggable=if movable { "true" } else { "false" }
                                                 class=if movable { "movable" } else { "" }
-                                                on:dragstart=move |_| if movable { dragging.set(Some((env, row_stage.clone()))) }
+                                                on:dragstart=move |_| if movable { dragging.set(Some((env, row_stage))) }
                                                 on:dragover=move |ev| if movable { ev.prevent_default() }
                                                 on:drop=move |ev| {
                                                     ev.prevent_default();
                                                     if let Some((from, from_stage)) = dragging.get_untracked() {
                                                         if movable && from != env && from_stage != drop_stage {
-                                                            stage.dispatch(SetBranchStage { env_id: from, stage: drop_stage.clone() });
+                                                            stage.dispatch(SetBranchStage { env_id: from, stage: drop_stage.as_str().to_owned() });
                                                         }
                                                     }
                                                     dragging.set(None);
                                                 }>
                                                 <td><code>{e.branch.clone()}</code>
-                                                    {my_role.with_value(|r| may_read_mails(r.as_deref(), &e.stage)).then(|| view! {
+                                                    {may_read_mails(&allowed, e.stage).then(|| view! {
                                                         " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
                                                     })}
-                                                    {my_role.with_value(|r| may_manage_backups(r.as_deref(), &e.stage)).then(|| view! {
+                                                    {may_manage_backups(&allowed, e.stage).then(|| view! {
                                                         " " <a class="small backups-link" href=format!("/environments/{}/backups", e.id)>"Backups"</a>
                                                     })}</td>
                                                 <td>{
-                                                    let movable = e.stage != "production"
-                                                        && my_role.with_value(|r| r.is_none() || r.as_deref() == Some("admin"));
+                                                    let movable = e.stage != Stage::Production
+                                                        && allowed.can_project(Capability::ProjectSettings);
                                                     if movable {
                                                         let env = e.id;
                                                         view! {
                                                             <select class="stage-select" aria-label="Stage"
                                                                 on:change=move |ev| { stage.dispatch(SetBranchStage { env_id: env, stage: event_target_value(&ev) }); }>
-                                                                <option value="development" selected=e.stage == "development">"development"</option>
-                                                                <option value="staging" selected=e.stage == "staging">"staging"</option>
+                                                                <option value="development" selected=e.stage == Stage::Development>"development"</option>
+                                                                <option value="staging" selected=e.stage == Stage::Staging>"staging"</option>
                                                             </select>
                                                         }.into_any()
                                                     } else {
-                                                        view! { <span class=stage_class(&e.stage)>{e.stage.clone()}</span> }.into_any()
+                                                        view! { <span class=stage_class(e.stage)>{e.stage.as_str()}</span> }.into_any()
                                                     }
                                                 }</td>
                                                 <td class="tiles">
@@ -181,23 +180,23 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, my_role
                                                         view! { <span class="muted small">"no builds yet"</span> }.into_any()
                                                     } else {
                                                         builds.into_iter().map(|b| {
-                                                            let finished = b.state == "done";
+                                                            let finished = b.state == BuildState::Done;
                                                             // Rebuilding is `upgrade` on the branch's stage, killing on the build's.
-                                                            let may_rebuild = my_role.with_value(|r| may_use(r.as_deref(), &e.stage, Capability::Upgrade));
-                                                            let may_kill = my_role.with_value(|r| may_use(r.as_deref(), &b.stage, Capability::Upgrade));
+                                                            let may_rebuild = allowed.can(e.stage, Capability::Upgrade);
+                                                            let may_kill = allowed.can(b.stage, Capability::Upgrade);
                                                             let id = b.id.to_string();
                                                             let kill_id = id.clone();
                                                             let sha: String = b.commit_sha.chars().take(8).collect();
                                                             view! {
-                                                                <div class=tile_class(&b.state, b.result.as_deref())
+                                                                <div class=tile_class(b.state, b.result)
                                                                     title=format!("{} by {}{}", b.subject, b.author, b.reason.clone().map(|r| format!(" ({r})")).unwrap_or_default())>
                                                                     <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
-                                                                    <div class="small">{build_status(&b.state, b.result.as_deref())} " · " {short_time(&b.created_at)}</div>
+                                                                    <div class="small">{build_status(b.state, b.result)} " · " {short_time(&b.created_at)}</div>
                                                                     <div class="tile-actions">
                                                                         <a href=format!("/builds/{}", b.id)>"Logs"</a>
                                                                         {b.live.then(|| {
                                                                             let sid = b.id.to_string();
-                                                                            let shell = my_role.with_value(|r| may_open_shell(r.as_deref(), &b.stage));
+                                                                            let shell = allowed.can(b.stage, Capability::Shell);
                                                                             view! {
                                                                                 <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">
                                                                                     <button type="submit" class="link connect">"Connect"</button>

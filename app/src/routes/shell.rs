@@ -131,7 +131,7 @@ pub fn ShellSessionPage() -> impl IntoView {
                         view! {
                             <dl class="facts" id="session-facts">
                                 <dt>"Who"</dt><dd>{s.user_email.clone()} " via " {s.via.clone()}</dd>
-                                <dt>"Stage"</dt><dd><span class=stage_class(&s.stage)>{s.stage.clone()}</span></dd>
+                                <dt>"Stage"</dt><dd><span class=stage_class(s.stage)>{s.stage.as_str()}</span></dd>
                                 <dt>"Build"</dt><dd><a href=format!("/builds/{}", s.build_id)>"open the build"</a></dd>
                                 <dt>"Opened"</dt><dd>{short_time(&s.opened_at)}</dd>
                                 <dt>"Ended"</dt><dd id="session-end">{match (&s.closed_at, &s.close_reason) {
@@ -155,7 +155,7 @@ pub fn ShellSessionPage() -> impl IntoView {
                                         on:input=move |e| { playing.set(false); shown.set(event_target_value(&e).parse().unwrap_or(total)); }/>
                                     <span class="muted small">{move || format!("{} / {total} events", shown.get())}</span>
                                 </div>
-                                <div class=shell_frame_class(&s.stage)>
+                                <div class=shell_frame_class(s.stage)>
                                     <pre class="term-screen replay" id="replay-screen" inner_html=move || html.get()></pre>
                                 </div>
                             </section>

@@ -9,6 +9,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::Row;
@@ -123,7 +124,7 @@ async fn authorize_download(
         &mut tx,
         actor,
         Event {
-            action: "backup.download",
+            action: AuditAction::BackupDownload,
             target: format!("backup:{id}"),
             tenant_id: Some(row.get("tenant_id")),
             project_id: Some(row.get("project_id")),

@@ -14,6 +14,7 @@ use crate::jobs::recovery::{self, Dead};
 use crate::jobs::{self, Kind};
 use crate::mailer::OutgoingMail;
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use anyhow::Context;
 use serde_json::{json, Value};
 use sqlx::{Connection, Row};
@@ -124,7 +125,7 @@ pub async fn run(p: &Platform, infra: &BuildInfra, drill: Uuid) -> anyhow::Resul
             &mut tx,
             &system_actor(),
             Event {
-                action: "backup.drill_failed",
+                action: AuditAction::BackupDrillFailed,
                 target: format!("drill:{drill}"),
                 tenant_id: Some(tenant),
                 project_id: Some(project),

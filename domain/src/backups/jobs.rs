@@ -16,7 +16,8 @@ use crate::error::{DomainError, DomainResult};
 use crate::jobs::recovery::{self, Dead};
 use crate::jobs::{self, Kind};
 use crate::platform::Platform;
-use crate::types::{Capability, ProjectRole, Stage};
+use crate::types::AuditAction;
+use crate::types::{Capability, Stage};
 use crate::wire::{BackupEventView, BackupView};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -34,12 +35,12 @@ const VIEW_SQL: &str = "SELECT b.id, b.env_id, e.branch, b.stage, b.kind, b.stat
         b.manifest->'parts'->'filestore'->>'files' AS filestore_files
    FROM ops.backups b JOIN ops.environments e ON e.id = b.env_id";
 
-fn view(r: &sqlx::postgres::PgRow) -> BackupView {
-    BackupView {
+fn view(r: &sqlx::postgres::PgRow) -> DomainResult<BackupView> {
+    Ok(BackupView {
         id: r.get("id"),
         env_id: r.get("env_id"),
         branch: r.get("branch"),
-        stage: r.get("stage"),
+        stage: crate::db::vocabulary(r, "stage")?,
         kind: r.get("kind"),
         state: r.get("state"),
         format: r.get("format"),
@@ -53,7 +54,7 @@ fn view(r: &sqlx::postgres::PgRow) -> BackupView {
         finished_at: r.get("finished_at"),
         build_id: r.get("build_id"),
         filestore_files: r.get::<Option<String>, _>("filestore_files").and_then(|s| s.parse().ok()),
-    }
+    })
 }
 
 /// Backups of an environment, newest first (pruned ones are left out).
@@ -66,7 +67,7 @@ pub async fn list(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<Vec<Ba
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows.iter().map(view).collect())
+    rows.iter().map(view).collect()
 }
 
 pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<BackupView> {
@@ -77,7 +78,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<BackupVi
         .await?
         .ok_or(DomainError::NotFound("backup"))?;
     tx.commit().await?;
-    Ok(view(&row))
+    view(&row)
 }
 
 /// A backup's log, after event `after`.
@@ -106,29 +107,22 @@ pub async fn events(p: &Platform, actor: &Actor, id: Uuid, after: i64) -> Domain
 /// A manual backup of a production or staging environment (at most five a day).
 pub async fn request(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<Uuid> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(
-        "SELECT e.tenant_id, e.project_id, e.stage, ops.my_project_role(e.project_id) AS role,
-                ops.is_platform_admin() AS platform_admin,
-                (SELECT count(*) FROM ops.backups b WHERE b.env_id = e.id AND b.kind = 'manual'
-                    AND b.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS today
-           FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL",
-    )
+    let row = sqlx::query(concat!(
+        "SELECT e.tenant_id, e.project_id, e.stage, ",
+        crate::access::columns!("e.project_id"),
+        ", (SELECT count(*) FROM ops.backups b WHERE b.env_id = e.id AND b.kind = 'manual'
+                AND b.created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC') AS today
+           FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL"
+    ))
     .bind(env)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("environment"))?;
-    let (stage, role): (String, Option<String>) = (row.get("stage"), row.get("role"));
-    let allowed = row.get::<bool, _>("platform_admin")
-        || match (Stage::parse(&stage), role.as_deref().map(ProjectRole::parse)) {
-            (Ok(stage), Some(Ok(role))) => role.allows(stage, Capability::Backups),
-            _ => false,
-        };
-    if stage == "development" {
+    let stage: Stage = crate::db::vocabulary(&row, "stage")?;
+    if stage == Stage::Development {
         return Err(DomainError::Denied("development databases are not backed up; they are rebuilt".into()));
     }
-    if !allowed {
-        return Err(DomainError::Denied(format!("{stage} backups are for the project's admins")));
-    }
+    crate::access::Access::from_row(&row).require(stage, Capability::Backups, "backing up")?;
     if row.get::<i64, _>("today") >= MANUAL_PER_DAY {
         return Err(DomainError::Conflict(format!(
             "at most {MANUAL_PER_DAY} manual backups a day per environment; the next one is possible after midnight UTC"
@@ -153,7 +147,7 @@ pub async fn request(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<Uui
         &mut tx,
         actor,
         Event {
-            action: "backup.create",
+            action: AuditAction::BackupCreate,
             target: format!("backup:{id}"),
             tenant_id: Some(tenant),
             project_id: Some(project),
@@ -557,18 +551,19 @@ pub async fn prune(p: &Platform, backups: &BackupInfra, env: Uuid) -> anyhow::Re
 pub async fn context(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<crate::wire::BackupsContext> {
     use crate::wire::EnvironmentView;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let r = sqlx::query(
-        "SELECT e.id, e.branch, e.stage, e.created_at, p.id AS project_id, p.name, p.slug, t.slug AS tenant_slug,
-                ops.my_project_role(p.id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id JOIN ops.tenants t ON t.id = p.tenant_id
-          WHERE e.id = $1 AND e.deleted_at IS NULL",
-    )
+    let r = sqlx::query(concat!(
+        "SELECT e.id, e.branch, e.stage, e.created_at, p.tenant_id, p.id AS project_id, p.name, p.slug,
+                t.slug AS tenant_slug, ",
+        crate::access::columns!("p.id"),
+        " FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id JOIN ops.tenants t ON t.id = p.tenant_id
+          WHERE e.id = $1 AND e.deleted_at IS NULL"
+    ))
     .bind(env)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("environment"))?;
     let project: Uuid = r.get("project_id");
-    let stage: String = r.get("stage");
+    let here = EnvironmentView::from_row(&r)?;
     let envs = sqlx::query(
         "SELECT id, branch, stage, created_at FROM ops.environments
           WHERE project_id = $1 AND deleted_at IS NULL ORDER BY stage, branch",
@@ -577,23 +572,19 @@ pub async fn context(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<cra
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    let view = |r: &sqlx::postgres::PgRow| EnvironmentView {
-        id: r.get("id"),
-        branch: r.get("branch"),
-        stage: r.get("stage"),
-        created_at: r.get("created_at"),
-    };
     // Production only from its own backups; staging and development from any.
-    let targets =
-        envs.iter().map(view).filter(|e| e.stage != "production" || (stage == "production" && e.id == env)).collect();
+    let targets = envs
+        .iter()
+        .map(EnvironmentView::from_row)
+        .filter(|e| e.as_ref().map_or(true, |e| e.stage != Stage::Production || e.id == here.id))
+        .collect::<DomainResult<_>>()?;
     Ok(crate::wire::BackupsContext {
-        env: view(&r),
+        allowed: crate::access::Access::from_row(&r).allowed(),
+        env: here,
         project_id: project,
         project_name: r.get("name"),
         project_slug: r.get("slug"),
         tenant_slug: r.get("tenant_slug"),
-        my_role: r.get("role"),
-        platform_admin: r.get("platform_admin"),
         targets,
     })
 }

@@ -22,6 +22,7 @@ use crate::builds::queue::{self, NewBuild, SYSTEM_USER};
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::types::{Capability, Stage};
 use crate::wire::BackupView;
 use anyhow::{bail, Context};
@@ -48,12 +49,12 @@ pub async fn request(
     if b.get::<String, _>("state") != "done" {
         return Err(DomainError::Conflict("only a finished backup can be restored".into()));
     }
-    let t = sqlx::query(
-        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, p.slug, p.name, ops.my_project_role(e.project_id) AS role,
-                ops.is_platform_admin() AS platform_admin
-           FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id
-          WHERE e.id = $1 AND e.deleted_at IS NULL",
-    )
+    let t = sqlx::query(concat!(
+        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, p.slug, p.name, ",
+        crate::access::columns!("e.project_id"),
+        " FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id
+          WHERE e.id = $1 AND e.deleted_at IS NULL"
+    ))
     .bind(target)
     .fetch_optional(&mut *tx)
     .await?
@@ -62,38 +63,40 @@ pub async fn request(
     if project != b.get::<Uuid, _>("project_id") {
         return Err(DomainError::Invalid("a backup is restored within its own project".into()));
     }
-    let (stage, role): (String, Option<String>) = (t.get("stage"), t.get("role"));
-    let admin = t.get::<bool, _>("platform_admin") || role.as_deref() == Some("admin");
-    match stage.as_str() {
-        "production" => {
-            if !admin {
-                return Err(DomainError::Denied("restoring production is for the project's admins".into()));
-            }
-            if b.get::<Uuid, _>("env_id") != target {
-                return Err(DomainError::Invalid("production is restored from its own backups only".into()));
-            }
-            let (slug, name): (String, String) = (t.get("slug"), t.get("name"));
-            let typed = confirm.map(str::trim).unwrap_or_default();
-            if typed != slug && typed != name {
-                return Err(DomainError::Invalid(format!(
-                    "type the project's name ({name}) to confirm: production will be replaced by this backup"
-                )));
-            }
+    let stage: Stage = crate::db::vocabulary(&t, "stage")?;
+    // Restoring is the backups tool on production and staging; on development,
+    // where every member rebuilds, it is the rebuild tool.
+    let tool = if stage == Stage::Development { Capability::Upgrade } else { Capability::Backups };
+    crate::access::Access::from_row(&t).require(stage, tool, "restoring a backup")?;
+    if stage == Stage::Production {
+        if b.get::<Uuid, _>("env_id") != target {
+            return Err(DomainError::Invalid("production is restored from its own backups only".into()));
         }
-        "staging" if !(admin || role.as_deref() == Some("tester")) => {
-            return Err(DomainError::Denied("restoring staging is for the project's admins and testers".into()));
+        let (slug, name): (String, String) = (t.get("slug"), t.get("name"));
+        let typed = confirm.map(str::trim).unwrap_or_default();
+        if typed != slug && typed != name {
+            return Err(DomainError::Invalid(format!(
+                "type the project's name ({name}) to confirm: production will be replaced by this backup"
+            )));
         }
-        _ => {}
     }
     let (branch, tenant): (String, Uuid) = (t.get("branch"), t.get("tenant_id"));
-    let build =
-        queue_restore(&mut tx, actor, Target { tenant, project, env: target, branch: &branch, stage: &stage }, backup)
-            .await?;
+    let build = queue_restore(
+        &mut tx,
+        actor,
+        Target { tenant, project, env: target, branch: &branch, stage: stage.as_str() },
+        backup,
+    )
+    .await?;
     audit::record(
         &mut tx,
         actor,
         Event {
-            action: if stage == "production" { "backup.restore_production" } else { "backup.restore" },
+            action: if stage == Stage::Production {
+                AuditAction::BackupRestoreProduction
+            } else {
+                AuditAction::BackupRestore
+            },
             target: format!("env:{target}"),
             tenant_id: Some(tenant),
             project_id: Some(project),
@@ -171,8 +174,8 @@ pub async fn authorize_import(p: &Platform, actor: &Actor, target: Uuid) -> Doma
     Ok(ImportTicket { target, _slot: slot })
 }
 
-async fn import_target(tx: &mut ScopedTx, target: Uuid) -> DomainResult<crate::builds::access::EnvAccess> {
-    let e = crate::builds::access::environment(tx, target).await?;
+async fn import_target(tx: &mut ScopedTx, target: Uuid) -> DomainResult<crate::access::EnvAccess> {
+    let e = crate::access::environment(tx, target).await?;
     if e.stage == Stage::Production {
         return Err(DomainError::Denied(
             "imports go to staging or development; promote from there to reach production".into(),
@@ -244,7 +247,7 @@ pub async fn import(
             &mut tx,
             actor,
             Event {
-                action: "backup.import",
+                action: AuditAction::BackupImport,
                 target: format!("backup:{id}"),
                 tenant_id: Some(tenant),
                 project_id: Some(project),

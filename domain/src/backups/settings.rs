@@ -6,6 +6,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::wire::BackupSettings;
 use sqlx::Row;
 use uuid::Uuid;
@@ -53,8 +54,8 @@ pub async fn save(p: &Platform, actor: &Actor, project: Uuid, s: BackupSettings)
     check(s.keep_weekly, 0, 520, "weekly backups kept")?;
     check(s.keep_monthly, 0, 240, "monthly backups kept")?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let access = crate::projects::access(&mut tx, project).await?;
-    access.require_admin("backup settings are for the project's admins")?;
+    let access = crate::access::project(&mut tx, project).await?;
+    access.require_project(crate::types::Capability::ProjectSettings, "changing backup settings")?;
     sqlx::query(
         "UPDATE ops.projects SET backup_cron = coalesce($2, backup_cron), drill_cron = coalesce($3, drill_cron),
                 keep_daily = coalesce($4, keep_daily), keep_weekly = coalesce($5, keep_weekly),
@@ -72,7 +73,7 @@ pub async fn save(p: &Platform, actor: &Actor, project: Uuid, s: BackupSettings)
         &mut tx,
         actor,
         Event {
-            action: "backup.settings",
+            action: AuditAction::BackupSettings,
             target: format!("project:{project}"),
             tenant_id: Some(access.tenant_id),
             project_id: Some(project),

@@ -2,7 +2,6 @@
 //! the pure parts first (webhook verification and parsing, addon discovery,
 //! Odoo's log format); the queue and the pipeline build on them.
 
-pub(crate) mod access;
 pub mod base_image;
 pub mod context;
 pub mod egress;

@@ -2,6 +2,7 @@
 //! Private previews need a signed, expiring token (a share link); the token
 //! names the preview it opens, so it cannot open another one.
 
+use crate::types::AuditAction;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -68,7 +69,7 @@ pub async fn share_link(
         &mut tx,
         actor,
         crate::audit::Event {
-            action: "build.share",
+            action: AuditAction::BuildShare,
             target: format!("build:{build}"),
             tenant_id: Some(tenant),
             project_id: Some(project),

@@ -7,8 +7,8 @@
 //! another console puts it back in the queue once, or closes it as `ko` with
 //! the reason when it already had its retry, and its promotion moves on.
 
-use super::access;
 use super::pipeline::plan::Source;
+use crate::access;
 use crate::audit::{self, Event};
 use crate::auth::{Actor, RequestMeta};
 use crate::db::ScopedTx;
@@ -17,6 +17,7 @@ use crate::jobs::channels::{self, Channel};
 use crate::jobs::recovery::{self, Dead};
 use crate::jobs::{self, Kind};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::types::{Capability, PlatformRole, UserId};
 use crate::wire::BuildView;
 use sqlx::Row;
@@ -259,7 +260,7 @@ pub async fn kill(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<()> 
         &mut tx,
         actor,
         Event {
-            action: "build.kill",
+            action: AuditAction::BuildKill,
             target: format!("build:{build}"),
             tenant_id: Some(a.access.tenant_id),
             project_id: Some(a.access.project_id),
@@ -310,7 +311,7 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
         &mut tx,
         actor,
         Event {
-            action: "build.rebuild",
+            action: AuditAction::BuildRebuild,
             target: format!("build:{id}"),
             tenant_id: Some(r.get("tenant_id")),
             project_id: Some(r.get("project_id")),
@@ -326,19 +327,20 @@ const BUILD_SQL: &str =
     "SELECT id, seq, env_id, branch, stage, commit_sha, subject, author, trigger, state, result, reason,
         live, image_digest, db_name, preview_slug, created_at, started_at, finished_at FROM ops.builds";
 
-fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
-    BuildView {
+fn build_view(r: &sqlx::postgres::PgRow) -> DomainResult<BuildView> {
+    use crate::db::{vocabulary, vocabulary_opt};
+    Ok(BuildView {
         id: r.get("id"),
         number: r.get("seq"),
         env_id: r.get("env_id"),
         branch: r.get("branch"),
-        stage: r.get("stage"),
+        stage: vocabulary(r, "stage")?,
         commit_sha: r.get("commit_sha"),
         subject: r.get("subject"),
         author: r.get("author"),
         trigger: r.get("trigger"),
-        state: r.get("state"),
-        result: r.get("result"),
+        state: vocabulary(r, "state")?,
+        result: vocabulary_opt(r, "result")?,
         reason: r.get("reason"),
         live: r.get("live"),
         image_digest: r.get("image_digest"),
@@ -347,7 +349,7 @@ fn build_view(r: &sqlx::postgres::PgRow) -> BuildView {
         created_at: r.get("created_at"),
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),
-    }
+    })
 }
 
 /// The last `per_env` builds of every live environment of a project, newest first.
@@ -371,7 +373,7 @@ pub async fn recent_for_project(
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(rows.iter().map(build_view).collect())
+    rows.iter().map(build_view).collect()
 }
 
 pub async fn get(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<BuildView> {
@@ -382,7 +384,7 @@ pub async fn get(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<Build
         .await?
         .ok_or(DomainError::NotFound("build"))?;
     tx.commit().await?;
-    Ok(build_view(&row))
+    build_view(&row)
 }
 
 /// Whether the caller may read a build's logs: `logs` on the build's stage

@@ -208,3 +208,25 @@ mod tests {
         assert!(super::app_role_name(&"a".repeat(100)).len() <= 63);
     }
 }
+
+/// A text column holding a closed vocabulary ([`crate::types::Stage`],
+/// [`crate::types::BuildState`], …), typed. The database's CHECK constraints
+/// keep it in range; a value outside it is a bug, reported as one.
+pub(crate) fn vocabulary<T>(r: &sqlx::postgres::PgRow, column: &str) -> DomainResult<T>
+where
+    T: std::str::FromStr<Err = crate::types::ParseError>,
+{
+    use sqlx::Row;
+    let s: &str = r.try_get(column)?;
+    Ok(s.parse().map_err(|e| anyhow::anyhow!("stored {column} `{s}`: {e}"))?)
+}
+
+/// [`vocabulary`] for a nullable column.
+pub(crate) fn vocabulary_opt<T>(r: &sqlx::postgres::PgRow, column: &str) -> DomainResult<Option<T>>
+where
+    T: std::str::FromStr<Err = crate::types::ParseError>,
+{
+    use sqlx::Row;
+    let s: Option<&str> = r.try_get(column)?;
+    Ok(s.map(str::parse).transpose().map_err(|e| anyhow::anyhow!("stored {column}: {e}"))?)
+}

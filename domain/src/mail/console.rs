@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::error::{DomainError, DomainResult};
 use crate::mailer::{Mailer, OutgoingMail};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::types::PlatformRole;
 use crate::wire::{ConsoleMailSummary, ConsoleMailView};
 use async_trait::async_trait;
@@ -110,7 +111,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<ConsoleM
     .ok_or(DomainError::NotFound("message"))?;
     let view = ConsoleMailView { summary: summary(&row), body: row.get("body") };
     let ev = Event::account(
-        "console_mail.read",
+        AuditAction::ConsoleMailRead,
         format!("console_mail:{id}"),
         serde_json::json!({ "to": view.summary.to, "subject": view.summary.subject }),
     );

@@ -9,6 +9,7 @@ use crate::auth::{self, Actor};
 use crate::builds::queue::SYSTEM_USER;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::types::Capability;
 use crate::wire::{MailSummary, MailView};
 use chrono::{DateTime, Utc};
@@ -148,7 +149,7 @@ fn summary(r: &sqlx::postgres::PgRow) -> MailSummary {
 /// its stage now (new mail is caught at the current stage).
 pub async fn authorize_viewer(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<()> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let e = crate::builds::access::environment(&mut tx, env).await?;
+    let e = crate::access::environment(&mut tx, env).await?;
     tx.commit().await?;
     e.access.require(e.stage, Capability::Mails, "reading caught mail")
 }
@@ -277,7 +278,7 @@ pub async fn delete(p: &Platform, actor: &Actor, env: Uuid, id: Option<Uuid>) ->
         &mut tx,
         actor,
         crate::audit::Event {
-            action: "mail.delete",
+            action: AuditAction::MailDelete,
             target: format!("environment:{env}"),
             tenant_id: Some(scope.get("tenant_id")),
             project_id: Some(scope.get("project_id")),

@@ -6,6 +6,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -82,7 +83,7 @@ pub async fn update_build_settings(
         &mut tx,
         actor,
         Event {
-            action: "project.build_settings",
+            action: AuditAction::ProjectBuildSettings,
             target: format!("project:{project}"),
             tenant_id: Some(tenant),
             project_id: Some(project),

@@ -1,12 +1,14 @@
 //! Projects: a git repository, an Odoo version and branch→stage rules, owned
 //! by a tenant, with members in the Odoo.sh roles.
 
+use crate::access::Access;
 use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
-use crate::types::{Email, OdooVersion, ProjectName, ProjectRole, RepoUrl, Slug, StageRules};
+use crate::types::AuditAction;
+use crate::types::{Capability, Email, OdooVersion, ProjectName, ProjectRole, RepoUrl, Slug, Stage, StageRules};
 use crate::wire::{EnvironmentView, MemberView, NewMember, NewProject, ProjectDetail, ProjectSummary};
 use sqlx::Row;
 use uuid::Uuid;
@@ -18,7 +20,9 @@ const SUMMARY_SQL: &str = "
     SELECT p.id, p.tenant_id, t.slug AS tenant_slug, p.slug, p.name, p.repo_url, p.odoo_version,
            p.stage_rules, p.base_image, p.deploy_key_public, p.created_at,
            (SELECT count(*) FROM ops.environments e WHERE e.project_id = p.id) AS environment_count,
-           (SELECT m.role FROM ops.project_members m WHERE m.project_id = p.id AND m.user_id = ops.current_user_id()) AS my_role
+           (SELECT m.role FROM ops.project_members m WHERE m.project_id = p.id AND m.user_id = ops.current_user_id()) AS my_role,
+           p.id AS project_id, ops.my_project_role(p.id) AS access_role,
+           ops.is_platform_admin() AS access_platform_admin, ops.reads_everything() AS access_reads_everything
       FROM ops.projects p JOIN ops.tenants t ON t.id = p.tenant_id";
 
 fn summary(r: &sqlx::postgres::PgRow) -> DomainResult<ProjectSummary> {
@@ -35,8 +39,21 @@ fn summary(r: &sqlx::postgres::PgRow) -> DomainResult<ProjectSummary> {
         production_branch: rules.production_branch().to_string(),
         environment_count: r.get("environment_count"),
         my_role: r.get("my_role"),
+        allowed: Access::from_row(r).allowed(),
         created_at: r.get("created_at"),
     })
+}
+
+impl EnvironmentView {
+    /// An environment row (`id`, `branch`, `stage`, `created_at`) as the wire shows it.
+    pub(crate) fn from_row(r: &sqlx::postgres::PgRow) -> DomainResult<Self> {
+        Ok(EnvironmentView {
+            id: r.get("id"),
+            branch: r.get("branch"),
+            stage: crate::db::vocabulary(r, "stage")?,
+            created_at: r.get("created_at"),
+        })
+    }
 }
 
 /// Projects the caller can see, newest first.
@@ -126,7 +143,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
     .execute(&mut *tx)
     .await?;
     audit::record(&mut tx, actor, Event {
-        action: "project.create",
+        action: AuditAction::ProjectCreate,
         target: format!("project:{slug}"),
         tenant_id: Some(tenant_id),
         project_id: Some(id),
@@ -198,13 +215,8 @@ async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResu
     .fetch_all(&mut **tx)
     .await?
     .into_iter()
-    .map(|r| EnvironmentView {
-        id: r.get("id"),
-        branch: r.get("branch"),
-        stage: r.get("stage"),
-        created_at: r.get("created_at"),
-    })
-    .collect();
+    .map(|r| EnvironmentView::from_row(&r))
+    .collect::<DomainResult<_>>()?;
     let members = members_of(tx, project.id).await?;
     Ok(ProjectDetail {
         base_image: row.get("base_image"),
@@ -254,18 +266,9 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
     let email = Email::parse(&input.email)?;
     let role = ProjectRole::parse(input.role.trim())?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let tenant_id: Uuid = sqlx::query_scalar("SELECT tenant_id FROM ops.projects WHERE id = $1")
-        .bind(project)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("project"))?;
-    let is_admin: bool = sqlx::query_scalar("SELECT $1 IN (SELECT ops.my_admin_projects()) OR ops.is_platform_admin()")
-        .bind(project)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !is_admin {
-        return Err(DomainError::Forbidden);
-    }
+    let access = crate::access::project(&mut tx, project).await?;
+    access.require_project(Capability::ManageMembers, "managing members")?;
+    let tenant_id = access.tenant_id;
     let user: Option<(Uuid, String)> = sqlx::query_as(
         "SELECT u.id, u.display_name FROM ops.users u JOIN ops.tenant_members m ON m.user_id = u.id AND m.tenant_id = $2
           WHERE u.email = $1",
@@ -294,7 +297,7 @@ pub async fn add_member(p: &Platform, actor: &Actor, project: Uuid, input: NewMe
         &mut tx,
         actor,
         Event {
-            action: "project.member_set",
+            action: AuditAction::ProjectMemberSet,
             target: format!("user:{user_id}"),
             tenant_id: Some(tenant_id),
             project_id: Some(project),
@@ -328,7 +331,7 @@ pub async fn remove_member(p: &Platform, actor: &Actor, project: Uuid, user: Uui
         &mut tx,
         actor,
         Event {
-            action: "project.member_remove",
+            action: AuditAction::ProjectMemberRemove,
             target: format!("user:{user}"),
             tenant_id: Some(tenant_id),
             project_id: Some(project),
@@ -414,25 +417,23 @@ pub async fn set_stage(
 ) -> DomainResult<crate::wire::EnvironmentView> {
     let to = crate::types::Stage::parse(stage.trim())?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let r = sqlx::query(
-        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, e.created_at, ops.my_project_role(e.project_id) AS role,
-                ops.is_platform_admin() AS platform_admin
-           FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL",
-    )
+    let r = sqlx::query(concat!(
+        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, e.created_at, ",
+        crate::access::columns!("e.project_id"),
+        " FROM ops.environments e WHERE e.id = $1 AND e.deleted_at IS NULL"
+    ))
     .bind(env)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("environment"))?;
-    if !(r.get::<bool, _>("platform_admin") || r.get::<Option<String>, _>("role").as_deref() == Some("admin")) {
-        return Err(DomainError::Denied("changing a branch's stage is for the project's admins".into()));
-    }
-    let from: String = r.get("stage");
-    if from == "production" || to == crate::types::Stage::Production {
+    Access::from_row(&r).require_project(Capability::ProjectSettings, "changing a branch's stage")?;
+    let from: Stage = crate::db::vocabulary(&r, "stage")?;
+    if from == Stage::Production || to == Stage::Production {
         return Err(DomainError::Invalid(
             "a project has exactly one production branch: branches move between development and staging".into(),
         ));
     }
-    if from != to.as_str() {
+    if from != to {
         sqlx::query("UPDATE ops.environments SET stage = $2 WHERE id = $1")
             .bind(env)
             .bind(to.as_str())
@@ -442,59 +443,17 @@ pub async fn set_stage(
             &mut tx,
             actor,
             Event {
-                action: "environment.stage",
+                action: AuditAction::EnvironmentStage,
                 target: format!("env:{env}"),
                 tenant_id: Some(r.get("tenant_id")),
                 project_id: Some(r.get("project_id")),
-                summary: serde_json::json!({"branch": r.get::<String, _>("branch"), "from": from, "to": to.as_str()}),
+                summary: serde_json::json!({"branch": r.get::<String, _>("branch"), "from": from, "to": to}),
             },
         )
         .await?;
     }
     tx.commit().await?;
-    Ok(crate::wire::EnvironmentView {
-        id: env,
-        branch: r.get("branch"),
-        stage: to.as_str().to_owned(),
-        created_at: r.get("created_at"),
-    })
-}
-
-/// The caller on a project: its tenant, their project role, and whether they
-/// administer the platform.
-pub(crate) struct ProjectAccess {
-    pub tenant_id: Uuid,
-    pub role: Option<String>,
-    pub platform_admin: bool,
-}
-
-impl ProjectAccess {
-    /// Project admins (tenant admins are, through `ops.my_project_role`) and platform administrators.
-    pub fn admin(&self) -> bool {
-        self.platform_admin || self.role.as_deref() == Some("admin")
-    }
-
-    /// [`Self::admin`], or `Denied` with `rule`.
-    pub fn require_admin(&self, rule: &str) -> DomainResult<()> {
-        if self.admin() {
-            Ok(())
-        } else {
-            Err(DomainError::Denied(rule.to_owned()))
-        }
-    }
-}
-
-/// The caller's [`ProjectAccess`] on a project they can see (`NotFound` otherwise).
-pub(crate) async fn access(tx: &mut ScopedTx, project: Uuid) -> DomainResult<ProjectAccess> {
-    let r = sqlx::query(
-        "SELECT tenant_id, ops.my_project_role(id) AS role, ops.is_platform_admin() AS platform_admin
-           FROM ops.projects WHERE id = $1",
-    )
-    .bind(project)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(DomainError::NotFound("project"))?;
-    Ok(ProjectAccess { tenant_id: r.get("tenant_id"), role: r.get("role"), platform_admin: r.get("platform_admin") })
+    Ok(crate::wire::EnvironmentView { id: env, branch: r.get("branch"), stage: to, created_at: r.get("created_at") })
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::audit::{self, Event};
 use crate::auth::Actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
+use crate::types::AuditAction;
 use crate::wire::{NewSshKey, SshKeyView};
 use base64::Engine as _;
 use sha2::Digest;
@@ -218,7 +219,7 @@ pub async fn add(p: &Platform, actor: &Actor, input: NewSshKey) -> DomainResult<
         &mut tx,
         actor,
         Event::account(
-            "ssh_key.add",
+            AuditAction::SshKeyAdd,
             format!("user:{}", actor.user_id.0),
             serde_json::json!({"name": name, "fingerprint": fingerprint, "algorithm": key.algorithm}),
         ),
@@ -242,7 +243,7 @@ pub async fn remove(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<()> {
         &mut tx,
         actor,
         Event::account(
-            "ssh_key.remove",
+            AuditAction::SshKeyRemove,
             format!("user:{}", actor.user_id.0),
             serde_json::json!({"fingerprint": fingerprint}),
         ),

@@ -9,7 +9,8 @@ use crate::auth::{self, Actor};
 use crate::builds::queue::system_actor;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
-use crate::types::{Capability, ProjectRole, Stage, UserId};
+use crate::types::AuditAction;
+use crate::types::{Capability, Stage, UserId};
 use crate::wire::{ShellSessionView, ShellTicket, TranscriptEvent};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
@@ -78,10 +79,10 @@ impl CloseReason {
         }
     }
 
-    fn audit_action(&self) -> &'static str {
+    fn audit_action(&self) -> AuditAction {
         match self {
-            CloseReason::Expired | CloseReason::Idle => "shell.expire",
-            _ => "shell.close",
+            CloseReason::Expired | CloseReason::Idle => AuditAction::ShellExpire,
+            _ => AuditAction::ShellClose,
         }
     }
 }
@@ -105,29 +106,18 @@ struct Opened {
 /// for project admins; on staging for admins and testers; on development for all.
 async fn open(p: &Platform, actor: &Actor, build: Uuid, via: Via, token_hash: Option<Vec<u8>>) -> DomainResult<Opened> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let r = sqlx::query(
+    let r = sqlx::query(concat!(
         "SELECT b.tenant_id, b.project_id, b.stage, b.branch, b.seq, b.live, b.container_id, b.preview_slug,
-                p.shell_ttl_minutes, ops.my_project_role(b.project_id) AS role
-           FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1",
-    )
+                p.shell_ttl_minutes, ",
+        crate::access::columns!("b.project_id"),
+        " FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1"
+    ))
     .bind(build)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("build"))?;
-    let stage = Stage::parse(r.get::<String, _>("stage").as_str())?;
-    let role: Option<String> = r.get("role");
-    let allowed = role
-        .as_deref()
-        .and_then(|r| ProjectRole::parse(r).ok())
-        .is_some_and(|role| role.allows(stage, Capability::Shell));
-    if !allowed {
-        return Err(DomainError::Denied(match (stage, role.as_deref()) {
-            (_, None) => "only members of the project can open a shell".into(),
-            (Stage::Production, _) => "shells on production are for project admins".into(),
-            (Stage::Staging, _) => "shells on staging are for project admins and testers".into(),
-            (Stage::Development, _) => "you may not open a shell on this build".into(),
-        }));
-    }
+    let stage: Stage = crate::db::vocabulary(&r, "stage")?;
+    crate::access::Access::from_row(&r).require(stage, Capability::Shell, "opening a shell")?;
     let container: Option<String> = r.get("container_id");
     let (true, Some(container)) = (r.get::<bool, _>("live"), container) else {
         return Err(DomainError::Conflict("this build is not running; open a shell on a live build".into()));
@@ -162,7 +152,7 @@ async fn open(p: &Platform, actor: &Actor, build: Uuid, via: Via, token_hash: Op
         &mut tx,
         actor,
         Event {
-            action: "shell.open",
+            action: AuditAction::ShellOpen,
             target: format!("shell:{id}"),
             tenant_id: Some(r.get("tenant_id")),
             project_id: Some(r.get("project_id")),
@@ -202,7 +192,7 @@ pub async fn open_web(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<
         build_id: build,
         build_number: o.build_number,
         branch: o.branch,
-        stage: o.attached.stage.as_str().to_owned(),
+        stage: o.attached.stage,
         expires_at: o.attached.expires_at,
         idle_timeout_secs: o.attached.idle_timeout.as_secs() as i32,
     })
@@ -320,7 +310,7 @@ pub async fn sweep(p: &Platform) -> DomainResult<u64> {
             &mut tx,
             &system,
             Event {
-                action: if r.get("expired") { "shell.expire" } else { "shell.close" },
+                action: if r.get("expired") { AuditAction::ShellExpire } else { AuditAction::ShellClose },
                 target: format!("shell:{}", r.get::<Uuid, _>("id")),
                 tenant_id: Some(r.get("tenant_id")),
                 project_id: Some(r.get("project_id")),
@@ -336,14 +326,14 @@ pub async fn sweep(p: &Platform) -> DomainResult<u64> {
 const SESSION_SQL: &str = "SELECT id, build_id, project_id, user_email, via, stage, opened_at, attached_at, expires_at,
         closed_at, close_reason, bytes_in, bytes_out, dropped_bytes FROM ops.shell_sessions";
 
-fn view(r: &sqlx::postgres::PgRow) -> ShellSessionView {
-    ShellSessionView {
+fn view(r: &sqlx::postgres::PgRow) -> DomainResult<ShellSessionView> {
+    Ok(ShellSessionView {
         id: r.get("id"),
         build_id: r.get("build_id"),
         project_id: r.get("project_id"),
         user_email: r.get("user_email"),
         via: r.get("via"),
-        stage: r.get("stage"),
+        stage: crate::db::vocabulary(r, "stage")?,
         opened_at: r.get("opened_at"),
         attached_at: r.get("attached_at"),
         expires_at: r.get("expires_at"),
@@ -352,7 +342,7 @@ fn view(r: &sqlx::postgres::PgRow) -> ShellSessionView {
         bytes_in: r.get("bytes_in"),
         bytes_out: r.get("bytes_out"),
         dropped_bytes: r.get("dropped_bytes"),
-    }
+    })
 }
 
 /// Sessions on a build the caller may read (their own; all for project admins), newest first.
@@ -363,7 +353,7 @@ pub async fn list_for_build(p: &Platform, actor: &Actor, build: Uuid) -> DomainR
         .fetch_all(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(rows.iter().map(view).collect())
+    rows.iter().map(view).collect()
 }
 
 pub async fn get(p: &Platform, actor: &Actor, session: Uuid) -> DomainResult<ShellSessionView> {
@@ -374,7 +364,7 @@ pub async fn get(p: &Platform, actor: &Actor, session: Uuid) -> DomainResult<She
         .await?
         .ok_or(DomainError::NotFound("shell session"))?;
     tx.commit().await?;
-    Ok(view(&row))
+    view(&row)
 }
 
 /// The whole transcript of a session, in order.

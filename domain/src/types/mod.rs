@@ -9,14 +9,16 @@ mod project_fields;
 mod roles;
 mod secret;
 mod slug;
+mod vocabulary;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use email::Email;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
-pub use roles::{Capability, PlatformRole, ProjectRole, Stage, TenantRole};
+pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;
 pub use slug::Slug;
+pub use vocabulary::{AuditAction, BuildResult, BuildState};
 
 /// Why a value was refused. The message is written for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,3 +67,43 @@ macro_rules! parsed_serde {
     };
 }
 pub(crate) use parsed_serde;
+
+/// A closed vocabulary stored and sent as strings (`snake_case`): parsed at the
+/// edge, matched exhaustively inside, and described as a string enum in OpenAPI.
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident = $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn parse(s: &str) -> Result<Self, crate::types::ParseError> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(crate::types::ParseError::new($field, format!(
+                        "must be one of: {}", [$($s),+].join(", ")))),
+                }
+            }
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+        crate::types::parsed_serde!($name);
+
+        #[cfg(feature = "server")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($s),+]))
+                    .into()
+            }
+        }
+        #[cfg(feature = "server")]
+        impl utoipa::ToSchema for $name {}
+    };
+}
+pub(crate) use string_enum;

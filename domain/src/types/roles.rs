@@ -14,32 +14,7 @@
 //! project admins only. Staging backups are open to testers and admins,
 //! because restoring staging is self-serve.
 
-use super::{parsed_serde, ParseError};
-
-macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn parse(s: &str) -> Result<Self, ParseError> {
-                match s {
-                    $($s => Ok($name::$variant),)+
-                    _ => Err(ParseError::new($field, format!(
-                        "must be one of: {}", [$($s),+].join(", ")))),
-                }
-            }
-
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $s),+ }
-            }
-        }
-        parsed_serde!($name);
-    };
-}
+use super::string_enum;
 
 string_enum!(
     /// Installation-wide role, optional on a user.
@@ -93,9 +68,19 @@ string_enum!(
         ProjectSettings = "project_settings",
         ManageMembers = "manage_members",
         Promote = "promote",
+        RequestPromotion = "request_promotion",
         AuditLog = "audit_log",
     }
 );
+
+impl Capability {
+    /// Whether the capability is about the whole project (settings, members,
+    /// promotions, the audit log) rather than one branch: the same on every stage.
+    pub fn project_level(self) -> bool {
+        use Capability::*;
+        matches!(self, ProjectSettings | ManageMembers | Promote | RequestPromotion | AuditLog)
+    }
+}
 
 impl PlatformRole {
     /// Owners and operators administer every tenant.
@@ -109,8 +94,11 @@ impl ProjectRole {
     pub fn allows(self, stage: Stage, cap: Capability) -> bool {
         use Capability::*;
         let read_only = matches!(cap, Connect | History | Status);
-        let project_level = matches!(cap, ProjectSettings | ManageMembers | Promote | AuditLog);
-        if project_level {
+        if cap == RequestPromotion {
+            // Testers validate staging and ask for its promotion; admins approve.
+            return matches!(self, ProjectRole::Admin | ProjectRole::Tester);
+        }
+        if cap.project_level() {
             return self == ProjectRole::Admin;
         }
         match (stage, self) {
@@ -122,6 +110,80 @@ impl ProjectRole {
         }
     }
 }
+
+/// What the caller may do on one project, per stage, as the server resolved it
+/// (their role, tenant administration, platform rights). Views carry it so the
+/// console offers exactly the actions the server would accept, instead of
+/// recomputing the matrix from role strings. On the wire: a map from stage to
+/// the capabilities allowed there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Allowed([u32; 3]);
+
+impl Allowed {
+    /// Asks `may` once for every stage and capability.
+    pub fn from_fn(mut may: impl FnMut(Stage, Capability) -> bool) -> Self {
+        let mut bits = [0u32; 3];
+        for (si, stage) in Stage::ALL.iter().enumerate() {
+            for (ci, cap) in Capability::ALL.iter().enumerate() {
+                if may(*stage, *cap) {
+                    bits[si] |= 1 << ci;
+                }
+            }
+        }
+        Allowed(bits)
+    }
+
+    /// Everything a project role may do, for a member with no other rights.
+    pub fn of_role(role: ProjectRole) -> Self {
+        Allowed::from_fn(|stage, cap| role.allows(stage, cap))
+    }
+
+    /// Whether `cap` is allowed on a branch of `stage`.
+    pub fn can(&self, stage: Stage, cap: Capability) -> bool {
+        let si = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
+        let ci = Capability::ALL.iter().position(|c| *c == cap).unwrap_or(0);
+        self.0[si] & (1 << ci) != 0
+    }
+
+    /// Whether a project-level capability (settings, members, promotion, audit) is allowed.
+    pub fn can_project(&self, cap: Capability) -> bool {
+        Stage::ALL.iter().all(|stage| self.can(*stage, cap))
+    }
+}
+
+impl serde::Serialize for Allowed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(Stage::ALL.len()))?;
+        for stage in Stage::ALL {
+            let caps: Vec<&str> =
+                Capability::ALL.iter().filter(|c| self.can(*stage, **c)).map(|c| c.as_str()).collect();
+            map.serialize_entry(stage.as_str(), &caps)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Allowed {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<Stage, Vec<Capability>>::deserialize(d)?;
+        Ok(Allowed::from_fn(|stage, cap| map.get(&stage).is_some_and(|caps| caps.contains(&cap))))
+    }
+}
+
+#[cfg(feature = "server")]
+impl utoipa::PartialSchema for Allowed {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Object)
+            .description(Some(
+                "For each stage (`production`, `staging`, `development`), the capabilities the caller has there.",
+            ))
+            .into()
+    }
+}
+#[cfg(feature = "server")]
+impl utoipa::ToSchema for Allowed {}
 
 #[cfg(test)]
 mod tests {
@@ -170,6 +232,31 @@ mod tests {
                 assert!(!ProjectRole::Developer.allows(*stage, cap));
             }
         }
+    }
+
+    #[test]
+    fn testers_request_promotions_and_admins_approve() {
+        for stage in Stage::ALL {
+            assert!(ProjectRole::Tester.allows(*stage, RequestPromotion));
+            assert!(ProjectRole::Admin.allows(*stage, RequestPromotion));
+            assert!(!ProjectRole::Developer.allows(*stage, RequestPromotion));
+            assert!(!ProjectRole::Tester.allows(*stage, Promote));
+        }
+    }
+
+    #[test]
+    fn allowed_round_trips_on_the_wire() {
+        let dev = Allowed::of_role(ProjectRole::Developer);
+        assert!(dev.can(Stage::Development, Shell));
+        assert!(!dev.can(Stage::Production, Shell));
+        assert!(!dev.can_project(Promote));
+        assert!(Allowed::of_role(ProjectRole::Admin).can_project(ProjectSettings));
+        let json = serde_json::to_value(dev).unwrap();
+        assert_eq!(json["production"], serde_json::json!(["connect", "history", "status"]));
+        assert_eq!(serde_json::from_value::<Allowed>(json).unwrap(), dev);
+        assert_eq!(Allowed::default(), serde_json::from_str::<Allowed>("{}").unwrap());
+        assert!(serde_json::from_str::<Allowed>(r#"{"production":["fly"]}"#).is_err());
+        assert!(Capability::ALL.len() <= 32, "Allowed keeps a stage's capabilities in 32 bits");
     }
 
     #[test]

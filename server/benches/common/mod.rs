@@ -179,7 +179,9 @@ impl Bench {
         loop {
             let builds =
                 domain::builds::queue::recent_for_project(&self.p, &self.actor, self.project, 20).await.unwrap();
-            if let Some(b) = builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == "done")) {
+            if let Some(b) =
+                builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == domain::types::BuildState::Done))
+            {
                 assert!(b.live, "build failed: {:?}", b.reason);
                 let events = domain::builds::queue::events(&self.p, &self.actor, b.id, 0, 5000).await.unwrap();
                 let phases: Vec<String> = events

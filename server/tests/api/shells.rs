@@ -301,14 +301,14 @@ async fn production_shells_are_for_admins_and_sessions_die_idle_at_their_ttl_wit
     let tester = member(&app, &api, &project, "qa@acme.test", "tester").await;
     let (status, refused) = rpc(&app, &tester, "shells/open", &[("build_id", build_id)]).await;
     assert_eq!((status, refused["code"].as_str()), (403, Some("forbidden")), "{refused}");
-    assert!(refused["message"].as_str().unwrap().contains("production are for project admins"));
+    assert!(refused["message"].as_str().unwrap().contains("on production is for the project's admins"));
     let key = ssh_key("qa");
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     assert_eq!(rpc(&app, &tester, "ssh_keys/add", &[("name", "qa"), ("public_key", &public)]).await.0, 200);
     let port = server::ssh::start(app.platform.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap().port();
     let (code, _, err) = ssh(port, build["slug"].as_str().unwrap(), &key, &[], Some("id\n")).await;
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("production are for project admins"), "{err}");
+    assert!(err.contains("on production is for the project's admins"), "{err}");
     // The host key is generated once and kept: a restarted gateway shows the same one.
     let again = server::ssh::start(app.platform.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap().port();
     let (first, second) = (host_key(port), host_key(again));

@@ -1,0 +1,102 @@
+//! The closed vocabularies that cross the wire and sit in the database as
+//! text: a build's state and result, and the actions of the audit trail.
+//! Code matches on these enums, never on their strings; the strings are what
+//! the REST API, the CSV export and the database constraints already say.
+
+use super::string_enum;
+
+string_enum!(
+    /// Where a build is in its life, as in Runbot.
+    BuildState, "build state" {
+        Pending = "pending",
+        Running = "running",
+        Done = "done",
+    }
+);
+
+string_enum!(
+    /// How a finished build ended.
+    BuildResult, "build result" {
+        Ok = "ok",
+        Warn = "warn",
+        Ko = "ko",
+        Killed = "killed",
+    }
+);
+
+impl BuildResult {
+    /// Whether the build produced something usable (promotable, deployable).
+    pub fn succeeded(self) -> bool {
+        matches!(self, BuildResult::Ok | BuildResult::Warn)
+    }
+}
+
+string_enum!(
+    /// What an audit event records. Filters match on a prefix (`backup.`).
+    AuditAction, "audit action" {
+        AccountCreateOwner = "account.create_owner",
+        AccountPasswordReset = "account.password_reset",
+        AccountSignIn = "account.sign_in",
+        AccountSignOut = "account.sign_out",
+        AccountSignUp = "account.sign_up",
+        BackupCreate = "backup.create",
+        BackupDownload = "backup.download",
+        BackupDrillFailed = "backup.drill_failed",
+        BackupImport = "backup.import",
+        BackupRestore = "backup.restore",
+        BackupRestoreProduction = "backup.restore_production",
+        BackupSettings = "backup.settings",
+        BuildKill = "build.kill",
+        BuildRebuild = "build.rebuild",
+        BuildShare = "build.share",
+        ConsoleMailRead = "console_mail.read",
+        EnvironmentStage = "environment.stage",
+        MailDelete = "mail.delete",
+        ProductionRollback = "production.rollback",
+        ProjectBuildSettings = "project.build_settings",
+        ProjectCreate = "project.create",
+        ProjectMemberRemove = "project.member_remove",
+        ProjectMemberSet = "project.member_set",
+        ProjectReleaseSettings = "project.release_settings",
+        PromotionApprove = "promotion.approve",
+        PromotionDeployed = "promotion.deployed",
+        PromotionFailed = "promotion.failed",
+        PromotionReject = "promotion.reject",
+        PromotionRequest = "promotion.request",
+        PromotionRollback = "promotion.rollback",
+        PromotionRolledBack = "promotion.rolled_back",
+        ShellClose = "shell.close",
+        ShellExpire = "shell.expire",
+        ShellOpen = "shell.open",
+        SshKeyAdd = "ssh_key.add",
+        SshKeyRemove = "ssh_key.remove",
+        TenantCreate = "tenant.create",
+        TenantInvitationAccept = "tenant.invitation_accept",
+        TenantInvitationDecline = "tenant.invitation_decline",
+        TenantMemberInvite = "tenant.member_invite",
+        TokenCreate = "token.create",
+        TokenRevoke = "token.revoke",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies_round_trip_and_refuse_strangers() {
+        for s in BuildState::ALL {
+            assert_eq!(BuildState::parse(s.as_str()).unwrap(), *s);
+        }
+        for r in BuildResult::ALL {
+            assert_eq!(BuildResult::parse(r.as_str()).unwrap(), *r);
+        }
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.as_str()).unwrap(), *a);
+        }
+        assert!(BuildResult::parse("OK").is_err());
+        assert!(AuditAction::parse("backup.").is_err());
+        assert!(BuildResult::Warn.succeeded() && !BuildResult::Killed.succeeded());
+        assert_eq!(serde_json::to_string(&BuildState::Running).unwrap(), "\"running\"");
+    }
+}
