@@ -16,6 +16,7 @@
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
 //! - `runtime`, `engine` (server): workloads on Docker or Docker Swarm, and the Docker client both use.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
+//! - `instances` (server): tenant instances (Odoo workspaces on their own subdomains) and their operations.
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
@@ -43,6 +44,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
+pub mod instances;
 #[cfg(feature = "server")]
 pub mod jobs;
 #[cfg(feature = "server")]

@@ -74,6 +74,10 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_PREVIEW_DOMAIN", default_value = "localhost")]
     pub preview_domain: String,
 
+    /// Tenant instances answer at http://<subdomain>.<instances domain>; empty: the preview domain.
+    #[arg(long, env = "ODOOOPS_INSTANCES_DOMAIN", default_value = "")]
+    pub instances_domain: String,
+
     /// Builds run at once on this server.
     #[arg(long, env = "ODOOOPS_MAX_BUILDS", default_value_t = 2)]
     pub max_builds: usize,

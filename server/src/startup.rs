@@ -296,6 +296,10 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         health_timeout: Duration::from_secs(cfg.health_timeout_secs.max(5)),
         worker: domain::jobs::console_name(),
         preview_domain: cfg.preview_domain.trim_start_matches('.').to_lowercase(),
+        instances_domain: match cfg.instances_domain.trim().trim_start_matches('.') {
+            "" => cfg.preview_domain.trim_start_matches('.').to_lowercase(),
+            d => d.to_lowercase(),
+        },
         preview_key: db.private_secret("preview_signing_key").await?.into_bytes(),
         installation,
         git_timeout: Duration::from_secs(cfg.git_timeout_secs.max(5)),

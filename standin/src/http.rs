@@ -1,6 +1,8 @@
-//! Port 8069: `/web/health` (Odoo 15+ semantics), `/web/login`, and a redirect
-//! from `/`. A thread per connection is plenty for a preview.
+//! Port 8069: `/web/health` (Odoo 15+ semantics), `/web/login` (the form, and
+//! signing in against `res_users` as Odoo does), the signed-in home `/odoo`,
+//! and a redirect from `/`. A thread per connection is plenty for a preview.
 
+use crate::auth::{self, Sessions};
 use crate::{log, Config};
 use postgres::Client;
 use std::io::{BufRead, BufReader, Write};
@@ -22,15 +24,22 @@ pub fn serve(c: &Config, client: Client) -> i32 {
     );
     let client = Arc::new(Mutex::new(client));
     let db = Arc::new(c.database.clone().unwrap_or_default());
+    let sessions = Arc::new(Sessions::default());
     for stream in listener.incoming().flatten() {
-        let client = client.clone();
-        let db = db.clone();
-        std::thread::spawn(move || handle(stream, &client, &db));
+        let (client, db, sessions) = (client.clone(), db.clone(), sessions.clone());
+        std::thread::spawn(move || handle(stream, &client, &db, &sessions));
     }
     0
 }
 
-fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str) {
+/// The stored password of an active user.
+fn stored_password(client: &Mutex<Client>, login: &str) -> Option<String> {
+    let mut c = client.lock().ok()?;
+    let row = c.query_opt("SELECT password FROM res_users WHERE login = $1 AND active", &[&login]).ok()??;
+    row.get::<_, Option<String>>(0)
+}
+
+fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Sessions) {
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
         Err(_) => return,
@@ -39,14 +48,27 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str) {
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
+    let (mut length, mut cookie) = (0usize, String::new());
     loop {
         let mut h = String::new();
         match reader.read_line(&mut h) {
             Ok(0) | Err(_) => break,
             Ok(_) if h == "\r\n" || h == "\n" => break,
-            Ok(_) => {}
+            Ok(_) => {
+                let (name, value) = h.split_once(':').unwrap_or((&h, ""));
+                match name.trim().to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0).min(64 * 1024),
+                    "cookie" => cookie = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
         }
     }
+    let mut body = vec![0u8; length];
+    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+        body.clear();
+    }
+    let body = String::from_utf8_lossy(&body).into_owned();
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -59,18 +81,34 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str) {
                 (
                     code,
                     "application/json",
-                    "Cache-Control: no-store\r\n",
+                    String::from("Cache-Control: no-store\r\n"),
                     format!("{{\"status\": \"{status}\", \"db_server_status\": {up}}}"),
                 )
             } else {
-                ("200 OK", "application/json", "Cache-Control: no-store\r\n", "{\"status\": \"pass\"}".to_owned())
+                ("200 OK", "application/json", String::from("Cache-Control: no-store\r\n"), "{\"status\": \"pass\"}".to_owned())
             }
         }
-        ("GET", "/web/login") => ("200 OK", "text/html; charset=utf-8", "", login_page(db)),
-        ("GET", "/") | ("GET", "/web") | ("GET", "/odoo") => {
-            ("303 SEE OTHER", "text/plain", "Location: /web/login\r\n", String::new())
+        ("GET", "/web/login") => ("200 OK", "text/html; charset=utf-8", String::new(), login_page(db, None)),
+        ("POST", "/web/login") => {
+            let login = auth::form_field(&body, "login").unwrap_or_default();
+            let password = auth::form_field(&body, "password").unwrap_or_default();
+            let good = !login.is_empty() && stored_password(client, &login).is_some_and(|s| auth::verify(&password, &s));
+            log::info(Some(db), "odoo.addons.base.models.res_users", &format!(
+                "Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }
+            ));
+            if good {
+                let session = sessions.open(&login);
+                let extra = format!("Location: /odoo\r\nSet-Cookie: session_id={session}; HttpOnly; Path=/; SameSite=Lax\r\n");
+                ("303 SEE OTHER", "text/plain", extra, String::new())
+            } else {
+                ("200 OK", "text/html; charset=utf-8", String::new(), login_page(db, Some("Wrong login/password")))
+            }
         }
-        _ => ("404 NOT FOUND", "text/plain", "", "Not Found".to_owned()),
+        ("GET", "/") | ("GET", "/web") | ("GET", "/odoo") => match sessions.who(&cookie) {
+            Some(login) => ("200 OK", "text/html; charset=utf-8", String::from("Cache-Control: no-store\r\n"), home_page(db, &login)),
+            None => ("303 SEE OTHER", "text/plain", String::from("Location: /web/login\r\n"), String::new()),
+        },
+        _ => ("404 NOT FOUND", "text/plain", String::new(), "Not Found".to_owned()),
     };
     log::info(Some(db), "werkzeug", &format!("\"{method} {target} HTTP/1.1\" {}", &status[..3]));
     let response = format!(
@@ -80,11 +118,26 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str) {
     let _ = stream.write_all(response.as_bytes());
 }
 
-fn login_page(db: &str) -> String {
-    let db = db.replace(['<', '>', '&', '"'], "");
+fn clean(s: &str) -> String {
+    s.replace(['<', '>', '&', '"'], "")
+}
+
+fn home_page(db: &str, login: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html><head><title>Odoo</title></head><body class=\"o_web_client\">\
+         <p>Odoo (OdooOps stand-in) &middot; database <b id=\"db\">{}</b> &middot; signed in as \
+         <b id=\"user\">{}</b></p></body></html>",
+        clean(db),
+        clean(login)
+    )
+}
+
+fn login_page(db: &str, error: Option<&str>) -> String {
+    let db = clean(db);
+    let error = error.map(|e| format!("<p class=\"alert alert-danger\" role=\"alert\">{e}</p>")).unwrap_or_default();
     format!(
         "<!DOCTYPE html><html><head><title>Login | Odoo</title></head><body class=\"o_web_client\">\
-         <form class=\"oe_login_form\" method=\"post\" action=\"/web/login\">\
+         <form class=\"oe_login_form\" method=\"post\" action=\"/web/login\">{error}\
          <p>Odoo (OdooOps stand-in) &middot; database <b id=\"db\">{db}</b></p>\
          <label>Email <input name=\"login\"/></label> <label>Password <input name=\"password\" type=\"password\"/></label>\
          <button type=\"submit\">Log in</button></form></body></html>"

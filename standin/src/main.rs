@@ -13,6 +13,7 @@
 //! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`, and
 //! `send-mail <n>` (send n mails through `--smtp*` when the server starts).
 
+mod auth;
 mod behaviour;
 mod db;
 mod http;

@@ -6,7 +6,8 @@ use crate::functions::promotions::{RequestPromotion, RollbackProduction};
 use crate::functions::shells::{list_shells, ssh_command};
 use crate::models::promotion::{may_request_promotion, may_roll_back_to};
 use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
-use domain::wire::RunEventView;
+use domain::types::Capability;
+use domain::wire::{BuildDetail, RunEventView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -27,7 +28,7 @@ pub fn BuildPage() -> impl IntoView {
                 match build.await {
                     Err(e) => view! { <h1>"Build"</h1><p class="error">{e.message}</p> }.into_any(),
                     Ok(None) => view! { <h1>"Build"</h1><p class="error">"No such build."</p> }.into_any(),
-                    Ok(Some(b)) => {
+                    Ok(Some(BuildDetail { build: b, allowed })) => {
                         let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
                         let finished = b.state == domain::types::BuildState::Done;
                         let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished)));
@@ -42,7 +43,9 @@ pub fn BuildPage() -> impl IntoView {
                                     <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">
                                         <button type="submit" class="button primary" id="connect">"Connect"</button>
                                     </form>
-                                    <a class="button" id="open-shell" href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener">"Shell"</a>
+                                    {allowed.can(b.stage, Capability::Shell).then(|| view! {
+                                        <a class="button" id="open-shell" href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener">"Shell"</a>
+                                    })}
                                 })}
                             </div>
                             <dl class="facts">
@@ -54,7 +57,10 @@ pub fn BuildPage() -> impl IntoView {
                                 <SshCommand build_id=b.id/>
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
-                            <ReleaseActions promote=may_request_promotion(&b) roll_back=may_roll_back_to(&b) build_id=b.id env_id=b.env_id/>
+                            <ReleaseActions
+                                promote=may_request_promotion(&b) && allowed.can_project(Capability::RequestPromotion)
+                                roll_back=may_roll_back_to(&b) && allowed.can_project(Capability::Promote)
+                                build_id=b.id env_id=b.env_id/>
                             <section class="card">
                                 <h2>"Phases"</h2>
                                 <ol class="phases" id="phases">

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use std::collections::HashMap;
 
 /// Modules the stand-in image provides (a subset of Odoo Community's).
-pub(super) const STANDIN_PROVIDES: &[&str] = &[
+pub(crate) const STANDIN_PROVIDES: &[&str] = &[
     "base",
     "web",
     "mail",
@@ -51,7 +51,7 @@ pub(super) const STANDIN_PROVIDES: &[&str] = &[
     "web_editor",
 ];
 
-pub(super) fn generated_dockerfile(base: &str, has_requirements: bool) -> String {
+pub(crate) fn generated_dockerfile(base: &str, has_requirements: bool) -> String {
     let mut d = format!("FROM {base}\nCOPY . /mnt/extra-addons\n");
     if has_requirements && !base.starts_with("odooops/odoo-standin") {
         d.push_str("USER root\nRUN pip3 install --no-cache-dir --break-system-packages -r /mnt/extra-addons/requirements.txt || pip3 install --no-cache-dir -r /mnt/extra-addons/requirements.txt\nUSER odoo\n");

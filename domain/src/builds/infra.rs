@@ -28,6 +28,8 @@ pub struct BuildInfra {
     pub worker: String,
     /// Previews are served at `http://<slug>.<preview_domain>`.
     pub preview_domain: String,
+    /// Tenant instances answer at `<subdomain>.<instances_domain>` (by default the preview domain).
+    pub instances_domain: String,
     /// Signs preview share links.
     pub preview_key: Vec<u8>,
     /// Short id of this installation: its containers, networks and databases

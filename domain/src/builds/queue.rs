@@ -178,6 +178,7 @@ pub async fn finish(p: &Platform, build: Uuid, result: &str, reason: Option<&str
     .rows_affected();
     if n == 1 {
         crate::promotions::advance(&mut tx, build).await?;
+        crate::instances::run::advance(&mut tx, build).await?;
     }
     jobs::queue::done_for(&mut tx, Kind::Build, build).await?;
     tx.commit().await?;
@@ -223,6 +224,7 @@ pub(crate) async fn close_interrupted(tx: &mut ScopedTx, build: Uuid) -> anyhow:
     .rows_affected();
     if n == 1 {
         crate::promotions::advance(tx, build).await?;
+        crate::instances::run::advance(tx, build).await?;
     }
     Ok(())
 }
@@ -374,6 +376,19 @@ pub async fn recent_for_project(
     .await?;
     tx.commit().await?;
     rows.iter().map(build_view).collect()
+}
+
+/// One build and what the caller may do with it (the build page).
+pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<crate::wire::BuildDetail> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(&format!("{BUILD_SQL} WHERE id = $1"))
+        .bind(build)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("build"))?;
+    let allowed = access::build(&mut tx, build).await?.access.allowed();
+    tx.commit().await?;
+    Ok(crate::wire::BuildDetail { build: build_view(&row)?, allowed })
 }
 
 pub async fn get(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<BuildView> {

@@ -33,10 +33,12 @@ pub enum Kind {
     ShellSweep,
     Reconcile,
     Retention,
+    /// An operation on a tenant instance (its subject).
+    InstanceOperation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Build,
         Kind::Backup,
         Kind::Drill,
@@ -45,6 +47,7 @@ impl Kind {
         Kind::ShellSweep,
         Kind::Reconcile,
         Kind::Retention,
+        Kind::InstanceOperation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl Kind {
             Kind::ShellSweep => "shell_sweep",
             Kind::Reconcile => "reconcile",
             Kind::Retention => "retention",
+            Kind::InstanceOperation => "instance_operation",
         }
     }
 
@@ -67,7 +71,7 @@ impl Kind {
     /// How often a periodic task runs; `None` for work on a subject.
     pub fn period(self) -> Option<Duration> {
         match self {
-            Kind::Build | Kind::Backup | Kind::Drill => None,
+            Kind::Build | Kind::Backup | Kind::Drill | Kind::InstanceOperation => None,
             Kind::Poll => Some(Duration::from_secs(10)),
             Kind::BackupSchedule => Some(Duration::from_secs(30)),
             Kind::ShellSweep => Some(Duration::from_secs(60)),

@@ -82,6 +82,12 @@ pub async fn recover(p: &Platform, whose: Dead<'_>, kinds: &[Kind]) -> anyhow::R
                 crate::backups::drill::close_interrupted(&mut tx, subject).await?;
                 false
             }
+            // Every step of an operation checks what exists: run it again.
+            Kind::InstanceOperation if tries_left => true,
+            Kind::InstanceOperation => {
+                crate::instances::run::close_interrupted(&mut tx, subject).await?;
+                false
+            }
             _ => false,
         };
         if retry {

@@ -163,6 +163,9 @@ impl Runner {
     }
 
     async fn claim_backup_or_drill(&self) -> anyhow::Result<Option<Queued>> {
+        if let Some(op) = crate::instances::run::claim(&self.p, self.p.console()).await? {
+            return Ok(Some(Queued::Instance(op)));
+        }
         if let Some(b) = crate::backups::jobs::claim(&self.p, self.p.console()).await? {
             return Ok(Some(Queued::Backup(b.id)));
         }
@@ -232,6 +235,7 @@ impl Runner {
 enum Queued {
     Backup(Uuid),
     Drill(Uuid),
+    Instance(crate::instances::run::Claimed),
 }
 
 impl Queued {
@@ -248,6 +252,10 @@ impl Queued {
                 }
                 .instrument(span)
                 .await
+            }
+            Queued::Instance(op) => {
+                let span = tracing::info_span!("job", kind = "instance_operation", operation = %op.operation);
+                crate::instances::run::run(p, infra, &op).instrument(span).await
             }
             Queued::Drill(id) => {
                 let span = tracing::info_span!("job", kind = "drill", drill = %id);
@@ -291,7 +299,7 @@ async fn periodic(p: &Platform, job: &Job) {
             Kind::Retention => {
                 queue::retention(p).await?;
             }
-            Kind::Build | Kind::Backup | Kind::Drill => {}
+            Kind::Build | Kind::Backup | Kind::Drill | Kind::InstanceOperation => {}
         }
         Ok(())
     }

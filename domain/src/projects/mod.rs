@@ -59,7 +59,10 @@ impl EnvironmentView {
 /// Projects the caller can see, newest first.
 pub async fn list(p: &Platform, actor: &Actor) -> DomainResult<Vec<ProjectSummary>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let rows = sqlx::query(&format!("{SUMMARY_SQL} ORDER BY p.created_at DESC")).fetch_all(&mut *tx).await?;
+    // Instances' own projects are shown as instances, not here.
+    let rows = sqlx::query(&format!("{SUMMARY_SQL} WHERE p.kind = 'repository' ORDER BY p.created_at DESC"))
+        .fetch_all(&mut *tx)
+        .await?;
     tx.commit().await?;
     rows.iter().map(summary).collect()
 }
@@ -156,7 +159,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
 }
 
 /// The tenant a new project goes to: the named one, or the caller's only admin tenant.
-async fn resolve_admin_tenant(tx: &mut ScopedTx, slug: Option<&str>) -> DomainResult<Uuid> {
+pub(crate) async fn resolve_admin_tenant(tx: &mut ScopedTx, slug: Option<&str>) -> DomainResult<Uuid> {
     // (id, slug, whether the caller is this tenant's own admin); platform admins see every tenant.
     let tenants: Vec<(Uuid, String, bool)> = sqlx::query_as(
         "SELECT t.id, t.slug, t.id IN (SELECT ops.my_admin_tenants()) FROM ops.tenants t

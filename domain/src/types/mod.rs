@@ -5,6 +5,7 @@
 mod branch;
 mod email;
 mod ids;
+mod instance;
 mod project_fields;
 mod roles;
 mod secret;
@@ -13,6 +14,7 @@ mod vocabulary;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use email::Email;
+pub use instance::{DbStrategy, InstanceState, OperationKind, OperationState, Subdomain, RESERVED_SUBDOMAINS};
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
@@ -71,10 +73,10 @@ pub(crate) use parsed_serde;
 /// A closed vocabulary stored and sent as strings (`snake_case`): parsed at the
 /// edge, matched exhaustively inside, and described as a string enum in OpenAPI.
 macro_rules! string_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($variant:ident = $s:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident, $field:literal { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

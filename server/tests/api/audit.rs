@@ -100,10 +100,10 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/environments/{id}/imports", "backup.import", "stage:upgrade"),
     ("POST", "/api/v1/backups/{id}/restore", "backup.restore", "stage:upgrade"),
     ("PATCH", "/api/v1/projects/{id}/backup-settings", "backup.settings", "project:project_settings"),
-    ("POST", "/api/v1/builds/{id}/promote", "promotion.request", "stage:upgrade"),
+    ("POST", "/api/v1/builds/{id}/promote", "promotion.request", "project:request_promotion"),
     ("POST", "/api/v1/promotions/{id}/approve", "promotion.approve", "project:promote"),
     ("POST", "/api/v1/promotions/{id}/reject", "promotion.reject", "project:promote"),
-    ("POST", "/api/v1/projects/{id}/rollback", "production.rollback", "stage:upgrade"),
+    ("POST", "/api/v1/projects/{id}/rollback", "production.rollback", "project:promote"),
     ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings", "project:project_settings"),
 ];
 
@@ -148,8 +148,8 @@ const RPC: &[(&str, &str, &str)] = &[
     ("promotions/approve", "promotion.approve", "project:promote"),
     ("promotions/list", "read", "read"),
     ("promotions/reject", "promotion.reject", "project:promote"),
-    ("promotions/request", "promotion.request", "stage:upgrade"),
-    ("promotions/rollback", "production.rollback", "stage:upgrade"),
+    ("promotions/request", "promotion.request", "project:request_promotion"),
+    ("promotions/rollback", "production.rollback", "project:promote"),
     ("shells/list", "read", "read"),
     ("shells/open", "shell.open", "stage:shell"),
     ("shells/ssh_command", "read", "read"),
@@ -252,6 +252,7 @@ fn every_mutation_is_listed_with_its_audit_action_and_each_action_is_written() {
     sources(&root.join("domain/src"), "rs", &mut code);
     sources(&root.join("migrations"), "sql", &mut code);
     for action in REST.iter().map(|(_, _, a, _)| *a).chain(RPC.iter().map(|(_, a, _)| *a)).filter(|a| *a != "read") {
+        assert!(domain::types::AuditAction::parse(action).is_ok(), "{action} is not in the audit vocabulary");
         assert!(
             code.contains(&format!("\"{action}\"")) || code.contains(&format!("'{action}'")),
             "nothing writes the audit action {action}"

@@ -10,6 +10,7 @@ use super::infra::BuildInfra;
 use super::queue::{Claimed, SYSTEM_USER};
 use super::{lifecycle, manifest, neutralize};
 
+mod bundle;
 mod containers;
 mod database;
 pub mod plan;
@@ -239,6 +240,12 @@ impl Run<'_> {
                 self.end("image", t, &format!("{image} from build {from}"));
                 (image, addons)
             }
+            plan::Code::Bundle => {
+                let t = self.begin("image");
+                let (image, modules) = self.bundle_image(&facts).await?;
+                self.end("image", t, &image);
+                (image, modules)
+            }
             plan::Code::Build => {
                 let t = self.begin("checkout");
                 let src = self.checkout(&facts).await?;
@@ -277,6 +284,9 @@ impl Run<'_> {
         if self.stats.errors > 0 {
             let first = self.stats.first_error.clone().unwrap_or_default();
             bail!("install/tests logged {} error(s); first: {first}", self.stats.errors);
+        }
+        if plan.code == plan::Code::Bundle {
+            self.instance_credentials(&grant).await?;
         }
         self.check_kill()?;
 

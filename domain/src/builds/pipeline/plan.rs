@@ -32,6 +32,12 @@ pub enum Source {
         backup: Option<Uuid>,
         promotion: Option<Uuid>,
     },
+    /// A tenant instance's operation (provision, redeploy, restart, resume,
+    /// restore): its image from the Odoo version and the bundle's modules, no
+    /// repository; its database kept, or loaded from a backup.
+    Instance {
+        restore: Option<Uuid>,
+    },
 }
 
 impl Source {
@@ -58,6 +64,7 @@ impl Source {
             ("restore", Some(backup), None, _) => Source::Restore { backup },
             ("promote", None, Some(image_from), Some(promotion)) => Source::Promote { image_from, promotion },
             ("rollback", backup, Some(image_from), promotion) => Source::Rollback { image_from, backup, promotion },
+            ("instance", restore, None, None) => Source::Instance { restore },
             (t, None, None, _) => Source::simple(t).ok_or_else(|| anyhow::anyhow!("unknown build trigger {t:?}"))?,
             (t, ..) => anyhow::bail!("a {t} build with inconsistent sources"),
         })
@@ -74,13 +81,14 @@ impl Source {
             Source::Restore { .. } => "restore",
             Source::Promote { .. } => "promote",
             Source::Rollback { .. } => "rollback",
+            Source::Instance { .. } => "instance",
         }
     }
 
     pub fn restore_from(&self) -> Option<Uuid> {
         match *self {
             Source::Restore { backup } => Some(backup),
-            Source::Rollback { backup, .. } => backup,
+            Source::Rollback { backup, .. } | Source::Instance { restore: backup } => backup,
             _ => None,
         }
     }
@@ -108,6 +116,8 @@ pub enum Code {
     Build,
     /// The image of an earlier build, which must still be there.
     Deploy { from: Uuid },
+    /// Made from the Odoo version's image for a tenant instance; its modules come from the bundle.
+    Bundle,
 }
 
 /// What the database phase does.
@@ -162,9 +172,10 @@ pub struct Plan {
 
 /// What a build of `stage` queued by `source` does.
 pub fn plan(stage: Stage, source: Source) -> Plan {
-    let code = match source.image_from() {
-        Some(from) => Code::Deploy { from },
-        None => Code::Build,
+    let code = match (source, source.image_from()) {
+        (Source::Instance { .. }, _) => Code::Bundle,
+        (_, Some(from)) => Code::Deploy { from },
+        (_, None) => Code::Build,
     };
     let database = match (source.restore_from(), stage) {
         (Some(backup), _) => Database::Restore { backup },
@@ -174,7 +185,7 @@ pub fn plan(stage: Stage, source: Source) -> Plan {
     };
     let mut phases = match code {
         Code::Build => vec![Phase::Checkout, Phase::Discover, Phase::Image],
-        Code::Deploy { .. } => vec![Phase::Image],
+        Code::Deploy { .. } | Code::Bundle => vec![Phase::Image],
     };
     phases.extend([Phase::Database, Phase::Install, Phase::Start, Phase::Health, Phase::Route]);
     Plan { code, database, tests: stage == Stage::Development, phases }
@@ -241,6 +252,8 @@ mod tests {
                 false,
                 DEPLOYED,
             ),
+            (Production, Source::Instance { restore: None }, Code::Bundle, InPlace, false, DEPLOYED),
+            (Production, Source::Instance { restore: Some(b) }, Code::Bundle, Restore { backup: b }, false, DEPLOYED),
         ];
         for (stage, source, code, database, tests, phases) in table {
             let got = plan(*stage, *source);
@@ -262,6 +275,8 @@ mod tests {
             Source::Promote { image_from: i, promotion: p },
             Source::Rollback { image_from: i, backup: Some(b), promotion: Some(p) },
             Source::Rollback { image_from: i, backup: None, promotion: None },
+            Source::Instance { restore: None },
+            Source::Instance { restore: Some(b) },
         ] {
             let back = Source::from_row(s.trigger(), s.restore_from(), s.image_from(), s.promotion()).unwrap();
             assert_eq!(back, s);

@@ -36,6 +36,9 @@ macro_rules! wire {
     )+};
 }
 
+mod instances;
+pub use instances::*;
+
 wire! {
     /// The signed-in user.
     pub struct Me {
@@ -123,6 +126,12 @@ wire! {
     }
 
     /// One line of a build's log or phase timeline.
+    /// A build with what the caller may do with it (the build page).
+    pub struct BuildDetail {
+        pub build: BuildView,
+        pub allowed: Allowed,
+    }
+
     pub struct RunEventView {
         pub id: i64,
         /// debug, info, warning or error.

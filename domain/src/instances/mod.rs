@@ -1,0 +1,425 @@
+//! Tenant instances: an Odoo workspace run for a customer organisation on
+//! its own subdomain, from an Odoo version and a bundle of modules, with the
+//! admin credentials its requester chose.
+//!
+//! An instance is backed by a project of kind `instance` with one production
+//! branch, so it reuses what projects have (builds: image, database, install,
+//! start, health, route; backups; shells for tenant admins; the audit trail;
+//! the reconciler). Every change is an operation (see `run`), accepted here
+//! only when the state machine in [`crate::types::OperationKind`] allows it.
+
+pub mod credentials;
+pub mod run;
+
+use crate::audit::{self, Event};
+use crate::auth::Actor;
+use crate::db::{vocabulary, ScopedTx};
+use crate::error::{DomainError, DomainResult};
+use crate::platform::Platform;
+use crate::types::{
+    AuditAction, DbStrategy, Email, InstanceState, OdooVersion, OperationKind, ProjectName, Subdomain,
+};
+use crate::wire::{InstanceOperationView, InstanceView, NewInstance, OperationRequest};
+use sha2::Digest;
+use sqlx::Row;
+use uuid::Uuid;
+
+/// The Odoo version of instances whose request names none.
+pub const DEFAULT_VERSION: &str = "17.0";
+/// Modules in a bundle, at most.
+const MAX_MODULES: usize = 300;
+
+const VIEW_SQL: &str = "
+    SELECT i.id, i.tenant_id, t.slug AS tenant_slug, i.name, i.subdomain, i.odoo_version, i.modules, i.plan,
+           i.db_strategy, i.state, i.reason, i.admin_login, i.project_id, i.created_at,
+           (i.tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may_operate
+      FROM ops.instances i JOIN ops.tenants t ON t.id = i.tenant_id";
+
+/// Where instances answer: `ODOOOPS_INSTANCES_DOMAIN`, else the preview domain.
+pub fn domain_of(p: &Platform) -> String {
+    p.builds.as_ref().map(|b| b.instances_domain.clone()).unwrap_or_else(|| "localhost".into())
+}
+
+/// `scheme://<subdomain>.<domain>[:port]`, as the console's own URL is reached.
+pub fn url_of(p: &Platform, subdomain: &str) -> String {
+    crate::builds::preview::preview_origin(&p.settings.public_url, subdomain, &domain_of(p))
+}
+
+fn view(p: &Platform, r: &sqlx::postgres::PgRow) -> DomainResult<InstanceView> {
+    let state: InstanceState = vocabulary(r, "state")?;
+    let subdomain: String = r.get("subdomain");
+    Ok(InstanceView {
+        id: r.get("id"),
+        tenant_id: r.get("tenant_id"),
+        tenant_slug: r.get("tenant_slug"),
+        name: r.get("name"),
+        url: url_of(p, &subdomain),
+        subdomain,
+        odoo_version: r.get("odoo_version"),
+        modules: r.get("modules"),
+        plan: r.get("plan"),
+        db_strategy: vocabulary(r, "db_strategy")?,
+        state,
+        reason: r.get("reason"),
+        admin_login: r.get("admin_login"),
+        offered: OperationKind::offered(state),
+        may_operate: r.get("may_operate"),
+        project_id: r.get("project_id"),
+        created_at: r.get("created_at"),
+    })
+}
+
+/// An Odoo module's technical name.
+fn module_name(m: &str) -> DomainResult<String> {
+    let m = m.trim();
+    let ok = (2..=64).contains(&m.len())
+        && m.starts_with(|c: char| c.is_ascii_lowercase())
+        && m.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(m.to_owned())
+    } else {
+        Err(DomainError::Invalid(format!("`{m}` is not an Odoo module name (lowercase letters, digits and _)")))
+    }
+}
+
+/// A subdomain that is also not the console's own first host label.
+fn subdomain(p: &Platform, s: &str) -> DomainResult<Subdomain> {
+    let sub = Subdomain::parse(s)?;
+    let console = p.settings.public_host();
+    if console.split('.').next().is_some_and(|label| label.eq_ignore_ascii_case(sub.as_str())) {
+        return Err(DomainError::Invalid(format!("`{}` is the console's own name; choose another", sub.as_str())));
+    }
+    Ok(sub)
+}
+
+/// Whether `s` is free (and valid): the live check of the self-service form.
+pub async fn subdomain_available(p: &Platform, s: &str) -> DomainResult<bool> {
+    let sub = subdomain(p, s)?;
+    let mut tx = p.db.begin_as(crate::builds::queue::SYSTEM_USER).await?;
+    let taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $1)")
+        .bind(sub.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(!taken)
+}
+
+/// Creates an instance in a tenant the caller administers, and queues its
+/// provisioning unless it is a draft. Audited.
+pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainResult<InstanceView> {
+    let name = ProjectName::parse(&input.name)?;
+    let sub = subdomain(p, &input.subdomain)?;
+    let version = OdooVersion::parse(input.odoo_version.as_deref().map(str::trim).unwrap_or(DEFAULT_VERSION))?;
+    let mut modules: Vec<String> = input.modules.iter().map(|m| module_name(m)).collect::<DomainResult<_>>()?;
+    modules.sort();
+    modules.dedup();
+    modules.retain(|m| m != "base");
+    if modules.len() > MAX_MODULES {
+        return Err(DomainError::Invalid(format!("a bundle has at most {MAX_MODULES} modules")));
+    }
+    let plan = input.plan.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("starter");
+    crate::types::Slug::parse(plan).map_err(|_| DomainError::Invalid(format!("`{plan}` is not a plan")))?;
+    let strategy = DbStrategy::parse(input.db_strategy.as_deref().map(str::trim).unwrap_or("shared"))?;
+    if strategy == DbStrategy::Dedicated {
+        return Err(DomainError::Unavailable("dedicated PostgreSQL servers are not offered on this installation yet".into()));
+    }
+    let login = Email::parse(&input.admin_login)?;
+    credentials::check_password(login.as_str(), &input.admin_password)?;
+    if p.builds.is_none() {
+        return Err(DomainError::Unavailable("instances need builds to be configured".into()));
+    }
+    let official = version.official_image();
+    let base_image = if p.runtime.image_exists(&official).await.unwrap_or(false) {
+        official
+    } else {
+        crate::wire::STANDIN_IMAGE.to_owned()
+    };
+    let hash = if input.draft { None } else { Some(credentials::odoo_hash_async(input.admin_password.clone()).await?) };
+
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let tenant = crate::projects::resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
+    let (id, project, env) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let taken = |e: sqlx::Error| match DomainError::from(e) {
+        DomainError::Conflict(_) => DomainError::Conflict(format!("`{}` is taken; choose another name", sub.as_str())),
+        other => other,
+    };
+    sqlx::query(
+        "INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules, kind)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, '[{\"pattern\": \"main\", \"stage\": \"production\"}]', 'instance')",
+    )
+    .bind(project)
+    .bind(tenant)
+    .bind(sub.as_str())
+    .bind(name.as_str())
+    .bind(format!("instance:{}", sub.as_str()))
+    .bind(version.as_str())
+    .bind(&base_image)
+    .execute(&mut *tx)
+    .await
+    .map_err(taken)?;
+    sqlx::query(
+        "INSERT INTO ops.environments (id, tenant_id, project_id, branch, stage) VALUES ($1, $2, $3, 'main', 'production')",
+    )
+    .bind(env)
+    .bind(tenant)
+    .bind(project)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO ops.instances (id, tenant_id, project_id, env_id, subdomain, name, odoo_version, modules, plan,
+                                    db_strategy, admin_login, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(project)
+    .bind(env)
+    .bind(sub.as_str())
+    .bind(name.as_str())
+    .bind(version.as_str())
+    .bind(&modules)
+    .bind(plan)
+    .bind(strategy.as_str())
+    .bind(login.as_str())
+    .bind(actor.user_id.0)
+    .execute(&mut *tx)
+    .await
+    .map_err(taken)?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: AuditAction::InstanceCreate,
+            target: format!("instance:{id}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary: serde_json::json!({"subdomain": sub.as_str(), "name": name.as_str(), "odoo_version": version.as_str(),
+                "modules": modules, "plan": plan, "db_strategy": strategy.as_str(), "admin_login": login.as_str()}),
+        },
+    )
+    .await?;
+    if let Some(hash) = hash {
+        queue(&mut tx, actor, id, tenant, OperationKind::Provision, InstanceState::Draft, None, None, Some(&hash)).await?;
+    }
+    let row = sqlx::query(&format!("{VIEW_SQL} WHERE i.id = $1")).bind(id).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    view(p, &row)
+}
+
+/// Instances the caller can see (their tenants'; every one for platform staff), newest first.
+pub async fn list(
+    p: &Platform,
+    actor: &Actor,
+    tenant: Option<&str>,
+    state: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> DomainResult<Vec<InstanceView>> {
+    let state = state.map(str::trim).filter(|s| !s.is_empty()).map(InstanceState::parse).transpose()?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(&format!(
+        "{VIEW_SQL} WHERE ($1::text IS NULL OR t.slug = $1) AND ($2::text IS NULL OR i.state = $2)
+          ORDER BY i.created_at DESC, i.id LIMIT $3 OFFSET $4"
+    ))
+    .bind(tenant.map(str::trim).filter(|s| !s.is_empty()))
+    .bind(state.map(|s| s.as_str()))
+    .bind(limit.clamp(1, 500))
+    .bind(offset.max(0))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    rows.iter().map(|r| view(p, r)).collect()
+}
+
+/// One instance the caller can see.
+pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<InstanceView> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(&format!("{VIEW_SQL} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound("instance"))?;
+    tx.commit().await?;
+    view(p, &row)
+}
+
+const OPERATION_SQL: &str = "
+    SELECT o.id, o.instance_id, o.kind, o.state, o.build_id, o.backup_id, o.error, u.email AS requested_by,
+           o.created_at, o.started_at, o.finished_at
+      FROM ops.instance_operations o LEFT JOIN ops.users u ON u.id = o.requested_by";
+
+fn operation_view(r: &sqlx::postgres::PgRow) -> DomainResult<InstanceOperationView> {
+    Ok(InstanceOperationView {
+        id: r.get("id"),
+        instance_id: r.get("instance_id"),
+        kind: vocabulary(r, "kind")?,
+        state: vocabulary(r, "state")?,
+        build_id: r.get("build_id"),
+        backup_id: r.get("backup_id"),
+        error: r.get("error"),
+        requested_by: r.get("requested_by"),
+        created_at: r.get("created_at"),
+        started_at: r.get("started_at"),
+        finished_at: r.get("finished_at"),
+    })
+}
+
+/// An instance's operations, newest first.
+pub async fn operations(p: &Platform, actor: &Actor, instance: Uuid) -> DomainResult<Vec<InstanceOperationView>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.instances WHERE id = $1)")
+        .bind(instance)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !visible {
+        return Err(DomainError::NotFound("instance"));
+    }
+    let rows = sqlx::query(&format!("{OPERATION_SQL} WHERE o.instance_id = $1 ORDER BY o.created_at DESC LIMIT 200"))
+        .bind(instance)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    rows.iter().map(operation_view).collect()
+}
+
+/// Asks for an operation (tenant admins and platform staff). The same
+/// idempotency key answers the same operation; an operation the state does
+/// not allow, or a second one while one is open, is a conflict. Audited.
+pub async fn request(
+    p: &Platform,
+    actor: &Actor,
+    instance: Uuid,
+    input: OperationRequest,
+) -> DomainResult<InstanceOperationView> {
+    let kind = OperationKind::parse(input.kind.trim())?;
+    let key = input.idempotency_key.as_deref().map(str::trim).filter(|k| !k.is_empty());
+    if key.is_some_and(|k| k.len() > 200) {
+        return Err(DomainError::Invalid("an idempotency key has at most 200 characters".into()));
+    }
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let i = sqlx::query(
+        "SELECT tenant_id, project_id, state, admin_login,
+                (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may_operate
+           FROM ops.instances WHERE id = $1",
+    )
+    .bind(instance)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("instance"))?;
+    if !i.get::<bool, _>("may_operate") {
+        return Err(DomainError::Denied("operations on an instance are for its tenant's admins".into()));
+    }
+    if let Some(k) = key {
+        let same = sqlx::query(&format!("{OPERATION_SQL} WHERE o.instance_id = $1 AND o.idempotency_key = $2"))
+            .bind(instance)
+            .bind(k)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(r) = same {
+            let op = operation_view(&r)?;
+            if op.kind != kind {
+                return Err(DomainError::Conflict(format!("that idempotency key was used for a {} operation", op.kind)));
+            }
+            return Ok(op);
+        }
+    }
+    let state: InstanceState = vocabulary(&i, "state")?;
+    if !kind.allowed_from(state) {
+        return Err(DomainError::Conflict(format!("an instance that is {state} cannot {kind}")));
+    }
+    let backup = match (kind, input.backup_id) {
+        (OperationKind::Restore, None) => return Err(DomainError::Invalid("a restore names its backup_id".into())),
+        (OperationKind::Restore, Some(b)) => {
+            let ok: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM ops.backups b JOIN ops.instances i ON i.env_id = b.env_id
+                                 WHERE b.id = $1 AND i.id = $2 AND b.state = 'done')",
+            )
+            .bind(b)
+            .bind(instance)
+            .fetch_one(&mut *tx)
+            .await?;
+            if !ok {
+                return Err(DomainError::Invalid("that is not a finished backup of this instance".into()));
+            }
+            Some(b)
+        }
+        _ => None,
+    };
+    let hash = match (kind, input.admin_password.as_deref()) {
+        (OperationKind::Provision, Some(pw)) => {
+            credentials::check_password(&i.get::<String, _>("admin_login"), pw)?;
+            Some(credentials::odoo_hash_async(pw.to_owned()).await?)
+        }
+        (OperationKind::Provision, None) if state == InstanceState::Draft => {
+            return Err(DomainError::Invalid("provisioning a draft needs the admin password".into()));
+        }
+        _ => None,
+    };
+    let tenant: Uuid = i.get("tenant_id");
+    let id = queue(&mut tx, actor, instance, tenant, kind, state, key, backup, hash.as_deref()).await?;
+    let row = sqlx::query(&format!("{OPERATION_SQL} WHERE o.id = $1")).bind(id).fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    operation_view(&row)
+}
+
+/// Inserts an operation (its job is queued by the database in the same statement) and audits it.
+#[expect(clippy::too_many_arguments, reason = "one row's columns")]
+async fn queue(
+    tx: &mut ScopedTx,
+    actor: &Actor,
+    instance: Uuid,
+    tenant: Uuid,
+    kind: OperationKind,
+    from: InstanceState,
+    key: Option<&str>,
+    backup: Option<Uuid>,
+    hash: Option<&str>,
+) -> DomainResult<Uuid> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO ops.instance_operations (id, instance_id, tenant_id, kind, from_state, idempotency_key,
+                                              requested_by, backup_id, admin_password_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(instance)
+    .bind(tenant)
+    .bind(kind.as_str())
+    .bind(from.as_str())
+    .bind(key)
+    .bind(actor.user_id.0)
+    .bind(backup)
+    .bind(hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match DomainError::from(e) {
+        DomainError::Conflict(_) => {
+            DomainError::Conflict("another operation on this instance is under way; try when it has finished".into())
+        }
+        other => other,
+    })?;
+    audit::record(
+        tx,
+        actor,
+        Event {
+            action: AuditAction::InstanceOperation,
+            target: format!("instance:{instance}"),
+            tenant_id: Some(tenant),
+            project_id: None,
+            summary: serde_json::json!({"operation": id, "kind": kind, "from": from, "backup": backup}),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// The `commit` an instance build records: a digest of what it is made of.
+pub(crate) fn bundle_digest(version: &str, modules: &[String]) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(version.as_bytes());
+    for m in modules {
+        h.update(b"\n");
+        h.update(m.as_bytes());
+    }
+    hex::encode(h.finalize())[..40].to_owned()
+}

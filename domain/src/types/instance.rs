@@ -1,0 +1,195 @@
+//! An instance's vocabulary and its life, as a pure state machine shared by
+//! the server (which enforces it) and the browser (which offers only the
+//! operations it allows): states, operations, database strategies, and the
+//! subdomain rule.
+//!
+//! draft → provisioning → active ⇄ paused → decommissioning → decommissioned,
+//! with `error` reachable from every working state. An operation starts only
+//! from the states listed for it, holds the instance in its working state
+//! while it runs, and ends in its success or failure state; nothing else
+//! moves an instance.
+
+use super::{parsed_serde, string_enum, ParseError, Slug};
+
+string_enum!(
+    /// Where an instance is in its life.
+    InstanceState, "instance state" {
+        Draft = "draft",
+        Provisioning = "provisioning",
+        Active = "active",
+        Paused = "paused",
+        Decommissioning = "decommissioning",
+        Decommissioned = "decommissioned",
+        Error = "error",
+    }
+);
+
+string_enum!(
+    /// Something done to an instance, with a live log, audited.
+    OperationKind, "operation" {
+        Provision = "provision",
+        Pause = "pause",
+        Resume = "resume",
+        Restart = "restart",
+        Redeploy = "redeploy",
+        Backup = "backup",
+        Restore = "restore",
+        MigrateDatabase = "migrate_database",
+        Decommission = "decommission",
+    }
+);
+
+string_enum!(
+    /// Where an operation is.
+    OperationState, "operation state" {
+        Queued = "queued",
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+);
+
+string_enum!(
+    /// Where an instance's database lives.
+    DbStrategy, "database strategy" {
+        /// A database on the platform's shared PostgreSQL server, with a role that reaches only it.
+        Shared = "shared",
+        /// The instance's own PostgreSQL server, reachable only from its network.
+        Dedicated = "dedicated",
+    }
+);
+
+impl InstanceState {
+    /// Whether an operation is under way (the instance is not at rest).
+    pub fn working(self) -> bool {
+        matches!(self, InstanceState::Provisioning | InstanceState::Decommissioning)
+    }
+
+    /// Whether the instance has (or may still have) containers, a database or a filestore.
+    pub fn holds_resources(self) -> bool {
+        !matches!(self, InstanceState::Draft | InstanceState::Decommissioned)
+    }
+}
+
+impl OperationKind {
+    /// The states this operation may start from.
+    pub fn starts_from(self) -> &'static [InstanceState] {
+        use InstanceState::*;
+        match self {
+            // A failed provisioning is retried by provisioning again.
+            OperationKind::Provision => &[Draft, Error],
+            OperationKind::Pause => &[Active],
+            OperationKind::Resume => &[Paused],
+            OperationKind::Restart => &[Active, Error],
+            OperationKind::Redeploy => &[Active, Paused, Error],
+            OperationKind::Backup => &[Active, Paused],
+            OperationKind::Restore => &[Active, Paused, Error],
+            OperationKind::MigrateDatabase => &[Active, Paused],
+            // Decommissioning is retried from where a failed one left the instance (error).
+            OperationKind::Decommission => &[Draft, Active, Paused, Error],
+        }
+    }
+
+    /// Whether it may start from `state`.
+    pub fn allowed_from(self, state: InstanceState) -> bool {
+        self.starts_from().contains(&state)
+    }
+
+    /// The state the instance is in while the operation runs.
+    pub fn running_state(self, from: InstanceState) -> InstanceState {
+        match self {
+            OperationKind::Provision => InstanceState::Provisioning,
+            OperationKind::Decommission => InstanceState::Decommissioning,
+            _ => from,
+        }
+    }
+
+    /// Where the instance ends when the operation succeeds.
+    pub fn success_state(self, from: InstanceState) -> InstanceState {
+        use InstanceState::*;
+        match self {
+            OperationKind::Provision | OperationKind::Resume | OperationKind::Restart => Active,
+            OperationKind::Redeploy | OperationKind::Restore => Active,
+            OperationKind::Pause => Paused,
+            OperationKind::Backup | OperationKind::MigrateDatabase => from,
+            OperationKind::Decommission => Decommissioned,
+        }
+    }
+
+    /// Where the instance ends when the operation fails. A failed backup, or a
+    /// database migration that reverted, leaves the instance as it was; every
+    /// other failure is an error with its reason shown.
+    pub fn failure_state(self, from: InstanceState) -> InstanceState {
+        match self {
+            OperationKind::Backup | OperationKind::MigrateDatabase => from,
+            _ => InstanceState::Error,
+        }
+    }
+
+    /// The operations offered on an instance in `state`.
+    pub fn offered(state: InstanceState) -> Vec<OperationKind> {
+        OperationKind::ALL.iter().copied().filter(|k| k.allowed_from(state)).collect()
+    }
+}
+
+/// Subdomains an instance may never take: the console's and mail's names,
+/// and anything shaped like a build preview (`b12-shop`).
+pub const RESERVED_SUBDOMAINS: &[&str] = &[
+    "www", "api", "admin", "mail", "console", "app", "smtp", "imap", "ftp", "ns1", "ns2", "status", "traefik",
+    "registry", "localhost", "odooops", "static", "assets", "help", "support", "billing",
+];
+
+/// An instance's subdomain: a slug (DNS label rules), not reserved, not a preview's shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Subdomain(String);
+
+impl Subdomain {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let s = s.trim().to_ascii_lowercase();
+        let slug = Slug::parse(&s).map_err(|e| ParseError::new("subdomain", e.reason))?;
+        if RESERVED_SUBDOMAINS.contains(&slug.as_str()) {
+            return Err(ParseError::new("subdomain", format!("`{s}` is reserved; choose another name")));
+        }
+        let preview_shaped = s
+            .strip_prefix('b')
+            .and_then(|rest| rest.split_once('-'))
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if preview_shaped {
+            return Err(ParseError::new("subdomain", "names like b12-… are build previews; choose another name"));
+        }
+        Ok(Subdomain(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+parsed_serde!(Subdomain);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subdomains_refuse_reserved_and_preview_shaped_names() {
+        assert_eq!(Subdomain::parse("Acme-Shop").unwrap().as_str(), "acme-shop");
+        for bad in ["www", "api", "admin", "mail", "console", "b12-shop", "b1-x", "a", "-x", "acme_shop", "é"] {
+            assert!(Subdomain::parse(bad).is_err(), "{bad}");
+        }
+        assert!(Subdomain::parse("bakery").is_ok());
+        assert!(Subdomain::parse("b2b-store").is_ok(), "b2b-… is not a preview number");
+    }
+
+    #[test]
+    fn decommissioned_is_terminal_and_error_is_left_only_by_an_operation() {
+        for k in OperationKind::ALL {
+            assert!(!k.allowed_from(InstanceState::Decommissioned), "{k:?}");
+            assert!(!k.allowed_from(InstanceState::Provisioning) && !k.allowed_from(InstanceState::Decommissioning));
+        }
+        assert_eq!(
+            OperationKind::offered(InstanceState::Draft),
+            vec![OperationKind::Provision, OperationKind::Decommission]
+        );
+        assert!(OperationKind::offered(InstanceState::Error).contains(&OperationKind::Provision));
+    }
+}

@@ -1,0 +1,123 @@
+//! Tenant instances on the wire: what the console, the REST API and the
+//! self-service pages show and accept. The admin password travels only in
+//! [`NewInstance`], once, and is never part of a response.
+
+use super::*;
+use crate::types::{DbStrategy, InstanceState, OperationKind, OperationState};
+
+wire! {
+    /// A tenant's Odoo workspace.
+    pub struct InstanceView {
+        pub id: Uuid,
+        pub tenant_id: Uuid,
+        pub tenant_slug: String,
+        pub name: String,
+        pub subdomain: String,
+        /// Where it answers: `http(s)://<subdomain>.<instances domain>`.
+        pub url: String,
+        pub odoo_version: String,
+        pub modules: Vec<String>,
+        pub plan: String,
+        pub db_strategy: DbStrategy,
+        pub state: InstanceState,
+        /// Why it is in `error`, or how the last operation failed.
+        pub reason: Option<String>,
+        pub admin_login: String,
+        /// The operations its state allows now (the console offers only these).
+        pub offered: Vec<OperationKind>,
+        /// Whether the caller may ask for operations (tenant admins, platform staff).
+        pub may_operate: bool,
+        /// The backing project (its builds, backups and shells).
+        pub project_id: Uuid,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// One change to an instance, with its live log (the build's, when a build carries it out).
+    pub struct InstanceOperationView {
+        pub id: Uuid,
+        pub instance_id: Uuid,
+        pub kind: OperationKind,
+        pub state: OperationState,
+        pub build_id: Option<Uuid>,
+        pub backup_id: Option<Uuid>,
+        pub error: Option<String>,
+        pub requested_by: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub started_at: Option<DateTime<Utc>>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+
+}
+
+    /// A request for a new instance. Provisioning starts at once unless `draft`.
+/// Its `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct NewInstance {
+    /// The tenant it belongs to (its slug); may be left out by the admin of one tenant.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    pub name: String,
+    /// `<subdomain>.<instances domain>`; slug rules, reserved names refused.
+    pub subdomain: String,
+    #[serde(default)]
+    pub odoo_version: Option<String>,
+    /// Modules to install besides `base` (the bundle).
+    #[serde(default)]
+    pub modules: Vec<String>,
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub db_strategy: Option<String>,
+    /// The Odoo admin's login (an email) and password; OdooOps keeps only its hash, until provisioning writes it.
+    pub admin_login: String,
+    pub admin_password: String,
+    #[serde(default)]
+    pub draft: bool,
+}
+
+impl std::fmt::Debug for NewInstance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewInstance")
+            .field("tenant", &self.tenant)
+            .field("name", &self.name)
+            .field("subdomain", &self.subdomain)
+            .field("odoo_version", &self.odoo_version)
+            .field("modules", &self.modules)
+            .field("plan", &self.plan)
+            .field("db_strategy", &self.db_strategy)
+            .field("admin_login", &self.admin_login)
+            .field("admin_password", &"<redacted>")
+            .field("draft", &self.draft)
+            .finish()
+    }
+}
+
+    /// `POST /api/v1/instances/{id}/operations`.
+/// Its `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct OperationRequest {
+    /// provision, pause, resume, restart, redeploy, backup, restore, migrate_database, decommission.
+    pub kind: String,
+    /// The same key answers the same operation (safe retries).
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+    /// For `restore`: the backup.
+    #[serde(default)]
+    pub backup_id: Option<Uuid>,
+    /// For `provision` of a draft or a retry: the admin password to set (required when none is pending).
+    #[serde(default)]
+    pub admin_password: Option<String>,
+}
+
+impl std::fmt::Debug for OperationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperationRequest")
+            .field("kind", &self.kind)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("backup_id", &self.backup_id)
+            .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
