@@ -56,7 +56,8 @@ pub struct HostAllowList {
     port: u16,
     https: bool,
     loopback: bool,
-    preview_suffix: Option<String>,
+    /// `.<preview domain>`, and `.<instances domain>` when it differs.
+    suffixes: Vec<String>,
 }
 
 impl HostAllowList {
@@ -66,11 +67,24 @@ impl HostAllowList {
         let authority = public_origin(public_url).and_then(|o| o.split_once("://").map(|(_, a)| a.to_owned()));
         let (host, port) = authority.as_deref().and_then(split_authority).unwrap_or_default();
         let port = port.unwrap_or(if https { 443 } else { 80 });
-        let preview_suffix = preview_domain
+        let suffixes = preview_domain
             .map(|d| d.trim().trim_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty())
-            .map(|d| format!(".{d}"));
-        HostAllowList { loopback: is_loopback(&host), host, port, https, preview_suffix }
+            .map(|d| format!(".{d}"))
+            .into_iter()
+            .collect();
+        HostAllowList { loopback: is_loopback(&host), host, port, https, suffixes }
+    }
+
+    /// Also serves `<label>.<domain>` (tenant instances on a domain of their own).
+    pub fn also(mut self, domain: Option<&str>) -> Self {
+        if let Some(d) = domain.map(|d| d.trim().trim_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty()) {
+            let suffix = format!(".{d}");
+            if !self.suffixes.contains(&suffix) {
+                self.suffixes.push(suffix);
+            }
+        }
+        self
     }
 
     /// Whether a request with this `Host` header may be served.
@@ -82,7 +96,7 @@ impl HostAllowList {
     /// default, as browsers send it.
     pub fn classify(&self, host_header: &str) -> HostKind {
         let Some((host, port)) = split_authority(host_header) else { return HostKind::Refused };
-        if let Some(suffix) = &self.preview_suffix {
+        for suffix in &self.suffixes {
             if let Some(label) = host.strip_suffix(suffix.as_str()) {
                 let one_label = !label.is_empty() && !label.contains('.');
                 return if one_label { HostKind::Preview } else { HostKind::Refused };
@@ -110,7 +124,7 @@ pub enum HostKind {
     /// (`localhost:3000` for `http://127.0.0.1:3000`). Pages are sent to the
     /// public URL, so cookies and the Origin check see one origin.
     LoopbackAlias,
-    /// `<slug>.<preview domain>`.
+    /// `<slug>.<preview domain>` (or `<subdomain>.<instances domain>`).
     Preview,
     /// Anything else: answered 421.
     Refused,

@@ -1,5 +1,6 @@
 //! The preview router: requests for `<slug>.<preview domain>` go to that
-//! build's Odoo container. Public development previews (when the project
+//! build's Odoo container, and `<subdomain>.<instances domain>` to the build
+//! serving that tenant instance (public: Odoo asks for its own login). Public development previews (when the project
 //! allows it) open to anyone; others need a share link, whose token becomes a
 //! cookie on the preview's own host. A build that is not serving answers a
 //! clear page, never a bare 502.
@@ -34,6 +35,11 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
             host.as_str()
         }
     });
+    let instance_label = host.strip_suffix(&format!(".{}", infra.instances_domain));
+    if let Some(label) = instance_label.filter(|l| !preview::is_slug(l) && !l.is_empty() && !l.contains('.')) {
+        let label = label.to_owned();
+        return instance(&state, req, &label).await;
+    }
     let Some(slug) = host.strip_suffix(&format!(".{}", infra.preview_domain)) else { return next.run(req).await };
     if !preview::is_slug(slug) {
         return page(StatusCode::NOT_FOUND, "No such preview", "This address is not a preview of any build.");
@@ -110,10 +116,50 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         return page(StatusCode::SERVICE_UNAVAILABLE, "Build not serving", &format!("This build {what}."));
     };
-    forward(req, &target).await
+    forward(req, &target, https(&state)).await
 }
 
-async fn forward(req: Request, target: &str) -> Response {
+fn https(state: &AppState) -> bool {
+    state.platform.settings.public_url.starts_with("https://")
+}
+
+/// A tenant instance's host: its serving build, or a page saying why not
+/// (503 with `Retry-After` while it is being set up, changed or paused).
+async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
+    let row = match sqlx::query("SELECT * FROM ops.instance_target($1)")
+        .bind(subdomain)
+        .fetch_optional(state.platform.db.anonymous())
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "instance lookup failed");
+            return page(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "Try again in a moment.");
+        }
+    };
+    let Some(row) = row else {
+        return page(StatusCode::NOT_FOUND, "No such workspace", "No Odoo workspace has this address.");
+    };
+    let (st, target): (String, Option<String>) = (row.get("state"), row.get("target"));
+    match (st.as_str(), target) {
+        ("active" | "error", Some(target)) => forward(req, &target, https(state)).await,
+        (st, _) => {
+            let (title, text) = match st {
+                "draft" | "provisioning" => {
+                    ("Being set up", "This Odoo workspace is being set up; it opens in a minute or two.")
+                }
+                "paused" => ("Paused", "This Odoo workspace is paused by its owner."),
+                "decommissioning" | "decommissioned" => ("Closed", "This Odoo workspace has been closed."),
+                _ => ("Under maintenance", "This Odoo workspace is under maintenance; try again in a moment."),
+            };
+            let mut resp = page(StatusCode::SERVICE_UNAVAILABLE, title, text);
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            resp
+        }
+    }
+}
+
+async fn forward(req: Request, target: &str, https: bool) -> Response {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
@@ -129,6 +175,8 @@ async fn forward(req: Request, target: &str) -> Response {
     if let Some(host) = parts.headers.get(header::HOST) {
         out = out.header("x-forwarded-host", host);
     }
+    // Odoo's proxy mode builds its URLs from these.
+    out = out.header("x-forwarded-proto", if https { "https" } else { "http" });
     out = out.body(reqwest::Body::wrap_stream(body.into_data_stream()));
     match out.send().await {
         Ok(resp) => {

@@ -39,7 +39,9 @@ impl AppState {
         let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
         let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
         let previews = platform.builds.as_ref().map(|b| b.preview_domain.as_str());
-        let hosts = Arc::new(domain::web_edge::HostAllowList::new(&platform.settings.public_url, previews));
+        let instances = platform.builds.as_ref().map(|b| b.instances_domain.as_str());
+        let hosts =
+            Arc::new(domain::web_edge::HostAllowList::new(&platform.settings.public_url, previews).also(instances));
         AppState { leptos_options, platform, hub, mail_hub, hosts }
     }
 }

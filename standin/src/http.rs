@@ -85,27 +85,41 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
                     format!("{{\"status\": \"{status}\", \"db_server_status\": {up}}}"),
                 )
             } else {
-                ("200 OK", "application/json", String::from("Cache-Control: no-store\r\n"), "{\"status\": \"pass\"}".to_owned())
+                (
+                    "200 OK",
+                    "application/json",
+                    String::from("Cache-Control: no-store\r\n"),
+                    "{\"status\": \"pass\"}".to_owned(),
+                )
             }
         }
         ("GET", "/web/login") => ("200 OK", "text/html; charset=utf-8", String::new(), login_page(db, None)),
         ("POST", "/web/login") => {
             let login = auth::form_field(&body, "login").unwrap_or_default();
             let password = auth::form_field(&body, "password").unwrap_or_default();
-            let good = !login.is_empty() && stored_password(client, &login).is_some_and(|s| auth::verify(&password, &s));
-            log::info(Some(db), "odoo.addons.base.models.res_users", &format!(
-                "Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }
-            ));
+            let good =
+                !login.is_empty() && stored_password(client, &login).is_some_and(|s| auth::verify(&password, &s));
+            log::info(
+                Some(db),
+                "odoo.addons.base.models.res_users",
+                &format!("Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }),
+            );
             if good {
                 let session = sessions.open(&login);
-                let extra = format!("Location: /odoo\r\nSet-Cookie: session_id={session}; HttpOnly; Path=/; SameSite=Lax\r\n");
+                let extra =
+                    format!("Location: /odoo\r\nSet-Cookie: session_id={session}; HttpOnly; Path=/; SameSite=Lax\r\n");
                 ("303 SEE OTHER", "text/plain", extra, String::new())
             } else {
                 ("200 OK", "text/html; charset=utf-8", String::new(), login_page(db, Some("Wrong login/password")))
             }
         }
         ("GET", "/") | ("GET", "/web") | ("GET", "/odoo") => match sessions.who(&cookie) {
-            Some(login) => ("200 OK", "text/html; charset=utf-8", String::from("Cache-Control: no-store\r\n"), home_page(db, &login)),
+            Some(login) => (
+                "200 OK",
+                "text/html; charset=utf-8",
+                String::from("Cache-Control: no-store\r\n"),
+                home_page(db, &login),
+            ),
             None => ("303 SEE OTHER", "text/plain", String::from("Location: /web/login\r\n"), String::new()),
         },
         _ => ("404 NOT FOUND", "text/plain", String::new(), "Not Found".to_owned()),

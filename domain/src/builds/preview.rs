@@ -27,7 +27,11 @@ pub fn verify(key: &[u8], slug: &str, token: &str, now_unix: i64) -> bool {
 
 /// A preview slug as it appears in a host name: `b<number>-<project slug>`.
 pub fn is_slug(s: &str) -> bool {
-    s.len() <= 63 && s.starts_with('b') && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    let numbered = s
+        .strip_prefix('b')
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    s.len() <= 63 && numbered && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Where a share link goes once its token became a cookie: the same path on
@@ -138,5 +142,7 @@ mod tests {
         assert!(is_slug("b12-acme-erp"));
         assert!(!is_slug("acme"));
         assert!(!is_slug("b1_x"));
+        assert!(!is_slug("bobco"), "an instance's name, not a preview");
+        assert!(!is_slug("b-x") && !is_slug("bx-1"));
     }
 }

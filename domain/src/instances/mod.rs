@@ -16,9 +16,7 @@ use crate::auth::Actor;
 use crate::db::{vocabulary, ScopedTx};
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
-use crate::types::{
-    AuditAction, DbStrategy, Email, InstanceState, OdooVersion, OperationKind, ProjectName, Subdomain,
-};
+use crate::types::{AuditAction, DbStrategy, Email, InstanceState, OdooVersion, OperationKind, ProjectName, Subdomain};
 use crate::wire::{InstanceOperationView, InstanceView, NewInstance, OperationRequest};
 use sha2::Digest;
 use sqlx::Row;
@@ -121,7 +119,9 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     crate::types::Slug::parse(plan).map_err(|_| DomainError::Invalid(format!("`{plan}` is not a plan")))?;
     let strategy = DbStrategy::parse(input.db_strategy.as_deref().map(str::trim).unwrap_or("shared"))?;
     if strategy == DbStrategy::Dedicated {
-        return Err(DomainError::Unavailable("dedicated PostgreSQL servers are not offered on this installation yet".into()));
+        return Err(DomainError::Unavailable(
+            "dedicated PostgreSQL servers are not offered on this installation yet".into(),
+        ));
     }
     let login = Email::parse(&input.admin_login)?;
     credentials::check_password(login.as_str(), &input.admin_password)?;
@@ -199,7 +199,8 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     )
     .await?;
     if let Some(hash) = hash {
-        queue(&mut tx, actor, id, tenant, OperationKind::Provision, InstanceState::Draft, None, None, Some(&hash)).await?;
+        queue(&mut tx, actor, id, tenant, OperationKind::Provision, InstanceState::Draft, None, None, Some(&hash))
+            .await?;
     }
     let row = sqlx::query(&format!("{VIEW_SQL} WHERE i.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
@@ -318,7 +319,10 @@ pub async fn request(
         if let Some(r) = same {
             let op = operation_view(&r)?;
             if op.kind != kind {
-                return Err(DomainError::Conflict(format!("that idempotency key was used for a {} operation", op.kind)));
+                return Err(DomainError::Conflict(format!(
+                    "that idempotency key was used for a {} operation",
+                    op.kind
+                )));
             }
             return Ok(op);
         }

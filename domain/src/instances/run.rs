@@ -288,7 +288,11 @@ async fn end(tx: &mut ScopedTx, operation: Uuid, outcome: Result<(), &str>) -> a
         tx,
         &system_actor(),
         Event {
-            action: if error.is_none() { AuditAction::InstanceOperationDone } else { AuditAction::InstanceOperationFailed },
+            action: if error.is_none() {
+                AuditAction::InstanceOperationDone
+            } else {
+                AuditAction::InstanceOperationFailed
+            },
             target: format!("instance:{}", op.instance),
             tenant_id: Some(op.tenant),
             project_id: Some(op.project),

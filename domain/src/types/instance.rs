@@ -135,8 +135,27 @@ impl OperationKind {
 /// Subdomains an instance may never take: the console's and mail's names,
 /// and anything shaped like a build preview (`b12-shop`).
 pub const RESERVED_SUBDOMAINS: &[&str] = &[
-    "www", "api", "admin", "mail", "console", "app", "smtp", "imap", "ftp", "ns1", "ns2", "status", "traefik",
-    "registry", "localhost", "odooops", "static", "assets", "help", "support", "billing",
+    "www",
+    "api",
+    "admin",
+    "mail",
+    "console",
+    "app",
+    "smtp",
+    "imap",
+    "ftp",
+    "ns1",
+    "ns2",
+    "status",
+    "traefik",
+    "registry",
+    "localhost",
+    "odooops",
+    "static",
+    "assets",
+    "help",
+    "support",
+    "billing",
 ];
 
 /// An instance's subdomain: a slug (DNS label rules), not reserved, not a preview's shape.

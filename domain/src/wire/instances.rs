@@ -49,7 +49,7 @@ wire! {
 
 }
 
-    /// A request for a new instance. Provisioning starts at once unless `draft`.
+/// A request for a new instance. Provisioning starts at once unless `draft`.
 /// Its `Debug` leaves the password out.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
@@ -93,7 +93,7 @@ impl std::fmt::Debug for NewInstance {
     }
 }
 
-    /// `POST /api/v1/instances/{id}/operations`.
+/// `POST /api/v1/instances/{id}/operations`.
 /// Its `Debug` leaves the password out.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

@@ -83,6 +83,7 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
         health_timeout: Duration::from_secs(120),
         worker: "bench".into(),
         preview_domain: "localhost".into(),
+        instances_domain: "localhost".into(),
         preview_key: b"bench".to_vec(),
         installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
         mail_catcher: None,

@@ -6,6 +6,7 @@ pub mod builds;
 pub mod error;
 pub mod extract;
 mod health;
+mod instances;
 pub mod mails;
 mod me;
 mod projects;
@@ -42,10 +43,12 @@ use utoipa::{Modify, OpenApi};
         backups::restore, backups::import, backups::get_settings, backups::patch_settings,
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
         promotions::get_release_settings, promotions::patch_release_settings,
+        instances::list_instances, instances::create_instance, instances::get_instance,
+        instances::list_operations, instances::request_operation,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "instances"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -117,6 +120,9 @@ pub fn router() -> Router<AppState> {
             "/v1/projects/{id}/release-settings",
             get(promotions::get_release_settings).patch(promotions::patch_release_settings),
         )
+        .route("/v1/instances", get(instances::list_instances).post(instances::create_instance))
+        .route("/v1/instances/{id}", get(instances::get_instance))
+        .route("/v1/instances/{id}/operations", get(instances::list_operations).post(instances::request_operation))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))
         .route("/v1/promotions/{id}/reject", post(promotions::reject))

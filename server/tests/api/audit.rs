@@ -105,6 +105,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/promotions/{id}/reject", "promotion.reject", "project:promote"),
     ("POST", "/api/v1/projects/{id}/rollback", "production.rollback", "project:promote"),
     ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings", "project:project_settings"),
+    ("POST", "/api/v1/instances", "instance.create", "tenant_admin"),
+    ("POST", "/api/v1/instances/{id}/operations", "instance.operation", "tenant_admin"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or

@@ -10,6 +10,7 @@ mod cli;
 mod console_mail;
 mod consoles;
 mod helpers;
+mod instances;
 mod mails;
 mod pipeline;
 mod promotions;

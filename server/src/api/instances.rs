@@ -1,0 +1,87 @@
+//! Tenant instances over REST: list (filters, pages), create, get, and
+//! operations (`POST /api/v1/instances/{id}/operations`, idempotent by key),
+//! each a thin edge over `domain::instances`.
+
+use super::error::ApiError;
+use super::extract::{ApiActor, Json, Path};
+use crate::startup::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::wire::{InstanceOperationView, InstanceView, NewInstance, OperationRequest};
+use uuid::Uuid;
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// A tenant's slug.
+    tenant: Option<String>,
+    /// draft, provisioning, active, paused, decommissioning, decommissioned or error.
+    state: Option<String>,
+    /// At most 500 (default 50).
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/instances", tag = "instances", params(ListQuery),
+    responses((status = 200, body = Vec<InstanceView>), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn list_instances(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<axum::Json<Vec<InstanceView>>, ApiError> {
+    let list = domain::instances::list(
+        &s.platform,
+        &actor,
+        q.tenant.as_deref(),
+        q.state.as_deref(),
+        q.limit.unwrap_or(50),
+        q.offset.unwrap_or(0),
+    )
+    .await?;
+    Ok(axum::Json(list))
+}
+
+/// Creates an instance in a tenant you administer; provisioning starts at once unless `draft`.
+#[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = NewInstance,
+    responses((status = 201, body = InstanceView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn create_instance(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<NewInstance>,
+) -> Result<(StatusCode, axum::Json<InstanceView>), ApiError> {
+    Ok((StatusCode::CREATED, axum::Json(domain::instances::create(&s.platform, &actor, input).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/instances/{id}", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = InstanceView), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn get_instance(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<InstanceView>, ApiError> {
+    Ok(axum::Json(domain::instances::get(&s.platform, &actor, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/instances/{id}/operations", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<InstanceOperationView>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn list_operations(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<InstanceOperationView>>, ApiError> {
+    Ok(axum::Json(domain::instances::operations(&s.platform, &actor, id).await?))
+}
+
+/// Asks for an operation; the same `idempotency_key` answers the same operation.
+#[utoipa::path(post, path = "/api/v1/instances/{id}/operations", tag = "instances", params(("id" = Uuid, Path)),
+    request_body = OperationRequest,
+    responses((status = 202, body = InstanceOperationView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn request_operation(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<OperationRequest>,
+) -> Result<(StatusCode, axum::Json<InstanceOperationView>), ApiError> {
+    Ok((StatusCode::ACCEPTED, axum::Json(domain::instances::request(&s.platform, &actor, id, input).await?)))
+}

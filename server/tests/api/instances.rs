@@ -1,0 +1,196 @@
+//! Tenant instances for real: a tenant admin asks for an Odoo workspace on
+//! its own subdomain; a production build of the stand-in with the bundle's
+//! modules provisions it; its admin signs in to Odoo at that subdomain with
+//! the password they chose (admin/admin never works); another tenant neither
+//! sees nor touches it; pause, resume and decommission go through the state
+//! machine, idempotently, and decommissioning leaves nothing behind.
+
+use crate::helpers::{spawn_app_with_builds, Api, TestApp};
+use domain::builds::queue::SYSTEM_USER;
+use domain::engine::ContainerEngine as _;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// The instance admin's password: never logged, never sent, never stored.
+const ADMIN_PASSWORD: &str = "tall-orange-kettle-42";
+
+/// Waits (a generous deadline, not a timing assertion) for an operation to end.
+async fn ended(api: &Api<'_>, instance: &str, operation: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let (status, list) = api.get(&format!("/api/v1/instances/{instance}/operations")).await;
+        assert_eq!(status, 200, "{list}");
+        if let Some(op) = list.as_array().unwrap().iter().find(|o| o["id"] == operation) {
+            if op["state"] == "done" || op["state"] == "failed" {
+                return op.clone();
+            }
+        }
+        assert!(Instant::now() < deadline, "operation {operation} did not end: {list}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn operate(api: &Api<'_>, instance: &str, body: Value) -> (u16, Value) {
+    api.post(&format!("/api/v1/instances/{instance}/operations"), body).await
+}
+
+/// An HTTP client that reaches `<subdomain>.localhost` on the app's port.
+fn odoo_client(app: &TestApp, host: &str) -> (reqwest::Client, String) {
+    let port: u16 = app.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let client = reqwest::Client::builder()
+        .resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (client, format!("http://{host}:{port}"))
+}
+
+async fn sign_in(client: &reqwest::Client, base: &str, login: &str, password: &str) -> reqwest::Response {
+    client.post(format!("{base}/web/login")).form(&[("login", login), ("password", password)]).send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_closes_it_leaving_nothing() {
+    crate::canary::watch(ADMIN_PASSWORD, crate::canary::Never::LoggedOrSent);
+    let app = spawn_app_with_builds().await;
+    let _owner = app.signed_up("ann@platform.test", "Platform").await;
+    let bob = app.signed_up("bob@bobco.test", "Bobco").await;
+    let bob = app.api(&bob.token().await);
+    let carol = app.signed_up("carol@carolco.test", "Carolco").await;
+    let carol = app.api(&carol.token().await);
+
+    // Bad requests are refused with the reason, and store nothing.
+    let good = json!({"name": "Bobco ERP", "subdomain": "bobco", "modules": ["sale", "crm", "sale"],
+                      "admin_login": "bob@bobco.test", "admin_password": ADMIN_PASSWORD});
+    for (patch, status, why) in [
+        (json!({"subdomain": "www"}), 422, "reserved"),
+        (json!({"subdomain": "b12-shop"}), 422, "preview"),
+        (json!({"admin_password": "admin12345"}), 422, "admin"),
+        (json!({"modules": ["Sale; DROP"]}), 422, "module"),
+        (json!({"db_strategy": "dedicated"}), 503, "dedicated"),
+        (json!({"modules": ["not_a_standin_module"]}), 201, "accepted, refused by its build"),
+    ] {
+        let mut body = good.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        if status == 201 {
+            body["subdomain"] = json!("bobco-bad");
+        }
+        let (got, answer) = bob.post("/api/v1/instances", body).await;
+        assert_eq!(got, status, "{why}: {answer}");
+        assert!(!answer.to_string().contains(ADMIN_PASSWORD));
+    }
+
+    // The instance: created, provisioned by a build, active.
+    let (status, created) = bob.post("/api/v1/instances", good.clone()).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["modules"], json!(["crm", "sale"]), "sorted, without duplicates");
+    assert_eq!(bob.post("/api/v1/instances", good.clone()).await.0, 409, "the subdomain is taken");
+    let (_, ops) = bob.get(&format!("/api/v1/instances/{id}/operations")).await;
+    let provision = ops[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(ops[0]["kind"], "provision");
+    let op = ended(&bob, &id, &provision).await;
+    assert_eq!(op["state"], "done", "{op}");
+    let (_, instance) = bob.get(&format!("/api/v1/instances/{id}")).await;
+    assert_eq!(instance["state"], "active", "{instance}");
+    assert_eq!(
+        instance["offered"],
+        json!(["pause", "restart", "redeploy", "backup", "restore", "migrate_database", "decommission"])
+    );
+
+    // A bundle the image does not have fails its provisioning, with the reason.
+    let (_, bad_list) = bob.get("/api/v1/instances?state=error").await;
+    let bad = bad_list.as_array().unwrap().iter().find(|i| i["subdomain"] == "bobco-bad").cloned();
+    let bad = match bad {
+        Some(b) => b,
+        None => {
+            let (_, all) = bob.get("/api/v1/instances").await;
+            let b = all.as_array().unwrap().iter().find(|i| i["subdomain"] == "bobco-bad").unwrap().clone();
+            let (_, ops) = bob.get(&format!("/api/v1/instances/{}/operations", b["id"].as_str().unwrap())).await;
+            ended(&bob, b["id"].as_str().unwrap(), ops[0]["id"].as_str().unwrap()).await;
+            bob.get(&format!("/api/v1/instances/{}", b["id"].as_str().unwrap())).await.1
+        }
+    };
+    assert_eq!(bad["state"], "error", "{bad}");
+    assert!(bad["reason"].as_str().unwrap().contains("not_a_standin_module"), "{bad}");
+
+    // Odoo answers at bobco.localhost; admin/admin does not exist, the chosen password does.
+    let (odoo, base) = odoo_client(&app, "bobco.localhost");
+    let login = odoo.get(format!("{base}/web/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    assert!(login.text().await.unwrap().contains("Login | Odoo"));
+    let refused = sign_in(&odoo, &base, "admin", "admin").await;
+    assert_eq!(refused.status(), 200);
+    assert!(refused.text().await.unwrap().contains("Wrong login/password"));
+    let wrong = sign_in(&odoo, &base, "bob@bobco.test", "admin").await;
+    assert!(wrong.text().await.unwrap().contains("Wrong login/password"));
+    let signed = sign_in(&odoo, &base, "bob@bobco.test", ADMIN_PASSWORD).await;
+    assert_eq!(signed.status(), 303, "the chosen password signs in");
+    let home = odoo.get(format!("{base}/odoo")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("bob@bobco.test"), "{home}");
+    // OdooOps kept no password, and no hash once it was written.
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let hashes: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.instance_operations WHERE admin_password_hash IS NOT NULL")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(hashes, 0);
+
+    // Another tenant's admin neither sees nor touches it.
+    let (status, theirs) = carol.get("/api/v1/instances").await;
+    assert_eq!((status, theirs.as_array().unwrap().len()), (200, 0), "{theirs}");
+    assert_eq!(carol.get(&format!("/api/v1/instances/{id}")).await.0, 404);
+    assert_eq!(operate(&carol, &id, json!({"kind": "pause"})).await.0, 404);
+
+    // Pause, idempotently; a paused workspace answers 503 with Retry-After.
+    let (status, pause) = operate(&bob, &id, json!({"kind": "pause", "idempotency_key": "pause-1"})).await;
+    assert_eq!(status, 202, "{pause}");
+    let (_, again) = operate(&bob, &id, json!({"kind": "pause", "idempotency_key": "pause-1"})).await;
+    assert_eq!(again["id"], pause["id"], "the same key answers the same operation");
+    assert_eq!(operate(&bob, &id, json!({"kind": "resume"})).await.0, 409, "one operation at a time");
+    assert_eq!(ended(&bob, &id, pause["id"].as_str().unwrap()).await["state"], "done");
+    let paused = odoo.get(format!("{base}/web/login")).send().await.unwrap();
+    assert_eq!(paused.status(), 503);
+    assert!(paused.headers().contains_key("retry-after"));
+    assert_eq!(operate(&bob, &id, json!({"kind": "pause"})).await.0, 409, "a paused instance cannot pause");
+    let (_, resume) = operate(&bob, &id, json!({"kind": "resume"})).await;
+    assert_eq!(ended(&bob, &id, resume["id"].as_str().unwrap()).await["state"], "done");
+    assert_eq!(odoo.get(format!("{base}/web/login")).send().await.unwrap().status(), 200);
+    let again = sign_in(&odoo, &base, "bob@bobco.test", ADMIN_PASSWORD).await;
+    assert_eq!(again.status(), 303, "the data survived the pause");
+
+    // Decommission: a final backup, then no container, database or filestore left.
+    let project = instance["project_id"].as_str().unwrap().to_owned();
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let dbs: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT db_name FROM ops.builds WHERE project_id = $1::uuid AND db_name IS NOT NULL",
+    )
+    .bind(&project)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(!dbs.is_empty());
+    let (_, close) = operate(&bob, &id, json!({"kind": "decommission"})).await;
+    let close = ended(&bob, &id, close["id"].as_str().unwrap()).await;
+    assert_eq!(close["state"], "done", "{close}");
+    assert!(close["backup_id"].is_string(), "a final backup was taken: {close}");
+    let (_, instance) = bob.get(&format!("/api/v1/instances/{id}")).await;
+    assert_eq!(instance["state"], "decommissioned");
+    assert_eq!(instance["offered"], json!([]));
+    let left = crate::helpers::docker().containers_with_label(&format!("odooops.project={project}")).await.unwrap();
+    assert!(left.is_empty(), "containers left: {left:?}");
+    let infra = app.platform.builds.as_ref().unwrap();
+    let existing = infra.databases.list_all().await.unwrap();
+    for db in &dbs {
+        assert!(!existing.contains(db), "database {db} was dropped");
+        assert!(!infra.filestore_dir.join(db).exists(), "filestore of {db} was removed");
+    }
+    assert_eq!(odoo.get(format!("{base}/web/login")).send().await.unwrap().status(), 503);
+    crate::helpers::tear_down_builds(&app).await;
+}
