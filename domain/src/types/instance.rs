@@ -211,4 +211,68 @@ mod tests {
         );
         assert!(OperationKind::offered(InstanceState::Error).contains(&OperationKind::Provision));
     }
+
+    /// What an instance owns in the model: a serving container, a database.
+    #[derive(Debug, Default, Clone, Copy)]
+    struct Owned {
+        container: bool,
+        database: bool,
+    }
+
+    /// The executor's effects, as `run` carries them out: what a successful or
+    /// failed operation leaves. A failure may leave anything half-done.
+    fn effects(kind: OperationKind, ok: bool, partial: bool, o: &mut Owned) {
+        use OperationKind::*;
+        match (kind, ok) {
+            (Provision | Redeploy | Restart | Resume | Restore, true) => *o = Owned { container: true, database: true },
+            (Provision | Redeploy | Restart | Resume | Restore, false) => o.database |= partial,
+            (Pause, true) => o.container = false,
+            (Decommission, true) => *o = Owned::default(),
+            (Decommission, false) => o.container &= partial,
+            _ => {}
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_operation_sequences_never_reach_an_illegal_state_or_leave_an_orphan(
+            steps in proptest::collection::vec((0usize..9, proptest::bool::ANY, proptest::bool::ANY), 0..60)
+        ) {
+            let mut state = InstanceState::Draft;
+            let mut owned = Owned::default();
+            for (k, ok, partial) in steps {
+                let kind = OperationKind::ALL[k];
+                if !kind.allowed_from(state) {
+                    // Refused: nothing moves.
+                    continue;
+                }
+                let running = kind.running_state(state);
+                proptest::prop_assert!(InstanceState::ALL.contains(&running));
+                effects(kind, ok, partial, &mut owned);
+                let next = if ok { kind.success_state(state) } else { kind.failure_state(state) };
+                proptest::prop_assert!(!next.working(), "{kind:?} left the instance {next:?}");
+                if state == InstanceState::Decommissioned {
+                    proptest::prop_assert!(false, "an operation ran on a decommissioned instance");
+                }
+                state = next;
+                if !state.holds_resources() {
+                    proptest::prop_assert!(!owned.container && !owned.database, "{state:?} with {owned:?}");
+                }
+                if state == InstanceState::Paused {
+                    proptest::prop_assert!(!owned.container, "a paused instance serves nothing");
+                }
+                if state == InstanceState::Active {
+                    proptest::prop_assert!(owned.database, "an active instance has its database");
+                }
+            }
+            // Whatever happened, decommissioning until it succeeds leaves nothing.
+            if state != InstanceState::Decommissioned {
+                proptest::prop_assert!(OperationKind::Decommission.allowed_from(state), "stuck in {state:?}");
+                effects(OperationKind::Decommission, true, false, &mut owned);
+                state = OperationKind::Decommission.success_state(state);
+            }
+            proptest::prop_assert_eq!(state, InstanceState::Decommissioned);
+            proptest::prop_assert!(!owned.container && !owned.database);
+        }
+    }
 }
