@@ -199,16 +199,6 @@ async fn ensure_app_role(owner: &PgPool, role: &str) -> anyhow::Result<String> {
     Ok(password)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn app_role_names() {
-        assert_eq!(super::app_role_name("odooops"), "odooops_app");
-        assert_eq!(super::app_role_name("t-1\"x"), "t1x_app");
-        assert!(super::app_role_name(&"a".repeat(100)).len() <= 63);
-    }
-}
-
 /// A text column holding a closed vocabulary ([`crate::types::Stage`],
 /// [`crate::types::BuildState`], …), typed. The database's CHECK constraints
 /// keep it in range; a value outside it is a bug, reported as one.
@@ -229,4 +219,14 @@ where
     use sqlx::Row;
     let s: Option<&str> = r.try_get(column)?;
     Ok(s.map(str::parse).transpose().map_err(|e| anyhow::anyhow!("stored {column}: {e}"))?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn app_role_names() {
+        assert_eq!(super::app_role_name("odooops"), "odooops_app");
+        assert_eq!(super::app_role_name("t-1\"x"), "t1x_app");
+        assert!(super::app_role_name(&"a".repeat(100)).len() <= 63);
+    }
 }
