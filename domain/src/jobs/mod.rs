@@ -120,7 +120,10 @@ mod tests {
     fn kinds_round_trip_and_periodic_ones_have_a_period() {
         for k in Kind::ALL {
             assert_eq!(Kind::parse(k.as_str()), Some(k));
-            assert_eq!(k.period().is_none(), matches!(k, Kind::Build | Kind::Backup | Kind::Drill));
+            assert_eq!(
+                k.period().is_none(),
+                matches!(k, Kind::Build | Kind::Backup | Kind::Drill | Kind::InstanceOperation)
+            );
         }
         assert_eq!(Kind::parse("nope"), None);
     }

@@ -30,6 +30,22 @@ async fn ended(api: &Api<'_>, instance: &str, operation: &str) -> Value {
     }
 }
 
+/// An instance of `api`'s tenant on `subdomain`, provisioned and active.
+pub(crate) async fn active_instance(api: &Api<'_>, subdomain: &str, login: &str) -> Value {
+    let (status, created) = api
+        .post(
+            "/api/v1/instances",
+            json!({"name": subdomain, "subdomain": subdomain, "admin_login": login, "admin_password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (_, ops) = api.get(&format!("/api/v1/instances/{id}/operations")).await;
+    let op = ended(api, &id, ops[0]["id"].as_str().unwrap()).await;
+    assert_eq!(op["state"], "done", "{op}");
+    api.get(&format!("/api/v1/instances/{id}")).await.1
+}
+
 async fn operate(api: &Api<'_>, instance: &str, body: Value) -> (u16, Value) {
     api.post(&format!("/api/v1/instances/{instance}/operations"), body).await
 }

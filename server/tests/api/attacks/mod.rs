@@ -7,7 +7,8 @@
 //!   (SEC-01, SEC-02, SEC-04, SEC-10); [`repository`]: links out of the tree,
 //!   local URLs, silent remotes, git bombs (SEC-03, SEC-08, SEC-09);
 //!   [`filestore`]: planted links (SEC-05); [`fairness`]: build slots (SEC-09);
-//!   [`egress`]: link-local addresses from build networks (SEC-10).
+//!   [`egress`]: link-local addresses from build networks (SEC-10);
+//!   [`instances`]: one tenant's instance against another's and the console.
 //! - [`web_edge`]: DNS rebinding (SEC-07), security headers and cookies
 //!   (SEC-20), open redirects (SEC-15), state-changing GETs (SEC-22).
 //! - [`accounts`]: first-owner takeover (SEC-07/SEC-22), password guessing and
@@ -28,6 +29,7 @@ mod authz_uploads;
 mod egress;
 mod fairness;
 mod filestore;
+mod instances;
 mod postgres;
 mod repository;
 mod support;
