@@ -109,6 +109,8 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/environments/:id/backups") view=|| view! { <Layout><routes::backups::BackupsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/shells/:id") view=|| view! { <Layout><routes::shell::ShellSessionPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/instances") view=|| view! { <Layout><routes::instances::InstancesPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/instances/:id") view=|| view! { <Layout><routes::instances::InstancePage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/console-mail") view=|| view! { <Layout><routes::console_mail::ConsoleMailPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>
@@ -121,9 +123,19 @@ pub fn App() -> impl IntoView {
 /// for them to `/sign-in` before rendering.
 pub fn is_protected_path(path: &str) -> bool {
     path == "/"
-        || ["/projects", "/tenants", "/audit", "/settings", "/builds", "/shells", "/environments", "/console-mail"]
-            .iter()
-            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        || [
+            "/projects",
+            "/instances",
+            "/tenants",
+            "/audit",
+            "/settings",
+            "/builds",
+            "/shells",
+            "/environments",
+            "/console-mail",
+        ]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <nav aria-label="Main">
                     <A href="/" exact=true>"Dashboard"</A>
                     <A href="/projects">"Projects"</A>
+                    <A href="/instances">"Instances"</A>
                     <A href="/tenants">"Tenants"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/settings">"Settings"</A>

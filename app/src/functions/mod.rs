@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backups;
 pub mod builds;
 pub mod console_mail;
+pub mod instances;
 pub mod mails;
 pub mod projects;
 pub mod promotions;

@@ -140,6 +140,12 @@ const RPC: &[(&str, &str, &str)] = &[
     // Marks the message read, nothing else.
     ("mails/get", "read", "read"),
     ("mails/list", "read", "read"),
+    ("instances/available", "read", "read"),
+    ("instances/create", "instance.create", "tenant_admin"),
+    ("instances/get", "read", "read"),
+    ("instances/list", "read", "read"),
+    ("instances/operate", "instance.operation", "tenant_admin"),
+    ("instances/operations", "read", "read"),
     ("projects/add_member", "project.member_set", "project:manage_members"),
     ("projects/build_settings", "read", "read"),
     ("projects/create", "project.create", "tenant_admin"),

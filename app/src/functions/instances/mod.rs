@@ -1,0 +1,79 @@
+//! Tenant instances: list, one, its operations, create (tenant admins), ask
+//! for an operation, and the live subdomain check of the create form.
+
+use crate::error::AppError;
+use domain::wire::{InstanceOperationView, InstanceView};
+use leptos::prelude::*;
+
+/// Instances the signed-in user can see, newest first.
+#[server(prefix = "/rpc", endpoint = "instances/list")]
+pub async fn list_instances() -> Result<Vec<InstanceView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::list(&ssr::platform()?, &actor, None, None, 200, 0).await?)
+}
+
+/// One instance.
+#[server(prefix = "/rpc", endpoint = "instances/get")]
+pub async fn get_instance(id: uuid::Uuid) -> Result<InstanceView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::get(&ssr::platform()?, &actor, id).await?)
+}
+
+/// An instance's operations, newest first.
+#[server(prefix = "/rpc", endpoint = "instances/operations")]
+pub async fn list_instance_operations(id: uuid::Uuid) -> Result<Vec<InstanceOperationView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::operations(&ssr::platform()?, &actor, id).await?)
+}
+
+/// Whether a subdomain is valid and free (the create form asks as you type).
+#[server(prefix = "/rpc", endpoint = "instances/available")]
+pub async fn subdomain_available(subdomain: String) -> Result<bool, AppError> {
+    use super::ssr;
+    ssr::actor().await?;
+    Ok(domain::instances::subdomain_available(&ssr::platform()?, &subdomain).await?)
+}
+
+/// Creates an instance in the caller's tenant and starts provisioning it; audited.
+/// `modules` is a list separated by commas or spaces.
+#[server(prefix = "/rpc", endpoint = "instances/create")]
+pub async fn create_instance(
+    name: String,
+    subdomain: String,
+    modules: String,
+    admin_login: String,
+    admin_password: String,
+    tenant: Option<String>,
+) -> Result<InstanceView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let input = domain::wire::NewInstance {
+        tenant: tenant.filter(|t| !t.trim().is_empty()),
+        name,
+        subdomain,
+        odoo_version: None,
+        modules: crate::models::instance::parse_modules(&modules),
+        plan: None,
+        db_strategy: None,
+        admin_login,
+        admin_password,
+        draft: false,
+    };
+    Ok(domain::instances::create(&ssr::platform()?, &actor, input).await?)
+}
+
+/// Asks for an operation on an instance (its tenant's admins); audited.
+#[server(prefix = "/rpc", endpoint = "instances/operate")]
+pub async fn operate_instance(
+    id: uuid::Uuid,
+    kind: String,
+    idempotency_key: Option<String>,
+) -> Result<InstanceOperationView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let input = domain::wire::OperationRequest { kind, idempotency_key, backup_id: None, admin_password: None };
+    Ok(domain::instances::request(&ssr::platform()?, &actor, id, input).await?)
+}

@@ -1,0 +1,187 @@
+//! Tenant instances: the list with a create form (tenant admins), and one
+//! instance's page: its state and address, the operations its state allows,
+//! and every operation with a link to its live log.
+
+use crate::components::forms::{error_message, ActionError};
+use crate::functions::instances::{
+    get_instance, list_instance_operations, list_instances, subdomain_available, CreateInstance, OperateInstance,
+};
+use crate::models::instance::{
+    moving, needs_confirmation, one_click, operation_class, operation_label, state_class, subdomain_hint,
+};
+use crate::models::short_time;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn InstancesPage() -> impl IntoView {
+    let create = ServerAction::<CreateInstance>::new();
+    let list = Resource::new(move || create.version().get(), |_| list_instances());
+    let subdomain = RwSignal::new(String::new());
+    let free = Resource::new(
+        move || subdomain.get(),
+        |s| async move {
+            if s.trim().is_empty() || subdomain_hint(&s).is_some() {
+                None
+            } else {
+                subdomain_available(s).await.ok()
+            }
+        },
+    );
+    view! {
+        <Title text="Instances"/>
+        <h1>"Instances"</h1>
+        <p class="muted">"Odoo workspaces run for your organisation, each on its own address."</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="muted" id="instances">"No instance yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <table class="table" id="instances">
+                            <thead><tr><th>"Name"</th><th>"Address"</th><th>"State"</th><th>"Tenant"</th><th>"Created"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|i| view! {
+                                <tr>
+                                    <td><a href=format!("/instances/{}", i.id)>{i.name.clone()}</a></td>
+                                    <td><a href=i.url.clone() target="_blank" rel="noopener"><code>{i.url.clone()}</code></a></td>
+                                    <td><span class=state_class(i.state)>{i.state.as_str()}</span></td>
+                                    <td><code>{i.tenant_slug.clone()}</code></td>
+                                    <td class="muted small">{short_time(&i.created_at)}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="card narrow">
+            <h2>"New instance"</h2>
+            <ActionForm action=create attr:class="stack" attr:id="new-instance">
+                <label>"Name" <input type="text" name="name" required maxlength="120"/></label>
+                <label>"Address"
+                    <input type="text" name="subdomain" required maxlength="40" autocomplete="off"
+                        on:input=move |e| subdomain.set(event_target_value(&e))/>
+                </label>
+                <p class="small" id="subdomain-hint">{move || match subdomain_hint(&subdomain.get()) {
+                    Some(why) => view! { <span class="error">{why}</span> }.into_any(),
+                    None => view! {
+                        <Transition fallback=|| ()>
+                            {move || free.get().flatten().map(|ok| if ok {
+                                view! { <span class="muted">"Available."</span> }.into_any()
+                            } else {
+                                view! { <span class="error">"Taken; choose another name."</span> }.into_any()
+                            })}
+                        </Transition>
+                    }.into_any(),
+                }}</p>
+                <label>"Modules" <small class="muted">" (besides base; e.g. sale, crm, stock)"</small>
+                    <input type="text" name="modules" maxlength="4000"/></label>
+                <label>"Admin login (email)" <input type="email" name="admin_login" required maxlength="200"/></label>
+                <label>"Admin password" <small class="muted">" (at least 10 characters; OdooOps does not keep it)"</small>
+                    <input type="password" name="admin_password" required minlength="10" maxlength="128" autocomplete="new-password"/></label>
+                <ActionError error=Signal::derive(move || create.value().with(error_message))/>
+                {move || create.value().get().and_then(|r| r.ok()).map(|i| view! {
+                    <p class="notice" id="instance-created">"Provisioning "
+                        <a href=format!("/instances/{}", i.id)>{i.name.clone()}</a>"…"</p>
+                })}
+                <button type="submit" class="primary">"Create instance"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn InstancePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<uuid::Uuid>().ok()));
+    let operate = ServerAction::<OperateInstance>::new();
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(3)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let instance = Resource::new(
+        move || (id(), tick.get(), operate.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_instance(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let operations = Resource::new(
+        move || (id(), tick.get(), operate.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => list_instance_operations(id).await.unwrap_or_default(),
+                None => Vec::new(),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading instance…"</p> }>
+            {move || Suspend::new(async move {
+                match instance.await {
+                    Err(e) => view! { <h1>"Instance"</h1><p class="error">{e.message}</p> }.into_any(),
+                    Ok(None) => view! { <h1>"Instance"</h1><p class="error">"No such instance."</p> }.into_any(),
+                    Ok(Some(i)) => {
+                        let ops = operations.await;
+                        let offered: Vec<_> = if i.may_operate { i.offered.iter().copied().filter(|k| one_click(*k)).collect() } else { Vec::new() };
+                        view! {
+                            <Title text=i.name.clone()/>
+                            <div class="page-head">
+                                <h1>{i.name.clone()}</h1>
+                                <span class=state_class(i.state) id="instance-state">{i.state.as_str()}</span>
+                                {moving(i.state).then(|| view! { <span class="muted small">"working…"</span> })}
+                            </div>
+                            <dl class="facts">
+                                <dt>"Address"</dt><dd><a href=i.url.clone() target="_blank" rel="noopener" id="instance-url">{i.url.clone()}</a></dd>
+                                <dt>"Odoo"</dt><dd>{i.odoo_version.clone()}</dd>
+                                <dt>"Modules"</dt><dd>{if i.modules.is_empty() { "base".to_owned() } else { i.modules.join(", ") }}</dd>
+                                <dt>"Plan"</dt><dd>{i.plan.clone()}</dd>
+                                <dt>"Database"</dt><dd>{i.db_strategy.as_str()}</dd>
+                                <dt>"Admin"</dt><dd><code>{i.admin_login.clone()}</code></dd>
+                                {i.reason.clone().map(|r| view! { <dt>"Why"</dt><dd class="error">{r}</dd> })}
+                            </dl>
+                            <div class="row" id="operations-offered">
+                                {offered.into_iter().map(|k| {
+                                    let confirm = needs_confirmation(k);
+                                    view! {
+                                        <ActionForm action=operate attr:class="inline">
+                                            <input type="hidden" name="id" value=i.id.to_string()/>
+                                            <input type="hidden" name="kind" value=k.as_str()/>
+                                            <input type="hidden" name="idempotency_key" value=uuid::Uuid::new_v4().to_string()/>
+                                            {confirm.then(|| view! {
+                                                <label class="small"><input type="checkbox" required/>" sure"</label>
+                                            })}
+                                            <button type="submit" class=if confirm { "danger" } else { "" }>{operation_label(k)}</button>
+                                        </ActionForm>
+                                    }
+                                }).collect_view()}
+                            </div>
+                            <ActionError error=Signal::derive(move || operate.value().with(error_message))/>
+                            <section class="card">
+                                <h2>"Operations"</h2>
+                                <table class="table" id="operations">
+                                    <thead><tr><th>"What"</th><th>"State"</th><th>"By"</th><th>"Asked"</th><th>"Log"</th></tr></thead>
+                                    <tbody>{ops.into_iter().map(|o| view! {
+                                        <tr>
+                                            <td>{o.kind.as_str()}</td>
+                                            <td><span class=operation_class(o.state)>{o.state.as_str()}</span>
+                                                {o.error.clone().map(|e| view! { <div class="error small">{e}</div> })}</td>
+                                            <td class="small">{o.requested_by.clone().unwrap_or_else(|| "OdooOps".into())}</td>
+                                            <td class="muted small">{short_time(&o.created_at)}</td>
+                                            <td>{o.build_id.map(|b| view! { <a href=format!("/builds/{b}")>"live log"</a> })}</td>
+                                        </tr>
+                                    }).collect_view()}</tbody>
+                                </table>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,134 @@
+//! Self-service provisioning: from the request for an instance to a working
+//! Odoo login page at its subdomain (through the console's router), against
+//! the raw floor measured in the same run on the same image: create the
+//! database, install the same modules, start, poll `/web/health`. Prints both
+//! medians, their ratio, and the worst of ours against the budget
+//! (under 2 minutes). Needs Docker and the stand-in binary.
+//!
+//! `ROUNDS` (default 3) sets the number of rounds.
+
+mod common;
+
+use common::{percentile, Bench};
+use domain::builds::infra::STANDIN_IMAGE;
+use domain::config::Settings;
+use domain::engine::RunSpec;
+use domain::types::InstanceState;
+use std::time::{Duration, Instant};
+
+const MODULES: &[&str] = &["sale", "crm"];
+
+async fn until_login_page(addr: std::net::SocketAddr, subdomain: &str) {
+    let host = format!("{subdomain}.localhost");
+    let client = reqwest::Client::builder().resolve(&host, addr).build().unwrap();
+    let url = format!("http://{host}:{}/web/login", addr.port());
+    loop {
+        if let Ok(r) = client.get(&url).send().await {
+            if r.status() == 200 && r.text().await.unwrap_or_default().contains("Login | Odoo") {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Requests an instance and waits for its login page; the time it took.
+async fn provision(bench: &Bench, subdomain: &str) -> Duration {
+    let t = Instant::now();
+    let input = domain::wire::NewInstance {
+        tenant: None,
+        name: subdomain.into(),
+        subdomain: subdomain.into(),
+        odoo_version: None,
+        modules: MODULES.iter().map(|m| m.to_string()).collect(),
+        plan: None,
+        db_strategy: None,
+        admin_login: "bench@ops.test".into(),
+        admin_password: "a bench password".into(),
+        draft: false,
+    };
+    let created = domain::instances::create(&bench.p, &bench.actor, input).await.expect("create");
+    loop {
+        let i = domain::instances::get(&bench.p, &bench.actor, created.id).await.unwrap();
+        match i.state {
+            InstanceState::Active => break,
+            InstanceState::Error => panic!("provisioning failed: {:?}", i.reason),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    until_login_page(bench.addr, subdomain).await;
+    t.elapsed()
+}
+
+#[tokio::main]
+async fn main() {
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
+    let bench = common::setup(Settings::for_url("http://127.0.0.1")).await;
+    let Bench { infra, engine, .. } = &bench;
+    let databases = infra.databases.clone();
+    // The image exists on a server that has provisioned before: one round not counted makes it.
+    provision(&bench, "warmup").await;
+
+    let (mut ours, mut floor) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        ours.push(provision(&bench, &format!("bench{round}")).await);
+
+        let t = Instant::now();
+        let name = format!("ob_{}_floor{round}", infra.installation);
+        let grant = databases.provision(&name, None).await.unwrap();
+        let env = vec![
+            format!("HOST={}", databases.host_for_containers),
+            format!("PORT={}", databases.port_for_containers),
+            format!("USER={}", grant.role),
+            format!("PASSWORD={}", grant.password),
+        ];
+        let install = RunSpec {
+            name: format!("odooops-bench-install-{}", uuid::Uuid::new_v4().simple()),
+            image: STANDIN_IMAGE.into(),
+            cmd: vec!["-d".into(), name.clone(), "-i".into(), MODULES.join(","), "--stop-after-init".into()],
+            env: env.clone(),
+            ..Default::default()
+        };
+        let id = engine.start(&install).await.unwrap();
+        assert_eq!(engine.wait(&id).await.unwrap(), 0);
+        engine.remove_container(&id).await.unwrap();
+        let server = RunSpec {
+            name: format!("odooops-bench-server-{}", uuid::Uuid::new_v4().simple()),
+            image: STANDIN_IMAGE.into(),
+            cmd: vec!["-d".into(), name.clone()],
+            env,
+            network: Some("bridge".into()),
+            ..Default::default()
+        };
+        let id = engine.start(&server).await.unwrap();
+        let ip = engine.ip_address(&id, "bridge").await.unwrap().expect("ip");
+        let client = reqwest::Client::new();
+        while !client
+            .get(format!("http://{ip}:8069/web/health"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        floor.push(t.elapsed());
+        engine.remove_container(&id).await.unwrap();
+        databases.drop(&name, &name).await.unwrap();
+    }
+    bench.tear_down().await;
+
+    let worst = ours.iter().max().copied().unwrap_or_default();
+    let (o, f) = (percentile(&ours, 0.5), percentile(&floor, 0.5));
+    println!(
+        "request → Odoo login page (OdooOps): median {:.2} s, worst {:.2} s over {rounds} rounds",
+        o.as_secs_f64(),
+        worst.as_secs_f64()
+    );
+    println!("raw floor (createdb + install + start + health, image present): median {:.2} s", f.as_secs_f64());
+    println!(
+        "ratio: {:.2}x; budget: under 120 s ({})",
+        o.as_secs_f64() / f.as_secs_f64(),
+        if worst < Duration::from_secs(120) { "met" } else { "NOT met" }
+    );
+}
