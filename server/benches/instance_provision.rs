@@ -12,7 +12,6 @@ mod common;
 use common::{percentile, Bench};
 use domain::builds::infra::STANDIN_IMAGE;
 use domain::config::Settings;
-use domain::engine::RunSpec;
 use domain::types::InstanceState;
 use std::time::{Duration, Instant};
 
@@ -64,8 +63,6 @@ async fn provision(bench: &Bench, subdomain: &str) -> Duration {
 async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let bench = common::setup(Settings::for_url("http://127.0.0.1")).await;
-    let Bench { infra, engine, .. } = &bench;
-    let databases = infra.databases.clone();
     // The image exists on a server that has provisioned before: one round not counted makes it.
     provision(&bench, "warmup").await;
 
@@ -73,48 +70,8 @@ async fn main() {
     for round in 0..rounds {
         ours.push(provision(&bench, &format!("bench{round}")).await);
 
-        let t = Instant::now();
-        let name = format!("ob_{}_floor{round}", infra.installation);
-        let grant = databases.provision(&name, None).await.unwrap();
-        let env = vec![
-            format!("HOST={}", databases.host_for_containers),
-            format!("PORT={}", databases.port_for_containers),
-            format!("USER={}", grant.role),
-            format!("PASSWORD={}", grant.password),
-        ];
-        let install = RunSpec {
-            name: format!("odooops-bench-install-{}", uuid::Uuid::new_v4().simple()),
-            image: STANDIN_IMAGE.into(),
-            cmd: vec!["-d".into(), name.clone(), "-i".into(), MODULES.join(","), "--stop-after-init".into()],
-            env: env.clone(),
-            ..Default::default()
-        };
-        let id = engine.start(&install).await.unwrap();
-        assert_eq!(engine.wait(&id).await.unwrap(), 0);
-        engine.remove_container(&id).await.unwrap();
-        let server = RunSpec {
-            name: format!("odooops-bench-server-{}", uuid::Uuid::new_v4().simple()),
-            image: STANDIN_IMAGE.into(),
-            cmd: vec!["-d".into(), name.clone()],
-            env,
-            network: Some("bridge".into()),
-            ..Default::default()
-        };
-        let id = engine.start(&server).await.unwrap();
-        let ip = engine.ip_address(&id, "bridge").await.unwrap().expect("ip");
-        let client = reqwest::Client::new();
-        while !client
-            .get(format!("http://{ip}:8069/web/health"))
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        floor.push(t.elapsed());
-        engine.remove_container(&id).await.unwrap();
-        databases.drop(&name, &name).await.unwrap();
+        let modules = MODULES.join(",");
+        floor.push(bench.floor_serve(STANDIN_IMAGE, round, &["-i", &modules, "--stop-after-init"]).await);
     }
     bench.tear_down().await;
 

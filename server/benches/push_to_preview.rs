@@ -11,7 +11,6 @@ mod common;
 use common::{git, percentile, Bench};
 use domain::builds::infra::STANDIN_IMAGE;
 use domain::config::Settings;
-use domain::engine::RunSpec;
 use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,8 +23,7 @@ fn median(v: Vec<Duration>) -> Duration {
 async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let bench = common::setup(Settings::for_url("http://127.0.0.1")).await;
-    let Bench { repo, scratch, infra, engine, .. } = &bench;
-    let databases = infra.databases.clone();
+    let Bench { repo, scratch, engine, .. } = &bench;
     git(repo, &["checkout", "-q", "-b", "feature/bench"]);
 
     let mut ours = Vec::new();
@@ -55,54 +53,10 @@ async fn main() {
         std::fs::write(&context, ctx.into_inner().unwrap()).unwrap();
         engine.build_image(&context, &tag, HashMap::new(), None, tx).await.unwrap();
         let _ = std::fs::remove_file(&context);
-        let name = format!("ob_{}_floor{round}", infra.installation);
-        let grant = databases.provision(&name, None).await.unwrap();
-        let env = vec![
-            format!("HOST={}", databases.host_for_containers),
-            format!("PORT={}", databases.port_for_containers),
-            format!("USER={}", grant.role),
-            format!("PASSWORD={}", grant.password),
-        ];
-        let install = RunSpec {
-            name: format!("odooops-bench-install-{}", uuid::Uuid::new_v4().simple()),
-            image: tag.clone(),
-            cmd: vec![
-                "-d".into(),
-                name.clone(),
-                "-i".into(),
-                "acme_sale".into(),
-                "--stop-after-init".into(),
-                "--test-enable".into(),
-            ],
-            env: env.clone(),
-            ..Default::default()
-        };
-        let id = engine.start(&install).await.unwrap();
-        assert_eq!(engine.wait(&id).await.unwrap(), 0);
-        engine.remove_container(&id).await.unwrap();
-        let server = RunSpec {
-            name: format!("odooops-bench-server-{}", uuid::Uuid::new_v4().simple()),
-            image: tag.clone(),
-            cmd: vec!["-d".into(), name.clone()],
-            env,
-            network: Some("bridge".into()),
-            ..Default::default()
-        };
-        let id = engine.start(&server).await.unwrap();
-        let ip = engine.ip_address(&id, "bridge").await.unwrap().expect("ip");
-        let client = reqwest::Client::new();
-        while !client
-            .get(format!("http://{ip}:8069/web/health"))
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
-        {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        floor.push(t.elapsed());
-        engine.remove_container(&id).await.unwrap();
-        databases.drop(&name, &name).await.unwrap();
+        let built = t.elapsed();
+        floor.push(
+            built + bench.floor_serve(&tag, round, &["-i", "acme_sale", "--stop-after-init", "--test-enable"]).await,
+        );
         let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
     }
 

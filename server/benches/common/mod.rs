@@ -7,7 +7,7 @@ use domain::auth::{Actor, RequestMeta};
 use domain::builds::infra::{BuildInfra, STANDIN_IMAGE};
 use domain::config::Settings;
 use domain::db::Db;
-use domain::engine::{ContainerEngine, DockerEngine};
+use domain::engine::{ContainerEngine, DockerEngine, RunSpec};
 use domain::mailer::LogMailer;
 use domain::platform::Platform;
 use domain::runtime::Backend;
@@ -15,7 +15,7 @@ use server::application::{Application, Parts};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -152,7 +152,10 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
 }
 
 // Each bench compiles this module on its own; `#[expect]` would fire in the ones that use these.
-#[allow(dead_code, reason = "push_to_preview and swarm_vs_docker use these, the other benches do not")]
+#[allow(
+    dead_code,
+    reason = "push_to_preview, swarm_vs_docker and instance_provision use these, the other benches do not"
+)]
 impl Bench {
     /// Commits a change to `branch`, sends its signed push, and waits until
     /// the build serves; the time from push to live preview. Prints the phases.
@@ -196,6 +199,58 @@ impl Bench {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The raw floor once an image exists: a new database, `odoo -d <db>
+    /// <install…>` from `image` to its end, the server started and polled
+    /// until `/web/health` passes; then all of it removed. The time it took.
+    pub async fn floor_serve(&self, image: &str, round: usize, install: &[&str]) -> Duration {
+        let (engine, databases) = (&self.engine, &self.infra.databases);
+        let t = Instant::now();
+        let name = format!("ob_{}_floor{round}", self.infra.installation);
+        let grant = databases.provision(&name, None).await.unwrap();
+        let env = vec![
+            format!("HOST={}", databases.host_for_containers),
+            format!("PORT={}", databases.port_for_containers),
+            format!("USER={}", grant.role),
+            format!("PASSWORD={}", grant.password),
+        ];
+        let mut cmd = vec!["-d".to_owned(), name.clone()];
+        cmd.extend(install.iter().map(|a| a.to_string()));
+        let spec = RunSpec {
+            name: format!("odooops-bench-install-{}", uuid::Uuid::new_v4().simple()),
+            image: image.to_owned(),
+            cmd,
+            env: env.clone(),
+            ..Default::default()
+        };
+        let id = engine.start(&spec).await.unwrap();
+        assert_eq!(engine.wait(&id).await.unwrap(), 0);
+        engine.remove_container(&id).await.unwrap();
+        let server = RunSpec {
+            name: format!("odooops-bench-server-{}", uuid::Uuid::new_v4().simple()),
+            image: image.to_owned(),
+            cmd: vec!["-d".into(), name.clone()],
+            env,
+            network: Some("bridge".into()),
+            ..Default::default()
+        };
+        let id = engine.start(&server).await.unwrap();
+        let ip = engine.ip_address(&id, "bridge").await.unwrap().expect("ip");
+        let client = reqwest::Client::new();
+        while !client
+            .get(format!("http://{ip}:8069/web/health"))
+            .send()
+            .await
+            .map(|r| r.status().is_success())
+            .unwrap_or(false)
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let took = t.elapsed();
+        engine.remove_container(&id).await.unwrap();
+        databases.drop(&name, &name).await.unwrap();
+        took
     }
 
     /// Tears down every live build and removes the scratch directory.
