@@ -381,24 +381,26 @@ pub async fn recent_for_project(
 /// One build and what the caller may do with it (the build page).
 pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<crate::wire::BuildDetail> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query(&format!("{BUILD_SQL} WHERE id = $1"))
-        .bind(build)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("build"))?;
+    let view = one(&mut tx, build).await?;
     let allowed = access::build(&mut tx, build).await?.access.allowed();
     tx.commit().await?;
-    Ok(crate::wire::BuildDetail { build: build_view(&row)?, allowed })
+    Ok(crate::wire::BuildDetail { build: view, allowed })
 }
 
+/// One build the caller can see.
 pub async fn get(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<BuildView> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
+    let view = one(&mut tx, build).await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+async fn one(tx: &mut ScopedTx, build: Uuid) -> DomainResult<BuildView> {
     let row = sqlx::query(&format!("{BUILD_SQL} WHERE id = $1"))
         .bind(build)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?
         .ok_or(DomainError::NotFound("build"))?;
-    tx.commit().await?;
     build_view(&row)
 }
 
