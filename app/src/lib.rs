@@ -98,6 +98,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=routes::not_found::NotFound>
                 <Route ssr=SsrMode::Async path=path!("/sign-in") view=routes::sign_in::SignInPage/>
                 <Route ssr=SsrMode::Async path=path!("/sign-up") view=routes::sign_up::SignUpPage/>
+                <Route ssr=SsrMode::Async path=path!("/start") view=routes::start::StartPage/>
+                <Route ssr=SsrMode::Async path=path!("/verify-email") view=routes::start::VerifyEmailPage/>
                 <Route ssr=SsrMode::Async path=path!("/reset-password") view=routes::reset::RequestResetPage/>
                 <Route ssr=SsrMode::Async path=path!("/reset-password/confirm") view=routes::reset::ConfirmResetPage/>
                 <Route ssr=SsrMode::Async path=path!("/") view=|| view! { <Layout><routes::dashboard::DashboardPage/></Layout> }/>

@@ -255,6 +255,11 @@ pub async fn me(p: &Platform, actor: &Actor) -> DomainResult<Me> {
     .bind(actor.user_id.0)
     .fetch_all(&mut *tx)
     .await?;
+    let verified: bool =
+        sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM ops.users WHERE id = ops.current_user_id()")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(false);
     tx.commit().await?;
     Ok(Me {
         id: actor.user_id.0,
@@ -262,6 +267,7 @@ pub async fn me(p: &Platform, actor: &Actor) -> DomainResult<Me> {
         display_name: actor.display_name.clone(),
         platform_role: actor.platform_role.map(|r| r.as_str().to_owned()),
         tenants: tenants.iter().map(crate::tenants::summary).collect(),
+        email_verified: verified,
     })
 }
 
@@ -304,6 +310,60 @@ pub async fn reset_password(p: &Platform, token: &str, new_password: &str) -> Do
         .await?;
     uid.map(|_| ())
         .ok_or_else(|| DomainError::Invalid("this reset link is invalid, used or expired; ask for a new one".into()))
+}
+
+// E-mail verification ---------------------------------------------------------
+
+/// Sends the signed-in user a link that proves they read their address (a
+/// day to use it). Nothing happens for an address already verified. Limited
+/// like password resets.
+pub async fn request_verification(p: &Platform, actor: &Actor) -> DomainResult<()> {
+    let keys = [format!("verify:{}", actor.email), ip_key(&actor.meta)];
+    p.resets.reserve(&[keys[0].as_str(), keys[1].as_str()], Instant::now()).map_err(DomainError::Throttled)?;
+    let token = auth::random_token(32);
+    let expires = Utc::now() + ChronoDuration::hours(24);
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let to: Option<String> = sqlx::query_scalar("SELECT ops.auth_request_verification($1, $2)")
+        .bind(auth::token_hash(&token))
+        .bind(expires)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    if let Some(to) = to {
+        let link = format!("{}/verify-email?token={token}", p.settings.public_url);
+        p.mailer
+            .send(OutgoingMail {
+                to,
+                subject: "Confirm your e-mail address for OdooOps".into(),
+                body: format!("Open this link within a day to confirm this address and start your Odoo workspace:\n{link}\n\nIf you did not sign up, ignore this mail."),
+            })
+            .await
+            .map_err(DomainError::Internal)?;
+    }
+    Ok(())
+}
+
+/// Consumes a verification link (once; it expires after a day).
+pub async fn verify_email(p: &Platform, token: &str) -> DomainResult<()> {
+    let uid: Option<Uuid> = sqlx::query_scalar("SELECT ops.auth_verify_email($1)")
+        .bind(auth::token_hash(token.trim()))
+        .fetch_one(p.db.anonymous())
+        .await?;
+    uid.map(|_| ()).ok_or_else(|| {
+        DomainError::Invalid("this confirmation link is invalid, used or expired; ask for a new one".into())
+    })
+}
+
+/// Whether the caller's address is verified.
+pub async fn email_verified(p: &Platform, actor: &Actor) -> DomainResult<bool> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let verified: bool =
+        sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM ops.users WHERE id = ops.current_user_id()")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(false);
+    tx.commit().await?;
+    Ok(verified)
 }
 
 // Personal access tokens ---------------------------------------------------------

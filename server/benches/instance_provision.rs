@@ -45,6 +45,9 @@ async fn provision(bench: &Bench, subdomain: &str) -> Duration {
         admin_login: "bench@ops.test".into(),
         admin_password: "a bench password".into(),
         draft: false,
+        lang: None,
+        country: None,
+        timezone: None,
     };
     let created = domain::instances::create(&bench.p, &bench.actor, input).await.expect("create");
     loop {

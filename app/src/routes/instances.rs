@@ -128,6 +128,9 @@ pub fn InstancePage() -> impl IntoView {
                     Ok(None) => view! { <h1>"Instance"</h1><p class="error">"No such instance."</p> }.into_any(),
                     Ok(Some(i)) => {
                         let ops = operations.await;
+                        // A double click sends the same key, so it is one operation; the next render (one
+                        // more operation listed) gets a new one.
+                        let seen = ops.len();
                         let offered: Vec<_> = if i.may_operate { i.offered.iter().copied().filter(|k| one_click(*k)).collect() } else { Vec::new() };
                         view! {
                             <Title text=i.name.clone()/>
@@ -152,7 +155,7 @@ pub fn InstancePage() -> impl IntoView {
                                         <ActionForm action=operate attr:class="inline">
                                             <input type="hidden" name="id" value=i.id.to_string()/>
                                             <input type="hidden" name="kind" value=k.as_str()/>
-                                            <input type="hidden" name="idempotency_key" value=uuid::Uuid::new_v4().to_string()/>
+                                            <input type="hidden" name="idempotency_key" value=format!("{}-{}-{seen}", k.as_str(), i.id)/>
                                             {confirm.then(|| view! {
                                                 <label class="small"><input type="checkbox" required/>" sure"</label>
                                             })}

@@ -15,4 +15,5 @@ pub mod settings;
 pub mod shell;
 pub mod sign_in;
 pub mod sign_up;
+pub mod start;
 pub mod tenants;

@@ -124,6 +124,12 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
         ));
     }
     let login = Email::parse(&input.admin_login)?;
+    let (lang, country, timezone) = locale(&input)?;
+    if !actor.administers_platform() && !crate::accounts::email_verified(p, actor).await? {
+        return Err(DomainError::Denied(
+            "confirm your e-mail address first: open the link we sent (or ask for it again)".into(),
+        ));
+    }
     credentials::check_password(login.as_str(), &input.admin_password)?;
     if p.builds.is_none() {
         return Err(DomainError::Unavailable("instances need builds to be configured".into()));
@@ -167,8 +173,8 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     .await?;
     sqlx::query(
         "INSERT INTO ops.instances (id, tenant_id, project_id, env_id, subdomain, name, odoo_version, modules, plan,
-                                    db_strategy, admin_login, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                    db_strategy, admin_login, created_by, lang, country, timezone)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(id)
     .bind(tenant)
@@ -182,6 +188,9 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     .bind(strategy.as_str())
     .bind(login.as_str())
     .bind(actor.user_id.0)
+    .bind(lang)
+    .bind(country)
+    .bind(timezone)
     .execute(&mut *tx)
     .await
     .map_err(taken)?;
@@ -415,6 +424,34 @@ async fn queue(
     )
     .await?;
     Ok(id)
+}
+
+/// The requester's language, country and time zone, checked (empty means Odoo's default).
+fn locale(input: &NewInstance) -> DomainResult<(Option<String>, Option<String>, Option<String>)> {
+    let field = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let lang = field(&input.lang);
+    if let Some(l) = &lang {
+        let b = l.as_bytes();
+        let ok = (b.len() == 2 || (b.len() == 5 && b[2] == b'_' && b[3..].iter().all(u8::is_ascii_uppercase)))
+            && b[..2].iter().all(u8::is_ascii_lowercase);
+        if !ok {
+            return Err(DomainError::Invalid(format!("`{l}` is not a language code like fr_FR")));
+        }
+    }
+    let country = field(&input.country).map(|c| c.to_ascii_uppercase());
+    if let Some(c) = &country {
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(DomainError::Invalid(format!("`{c}` is not a two-letter country code")));
+        }
+    }
+    let timezone = field(&input.timezone);
+    if let Some(t) = &timezone {
+        let ok = t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+        if !ok {
+            return Err(DomainError::Invalid(format!("`{t}` is not a time zone like Europe/Brussels")));
+        }
+    }
+    Ok((lang, country, timezone))
 }
 
 /// The `commit` an instance build records: a digest of what it is made of.

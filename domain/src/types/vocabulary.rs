@@ -39,6 +39,7 @@ string_enum!(
         AccountSignIn = "account.sign_in",
         AccountSignOut = "account.sign_out",
         AccountSignUp = "account.sign_up",
+        AccountVerifyEmail = "account.verify_email",
         BackupCreate = "backup.create",
         BackupDownload = "backup.download",
         BackupDrillFailed = "backup.drill_failed",

@@ -74,6 +74,13 @@ pub struct NewInstance {
     pub admin_password: String,
     #[serde(default)]
     pub draft: bool,
+    /// Odoo's language code (`fr_FR`), country (`BE`) and time zone (`Europe/Brussels`), when chosen.
+    #[serde(default)]
+    pub lang: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 impl std::fmt::Debug for NewInstance {
@@ -89,6 +96,9 @@ impl std::fmt::Debug for NewInstance {
             .field("admin_login", &self.admin_login)
             .field("admin_password", &"<redacted>")
             .field("draft", &self.draft)
+            .field("lang", &self.lang)
+            .field("country", &self.country)
+            .field("timezone", &self.timezone)
             .finish()
     }
 }

@@ -48,6 +48,9 @@ wire! {
         /// `platform_owner`, `platform_operator`, `auditor`, or none.
         pub platform_role: Option<String>,
         pub tenants: Vec<TenantSummary>,
+        /// Whether the address is confirmed (self-service instances need it).
+        #[serde(default)]
+        pub email_verified: bool,
     }
 
     pub struct TenantSummary {

@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod backups;
+mod instances;
 mod mail;
 mod pipeline;
 mod promotions;

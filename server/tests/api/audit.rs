@@ -115,6 +115,9 @@ const REST: &[(&str, &str, &str, &str)] = &[
 const RPC: &[(&str, &str, &str)] = &[
     ("audit/list", "read", "read"),
     ("auth/me", "read", "read"),
+    // Sends the link; confirming it is audited.
+    ("auth/request_verification", "read", "read"),
+    ("auth/verify_email", "account.verify_email", "anonymous"),
     // Anonymous, and changes no account: the reset itself is audited.
     ("auth/request_reset", "read", "read"),
     ("auth/setup_required", "read", "read"),
@@ -167,6 +170,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("ssh_keys/remove", "ssh_key.remove", "self"),
     ("system/status", "read", "read"),
     // Writes tenant.invitation_accept or tenant.invitation_decline.
+    ("start/sign_up", "account.sign_up", "anonymous"),
     ("tenants/answer_invitation", "tenant.invitation_accept", "self"),
     ("tenants/create", "tenant.create", "platform_admin"),
     ("tenants/invitations", "read", "read"),

@@ -30,6 +30,22 @@ async fn ended(api: &Api<'_>, instance: &str, operation: &str) -> Value {
     }
 }
 
+/// Signs `email` up with an organisation, confirms the address through the
+/// mailed link (the self-service path), and returns their REST client.
+pub(crate) async fn confirmed<'a>(app: &'a TestApp, email: &str, org: &str) -> Api<'a> {
+    let b = app.signed_up(email, org).await;
+    let (status, body) = b.rpc("auth/request_verification", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let mail = app.mailer.sent().into_iter().rev().find(|m| m.to == email).expect("the confirmation mail");
+    let token =
+        mail.body.split("verify-email?token=").nth(1).expect("a link").split_whitespace().next().unwrap().to_owned();
+    let (status, body) = b.rpc("auth/verify_email", &[("token", &token)]).await;
+    assert!(status == 200 || status == 302 || status == 303, "{status} {body}");
+    let (_, me) = b.rpc("auth/me", &[]).await;
+    assert_eq!(me["email_verified"], true, "{me}");
+    app.api(&b.token().await)
+}
+
 /// An instance of `api`'s tenant on `subdomain`, provisioned and active.
 pub(crate) async fn active_instance(api: &Api<'_>, subdomain: &str, login: &str) -> Value {
     let (status, created) = api
@@ -71,10 +87,20 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     crate::canary::watch(ADMIN_PASSWORD, crate::canary::Never::LoggedOrSent);
     let app = spawn_app_with_builds().await;
     let _owner = app.signed_up("ann@platform.test", "Platform").await;
-    let bob = app.signed_up("bob@bobco.test", "Bobco").await;
-    let bob = app.api(&bob.token().await);
-    let carol = app.signed_up("carol@carolco.test", "Carolco").await;
-    let carol = app.api(&carol.token().await);
+    // An unconfirmed address gets no instance.
+    let eve = app.signed_up("eve@unconfirmed.test", "Eve").await;
+    let eve = app.api(&eve.token().await);
+    let (status, refused) = eve
+        .post(
+            "/api/v1/instances",
+            json!({"name": "E", "subdomain": "eve", "admin_login": "eve@unconfirmed.test",
+                                           "admin_password": ADMIN_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("confirm your e-mail"), "{refused}");
+    let bob = confirmed(&app, "bob@bobco.test", "Bobco").await;
+    let carol = confirmed(&app, "carol@carolco.test", "Carolco").await;
 
     // Bad requests are refused with the reason, and store nothing.
     let good = json!({"name": "Bobco ERP", "subdomain": "bobco", "modules": ["sale", "crm", "sale"],

@@ -7,6 +7,7 @@ mod setup_required;
 mod sign_in;
 mod sign_out;
 mod sign_up;
+mod start;
 
 pub use get_me::*;
 pub use request_reset::*;
@@ -15,3 +16,4 @@ pub use setup_required::*;
 pub use sign_in::*;
 pub use sign_out::*;
 pub use sign_up::*;
+pub use start::*;

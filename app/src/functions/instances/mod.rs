@@ -47,6 +47,10 @@ pub async fn create_instance(
     admin_login: String,
     admin_password: String,
     tenant: Option<String>,
+    plan: Option<String>,
+    lang: Option<String>,
+    country: Option<String>,
+    timezone: Option<String>,
 ) -> Result<InstanceView, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
@@ -56,11 +60,14 @@ pub async fn create_instance(
         subdomain,
         odoo_version: None,
         modules: crate::models::instance::parse_modules(&modules),
-        plan: None,
+        plan,
         db_strategy: None,
         admin_login,
         admin_password,
         draft: false,
+        lang,
+        country,
+        timezone,
     };
     Ok(domain::instances::create(&ssr::platform()?, &actor, input).await?)
 }

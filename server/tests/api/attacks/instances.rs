@@ -4,7 +4,7 @@
 //! covered by `postgres` (a role gets into its own database only).
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
-use crate::instances::active_instance;
+use crate::instances::{active_instance, confirmed};
 use domain::builds::queue::SYSTEM_USER;
 use domain::engine::RunSpec;
 
@@ -42,10 +42,8 @@ async fn serving(app: &TestApp, instance: &str) -> (String, String, String) {
 async fn an_instance_reaches_neither_another_tenants_instance_nor_the_console() {
     let app = spawn_app_with_builds().await;
     let _owner = app.signed_up("ann@platform.test", "Platform").await;
-    let mallory = app.signed_up("mallory@evil.test", "Evil").await;
-    let mallory: Api<'_> = app.api(&mallory.token().await);
-    let victim = app.signed_up("vic@victim.test", "Victim").await;
-    let victim: Api<'_> = app.api(&victim.token().await);
+    let mallory: Api<'_> = confirmed(&app, "mallory@evil.test", "Evil").await;
+    let victim: Api<'_> = confirmed(&app, "vic@victim.test", "Victim").await;
     let evil = active_instance(&mallory, "evil", "mallory@evil.test").await;
     let good = active_instance(&victim, "victim", "vic@victim.test").await;
     let (evil_net, evil_addr, _) = serving(&app, evil["id"].as_str().unwrap()).await;
