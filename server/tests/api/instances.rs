@@ -236,3 +236,50 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     assert_eq!(odoo.get(format!("{base}/web/login")).send().await.unwrap().status(), 503);
     crate::helpers::tear_down_builds(&app).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_self_service_sign_ups_at_once_all_get_their_own_workspace() {
+    // Ten people sign up from ten addresses; here they share one, so its sign-up limit is raised.
+    let app = crate::helpers::spawn_app_with_builds_and(|s| s.limits.sign_ups = 20).await;
+    let _owner = app.signed_up("ann@platform.test", "Platform").await;
+    let mut apis = Vec::new();
+    for n in 0..10 {
+        apis.push(confirmed(&app, &format!("owner{n}@shop{n}.test"), &format!("Shop {n}")).await);
+    }
+    // All ten ask at once.
+    let created = futures_util::future::join_all(apis.iter().enumerate().map(|(n, api)| async move {
+        api.post(
+            "/api/v1/instances",
+            json!({"name": format!("Shop {n}"), "subdomain": format!("shop{n}"), "modules": ["sale"],
+                   "admin_login": format!("owner{n}@shop{n}.test"), "admin_password": format!("{ADMIN_PASSWORD}-{n}")}),
+        )
+        .await
+    }))
+    .await;
+    for (n, (status, body)) in created.iter().enumerate() {
+        assert_eq!(*status, 201, "shop{n}: {body}");
+    }
+    for (n, api) in apis.iter().enumerate() {
+        let id = created[n].1["id"].as_str().unwrap();
+        let (_, ops) = api.get(&format!("/api/v1/instances/{id}/operations")).await;
+        let op = ended(api, id, ops[0]["id"].as_str().unwrap()).await;
+        assert_eq!(op["state"], "done", "shop{n}: {op}");
+        // Each tenant sees its own workspace only.
+        let (_, mine) = api.get("/api/v1/instances").await;
+        assert_eq!(mine.as_array().unwrap().len(), 1, "shop{n} sees {mine}");
+    }
+    // Each answers at its own address, to its own admin only.
+    for n in 0..10 {
+        let (odoo, base) = odoo_client(&app, &format!("shop{n}.localhost"));
+        let own = sign_in(&odoo, &base, &format!("owner{n}@shop{n}.test"), &format!("{ADMIN_PASSWORD}-{n}")).await;
+        assert_eq!(own.status(), 303, "shop{n} signs its admin in");
+        let other = (n + 1) % 10;
+        let (odoo, base) = odoo_client(&app, &format!("shop{other}.localhost"));
+        let foreign = sign_in(&odoo, &base, &format!("owner{n}@shop{n}.test"), &format!("{ADMIN_PASSWORD}-{n}")).await;
+        assert!(
+            foreign.text().await.unwrap().contains("Wrong login/password"),
+            "shop{n}'s admin is a stranger to shop{other}"
+        );
+    }
+    crate::helpers::tear_down_builds(&app).await;
+}
