@@ -363,8 +363,11 @@ pub async fn request(
             credentials::check_password(&i.get::<String, _>("admin_login"), pw)?;
             Some(credentials::odoo_hash_async(pw.to_owned()).await?)
         }
-        (OperationKind::Provision, None) if state == InstanceState::Draft => {
-            return Err(DomainError::Invalid("provisioning a draft needs the admin password".into()));
+        // OdooOps kept no password: provisioning (again) is always told it.
+        (OperationKind::Provision, None) => {
+            return Err(DomainError::Invalid(
+                "provisioning needs the admin password (OdooOps does not keep it)".into(),
+            ));
         }
         _ => None,
     };

@@ -158,6 +158,8 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     };
     assert_eq!(bad["state"], "error", "{bad}");
     assert!(bad["reason"].as_str().unwrap().contains("not_a_standin_module"), "{bad}");
+    let (status, again) = operate(&bob, bad["id"].as_str().unwrap(), json!({"kind": "provision"})).await;
+    assert_eq!(status, 422, "provisioning again needs the password, which OdooOps did not keep: {again}");
 
     // Odoo answers at bobco.localhost; admin/admin does not exist, the chosen password does.
     let (odoo, base) = odoo_client(&app, "bobco.localhost");

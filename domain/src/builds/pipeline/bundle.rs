@@ -54,8 +54,10 @@ impl Run<'_> {
     /// Hands the database's admin account to the requester: their login, and
     /// the hash of the password they chose (the password itself never reached
     /// OdooOps' storage). The hash is forgotten once written. Idempotent: a
-    /// retried build finds the account already handed over.
-    pub(super) async fn instance_credentials(&self, grant: &DbGrant) -> anyhow::Result<()> {
+    /// retried build finds the account already handed over. A new database
+    /// with no password to hand over fails the build: it would serve
+    /// `admin`/`admin`.
+    pub(super) async fn instance_credentials(&self, grant: &DbGrant, fresh: bool) -> anyhow::Result<()> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         let pending = sqlx::query(
             "SELECT o.id, o.admin_password_hash, i.admin_login FROM ops.instance_operations o
@@ -66,7 +68,12 @@ impl Run<'_> {
         .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        let Some(r) = pending else { return Ok(()) };
+        let Some(r) = pending else {
+            if fresh {
+                bail!("a new instance database needs the admin password its requester chose; provision again with it");
+            }
+            return Ok(());
+        };
         let (op, hash, login): (uuid::Uuid, String, String) =
             (r.get("id"), r.get("admin_password_hash"), r.get("admin_login"));
         let mut conn = sqlx::PgConnection::connect_with(&self.infra.databases.owner_options(&grant.database))

@@ -286,7 +286,7 @@ impl Run<'_> {
             bail!("install/tests logged {} error(s); first: {first}", self.stats.errors);
         }
         if plan.code == plan::Code::Bundle {
-            self.instance_credentials(&grant).await?;
+            self.instance_credentials(&grant, fresh).await?;
         }
         self.check_kill()?;
 
