@@ -27,4 +27,5 @@ pub mod ssh;
 pub mod startup;
 pub mod telemetry;
 pub mod terminal;
+pub mod upgrade;
 pub mod worker;

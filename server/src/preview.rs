@@ -160,6 +160,9 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
 }
 
 async fn forward(req: Request, target: &str, https: bool) -> Response {
+    if crate::upgrade::is_websocket(&req) {
+        return crate::upgrade::proxy(req, target, https).await;
+    }
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")

@@ -48,7 +48,7 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
     if reader.read_line(&mut request_line).is_err() {
         return;
     }
-    let (mut length, mut cookie) = (0usize, String::new());
+    let (mut length, mut cookie, mut ws_key) = (0usize, String::new(), None::<String>);
     loop {
         let mut h = String::new();
         match reader.read_line(&mut h) {
@@ -59,10 +59,16 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
                 match name.trim().to_ascii_lowercase().as_str() {
                     "content-length" => length = value.trim().parse().unwrap_or(0).min(64 * 1024),
                     "cookie" => cookie = value.trim().to_owned(),
+                    "sec-websocket-key" => ws_key = Some(value.trim().to_owned()),
                     _ => {}
                 }
             }
         }
+    }
+    if let (Some(key), true) = (&ws_key, request_line.starts_with("GET /websocket")) {
+        log::info(Some(db), "werkzeug", "\"GET /websocket HTTP/1.1\" 101");
+        crate::websocket::serve(stream, reader, key);
+        return;
     }
     let mut body = vec![0u8; length];
     if std::io::Read::read_exact(&mut reader, &mut body).is_err() {

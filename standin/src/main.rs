@@ -19,6 +19,7 @@ mod db;
 mod http;
 mod log;
 mod mail;
+mod websocket;
 
 use std::time::Duration;
 

@@ -175,6 +175,22 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     assert_eq!(signed.status(), 303, "the chosen password signs in");
     let home = odoo.get(format!("{base}/odoo")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("bob@bobco.test"), "{home}");
+    // Odoo's bus WebSocket passes through the router to the instance.
+    let port: u16 = app.addr.rsplit(':').next().unwrap().parse().unwrap();
+    let req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "ws://bobco.localhost:{port}/websocket"
+    ))
+    .unwrap();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (mut bus, _) = tokio_tungstenite::client_async(req, tcp).await.expect("the /websocket upgrade passes through");
+    use futures_util::{SinkExt, StreamExt};
+    bus.send(tokio_tungstenite::tungstenite::Message::Text("hello bus".into())).await.unwrap();
+    let echo = tokio::time::timeout(Duration::from_secs(30), bus.next()).await.expect("an answer");
+    match echo {
+        Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => assert_eq!(t.as_str(), "echo: hello bus"),
+        other => panic!("the bus answered {other:?}"),
+    }
+    let _ = bus.close(None).await;
     // OdooOps kept no password, and no hash once it was written.
     let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
     let hashes: i64 =
