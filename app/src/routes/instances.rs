@@ -148,6 +148,14 @@ pub fn InstancePage() -> impl IntoView {
                                 <dt>"Admin"</dt><dd><code>{i.admin_login.clone()}</code></dd>
                                 {i.reason.clone().map(|r| view! { <dt>"Why"</dt><dd class="error">{r}</dd> })}
                             </dl>
+                            <p class="row">
+                                {i.serving_build.filter(|_| i.may_operate).map(|b| view! {
+                                    <a class="button" id="instance-shell" href=format!("/builds/{b}/shell") target="_blank" rel="noopener">"Shell"</a>
+                                })}
+                                {i.may_operate.then(|| view! {
+                                    <a class="button" href=format!("/environments/{}/backups", i.env_id)>"Backups"</a>
+                                })}
+                            </p>
                             <div class="row" id="operations-offered">
                                 {offered.into_iter().map(|k| {
                                     let confirm = needs_confirmation(k);

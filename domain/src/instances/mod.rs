@@ -29,7 +29,9 @@ const MAX_MODULES: usize = 300;
 
 const VIEW_SQL: &str = "
     SELECT i.id, i.tenant_id, t.slug AS tenant_slug, i.name, i.subdomain, i.odoo_version, i.modules, i.plan,
-           i.db_strategy, i.state, i.reason, i.admin_login, i.project_id, i.created_at,
+           i.db_strategy, i.state, i.reason, i.admin_login, i.project_id, i.env_id, i.created_at,
+           (SELECT b.id FROM ops.builds b WHERE b.env_id = i.env_id AND b.live
+             ORDER BY b.finished_at DESC NULLS LAST LIMIT 1) AS serving_build,
            (i.tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may_operate
       FROM ops.instances i JOIN ops.tenants t ON t.id = i.tenant_id";
 
@@ -63,6 +65,8 @@ fn view(p: &Platform, r: &sqlx::postgres::PgRow) -> DomainResult<InstanceView> {
         offered: OperationKind::offered(state),
         may_operate: r.get("may_operate"),
         project_id: r.get("project_id"),
+        env_id: r.get("env_id"),
+        serving_build: r.get("serving_build"),
         created_at: r.get("created_at"),
     })
 }

@@ -29,6 +29,10 @@ wire! {
         pub may_operate: bool,
         /// The backing project (its builds, backups and shells).
         pub project_id: Uuid,
+        /// Its branch (backups: `/environments/{env_id}/backups`).
+        pub env_id: Uuid,
+        /// The build serving it now (shell: `/builds/{id}/shell`), if any.
+        pub serving_build: Option<Uuid>,
         pub created_at: DateTime<Utc>,
     }
 

@@ -175,6 +175,11 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     assert_eq!(signed.status(), 303, "the chosen password signs in");
     let home = odoo.get(format!("{base}/odoo")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("bob@bobco.test"), "{home}");
+    // Its tenant's admin gets a shell into it (the serving build); another tenant's admin does not see it.
+    let serving = instance["serving_build"].as_str().expect("a serving build").to_owned();
+    let (status, ticket) = bob.post(&format!("/api/v1/builds/{serving}/shell"), json!({})).await;
+    assert!(status == 200 || status == 201, "{status} {ticket}");
+    assert_eq!(carol.post(&format!("/api/v1/builds/{serving}/shell"), json!({})).await.0, 404);
     // Odoo's bus WebSocket passes through the router to the instance.
     let port: u16 = app.addr.rsplit(':').next().unwrap().parse().unwrap();
     let req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
