@@ -212,6 +212,25 @@ pub fn session_cookie_name(https: bool) -> &'static str {
     }
 }
 
+/// A `Set-Cookie` from a tenant's Odoo made host-only: its `Domain`
+/// attribute is dropped, so a preview or an instance cannot set cookies on
+/// its sibling hosts (other tenants' instances) or on the console's.
+pub fn host_only_cookie(value: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(value);
+    let kept: Vec<&str> =
+        text.split(';').filter(|part| !part.trim_start().to_ascii_lowercase().starts_with("domain=")).collect();
+    kept.join(";").into_bytes()
+}
+
+/// Paths of Odoo's database manager (backup, restore, drop, duplicate, the
+/// master password): never reachable through OdooOps, which manages
+/// databases itself; Odoo's default master password would open them.
+pub fn is_database_manager(path: &str) -> bool {
+    let p = path.to_ascii_lowercase();
+    let p = p.trim_end_matches('/');
+    p == "/web/database" || p.starts_with("/web/database/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,5 +303,21 @@ mod tests {
         assert!(!console_headers(false).iter().any(|(k, _)| *k == "strict-transport-security"));
         assert_eq!(session_cookie_name(true), "__Host-odooops_session");
         assert_eq!(session_cookie_name(false), "odooops_session");
+    }
+
+    #[test]
+    fn tenants_cookies_stay_on_their_host_and_the_database_manager_is_closed() {
+        assert_eq!(
+            host_only_cookie(b"session_id=abc; Domain=.localhost; Path=/; HttpOnly"),
+            b"session_id=abc; Path=/; HttpOnly".to_vec()
+        );
+        assert_eq!(host_only_cookie(b"a=b; domain=evil; Secure"), b"a=b; Secure".to_vec());
+        assert_eq!(host_only_cookie(b"a=b"), b"a=b".to_vec());
+        for p in
+            ["/web/database/manager", "/web/database/backup", "/WEB/DATABASE/drop", "/web/database", "/web/database/"]
+        {
+            assert!(is_database_manager(p), "{p}");
+        }
+        assert!(!is_database_manager("/web/login") && !is_database_manager("/web/databases-of-mine"));
     }
 }

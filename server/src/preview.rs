@@ -40,6 +40,10 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         let label = label.to_owned();
         return instance(&state, req, &label).await;
     }
+    if instance_label.is_some() && infra.instances_domain != infra.preview_domain {
+        // A preview-shaped (or dotted) name under the instances' own domain is nobody's.
+        return page(StatusCode::NOT_FOUND, "No such workspace", "No Odoo workspace has this address.");
+    }
     let Some(slug) = host.strip_suffix(&format!(".{}", infra.preview_domain)) else { return next.run(req).await };
     if !preview::is_slug(slug) {
         return page(StatusCode::NOT_FOUND, "No such preview", "This address is not a preview of any build.");
@@ -160,6 +164,13 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
 }
 
 async fn forward(req: Request, target: &str, https: bool) -> Response {
+    if domain::web_edge::is_database_manager(req.uri().path()) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "Not available",
+            "Odoo's database manager is closed here: OdooOps backs up, restores and copies databases itself.",
+        );
+    }
     if crate::upgrade::is_websocket(&req) {
         return crate::upgrade::proxy(req, target, https).await;
     }
@@ -185,7 +196,9 @@ async fn forward(req: Request, target: &str, https: bool) -> Response {
         Ok(resp) => {
             let mut builder = Response::builder().status(resp.status().as_u16());
             for (name, value) in resp.headers().iter() {
-                if !is_hop_by_hop(name.as_str()) {
+                if name == header::SET_COOKIE {
+                    builder = builder.header(name.as_str(), domain::web_edge::host_only_cookie(value.as_bytes()));
+                } else if !is_hop_by_hop(name.as_str()) {
                     builder = builder.header(name.as_str(), value.as_bytes());
                 }
             }

@@ -14,6 +14,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Longest response head accepted from upstream.
 const MAX_HEAD: usize = 16 * 1024;
+/// Longest wait for upstream to accept the connection and answer the handshake.
+const HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(15);
+/// The only upstream headers a `101` carries back (the tenant's container
+/// chooses none of the framing or connection headers the client sees).
+const HANDSHAKE_HEADERS: &[&str] =
+    &["upgrade", "connection", "sec-websocket-accept", "sec-websocket-protocol", "sec-websocket-extensions"];
 
 /// Whether `req` asks to become a WebSocket.
 pub fn is_websocket(req: &Request) -> bool {
@@ -59,7 +65,7 @@ fn bad_gateway(why: &str, target: &str) -> Response {
 /// Proxies a WebSocket upgrade to `target` (`ip:port`).
 pub async fn proxy(mut req: Request, target: &str, https: bool) -> Response {
     let on_upgrade = hyper::upgrade::on(&mut req);
-    let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+    let Ok(Ok(mut upstream)) = tokio::time::timeout(HANDSHAKE, tokio::net::TcpStream::connect(target)).await else {
         return bad_gateway("connect", target);
     };
     let _ = upstream.set_nodelay(true);
@@ -68,11 +74,13 @@ pub async fn proxy(mut req: Request, target: &str, https: bool) -> Response {
     }
     // The response head, and whatever came right after it.
     let mut buf = Vec::with_capacity(1024);
+    let deadline = tokio::time::Instant::now() + HANDSHAKE;
     let end = loop {
         let mut chunk = [0u8; 2048];
-        match upstream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return bad_gateway("closed before answering", target),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        match tokio::time::timeout_at(deadline, upstream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return bad_gateway("closed before answering", target),
+            Err(_) => return bad_gateway("no answer in time", target),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
         }
         if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             break i + 4;
@@ -87,15 +95,17 @@ pub async fn proxy(mut req: Request, target: &str, https: bool) -> Response {
     let Some(status) = status.and_then(|s| StatusCode::from_u16(s).ok()) else {
         return bad_gateway("no status", target);
     };
+    if status != StatusCode::SWITCHING_PROTOCOLS {
+        // Refused upstream: a fixed answer, never the container's own framing.
+        return bad_gateway("refused the upgrade", target);
+    }
     let mut builder = Response::builder().status(status);
     for line in lines.filter(|l| !l.is_empty()) {
         if let Some((name, value)) = line.split_once(':') {
-            builder = builder.header(name.trim(), value.trim());
+            if HANDSHAKE_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str()) {
+                builder = builder.header(name.trim(), value.trim());
+            }
         }
-    }
-    if status != StatusCode::SWITCHING_PROTOCOLS {
-        // Refused upstream: its answer as it is (the head, and what of the body came with it).
-        return builder.body(Body::from(buf[end..].to_vec())).unwrap_or_else(|_| bad_gateway("answer", target));
     }
     let early = buf[end..].to_vec();
     let target = target.to_owned();

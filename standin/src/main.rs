@@ -94,7 +94,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
                     it.next();
                 }
             }
-            "--smtp-ssl" | "--proxy-mode" => {}
+            "--smtp-ssl" | "--proxy-mode" | "--no-database-list" => {}
             "odoo" | "server" => {}
             other => log::warning(None, "odoo.tools.config", &format!("unknown option {other} ignored")),
         }

@@ -26,6 +26,9 @@ use uuid::Uuid;
 pub const DEFAULT_VERSION: &str = "17.0";
 /// Modules in a bundle, at most.
 const MAX_MODULES: usize = 300;
+/// Workspaces an organisation keeps at once (decommissioned ones do not
+/// count); platform staff are not limited. Per-plan quotas will refine it.
+pub const MAX_PER_TENANT: i64 = 10;
 
 const VIEW_SQL: &str = "
     SELECT i.id, i.tenant_id, t.slug AS tenant_slug, i.name, i.subdomain, i.odoo_version, i.modules, i.plan,
@@ -144,10 +147,26 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     } else {
         crate::wire::STANDIN_IMAGE.to_owned()
     };
-    let hash = if input.draft { None } else { Some(credentials::odoo_hash_async(input.admin_password.clone()).await?) };
-
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant = crate::projects::resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
+    let (live, free): (i64, bool) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM ops.instances WHERE tenant_id = $1 AND state <> 'decommissioned'),
+                NOT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $2)",
+    )
+    .bind(tenant)
+    .bind(sub.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    if live >= MAX_PER_TENANT && !actor.administers_platform() {
+        return Err(DomainError::Conflict(format!(
+            "this organisation already has {live} workspaces, the most it may keep; decommission one first"
+        )));
+    }
+    if !free {
+        return Err(DomainError::Conflict(format!("`{}` is taken; choose another name", sub.as_str())));
+    }
+    // The costly hash only once the request is otherwise acceptable.
+    let hash = if input.draft { None } else { Some(credentials::odoo_hash_async(input.admin_password.clone()).await?) };
     let (id, project, env) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let taken = |e: sqlx::Error| match DomainError::from(e) {
         DomainError::Conflict(_) => DomainError::Conflict(format!("`{}` is taken; choose another name", sub.as_str())),

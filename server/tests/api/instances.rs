@@ -175,6 +175,12 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     assert_eq!(signed.status(), 303, "the chosen password signs in");
     let home = odoo.get(format!("{base}/odoo")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("bob@bobco.test"), "{home}");
+    // Odoo's database manager (its default master password is `admin`) is closed on the instance's host.
+    for path in ["/web/database/manager", "/web/database/backup", "/web/database/drop"] {
+        let r =
+            odoo.post(format!("{base}{path}")).form(&[("master_pwd", "admin"), ("name", "x")]).send().await.unwrap();
+        assert_eq!(r.status(), 403, "{path}");
+    }
     // Its tenant's admin gets a shell into it (the serving build); another tenant's admin does not see it.
     let serving = instance["serving_build"].as_str().expect("a serving build").to_owned();
     let (status, ticket) = bob.post(&format!("/api/v1/builds/{serving}/shell"), json!({})).await;

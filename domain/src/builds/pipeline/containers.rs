@@ -86,7 +86,13 @@ impl Run<'_> {
         facts: &Facts,
         smtp: &[String],
     ) -> anyhow::Result<(String, String, tokio::task::JoinHandle<LineStats>)> {
-        let mut args = vec!["-d".to_owned(), grant.database.clone(), "--addons-path=/mnt/extra-addons".to_owned()];
+        // Serving never lists databases (nor offers the database manager with them), as on Odoo.sh.
+        let mut args = vec![
+            "-d".to_owned(),
+            grant.database.clone(),
+            "--addons-path=/mnt/extra-addons".to_owned(),
+            "--no-database-list".to_owned(),
+        ];
         args.extend(smtp.iter().cloned());
         let name = format!("odooops-{}-b{}", self.infra.installation, short(self.b.id));
         let w = self.workload(name, image, args, grant, facts);
