@@ -255,11 +255,7 @@ pub async fn me(p: &Platform, actor: &Actor) -> DomainResult<Me> {
     .bind(actor.user_id.0)
     .fetch_all(&mut *tx)
     .await?;
-    let verified: bool =
-        sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM ops.users WHERE id = ops.current_user_id()")
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(false);
+    let verified = verified_in(&mut tx).await?;
     tx.commit().await?;
     Ok(Me {
         id: actor.user_id.0,
@@ -358,13 +354,16 @@ pub async fn verify_email(p: &Platform, token: &str) -> DomainResult<()> {
 /// Whether the caller's address is verified.
 pub async fn email_verified(p: &Platform, actor: &Actor) -> DomainResult<bool> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let verified: bool =
-        sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM ops.users WHERE id = ops.current_user_id()")
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or(false);
+    let verified = verified_in(&mut tx).await?;
     tx.commit().await?;
     Ok(verified)
+}
+
+async fn verified_in(tx: &mut crate::db::ScopedTx) -> DomainResult<bool> {
+    Ok(sqlx::query_scalar("SELECT email_verified_at IS NOT NULL FROM ops.users WHERE id = ops.current_user_id()")
+        .fetch_optional(&mut **tx)
+        .await?
+        .unwrap_or(false))
 }
 
 // Personal access tokens ---------------------------------------------------------

@@ -3,4 +3,5 @@
 pub mod forms;
 pub mod layout;
 pub mod log_tail;
+pub mod subdomain_field;
 pub mod terminal;

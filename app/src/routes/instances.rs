@@ -3,12 +3,11 @@
 //! and every operation with a link to its live log.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::subdomain_field::SubdomainField;
 use crate::functions::instances::{
-    get_instance, list_instance_operations, list_instances, subdomain_available, CreateInstance, OperateInstance,
+    get_instance, list_instance_operations, list_instances, CreateInstance, OperateInstance,
 };
-use crate::models::instance::{
-    moving, needs_confirmation, one_click, operation_class, operation_label, state_class, subdomain_hint,
-};
+use crate::models::instance::{moving, needs_confirmation, one_click, operation_class, operation_label, state_class};
 use crate::models::short_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,17 +17,6 @@ use leptos_router::hooks::use_params_map;
 pub fn InstancesPage() -> impl IntoView {
     let create = ServerAction::<CreateInstance>::new();
     let list = Resource::new(move || create.version().get(), |_| list_instances());
-    let subdomain = RwSignal::new(String::new());
-    let free = Resource::new(
-        move || subdomain.get(),
-        |s| async move {
-            if s.trim().is_empty() || subdomain_hint(&s).is_some() {
-                None
-            } else {
-                subdomain_available(s).await.ok()
-            }
-        },
-    );
     view! {
         <Title text="Instances"/>
         <h1>"Instances"</h1>
@@ -59,22 +47,7 @@ pub fn InstancesPage() -> impl IntoView {
             <h2>"New instance"</h2>
             <ActionForm action=create attr:class="stack" attr:id="new-instance">
                 <label>"Name" <input type="text" name="name" required maxlength="120"/></label>
-                <label>"Address"
-                    <input type="text" name="subdomain" required maxlength="40" autocomplete="off"
-                        on:input=move |e| subdomain.set(event_target_value(&e))/>
-                </label>
-                <p class="small" id="subdomain-hint">{move || match subdomain_hint(&subdomain.get()) {
-                    Some(why) => view! { <span class="error">{why}</span> }.into_any(),
-                    None => view! {
-                        <Transition fallback=|| ()>
-                            {move || free.get().flatten().map(|ok| if ok {
-                                view! { <span class="muted">"Available."</span> }.into_any()
-                            } else {
-                                view! { <span class="error">"Taken; choose another name."</span> }.into_any()
-                            })}
-                        </Transition>
-                    }.into_any(),
-                }}</p>
+                <SubdomainField/>
                 <label>"Modules" <small class="muted">" (besides base; e.g. sale, crm, stock)"</small>
                     <input type="text" name="modules" maxlength="4000"/></label>
                 <label>"Admin login (email)" <input type="email" name="admin_login" required maxlength="200"/></label>

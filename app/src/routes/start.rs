@@ -5,9 +5,9 @@
 //! live and the address opens Odoo's login.
 
 use crate::components::forms::{error_message, ActionError, AuthCard};
+use crate::components::subdomain_field::SubdomainField;
 use crate::functions::auth::{get_me, RequestVerification, StartSignUp, VerifyEmail};
-use crate::functions::instances::{subdomain_available, CreateInstance};
-use crate::models::instance::subdomain_hint;
+use crate::functions::instances::CreateInstance;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -55,17 +55,6 @@ pub fn StartPage() -> impl IntoView {
 #[component]
 fn NewWorkspace(login: String) -> impl IntoView {
     let create = ServerAction::<CreateInstance>::new();
-    let subdomain = RwSignal::new(String::new());
-    let free = Resource::new(
-        move || subdomain.get(),
-        |s| async move {
-            if s.trim().is_empty() || subdomain_hint(&s).is_some() {
-                None
-            } else {
-                subdomain_available(s).await.ok()
-            }
-        },
-    );
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(i)) = create.value().get() {
@@ -75,22 +64,7 @@ fn NewWorkspace(login: String) -> impl IntoView {
     view! {
         <ActionForm action=create attr:class="stack" attr:id="new-instance">
             <label>"Workspace name" <input type="text" name="name" required maxlength="120"/></label>
-            <label>"Address"
-                <input type="text" name="subdomain" required maxlength="40" autocomplete="off"
-                    on:input=move |e| subdomain.set(event_target_value(&e))/>
-            </label>
-            <p class="small" id="subdomain-hint">{move || match subdomain_hint(&subdomain.get()) {
-                Some(why) => view! { <span class="error">{why}</span> }.into_any(),
-                None => view! {
-                    <Transition fallback=|| ()>
-                        {move || free.get().flatten().map(|ok| if ok {
-                            view! { <span class="muted">"Available."</span> }.into_any()
-                        } else {
-                            view! { <span class="error">"Taken; choose another name."</span> }.into_any()
-                        })}
-                    </Transition>
-                }.into_any(),
-            }}</p>
+            <SubdomainField/>
             <label>"Plan" <select name="plan">
                 <option value="starter">"Starter"</option>
                 <option value="business">"Business"</option>

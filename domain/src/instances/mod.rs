@@ -147,6 +147,8 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     } else {
         crate::wire::STANDIN_IMAGE.to_owned()
     };
+    // Cheap checks first, in a short transaction: the costly hash only once
+    // the request is otherwise acceptable, and never while holding a connection.
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant = crate::projects::resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
     let (live, free): (i64, bool) = sqlx::query_as(
@@ -165,8 +167,9 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     if !free {
         return Err(DomainError::Conflict(format!("`{}` is taken; choose another name", sub.as_str())));
     }
-    // The costly hash only once the request is otherwise acceptable.
+    tx.commit().await?;
     let hash = if input.draft { None } else { Some(credentials::odoo_hash_async(input.admin_password.clone()).await?) };
+    let mut tx = p.db.begin_as(actor.user_id).await?;
     let (id, project, env) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let taken = |e: sqlx::Error| match DomainError::from(e) {
         DomainError::Conflict(_) => DomainError::Conflict(format!("`{}` is taken; choose another name", sub.as_str())),
@@ -384,7 +387,18 @@ pub async fn request(
     let hash = match (kind, input.admin_password.as_deref()) {
         (OperationKind::Provision, Some(pw)) => {
             credentials::check_password(&i.get::<String, _>("admin_login"), pw)?;
-            Some(credentials::odoo_hash_async(pw.to_owned()).await?)
+            // Hashed without holding a connection; the state is read again after.
+            tx.commit().await?;
+            let hash = credentials::odoo_hash_async(pw.to_owned()).await?;
+            tx = p.db.begin_as(actor.user_id).await?;
+            let now: Option<String> = sqlx::query_scalar("SELECT state FROM ops.instances WHERE id = $1")
+                .bind(instance)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if now.as_deref() != Some(state.as_str()) {
+                return Err(DomainError::Conflict("the instance changed meanwhile; try again".into()));
+            }
+            Some(hash)
         }
         // OdooOps kept no password: provisioning (again) is always told it.
         (OperationKind::Provision, None) => {
