@@ -37,6 +37,24 @@ impl Drop for Guard {
 /// its PostgreSQL cleanly).
 static CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
 
+/// OdooOps-managed containers and networks that existed before this test
+/// binary's console started: the rest are its own, removed at exit (a
+/// stopped console keeps its builds serving, as it should in production).
+static BEFORE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn managed() -> Vec<String> {
+    let list = |args: &[&str]| -> Vec<String> {
+        Command::new("docker")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let mut all = list(&["ps", "-aq", "--no-trunc", "--filter", "label=odooops.managed=true"]);
+    all.extend(list(&["network", "ls", "-q", "--no-trunc", "--filter", "label=odooops.managed=true"]));
+    all
+}
+
 extern "C" fn stop_children() {
     let pids = CHILDREN.lock().map(|p| p.clone()).unwrap_or_default();
     for pid in &pids {
@@ -45,6 +63,15 @@ extern "C" fn stop_children() {
     }
     if !pids.is_empty() {
         std::thread::sleep(Duration::from_secs(2));
+        // What the console started is gone with it, so repeated runs do not exhaust Docker's address pools.
+        let before = BEFORE.lock().map(|b| b.clone()).unwrap_or_default();
+        let ours: Vec<String> = managed().into_iter().filter(|id| !before.contains(id)).collect();
+        for id in &ours {
+            let _ = Command::new("docker").args(["rm", "-f", id]).output();
+        }
+        for id in &ours {
+            let _ = Command::new("docker").args(["network", "rm", id]).output();
+        }
     }
 }
 
@@ -62,6 +89,9 @@ pub(crate) struct Stack {
 pub(crate) fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
+        if let Ok(mut b) = BEFORE.lock() {
+            *b = managed();
+        }
         let bin = workspace().join("target/release/odooops");
         let site = workspace().join("target/site");
         assert!(
