@@ -12,12 +12,11 @@ use sha2::Sha512;
 pub const ROUNDS: u32 = 600_000;
 
 /// The rule for an instance admin's password (it guards a company's ERP).
+/// Account passwords' rule ([`crate::types::Password`]) first, then the admin's own.
 pub fn check_password(login: &str, password: &str) -> DomainResult<()> {
-    let n = password.chars().count();
-    if n < 10 {
-        return Err(DomainError::Invalid("the admin password needs at least 10 characters".into()));
-    }
-    if n > 128 {
+    crate::types::Password::parse(password)
+        .map_err(|e| DomainError::Invalid(format!("the admin password {}", e.reason)))?;
+    if password.chars().count() > 128 {
         return Err(DomainError::Invalid("the admin password may have at most 128 characters".into()));
     }
     let lower = password.to_lowercase();

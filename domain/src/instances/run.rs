@@ -223,13 +223,12 @@ async fn decommission(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid
         record_backup(p, operation, backup).await?;
     }
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let all: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM ops.builds WHERE env_id = $1").bind(op.env).fetch_all(&mut *tx).await?;
+    let all: Vec<(Uuid, i64)> =
+        sqlx::query_as("SELECT id, seq FROM ops.builds WHERE env_id = $1").bind(op.env).fetch_all(&mut *tx).await?;
     tx.commit().await?;
-    for build in all {
+    for (build, seq) in all {
         crate::builds::lifecycle::teardown(p, infra, build).await?;
-        let tag = crate::builds::pipeline::image_tag(&infra.installation, op.project, seq_of(p, build).await?);
-        p.runtime.remove_image(&tag).await?;
+        p.runtime.remove_image(&crate::builds::pipeline::image_tag(&infra.installation, op.project, seq)).await?;
     }
     for (db, role) in databases {
         infra.databases.drop(&db, &role).await?;
@@ -242,13 +241,6 @@ async fn decommission(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid
         .await?;
     tx.commit().await?;
     Ok(())
-}
-
-async fn seq_of(p: &Platform, build: Uuid) -> anyhow::Result<i64> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let seq = sqlx::query_scalar("SELECT seq FROM ops.builds WHERE id = $1").bind(build).fetch_one(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(seq)
 }
 
 /// Ends an operation that ran here, and its job, in one transaction.
