@@ -91,7 +91,7 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
 }
 
 async fn reachable(infra: &crate::builds::infra::BuildInfra, db: &str) -> DomainResult<()> {
-    let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(db))
+    let mut c = sqlx::PgConnection::connect_with(&infra.db(db).owner_options(db))
         .await
         .map_err(|e| DomainError::Unavailable(format!("the production database is not reachable: {e}")))?;
     sqlx::query("SELECT 1").execute(&mut c).await.map_err(anyhow::Error::from)?;

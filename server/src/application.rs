@@ -63,6 +63,12 @@ impl Application {
             tracing::warn!("{}", domain::auth::setup::log_line(&platform.settings.public_url, token));
         }
         if parts.worker {
+            // Instances' own PostgreSQL servers run before anything that reaches them.
+            if let Some(infra) = &platform.builds {
+                domain::instances::dedicated::start_all(&platform, infra)
+                    .await
+                    .context("starting the dedicated PostgreSQL servers")?;
+            }
             crate::worker::spawn(platform.clone());
         }
         let runs_jobs = parts.worker;

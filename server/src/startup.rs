@@ -308,6 +308,7 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         allow_local_repos: cfg.allow_local_repos,
         mail_catcher,
         filestore_dir: data.join("filestore"),
+        dedicated: domain::instances::dedicated::Servers::new(data.join("dedicated")),
         backups: domain::backups::BackupInfra::with_store(
             &data.join("backups"),
             domain::backups::store::from_setting(cfg.backup_store.as_deref(), data.join("backups").join("store"))?,

@@ -1,13 +1,15 @@
 //! How instances read: state badges and words, operation names, the bundle
 //! field, and the subdomain rule as you type (the same parse the server runs).
 
-use domain::types::{InstanceState, OperationKind, OperationState, Subdomain};
+use domain::types::{DbStrategy, InstanceState, OperationKind, OperationState, Subdomain};
 
 /// CSS class of an instance's state badge.
 pub fn state_class(state: InstanceState) -> &'static str {
     match state {
         InstanceState::Active => "badge badge-ok",
-        InstanceState::Provisioning | InstanceState::Decommissioning => "badge badge-running",
+        InstanceState::Provisioning | InstanceState::Migrating | InstanceState::Decommissioning => {
+            "badge badge-running"
+        }
         InstanceState::Error => "badge badge-ko",
         InstanceState::Draft | InstanceState::Paused | InstanceState::Decommissioned => "badge",
     }
@@ -53,6 +55,27 @@ pub fn moving(state: InstanceState) -> bool {
     state.working()
 }
 
+/// Where a database move goes from `now`.
+pub fn other_strategy(now: DbStrategy) -> DbStrategy {
+    match now {
+        DbStrategy::Shared => DbStrategy::Dedicated,
+        DbStrategy::Dedicated => DbStrategy::Shared,
+    }
+}
+
+/// The move button's words.
+pub fn move_label(to: DbStrategy) -> &'static str {
+    match to {
+        DbStrategy::Dedicated => "Move database to its own server",
+        DbStrategy::Shared => "Move database to the shared server",
+    }
+}
+
+/// A migration's downtime, as people read it.
+pub fn downtime_text(ms: i64) -> String {
+    format!("downtime {:.1} s", ms as f64 / 1000.0)
+}
+
 /// The bundle field: module names separated by commas, spaces or lines.
 pub fn parse_modules(text: &str) -> Vec<String> {
     text.split([',', ' ', '\n', '\t', ';']).map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect()
@@ -69,6 +92,14 @@ pub fn subdomain_hint(input: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_moves_name_where_they_go() {
+        assert_eq!(other_strategy(DbStrategy::Shared), DbStrategy::Dedicated);
+        assert_eq!(other_strategy(DbStrategy::Dedicated), DbStrategy::Shared);
+        assert!(move_label(DbStrategy::Dedicated).contains("its own server"));
+        assert_eq!(downtime_text(2345), "downtime 2.3 s");
+    }
 
     #[test]
     fn bundles_and_subdomains_read_as_the_server_reads_them() {

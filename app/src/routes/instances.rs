@@ -7,8 +7,12 @@ use crate::components::subdomain_field::SubdomainField;
 use crate::functions::instances::{
     get_instance, list_instance_operations, list_instances, CreateInstance, OperateInstance,
 };
-use crate::models::instance::{moving, needs_confirmation, one_click, operation_class, operation_label, state_class};
+use crate::models::instance::{
+    downtime_text, move_label, moving, needs_confirmation, one_click, operation_class, operation_label, other_strategy,
+    state_class,
+};
 use crate::models::short_time;
+use domain::types::OperationKind;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -145,6 +149,19 @@ pub fn InstancePage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </div>
+                            {(i.may_move_database && i.offered.contains(&OperationKind::MigrateDatabase)).then(|| {
+                                let to = other_strategy(i.db_strategy);
+                                view! {
+                                    <ActionForm action=operate attr:class="inline" attr:id="move-database">
+                                        <input type="hidden" name="id" value=i.id.to_string()/>
+                                        <input type="hidden" name="kind" value=OperationKind::MigrateDatabase.as_str()/>
+                                        <input type="hidden" name="db_strategy" value=to.as_str()/>
+                                        <input type="hidden" name="idempotency_key" value=format!("migrate-{}-{seen}", i.id)/>
+                                        <label class="small"><input type="checkbox" required/>" a short maintenance window is fine"</label>
+                                        <button type="submit">{move_label(to)}</button>
+                                    </ActionForm>
+                                }
+                            })}
                             <ActionError error=Signal::derive(move || operate.value().with(error_message))/>
                             <section class="card">
                                 <h2>"Operations"</h2>
@@ -154,7 +171,11 @@ pub fn InstancePage() -> impl IntoView {
                                         <tr>
                                             <td>{o.kind.as_str()}</td>
                                             <td><span class=operation_class(o.state)>{o.state.as_str()}</span>
-                                                {o.error.clone().map(|e| view! { <div class="error small">{e}</div> })}</td>
+                                                {o.error.clone().map(|e| view! { <div class="error small">{e}</div> })}
+                                                {o.downtime_ms.map(|ms| view! { <div class="small">{downtime_text(ms)}</div> })}
+                                                {(!o.log.is_empty()).then(|| view! {
+                                                    <ul class="oplog small">{o.log.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
+                                                })}</td>
                                             <td class="small">{o.requested_by.clone().unwrap_or_else(|| "OdooOps".into())}</td>
                                             <td class="muted small">{short_time(&o.created_at)}</td>
                                             <td>{o.build_id.map(|b| view! { <a href=format!("/builds/{b}")>"live log"</a> })}</td>

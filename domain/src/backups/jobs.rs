@@ -420,7 +420,7 @@ async fn execute(p: &Platform, infra: &BuildInfra, id: Uuid, log: &JobLog<'_>) -
     });
     let bin = crate::db::embedded::find_bin_dir()?;
     let mut pg_dump = std::process::Command::new(bin.join("pg_dump"));
-    pg_dump.args(["--no-owner", "--no-acl", "--format=plain"]).envs(infra.databases.owner_env(&db));
+    pg_dump.args(["--no-owner", "--no-acl", "--format=plain"]).envs(infra.db(&db).owner_env(&db));
     let progress = Arc::new(AtomicU64::new(0));
     let spec = WriteSpec {
         out: partial_path(&infra.backups, id),
@@ -463,7 +463,7 @@ async fn execute(p: &Platform, infra: &BuildInfra, id: Uuid, log: &JobLog<'_>) -
 /// Odoo's `manifest.json` for a database: its version and installed modules.
 pub(super) async fn odoo_manifest(infra: &BuildInfra, db: &str) -> anyhow::Result<serde_json::Value> {
     use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect_with(&infra.databases.owner_options(db)).await?;
+    let mut c = sqlx::PgConnection::connect_with(&infra.db(db).owner_options(db)).await?;
     let server: String = sqlx::query_scalar("SHOW server_version").fetch_one(&mut c).await?;
     let has_modules: bool =
         sqlx::query_scalar("SELECT to_regclass('public.ir_module_module') IS NOT NULL").fetch_one(&mut c).await?;

@@ -322,7 +322,7 @@ pub async fn load(
         .await?
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let bin = crate::db::embedded::find_bin_dir()?;
-    let env = infra.databases.owner_env(database);
+    let env = infra.db(database).owner_env(database);
     let mut loaded =
         Loaded { format: inspected.format.as_str(), odoo_manifest: inspected.odoo_manifest, ..Loaded::default() };
     match inspected.format {

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 #[derive(Clone)]
 pub struct BuildInfra {
+    /// The shared server: every build database not routed to a dedicated one.
     pub databases: BuildDatabases,
+    /// Instances' own PostgreSQL servers (see [`BuildInfra::db`]).
+    pub dedicated: crate::instances::dedicated::Servers,
     /// Bare mirrors, one per project.
     pub repos_dir: PathBuf,
     /// Per-build scratch (checked-out sources).
@@ -46,6 +49,15 @@ pub struct BuildInfra {
     /// Whether repositories may be local paths or `file://` URLs (an operator's
     /// setting: tenants get `https://` and `ssh://` only).
     pub allow_local_repos: bool,
+}
+
+impl BuildInfra {
+    /// The server `database` lives on: an instance's dedicated server when it
+    /// is routed there, else the shared one. Every statement on a build's
+    /// database finds its server here.
+    pub fn db(&self, database: &str) -> BuildDatabases {
+        self.dedicated.for_database(database).unwrap_or_else(|| self.databases.clone())
+    }
 }
 
 /// Where Odoo keeps a database's filestore inside its container.
@@ -451,6 +463,12 @@ impl BuildDatabases {
     /// Copies `from` into the existing empty `to` with `pg_dump -Fc | pg_restore`,
     /// each side logged in as its database's own role.
     pub async fn dump_restore(&self, from: &str, to: &str) -> anyhow::Result<()> {
+        self.dump_restore_into(from, self, to).await
+    }
+
+    /// As [`dump_restore`](Self::dump_restore), into `to` on another server
+    /// (an instance's database moving between the shared and its own server).
+    pub async fn dump_restore_into(&self, from: &str, target: &BuildDatabases, to: &str) -> anyhow::Result<()> {
         use std::process::Stdio;
         let bin = crate::db::embedded::find_bin_dir()?;
         let mut dump = tokio::process::Command::new(bin.join("pg_dump"))
@@ -463,7 +481,7 @@ impl BuildDatabases {
         let pipe: Stdio = dump.stdout.take().context("pg_dump output")?.try_into()?;
         let restore = tokio::process::Command::new(bin.join("pg_restore"))
             .args(["--no-owner", "--no-acl", "--exit-on-error", "--dbname", to])
-            .envs(self.owner_env(to))
+            .envs(target.owner_env(to))
             .stdin(pipe)
             .stderr(Stdio::piped())
             .output();

@@ -47,7 +47,7 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
     // one of a production restore that failed before it served.
     if let (Some(db), Some(role)) = (row.get::<Option<String>, _>("db_name"), row.get::<Option<String>, _>("db_role")) {
         if db.starts_with("ob_") || (db.starts_with("op_") && row.get::<bool, _>("failed_restore")) {
-            infra.databases.drop(&db, &role).await?;
+            infra.db(&db).drop(&db, &role).await?;
             let _ = std::fs::remove_dir_all(infra.filestore_dir.join(&db));
         }
     }

@@ -26,6 +26,15 @@ pub enum Durability {
     Throwaway,
 }
 
+/// How a cluster is started beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    /// The port to try first (the one it had before).
+    pub port: Option<u16>,
+    /// `name=value` server settings, after the defaults.
+    pub settings: Vec<String>,
+}
+
 pub struct EmbeddedPostgres {
     dir: PathBuf,
     port: u16,
@@ -50,6 +59,13 @@ impl EmbeddedPostgres {
     /// bridge gateway) so build containers reach their databases, with password
     /// authentication for Docker's private ranges only.
     pub async fn start_listening(root: &Path, durability: Durability, extra: &[String]) -> Result<Self> {
+        Self::start_tuned(root, durability, extra, &Tuning::default()).await
+    }
+
+    /// As [`start_listening`](Self::start_listening), on `tuning`'s port when it
+    /// is free (so containers that were given it reach the server again after a
+    /// restart) and with its settings (a dedicated server's memory).
+    pub async fn start_tuned(root: &Path, durability: Durability, extra: &[String], tuning: &Tuning) -> Result<Self> {
         let bin = find_bin_dir()?;
         let run_as = RunAs::detect()?;
         let dir = root.join("postgres");
@@ -71,9 +87,12 @@ impl EmbeddedPostgres {
         run_as.own(&socket_dir)?;
 
         let mut last_err = None;
-        for _ in 0..5 {
-            let port = free_port()?;
-            match Self::launch(&bin, &dir, &pgdata, &socket_dir, port, durability, &run_as, &listen) {
+        for attempt in 0..5 {
+            let port = match tuning.port {
+                Some(p) if attempt == 0 => p,
+                _ => free_port()?,
+            };
+            match Self::launch(&bin, &dir, &pgdata, &socket_dir, port, durability, &run_as, &listen, &tuning.settings) {
                 Ok((pid, exited)) => {
                     let mut pg = EmbeddedPostgres {
                         dir: dir.clone(),
@@ -105,15 +124,27 @@ impl EmbeddedPostgres {
         durability: Durability,
         run_as: &RunAs,
         listen: &str,
+        settings: &[String],
     ) -> Result<(i32, tokio::sync::oneshot::Receiver<()>)> {
         use std::os::unix::process::CommandExt;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("postgres.log"))?;
         let mut cmd = Command::new(bin.join("postgres"));
-        cmd.arg("-D").arg(pgdata).arg("-p").arg(port.to_string()).arg("-k").arg(socket_dir);
+        cmd.arg("-D").arg(pgdata).arg("-p").arg(port.to_string()).arg("-k");
+        // A socket path longer than the kernel's 107 bytes fails the start: then
+        // no unix socket at all (everything here connects over TCP).
+        if socket_dir.join(".s.PGSQL.65535").as_os_str().len() <= 107 {
+            cmd.arg(socket_dir);
+        } else {
+            cmd.arg("");
+        }
         cmd.arg("-c").arg(format!("listen_addresses={listen}"));
         for setting in
             ["max_connections=300", "shared_buffers=128MB", "logging_collector=off", "log_min_messages=warning"]
         {
+            cmd.arg("-c").arg(setting);
+        }
+        // Later settings win: a dedicated server's own memory and connections.
+        for setting in settings {
             cmd.arg("-c").arg(setting);
         }
         if durability == Durability::Throwaway {

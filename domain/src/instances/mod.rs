@@ -9,6 +9,8 @@
 //! only when the state machine in [`crate::types::OperationKind`] allows it.
 
 pub mod credentials;
+pub mod dedicated;
+pub mod migrate;
 pub mod run;
 
 use crate::audit::{self, Event};
@@ -16,7 +18,10 @@ use crate::auth::Actor;
 use crate::db::{vocabulary, ScopedTx};
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
-use crate::types::{AuditAction, DbStrategy, Email, InstanceState, OdooVersion, OperationKind, ProjectName, Subdomain};
+use crate::types::{
+    recommend_strategy, AuditAction, DbStrategy, Email, InstanceState, OdooVersion, OperationKind, ProjectName,
+    StrategyNeeds, Subdomain,
+};
 use crate::wire::{InstanceOperationView, InstanceView, NewInstance, OperationRequest};
 use sha2::Digest;
 use sqlx::Row;
@@ -35,7 +40,8 @@ const VIEW_SQL: &str = "
            i.db_strategy, i.state, i.reason, i.admin_login, i.project_id, i.env_id, i.created_at,
            (SELECT b.id FROM ops.builds b WHERE b.env_id = i.env_id AND b.live
              ORDER BY b.finished_at DESC NULLS LAST LIMIT 1) AS serving_build,
-           (i.tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may_operate
+           (i.tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may_operate,
+           ops.is_platform_admin() AS platform_staff
       FROM ops.instances i JOIN ops.tenants t ON t.id = i.tenant_id";
 
 /// Where instances answer: `ODOOOPS_INSTANCES_DOMAIN`, else the preview domain.
@@ -67,6 +73,7 @@ fn view(p: &Platform, r: &sqlx::postgres::PgRow) -> DomainResult<InstanceView> {
         admin_login: r.get("admin_login"),
         offered: OperationKind::offered(state),
         may_operate: r.get("may_operate"),
+        may_move_database: r.get("platform_staff"),
         project_id: r.get("project_id"),
         env_id: r.get("env_id"),
         serving_build: r.get("serving_build"),
@@ -124,11 +131,24 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     }
     let plan = input.plan.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("starter");
     crate::types::Slug::parse(plan).map_err(|_| DomainError::Invalid(format!("`{plan}` is not a plan")))?;
-    let strategy = DbStrategy::parse(input.db_strategy.as_deref().map(str::trim).unwrap_or("shared"))?;
+    let (recommended, _) = recommend_strategy(StrategyNeeds {
+        plan,
+        dedicated_required: input.dedicated_required,
+        expected_size_gb: input.expected_size_gb.unwrap_or(0),
+        expected_users: input.expected_users.unwrap_or(0),
+    });
+    let strategy = match input.db_strategy.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => recommended,
+        Some(s) => DbStrategy::parse(s)?,
+    };
+    if strategy != recommended && !actor.administers_platform() {
+        return Err(DomainError::Denied(format!(
+            "this workspace's database goes on the {recommended} server (the recommendation); \
+             only platform staff choose otherwise"
+        )));
+    }
     if strategy == DbStrategy::Dedicated {
-        return Err(DomainError::Unavailable(
-            "dedicated PostgreSQL servers are not offered on this installation yet".into(),
-        ));
+        dedicated_available(p)?;
     }
     let login = Email::parse(&input.admin_login)?;
     let (lang, country, timezone) = locale(&input)?;
@@ -234,12 +254,28 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     )
     .await?;
     if let Some(hash) = hash {
-        queue(&mut tx, actor, id, tenant, OperationKind::Provision, InstanceState::Draft, None, None, Some(&hash))
-            .await?;
+        let d = Details { hash: Some(&hash), ..Details::default() };
+        queue(&mut tx, actor, id, tenant, OperationKind::Provision, InstanceState::Draft, d).await?;
     }
     let row = sqlx::query(&format!("{VIEW_SQL} WHERE i.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     view(p, &row)
+}
+
+/// Dedicated servers are started from the machine's PostgreSQL binaries, next to the builds.
+fn dedicated_available(p: &Platform) -> DomainResult<()> {
+    if p.builds.is_none() {
+        return Err(DomainError::Unavailable("instances need builds to be configured".into()));
+    }
+    crate::db::embedded::find_bin_dir().map(|_| ()).map_err(|e| {
+        tracing::warn!(error = %e, "no PostgreSQL binaries for dedicated servers");
+        DomainError::Unavailable("dedicated PostgreSQL servers need PostgreSQL's server binaries on this host".into())
+    })
+}
+
+/// Where a new instance's database would go, and why (the documented rule, for the forms).
+pub fn recommendation(plan: &str, dedicated_required: bool, size_gb: u32, users: u32) -> (DbStrategy, &'static str) {
+    recommend_strategy(StrategyNeeds { plan, dedicated_required, expected_size_gb: size_gb, expected_users: users })
 }
 
 /// Instances the caller can see (their tenants'; every one for platform staff), newest first.
@@ -281,7 +317,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Instance
 
 const OPERATION_SQL: &str = "
     SELECT o.id, o.instance_id, o.kind, o.state, o.build_id, o.backup_id, o.error, u.email AS requested_by,
-           o.created_at, o.started_at, o.finished_at
+           o.created_at, o.started_at, o.finished_at, o.target_strategy, o.log, o.downtime_ms
       FROM ops.instance_operations o LEFT JOIN ops.users u ON u.id = o.requested_by";
 
 fn operation_view(r: &sqlx::postgres::PgRow) -> DomainResult<InstanceOperationView> {
@@ -297,6 +333,9 @@ fn operation_view(r: &sqlx::postgres::PgRow) -> DomainResult<InstanceOperationVi
         created_at: r.get("created_at"),
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),
+        target_strategy: crate::db::vocabulary_opt(r, "target_strategy")?,
+        log: r.get("log"),
+        downtime_ms: r.get("downtime_ms"),
     })
 }
 
@@ -334,7 +373,7 @@ pub async fn request(
     }
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let i = sqlx::query(
-        "SELECT tenant_id, project_id, state, admin_login,
+        "SELECT tenant_id, project_id, state, admin_login, db_strategy,
                 (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may_operate
            FROM ops.instances WHERE id = $1",
     )
@@ -366,6 +405,29 @@ pub async fn request(
     if !kind.allowed_from(state) {
         return Err(DomainError::Conflict(format!("an instance that is {state} cannot {kind}")));
     }
+    let target = match kind {
+        OperationKind::MigrateDatabase => {
+            if !actor.administers_platform() {
+                return Err(DomainError::Denied(
+                    "moving an instance's database between servers is for platform staff".into(),
+                ));
+            }
+            let now: DbStrategy = vocabulary(&i, "db_strategy")?;
+            let to = match input.db_strategy.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                Some(s) => DbStrategy::parse(s)?,
+                None => match now {
+                    DbStrategy::Shared => DbStrategy::Dedicated,
+                    DbStrategy::Dedicated => DbStrategy::Shared,
+                },
+            };
+            if to == now {
+                return Err(DomainError::Conflict(format!("the database is already on the {now} server")));
+            }
+            dedicated_available(p)?;
+            Some(to)
+        }
+        _ => None,
+    };
     let backup = match (kind, input.backup_id) {
         (OperationKind::Restore, None) => return Err(DomainError::Invalid("a restore names its backup_id".into())),
         (OperationKind::Restore, Some(b)) => {
@@ -409,14 +471,24 @@ pub async fn request(
         _ => None,
     };
     let tenant: Uuid = i.get("tenant_id");
-    let id = queue(&mut tx, actor, instance, tenant, kind, state, key, backup, hash.as_deref()).await?;
+    let d = Details { key, backup, hash: hash.as_deref(), target };
+    let id = queue(&mut tx, actor, instance, tenant, kind, state, d).await?;
     let row = sqlx::query(&format!("{OPERATION_SQL} WHERE o.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     operation_view(&row)
 }
 
+/// What an operation carries besides its kind.
+#[derive(Default)]
+struct Details<'a> {
+    key: Option<&'a str>,
+    backup: Option<Uuid>,
+    hash: Option<&'a str>,
+    /// `migrate_database`: where the database goes.
+    target: Option<DbStrategy>,
+}
+
 /// Inserts an operation (its job is queued by the database in the same statement) and audits it.
-#[expect(clippy::too_many_arguments, reason = "one row's columns")]
 async fn queue(
     tx: &mut ScopedTx,
     actor: &Actor,
@@ -424,15 +496,14 @@ async fn queue(
     tenant: Uuid,
     kind: OperationKind,
     from: InstanceState,
-    key: Option<&str>,
-    backup: Option<Uuid>,
-    hash: Option<&str>,
+    d: Details<'_>,
 ) -> DomainResult<Uuid> {
+    let Details { key, backup, hash, target } = d;
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO ops.instance_operations (id, instance_id, tenant_id, kind, from_state, idempotency_key,
-                                              requested_by, backup_id, admin_password_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                                              requested_by, backup_id, admin_password_hash, target_strategy)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(instance)
@@ -443,6 +514,7 @@ async fn queue(
     .bind(actor.user_id.0)
     .bind(backup)
     .bind(hash)
+    .bind(target.map(|t| t.as_str()))
     .execute(&mut **tx)
     .await
     .map_err(|e| match DomainError::from(e) {
@@ -459,7 +531,7 @@ async fn queue(
             target: format!("instance:{instance}"),
             tenant_id: Some(tenant),
             project_id: None,
-            summary: serde_json::json!({"operation": id, "kind": kind, "from": from, "backup": backup}),
+            summary: serde_json::json!({"operation": id, "kind": kind, "from": from, "backup": backup, "to": target}),
         },
     )
     .await?;

@@ -16,7 +16,7 @@ use crate::db::{vocabulary, ScopedTx};
 use crate::error::DomainResult;
 use crate::jobs::{self, Kind};
 use crate::platform::Platform;
-use crate::types::{AuditAction, InstanceState, OperationKind};
+use crate::types::{AuditAction, DbStrategy, InstanceState, OperationKind};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -56,23 +56,27 @@ pub async fn run(p: &Platform, infra: &BuildInfra, c: &Claimed) {
     }
 }
 
-struct Op {
-    instance: Uuid,
-    tenant: Uuid,
-    project: Uuid,
-    env: Uuid,
-    kind: OperationKind,
-    from: InstanceState,
-    build: Option<Uuid>,
-    backup: Option<Uuid>,
-    version: String,
-    modules: Vec<String>,
+pub(super) struct Op {
+    pub(super) instance: Uuid,
+    pub(super) tenant: Uuid,
+    pub(super) project: Uuid,
+    pub(super) env: Uuid,
+    pub(super) kind: OperationKind,
+    pub(super) from: InstanceState,
+    pub(super) build: Option<Uuid>,
+    pub(super) backup: Option<Uuid>,
+    pub(super) version: String,
+    pub(super) modules: Vec<String>,
+    /// Where the database lives now, and (for `migrate_database`) where it goes.
+    pub(super) strategy: DbStrategy,
+    pub(super) target: Option<DbStrategy>,
+    pub(super) db_port: Option<u16>,
 }
 
-async fn load(tx: &mut ScopedTx, operation: Uuid) -> anyhow::Result<Option<Op>> {
+pub(super) async fn load(tx: &mut ScopedTx, operation: Uuid) -> anyhow::Result<Option<Op>> {
     let r = sqlx::query(
         "SELECT o.instance_id, o.tenant_id, o.kind, o.from_state, o.state, o.build_id, o.backup_id,
-                i.project_id, i.env_id, i.odoo_version, i.modules
+                o.target_strategy, i.project_id, i.env_id, i.odoo_version, i.modules, i.db_strategy, i.db_port
            FROM ops.instance_operations o JOIN ops.instances i ON i.id = o.instance_id WHERE o.id = $1",
     )
     .bind(operation)
@@ -93,6 +97,9 @@ async fn load(tx: &mut ScopedTx, operation: Uuid) -> anyhow::Result<Option<Op>> 
         backup: r.get("backup_id"),
         version: r.get("odoo_version"),
         modules: r.get("modules"),
+        strategy: vocabulary(&r, "db_strategy")?,
+        target: crate::db::vocabulary_opt(&r, "target_strategy")?,
+        db_port: r.get::<Option<i32>, _>("db_port").and_then(|p| u16::try_from(p).ok()),
     }))
 }
 
@@ -120,29 +127,15 @@ async fn step(p: &Platform, infra: &BuildInfra, c: &Claimed) -> anyhow::Result<(
         | OperationKind::Restart
         | OperationKind::Resume
         | OperationKind::Restore => {
+            if op.strategy == DbStrategy::Dedicated {
+                // Its own server runs (and its databases are routed there) before its build starts.
+                tx.commit().await?;
+                super::migrate::serve_from_dedicated(p, infra, &op).await?;
+                tx = p.db.begin_as(SYSTEM_USER).await?;
+            }
             if op.build.is_none() {
                 let restore = if op.kind == OperationKind::Restore { op.backup } else { None };
-                let sha = super::bundle_digest(&op.version, &op.modules);
-                let build = builds::enqueue(
-                    &mut tx,
-                    NewBuild {
-                        tenant_id: op.tenant,
-                        project_id: op.project,
-                        env_id: op.env,
-                        branch: "main",
-                        stage: "production",
-                        commit_sha: &sha,
-                        subject: &format!("{} of the instance", op.kind),
-                        author: "OdooOps",
-                        source: Source::Instance { restore },
-                    },
-                )
-                .await?;
-                sqlx::query("UPDATE ops.instance_operations SET build_id = $2 WHERE id = $1")
-                    .bind(c.operation)
-                    .bind(build)
-                    .execute(&mut *tx)
-                    .await?;
+                enqueue_build(&mut tx, &op, c.operation, restore).await?;
             }
             // The build carries it on; `advance` ends it with the build.
             jobs::queue::done(&mut tx, c.job.id).await?;
@@ -166,8 +159,16 @@ async fn step(p: &Platform, infra: &BuildInfra, c: &Claimed) -> anyhow::Result<(
         }
         OperationKind::MigrateDatabase => {
             tx.commit().await?;
-            let why = "moving between shared and dedicated PostgreSQL is not available on this installation yet";
-            finish(p, c, Err(why)).await?;
+            use super::migrate::Moved;
+            let moved = super::migrate::migrate(p, infra, &op, c.operation).await?;
+            let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+            match &moved {
+                Moved::Done => end_in(&mut tx, c.operation, Ok(()), None).await?,
+                Moved::Reverted(why) => end_in(&mut tx, c.operation, Err(why), None).await?,
+                Moved::Broken(why) => end_in(&mut tx, c.operation, Err(why), Some(InstanceState::Error)).await?,
+            }
+            jobs::queue::done(&mut tx, c.job.id).await?;
+            tx.commit().await?;
         }
         OperationKind::Decommission => {
             tx.commit().await?;
@@ -178,8 +179,40 @@ async fn step(p: &Platform, infra: &BuildInfra, c: &Claimed) -> anyhow::Result<(
     Ok(())
 }
 
+/// Queues the production build that carries out an operation, and links it
+/// to the operation (its log is the operation's live log).
+pub(super) async fn enqueue_build(
+    tx: &mut ScopedTx,
+    op: &Op,
+    operation: Uuid,
+    restore: Option<Uuid>,
+) -> anyhow::Result<Uuid> {
+    let sha = super::bundle_digest(&op.version, &op.modules);
+    let build = builds::enqueue(
+        tx,
+        NewBuild {
+            tenant_id: op.tenant,
+            project_id: op.project,
+            env_id: op.env,
+            branch: "main",
+            stage: "production",
+            commit_sha: &sha,
+            subject: &format!("{} of the instance", op.kind),
+            author: "OdooOps",
+            source: Source::Instance { restore },
+        },
+    )
+    .await?;
+    sqlx::query("UPDATE ops.instance_operations SET build_id = $2 WHERE id = $1")
+        .bind(operation)
+        .bind(build)
+        .execute(&mut **tx)
+        .await?;
+    Ok(build)
+}
+
 /// The instance's builds that serve now.
-async fn serving(p: &Platform, env: Uuid) -> anyhow::Result<Vec<Uuid>> {
+pub(super) async fn serving(p: &Platform, env: Uuid) -> anyhow::Result<Vec<Uuid>> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let ids = sqlx::query_scalar("SELECT id FROM ops.builds WHERE env_id = $1 AND (live OR container_id IS NOT NULL)")
         .bind(env)
@@ -231,8 +264,12 @@ async fn decommission(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid
         p.runtime.remove_image(&crate::builds::pipeline::image_tag(&infra.installation, op.project, seq)).await?;
     }
     for (db, role) in databases {
-        infra.databases.drop(&db, &role).await?;
+        infra.db(&db).drop(&db, &role).await?;
         let _ = std::fs::remove_dir_all(infra.filestore_dir.join(&db));
+    }
+    // Its own server goes too, data directory and all.
+    if op.strategy == DbStrategy::Dedicated || infra.dedicated.exists(op.instance) {
+        infra.dedicated.remove(op.instance).await?;
     }
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     sqlx::query("UPDATE ops.environments SET deleted_at = coalesce(deleted_at, now()) WHERE id = $1")
@@ -255,6 +292,17 @@ async fn finish(p: &Platform, c: &Claimed, outcome: Result<(), &str>) -> anyhow:
 /// Closes an operation and moves its instance to where the state machine
 /// says, audited. Idempotent: a closed operation stays as it was.
 async fn end(tx: &mut ScopedTx, operation: Uuid, outcome: Result<(), &str>) -> anyhow::Result<()> {
+    end_in(tx, operation, outcome, None).await
+}
+
+/// As [`end`], with the failure's state given (a migration whose revert
+/// could not bring the instance back ends in `error`, not where it was).
+async fn end_in(
+    tx: &mut ScopedTx,
+    operation: Uuid,
+    outcome: Result<(), &str>,
+    failed_to: Option<InstanceState>,
+) -> anyhow::Result<()> {
     let Some(op) = load(tx, operation).await? else { return Ok(()) };
     let error: Option<String> = outcome.err().map(|e| e.chars().take(500).collect());
     sqlx::query(
@@ -268,7 +316,7 @@ async fn end(tx: &mut ScopedTx, operation: Uuid, outcome: Result<(), &str>) -> a
     .await?;
     let to = match error {
         None => op.kind.success_state(op.from),
-        Some(_) => op.kind.failure_state(op.from),
+        Some(_) => failed_to.unwrap_or_else(|| op.kind.failure_state(op.from)),
     };
     sqlx::query("UPDATE ops.instances SET state = $2, reason = $3, updated_at = now() WHERE id = $1")
         .bind(op.instance)
@@ -305,7 +353,7 @@ pub(crate) async fn close_interrupted(tx: &mut ScopedTx, operation: Uuid) -> any
 pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()> {
     let r = sqlx::query(
         "SELECT o.id, b.result, b.reason FROM ops.instance_operations o JOIN ops.builds b ON b.id = o.build_id
-          WHERE o.build_id = $1 AND o.state IN ('queued', 'running')",
+          WHERE o.build_id = $1 AND o.state IN ('queued', 'running') AND o.kind <> 'migrate_database'",
     )
     .bind(build)
     .fetch_optional(&mut **tx)

@@ -18,6 +18,8 @@ string_enum!(
         Provisioning = "provisioning",
         Active = "active",
         Paused = "paused",
+        /// Its database moves between servers; its address shows a maintenance page.
+        Migrating = "migrating",
         Decommissioning = "decommissioning",
         Decommissioned = "decommissioned",
         Error = "error",
@@ -62,7 +64,7 @@ string_enum!(
 impl InstanceState {
     /// Whether an operation is under way (the instance is not at rest).
     pub fn working(self) -> bool {
-        matches!(self, InstanceState::Provisioning | InstanceState::Decommissioning)
+        matches!(self, InstanceState::Provisioning | InstanceState::Migrating | InstanceState::Decommissioning)
     }
 
     /// Whether the instance has (or may still have) containers, a database or a filestore.
@@ -100,6 +102,7 @@ impl OperationKind {
         match self {
             OperationKind::Provision => InstanceState::Provisioning,
             OperationKind::Decommission => InstanceState::Decommissioning,
+            OperationKind::MigrateDatabase => InstanceState::Migrating,
             _ => from,
         }
     }
@@ -129,6 +132,45 @@ impl OperationKind {
     /// The operations offered on an instance in `state`.
     pub fn offered(state: InstanceState) -> Vec<OperationKind> {
         OperationKind::ALL.iter().copied().filter(|k| k.allowed_from(state)).collect()
+    }
+}
+
+/// What the database strategy is recommended from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StrategyNeeds<'a> {
+    /// The plan's name (`starter`, `standard`, `business`, `enterprise`, …).
+    pub plan: &'a str,
+    /// A compliance requirement: the data must not share a server.
+    pub dedicated_required: bool,
+    /// Expected database size, in GB.
+    pub expected_size_gb: u32,
+    /// Expected users working at the same time.
+    pub expected_users: u32,
+}
+
+/// Plans whose instances get their own server.
+pub const DEDICATED_PLANS: &[&str] = &["enterprise", "dedicated", "premium"];
+/// From this expected size (GB), a database gets its own server.
+pub const DEDICATED_FROM_GB: u32 = 20;
+/// From this many users at once, a database gets its own server.
+pub const DEDICATED_FROM_USERS: u32 = 50;
+
+/// The documented rule for where an instance's database lives, and why:
+/// a compliance requirement, a plan that includes its own server, a large
+/// database or many users at once each call for a dedicated server (its own
+/// memory, no neighbours); everything else shares a server, which costs far
+/// less. Platform staff may override it.
+pub fn recommend_strategy(n: StrategyNeeds<'_>) -> (DbStrategy, &'static str) {
+    if n.dedicated_required {
+        (DbStrategy::Dedicated, "compliance requires that the data not share a server")
+    } else if DEDICATED_PLANS.contains(&n.plan) {
+        (DbStrategy::Dedicated, "the plan includes its own PostgreSQL server")
+    } else if n.expected_size_gb >= DEDICATED_FROM_GB {
+        (DbStrategy::Dedicated, "a database this large would crowd its neighbours on a shared server")
+    } else if n.expected_users >= DEDICATED_FROM_USERS {
+        (DbStrategy::Dedicated, "this many users at once need the server's memory to themselves")
+    } else {
+        (DbStrategy::Shared, "a small or medium workspace runs well, and costs least, on the shared server")
     }
 }
 
@@ -200,10 +242,32 @@ mod tests {
     }
 
     #[test]
+    fn the_strategy_rule_gives_a_reason_for_each_branch() {
+        let small = StrategyNeeds { plan: "starter", ..Default::default() };
+        assert_eq!(recommend_strategy(small).0, DbStrategy::Shared);
+        for needs in [
+            StrategyNeeds { dedicated_required: true, ..small },
+            StrategyNeeds { plan: "enterprise", ..small },
+            StrategyNeeds { expected_size_gb: DEDICATED_FROM_GB, ..small },
+            StrategyNeeds { expected_users: DEDICATED_FROM_USERS, ..small },
+        ] {
+            let (s, why) = recommend_strategy(needs);
+            assert_eq!(s, DbStrategy::Dedicated, "{needs:?}");
+            assert!(!why.is_empty());
+        }
+        assert_eq!(
+            recommend_strategy(StrategyNeeds { expected_size_gb: DEDICATED_FROM_GB - 1, ..small }).0,
+            DbStrategy::Shared
+        );
+    }
+
+    #[test]
     fn decommissioned_is_terminal_and_error_is_left_only_by_an_operation() {
         for k in OperationKind::ALL {
             assert!(!k.allowed_from(InstanceState::Decommissioned), "{k:?}");
-            assert!(!k.allowed_from(InstanceState::Provisioning) && !k.allowed_from(InstanceState::Decommissioning));
+            for working in [InstanceState::Provisioning, InstanceState::Migrating, InstanceState::Decommissioning] {
+                assert!(!k.allowed_from(working), "{k:?} from {working:?}");
+            }
         }
         assert_eq!(
             OperationKind::offered(InstanceState::Draft),

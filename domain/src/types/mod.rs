@@ -15,7 +15,10 @@ mod vocabulary;
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use email::Email;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
-pub use instance::{DbStrategy, InstanceState, OperationKind, OperationState, Subdomain, RESERVED_SUBDOMAINS};
+pub use instance::{
+    recommend_strategy, DbStrategy, InstanceState, OperationKind, OperationState, StrategyNeeds, Subdomain,
+    RESERVED_SUBDOMAINS,
+};
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;

@@ -27,6 +27,8 @@ wire! {
         pub offered: Vec<OperationKind>,
         /// Whether the caller may ask for operations (tenant admins, platform staff).
         pub may_operate: bool,
+        /// Whether the caller may move its database between servers (platform staff).
+        pub may_move_database: bool,
         /// The backing project (its builds, backups and shells).
         pub project_id: Uuid,
         /// Its branch (backups: `/environments/{env_id}/backups`).
@@ -49,6 +51,12 @@ wire! {
         pub created_at: DateTime<Utc>,
         pub started_at: Option<DateTime<Utc>>,
         pub finished_at: Option<DateTime<Utc>>,
+        /// `migrate_database`: where the database goes.
+        pub target_strategy: Option<DbStrategy>,
+        /// Steps of operations that run without a build (a migration's copy, verification, switch-over).
+        pub log: Vec<String>,
+        /// `migrate_database`: how long the instance did not serve, in milliseconds.
+        pub downtime_ms: Option<i64>,
     }
 
 }
@@ -71,8 +79,18 @@ pub struct NewInstance {
     pub modules: Vec<String>,
     #[serde(default)]
     pub plan: Option<String>,
+    /// `shared` or `dedicated`; left out, the recommendation (see `recommend_strategy`) applies.
+    /// Only platform staff may choose against it.
     #[serde(default)]
     pub db_strategy: Option<String>,
+    /// A compliance requirement: the data must not share a PostgreSQL server.
+    #[serde(default)]
+    pub dedicated_required: bool,
+    /// Expected database size (GB) and users at once, for the recommendation.
+    #[serde(default)]
+    pub expected_size_gb: Option<u32>,
+    #[serde(default)]
+    pub expected_users: Option<u32>,
     /// The Odoo admin's login (an email) and password; OdooOps keeps only its hash, until provisioning writes it.
     pub admin_login: String,
     pub admin_password: String,
@@ -97,6 +115,9 @@ impl std::fmt::Debug for NewInstance {
             .field("modules", &self.modules)
             .field("plan", &self.plan)
             .field("db_strategy", &self.db_strategy)
+            .field("dedicated_required", &self.dedicated_required)
+            .field("expected_size_gb", &self.expected_size_gb)
+            .field("expected_users", &self.expected_users)
             .field("admin_login", &self.admin_login)
             .field("admin_password", &"<redacted>")
             .field("draft", &self.draft)
@@ -123,6 +144,9 @@ pub struct OperationRequest {
     /// For `provision` of a draft or a retry: the admin password to set (required when none is pending).
     #[serde(default)]
     pub admin_password: Option<String>,
+    /// For `migrate_database` (platform staff): `shared` or `dedicated`; left out, the other one.
+    #[serde(default)]
+    pub db_strategy: Option<String>,
 }
 
 impl std::fmt::Debug for OperationRequest {
@@ -132,6 +156,7 @@ impl std::fmt::Debug for OperationRequest {
             .field("idempotency_key", &self.idempotency_key)
             .field("backup_id", &self.backup_id)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field("db_strategy", &self.db_strategy)
             .finish()
     }
 }

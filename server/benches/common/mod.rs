@@ -88,6 +88,7 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
         installation: domain::builds::infra::installation_id(&uuid::Uuid::new_v4().to_string()),
         mail_catcher: None,
         filestore_dir: scratch.join("filestore"),
+        dedicated: domain::instances::dedicated::Servers::new(scratch.join("dedicated")),
         backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
         git_timeout: Duration::from_secs(600),
         allow_local_repos: true,

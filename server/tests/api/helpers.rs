@@ -193,6 +193,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             installation: domain::builds::infra::installation_id(&db.private_secret("installation").await.unwrap()),
             mail_catcher: Some((container_host, smtp_port)),
             filestore_dir: scratch.join("filestore"),
+            dedicated: domain::instances::dedicated::Servers::new(scratch.join("dedicated")),
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
             git_timeout: std::time::Duration::from_secs(120),
             // The tests' repositories are local bare repositories (an operator's setting).
@@ -229,6 +230,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             installation: domain::builds::infra::installation_id(&db.private_secret("installation").await.unwrap()),
             mail_catcher: None,
             filestore_dir: scratch.join("filestore"),
+            dedicated: domain::instances::dedicated::Servers::new(scratch.join("dedicated")),
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
             git_timeout: std::time::Duration::from_secs(5),
             allow_local_repos: false,

@@ -12,10 +12,10 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 /// The instance admin's password: never logged, never sent, never stored.
-const ADMIN_PASSWORD: &str = "tall-orange-kettle-42";
+pub(crate) const ADMIN_PASSWORD: &str = "tall-orange-kettle-42";
 
 /// Waits (a generous deadline, not a timing assertion) for an operation to end.
-async fn ended(api: &Api<'_>, instance: &str, operation: &str) -> Value {
+pub(crate) async fn ended(api: &Api<'_>, instance: &str, operation: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
         let (status, list) = api.get(&format!("/api/v1/instances/{instance}/operations")).await;
@@ -62,12 +62,12 @@ pub(crate) async fn active_instance(api: &Api<'_>, subdomain: &str, login: &str)
     api.get(&format!("/api/v1/instances/{id}")).await.1
 }
 
-async fn operate(api: &Api<'_>, instance: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn operate(api: &Api<'_>, instance: &str, body: Value) -> (u16, Value) {
     api.post(&format!("/api/v1/instances/{instance}/operations"), body).await
 }
 
 /// An HTTP client that reaches `<subdomain>.localhost` on the app's port.
-fn odoo_client(app: &TestApp, host: &str) -> (reqwest::Client, String) {
+pub(crate) fn odoo_client(app: &TestApp, host: &str) -> (reqwest::Client, String) {
     let port: u16 = app.addr.rsplit(':').next().unwrap().parse().unwrap();
     let client = reqwest::Client::builder()
         .resolve(host, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
@@ -78,7 +78,7 @@ fn odoo_client(app: &TestApp, host: &str) -> (reqwest::Client, String) {
     (client, format!("http://{host}:{port}"))
 }
 
-async fn sign_in(client: &reqwest::Client, base: &str, login: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(client: &reqwest::Client, base: &str, login: &str, password: &str) -> reqwest::Response {
     client.post(format!("{base}/web/login")).form(&[("login", login), ("password", password)]).send().await.unwrap()
 }
 
@@ -110,7 +110,7 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
         (json!({"subdomain": "b12-shop"}), 422, "preview"),
         (json!({"admin_password": "admin12345"}), 422, "admin"),
         (json!({"modules": ["Sale; DROP"]}), 422, "module"),
-        (json!({"db_strategy": "dedicated"}), 503, "dedicated"),
+        (json!({"db_strategy": "dedicated"}), 403, "recommendation"),
         (json!({"modules": ["not_a_standin_module"]}), 201, "accepted, refused by its build"),
     ] {
         let mut body = good.clone();

@@ -11,6 +11,7 @@ mod console_mail;
 mod consoles;
 mod helpers;
 mod instances;
+mod instances_dedicated;
 mod mails;
 mod pipeline;
 mod promotions;

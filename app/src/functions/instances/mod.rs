@@ -62,6 +62,9 @@ pub async fn create_instance(
         modules: crate::models::instance::parse_modules(&modules),
         plan,
         db_strategy: None,
+        dedicated_required: false,
+        expected_size_gb: None,
+        expected_users: None,
         admin_login,
         admin_password,
         draft: false,
@@ -78,9 +81,11 @@ pub async fn operate_instance(
     id: uuid::Uuid,
     kind: String,
     idempotency_key: Option<String>,
+    db_strategy: Option<String>,
 ) -> Result<InstanceOperationView, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
-    let input = domain::wire::OperationRequest { kind, idempotency_key, backup_id: None, admin_password: None };
+    let input =
+        domain::wire::OperationRequest { kind, idempotency_key, backup_id: None, admin_password: None, db_strategy };
     Ok(domain::instances::request(&ssr::platform()?, &actor, id, input).await?)
 }

@@ -76,7 +76,7 @@ impl Run<'_> {
         };
         let (op, hash, login): (uuid::Uuid, String, String) =
             (r.get("id"), r.get("admin_password_hash"), r.get("admin_login"));
-        let mut conn = sqlx::PgConnection::connect_with(&self.infra.databases.owner_options(&grant.database))
+        let mut conn = sqlx::PgConnection::connect_with(&self.infra.db(&grant.database).owner_options(&grant.database))
             .await
             .context("connecting to the instance's database")?;
         let renamed = sqlx::query("UPDATE res_users SET login = $1, password = $2 WHERE login = 'admin'")

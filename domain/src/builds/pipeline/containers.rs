@@ -13,7 +13,7 @@ impl Run<'_> {
     /// A workload of this build: the image on the build's network, the
     /// database reached as its own role, the filestore mounted, the project's limits.
     fn workload(&self, name: String, image: &str, args: Vec<String>, grant: &DbGrant, facts: &Facts) -> Workload {
-        let d = &self.infra.databases;
+        let d = self.infra.db(&grant.database);
         let owner = self.owner(facts);
         Workload {
             name,

@@ -12,7 +12,6 @@ use anyhow::Context;
 
 impl Run<'_> {
     pub(super) async fn database(&mut self, s: &str, plan: Database) -> anyhow::Result<DbGrant> {
-        let dbs = &self.infra.databases;
         let (inst, env_short) = (&self.infra.installation, short(self.b.env_id));
         let restore = match plan {
             Database::Restore { backup } => Some(backup),
@@ -28,6 +27,8 @@ impl Run<'_> {
             (true, None, None) => format!("op_{inst}_{env_short}"),
             _ => format!("ob_{inst}_{s}"),
         };
+        // An instance's production may live on its dedicated server.
+        let dbs = self.infra.db(&name);
         let template = match plan {
             Database::CopyOfProduction => self.production_db().await?,
             _ => None,

@@ -1,0 +1,205 @@
+//! Dedicated PostgreSQL servers: an instance whose strategy is `dedicated`
+//! gets its own server process with its own data directory, port and memory
+//! settings, started from the machine's PostgreSQL binaries like the embedded
+//! cluster. It holds nothing but that instance's database and role: its
+//! `pg_hba.conf` admits, from Docker's ranges, only tenant roles into the
+//! database of their own name, and the instance's role is the only tenant
+//! role it has, so no other tenant's container can log in to it.
+//!
+//! Every statement on the instance's database goes through
+//! [`BuildInfra::db`](crate::builds::infra::BuildInfra::db), which answers
+//! the dedicated server for the databases routed to it here and the shared
+//! server for everything else; the pipeline, backups, restores and teardown
+//! work unchanged on either.
+
+use crate::builds::infra::BuildDatabases;
+use crate::db::embedded::{Durability, EmbeddedPostgres, Tuning};
+use anyhow::Context;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// A dedicated server's memory and connection settings (a plan's size).
+pub const SETTINGS: &[&str] =
+    &["shared_buffers=64MB", "max_connections=40", "work_mem=8MB", "maintenance_work_mem=64MB", "max_wal_size=256MB"];
+
+struct Running {
+    pg: EmbeddedPostgres,
+    dbs: BuildDatabases,
+    /// Databases named this, or this and `_…`, live here once routed.
+    prefix: String,
+    routed: bool,
+}
+
+/// The dedicated servers this console runs, and which databases live on them.
+#[derive(Clone)]
+pub struct Servers {
+    root: PathBuf,
+    running: Arc<Mutex<HashMap<Uuid, Running>>>,
+}
+
+impl Servers {
+    /// Servers kept under `root/<instance>`.
+    pub fn new(root: PathBuf) -> Servers {
+        Servers { root, running: Arc::default() }
+    }
+
+    /// Where the instance's server keeps its data.
+    pub fn dir(&self, instance: Uuid) -> PathBuf {
+        self.root.join(instance.simple().to_string())
+    }
+
+    /// Starts the instance's server (initialising it on first use) on `port`
+    /// when it is free, reachable from containers where the shared server is.
+    /// Its databases are not routed to it yet. Returns the server and its port.
+    pub async fn ensure(
+        &self,
+        instance: Uuid,
+        prefix: &str,
+        port: Option<u16>,
+        shared: &BuildDatabases,
+        installation: &str,
+    ) -> anyhow::Result<(BuildDatabases, u16)> {
+        if let Some(r) = self.running.lock().expect("servers lock").get(&instance) {
+            return Ok((r.dbs.clone(), r.pg.port()));
+        }
+        let dir = self.dir(instance);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let tuning = Tuning { port, settings: SETTINGS.iter().map(|s| (*s).to_owned()).collect() };
+        let gateway = shared.host_for_containers.clone();
+        let listen: Vec<String> = [gateway.clone()].into_iter().filter(|g| !g.is_empty() && g != "127.0.0.1").collect();
+        let pg = EmbeddedPostgres::start_tuned(&dir, Durability::Full, &listen, &tuning)
+            .await
+            .context("starting the instance's dedicated PostgreSQL server")?;
+        let admin = pg.builds_admin().await.context("the dedicated server's admin role")?;
+        let dbs = BuildDatabases {
+            admin: admin.log_statements_off(),
+            host_for_containers: gateway,
+            port_for_containers: pg.port(),
+            role_key: shared.role_key.clone(),
+        };
+        dbs.prepare(installation).await.context("preparing the dedicated server")?;
+        let mut running = self.running.lock().expect("servers lock");
+        // Another task may have started it meanwhile: keep the first (dropping ours stops it).
+        let r = running.entry(instance).or_insert(Running { pg, dbs, prefix: prefix.to_owned(), routed: false });
+        Ok((r.dbs.clone(), r.pg.port()))
+    }
+
+    /// From now on the instance's databases are reached on its dedicated server.
+    pub fn route(&self, instance: Uuid) {
+        if let Some(r) = self.running.lock().expect("servers lock").get_mut(&instance) {
+            r.routed = true;
+        }
+    }
+
+    /// From now on the instance's databases are reached on the shared server.
+    pub fn unroute(&self, instance: Uuid) {
+        if let Some(r) = self.running.lock().expect("servers lock").get_mut(&instance) {
+            r.routed = false;
+        }
+    }
+
+    /// The dedicated server `database` lives on, if it is routed to one.
+    pub fn for_database(&self, database: &str) -> Option<BuildDatabases> {
+        let running = self.running.lock().expect("servers lock");
+        running
+            .values()
+            .find(|r| {
+                r.routed
+                    && database
+                        .strip_prefix(r.prefix.as_str())
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+            })
+            .map(|r| r.dbs.clone())
+    }
+
+    /// The port the instance's server listens on, when it runs here.
+    pub fn port(&self, instance: Uuid) -> Option<u16> {
+        self.running.lock().expect("servers lock").get(&instance).map(|r| r.pg.port())
+    }
+
+    /// Stops the instance's server and deletes its data directory.
+    pub async fn remove(&self, instance: Uuid) -> anyhow::Result<()> {
+        let r = self.running.lock().expect("servers lock").remove(&instance);
+        if let Some(r) = r {
+            r.pg.stop().await.context("stopping the dedicated server")?;
+        }
+        let dir = self.dir(instance);
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display())),
+            // Not a server's directory (nothing of ours to remove there).
+            Ok(_) => {
+                tracing::warn!(dir = %dir.display(), "not a directory: left alone");
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", dir.display())),
+        }
+    }
+
+    /// Whether the instance has a data directory here (a server to start or remove).
+    pub fn exists(&self, instance: Uuid) -> bool {
+        self.dir(instance).is_dir()
+    }
+}
+
+/// `PgConnectOptions` without statement logging (tenant statements are not the console's log).
+trait Quiet {
+    fn log_statements_off(self) -> Self;
+}
+
+impl Quiet for sqlx::postgres::PgConnectOptions {
+    fn log_statements_off(self) -> Self {
+        use sqlx::ConnectOptions;
+        self.log_statements(tracing::log::LevelFilter::Off)
+    }
+}
+
+/// The names of an instance's production databases: `op_<installation>_<env>`,
+/// and `…_<suffix>` for restores (see the pipeline's database phase).
+pub fn database_prefix(installation: &str, env: Uuid) -> String {
+    format!("op_{installation}_{}", crate::builds::pipeline::short(env))
+}
+
+/// Starts the dedicated servers of this installation's instances that have
+/// one, and routes their databases to them (at console start).
+pub async fn start_all(p: &crate::platform::Platform, infra: &crate::builds::infra::BuildInfra) -> anyhow::Result<()> {
+    let mut tx = p.db.begin_as(crate::builds::queue::SYSTEM_USER).await?;
+    let rows: Vec<(Uuid, Uuid, Option<i32>)> = sqlx::query_as(
+        "SELECT id, env_id, db_port FROM ops.instances
+          WHERE db_strategy = 'dedicated' AND state NOT IN ('draft', 'decommissioned')",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    for (instance, env, port) in rows {
+        let prefix = database_prefix(&infra.installation, env);
+        let port = port.and_then(|p| u16::try_from(p).ok());
+        match infra.dedicated.ensure(instance, &prefix, port, &infra.databases, &infra.installation).await {
+            Ok((_, got)) => {
+                infra.dedicated.route(instance);
+                if Some(got) != port {
+                    tracing::warn!(%instance, port = got, "the dedicated server got a new port: redeploy the instance");
+                    record_port(p, instance, Some(got)).await?;
+                }
+            }
+            Err(e) => {
+                tracing::error!(%instance, error = %format!("{e:#}"), "a dedicated PostgreSQL server did not start")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the instance's server port (or none, on the shared server) and strategy.
+pub async fn record_port(p: &crate::platform::Platform, instance: Uuid, port: Option<u16>) -> anyhow::Result<()> {
+    let mut tx = p.db.begin_as(crate::builds::queue::SYSTEM_USER).await?;
+    sqlx::query("UPDATE ops.instances SET db_port = $2 WHERE id = $1")
+        .bind(instance)
+        .bind(port.map(i32::from))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
