@@ -315,6 +315,12 @@ pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Instance
     view(p, &row)
 }
 
+/// The instance's backups, newest first (the backups of its branch, under the same rules).
+pub async fn backups(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Vec<crate::wire::BackupView>> {
+    let instance = get(p, actor, id).await?;
+    crate::backups::jobs::list(p, actor, instance.env_id).await
+}
+
 const OPERATION_SQL: &str = "
     SELECT o.id, o.instance_id, o.kind, o.state, o.build_id, o.backup_id, o.error, u.email AS requested_by,
            o.created_at, o.started_at, o.finished_at, o.target_strategy, o.log, o.downtime_ms

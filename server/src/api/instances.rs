@@ -72,6 +72,17 @@ pub async fn list_operations(
     Ok(axum::Json(domain::instances::operations(&s.platform, &actor, id).await?))
 }
 
+/// The instance's backups (scheduled, manual, before changes, final), newest first.
+#[utoipa::path(get, path = "/api/v1/instances/{id}/backups", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<domain::wire::BackupView>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn list_instance_backups(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<domain::wire::BackupView>>, ApiError> {
+    Ok(axum::Json(domain::instances::backups(&s.platform, &actor, id).await?))
+}
+
 /// Asks for an operation; the same `idempotency_key` answers the same operation.
 #[utoipa::path(post, path = "/api/v1/instances/{id}/operations", tag = "instances", params(("id" = Uuid, Path)),
     request_body = OperationRequest,

@@ -44,7 +44,7 @@ use utoipa::{Modify, OpenApi};
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
         promotions::get_release_settings, promotions::patch_release_settings,
         instances::list_instances, instances::create_instance, instances::get_instance,
-        instances::list_operations, instances::request_operation,
+        instances::list_operations, instances::request_operation, instances::list_instance_backups,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -123,6 +123,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/instances", get(instances::list_instances).post(instances::create_instance))
         .route("/v1/instances/{id}", get(instances::get_instance))
         .route("/v1/instances/{id}/operations", get(instances::list_operations).post(instances::request_operation))
+        .route("/v1/instances/{id}/backups", get(instances::list_instance_backups))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))
         .route("/v1/promotions/{id}/reject", post(promotions::reject))
