@@ -1,7 +1,8 @@
 //! How instances read: state badges and words, operation names, the bundle
 //! field, and the subdomain rule as you type (the same parse the server runs).
 
-use domain::types::{DbStrategy, InstanceState, OperationKind, OperationState, Subdomain};
+use domain::types::{DbStrategy, InstanceState, OperationKind, OperationState, QuotaLevel, Subdomain};
+use domain::wire::{InstanceUsage, PlanView};
 
 /// CSS class of an instance's state badge.
 pub fn state_class(state: InstanceState) -> &'static str {
@@ -76,6 +77,44 @@ pub fn downtime_text(ms: i64) -> String {
     format!("downtime {:.1} s", ms as f64 / 1000.0)
 }
 
+/// CSS class of a storage level.
+pub fn quota_class(level: QuotaLevel) -> &'static str {
+    match level {
+        QuotaLevel::Ok => "badge badge-ok",
+        QuotaLevel::Warning => "badge badge-warn",
+        QuotaLevel::Exceeded => "badge badge-ko",
+    }
+}
+
+fn mb(bytes: i64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// "12.3 MB of 2048 MB (1 %)", and what the level means.
+pub fn usage_text(u: &InstanceUsage) -> String {
+    let head = format!("{} of {} MB ({} %)", mb(u.storage_used_bytes), u.plan.storage_mb, u.storage_percent);
+    match u.level {
+        QuotaLevel::Ok => head,
+        QuotaLevel::Warning => format!("{head}: nearly full"),
+        QuotaLevel::Exceeded => format!("{head}: over the plan, restores are refused"),
+    }
+}
+
+/// A plan's limits in one line.
+pub fn plan_terms(p: &PlanView) -> String {
+    let workers = if p.workers == 0 { "threaded".to_owned() } else { format!("{} workers", p.workers) };
+    format!(
+        "{}: {} CPU, {} MB memory, {workers}, {} MB storage, up to {} users, backups kept {} days, {:.2} a month",
+        p.name,
+        p.cpu_limit,
+        p.memory_limit_mb,
+        p.storage_mb,
+        p.max_users,
+        p.backup_retention_days,
+        f64::from(p.monthly_price_cents) / 100.0
+    )
+}
+
 /// The bundle field: module names separated by commas, spaces or lines.
 pub fn parse_modules(text: &str) -> Vec<String> {
     text.split([',', ' ', '\n', '\t', ';']).map(str::trim).filter(|m| !m.is_empty()).map(str::to_owned).collect()
@@ -92,6 +131,35 @@ pub fn subdomain_hint(input: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_reads_with_its_level() {
+        let plan = PlanView {
+            slug: "starter".into(),
+            name: "Starter".into(),
+            cpu_limit: 1.0,
+            memory_limit_mb: 1024,
+            workers: 0,
+            storage_mb: 100,
+            max_users: 5,
+            backup_retention_days: 30,
+            support_level: "community".into(),
+            monthly_price_cents: 2900,
+        };
+        let mut u = InstanceUsage {
+            plan,
+            database_bytes: 80 << 20,
+            filestore_bytes: 5 << 20,
+            storage_used_bytes: 85 << 20,
+            storage_limit_bytes: 100 << 20,
+            storage_percent: 85,
+            level: QuotaLevel::Warning,
+        };
+        assert_eq!(usage_text(&u), "85.0 MB of 100 MB (85 %): nearly full");
+        u.level = QuotaLevel::Exceeded;
+        assert!(usage_text(&u).contains("restores are refused"));
+        assert!(plan_terms(&u.plan).contains("threaded") && plan_terms(&u.plan).contains("29.00 a month"));
+    }
 
     #[test]
     fn database_moves_name_where_they_go() {

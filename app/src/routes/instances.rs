@@ -5,14 +5,28 @@
 use crate::components::forms::{error_message, ActionError};
 use crate::components::subdomain_field::SubdomainField;
 use crate::functions::instances::{
-    get_instance, list_instance_operations, list_instances, CreateInstance, OperateInstance,
+    get_instance, list_instance_operations, list_instances, measure_instance_usage, CreateInstance, OperateInstance,
 };
 use crate::models::instance::{
     downtime_text, move_label, moving, needs_confirmation, one_click, operation_class, operation_label, other_strategy,
-    state_class,
+    plan_terms, quota_class, state_class, usage_text,
 };
 use crate::models::short_time;
 use domain::types::OperationKind;
+use domain::wire::InstanceUsage;
+
+/// The storage line: used against the plan, with its level (a failed measure says so).
+fn usage_view(u: Result<InstanceUsage, crate::error::AppError>) -> AnyView {
+    match u {
+        Err(e) => view! { <span class="muted">{e.message}</span> }.into_any(),
+        Ok(u) => view! {
+            <span class=quota_class(u.level)>{usage_text(&u)}</span>
+            <meter min="0" max="100" low="80" high="99" optimum="0" value=u.storage_percent.min(100).to_string()></meter>
+            <div class="muted small">{plan_terms(&u.plan)}</div>
+        }
+        .into_any(),
+    }
+}
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -97,6 +111,18 @@ pub fn InstancePage() -> impl IntoView {
             }
         },
     );
+    // Measured when the page opens and after each operation asked here (not on every refresh).
+    let usage = Resource::new(
+        move || (id(), operate.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => measure_instance_usage(id).await,
+                None => {
+                    Err(crate::error::AppError { code: domain::ErrorCode::NotFound, message: "no instance".into() })
+                }
+            }
+        },
+    );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading instance…"</p> }>
             {move || Suspend::new(async move {
@@ -105,6 +131,7 @@ pub fn InstancePage() -> impl IntoView {
                     Ok(None) => view! { <h1>"Instance"</h1><p class="error">"No such instance."</p> }.into_any(),
                     Ok(Some(i)) => {
                         let ops = operations.await;
+                        let usage = usage.await;
                         // A double click sends the same key, so it is one operation; the next render (one
                         // more operation listed) gets a new one.
                         let seen = ops.len();
@@ -121,6 +148,7 @@ pub fn InstancePage() -> impl IntoView {
                                 <dt>"Odoo"</dt><dd>{i.odoo_version.clone()}</dd>
                                 <dt>"Modules"</dt><dd>{if i.modules.is_empty() { "base".to_owned() } else { i.modules.join(", ") }}</dd>
                                 <dt>"Plan"</dt><dd>{i.plan.clone()}</dd>
+                                <dt>"Storage"</dt><dd id="instance-usage">{usage_view(usage)}</dd>
                                 <dt>"Database"</dt><dd>{i.db_strategy.as_str()}</dd>
                                 <dt>"Admin"</dt><dd><code>{i.admin_login.clone()}</code></dd>
                                 {i.reason.clone().map(|r| view! { <dt>"Why"</dt><dd class="error">{r}</dd> })}

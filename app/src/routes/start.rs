@@ -7,7 +7,7 @@
 use crate::components::forms::{error_message, ActionError, AuthCard};
 use crate::components::subdomain_field::SubdomainField;
 use crate::functions::auth::{get_me, RequestVerification, StartSignUp, VerifyEmail};
-use crate::functions::instances::CreateInstance;
+use crate::functions::instances::{list_plans, CreateInstance};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -55,6 +55,7 @@ pub fn StartPage() -> impl IntoView {
 #[component]
 fn NewWorkspace(login: String) -> impl IntoView {
     let create = ServerAction::<CreateInstance>::new();
+    let plans = Resource::new(|| (), |_| list_plans());
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(i)) = create.value().get() {
@@ -65,9 +66,15 @@ fn NewWorkspace(login: String) -> impl IntoView {
         <ActionForm action=create attr:class="stack" attr:id="new-instance">
             <label>"Workspace name" <input type="text" name="name" required maxlength="120"/></label>
             <SubdomainField/>
-            <label>"Plan" <select name="plan">
-                <option value="starter">"Starter"</option>
-                <option value="business">"Business"</option>
+            <label>"Plan" <select name="plan" id="plan">
+                <Suspense fallback=|| view! { <option value="starter">"Starter"</option> }>
+                    {move || Suspend::new(async move {
+                        plans.await.unwrap_or_default().into_iter().map(|p| {
+                            let terms = crate::models::instance::plan_terms(&p);
+                            view! { <option value=p.slug.clone()>{terms}</option> }
+                        }).collect_view()
+                    })}
+                </Suspense>
             </select></label>
             <input type="hidden" name="modules" value="contacts"/>
             <label>"Odoo admin login" <input type="email" name="admin_login" required maxlength="200" value=login/></label>

@@ -11,6 +11,7 @@
 pub mod credentials;
 pub mod dedicated;
 pub mod migrate;
+pub mod quota;
 pub mod run;
 
 use crate::audit::{self, Event};
@@ -171,6 +172,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     // the request is otherwise acceptable, and never while holding a connection.
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant = crate::projects::resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
+    let terms = quota::plan(&mut tx, plan).await?;
     let (live, free): (i64, bool) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM ops.instances WHERE tenant_id = $1 AND state <> 'decommissioned'),
                 NOT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $2)",
@@ -196,8 +198,10 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
         other => other,
     };
     sqlx::query(
-        "INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules, kind)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, '[{\"pattern\": \"main\", \"stage\": \"production\"}]', 'instance')",
+        "INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules, kind,
+                                   cpu_limit, memory_limit_mb)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, '[{\"pattern\": \"main\", \"stage\": \"production\"}]', 'instance',
+                 $8, $9)",
     )
     .bind(project)
     .bind(tenant)
@@ -206,6 +210,9 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     .bind(format!("instance:{}", sub.as_str()))
     .bind(version.as_str())
     .bind(&base_image)
+    // The plan's CPU and memory limit the instance's containers.
+    .bind(terms.cpu_limit)
+    .bind(terms.memory_limit_mb)
     .execute(&mut *tx)
     .await
     .map_err(taken)?;
@@ -448,6 +455,7 @@ pub async fn request(
             if !ok {
                 return Err(DomainError::Invalid("that is not a finished backup of this instance".into()));
             }
+            quota::refuse_restore(&mut tx, instance, b).await?;
             Some(b)
         }
         _ => None,

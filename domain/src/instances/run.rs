@@ -38,7 +38,11 @@ pub async fn claim(p: &Platform, worker: &str) -> DomainResult<Option<Claimed>> 
 /// Runs a claimed operation; a failure of the step itself (not of the
 /// operation) leaves its job to be retried.
 pub async fn run(p: &Platform, infra: &BuildInfra, c: &Claimed) {
-    if let Err(e) = step(p, infra, c).await {
+    let stepped = step(p, infra, c).await;
+    if stepped.is_ok() {
+        super::quota::after_operation(p, infra, c.operation).await;
+    }
+    if let Err(e) = stepped {
         let error = format!("{e:#}");
         tracing::warn!(operation = %c.operation, error = %error, "an instance operation's step failed");
         match jobs::queue::failed(p, &c.job, &error).await {

@@ -151,7 +151,11 @@ impl Runner {
                 tracing::info!(attempt = build.attempts, "build started");
                 let outcome = crate::builds::pipeline::run(&p, &infra, &build, rx).await;
                 match crate::builds::queue::finish(&p, build.id, outcome.result, outcome.reason.as_deref()).await {
-                    Ok(_) => tracing::info!(result = outcome.result, "build finished"),
+                    Ok(_) => {
+                        tracing::info!(result = outcome.result, "build finished");
+                        // An instance's build: what it uses of its plan now.
+                        crate::instances::quota::after_build(&p, &infra, build.id).await;
+                    }
                     // Its job stays running: when this console is gone, another closes it.
                     Err(e) => tracing::error!(error = %e, "could not record the build's end"),
                 }

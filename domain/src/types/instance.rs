@@ -61,6 +61,29 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// How close an instance is to its plan's storage.
+    QuotaLevel, "quota level" {
+        /// Under 80 %.
+        Ok = "ok",
+        /// From 80 %: its tenant's admins are told.
+        Warning = "warning",
+        /// From 100 %: what would add data is refused.
+        Exceeded = "exceeded",
+    }
+);
+
+/// The level of `used` against `limit` (bytes): warning from 80 %, exceeded from 100 %.
+pub fn quota_level(used: u64, limit: u64) -> QuotaLevel {
+    if limit == 0 || used >= limit {
+        QuotaLevel::Exceeded
+    } else if used.saturating_mul(5) >= limit.saturating_mul(4) {
+        QuotaLevel::Warning
+    } else {
+        QuotaLevel::Ok
+    }
+}
+
 impl InstanceState {
     /// Whether an operation is under way (the instance is not at rest).
     pub fn working(self) -> bool {
@@ -239,6 +262,16 @@ mod tests {
         }
         assert!(Subdomain::parse("bakery").is_ok());
         assert!(Subdomain::parse("b2b-store").is_ok(), "b2b-… is not a preview number");
+    }
+
+    #[test]
+    fn quota_levels_turn_at_80_and_100_percent() {
+        assert_eq!(quota_level(79, 100), QuotaLevel::Ok);
+        assert_eq!(quota_level(80, 100), QuotaLevel::Warning);
+        assert_eq!(quota_level(99, 100), QuotaLevel::Warning);
+        assert_eq!(quota_level(100, 100), QuotaLevel::Exceeded);
+        assert_eq!(quota_level(1, 0), QuotaLevel::Exceeded);
+        assert_eq!(quota_level(u64::MAX, u64::MAX - 1), QuotaLevel::Exceeded);
     }
 
     #[test]

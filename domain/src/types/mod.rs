@@ -16,8 +16,8 @@ pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use email::Email;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use instance::{
-    recommend_strategy, DbStrategy, InstanceState, OperationKind, OperationState, StrategyNeeds, Subdomain,
-    RESERVED_SUBDOMAINS,
+    quota_level, recommend_strategy, DbStrategy, InstanceState, OperationKind, OperationState, QuotaLevel,
+    StrategyNeeds, Subdomain, RESERVED_SUBDOMAINS,
 };
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};

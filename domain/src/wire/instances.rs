@@ -3,7 +3,7 @@
 //! [`NewInstance`], once, and is never part of a response.
 
 use super::*;
-use crate::types::{DbStrategy, InstanceState, OperationKind, OperationState};
+use crate::types::{DbStrategy, InstanceState, OperationKind, OperationState, QuotaLevel};
 
 wire! {
     /// A tenant's Odoo workspace.
@@ -59,6 +59,35 @@ wire! {
         pub downtime_ms: Option<i64>,
     }
 
+    /// A plan: what an instance may use, and its terms.
+    pub struct PlanView {
+        pub slug: String,
+        pub name: String,
+        /// CPUs its containers may use.
+        pub cpu_limit: f64,
+        pub memory_limit_mb: i32,
+        /// Odoo worker processes (0: threaded).
+        pub workers: i32,
+        /// Database and filestore together.
+        pub storage_mb: i32,
+        pub max_users: i32,
+        pub backup_retention_days: i32,
+        pub support_level: String,
+        pub monthly_price_cents: i32,
+    }
+
+    /// An instance's use of its plan, measured now.
+    pub struct InstanceUsage {
+        pub plan: PlanView,
+        pub database_bytes: i64,
+        pub filestore_bytes: i64,
+        /// Both together, against `plan.storage_mb`.
+        pub storage_used_bytes: i64,
+        pub storage_limit_bytes: i64,
+        /// Whole percent of the limit used.
+        pub storage_percent: i64,
+        pub level: QuotaLevel,
+    }
 }
 
 /// A request for a new instance. Provisioning starts at once unless `draft`.

@@ -83,6 +83,27 @@ pub async fn list_instance_backups(
     Ok(axum::Json(domain::instances::backups(&s.platform, &actor, id).await?))
 }
 
+/// What the instance uses of its plan, measured now (storage against the plan, with its level).
+#[utoipa::path(get, path = "/api/v1/instances/{id}/usage", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = domain::wire::InstanceUsage), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn instance_usage(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<domain::wire::InstanceUsage>, ApiError> {
+    Ok(axum::Json(domain::instances::quota::usage(&s.platform, &actor, id).await?))
+}
+
+/// The plan catalog: limits (CPU, memory, workers, storage, users), backup retention, support, price.
+#[utoipa::path(get, path = "/api/v1/plans", tag = "instances",
+    responses((status = 200, body = Vec<domain::wire::PlanView>)))]
+pub async fn list_plans(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<domain::wire::PlanView>>, ApiError> {
+    Ok(axum::Json(domain::instances::quota::plans(&s.platform, &actor).await?))
+}
+
 /// Asks for an operation; the same `idempotency_key` answers the same operation.
 #[utoipa::path(post, path = "/api/v1/instances/{id}/operations", tag = "instances", params(("id" = Uuid, Path)),
     request_body = OperationRequest,

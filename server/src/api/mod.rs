@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         promotions::get_release_settings, promotions::patch_release_settings,
         instances::list_instances, instances::create_instance, instances::get_instance,
         instances::list_operations, instances::request_operation, instances::list_instance_backups,
+        instances::instance_usage, instances::list_plans,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -124,6 +125,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/instances/{id}", get(instances::get_instance))
         .route("/v1/instances/{id}/operations", get(instances::list_operations).post(instances::request_operation))
         .route("/v1/instances/{id}/backups", get(instances::list_instance_backups))
+        .route("/v1/instances/{id}/usage", get(instances::instance_usage))
+        .route("/v1/plans", get(instances::list_plans))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))
         .route("/v1/promotions/{id}/reject", post(promotions::reject))

@@ -13,6 +13,7 @@ mod helpers;
 mod instances;
 mod instances_dedicated;
 mod instances_property;
+mod instances_quota;
 mod mails;
 mod pipeline;
 mod promotions;

@@ -2,7 +2,7 @@
 //! for an operation, and the live subdomain check of the create form.
 
 use crate::error::AppError;
-use domain::wire::{InstanceOperationView, InstanceView};
+use domain::wire::{InstanceOperationView, InstanceUsage, InstanceView, PlanView};
 use leptos::prelude::*;
 
 /// Instances the signed-in user can see, newest first.
@@ -27,6 +27,22 @@ pub async fn list_instance_operations(id: uuid::Uuid) -> Result<Vec<InstanceOper
     use super::ssr;
     let actor = ssr::actor().await?;
     Ok(domain::instances::operations(&ssr::platform()?, &actor, id).await?)
+}
+
+/// What an instance uses of its plan, measured now.
+#[server(prefix = "/rpc", endpoint = "instances/usage")]
+pub async fn measure_instance_usage(id: uuid::Uuid) -> Result<InstanceUsage, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::quota::usage(&ssr::platform()?, &actor, id).await?)
+}
+
+/// The plan catalog.
+#[server(prefix = "/rpc", endpoint = "instances/plans")]
+pub async fn list_plans() -> Result<Vec<PlanView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::quota::plans(&ssr::platform()?, &actor).await?)
 }
 
 /// Whether a subdomain is valid and free (the create form asks as you type).
