@@ -14,7 +14,7 @@ use domain::builds::queue::SYSTEM_USER;
 use domain::engine::ContainerEngine as _;
 use domain::types::{InstanceState, OperationKind};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The operations drawn (provisioning happens first, always).
