@@ -149,6 +149,9 @@ const RPC: &[(&str, &str, &str)] = &[
     ("instances/list", "read", "read"),
     ("instances/operate", "instance.operation", "tenant_admin"),
     ("instances/operations", "read", "read"),
+    ("instances/plans", "read", "read"),
+    // Measures storage (kept by the system, not the caller): a read.
+    ("instances/usage", "read", "read"),
     ("projects/add_member", "project.member_set", "project:manage_members"),
     ("projects/build_settings", "read", "read"),
     ("projects/create", "project.create", "tenant_admin"),
