@@ -3,8 +3,9 @@
 //!
 //! Seeing a row only says the caller is in its tenant or project (row-level
 //! security). What they may do with it comes from the matrix in
-//! [`crate::types::roles`], applied to their project role (tenant admins count
-//! as project admins, through `ops.my_project_role`) and their platform rights.
+//! [`crate::types::roles`], applied to their project role by membership (tenant
+//! admins count as project admins, through `ops.my_membership_role`; platform
+//! staff are not members by their office) and their platform rights.
 //! The same [`Access`] hands views an [`Allowed`], so the console offers
 //! exactly the actions the server accepts. The policies (`ops.may`) say the
 //! same again, in case a query ever forgets.
@@ -20,7 +21,7 @@ use uuid::Uuid;
 macro_rules! columns {
     ($project:literal) => {
         concat!(
-            "ops.my_project_role(",
+            "ops.my_membership_role(",
             $project,
             ") AS access_role, ops.is_platform_admin() AS access_platform_admin, ",
             "ops.reads_everything() AS access_reads_everything"

@@ -3,14 +3,88 @@
 //! console's router to the serving container. The request goes upstream as
 //! it came (with `X-Forwarded-Host`/`-Proto`); on `101` the two connections
 //! are joined byte for byte. Access was decided before: this runs only for
-//! a host the router already let through.
+//! a host the router already let through. A joined connection ends after
+//! [`IDLE`] without a byte either way (Odoo's bus client reconnects), and one
+//! target holds at most [`PER_TARGET`] at once, so a tenant cannot pin the
+//! console's sockets.
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Longest a joined connection stays open with no byte either way.
+pub const IDLE: Duration = Duration::from_secs(600);
+/// Joined connections one target (`ip:port`) may hold at once.
+pub const PER_TARGET: usize = 256;
+
+/// Open joined connections per target.
+static OPEN: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
+
+/// One joined connection of a target, counted while it lives.
+struct Slot(String);
+
+impl Slot {
+    fn take(target: &str) -> Option<Slot> {
+        let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.get_or_insert_with(HashMap::new).entry(target.to_owned()).or_insert(0);
+        if *n >= PER_TARGET {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(target.to_owned()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(map) = open.as_mut() {
+            if let Some(n) = map.get_mut(&self.0) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&self.0);
+                }
+            }
+        }
+    }
+}
+
+/// Copies both ways until either side closes or nothing moves for `idle`.
+async fn join<A, B>(a: A, b: B, idle: Duration)
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut ar, mut aw) = tokio::io::split(a);
+    let (mut br, mut bw) = tokio::io::split(b);
+    let (mut x, mut y) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    loop {
+        let moved = tokio::time::timeout(idle, async {
+            tokio::select! {
+                r = ar.read(&mut x) => match r {
+                    Ok(n) if n > 0 => bw.write_all(&x[..n]).await.is_ok(),
+                    _ => false,
+                },
+                r = br.read(&mut y) => match r {
+                    Ok(n) if n > 0 => aw.write_all(&y[..n]).await.is_ok(),
+                    _ => false,
+                },
+            }
+        })
+        .await;
+        if moved != Ok(true) {
+            break;
+        }
+    }
+    let _ = aw.shutdown().await;
+    let _ = bw.shutdown().await;
+}
 
 /// Longest response head accepted from upstream.
 const MAX_HEAD: usize = 16 * 1024;
@@ -64,6 +138,11 @@ fn bad_gateway(why: &str, target: &str) -> Response {
 
 /// Proxies a WebSocket upgrade to `target` (`ip:port`).
 pub async fn proxy(mut req: Request, target: &str, https: bool) -> Response {
+    let Some(slot) = Slot::take(target) else {
+        tracing::warn!(%target, "too many open websockets for one workspace");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many open connections to this workspace; try again later")
+            .into_response();
+    };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let Ok(Ok(mut upstream)) = tokio::time::timeout(HANDSHAKE, tokio::net::TcpStream::connect(target)).await else {
         return bad_gateway("connect", target);
@@ -116,10 +195,44 @@ pub async fn proxy(mut req: Request, target: &str, https: bool) -> Response {
                 if !early.is_empty() && client.write_all(&early).await.is_err() {
                     return;
                 }
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                join(client, upstream, IDLE).await;
+                drop(slot);
             }
             Err(e) => tracing::warn!(%target, error = %e, "the client's side of a websocket never upgraded"),
         }
     });
     builder.body(Body::empty()).unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_joined_connection_carries_bytes_both_ways_and_ends_when_idle() {
+        let (mut client, near) = tokio::io::duplex(1024);
+        let (far, mut server) = tokio::io::duplex(1024);
+        let joined = tokio::spawn(join(near, far, Duration::from_millis(200)));
+        client.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+        server.write_all(b"pong").await.unwrap();
+        client.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"pong");
+        // Nothing moves: the join ends and both sides see the end.
+        joined.await.unwrap();
+        assert_eq!(client.read(&mut buf).await.unwrap(), 0);
+        assert_eq!(server.read(&mut buf).await.unwrap(), 0);
+    }
+
+    #[test]
+    fn one_target_holds_a_bounded_number_of_connections() {
+        let target = "10.255.0.1:8069";
+        let slots: Vec<Slot> = (0..PER_TARGET).map(|_| Slot::take(target).expect("under the cap")).collect();
+        assert!(Slot::take(target).is_none(), "the cap holds");
+        assert!(Slot::take("10.255.0.2:8069").is_some(), "another target is not affected");
+        drop(slots);
+        assert!(Slot::take(target).is_some(), "released slots are free again");
+    }
 }

@@ -9,6 +9,7 @@ use crate::helpers::{spawn_app_with_builds, Api, TestApp};
 use domain::builds::queue::SYSTEM_USER;
 use domain::engine::ContainerEngine as _;
 use serde_json::{json, Value};
+use sqlx::Connection;
 use std::time::{Duration, Instant};
 
 /// The instance admin's password: never logged, never sent, never stored.
@@ -86,7 +87,8 @@ pub(crate) async fn sign_in(client: &reqwest::Client, base: &str, login: &str, p
 async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_closes_it_leaving_nothing() {
     crate::canary::watch(ADMIN_PASSWORD, crate::canary::Never::LoggedOrSent);
     let app = spawn_app_with_builds().await;
-    let _owner = app.signed_up("ann@platform.test", "Platform").await;
+    let owner = app.signed_up("ann@platform.test", "Platform").await;
+    let staff = app.api(&owner.token().await);
     // An unconfirmed address gets no instance.
     let eve = app.signed_up("eve@unconfirmed.test", "Eve").await;
     let eve = app.api(&eve.token().await);
@@ -186,6 +188,10 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     let (status, ticket) = bob.post(&format!("/api/v1/builds/{serving}/shell"), json!({})).await;
     assert!(status == 200 || status == 201, "{status} {ticket}");
     assert_eq!(carol.post(&format!("/api/v1/builds/{serving}/shell"), json!({})).await.0, 404);
+    // Platform staff administer it but do not get inside a tenant's container by their office.
+    let (status, refused) = staff.post(&format!("/api/v1/builds/{serving}/shell"), json!({})).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("shell"), "{refused}");
     // Odoo's bus WebSocket passes through the router to the instance.
     let port: u16 = app.addr.rsplit(':').next().unwrap().parse().unwrap();
     let req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
@@ -202,15 +208,23 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
         other => panic!("the bus answered {other:?}"),
     }
     let _ = bus.close(None).await;
-    // OdooOps kept no password, and no hash once it was written.
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    // OdooOps kept no password, and no hash once it was written (counted as the database's superuser:
+    // the application role cannot read that column at all, not even as a tenant's member).
+    let mut su = sqlx::PgConnection::connect_with(&app.db_options).await.unwrap();
     let hashes: i64 =
         sqlx::query_scalar("SELECT count(*) FROM ops.instance_operations WHERE admin_password_hash IS NOT NULL")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut su)
             .await
             .unwrap();
-    tx.commit().await.unwrap();
     assert_eq!(hashes, 0);
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let read =
+        sqlx::query_scalar::<_, Option<String>>("SELECT admin_password_hash FROM ops.instance_operations LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await;
+    assert!(read.is_err(), "the hash's column is not readable by the application role");
+    drop(tx);
+    su.close().await.ok();
 
     // Another tenant's admin neither sees nor touches it.
     let (status, theirs) = carol.get("/api/v1/instances").await;

@@ -59,14 +59,11 @@ impl Run<'_> {
     /// `admin`/`admin`.
     pub(super) async fn instance_credentials(&self, grant: &DbGrant, fresh: bool) -> anyhow::Result<()> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
-        let pending = sqlx::query(
-            "SELECT o.id, o.admin_password_hash, i.admin_login FROM ops.instance_operations o
-               JOIN ops.instances i ON i.id = o.instance_id
-              WHERE o.build_id = $1 AND o.admin_password_hash IS NOT NULL",
-        )
-        .bind(self.b.id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        // The hash's column is readable only through this system-only function.
+        let pending = sqlx::query("SELECT operation, hash, login FROM ops.pending_admin_hash($1)")
+            .bind(self.b.id)
+            .fetch_optional(&mut *tx)
+            .await?;
         tx.commit().await?;
         let Some(r) = pending else {
             if fresh {
@@ -74,8 +71,7 @@ impl Run<'_> {
             }
             return Ok(());
         };
-        let (op, hash, login): (uuid::Uuid, String, String) =
-            (r.get("id"), r.get("admin_password_hash"), r.get("admin_login"));
+        let (op, hash, login): (uuid::Uuid, String, String) = (r.get("operation"), r.get("hash"), r.get("login"));
         let mut conn = sqlx::PgConnection::connect_with(&self.infra.db(&grant.database).owner_options(&grant.database))
             .await
             .context("connecting to the instance's database")?;
