@@ -129,9 +129,14 @@ impl Settings {
         }
     }
 
+    /// Whether the console (and with it every preview and instance host) is reached over https.
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// Cookies get `Secure` when the console is served over https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
+        self.is_https()
     }
 }
 

@@ -123,8 +123,9 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
     forward(req, &target, https(&state)).await
 }
 
+/// Whether the console (and so every preview and instance host) is reached over HTTPS.
 fn https(state: &AppState) -> bool {
-    state.platform.settings.public_url.starts_with("https://")
+    state.platform.settings.is_https()
 }
 
 /// A tenant instance's host: its serving build, or a page saying why not

@@ -58,8 +58,11 @@ pub struct Sessions(Mutex<HashMap<String, String>>);
 impl Sessions {
     pub fn open(&self, login: &str) -> String {
         let mut raw = [0u8; 16];
-        if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-            let _ = std::io::Read::read_exact(&mut f, &mut raw);
+        // A guessable session id would let anyone in: without randomness, stop.
+        let read = std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut raw));
+        if let Err(e) = read {
+            eprintln!("cannot read /dev/urandom for a session id: {e}");
+            std::process::abort();
         }
         let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
         if let Ok(mut m) = self.0.lock() {
