@@ -143,16 +143,7 @@ pub fn InstancePage() -> impl IntoView {
                                 <span class=state_class(i.state) id="instance-state">{i.state.as_str()}</span>
                                 {moving(i.state).then(|| view! { <span class="muted small">"working…"</span> })}
                             </div>
-                            <dl class="facts">
-                                <dt>"Address"</dt><dd><a href=i.url.clone() target="_blank" rel="noopener" id="instance-url">{i.url.clone()}</a></dd>
-                                <dt>"Odoo"</dt><dd>{i.odoo_version.clone()}</dd>
-                                <dt>"Modules"</dt><dd>{if i.modules.is_empty() { "base".to_owned() } else { i.modules.join(", ") }}</dd>
-                                <dt>"Plan"</dt><dd>{i.plan.clone()}</dd>
-                                <dt>"Storage"</dt><dd id="instance-usage">{usage_view(usage)}</dd>
-                                <dt>"Database"</dt><dd>{i.db_strategy.as_str()}</dd>
-                                <dt>"Admin"</dt><dd><code>{i.admin_login.clone()}</code></dd>
-                                {i.reason.clone().map(|r| view! { <dt>"Why"</dt><dd class="error">{r}</dd> })}
-                            </dl>
+                            <InstanceFacts i=i.clone() usage=usage/>
                             <p class="row">
                                 {i.serving_build.filter(|_| i.may_operate).map(|b| view! {
                                     <a class="button" id="instance-shell" href=format!("/builds/{b}/shell") target="_blank" rel="noopener">"Shell"</a>
@@ -191,30 +182,63 @@ pub fn InstancePage() -> impl IntoView {
                                 }
                             })}
                             <ActionError error=Signal::derive(move || operate.value().with(error_message))/>
-                            <section class="card">
-                                <h2>"Operations"</h2>
-                                <table class="table" id="operations">
-                                    <thead><tr><th>"What"</th><th>"State"</th><th>"By"</th><th>"Asked"</th><th>"Log"</th></tr></thead>
-                                    <tbody>{ops.into_iter().map(|o| view! {
-                                        <tr>
-                                            <td>{o.kind.as_str()}</td>
-                                            <td><span class=operation_class(o.state)>{o.state.as_str()}</span>
-                                                {o.error.clone().map(|e| view! { <div class="error small">{e}</div> })}
-                                                {o.downtime_ms.map(|ms| view! { <div class="small">{downtime_text(ms)}</div> })}
-                                                {(!o.log.is_empty()).then(|| view! {
-                                                    <ul class="oplog small">{o.log.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
-                                                })}</td>
-                                            <td class="small">{o.requested_by.clone().unwrap_or_else(|| "OdooOps".into())}</td>
-                                            <td class="muted small">{short_time(&o.created_at)}</td>
-                                            <td>{o.build_id.map(|b| view! { <a href=format!("/builds/{b}")>"live log"</a> })}</td>
-                                        </tr>
-                                    }).collect_view()}</tbody>
-                                </table>
-                            </section>
+                            <OperationsTable ops=ops/>
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+    }
+}
+
+/// Every operation of an instance, newest first, with its steps, downtime and live log.
+#[component]
+fn OperationsTable(ops: Vec<domain::wire::InstanceOperationView>) -> impl IntoView {
+    let rows = ops
+        .into_iter()
+        .map(|o| {
+            let log = (!o.log.is_empty()).then(|| {
+                view! { <ul class="oplog small">{o.log.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul> }
+            });
+            view! {
+                <tr>
+                    <td>{o.kind.as_str()}</td>
+                    <td><span class=operation_class(o.state)>{o.state.as_str()}</span>
+                        {o.error.clone().map(|e| view! { <div class="error small">{e}</div> })}
+                        {o.downtime_ms.map(|ms| view! { <div class="small">{downtime_text(ms)}</div> })}
+                        {log}</td>
+                    <td class="small">{o.requested_by.clone().unwrap_or_else(|| "OdooOps".into())}</td>
+                    <td class="muted small">{short_time(&o.created_at)}</td>
+                    <td>{o.build_id.map(|b| view! { <a href=format!("/builds/{b}")>"live log"</a> })}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect_view();
+    view! {
+        <section class="card">
+            <h2>"Operations"</h2>
+            <table class="table" id="operations">
+                <thead><tr><th>"What"</th><th>"State"</th><th>"By"</th><th>"Asked"</th><th>"Log"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </section>
+    }
+}
+
+/// What an instance is: address, Odoo, modules, plan and storage, database, admin, and why it is in error.
+#[component]
+fn InstanceFacts(i: domain::wire::InstanceView, usage: Result<InstanceUsage, crate::error::AppError>) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            <dt>"Address"</dt><dd><a href=i.url.clone() target="_blank" rel="noopener" id="instance-url">{i.url.clone()}</a></dd>
+            <dt>"Odoo"</dt><dd>{i.odoo_version.clone()}</dd>
+            <dt>"Modules"</dt><dd>{if i.modules.is_empty() { "base".to_owned() } else { i.modules.join(", ") }}</dd>
+            <dt>"Plan"</dt><dd>{i.plan.clone()}</dd>
+            <dt>"Storage"</dt><dd id="instance-usage">{usage_view(usage)}</dd>
+            <dt>"Database"</dt><dd>{i.db_strategy.as_str()}</dd>
+            <dt>"Admin"</dt><dd><code>{i.admin_login.clone()}</code></dd>
+            {i.reason.clone().map(|r| view! { <dt>"Why"</dt><dd class="error">{r}</dd> })}
+        </dl>
     }
 }
