@@ -17,7 +17,7 @@
 //! after it it finishes.
 
 use super::dedicated::{database_prefix, record_port};
-use super::run::{enqueue_build, serving, Op};
+use super::run::{enqueue_build, env_databases, serving, Op};
 use crate::builds::infra::{BuildDatabases, BuildInfra};
 use crate::builds::queue::SYSTEM_USER;
 use crate::platform::Platform;
@@ -267,20 +267,6 @@ async fn release_old(p: &Platform, infra: &BuildInfra, op: &Op, to: DbStrategy) 
         }
         DbStrategy::Shared => infra.dedicated.remove(op.instance).await.context("removing the old dedicated server"),
     }
-}
-
-/// Every database (and role) the instance's builds used.
-async fn env_databases(p: &Platform, env: Uuid) -> anyhow::Result<Vec<(String, String)>> {
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let rows = sqlx::query_as(
-        "SELECT DISTINCT db_name, db_role FROM ops.builds
-          WHERE env_id = $1 AND db_name IS NOT NULL AND db_role IS NOT NULL",
-    )
-    .bind(env)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(rows)
 }
 
 /// Whether a build of the instance serves now.

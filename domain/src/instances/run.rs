@@ -215,6 +215,20 @@ pub(super) async fn enqueue_build(
     Ok(build)
 }
 
+/// Every database (and role) the instance's builds used.
+pub(super) async fn env_databases(p: &Platform, env: Uuid) -> anyhow::Result<Vec<(String, String)>> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let rows = sqlx::query_as(
+        "SELECT DISTINCT db_name, db_role FROM ops.builds
+          WHERE env_id = $1 AND db_name IS NOT NULL AND db_role IS NOT NULL",
+    )
+    .bind(env)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
 /// The instance's builds that serve now.
 pub(super) async fn serving(p: &Platform, env: Uuid) -> anyhow::Result<Vec<Uuid>> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
@@ -245,14 +259,8 @@ async fn record_backup(p: &Platform, operation: Uuid, backup: Uuid) -> anyhow::R
 /// A final backup (when there is a database), then nothing left: no
 /// container, network, database, role or filestore; the branch is closed.
 async fn decommission(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid) -> anyhow::Result<()> {
+    let databases = env_databases(p, op.env).await?;
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    let databases: Vec<(String, String)> = sqlx::query_as(
-        "SELECT DISTINCT db_name, db_role FROM ops.builds
-          WHERE env_id = $1 AND db_name IS NOT NULL AND db_role IS NOT NULL",
-    )
-    .bind(op.env)
-    .fetch_all(&mut *tx)
-    .await?;
     let has_data = crate::backups::jobs::current_database(&mut tx, op.env).await?.is_some();
     tx.commit().await?;
     if has_data && op.backup.is_none() {
