@@ -27,11 +27,14 @@ INSERT INTO ops.plans (slug, name, cpu_limit, memory_limit_mb, workers, storage_
 -- Everyone signed in may read the catalog; platform owners change it.
 ALTER TABLE ops.plans ENABLE ROW LEVEL SECURITY;
 CREATE POLICY plans_read ON ops.plans FOR SELECT USING (true);
-CREATE POLICY plans_write ON ops.plans FOR ALL USING (ops.is_platform_admin()) WITH CHECK (ops.is_platform_admin());
+CREATE POLICY plans_write ON ops.plans FOR ALL
+    USING (ops.platform_role() = 'platform_owner') WITH CHECK (ops.platform_role() = 'platform_owner');
 GRANT SELECT, INSERT, UPDATE, DELETE ON ops.plans TO odooops_app;
 
 -- The last measured storage, and the last quota notice sent (so each crossing is mailed once).
 ALTER TABLE ops.instances
     ADD COLUMN storage_used_bytes bigint,
+    ADD COLUMN storage_database_bytes bigint,
+    ADD COLUMN storage_files_bytes bigint,
     ADD COLUMN storage_checked_at timestamptz,
     ADD COLUMN quota_notice text CHECK (quota_notice IN ('warning', 'exceeded'));

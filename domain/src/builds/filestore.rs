@@ -187,6 +187,40 @@ pub fn walk(root: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// Bytes of the regular files below `root`, never through a link (a missing
+/// root holds none). More than `limit` entries is an error: a tree built to
+/// be expensive to walk is not walked to its end.
+pub fn tree_bytes(root: &Path, limit: usize) -> io::Result<u64> {
+    let mut stack = match Dir::open(root) {
+        Ok(d) => vec![d],
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let (mut total, mut seen) = (0u64, 0usize);
+    while let Some(dir) = stack.pop() {
+        for (name, kind) in dir.entries()? {
+            seen += 1;
+            if seen > limit {
+                return Err(io::Error::other(format!("more than {limit} entries")));
+            }
+            match kind {
+                Kind::Dir => {
+                    if let Ok(sub) = dir.dir(&name) {
+                        stack.push(sub);
+                    }
+                }
+                Kind::File => {
+                    if let Ok(f) = dir.file(&name) {
+                        total = total.saturating_add(f.metadata().map(|m| m.len()).unwrap_or(0));
+                    }
+                }
+                Kind::Other => {}
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// Whether an open error means the file changed under us (gone, or now a link):
 /// a live filestore changes while it is read, so such files are skipped.
 pub fn changed_under_us(e: &io::Error) -> bool {
@@ -258,6 +292,23 @@ pub fn chown_dirs(root: &Path, uid: u32, gid: u32, tree: bool) -> io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_count_regular_files_only_never_through_a_link_and_stop_at_the_limit() {
+        let root = std::env::temp_dir().join(format!("odooops-size-{}", uuid::Uuid::new_v4().simple()));
+        let store = root.join("store");
+        std::fs::create_dir_all(store.join("aa")).unwrap();
+        std::fs::create_dir_all(root.join("outside")).unwrap();
+        std::fs::write(root.join("outside/big"), vec![0u8; 10_000]).unwrap();
+        std::fs::write(store.join("aa/one"), b"12345").unwrap();
+        std::fs::write(store.join("two"), b"123").unwrap();
+        std::os::unix::fs::symlink(root.join("outside"), store.join("bb")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside/big"), store.join("aa/big")).unwrap();
+        assert_eq!(tree_bytes(&store, 100).unwrap(), 8, "links to the host are not measured");
+        assert!(tree_bytes(&store, 3).is_err(), "more entries than the limit are not walked");
+        assert_eq!(tree_bytes(&root.join("missing"), 10).unwrap(), 0);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn links_are_never_followed() {

@@ -91,8 +91,12 @@ pub(super) async fn migrate(p: &Platform, infra: &BuildInfra, op: &Op, operation
             .await?;
         if let Err(e) = move_data(p, infra, op, operation, to).await {
             let why = format!("{e:#}");
-            say(p, operation, format!("failed before the switch-over: {why}")).await?;
-            return revert_before_switch(p, infra, op, operation, to, serving_before, why).await;
+            // The switch-over is the point of no return: once recorded, the new copy is the one served.
+            if strategy_now(p, op.instance).await? != to {
+                say(p, operation, format!("failed before the switch-over: {why}")).await?;
+                return revert_before_switch(p, infra, op, operation, to, serving_before, why).await;
+            }
+            tracing::warn!(%operation, error = %why, "a step after the switch-over failed; finishing the move");
         }
     } else {
         say(p, operation, "resuming after the switch-over (the console stopped meanwhile)").await?;
@@ -162,7 +166,11 @@ async fn move_data(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid, t
     target.provision(&db, None).await.context("creating the database on the new server")?;
     source.dump_restore_into(&db, &target, &db).await.context("copying the database")?;
     say(p, operation, format!("copied {db} (pg_dump | pg_restore, as the database's own role)")).await?;
-    let v = verify(&source, &target, &db).await.context("verifying the copy")?;
+    // However many tables there are, a verification ends (each statement also has its own limit).
+    let v = tokio::time::timeout(Duration::from_secs(3600), verify(&source, &target, &db))
+        .await
+        .map_err(|_| anyhow::anyhow!("the verification took over an hour"))?
+        .context("verifying the copy")?;
     say(
         p,
         operation,
@@ -194,7 +202,22 @@ async fn switch(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid, to: 
         DbStrategy::Dedicated => infra.dedicated.route(op.instance),
         DbStrategy::Shared => infra.dedicated.unroute(op.instance),
     }
-    say(p, operation, format!("switched over: the database is served by {}", server_name(to))).await
+    // Past the point of no return: a log line that cannot be written is no reason to undo it.
+    if let Err(e) = say(p, operation, format!("switched over: the database is served by {}", server_name(to))).await {
+        tracing::warn!(%operation, error = %format!("{e:#}"), "could not log the switch-over");
+    }
+    Ok(())
+}
+
+/// Where the instance's database is recorded to live now.
+async fn strategy_now(p: &Platform, instance: Uuid) -> anyhow::Result<DbStrategy> {
+    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    let s: String = sqlx::query_scalar("SELECT db_strategy FROM ops.instances WHERE id = $1")
+        .bind(instance)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    DbStrategy::parse(&s).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// A failure before the switch: the new copy goes, the old server serves again.
@@ -339,9 +362,10 @@ pub struct Verified {
 /// a sample of each table's rows (the first by `id`, else by their text).
 pub async fn verify(source: &BuildDatabases, target: &BuildDatabases, db: &str) -> anyhow::Result<Verified> {
     let connect = |dbs: &BuildDatabases| {
+        // Only pg_catalog is searched, so no function, operator or cast the tenant defined is picked.
         let opts = dbs
             .owner_options(db)
-            .options([("statement_timeout", "300000")])
+            .options([("statement_timeout", "300000"), ("search_path", "pg_catalog")])
             .log_statements(tracing::log::LevelFilter::Off);
         async move { sqlx::PgConnection::connect_with(&opts).await }
     };
@@ -365,14 +389,18 @@ pub async fn verify(source: &BuildDatabases, target: &BuildDatabases, db: &str) 
     let mut out = Verified { tables: tables.len(), ..Verified::default() };
     for (schema, name, has_id) in &tables {
         let rel = format!("{}.{}", q(schema), q(name));
-        let count = format!("SELECT count(*) FROM {rel}");
+        let count = format!("SELECT pg_catalog.count(*) FROM {rel}");
         let (n, m): (i64, i64) =
             (sqlx::query_scalar(&count).fetch_one(&mut a).await?, sqlx::query_scalar(&count).fetch_one(&mut b).await?);
         anyhow::ensure!(n == m, "{rel} has {n} rows on the old server and {m} on the new one");
-        let order = if *has_id { "t.id" } else { "t::text" };
+        // Each row as JSON text (built-in output functions only; `alias.*` is the whole row even
+        // if a column shares the alias's name), ordered byte-wise so both servers agree whatever their collation.
+        let row = "pg_catalog.row_to_json(odooops_row.*)::text";
+        let by_text = format!("{row} COLLATE \"C\"");
+        let order = if *has_id { "odooops_row.\"id\"" } else { by_text.as_str() };
         let sum = format!(
-            "SELECT count(*), coalesce(md5(string_agg(x, E'\\n' ORDER BY o, x)), '')
-               FROM (SELECT t::text AS x, row_number() OVER (ORDER BY {order}) AS o FROM {rel} t
+            "SELECT pg_catalog.count(*), COALESCE(pg_catalog.md5(pg_catalog.string_agg(x, E'\\n' ORDER BY o, x COLLATE \"C\")), '')
+               FROM (SELECT {row} AS x, pg_catalog.row_number() OVER (ORDER BY {order}) AS o FROM {rel} odooops_row
                       ORDER BY {order} LIMIT {SAMPLE_ROWS}) s"
         );
         let (k, x): (i64, String) = sqlx::query_as(&sum).fetch_one(&mut a).await?;

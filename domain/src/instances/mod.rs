@@ -149,6 +149,13 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
         )));
     }
     if strategy == DbStrategy::Dedicated {
+        // Each dedicated server is a process of this host: outside the plans that include one, staff decide.
+        if !actor.administers_platform() && !crate::types::DEDICATED_PLANS.contains(&plan) {
+            return Err(DomainError::Denied(format!(
+                "a PostgreSQL server of its own comes with the {} plan; choose it, or ask platform staff",
+                crate::types::DEDICATED_PLANS[0]
+            )));
+        }
         dedicated_available(p)?;
     }
     let login = Email::parse(&input.admin_login)?;

@@ -17,7 +17,6 @@ use crate::types::{quota_level, QuotaLevel};
 use crate::wire::{InstanceUsage, PlanView};
 use anyhow::Context;
 use sqlx::{ConnectOptions, Connection, Row};
-use std::path::Path;
 use uuid::Uuid;
 
 const PLAN_SQL: &str =
@@ -64,32 +63,69 @@ pub(crate) async fn plan(tx: &mut crate::db::ScopedTx, slug: &str) -> DomainResu
 pub async fn usage(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<InstanceUsage> {
     super::get(p, actor, id).await?;
     let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are not configured".into()))?;
-    check(p, infra, id).await.map_err(|e| {
+    measured(p, infra, id, true).await.map_err(|e| {
         tracing::warn!(instance = %id, error = %format!("{e:#}"), "measuring an instance's usage failed");
         DomainError::Unavailable("its usage cannot be measured right now; try again".into())
     })
 }
 
+/// How long a filestore's measured size answers page loads before it is walked again.
+const FRESH_SECS: i32 = 60;
+
+/// The usage view of measured sizes against a plan.
+fn figures(plan: PlanView, database_bytes: i64, filestore_bytes: i64) -> InstanceUsage {
+    let used = database_bytes.saturating_add(filestore_bytes);
+    let limit = i64::from(plan.storage_mb) * 1024 * 1024;
+    let level = quota_level(used.max(0) as u64, limit.max(0) as u64);
+    let percent = if limit > 0 { used.saturating_mul(100) / limit } else { 100 };
+    InstanceUsage {
+        plan,
+        database_bytes,
+        filestore_bytes,
+        storage_used_bytes: used,
+        storage_limit_bytes: limit,
+        storage_percent: percent,
+        level,
+    }
+}
+
 /// Measures the instance's storage, keeps the figure, and mails its
 /// tenant's admins when it crossed into warning or exceeded.
 pub async fn check(p: &Platform, infra: &BuildInfra, instance: Uuid) -> anyhow::Result<InstanceUsage> {
+    measured(p, infra, instance, false).await
+}
+
+/// [`check`]; with `reuse_files`, a filestore walked in the last [`FRESH_SECS`]
+/// is not walked again (page loads), while the database is always measured.
+async fn measured(
+    p: &Platform,
+    infra: &BuildInfra,
+    instance: Uuid,
+    reuse_files: bool,
+) -> anyhow::Result<InstanceUsage> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let i = sqlx::query(
-        "SELECT i.env_id, i.plan, i.name, i.subdomain, i.tenant_id, i.quota_notice FROM ops.instances i WHERE i.id = $1",
+        "SELECT i.env_id, i.plan, i.name, i.subdomain, i.tenant_id, i.quota_notice,
+                CASE WHEN i.storage_checked_at > now() - make_interval(secs => $2::int) THEN i.storage_files_bytes END
+                    AS recent_files
+           FROM ops.instances i WHERE i.id = $1",
     )
     .bind(instance)
+    .bind(FRESH_SECS)
     .fetch_one(&mut *tx)
     .await?;
     let plan = plan(&mut tx, i.get("plan")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let current = crate::backups::jobs::current_database(&mut tx, i.get("env_id")).await?.map(|(db, _)| db);
     tx.commit().await?;
     let (database_bytes, filestore_bytes) = match &current {
-        Some(db) => measure(infra, db).await?,
+        Some(db) => {
+            let files = if reuse_files { i.get::<Option<i64>, _>("recent_files") } else { None };
+            measure(infra, db, i64::from(plan.storage_mb) * 1024 * 1024, files).await?
+        }
         None => (0, 0),
     };
-    let used = database_bytes + filestore_bytes;
-    let limit = i64::from(plan.storage_mb) * 1024 * 1024;
-    let level = quota_level(used.max(0) as u64, limit.max(0) as u64);
+    let usage = figures(plan, database_bytes, filestore_bytes);
+    let (used, level, percent) = (usage.storage_used_bytes, usage.level, usage.storage_percent);
     let notice: Option<QuotaLevel> = crate::db::vocabulary_opt(&i, "quota_notice")?;
     let rank = |l: Option<QuotaLevel>| match l {
         None | Some(QuotaLevel::Ok) => 0,
@@ -99,7 +135,9 @@ pub async fn check(p: &Platform, infra: &BuildInfra, instance: Uuid) -> anyhow::
     let mail = rank(Some(level)) > rank(notice);
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let admins: Vec<String> = sqlx::query_scalar(
-        "UPDATE ops.instances SET storage_used_bytes = $2, storage_checked_at = now(), quota_notice = $3 WHERE id = $1
+        "UPDATE ops.instances SET storage_used_bytes = $2, storage_checked_at = now(), quota_notice = $3,
+                storage_database_bytes = $5, storage_files_bytes = $6
+          WHERE id = $1
          RETURNING (SELECT coalesce(array_agg(u.email ORDER BY u.email), '{}') FROM ops.tenant_members m
                       JOIN ops.users u ON u.id = m.user_id WHERE m.tenant_id = $4 AND m.role = 'tenant_admin')",
     )
@@ -107,10 +145,12 @@ pub async fn check(p: &Platform, infra: &BuildInfra, instance: Uuid) -> anyhow::
     .bind(used)
     .bind((level != QuotaLevel::Ok).then(|| level.as_str()))
     .bind(i.get::<Uuid, _>("tenant_id"))
+    .bind(database_bytes)
+    .bind(filestore_bytes)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let percent = if limit > 0 { used * 100 / limit } else { 100 };
+    let plan = &usage.plan;
     if mail {
         let (name, sub): (String, String) = (i.get("name"), i.get("subdomain"));
         let mb = |b: i64| b / (1024 * 1024);
@@ -139,15 +179,7 @@ pub async fn check(p: &Platform, infra: &BuildInfra, instance: Uuid) -> anyhow::
             }
         }
     }
-    Ok(InstanceUsage {
-        plan,
-        database_bytes,
-        filestore_bytes,
-        storage_used_bytes: used,
-        storage_limit_bytes: limit,
-        storage_percent: percent,
-        level,
-    })
+    Ok(usage)
 }
 
 /// After a build of an instance ended: its storage again.
@@ -214,29 +246,28 @@ pub(crate) async fn refuse_restore(tx: &mut crate::db::ScopedTx, instance: Uuid,
     Ok(())
 }
 
-/// The database's size (read as its own role) and the filestore's.
-async fn measure(infra: &BuildInfra, db: &str) -> anyhow::Result<(i64, i64)> {
+/// The database's size (read as its own role) and the filestore's, walked
+/// without following links. A filestore with more entries than any plan
+/// could hold counts as `limit` (over its plan) rather than being walked.
+async fn measure(infra: &BuildInfra, db: &str, limit: i64, files: Option<i64>) -> anyhow::Result<(i64, i64)> {
     let opts = infra.db(db).owner_options(db).log_statements(tracing::log::LevelFilter::Off);
     let mut c = sqlx::PgConnection::connect_with(&opts).await.context("connecting to the instance's database")?;
     let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(&mut c).await?;
     c.close().await.ok();
+    if let Some(files) = files {
+        return Ok((size, files));
+    }
     let dir = infra.filestore_dir.join(db);
-    let files = tokio::task::spawn_blocking(move || tree_size(&dir)).await?;
+    let walked = tokio::task::spawn_blocking(move || crate::builds::filestore::tree_bytes(&dir, MAX_ENTRIES)).await?;
+    let files = match walked {
+        Ok(bytes) => i64::try_from(bytes).unwrap_or(i64::MAX),
+        Err(e) => {
+            tracing::warn!(database = db, error = %e, "a filestore too large to walk counts as full");
+            limit
+        }
+    };
     Ok((size, files))
 }
 
-/// Bytes of the regular files under `dir`, never following a link (a container planted it).
-fn tree_size(dir: &Path) -> i64 {
-    let mut total = 0i64;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match entry.path().symlink_metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) if m.is_file() => total = total.saturating_add(m.len() as i64),
-                _ => {}
-            }
-        }
-    }
-    total
-}
+/// Entries of a filestore walked at most (Odoo keeps one file per attachment).
+const MAX_ENTRIES: usize = 2_000_000;

@@ -21,7 +21,7 @@ const SUMMARY_SQL: &str = "
            p.stage_rules, p.base_image, p.deploy_key_public, p.created_at,
            (SELECT count(*) FROM ops.environments e WHERE e.project_id = p.id) AS environment_count,
            (SELECT m.role FROM ops.project_members m WHERE m.project_id = p.id AND m.user_id = ops.current_user_id()) AS my_role,
-           p.id AS project_id, ops.my_project_role(p.id) AS access_role,
+           p.id AS project_id, ops.my_membership_role(p.id) AS access_role,
            ops.is_platform_admin() AS access_platform_admin, ops.reads_everything() AS access_reads_everything
       FROM ops.projects p JOIN ops.tenants t ON t.id = p.tenant_id";
 

@@ -17,7 +17,7 @@ pub use email::Email;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use instance::{
     quota_level, recommend_strategy, DbStrategy, InstanceState, OperationKind, OperationState, QuotaLevel,
-    StrategyNeeds, Subdomain, RESERVED_SUBDOMAINS,
+    StrategyNeeds, Subdomain, DEDICATED_PLANS, RESERVED_SUBDOMAINS,
 };
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};

@@ -3,7 +3,8 @@
 //! database shared → dedicated → shared, and every row and the filestore
 //! survive, with the copy verified and the downtime measured; a move that
 //! fails reverts and the instance serves as before; tenant admins cannot
-//! move databases; another tenant's role cannot log in to a dedicated server.
+//! move databases; another tenant's role cannot log in to a dedicated server; outside the
+//! plans that include one, only platform staff give an instance its own server.
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
 use crate::instances::{active_instance, confirmed, ended, odoo_client, operate, sign_in, ADMIN_PASSWORD};
@@ -160,14 +161,16 @@ async fn a_workspace_that_requires_its_own_server_gets_one_and_leaves_nothing_wh
     let app = spawn_app_with_builds().await;
     let _owner = app.signed_up("ann@platform.test", "Platform").await;
     let dora = confirmed(&app, "dora@vault.test", "Vault").await;
-    let (status, created) = dora
-        .post(
-            "/api/v1/instances",
-            json!({"name": "Vault", "subdomain": "vault", "dedicated_required": true,
-                   "admin_login": "dora@vault.test", "admin_password": ADMIN_PASSWORD}),
-        )
-        .await;
-    assert_eq!(status, 201, "the recommendation (compliance) is dedicated: {created}");
+    let ask = |plan: &str| {
+        json!({"name": "Vault", "subdomain": "vault", "dedicated_required": true, "plan": plan,
+               "admin_login": "dora@vault.test", "admin_password": ADMIN_PASSWORD})
+    };
+    // A server of its own is a process of the host: self-service gets one with the plan that includes it.
+    let (status, refused) = dora.post("/api/v1/instances", ask("starter")).await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("enterprise"), "{refused}");
+    let (status, created) = dora.post("/api/v1/instances", ask("enterprise")).await;
+    assert_eq!(status, 201, "the recommendation (compliance, plan) is dedicated: {created}");
     assert_eq!(created["db_strategy"], "dedicated");
     let id = created["id"].as_str().unwrap().to_owned();
     let (_, ops) = dora.get(&format!("/api/v1/instances/{id}/operations")).await;

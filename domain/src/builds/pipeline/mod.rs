@@ -38,6 +38,11 @@ pub fn image_tag(installation: &str, project: uuid::Uuid, seq: i64) -> String {
     format!("odooops-build/{installation}-{}:b{seq}", short(project))
 }
 
+/// CPUs of this host (what a container's CPU limit may reach at most).
+fn host_cpus() -> f64 {
+    std::thread::available_parallelism().map(|n| n.get() as f64).unwrap_or(1.0)
+}
+
 pub(crate) fn short(id: uuid::Uuid) -> String {
     id.simple().to_string()[..12].to_owned()
 }
@@ -181,7 +186,8 @@ impl Run<'_> {
             project_slug: r.get("slug"),
             repo_url: r.get("repo_url"),
             base_image: r.get("base_image"),
-            nano_cpus: (r.get::<f64, _>("cpu") * 1e9) as i64,
+            // Docker refuses more CPUs than the host has: a plan's larger figure is capped to them.
+            nano_cpus: (r.get::<f64, _>("cpu").min(host_cpus()) * 1e9) as i64,
             memory_bytes: i64::from(r.get::<i32, _>("memory_limit_mb")) * 1024 * 1024,
             seq: r.get("seq"),
             smtp_relay: r
