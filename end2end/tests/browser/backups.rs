@@ -47,6 +47,8 @@ async fn a_sysadmin_backs_up_production_and_restores_it_into_staging_in_a_few_cl
             c.find(Locator::Id("restore-submit")).await?.click().await?;
             c.wait().at_most(WAIT).for_element(Locator::Css("#restore-started a")).await?.click().await?;
             wait_hydrated(c).await?;
+            // A client-side navigation: the build page may still be loading its build.
+            c.wait().at_most(WAIT).for_element(Locator::Id("log-lines")).await?;
             let deadline = std::time::Instant::now() + Duration::from_secs(240);
             loop {
                 let text = c.find(Locator::Id("log-lines")).await?.text().await?;

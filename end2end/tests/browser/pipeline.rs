@@ -47,6 +47,8 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
             // The build page's log tail streams the lines over the WebSocket.
             c.find(Locator::Css(".tile-ok a[href^='/builds/']")).await?.click().await?;
             wait_hydrated(c).await?;
+            // A client-side navigation: the build page may still be loading its build.
+            c.wait().at_most(WAIT).for_element(Locator::Id("log-lines")).await?;
             let deadline = std::time::Instant::now() + WAIT;
             loop {
                 let text = c.find(Locator::Id("log-lines")).await?.text().await?;
