@@ -4,9 +4,9 @@
 //! it came (with `X-Forwarded-Host`/`-Proto`); on `101` the two connections
 //! are joined byte for byte. Access was decided before: this runs only for
 //! a host the router already let through. A joined connection ends after
-//! [`IDLE`] without a byte either way (Odoo's bus client reconnects), and one
-//! target holds at most [`PER_TARGET`] at once, so a tenant cannot pin the
-//! console's sockets.
+//! [`IDLE`] without a byte either way (Odoo's bus client reconnects), one
+//! target holds at most [`PER_TARGET`] at once and the console [`TOTAL`], so
+//! no workspace, nor all of them together, can pin the console's sockets.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -22,6 +22,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 pub const IDLE: Duration = Duration::from_secs(600);
 /// Joined connections one target (`ip:port`) may hold at once.
 pub const PER_TARGET: usize = 256;
+/// Joined connections this console holds at once, all targets together.
+pub const TOTAL: usize = 4096;
 
 /// Open joined connections per target.
 static OPEN: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
@@ -32,7 +34,11 @@ struct Slot(String);
 impl Slot {
     fn take(target: &str) -> Option<Slot> {
         let mut open = OPEN.lock().unwrap_or_else(|e| e.into_inner());
-        let n = open.get_or_insert_with(HashMap::new).entry(target.to_owned()).or_insert(0);
+        let map = open.get_or_insert_with(HashMap::new);
+        if map.values().sum::<usize>() >= TOTAL {
+            return None;
+        }
+        let n = map.entry(target.to_owned()).or_insert(0);
         if *n >= PER_TARGET {
             return None;
         }
