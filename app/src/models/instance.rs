@@ -56,14 +56,6 @@ pub fn moving(state: InstanceState) -> bool {
     state.working()
 }
 
-/// Where a database move goes from `now`.
-pub fn other_strategy(now: DbStrategy) -> DbStrategy {
-    match now {
-        DbStrategy::Shared => DbStrategy::Dedicated,
-        DbStrategy::Dedicated => DbStrategy::Shared,
-    }
-}
-
 /// The move button's words.
 pub fn move_label(to: DbStrategy) -> &'static str {
     match to {
@@ -163,8 +155,6 @@ mod tests {
 
     #[test]
     fn database_moves_name_where_they_go() {
-        assert_eq!(other_strategy(DbStrategy::Shared), DbStrategy::Dedicated);
-        assert_eq!(other_strategy(DbStrategy::Dedicated), DbStrategy::Shared);
         assert!(move_label(DbStrategy::Dedicated).contains("its own server"));
         assert_eq!(downtime_text(2345), "downtime 2.3 s");
     }

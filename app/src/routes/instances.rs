@@ -8,8 +8,8 @@ use crate::functions::instances::{
     get_instance, list_instance_operations, list_instances, measure_instance_usage, CreateInstance, OperateInstance,
 };
 use crate::models::instance::{
-    downtime_text, move_label, moving, needs_confirmation, one_click, operation_class, operation_label, other_strategy,
-    plan_terms, quota_class, state_class, usage_text,
+    downtime_text, move_label, moving, needs_confirmation, one_click, operation_class, operation_label, plan_terms,
+    quota_class, state_class, usage_text,
 };
 use crate::models::short_time;
 use domain::types::OperationKind;
@@ -169,7 +169,7 @@ pub fn InstancePage() -> impl IntoView {
                                 }).collect_view()}
                             </div>
                             {(i.may_move_database && i.offered.contains(&OperationKind::MigrateDatabase)).then(|| {
-                                let to = other_strategy(i.db_strategy);
+                                let to = i.db_strategy.other();
                                 view! {
                                     <ActionForm action=operate attr:class="inline" attr:id="move-database">
                                         <input type="hidden" name="id" value=i.id.to_string()/>

@@ -15,6 +15,7 @@
 use crate::builds::infra::BuildDatabases;
 use crate::db::embedded::{Durability, EmbeddedPostgres, Tuning};
 use anyhow::Context;
+use sqlx::ConnectOptions;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -74,7 +75,8 @@ impl Servers {
             .context("starting the instance's dedicated PostgreSQL server")?;
         let admin = pg.builds_admin().await.context("the dedicated server's admin role")?;
         let dbs = BuildDatabases {
-            admin: admin.log_statements_off(),
+            // Tenant statements are not the console's log.
+            admin: admin.log_statements(tracing::log::LevelFilter::Off),
             host_for_containers: gateway,
             port_for_containers: pg.port(),
             role_key: shared.role_key.clone(),
@@ -141,18 +143,6 @@ impl Servers {
     /// Whether the instance has a data directory here (a server to start or remove).
     pub fn exists(&self, instance: Uuid) -> bool {
         self.dir(instance).is_dir()
-    }
-}
-
-/// `PgConnectOptions` without statement logging (tenant statements are not the console's log).
-trait Quiet {
-    fn log_statements_off(self) -> Self;
-}
-
-impl Quiet for sqlx::postgres::PgConnectOptions {
-    fn log_statements_off(self) -> Self {
-        use sqlx::ConnectOptions;
-        self.log_statements(tracing::log::LevelFilter::Off)
     }
 }
 

@@ -53,13 +53,6 @@ pub(super) async fn serve_from_dedicated(p: &Platform, infra: &BuildInfra, op: &
     Ok(())
 }
 
-fn other(s: DbStrategy) -> DbStrategy {
-    match s {
-        DbStrategy::Shared => DbStrategy::Dedicated,
-        DbStrategy::Dedicated => DbStrategy::Shared,
-    }
-}
-
 fn server_name(s: DbStrategy) -> &'static str {
     match s {
         DbStrategy::Shared => "the shared PostgreSQL server",
@@ -84,7 +77,7 @@ async fn say(p: &Platform, operation: Uuid, line: impl Into<String>) -> anyhow::
 /// Carries out a `migrate_database` operation (see the module's text).
 /// `Err` is a failure of the step itself (the job tries again).
 pub(super) async fn migrate(p: &Platform, infra: &BuildInfra, op: &Op, operation: Uuid) -> anyhow::Result<Moved> {
-    let to = op.target.unwrap_or_else(|| other(op.strategy));
+    let to = op.target.unwrap_or_else(|| op.strategy.other());
     let serving_before = op.from == InstanceState::Active;
     if op.strategy != to {
         say(p, operation, format!("moving the database from {} to {}", server_name(op.strategy), server_name(to)))
@@ -108,7 +101,7 @@ pub(super) async fn migrate(p: &Platform, infra: &BuildInfra, op: &Op, operation
             return revert_after_switch(p, infra, op, operation, to, why).await;
         }
     }
-    release_old(p, infra, op, to).await?;
+    drop_copy_on(p, infra, op, to.other()).await?;
     let downtime = record_downtime(p, operation, serving_before).await?;
     let took = match downtime {
         Some(ms) => format!("; downtime {:.1} s", ms as f64 / 1000.0),
@@ -230,7 +223,7 @@ async fn revert_before_switch(
     serving_before: bool,
     why: String,
 ) -> anyhow::Result<Moved> {
-    drop_new_copy(p, infra, op, to).await?;
+    drop_copy_on(p, infra, op, to).await?;
     if serving_before && !serves(p, op.env).await? {
         if let Err(again) = redeploy(p, op, operation).await? {
             return Ok(Moved::Broken(format!("{why}; serving again from the old server failed too: {again}")));
@@ -249,13 +242,13 @@ async fn revert_after_switch(
     to: DbStrategy,
     why: String,
 ) -> anyhow::Result<Moved> {
-    let back = other(to);
+    let back = to.other();
     if back == DbStrategy::Dedicated {
         super::migrate::serve_from_dedicated(p, infra, op).await?;
     }
     switch(p, infra, op, operation, back).await?;
     let again = redeploy(p, op, operation).await?;
-    drop_new_copy(p, infra, op, to).await?;
+    drop_copy_on(p, infra, op, to).await?;
     match again {
         Ok(()) => {
             say(p, operation, format!("reverted: the database stays on {}", server_name(back))).await?;
@@ -265,30 +258,18 @@ async fn revert_after_switch(
     }
 }
 
-/// Removes what a migration to `to` made (not the data the instance serves from).
-async fn drop_new_copy(p: &Platform, infra: &BuildInfra, op: &Op, to: DbStrategy) -> anyhow::Result<()> {
-    match to {
-        DbStrategy::Dedicated => infra.dedicated.remove(op.instance).await,
+/// Removes the instance's copy on `server`: the shared server's databases of
+/// its builds, or its whole dedicated server. A failed move removes the new
+/// copy this way; a finished one, the old.
+async fn drop_copy_on(p: &Platform, infra: &BuildInfra, op: &Op, server: DbStrategy) -> anyhow::Result<()> {
+    match server {
+        DbStrategy::Dedicated => infra.dedicated.remove(op.instance).await.context("removing the dedicated server"),
         DbStrategy::Shared => {
             for (db, role) in env_databases(p, op.env).await? {
-                infra.databases.drop(&db, &role).await?;
+                infra.databases.drop(&db, &role).await.context("dropping the shared server's copy")?;
             }
             Ok(())
         }
-    }
-}
-
-/// Once the new server serves: the old copies go (the shared server's
-/// databases, or the whole dedicated server).
-async fn release_old(p: &Platform, infra: &BuildInfra, op: &Op, to: DbStrategy) -> anyhow::Result<()> {
-    match to {
-        DbStrategy::Dedicated => {
-            for (db, role) in env_databases(p, op.env).await? {
-                infra.databases.drop(&db, &role).await.context("dropping the shared server's old copy")?;
-            }
-            Ok(())
-        }
-        DbStrategy::Shared => infra.dedicated.remove(op.instance).await.context("removing the old dedicated server"),
     }
 }
 

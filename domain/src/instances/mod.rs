@@ -287,11 +287,6 @@ fn dedicated_available(p: &Platform) -> DomainResult<()> {
     })
 }
 
-/// Where a new instance's database would go, and why (the documented rule, for the forms).
-pub fn recommendation(plan: &str, dedicated_required: bool, size_gb: u32, users: u32) -> (DbStrategy, &'static str) {
-    recommend_strategy(StrategyNeeds { plan, dedicated_required, expected_size_gb: size_gb, expected_users: users })
-}
-
 /// Instances the caller can see (their tenants'; every one for platform staff), newest first.
 pub async fn list(
     p: &Platform,
@@ -435,10 +430,7 @@ pub async fn request(
             let now: DbStrategy = vocabulary(&i, "db_strategy")?;
             let to = match input.db_strategy.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 Some(s) => DbStrategy::parse(s)?,
-                None => match now {
-                    DbStrategy::Shared => DbStrategy::Dedicated,
-                    DbStrategy::Dedicated => DbStrategy::Shared,
-                },
+                None => now.other(),
             };
             if to == now {
                 return Err(DomainError::Conflict(format!("the database is already on the {now} server")));

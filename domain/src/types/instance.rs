@@ -84,6 +84,16 @@ pub fn quota_level(used: u64, limit: u64) -> QuotaLevel {
     }
 }
 
+impl DbStrategy {
+    /// The other strategy: where a database move goes when none is named.
+    pub fn other(self) -> DbStrategy {
+        match self {
+            DbStrategy::Shared => DbStrategy::Dedicated,
+            DbStrategy::Dedicated => DbStrategy::Shared,
+        }
+    }
+}
+
 impl InstanceState {
     /// Whether an operation is under way (the instance is not at rest).
     pub fn working(self) -> bool {
@@ -272,6 +282,12 @@ mod tests {
         assert_eq!(quota_level(100, 100), QuotaLevel::Exceeded);
         assert_eq!(quota_level(1, 0), QuotaLevel::Exceeded);
         assert_eq!(quota_level(u64::MAX, u64::MAX - 1), QuotaLevel::Exceeded);
+    }
+
+    #[test]
+    fn a_move_goes_to_the_other_strategy() {
+        assert_eq!(DbStrategy::Shared.other(), DbStrategy::Dedicated);
+        assert_eq!(DbStrategy::Dedicated.other(), DbStrategy::Shared);
     }
 
     #[test]

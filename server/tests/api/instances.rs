@@ -63,6 +63,20 @@ pub(crate) async fn active_instance(api: &Api<'_>, subdomain: &str, login: &str)
     api.get(&format!("/api/v1/instances/{id}")).await.1
 }
 
+/// Every database the builds of `project` used.
+pub(crate) async fn project_databases(app: &TestApp, project: &str) -> Vec<String> {
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let dbs = sqlx::query_scalar(
+        "SELECT DISTINCT db_name FROM ops.builds WHERE project_id = $1::uuid AND db_name IS NOT NULL",
+    )
+    .bind(project)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    dbs
+}
+
 pub(crate) async fn operate(api: &Api<'_>, instance: &str, body: Value) -> (u16, Value) {
     api.post(&format!("/api/v1/instances/{instance}/operations"), body).await
 }
@@ -251,15 +265,7 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
 
     // Decommission: a final backup, then no container, database or filestore left.
     let project = instance["project_id"].as_str().unwrap().to_owned();
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let dbs: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT db_name FROM ops.builds WHERE project_id = $1::uuid AND db_name IS NOT NULL",
-    )
-    .bind(&project)
-    .fetch_all(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let dbs = project_databases(&app, &project).await;
     assert!(!dbs.is_empty());
     let (_, close) = operate(&bob, &id, json!({"kind": "decommission"})).await;
     let close = ended(&bob, &id, close["id"].as_str().unwrap()).await;

@@ -9,7 +9,7 @@
 //! container, network, database, filestore or server behind.
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
-use crate::instances::{confirmed, ended, odoo_client, operate, ADMIN_PASSWORD};
+use crate::instances::{confirmed, ended, odoo_client, operate, project_databases, ADMIN_PASSWORD};
 use domain::builds::queue::SYSTEM_USER;
 use domain::engine::ContainerEngine as _;
 use domain::types::{InstanceState, OperationKind};
@@ -186,15 +186,7 @@ async fn nothing_left(app: &TestApp, id: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let networks = String::from_utf8_lossy(&networks.stdout).trim().to_owned();
     check(networks.is_empty(), format!("networks left: {networks}"))?;
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let dbs: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT db_name FROM ops.builds WHERE project_id = $1::uuid AND db_name IS NOT NULL",
-    )
-    .bind(&project)
-    .fetch_all(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let dbs = project_databases(app, &project).await;
     let shared = infra.databases.list_all().await.map_err(|e| e.to_string())?;
     for db in &dbs {
         check(!shared.contains(db), format!("database {db} left on the shared server"))?;
