@@ -66,6 +66,7 @@ fn shared() -> &'static Shared {
                     admin: builds_admin.clone(),
                     host_for_containers: String::new(),
                     port_for_containers: 0,
+                    socket_dir: None,
                     role_key: role_key().to_vec(),
                 };
                 dbs.prepare("test").await.expect("preparing the builds' server");
@@ -109,6 +110,7 @@ pub fn build_databases() -> Option<crate::builds::infra::BuildDatabases> {
         admin: s.builds_admin.clone().log_statements(tracing::log::LevelFilter::Off),
         host_for_containers: gateway,
         port_for_containers: s.admin.get_port(),
+        socket_dir: None,
         role_key: role_key().to_vec(),
     })
 }

@@ -78,6 +78,16 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_INSTANCES_DOMAIN", default_value = "")]
     pub instances_domain: String,
 
+    /// Names the console resolves itself when verifying custom domains,
+    /// `host=ip[:port]` (split-horizon DNS; tests).
+    #[arg(long, env = "ODOOOPS_DOMAIN_RESOLVE", value_delimiter = ',')]
+    pub domain_resolve: Vec<String>,
+
+    /// Networks (CIDR) custom-domain verification may fetch from although they
+    /// are not public (a load balancer on a private range). Default: none.
+    #[arg(long, env = "ODOOOPS_DOMAIN_CHECK_ALLOW", value_delimiter = ',')]
+    pub domain_check_allow: Vec<String>,
+
     /// Builds run at once on this server.
     #[arg(long, env = "ODOOOPS_MAX_BUILDS", default_value_t = 2)]
     pub max_builds: usize,

@@ -14,7 +14,8 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-/// Refuses any `Host` that is not the public URL's (or a preview's) with 421
+/// Refuses any `Host` that is not the public URL's (or a preview's, or a
+/// custom domain some instance claimed) with 421
 /// Misdirected Request. `GET /api/health` stays open to local probes, which
 /// often use the listen address: it changes nothing and says nothing secret.
 /// Page loads under another loopback name of a loopback console are sent to
@@ -37,6 +38,8 @@ pub async fn allow_hosts(State(state): State<AppState>, req: Request, next: Next
             Redirect::temporary(&format!("{public}{path}")).into_response()
         }
         HostKind::LoopbackAlias => next.run(req).await,
+        // A tenant's custom domain: the preview router answers it (and only it).
+        HostKind::Refused if crate::preview::custom_domain(&state, host) => next.run(req).await,
         HostKind::Refused => {
             tracing::debug!(host, "request for a host this console does not serve");
             crate::api::error::ApiError {

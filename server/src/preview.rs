@@ -1,6 +1,8 @@
 //! The preview router: requests for `<slug>.<preview domain>` go to that
-//! build's Odoo container, and `<subdomain>.<instances domain>` to the build
-//! serving that tenant instance (public: Odoo asks for its own login). Public development previews (when the project
+//! build's Odoo container, and `<subdomain>.<instances domain>` (or a
+//! verified custom domain) to the build serving that tenant instance
+//! (public: Odoo asks for its own login; its bus to Odoo's bus port when it
+//! runs workers). Public development previews (when the project
 //! allows it) open to anyone; others need a share link, whose token becomes a
 //! cookie on the preview's own host. A build that is not serving answers a
 //! clear page, never a bare 502.
@@ -25,16 +27,54 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
     (status, Html(html)).into_response()
 }
 
+/// A `Host` header's name: lowercase, without its port.
+fn bare_host(header: &str) -> String {
+    let host = header.to_ascii_lowercase();
+    match host.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h.to_owned(),
+        _ => host,
+    }
+}
+
+/// Whether `host` (a `Host` header) is a custom domain some instance claimed.
+pub fn custom_domain(state: &AppState, host: &str) -> bool {
+    state.platform.builds.as_ref().is_some_and(|b| b.custom_domains.knows(&bare_host(host)))
+}
+
+/// A custom domain: its verification token while a claim waits, then its instance.
+async fn custom(state: &AppState, req: Request, host: &str) -> Response {
+    use domain::instances::domains;
+    let route = match domains::route(&state.platform, host).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "custom domain lookup failed");
+            return page(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "Try again in a moment.");
+        }
+    };
+    if let Some(token) = req.uri().path().strip_prefix(domains::CHALLENGE_PREFIX) {
+        return if route.tokens.iter().any(|t| t == token) {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], token.to_owned()).into_response()
+        } else {
+            (StatusCode::NOT_FOUND, "no such claim").into_response()
+        };
+    }
+    match route.subdomain {
+        Some(subdomain) => instance(state, req, &subdomain).await,
+        None => page(
+            StatusCode::NOT_FOUND,
+            "Domain not verified yet",
+            "This domain is waiting for verification in OdooOps; it opens once its owner has verified it.",
+        ),
+    }
+}
+
 pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let Some(infra) = state.platform.builds.as_ref() else { return next.run(req).await };
-    let host = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
-    let host = host.rsplit_once(':').map_or(host.as_str(), |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            host.as_str()
-        }
-    });
+    let host = bare_host(req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default());
+    let host = host.as_str();
+    if infra.custom_domains.knows(host) {
+        return custom(&state, req, host).await;
+    }
     let instance_label = host.strip_suffix(&format!(".{}", infra.instances_domain));
     if let Some(label) = instance_label.filter(|l| !preview::is_slug(l) && !l.is_empty() && !l.contains('.')) {
         let label = label.to_owned();
@@ -146,6 +186,12 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
         return page(StatusCode::NOT_FOUND, "No such workspace", "No Odoo workspace has this address.");
     };
     let (st, target): (String, Option<String>) = (row.get("state"), row.get("target"));
+    // With workers, Odoo's bus answers on its own port (8072): `/websocket` goes there.
+    let bus: Option<String> = row.get("bus_target");
+    let target = match bus {
+        Some(bus) if req.uri().path() == "/websocket" => Some(bus),
+        _ => target,
+    };
     match (st.as_str(), target) {
         ("active" | "error", Some(target)) => forward(req, &target, https(state)).await,
         (st, _) => {

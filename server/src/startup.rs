@@ -42,6 +42,19 @@ impl AppState {
         let instances = platform.builds.as_ref().map(|b| b.instances_domain.as_str());
         let hosts =
             Arc::new(domain::web_edge::HostAllowList::new(&platform.settings.public_url, previews).also(instances));
+        if let Some(infra) = platform.builds.as_ref() {
+            // Custom domains claimed through any console: this one's router and host check learn them.
+            let (domains, p) = (infra.custom_domains.clone(), platform.clone());
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = domains.refresh(&p).await {
+                        tracing::warn!(error = %format!("{e:#}"), "could not reload the custom domains");
+                    }
+                }
+            });
+        }
         AppState { leptos_options, platform, hub, mail_hub, hosts }
     }
 }
@@ -72,6 +85,7 @@ impl Database {
                             admin,
                             host_for_containers: host.clone(),
                             port_for_containers: port,
+                            socket_dir: None,
                             role_key: db.private_secret("build_role_key").await?.into_bytes(),
                         })
                     }
@@ -94,6 +108,7 @@ impl Database {
                         admin: pg.builds_admin().await?,
                         host_for_containers: gw,
                         port_for_containers: pg.port(),
+                        socket_dir: None,
                         role_key: db.private_secret("build_role_key").await?.into_bytes(),
                     }),
                     None => None,
@@ -306,6 +321,10 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         installation,
         git_timeout: Duration::from_secs(cfg.git_timeout_secs.max(5)),
         allow_local_repos: cfg.allow_local_repos,
+        custom_domains: domain::instances::domains::Domains::new(
+            domain::instances::reach::Checks::from_settings(&cfg.domain_resolve, &cfg.domain_check_allow)
+                .map_err(|e| anyhow::anyhow!("ODOOOPS_DOMAIN_RESOLVE / ODOOOPS_DOMAIN_CHECK_ALLOW: {e}"))?,
+        ),
         mail_catcher,
         filestore_dir: data.join("filestore"),
         dedicated: domain::instances::dedicated::Servers::new(data.join("dedicated")),

@@ -9,7 +9,40 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+/// Which of Odoo's ports a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Port {
+    /// 8069; with `workers`, Odoo's prefork server, which has no bus.
+    Http { workers: bool },
+    /// 8072, the gevent port of Odoo with workers: its bus only.
+    Bus,
+}
+
 pub fn serve(c: &Config, client: Client) -> i32 {
+    let client = Arc::new(Mutex::new(client));
+    let db = Arc::new(c.database.clone().unwrap_or_default());
+    let sessions = Arc::new(Sessions::default());
+    if c.workers > 0 {
+        let bus = match TcpListener::bind(("0.0.0.0", c.gevent_port)) {
+            Ok(l) => l,
+            Err(e) => {
+                log::critical(None, "odoo.service.server", &format!("cannot listen on port {}: {e}", c.gevent_port));
+                return 1;
+            }
+        };
+        log::info(
+            c.database.as_deref(),
+            "odoo.service.server",
+            &format!("Evented Service (longpolling) running on 0.0.0.0:{}", c.gevent_port),
+        );
+        let (client, db, sessions) = (client.clone(), db.clone(), sessions.clone());
+        std::thread::spawn(move || {
+            for stream in bus.incoming().flatten() {
+                let (client, db, sessions) = (client.clone(), db.clone(), sessions.clone());
+                std::thread::spawn(move || handle(stream, &client, &db, &sessions, Port::Bus));
+            }
+        });
+    }
     let listener = match TcpListener::bind(("0.0.0.0", c.http_port)) {
         Ok(l) => l,
         Err(e) => {
@@ -22,12 +55,10 @@ pub fn serve(c: &Config, client: Client) -> i32 {
         "odoo.service.server",
         &format!("HTTP service (werkzeug) running on 0.0.0.0:{}", c.http_port),
     );
-    let client = Arc::new(Mutex::new(client));
-    let db = Arc::new(c.database.clone().unwrap_or_default());
-    let sessions = Arc::new(Sessions::default());
+    let port = Port::Http { workers: c.workers > 0 };
     for stream in listener.incoming().flatten() {
         let (client, db, sessions) = (client.clone(), db.clone(), sessions.clone());
-        std::thread::spawn(move || handle(stream, &client, &db, &sessions));
+        std::thread::spawn(move || handle(stream, &client, &db, &sessions, port));
     }
     0
 }
@@ -39,7 +70,7 @@ fn stored_password(client: &Mutex<Client>, login: &str) -> Option<String> {
     row.get::<_, Option<String>>(0)
 }
 
-fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Sessions) {
+fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Sessions, port: Port) {
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(s) => s,
         Err(_) => return,
@@ -65,10 +96,29 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
             }
         }
     }
-    if let (Some(key), true) = (&ws_key, request_line.starts_with("GET /websocket")) {
-        log::info(Some(db), "werkzeug", "\"GET /websocket HTTP/1.1\" 101");
-        crate::websocket::serve(stream, reader, key);
-        return;
+    let websocket = request_line.starts_with("GET /websocket");
+    match (&ws_key, websocket, port) {
+        (Some(key), true, Port::Bus | Port::Http { workers: false }) => {
+            log::info(Some(db), "werkzeug", "\"GET /websocket HTTP/1.1\" 101");
+            crate::websocket::serve(stream, reader, key);
+            return;
+        }
+        (_, true, Port::Http { workers: true }) => {
+            // As Odoo: with workers the bus is on the evented port only.
+            let body = "Couldn't bind the websocket. Is the connection opened on the evented port (8072)?";
+            log::warning(Some(db), "odoo.http", body);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 BAD REQUEST\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            return;
+        }
+        (_, false, Port::Bus) => {
+            let _ = write!(stream, "HTTP/1.1 404 NOT FOUND\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            return;
+        }
+        _ => {}
     }
     let mut body = vec![0u8; length];
     if std::io::Read::read_exact(&mut reader, &mut body).is_err() {

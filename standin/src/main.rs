@@ -37,6 +37,9 @@ pub struct Config {
     pub test_enable: bool,
     pub addons_paths: Vec<String>,
     pub http_port: u16,
+    /// Odoo's `--workers`: above 0 the bus moves to `gevent_port`.
+    pub workers: u32,
+    pub gevent_port: u16,
     pub data_dir: String,
     pub smtp: mail::Smtp,
 }
@@ -58,6 +61,8 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         test_enable: false,
         addons_paths: vec!["/mnt/extra-addons".into()],
         http_port: 8069,
+        workers: 0,
+        gevent_port: 8072,
         data_dir: "/var/lib/odoo".into(),
         smtp: mail::Smtp { port: 25, ..Default::default() },
     };
@@ -82,14 +87,18 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
             "--db_user" | "--db-user" => c.db_user = value()?,
             "--db_password" | "--db-password" => c.db_password = value()?,
             "-p" | "--http-port" => c.http_port = value()?.parse().map_err(|_| "--http-port must be a number")?,
+            "--workers" => c.workers = value()?.parse().map_err(|_| "--workers must be a number")?,
+            "--gevent-port" | "--longpolling-port" => {
+                c.gevent_port = value()?.parse().map_err(|_| "--gevent-port must be a number")?
+            }
             "-D" | "--data-dir" => c.data_dir = value()?,
             "--smtp" => c.smtp.host = Some(value()?),
             "--smtp-port" => c.smtp.port = value()?.parse().map_err(|_| "--smtp-port must be a number")?,
             "--smtp-user" => c.smtp.user = Some(value()?),
             "--smtp-password" => c.smtp.password = Some(value()?),
             // Accepted and ignored, like flags a platform passes that change nothing here.
-            "--without-demo" | "--test-tags" | "--db-filter" | "--workers" | "--limit-time-cpu"
-            | "--limit-time-real" | "--log-level" => {
+            "--without-demo" | "--test-tags" | "--db-filter" | "--limit-time-cpu" | "--limit-time-real"
+            | "--log-level" => {
                 if inline.is_none() && it.peek().is_some_and(|n| !n.starts_with('-')) {
                     it.next();
                 }
@@ -214,6 +223,9 @@ mod tests {
             (2525, Some("env-1"), Some("s3cret"))
         );
         assert!(parse_args(&args("-d")).is_err());
+        let c = parse_args(&args("--workers=2 --gevent-port 9072")).unwrap();
+        assert_eq!((c.workers, c.gevent_port), (2, 9072));
+        assert_eq!(parse_args(&args("-d b1")).unwrap().workers, 0, "threaded by default, the bus on 8069");
         assert!(parse_args(&args("--db_port x")).is_err());
     }
 }

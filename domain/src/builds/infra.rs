@@ -49,6 +49,8 @@ pub struct BuildInfra {
     /// Whether repositories may be local paths or `file://` URLs (an operator's
     /// setting: tenants get `https://` and `ssh://` only).
     pub allow_local_repos: bool,
+    /// Instances' custom domains: the names the router knows, and how verification reaches out.
+    pub custom_domains: crate::instances::domains::Domains,
 }
 
 impl BuildInfra {
@@ -116,9 +118,16 @@ pub struct BuildDatabases {
     /// The address containers use for it (the Docker bridge gateway for the embedded cluster).
     pub host_for_containers: String,
     pub port_for_containers: u16,
+    /// A dedicated server's socket directory on this host: containers reach
+    /// the server only through it, mounted read-only at [`DB_SOCKET_MOUNT`]
+    /// (then `host_for_containers` is that path). `None`: over TCP.
+    pub socket_dir: Option<std::path::PathBuf>,
     /// Derives the tenant roles' passwords (HMAC-SHA256).
     pub role_key: Vec<u8>,
 }
+
+/// Where a dedicated server's socket directory appears inside its instance's containers.
+pub const DB_SOCKET_MOUNT: &str = "/run/odooops-db";
 
 /// The NOLOGIN group every tenant role belongs to: `pg_hba.conf` lets Docker's
 /// ranges in only as a member of it, and only into the database of the same name.

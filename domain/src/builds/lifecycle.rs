@@ -52,7 +52,7 @@ pub async fn teardown(p: &Platform, infra: &BuildInfra, build: Uuid) -> anyhow::
         }
     }
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    sqlx::query("UPDATE ops.builds SET live = false, preview_target = NULL, container_id = NULL WHERE id = $1")
+    sqlx::query("UPDATE ops.builds SET live = false, preview_target = NULL, bus_target = NULL, container_id = NULL WHERE id = $1")
         .bind(build)
         .execute(&mut *tx)
         .await?;

@@ -33,6 +33,21 @@ pub struct Tuning {
     pub port: Option<u16>,
     /// `name=value` server settings, after the defaults.
     pub settings: Vec<String>,
+    /// Where the unix socket goes instead of beside the data. When set,
+    /// containers reach the server through this directory alone (mounted
+    /// into them) and never over TCP: a dedicated server.
+    pub socket_dir: Option<PathBuf>,
+}
+
+/// Who besides the console (on loopback) may log in, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Containers {
+    /// Nobody.
+    None,
+    /// Tenant roles from Docker's ranges, over TCP on the bridge gateway.
+    Bridge,
+    /// Tenant roles through the unix socket, whose directory only their own containers mount.
+    Socket,
 }
 
 pub struct EmbeddedPostgres {
@@ -80,11 +95,24 @@ impl EmbeddedPostgres {
             .with_context(|| format!("reading {}", password_file.display()))?
             .trim()
             .to_owned();
-        allow_containers(&pgdata, !extra.is_empty())?;
+        let access = match (&tuning.socket_dir, extra.is_empty()) {
+            (Some(_), _) => Containers::Socket,
+            (None, false) => Containers::Bridge,
+            (None, true) => Containers::None,
+        };
+        allow_containers(&pgdata, access)?;
         let listen = std::iter::once("127.0.0.1".to_owned()).chain(extra.iter().cloned()).collect::<Vec<_>>().join(",");
-        let socket_dir = dir.join("run");
+        let socket_dir = tuning.socket_dir.clone().unwrap_or_else(|| dir.join("run"));
+        if tuning.socket_dir.is_some() && !socket_fits(&socket_dir) {
+            bail!("the socket directory {} is too long for a unix socket (107 bytes in all)", socket_dir.display());
+        }
         std::fs::create_dir_all(&socket_dir)?;
         run_as.own(&socket_dir)?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Containers run as their own users: they traverse it and connect (PostgreSQL's socket is 0777).
+            std::fs::set_permissions(&socket_dir, std::fs::Permissions::from_mode(0o755))?;
+        }
 
         let mut last_err = None;
         for attempt in 0..5 {
@@ -132,7 +160,7 @@ impl EmbeddedPostgres {
         cmd.arg("-D").arg(pgdata).arg("-p").arg(port.to_string()).arg("-k");
         // A socket path longer than the kernel's 107 bytes fails the start: then
         // no unix socket at all (everything here connects over TCP).
-        if socket_dir.join(".s.PGSQL.65535").as_os_str().len() <= 107 {
+        if socket_fits(socket_dir) {
             cmd.arg(socket_dir);
         } else {
             cmd.arg("");
@@ -365,21 +393,48 @@ fn init_cluster(bin: &Path, dir: &Path, pgdata: &Path, password_file: &Path, run
 }
 
 const HBA_MARKER: &str = "# odooops: build containers on Docker networks, with passwords";
+const HBA_SOCKET_MARKER: &str = "# odooops: the instance's containers, through the socket mounted into them only";
+const HBA_SOCKET_END: &str = "# odooops: end of the socket lines";
+
+/// Whether a socket of any port fits the kernel's 107 bytes in `dir`.
+fn socket_fits(dir: &Path) -> bool {
+    dir.join(".s.PGSQL.65535").as_os_str().len() <= 107
+}
 
 /// Adds (or removes) the pg_hba.conf lines that let build containers in, so the
-/// file always matches whether the cluster listens on the Docker bridge. From
-/// Docker's ranges only a tenant role may log in, and only to the database of
-/// its own name (`sameuser`): never the superuser, the builds' admin or the
+/// file always matches how containers reach the cluster. From Docker's ranges
+/// (`Bridge`) only a tenant role may log in, and only to the database of its
+/// own name (`sameuser`): never the superuser, the builds' admin or the
 /// application roles, never the control plane, never another build's database.
-fn allow_containers(pgdata: &Path, allow: bool) -> Result<()> {
+/// Through the socket (`Socket`, a dedicated server: its directory is mounted
+/// into its instance's containers alone) the same rule, and the socket admits
+/// nobody else; these lines come first, as PostgreSQL takes the first match.
+fn allow_containers(pgdata: &Path, access: Containers) -> Result<()> {
     let path = pgdata.join("pg_hba.conf");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    // Ours is the tail after the marker (earlier versions' `host all all` lines included).
-    let kept: Vec<&str> = text.lines().take_while(|l| *l != HBA_MARKER).collect();
-    let mut out = kept.join("\n");
+    // Ours: the head between the socket markers, and the tail after the bridge
+    // marker (earlier versions' `host all all` lines included).
+    let mut kept = Vec::new();
+    let mut in_head = false;
+    for line in text.lines() {
+        match line {
+            HBA_MARKER => break,
+            HBA_SOCKET_MARKER => in_head = true,
+            HBA_SOCKET_END => in_head = false,
+            _ if !in_head => kept.push(line),
+            _ => {}
+        }
+    }
+    let group = crate::builds::infra::TENANT_GROUP;
+    let mut out = String::new();
+    if access == Containers::Socket {
+        out.push_str(&format!(
+            "{HBA_SOCKET_MARKER}\nlocal sameuser +{group} scram-sha-256\nlocal all all reject\n{HBA_SOCKET_END}\n"
+        ));
+    }
+    out.push_str(&kept.join("\n"));
     out.push('\n');
-    if allow {
-        let group = crate::builds::infra::TENANT_GROUP;
+    if access == Containers::Bridge {
         out.push_str(HBA_MARKER);
         out.push('\n');
         // First the refusals: the privileged logins, whatever role memberships a
@@ -497,7 +552,7 @@ mod hba {
             ),
         )
         .unwrap();
-        super::allow_containers(&dir, true).unwrap();
+        super::allow_containers(&dir, super::Containers::Bridge).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(!text.contains("host all all"), "{text}");
         assert_eq!(text.matches("host sameuser +odooops_tenants").count(), 2, "{text}");
@@ -505,7 +560,18 @@ mod hba {
             text.find("host all odooops,odooops_builds 172.16.0.0/12 reject").expect("privileged logins refused");
         assert!(refused < text.find("host sameuser").unwrap(), "refusals come first: {text}");
         assert!(text.starts_with("local all all scram-sha-256\n"));
-        super::allow_containers(&dir, false).unwrap();
+        super::allow_containers(&dir, super::Containers::None).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "local all all scram-sha-256\n");
+        // A dedicated server: its socket admits tenant roles into their own database, then nobody, before
+        // the defaults; no container line over TCP. Idempotent, and undone like the others.
+        super::allow_containers(&dir, super::Containers::Socket).unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(!text.contains("172.16.0.0/12"), "{text}");
+        let first: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).take(2).collect();
+        assert_eq!(first, ["local sameuser +odooops_tenants scram-sha-256", "local all all reject"], "{text}");
+        super::allow_containers(&dir, super::Containers::Socket).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "idempotent");
+        super::allow_containers(&dir, super::Containers::None).unwrap();
         assert_eq!(std::fs::read_to_string(&file).unwrap(), "local all all scram-sha-256\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,10 +1,13 @@
 //! Dedicated PostgreSQL servers: an instance whose strategy is `dedicated`
 //! gets its own server process with its own data directory, port and memory
 //! settings, started from the machine's PostgreSQL binaries like the embedded
-//! cluster. It holds nothing but that instance's database and role: its
-//! `pg_hba.conf` admits, from Docker's ranges, only tenant roles into the
+//! cluster. It holds nothing but that instance's database and role, and no
+//! container reaches it over the network: it listens on loopback (for the
+//! console) and on a unix socket in a directory of its own, which is
+//! mounted read-only into its instance's containers and nobody else's. Its
+//! `pg_hba.conf` admits through that socket only tenant roles into the
 //! database of their own name, and the instance's role is the only tenant
-//! role it has, so no other tenant's container can log in to it.
+//! role it has.
 //!
 //! Every statement on the instance's database goes through
 //! [`BuildInfra::db`](crate::builds::infra::BuildInfra::db), which answers
@@ -12,7 +15,7 @@
 //! server for everything else; the pipeline, backups, restores and teardown
 //! work unchanged on either.
 
-use crate::builds::infra::BuildDatabases;
+use crate::builds::infra::{BuildDatabases, DB_SOCKET_MOUNT};
 use crate::db::embedded::{Durability, EmbeddedPostgres, Tuning};
 use anyhow::Context;
 use sqlx::ConnectOptions;
@@ -37,13 +40,20 @@ struct Running {
 #[derive(Clone)]
 pub struct Servers {
     root: PathBuf,
+    /// Where the servers' socket directories go (short: see [`socket_root`]).
+    sockets: PathBuf,
     running: Arc<Mutex<HashMap<Uuid, Running>>>,
 }
 
 impl Servers {
     /// Servers kept under `root/<instance>`.
     pub fn new(root: PathBuf) -> Servers {
-        Servers { root, running: Arc::default() }
+        Servers { root, sockets: socket_root(), running: Arc::default() }
+    }
+
+    /// The directory of the instance's socket, mounted into its containers.
+    pub fn socket_dir(&self, instance: Uuid) -> PathBuf {
+        self.sockets.join(&instance.simple().to_string()[..16])
     }
 
     /// Where the instance's server keeps its data.
@@ -52,8 +62,8 @@ impl Servers {
     }
 
     /// Starts the instance's server (initialising it on first use) on `port`
-    /// when it is free, reachable from containers where the shared server is.
-    /// Its databases are not routed to it yet. Returns the server and its port.
+    /// when it is free, reachable by containers through its socket directory
+    /// only ([`BuildDatabases::socket_dir`]). Its databases are not routed to it yet. Returns the server and its port.
     pub async fn ensure(
         &self,
         instance: Uuid,
@@ -67,18 +77,23 @@ impl Servers {
         }
         let dir = self.dir(instance);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let tuning = Tuning { port, settings: SETTINGS.iter().map(|s| (*s).to_owned()).collect() };
-        let gateway = shared.host_for_containers.clone();
-        let listen: Vec<String> = [gateway.clone()].into_iter().filter(|g| !g.is_empty() && g != "127.0.0.1").collect();
-        let pg = EmbeddedPostgres::start_tuned(&dir, Durability::Full, &listen, &tuning)
+        let socket_dir = self.socket_dir(instance);
+        safe_socket_root(&self.sockets)?;
+        let tuning = Tuning {
+            port,
+            settings: SETTINGS.iter().map(|s| (*s).to_owned()).collect(),
+            socket_dir: Some(socket_dir.clone()),
+        };
+        let pg = EmbeddedPostgres::start_tuned(&dir, Durability::Full, &[], &tuning)
             .await
             .context("starting the instance's dedicated PostgreSQL server")?;
         let admin = pg.builds_admin().await.context("the dedicated server's admin role")?;
         let dbs = BuildDatabases {
             // Tenant statements are not the console's log.
             admin: admin.log_statements(tracing::log::LevelFilter::Off),
-            host_for_containers: gateway,
+            host_for_containers: DB_SOCKET_MOUNT.to_owned(),
             port_for_containers: pg.port(),
+            socket_dir: Some(socket_dir),
             role_key: shared.role_key.clone(),
         };
         dbs.prepare(installation).await.context("preparing the dedicated server")?;
@@ -127,6 +142,10 @@ impl Servers {
         if let Some(r) = r {
             r.pg.stop().await.context("stopping the dedicated server")?;
         }
+        let socket = self.socket_dir(instance);
+        if std::fs::symlink_metadata(&socket).is_ok_and(|m| m.is_dir()) {
+            std::fs::remove_dir_all(&socket).with_context(|| format!("removing {}", socket.display()))?;
+        }
         let dir = self.dir(instance);
         match std::fs::symlink_metadata(&dir) {
             Ok(m) if m.is_dir() => std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display())),
@@ -144,6 +163,43 @@ impl Servers {
     pub fn exists(&self, instance: Uuid) -> bool {
         self.dir(instance).is_dir()
     }
+}
+
+/// Where dedicated servers' socket directories go: `/run/odooops` for root,
+/// else the user's runtime directory, else `/tmp/odooops-<uid>`. Short,
+/// because a socket's whole path must fit in 107 bytes, and on this host,
+/// because Docker mounts it into containers.
+pub fn socket_root() -> PathBuf {
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    if uid == 0 {
+        return PathBuf::from("/run/odooops");
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("odooops"),
+        _ => std::env::temp_dir().join(format!("odooops-{uid}")),
+    }
+}
+
+/// Creates `root` if missing and refuses it unless it is a real directory of
+/// ours that nobody else may write (in `/tmp`, someone could have put a link
+/// or their own directory there first).
+fn safe_socket_root(root: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match std::fs::DirBuilder::new().mode(0o755).create(root) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("creating {}", root.display())),
+    }
+    let m = std::fs::symlink_metadata(root).with_context(|| format!("reading {}", root.display()))?;
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    anyhow::ensure!(
+        m.is_dir() && m.uid() == uid && m.mode() & 0o022 == 0,
+        "{} must be a directory of this user that others cannot write (the dedicated servers' sockets go there)",
+        root.display()
+    );
+    Ok(())
 }
 
 /// The names of an instance's production databases: `op_<installation>_<env>`,

@@ -34,7 +34,12 @@ pub(super) fn run_spec(w: &Workload) -> RunSpec {
         network: Some(w.network.clone()),
         nano_cpus: w.nano_cpus,
         memory_bytes: w.memory_bytes,
-        binds: w.filestore.iter().map(|f| format!("{}:{}", f.host.display(), f.container)).collect(),
+        binds: w
+            .filestore
+            .iter()
+            .map(|f| format!("{}:{}", f.host.display(), f.container))
+            .chain(w.db_socket.iter().map(|d| format!("{}:{}:ro", d.display(), crate::builds::infra::DB_SOCKET_MOUNT)))
+            .collect(),
         ..Default::default()
     }
 }

@@ -150,6 +150,8 @@ mod tests {
             branch: "main".into(),
             stage: "production".into(),
             route: Some("b1-demo.localhost".into()),
+            also: Vec::new(),
+            bus: false,
         }
     }
 
@@ -164,6 +166,7 @@ mod tests {
             filestore: None,
             nano_cpus: None,
             memory_bytes: None,
+            db_socket: None,
         }
     }
 
@@ -176,6 +179,20 @@ mod tests {
         assert_eq!(l["traefik.http.routers.b1-demo.rule"], "Host(`b1-demo.localhost`)");
         assert_eq!(l["traefik.http.services.b1-demo.loadbalancer.server.port"], "8069");
         assert!(o.network_name().starts_with("odooops-inst-b"));
+        assert!(!l.keys().any(|k| k.contains("-bus")), "no bus route without workers");
+    }
+
+    #[test]
+    fn an_instance_with_workers_routes_its_hosts_and_its_bus_port() {
+        let mut o = owner(Uuid::new_v4());
+        o.also = vec!["acme.apps.test".into(), "erp.acme.com".into()];
+        o.bus = true;
+        let l = o.labels();
+        let hosts = "Host(`b1-demo.localhost`) || Host(`acme.apps.test`) || Host(`erp.acme.com`)";
+        assert_eq!(l["traefik.http.routers.b1-demo.rule"], hosts);
+        assert_eq!(l["traefik.http.routers.b1-demo-bus.rule"], format!("({hosts}) && Path(`/websocket`)"));
+        assert_eq!(l["traefik.http.services.b1-demo-bus.loadbalancer.server.port"], "8072");
+        assert_eq!(l["traefik.http.routers.b1-demo.service"], "b1-demo");
     }
 
     #[tokio::test]

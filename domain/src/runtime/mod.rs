@@ -86,6 +86,10 @@ pub struct Owner {
     pub stage: String,
     /// The preview host a router in front of the runtime (Traefik) sends to this workload.
     pub route: Option<String>,
+    /// More hosts it answers (a tenant instance's own host and verified custom domains).
+    pub also: Vec<String>,
+    /// Whether Odoo's bus (`/websocket`) answers on [`ODOO_BUS_PORT`] (Odoo with workers).
+    pub bus: bool,
 }
 
 impl Owner {
@@ -110,9 +114,27 @@ impl Owner {
         ]);
         if let Some(host) = &self.route {
             let router = host.split('.').next().unwrap_or(host).to_owned();
+            let hosts = std::iter::once(host)
+                .chain(&self.also)
+                .map(|h| format!("Host(`{h}`)"))
+                .collect::<Vec<_>>()
+                .join(" || ");
             labels.insert("traefik.enable".into(), "true".into());
-            labels.insert(format!("traefik.http.routers.{router}.rule"), format!("Host(`{host}`)"));
+            labels.insert(format!("traefik.http.routers.{router}.rule"), hosts.clone());
+            labels.insert(format!("traefik.http.routers.{router}.service"), router.clone());
             labels.insert(format!("traefik.http.services.{router}.loadbalancer.server.port"), ODOO_PORT.to_string());
+            if self.bus {
+                // The longer rule wins in Traefik: `/websocket` goes to the bus port.
+                labels.insert(
+                    format!("traefik.http.routers.{router}-bus.rule"),
+                    format!("({hosts}) && Path(`/websocket`)"),
+                );
+                labels.insert(format!("traefik.http.routers.{router}-bus.service"), format!("{router}-bus"));
+                labels.insert(
+                    format!("traefik.http.services.{router}-bus.loadbalancer.server.port"),
+                    ODOO_BUS_PORT.to_string(),
+                );
+            }
         }
         labels
     }
@@ -125,6 +147,9 @@ impl Owner {
 
 /// The port Odoo serves on inside its workload.
 pub const ODOO_PORT: u16 = 8069;
+
+/// Where Odoo with workers serves its bus (`/websocket`): the gevent port.
+pub const ODOO_BUS_PORT: u16 = 8072;
 
 /// A filestore: a directory on the console's side, mounted where Odoo keeps
 /// the database's files.
@@ -146,6 +171,9 @@ pub struct Workload {
     /// The owner's network, from [`Runtime::network`].
     pub network: String,
     pub filestore: Option<Filestore>,
+    /// A dedicated PostgreSQL server's socket directory on the host, mounted
+    /// read-only at [`DB_SOCKET_MOUNT`](crate::builds::infra::DB_SOCKET_MOUNT).
+    pub db_socket: Option<PathBuf>,
     /// CPU limit in billionths of a CPU.
     pub nano_cpus: Option<i64>,
     pub memory_bytes: Option<i64>,

@@ -124,14 +124,24 @@ impl SwarmRuntime {
             labels: Some(labels.clone()),
             args: Some(w.args.clone()),
             env: Some(w.env.clone()),
-            mounts: w.filestore.as_ref().map(|f| {
-                vec![Mount {
-                    target: Some(f.container.clone()),
-                    source: Some(f.host.display().to_string()),
-                    typ: Some(MountTypeEnum::BIND),
-                    ..Default::default()
-                }]
-            }),
+            mounts: Some(
+                w.filestore
+                    .iter()
+                    .map(|f| Mount {
+                        target: Some(f.container.clone()),
+                        source: Some(f.host.display().to_string()),
+                        typ: Some(MountTypeEnum::BIND),
+                        ..Default::default()
+                    })
+                    .chain(w.db_socket.iter().map(|d| Mount {
+                        target: Some(crate::builds::infra::DB_SOCKET_MOUNT.to_owned()),
+                        source: Some(d.display().to_string()),
+                        typ: Some(MountTypeEnum::BIND),
+                        read_only: Some(true),
+                        ..Default::default()
+                    }))
+                    .collect(),
+            ),
             // The same hardening as a container of the docker backend (engines before
             // API 1.46 ignore no-new-privileges here: set it daemon-wide, see SECURITY.md).
             capability_drop: Some(vec!["ALL".into()]),

@@ -4,6 +4,7 @@
 
 mod branch;
 mod email;
+mod hostname;
 mod ids;
 mod instance;
 mod project_fields;
@@ -14,6 +15,7 @@ mod vocabulary;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use email::Email;
+pub use hostname::CustomDomain;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use instance::{
     quota_level, recommend_strategy, DbStrategy, InstanceState, OperationKind, OperationState, QuotaLevel,

@@ -189,3 +189,39 @@ impl std::fmt::Debug for OperationRequest {
             .finish()
     }
 }
+
+wire! {
+    /// A custom domain of an instance (`erp.example.com`). It routes to the
+    /// instance once verified: point its DNS at `dns_target`, then verify.
+    pub struct CustomDomainView {
+        pub id: Uuid,
+        pub instance_id: Uuid,
+        pub hostname: String,
+        /// `pending` or `verified`.
+        pub state: String,
+        /// The address the console fetches to verify it; it must answer `token`.
+        pub challenge_url: String,
+        pub token: String,
+        /// What the domain's DNS should point at (a CNAME to the instance's own host).
+        pub dns_target: String,
+        /// Why the last verification failed.
+        pub last_error: Option<String>,
+        pub checked_at: Option<DateTime<Utc>>,
+        pub verified_at: Option<DateTime<Utc>>,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// `POST /api/v1/instances/{id}/domains`.
+    pub struct NewCustomDomain {
+        /// A host name (`erp.example.com`): not under the console's own domains.
+        pub hostname: String,
+    }
+
+    /// A member of the instance's tenant, as its page lists them.
+    pub struct InstanceMember {
+        pub email: String,
+        pub display_name: String,
+        /// `tenant_admin` or `member`.
+        pub role: String,
+    }
+}

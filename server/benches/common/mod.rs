@@ -92,6 +92,7 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
         backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
         git_timeout: Duration::from_secs(600),
         allow_local_repos: true,
+        custom_domains: Default::default(),
     };
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let app = Application::build(Parts {

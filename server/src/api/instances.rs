@@ -117,3 +117,65 @@ pub async fn request_operation(
 ) -> Result<(StatusCode, axum::Json<InstanceOperationView>), ApiError> {
     Ok((StatusCode::ACCEPTED, axum::Json(domain::instances::request(&s.platform, &actor, id, input).await?)))
 }
+
+/// The instance's custom domains, with what to point their DNS at.
+#[utoipa::path(get, path = "/api/v1/instances/{id}/domains", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<domain::wire::CustomDomainView>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn list_domains(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<domain::wire::CustomDomainView>>, ApiError> {
+    Ok(axum::Json(domain::instances::domains::list(&s.platform, &actor, id).await?))
+}
+
+/// Adds a custom domain (pending until verified); tenant admins.
+#[utoipa::path(post, path = "/api/v1/instances/{id}/domains", tag = "instances", params(("id" = Uuid, Path)),
+    request_body = domain::wire::NewCustomDomain,
+    responses((status = 201, body = domain::wire::CustomDomainView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn add_domain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<domain::wire::NewCustomDomain>,
+) -> Result<(StatusCode, axum::Json<domain::wire::CustomDomainView>), ApiError> {
+    Ok((StatusCode::CREATED, axum::Json(domain::instances::domains::add(&s.platform, &actor, id, input).await?)))
+}
+
+/// Verifies a custom domain: the console fetches its challenge URL through public DNS (422 with the reason when it fails).
+#[utoipa::path(post, path = "/api/v1/instances/{id}/domains/{domain_id}/verify", tag = "instances",
+    params(("id" = Uuid, Path), ("domain_id" = Uuid, Path)),
+    responses((status = 200, body = domain::wire::CustomDomainView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn verify_domain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, domain_id)): Path<(Uuid, Uuid)>,
+) -> Result<axum::Json<domain::wire::CustomDomainView>, ApiError> {
+    Ok(axum::Json(domain::instances::domains::verify(&s.platform, &actor, id, domain_id).await?))
+}
+
+/// Removes a custom domain: it stops routing at once.
+#[utoipa::path(delete, path = "/api/v1/instances/{id}/domains/{domain_id}", tag = "instances",
+    params(("id" = Uuid, Path), ("domain_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn remove_domain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, domain_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    domain::instances::domains::remove(&s.platform, &actor, id, domain_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The members of the instance's tenant and their roles.
+#[utoipa::path(get, path = "/api/v1/instances/{id}/members", tag = "instances", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<domain::wire::InstanceMember>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn list_members(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<domain::wire::InstanceMember>>, ApiError> {
+    Ok(axum::Json(domain::instances::members(&s.platform, &actor, id).await?))
+}

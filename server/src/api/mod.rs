@@ -45,7 +45,8 @@ use utoipa::{Modify, OpenApi};
         promotions::get_release_settings, promotions::patch_release_settings,
         instances::list_instances, instances::create_instance, instances::get_instance,
         instances::list_operations, instances::request_operation, instances::list_instance_backups,
-        instances::instance_usage, instances::list_plans,
+        instances::instance_usage, instances::list_plans, instances::list_domains, instances::add_domain,
+        instances::verify_domain, instances::remove_domain, instances::list_members,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -126,6 +127,10 @@ pub fn router() -> Router<AppState> {
         .route("/v1/instances/{id}/operations", get(instances::list_operations).post(instances::request_operation))
         .route("/v1/instances/{id}/backups", get(instances::list_instance_backups))
         .route("/v1/instances/{id}/usage", get(instances::instance_usage))
+        .route("/v1/instances/{id}/domains", get(instances::list_domains).post(instances::add_domain))
+        .route("/v1/instances/{id}/domains/{domain_id}", axum::routing::delete(instances::remove_domain))
+        .route("/v1/instances/{id}/domains/{domain_id}/verify", axum::routing::post(instances::verify_domain))
+        .route("/v1/instances/{id}/members", get(instances::list_members))
         .route("/v1/plans", get(instances::list_plans))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))

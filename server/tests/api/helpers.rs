@@ -198,6 +198,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             git_timeout: std::time::Duration::from_secs(120),
             // The tests' repositories are local bare repositories (an operator's setting).
             allow_local_repos: true,
+            custom_domains: Default::default(),
         };
         // As the console does at start: build networks reach no link-local address.
         let backend = with.backend.unwrap_or_else(runtime_backend);
@@ -214,6 +215,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
                 admin: db_options.clone(),
                 host_for_containers: "127.0.0.1".into(),
                 port_for_containers: db_options.get_port(),
+                socket_dir: None,
                 role_key: b"previews only".to_vec(),
             },
             repos_dir: scratch.join("repos"),
@@ -234,6 +236,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             backups: domain::backups::BackupInfra::local(&scratch.join("backups")).unwrap(),
             git_timeout: std::time::Duration::from_secs(5),
             allow_local_repos: false,
+            custom_domains: Default::default(),
         };
         (Arc::new(domain::runtime::Unavailable("Docker is not used by this test".into())), Some(infra))
     } else {

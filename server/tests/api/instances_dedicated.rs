@@ -3,7 +3,8 @@
 //! database shared → dedicated → shared, and every row and the filestore
 //! survive, with the copy verified and the downtime measured; a move that
 //! fails reverts and the instance serves as before; tenant admins cannot
-//! move databases; another tenant's role cannot log in to a dedicated server; outside the
+//! move databases; no other container reaches a dedicated server, and another tenant's
+//! role could not log in to it anyway; outside the
 //! plans that include one, only platform staff give an instance its own server.
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
@@ -25,6 +26,21 @@ async fn serving_db(app: &TestApp, instance: &str) -> String {
     .unwrap();
     tx.commit().await.unwrap();
     db
+}
+
+/// The network of the build serving an instance, and its Odoo's address there.
+async fn serving_network(app: &TestApp, instance: &str) -> (String, String) {
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let net: (String, String) = sqlx::query_as(
+        "SELECT b.network, b.preview_target FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
+          WHERE i.id = $1::uuid AND b.live",
+    )
+    .bind(instance)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    net
 }
 
 /// Row counts and checksums of the tables the test wrote and Odoo's users.
@@ -129,6 +145,30 @@ async fn a_database_moves_shared_to_dedicated_and_back_keeping_every_row_and_the
     let into_ours =
         dedicated.owner_options(&db).username(&carol_db).password(&infra.databases.role_password(&carol_db));
     assert!(sqlx::PgConnection::connect_with(&into_ours).await.is_err());
+    // Nor does any other container reach it at all: it listens on no address a
+    // container can route to, and its socket is mounted into this instance's containers alone.
+    let port = infra.dedicated.port(id.parse().unwrap()).unwrap();
+    let (carol_net, carol_odoo) = serving_network(&app, theirs["id"].as_str().unwrap()).await;
+    let gateway = std::process::Command::new("docker")
+        .args(["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", &carol_net])
+        .output()
+        .unwrap();
+    let gateway = String::from_utf8_lossy(&gateway.stdout).trim().to_owned();
+    let (odoo_host, odoo_port) = carol_odoo.rsplit_once(':').unwrap();
+    // The first probe is the control: the container's own Odoo is open.
+    for (target, port, open) in
+        [(odoo_host, odoo_port.parse().unwrap(), true), (gateway.as_str(), port, false), ("172.17.0.1", port, false)]
+    {
+        let spec = domain::engine::RunSpec {
+            image: domain::builds::infra::STANDIN_IMAGE.to_owned(),
+            entrypoint: Some(vec!["/bin/busybox".into(), "sh".into(), "-c".into()]),
+            cmd: vec![format!("/bin/busybox nc -w 3 {target} {port} -e /bin/busybox true && echo OPEN || echo CLOSED")],
+            network: Some(carol_net.clone()),
+            ..Default::default()
+        };
+        let (_, out) = crate::attacks::support::run_once(&app, spec).await;
+        assert_eq!(out.contains("OPEN"), open, "{target}:{port} from another tenant's network: {out}");
+    }
 
     // Dedicated → shared.
     let op = migrate(&staff, &id, "shared").await;

@@ -34,6 +34,7 @@ impl Run<'_> {
             // Install and tests run the tenant's code too: the project's limits apply.
             nano_cpus: Some(facts.nano_cpus),
             memory_bytes: Some(facts.memory_bytes),
+            db_socket: d.socket_dir.clone(),
         }
     }
 
@@ -94,6 +95,10 @@ impl Run<'_> {
             "--no-database-list".to_owned(),
         ];
         args.extend(smtp.iter().cloned());
+        if facts.workers > 0 {
+            // A plan's workers: Odoo forks them, and its bus moves to the gevent port (the router follows).
+            args.push(format!("--workers={}", facts.workers));
+        }
         let name = format!("odooops-{}-b{}", self.infra.installation, short(self.b.id));
         let w = self.workload(name, image, args, grant, facts);
         // The server's log outlives this pipeline: it gets its own writer, so

@@ -55,6 +55,10 @@ struct Facts {
     memory_bytes: i64,
     seq: i64,
     smtp_relay: Option<(String, i32)>,
+    /// A tenant instance's plan's Odoo workers (0: threaded, the bus on Odoo's own port).
+    workers: i32,
+    /// A tenant instance's own host and verified custom domains (Traefik routes them too).
+    hosts: Vec<String>,
 }
 
 /// Runs one claimed build to its outcome. Never panics on bad input; every
@@ -175,8 +179,13 @@ impl Run<'_> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         let r = sqlx::query(
             "SELECT p.slug, p.repo_url, p.base_image, p.cpu_limit::float8 AS cpu, p.memory_limit_mb, b.seq,
-                    p.smtp_relay_host, p.smtp_relay_port
-               FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id WHERE b.id = $1",
+                    p.smtp_relay_host, p.smtp_relay_port, i.subdomain,
+                    COALESCE((SELECT pl.workers FROM ops.plans pl WHERE pl.slug = i.plan), 0) AS workers,
+                    ARRAY(SELECT d.hostname FROM ops.custom_domains d
+                           WHERE d.instance_id = i.id AND d.state = 'verified' ORDER BY d.hostname) AS domains
+               FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id
+               LEFT JOIN ops.instances i ON i.project_id = p.id
+              WHERE b.id = $1",
         )
         .bind(self.b.id)
         .fetch_one(&mut *tx)
@@ -193,6 +202,13 @@ impl Run<'_> {
             smtp_relay: r
                 .get::<Option<String>, _>("smtp_relay_host")
                 .map(|h| (h, r.get::<Option<i32>, _>("smtp_relay_port").unwrap_or(587))),
+            workers: r.get::<i32, _>("workers").clamp(0, 64),
+            hosts: r
+                .get::<Option<String>, _>("subdomain")
+                .map(|s| format!("{s}.{}", self.infra.instances_domain))
+                .into_iter()
+                .chain(r.get::<Vec<String>, _>("domains"))
+                .collect(),
         })
     }
 
@@ -307,11 +323,19 @@ impl Run<'_> {
         let t = self.begin("route");
         let slug = format!("b{}-{}", facts.seq, facts.project_slug);
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
-        sqlx::query("UPDATE ops.builds SET container_id = $2, preview_target = $3, preview_slug = $4, live = true WHERE id = $1")
-            .bind(self.b.id)
-            .bind(&handle)
-            .bind(&endpoint)
-            .bind(&slug)
+        // With workers, Odoo's bus listens on its own port beside the HTTP one.
+        let bus = (facts.workers > 0)
+            .then(|| endpoint.rsplit_once(':').map(|(host, _)| format!("{host}:{}", crate::runtime::ODOO_BUS_PORT)))
+            .flatten();
+        sqlx::query(
+            "UPDATE ops.builds SET container_id = $2, preview_target = $3, preview_slug = $4, bus_target = $5, live = true
+              WHERE id = $1",
+        )
+        .bind(self.b.id)
+        .bind(&handle)
+        .bind(&endpoint)
+        .bind(&slug)
+        .bind(&bus)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -338,6 +362,8 @@ impl Run<'_> {
             branch: self.b.branch.clone(),
             stage: self.b.stage.clone(),
             route: Some(format!("b{}-{}.{}", facts.seq, facts.project_slug, self.infra.preview_domain)),
+            also: facts.hosts.clone(),
+            bus: facts.workers > 0,
         }
     }
 

@@ -32,5 +32,5 @@ mod filestore;
 mod instances;
 mod postgres;
 mod repository;
-mod support;
+pub(crate) mod support;
 mod web_edge;
