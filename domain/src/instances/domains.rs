@@ -234,6 +234,15 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
     };
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let (tenant, _) = administered(&mut tx, instance).await?;
+    let taken = outcome.is_ok()
+        && sqlx::query_scalar::<_, bool>("SELECT ops.custom_domain_taken($1)")
+            .bind(&claim.hostname)
+            .fetch_one(&mut *tx)
+            .await?;
+    let outcome = match outcome {
+        Ok(()) if taken => Err(format!("{} is verified for another workspace", claim.hostname)),
+        other => other,
+    };
     let updated = match &outcome {
         Ok(()) => sqlx::query(
             "UPDATE ops.custom_domains SET state = 'verified', verified_at = now(), checked_at = now(), last_error = NULL
@@ -275,6 +284,7 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
     learn(p).await;
     match outcome {
         Ok(()) => Ok(view(p, &row)),
+        Err(why) if taken => Err(DomainError::Conflict(why)),
         Err(why) => Err(DomainError::Invalid(format!("{} is not verified: {why}", claim.hostname))),
     }
 }

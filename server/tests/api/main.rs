@@ -12,6 +12,7 @@ mod consoles;
 mod helpers;
 mod instances;
 mod instances_dedicated;
+mod instances_domains;
 mod instances_property;
 mod instances_quota;
 mod mails;
