@@ -1,6 +1,7 @@
 //! Tenant instances: the list with a create form (tenant admins), and one
 //! instance's page: its state and address, the operations its state allows,
-//! and every operation with a link to its live log.
+//! every operation with a link to its live log, its custom domains and its
+//! tenant's members.
 
 use crate::components::forms::{error_message, ActionError};
 use crate::components::subdomain_field::SubdomainField;
@@ -12,6 +13,7 @@ use crate::models::instance::{
     quota_class, state_class, usage_text,
 };
 use crate::models::short_time;
+use crate::routes::instance_people::{DomainsCard, MembersCard};
 use domain::types::OperationKind;
 use domain::wire::InstanceUsage;
 
@@ -183,6 +185,8 @@ pub fn InstancePage() -> impl IntoView {
                             })}
                             <ActionError error=Signal::derive(move || operate.value().with(error_message))/>
                             <OperationsTable ops=ops/>
+                            <DomainsCard id=i.id may_change=i.may_operate/>
+                            <MembersCard id=i.id/>
                         }.into_any()
                     }
                 }

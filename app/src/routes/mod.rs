@@ -5,6 +5,7 @@ pub mod backups;
 pub mod build;
 pub mod console_mail;
 pub mod dashboard;
+pub mod instance_people;
 pub mod instances;
 pub mod mails;
 pub mod not_found;

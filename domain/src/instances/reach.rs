@@ -186,7 +186,7 @@ impl Checks {
             client.get(&url).send().await.map_err(|e| format!("{url} did not answer ({})", without_url(&e)))?;
         let status = resp.status();
         if !status.is_success() {
-            let redirect = status.is_redirection().then_some(" (redirects are not followed)").unwrap_or_default();
+            let redirect = if status.is_redirection() { " (redirects are not followed)" } else { "" };
             return Err(format!("{url} answered {status}{redirect}, not the token"));
         }
         let mut body = Vec::new();

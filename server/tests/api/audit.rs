@@ -107,6 +107,9 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings", "project:project_settings"),
     ("POST", "/api/v1/instances", "instance.create", "tenant_admin"),
     ("POST", "/api/v1/instances/{id}/operations", "instance.operation", "tenant_admin"),
+    ("POST", "/api/v1/instances/{id}/domains", "instance.domain_add", "tenant_admin"),
+    ("POST", "/api/v1/instances/{id}/domains/{domain_id}/verify", "instance.domain_verify", "tenant_admin"),
+    ("DELETE", "/api/v1/instances/{id}/domains/{domain_id}", "instance.domain_remove", "tenant_admin"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or
@@ -145,8 +148,13 @@ const RPC: &[(&str, &str, &str)] = &[
     ("mails/list", "read", "read"),
     ("instances/available", "read", "read"),
     ("instances/create", "instance.create", "tenant_admin"),
+    ("instances/domain_add", "instance.domain_add", "tenant_admin"),
+    ("instances/domain_remove", "instance.domain_remove", "tenant_admin"),
+    ("instances/domain_verify", "instance.domain_verify", "tenant_admin"),
+    ("instances/domains", "read", "read"),
     ("instances/get", "read", "read"),
     ("instances/list", "read", "read"),
+    ("instances/members", "read", "read"),
     ("instances/operate", "instance.operation", "tenant_admin"),
     ("instances/operations", "read", "read"),
     ("instances/plans", "read", "read"),

@@ -105,3 +105,47 @@ pub async fn operate_instance(
         domain::wire::OperationRequest { kind, idempotency_key, backup_id: None, admin_password: None, db_strategy };
     Ok(domain::instances::request(&ssr::platform()?, &actor, id, input).await?)
 }
+
+/// An instance's custom domains.
+#[server(prefix = "/rpc", endpoint = "instances/domains")]
+pub async fn list_instance_domains(id: uuid::Uuid) -> Result<Vec<domain::wire::CustomDomainView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::domains::list(&ssr::platform()?, &actor, id).await?)
+}
+
+/// Adds a custom domain to an instance (its tenant's admins); audited.
+#[server(prefix = "/rpc", endpoint = "instances/domain_add")]
+pub async fn add_instance_domain(id: uuid::Uuid, hostname: String) -> Result<domain::wire::CustomDomainView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let input = domain::wire::NewCustomDomain { hostname };
+    Ok(domain::instances::domains::add(&ssr::platform()?, &actor, id, input).await?)
+}
+
+/// Verifies a custom domain through public DNS; audited.
+#[server(prefix = "/rpc", endpoint = "instances/domain_verify")]
+pub async fn verify_instance_domain(
+    id: uuid::Uuid,
+    domain_id: uuid::Uuid,
+) -> Result<domain::wire::CustomDomainView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::domains::verify(&ssr::platform()?, &actor, id, domain_id).await?)
+}
+
+/// Removes a custom domain; audited.
+#[server(prefix = "/rpc", endpoint = "instances/domain_remove")]
+pub async fn remove_instance_domain(id: uuid::Uuid, domain_id: uuid::Uuid) -> Result<(), AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::domains::remove(&ssr::platform()?, &actor, id, domain_id).await?)
+}
+
+/// The members of an instance's tenant.
+#[server(prefix = "/rpc", endpoint = "instances/members")]
+pub async fn list_instance_members(id: uuid::Uuid) -> Result<Vec<domain::wire::InstanceMember>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::instances::members(&ssr::platform()?, &actor, id).await?)
+}
