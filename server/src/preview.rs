@@ -160,7 +160,7 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         return page(StatusCode::SERVICE_UNAVAILABLE, "Build not serving", &format!("This build {what}."));
     };
-    forward(req, &target, https(&state)).await
+    forward(req, &target, https(&state), &state.platform.settings.trusted_proxies).await
 }
 
 /// Whether the console (and so every preview and instance host) is reached over HTTPS.
@@ -193,7 +193,9 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
         _ => target,
     };
     match (st.as_str(), target) {
-        ("active" | "error", Some(target)) => forward(req, &target, https(state)).await,
+        ("active" | "error", Some(target)) => {
+            forward(req, &target, https(state), &state.platform.settings.trusted_proxies).await
+        }
         (st, _) => {
             let (title, text) = match st {
                 "draft" | "provisioning" => {
@@ -210,7 +212,7 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
     }
 }
 
-async fn forward(req: Request, target: &str, https: bool) -> Response {
+async fn forward(req: Request, target: &str, https: bool, trusted: &[std::net::IpAddr]) -> Response {
     if domain::web_edge::is_database_manager(req.uri().path()) {
         return page(
             StatusCode::FORBIDDEN,
@@ -221,6 +223,12 @@ async fn forward(req: Request, target: &str, https: bool) -> Response {
     if crate::upgrade::is_websocket(&req) {
         return crate::upgrade::proxy(req, target, https).await;
     }
+    // Odoo's proxy mode believes these: the client's own are dropped, ours say who called, how and for which name.
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    let client_ip = peer.map(|peer| {
+        let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        domain::web_edge::client_ip(peer, forwarded, trusted)
+    });
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
     let client = CLIENT.get_or_init(|| {
         reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
@@ -229,9 +237,13 @@ async fn forward(req: Request, target: &str, https: bool) -> Response {
     let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut out = client.request(parts.method.clone(), format!("http://{target}{path}"));
     for (name, value) in parts.headers.iter() {
-        if !is_hop_by_hop(name.as_str()) && name != header::HOST {
+        let claimed = name.as_str().starts_with("x-forwarded-") || name.as_str() == "forwarded" || name == "x-real-ip";
+        if !is_hop_by_hop(name.as_str()) && name != header::HOST && !claimed {
             out = out.header(name, value);
         }
+    }
+    if let Some(ip) = client_ip {
+        out = out.header("x-forwarded-for", ip.to_string()).header("x-real-ip", ip.to_string());
     }
     if let Some(host) = parts.headers.get(header::HOST) {
         out = out.header("x-forwarded-host", host);
