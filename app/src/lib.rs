@@ -113,6 +113,10 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/instances") view=|| view! { <Layout><routes::instances::InstancesPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/instances/:id") view=|| view! { <Layout><routes::instances::InstancePage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/catalog") view=|| view! { <Layout><routes::catalog::CatalogPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/catalog/modules/:name") view=|| view! { <Layout><routes::catalog::ModulePage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/bundles") view=|| view! { <Layout><routes::bundles::BundlesPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/bundles/:id") view=|| view! { <Layout><routes::bundles::BundlePage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/console-mail") view=|| view! { <Layout><routes::console_mail::ConsoleMailPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>

@@ -16,6 +16,7 @@
 //! - `accounts`, `tenants`, `projects`, `audit` (server): the operations.
 //! - `runtime`, `engine` (server): workloads on Docker or Docker Swarm, and the Docker client both use.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
+//! - `catalog` (server): the module catalog (OCA-layout repositories, mirrored and read) and bundles.
 //! - `instances` (server): tenant instances (Odoo workspaces on their own subdomains) and their operations.
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
@@ -38,6 +39,8 @@ pub mod auth;
 pub mod backups;
 #[cfg(feature = "server")]
 pub mod builds;
+#[cfg(feature = "server")]
+pub mod catalog;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]

@@ -16,6 +16,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/" exact=true>"Dashboard"</A>
                     <A href="/projects">"Projects"</A>
                     <A href="/instances">"Instances"</A>
+                    <A href="/catalog">"Catalog"</A>
+                    <A href="/bundles">"Bundles"</A>
                     <A href="/tenants">"Tenants"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/settings">"Settings"</A>

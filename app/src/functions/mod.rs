@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod backups;
 pub mod builds;
+pub mod catalog;
 pub mod console_mail;
 pub mod instances;
 pub mod mails;

@@ -28,12 +28,13 @@ pub fn operation_label(kind: OperationKind) -> &'static str {
         OperationKind::Restore => "Restore…",
         OperationKind::MigrateDatabase => "Move database…",
         OperationKind::Decommission => "Decommission",
+        OperationKind::ApplyBundle => "Apply a bundle…",
     }
 }
 
-/// Operations offered as one click (restore and moving the database need more than a click).
+/// Operations offered as one click (restoring, moving the database and applying a bundle need more than a click).
 pub fn one_click(kind: OperationKind) -> bool {
-    !matches!(kind, OperationKind::Restore | OperationKind::MigrateDatabase)
+    !matches!(kind, OperationKind::Restore | OperationKind::MigrateDatabase | OperationKind::ApplyBundle)
 }
 
 /// Operations that ask "are you sure" first.

@@ -112,3 +112,33 @@ pub fn MembersCard(id: uuid::Uuid) -> impl IntoView {
         </section>
     }
 }
+
+/// Applying a bundle of the instance's series (backed up first, then its modules installed).
+#[component]
+pub fn ApplyBundleForm(
+    id: uuid::Uuid,
+    series: String,
+    seen: usize,
+    operate: ServerAction<crate::functions::instances::OperateInstance>,
+) -> impl IntoView {
+    let bundles = Resource::new(move || series.clone(), |s| crate::functions::catalog::list_bundles(Some(s)));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = bundles.await.unwrap_or_default();
+                (!list.is_empty()).then(|| view! {
+                    <ActionForm action=operate attr:class="inline" attr:id="apply-bundle">
+                        <input type="hidden" name="id" value=id.to_string()/>
+                        <input type="hidden" name="kind" value="apply_bundle"/>
+                        <input type="hidden" name="idempotency_key" value=format!("apply-{id}-{seen}")/>
+                        <select name="bundle_id" aria-label="Bundle" required>
+                            {list.into_iter().map(|b| view! { <option value=b.id.to_string()>{b.name.clone()}</option> }).collect_view()}
+                        </select>
+                        <button type="submit">"Apply bundle"</button>
+                        <span class="muted small">"backs up first, then installs what the bundle adds"</span>
+                    </ActionForm>
+                })
+            })}
+        </Transition>
+    }
+}

@@ -13,7 +13,7 @@ use crate::models::instance::{
     quota_class, state_class, usage_text,
 };
 use crate::models::short_time;
-use crate::routes::instance_people::{DomainsCard, MembersCard};
+use crate::routes::instance_people::{ApplyBundleForm, DomainsCard, MembersCard};
 use domain::types::OperationKind;
 use domain::wire::InstanceUsage;
 
@@ -183,6 +183,9 @@ pub fn InstancePage() -> impl IntoView {
                                     </ActionForm>
                                 }
                             })}
+                            {(i.may_operate && i.offered.contains(&OperationKind::ApplyBundle)).then(|| view! {
+                                <ApplyBundleForm id=i.id series=i.odoo_version.clone() seen=seen operate=operate/>
+                            })}
                             <ActionError error=Signal::derive(move || operate.value().with(error_message))/>
                             <OperationsTable ops=ops/>
                             <DomainsCard id=i.id may_change=i.may_operate/>
@@ -210,6 +213,7 @@ fn OperationsTable(ops: Vec<domain::wire::InstanceOperationView>) -> impl IntoVi
                     <td><span class=operation_class(o.state)>{o.state.as_str()}</span>
                         {o.error.clone().map(|e| view! { <div class="error small">{e}</div> })}
                         {o.downtime_ms.map(|ms| view! { <div class="small">{downtime_text(ms)}</div> })}
+                        {(!o.added_modules.is_empty()).then(|| view! { <div class="small">{format!("adds {}", o.added_modules.join(", "))}</div> })}
                         {log}</td>
                     <td class="small">{o.requested_by.clone().unwrap_or_else(|| "OdooOps".into())}</td>
                     <td class="muted small">{short_time(&o.created_at)}</td>

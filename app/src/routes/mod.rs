@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod backups;
 pub mod build;
+pub mod bundles;
+pub mod catalog;
 pub mod console_mail;
 pub mod dashboard;
 pub mod instance_people;

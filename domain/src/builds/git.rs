@@ -180,12 +180,56 @@ pub async fn run(mut cmd: tokio::process::Command, what: &str, timeout: Duration
     Ok(out.stdout)
 }
 
+/// Brings the bare mirror at `mirror` up to date with `url` (every branch),
+/// cloning it first if it is not there yet (into a scratch directory that is
+/// renamed, so a half-made clone never looks like a mirror).
+pub async fn sync_mirror(
+    mirror: &Path,
+    url: &str,
+    remotes: Remotes,
+    ssh: &str,
+    timeout: Duration,
+) -> anyhow::Result<()> {
+    let git = |what: &'static str, args: Vec<std::ffi::OsString>| {
+        let mut cmd = command(remotes, ssh);
+        cmd.args(args);
+        run(cmd, what, timeout)
+    };
+    if mirror.join("HEAD").exists() {
+        let mut args: Vec<std::ffi::OsString> = vec!["--git-dir".into(), mirror.into()];
+        args.extend(["fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"].map(Into::into));
+        git("fetch", args).await.context("fetching the repository")?;
+    } else {
+        let tmp = mirror.with_extension("git.tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        let mut args: Vec<std::ffi::OsString> = ["clone", "--mirror", "--quiet", "--", url].map(Into::into).to_vec();
+        args.push(tmp.clone().into());
+        git("clone", args)
+            .await
+            .context("cloning the repository (a private repository needs the project's deploy key)")?;
+        std::fs::rename(&tmp, mirror)?;
+    }
+    Ok(())
+}
+
 /// Exports `sha` of the bare repository `mirror` as a tar file at `out`,
 /// streamed to disk (never held in memory).
 pub async fn archive(mirror: &Path, sha: &str, out: &Path, timeout: Duration) -> anyhow::Result<()> {
+    archive_paths(mirror, sha, &[], out, timeout).await
+}
+
+/// As [`archive`], only the folders `paths` of the tree (all of it when empty).
+pub async fn archive_paths(
+    mirror: &Path,
+    sha: &str,
+    paths: &[String],
+    out: &Path,
+    timeout: Duration,
+) -> anyhow::Result<()> {
     let file = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
     let mut cmd = command(Remotes::Network, "false");
-    cmd.arg("--git-dir").arg(mirror).args(["archive", "--format=tar", sha]);
+    cmd.arg("--git-dir").arg(mirror).args(["archive", "--format=tar", sha, "--"]);
+    cmd.args(paths.iter().map(|p| format!("{p}/")));
     cmd.stdout(Stdio::from(file)).stderr(Stdio::piped());
     let child = cmd.spawn().context("running git (is it installed?)")?;
     let out = match tokio::time::timeout(timeout, child.wait_with_output()).await {

@@ -75,6 +75,24 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The rest of a set literal whose first element is `first`.
+    fn set_rest(&mut self, first: PyValue, depth: usize) -> Result<PyValue, String> {
+        let mut items = vec![first];
+        loop {
+            if self.peek() == Some(b',') {
+                self.i += 1;
+            } else {
+                self.expect(b'}')?;
+                return Ok(PyValue::List(items));
+            }
+            if self.peek() == Some(b'}') {
+                self.i += 1;
+                return Ok(PyValue::List(items));
+            }
+            items.push(self.value(depth + 1)?);
+        }
+    }
+
     fn value(&mut self, depth: usize) -> Result<PyValue, String> {
         if depth > 32 {
             return Err("nesting too deep".into());
@@ -89,6 +107,10 @@ impl<'a> Lexer<'a> {
                         return Ok(PyValue::Dict(items));
                     }
                     let k = self.value(depth + 1)?;
+                    if items.is_empty() && self.peek() != Some(b':') {
+                        // A set literal (`{"a", "b"}`, as some manifests' assets are): read as a list.
+                        return self.set_rest(k, depth);
+                    }
                     self.expect(b':')?;
                     let v = self.value(depth + 1)?;
                     items.push((k, v));
@@ -219,22 +241,77 @@ pub fn parse_manifest_source(src: &str) -> Result<BTreeMap<String, PyValue>, Str
     Ok(map)
 }
 
+/// What a manifest says of its module (the catalog shows all of it; builds use name, version, depends).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Manifest {
+    pub title: String,
+    pub version: String,
+    pub summary: String,
+    pub category: String,
+    pub license: String,
+    pub author: String,
+    pub depends: Vec<String>,
+    pub installable: bool,
+    /// `external_dependencies`: Python packages and programs it needs.
+    pub external_python: Vec<String>,
+    pub external_bin: Vec<String>,
+}
+
+/// Reads the manifest of module `name` from its source text.
+pub fn read_manifest(name: &str, src: &str) -> Result<Manifest, String> {
+    let map = parse_manifest_source(src).map_err(|e| format!("{name}/__manifest__.py: {e}"))?;
+    let text = |k: &str| map.get(k).and_then(PyValue::as_str).unwrap_or_default().to_owned();
+    let strings = |v: Option<&PyValue>, what: &str| -> Result<Vec<String>, String> {
+        match v {
+            Some(PyValue::List(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or(format!("{name}: `{what}` must list strings")))
+                .collect(),
+            None => Ok(Vec::new()),
+            Some(_) => Err(format!("{name}: `{what}` must be a list")),
+        }
+    };
+    let external = |kind: &str| -> Result<Vec<String>, String> {
+        match map.get("external_dependencies") {
+            Some(PyValue::Dict(items)) => {
+                let v = items.iter().find(|(k, _)| k.as_str() == Some(kind)).map(|(_, v)| v);
+                strings(v, &format!("external_dependencies.{kind}"))
+            }
+            None => Ok(Vec::new()),
+            Some(_) => Err(format!("{name}: `external_dependencies` must be a dict")),
+        }
+    };
+    let author = match map.get("author") {
+        Some(PyValue::List(items)) => items.iter().filter_map(PyValue::as_str).collect::<Vec<_>>().join(", "),
+        _ => text("author"),
+    };
+    Ok(Manifest {
+        title: text("name"),
+        version: text("version"),
+        summary: text("summary"),
+        category: text("category"),
+        license: text("license"),
+        author,
+        depends: strings(map.get("depends"), "depends")?,
+        installable: !matches!(map.get("installable"), Some(PyValue::Bool(false))),
+        external_python: external("python")?,
+        external_bin: external("bin")?,
+    })
+}
+
 fn addon_from(dir: &Path) -> Result<Addon, String> {
     let file = dir.join("__manifest__.py");
     let name = dir.file_name().and_then(|n| n.to_str()).ok_or("addon directory name is not UTF-8")?.to_owned();
     let src = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let map = parse_manifest_source(&src).map_err(|e| format!("{name}/__manifest__.py: {e}"))?;
-    let text = |k: &str| map.get(k).and_then(PyValue::as_str).unwrap_or_default().to_owned();
-    let depends = match map.get("depends") {
-        Some(PyValue::List(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned).ok_or(format!("{name}: `depends` must list strings")))
-            .collect::<Result<_, _>>()?,
-        None => Vec::new(),
-        Some(_) => return Err(format!("{name}: `depends` must be a list")),
-    };
-    let installable = !matches!(map.get("installable"), Some(PyValue::Bool(false)));
-    Ok(Addon { title: text("name"), version: text("version"), depends, installable, path: dir.to_path_buf(), name })
+    let m = read_manifest(&name, &src)?;
+    Ok(Addon {
+        title: m.title,
+        version: m.version,
+        depends: m.depends,
+        installable: m.installable,
+        path: dir.to_path_buf(),
+        name,
+    })
 }
 
 /// Finds addons (directories holding `__manifest__.py`) up to three levels deep,
@@ -288,6 +365,42 @@ pub fn missing_dependencies(addons: &[Addon], provided_by_image: &BTreeSet<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_literals_read_as_lists() {
+        let m =
+            parse_manifest_source(r#"{"assets": {"web.x": {"/a.scss", "/b.scss",}, "y": {"c"}}, "e": {}}"#).unwrap();
+        let PyValue::Dict(assets) = &m["assets"] else { panic!("{m:?}") };
+        assert_eq!(assets[0].1, PyValue::List(vec![PyValue::Str("/a.scss".into()), PyValue::Str("/b.scss".into())]));
+        assert_eq!(assets[1].1, PyValue::List(vec![PyValue::Str("c".into())]));
+        assert_eq!(m["e"], PyValue::Dict(vec![]));
+    }
+
+    /// Every real OCA manifest among the fixtures reads, and says what the catalog shows.
+    #[test]
+    fn real_oca_manifests_read_with_their_licenses_and_external_dependencies() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oca");
+        let mut read = 0;
+        for repo in std::fs::read_dir(&root).unwrap().flatten().filter(|e| e.path().is_dir()) {
+            for series in std::fs::read_dir(repo.path()).unwrap().flatten() {
+                for module in std::fs::read_dir(series.path()).unwrap().flatten() {
+                    let name = module.file_name().to_string_lossy().into_owned();
+                    let src = std::fs::read_to_string(module.path().join("__manifest__.py")).unwrap();
+                    let m = read_manifest(&name, &src).unwrap_or_else(|e| panic!("{}: {e}", module.path().display()));
+                    let series = series.file_name().to_string_lossy().into_owned();
+                    assert!(m.version.starts_with(&series), "{name} {series}: {}", m.version);
+                    assert!(matches!(m.license.as_str(), "AGPL-3" | "LGPL-3"), "{name}: {}", m.license);
+                    read += 1;
+                }
+            }
+        }
+        assert!(read >= 100, "{read} manifests");
+        let sentry = std::fs::read_to_string(root.join("server-tools/17.0/sentry/__manifest__.py")).unwrap();
+        let m = read_manifest("sentry", &sentry).unwrap();
+        assert!(m.external_python.iter().any(|p| p.starts_with("sentry")), "{m:?}");
+        let old = std::fs::read_to_string(root.join("server-tools/17.0/views_migration_17/__manifest__.py")).unwrap();
+        assert!(!read_manifest("views_migration_17", &old).unwrap().installable);
+    }
 
     const MANIFEST: &str = r#"# -*- coding: utf-8 -*-
 # Copyright 2024 Acme

@@ -8,6 +8,7 @@
 //! the reconciler). Every change is an operation (see `run`), accepted here
 //! only when the state machine in [`crate::types::OperationKind`] allows it.
 
+mod apply;
 pub mod credentials;
 pub mod dedicated;
 pub mod domains;
@@ -360,7 +361,8 @@ pub async fn members(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Vec<
 
 const OPERATION_SQL: &str = "
     SELECT o.id, o.instance_id, o.kind, o.state, o.build_id, o.backup_id, o.error, u.email AS requested_by,
-           o.created_at, o.started_at, o.finished_at, o.target_strategy, o.log, o.downtime_ms
+           o.created_at, o.started_at, o.finished_at, o.target_strategy, o.log, o.downtime_ms, o.bundle_id,
+           coalesce(o.added_modules, '{}') AS added_modules
       FROM ops.instance_operations o LEFT JOIN ops.users u ON u.id = o.requested_by";
 
 fn operation_view(r: &sqlx::postgres::PgRow) -> DomainResult<InstanceOperationView> {
@@ -379,6 +381,8 @@ fn operation_view(r: &sqlx::postgres::PgRow) -> DomainResult<InstanceOperationVi
         target_strategy: crate::db::vocabulary_opt(r, "target_strategy")?,
         log: r.get("log"),
         downtime_ms: r.get("downtime_ms"),
+        bundle_id: r.get("bundle_id"),
+        added_modules: r.get("added_modules"),
     })
 }
 
@@ -511,8 +515,12 @@ pub async fn request(
         }
         _ => None,
     };
+    let bundle = match kind {
+        OperationKind::ApplyBundle => Some(apply::added_modules(&mut tx, instance, input.bundle_id).await?),
+        _ => None,
+    };
     let tenant: Uuid = i.get("tenant_id");
-    let d = Details { key, backup, hash: hash.as_deref(), target };
+    let d = Details { key, backup, hash: hash.as_deref(), target, bundle };
     let id = queue(&mut tx, actor, instance, tenant, kind, state, d).await?;
     let row = sqlx::query(&format!("{OPERATION_SQL} WHERE o.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
@@ -527,6 +535,8 @@ struct Details<'a> {
     hash: Option<&'a str>,
     /// `migrate_database`: where the database goes.
     target: Option<DbStrategy>,
+    /// `apply_bundle`: the bundle, and the modules it adds.
+    bundle: Option<(Uuid, Vec<String>)>,
 }
 
 /// Inserts an operation (its job is queued by the database in the same statement) and audits it.
@@ -539,12 +549,14 @@ async fn queue(
     from: InstanceState,
     d: Details<'_>,
 ) -> DomainResult<Uuid> {
-    let Details { key, backup, hash, target } = d;
+    let Details { key, backup, hash, target, bundle } = d;
+    let (bundle, added) = bundle.map_or((None, None), |(b, a)| (Some(b), Some(a)));
     let id = Uuid::new_v4();
     sqlx::query(
         "INSERT INTO ops.instance_operations (id, instance_id, tenant_id, kind, from_state, idempotency_key,
-                                              requested_by, backup_id, admin_password_hash, target_strategy)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                                              requested_by, backup_id, admin_password_hash, target_strategy,
+                                              bundle_id, added_modules)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(instance)
@@ -556,6 +568,8 @@ async fn queue(
     .bind(backup)
     .bind(hash)
     .bind(target.map(|t| t.as_str()))
+    .bind(bundle)
+    .bind(&added)
     .execute(&mut **tx)
     .await
     .map_err(|e| match DomainError::from(e) {
@@ -572,7 +586,8 @@ async fn queue(
             target: format!("instance:{instance}"),
             tenant_id: Some(tenant),
             project_id: None,
-            summary: serde_json::json!({"operation": id, "kind": kind, "from": from, "backup": backup, "to": target}),
+            summary: serde_json::json!({"operation": id, "kind": kind, "from": from, "backup": backup, "to": target,
+                                        "bundle": bundle, "adds": added}),
         },
     )
     .await?;

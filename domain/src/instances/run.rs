@@ -130,7 +130,8 @@ async fn step(p: &Platform, infra: &BuildInfra, c: &Claimed) -> anyhow::Result<(
         | OperationKind::Redeploy
         | OperationKind::Restart
         | OperationKind::Resume
-        | OperationKind::Restore => {
+        | OperationKind::Restore
+        | OperationKind::ApplyBundle => {
             if op.strategy == DbStrategy::Dedicated {
                 // Its own server runs (and its databases are routed there) before its build starts.
                 tx.commit().await?;
@@ -374,5 +375,17 @@ pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()
     let ok = matches!(r.get::<Option<&str>, _>("result"), Some("ok" | "warn"));
     let reason: Option<String> = r.get("reason");
     let why = reason.unwrap_or_else(|| "the build did not succeed".into());
-    end(tx, r.get("id"), if ok { Ok(()) } else { Err(&why) }).await
+    let operation: Uuid = r.get("id");
+    // The build's backup before it changed the database is the operation's.
+    sqlx::query(
+        "UPDATE ops.instance_operations o SET backup_id = coalesce(o.backup_id, b.pre_backup)
+           FROM ops.builds b WHERE o.id = $1 AND b.id = o.build_id",
+    )
+    .bind(operation)
+    .execute(&mut **tx)
+    .await?;
+    if ok {
+        super::apply::record(tx, operation).await?;
+    }
+    end(tx, operation, if ok { Ok(()) } else { Err(&why) }).await
 }

@@ -35,10 +35,12 @@ pub enum Kind {
     Retention,
     /// An operation on a tenant instance (its subject).
     InstanceOperation,
+    /// Mirrors and reads the module catalog's sources that are due.
+    CatalogRefresh,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Build,
         Kind::Backup,
         Kind::Drill,
@@ -48,6 +50,7 @@ impl Kind {
         Kind::Reconcile,
         Kind::Retention,
         Kind::InstanceOperation,
+        Kind::CatalogRefresh,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +64,7 @@ impl Kind {
             Kind::Reconcile => "reconcile",
             Kind::Retention => "retention",
             Kind::InstanceOperation => "instance_operation",
+            Kind::CatalogRefresh => "catalog_refresh",
         }
     }
 
@@ -77,6 +81,8 @@ impl Kind {
             Kind::ShellSweep => Some(Duration::from_secs(60)),
             Kind::Reconcile => Some(Duration::from_secs(300)),
             Kind::Retention => Some(Duration::from_secs(3600)),
+            // Sources are read every six hours or when someone asks (which wakes it).
+            Kind::CatalogRefresh => Some(Duration::from_secs(600)),
         }
     }
 

@@ -118,7 +118,8 @@ pub async fn reschedule(p: &Platform, job: &Job) -> DomainResult<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     sqlx::query(
         "UPDATE ops.jobs SET state = 'queued', worker = NULL, attempts = 0, last_error = NULL, finished_at = now(),
-                run_after = now() + make_interval(secs => $2)
+                -- Woken while it ran (see `wake`): due again at once, for what the wake was about.
+                run_after = CASE WHEN run_after > started_at THEN now() ELSE now() + make_interval(secs => $2) END
           WHERE id = $1 AND state = 'running'",
     )
     .bind(job.id)
@@ -143,12 +144,16 @@ pub async fn seed_periodic(p: &Platform, kinds: &[Kind]) -> DomainResult<()> {
 }
 
 /// Brings a waiting periodic task forward to now (the reconciler after a branch is deleted).
+/// A run already under way may have missed what the wake is about: it runs again as soon as it ends.
 pub async fn wake(p: &Platform, kind: Kind) -> DomainResult<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    sqlx::query("UPDATE ops.jobs SET run_after = now() WHERE kind = $1 AND subject IS NULL AND state = 'queued'")
-        .bind(kind.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE ops.jobs SET run_after = now()
+          WHERE kind = $1 AND subject IS NULL AND state IN ('queued', 'running')",
+    )
+    .bind(kind.as_str())
+    .execute(&mut *tx)
+    .await?;
     channels::notify(&mut tx, Channel::Jobs, kind.as_str()).await?;
     tx.commit().await?;
     Ok(())

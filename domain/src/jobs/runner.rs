@@ -303,6 +303,14 @@ async fn periodic(p: &Platform, job: &Job) {
             Kind::Retention => {
                 queue::retention(p).await?;
             }
+            Kind::CatalogRefresh => {
+                if let Some(infra) = &p.builds {
+                    match crate::catalog::refresh::run_due(p, infra).await? {
+                        0 => {}
+                        n => tracing::info!(sources = n, "catalog sources refreshed"),
+                    }
+                }
+            }
             Kind::Build | Kind::Backup | Kind::Drill | Kind::InstanceOperation => {}
         }
         Ok(())

@@ -38,6 +38,7 @@ string_enum!(
         Restore = "restore",
         MigrateDatabase = "migrate_database",
         Decommission = "decommission",
+        ApplyBundle = "apply_bundle",
     }
 );
 
@@ -120,6 +121,8 @@ impl OperationKind {
             OperationKind::Backup => &[Active, Paused],
             OperationKind::Restore => &[Active, Paused, Error],
             OperationKind::MigrateDatabase => &[Active, Paused],
+            // Modules are added to a database that serves (backed up first).
+            OperationKind::ApplyBundle => &[Active],
             // Decommissioning is retried from where a failed one left the instance (error).
             OperationKind::Decommission => &[Draft, Active, Paused, Error],
         }
@@ -145,19 +148,20 @@ impl OperationKind {
         use InstanceState::*;
         match self {
             OperationKind::Provision | OperationKind::Resume | OperationKind::Restart => Active,
-            OperationKind::Redeploy | OperationKind::Restore => Active,
+            OperationKind::Redeploy | OperationKind::Restore | OperationKind::ApplyBundle => Active,
             OperationKind::Pause => Paused,
             OperationKind::Backup | OperationKind::MigrateDatabase => from,
             OperationKind::Decommission => Decommissioned,
         }
     }
 
-    /// Where the instance ends when the operation fails. A failed backup, or a
-    /// database migration that reverted, leaves the instance as it was; every
+    /// Where the instance ends when the operation fails. A failed backup, a
+    /// database migration that reverted, or a bundle that did not install (the
+    /// build before it keeps serving) leaves the instance as it was; every
     /// other failure is an error with its reason shown.
     pub fn failure_state(self, from: InstanceState) -> InstanceState {
         match self {
-            OperationKind::Backup | OperationKind::MigrateDatabase => from,
+            OperationKind::Backup | OperationKind::MigrateDatabase | OperationKind::ApplyBundle => from,
             _ => InstanceState::Error,
         }
     }

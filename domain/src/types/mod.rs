@@ -3,6 +3,7 @@
 //! of the code can rely on the rule having been checked once.
 
 mod branch;
+mod catalog;
 mod email;
 mod hostname;
 mod ids;
@@ -14,6 +15,10 @@ mod slug;
 mod vocabulary;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
+pub use catalog::{
+    closure, is_odoo_module, license_warnings, parse_module_list, Closure, ModuleFacts, ModuleName, Need, Origin,
+    ODOO_MODULES,
+};
 pub use email::Email;
 pub use hostname::CustomDomain;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};

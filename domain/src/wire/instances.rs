@@ -57,6 +57,11 @@ wire! {
         pub log: Vec<String>,
         /// `migrate_database`: how long the instance did not serve, in milliseconds.
         pub downtime_ms: Option<i64>,
+        /// `apply_bundle`: the bundle, and the modules it adds.
+        #[serde(default)]
+        pub bundle_id: Option<Uuid>,
+        #[serde(default)]
+        pub added_modules: Vec<String>,
     }
 
     /// A plan: what an instance may use, and its terms.
@@ -176,6 +181,9 @@ pub struct OperationRequest {
     /// For `migrate_database` (platform staff): `shared` or `dedicated`; left out, the other one.
     #[serde(default)]
     pub db_strategy: Option<String>,
+    /// For `apply_bundle`: the bundle whose modules (and their dependencies) to install.
+    #[serde(default)]
+    pub bundle_id: Option<Uuid>,
 }
 
 impl std::fmt::Debug for OperationRequest {
@@ -186,6 +194,7 @@ impl std::fmt::Debug for OperationRequest {
             .field("backup_id", &self.backup_id)
             .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
             .field("db_strategy", &self.db_strategy)
+            .field("bundle_id", &self.bundle_id)
             .finish()
     }
 }

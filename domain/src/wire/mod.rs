@@ -36,7 +36,9 @@ macro_rules! wire {
     )+};
 }
 
+mod catalog;
 mod instances;
+pub use catalog::*;
 pub use instances::*;
 
 wire! {

@@ -3,6 +3,7 @@
 
 pub mod backups;
 pub mod builds;
+mod catalog;
 pub mod error;
 pub mod extract;
 mod health;
@@ -47,10 +48,13 @@ use utoipa::{Modify, OpenApi};
         instances::list_operations, instances::request_operation, instances::list_instance_backups,
         instances::instance_usage, instances::list_plans, instances::list_domains, instances::add_domain,
         instances::verify_domain, instances::remove_domain, instances::list_members,
+        catalog::list_sources, catalog::add_source, catalog::refresh_source, catalog::remove_source,
+        catalog::search_modules, catalog::get_module, catalog::list_bundles, catalog::create_bundle,
+        catalog::get_bundle, catalog::update_bundle, catalog::delete_bundle, catalog::closure,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "instances"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "instances"), (name = "catalog"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -132,6 +136,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/instances/{id}/domains/{domain_id}/verify", axum::routing::post(instances::verify_domain))
         .route("/v1/instances/{id}/members", get(instances::list_members))
         .route("/v1/plans", get(instances::list_plans))
+        .route("/v1/catalog/sources", get(catalog::list_sources).post(catalog::add_source))
+        .route("/v1/catalog/sources/{id}", delete(catalog::remove_source))
+        .route("/v1/catalog/sources/{id}/refresh", post(catalog::refresh_source))
+        .route("/v1/catalog/modules", get(catalog::search_modules))
+        .route("/v1/catalog/modules/{name}", get(catalog::get_module))
+        .route("/v1/bundles", get(catalog::list_bundles).post(catalog::create_bundle))
+        .route("/v1/bundles/closure", post(catalog::closure))
+        .route("/v1/bundles/{id}", get(catalog::get_bundle).put(catalog::update_bundle).delete(catalog::delete_bundle))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))
         .route("/v1/promotions/{id}/reject", post(promotions::reject))

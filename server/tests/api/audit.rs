@@ -110,6 +110,14 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/instances/{id}/domains", "instance.domain_add", "tenant_admin"),
     ("POST", "/api/v1/instances/{id}/domains/{domain_id}/verify", "instance.domain_verify", "tenant_admin"),
     ("DELETE", "/api/v1/instances/{id}/domains/{domain_id}", "instance.domain_remove", "tenant_admin"),
+    ("POST", "/api/v1/catalog/sources", "catalog.source_add", "platform_admin"),
+    ("POST", "/api/v1/catalog/sources/{id}/refresh", "catalog.refresh", "platform_admin"),
+    ("DELETE", "/api/v1/catalog/sources/{id}", "catalog.source_remove", "platform_admin"),
+    ("POST", "/api/v1/bundles", "bundle.save", "tenant_admin"),
+    ("PUT", "/api/v1/bundles/{id}", "bundle.save", "tenant_admin"),
+    ("DELETE", "/api/v1/bundles/{id}", "bundle.delete", "tenant_admin"),
+    // Computes a closure; stores nothing.
+    ("POST", "/api/v1/bundles/closure", "read", "self"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or
@@ -135,6 +143,17 @@ const RPC: &[(&str, &str, &str)] = &[
     ("backups/settings", "read", "read"),
     ("backups/settings/save", "backup.settings", "project:project_settings"),
     ("builds/get", "read", "read"),
+    ("bundles/closure", "read", "read"),
+    ("bundles/delete", "bundle.delete", "tenant_admin"),
+    ("bundles/get", "read", "read"),
+    ("bundles/list", "read", "read"),
+    ("bundles/save", "bundle.save", "tenant_admin"),
+    ("catalog/add_source", "catalog.source_add", "platform_admin"),
+    ("catalog/module", "read", "read"),
+    ("catalog/refresh", "catalog.refresh", "platform_admin"),
+    ("catalog/remove_source", "catalog.source_remove", "platform_admin"),
+    ("catalog/search", "read", "read"),
+    ("catalog/sources", "read", "read"),
     ("builds/kill", "build.kill", "stage:upgrade"),
     ("builds/list", "read", "read"),
     ("builds/rebuild", "build.rebuild", "stage:upgrade"),

@@ -6,6 +6,7 @@ mod attacks;
 mod audit;
 mod backups;
 mod canary;
+mod catalog;
 mod cli;
 mod console_mail;
 mod consoles;

@@ -98,11 +98,18 @@ pub async fn operate_instance(
     kind: String,
     idempotency_key: Option<String>,
     db_strategy: Option<String>,
+    bundle_id: Option<uuid::Uuid>,
 ) -> Result<InstanceOperationView, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
-    let input =
-        domain::wire::OperationRequest { kind, idempotency_key, backup_id: None, admin_password: None, db_strategy };
+    let input = domain::wire::OperationRequest {
+        kind,
+        idempotency_key,
+        backup_id: None,
+        admin_password: None,
+        db_strategy,
+        bundle_id,
+    };
     Ok(domain::instances::request(&ssr::platform()?, &actor, id, input).await?)
 }
 

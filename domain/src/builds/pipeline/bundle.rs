@@ -12,26 +12,69 @@ use sqlx::{Connection, Row};
 use std::collections::HashMap;
 
 impl Run<'_> {
-    /// The instance's image and the modules to install.
-    pub(super) async fn bundle_image(&self, facts: &Facts) -> anyhow::Result<(String, Vec<String>)> {
+    /// The instance's image and the modules to install: Odoo's own come with
+    /// the base image; modules of the catalog (and their dependencies) are
+    /// copied in from the catalog's mirrors at the commits it read. A bundle
+    /// being applied adds its modules ([`Run::adding`]).
+    pub(super) async fn bundle_image(&mut self, facts: &Facts) -> anyhow::Result<(String, Vec<String>)> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
-        let modules: Vec<String> = sqlx::query_scalar("SELECT modules FROM ops.instances WHERE project_id = $1")
-            .bind(self.b.project_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .context("this build's project is not an instance")?;
+        let r = sqlx::query(
+            "SELECT i.modules, i.odoo_version,
+                    coalesce((SELECT o.added_modules FROM ops.instance_operations o WHERE o.build_id = $2), '{}') AS adding
+               FROM ops.instances i WHERE i.project_id = $1",
+        )
+        .bind(self.b.project_id)
+        .bind(self.b.id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .context("this build's project is not an instance")?;
+        let (mut modules, series, adding): (Vec<String>, String, Vec<String>) =
+            (r.get("modules"), r.get("odoo_version"), r.get("adding"));
+        for m in &adding {
+            if !modules.contains(m) {
+                modules.push(m.clone());
+            }
+        }
+        let catalog = crate::catalog::facts(&mut tx, &series).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let closure = crate::types::closure(&catalog, &modules);
+        if let Some(why) = crate::catalog::bundles::refusal(&closure) {
+            bail!("the modules cannot be installed on {series}: {why}");
+        }
+        let from_catalog = closure.to_install();
+        let sources: Vec<(uuid::Uuid, String, String)> = sqlx::query_as(
+            "SELECT DISTINCT ON (m.name) m.source_id, m.commit, m.name
+               FROM ops.catalog_modules m JOIN ops.catalog_sources s ON s.id = m.source_id
+              WHERE m.series = $1 AND m.name = ANY ($2) ORDER BY m.name, s.name",
+        )
+        .bind(&series)
+        .bind(&from_catalog)
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
         if facts.base_image.starts_with("odooops/odoo-standin") {
-            let missing: Vec<&String> = modules.iter().filter(|m| !STANDIN_PROVIDES.contains(&m.as_str())).collect();
+            let missing: Vec<&String> = closure
+                .modules
+                .iter()
+                .filter(|(m, o)| **o == crate::types::Origin::Odoo && !STANDIN_PROVIDES.contains(&m.as_str()))
+                .map(|(m, _)| m)
+                .collect();
             if !missing.is_empty() {
                 let list: Vec<&str> = missing.iter().map(|m| m.as_str()).collect();
                 bail!("the bundle names modules this Odoo image does not have: {}", list.join(", "));
             }
         }
+        self.adding = adding;
+        for m in &from_catalog {
+            if !modules.contains(m) {
+                modules.push(m.clone());
+            }
+        }
         ensure_base_image(self.p, self.infra, &facts.base_image, &self.log).await?;
         let dir = self.infra.work_dir.join(short(self.b.id));
         let (empty, context) = (dir.join("bundle"), dir.join("context.tar"));
+        let _ = std::fs::remove_dir_all(&empty);
         std::fs::create_dir_all(&empty).context("the bundle's build directory")?;
+        self.catalog_code(&sources, &empty, &dir).await?;
         let dockerfile = generated_dockerfile(&facts.base_image, false);
         let (from, to) = (empty.clone(), context.clone());
         tokio::task::spawn_blocking(move || {
@@ -49,6 +92,37 @@ impl Run<'_> {
         self.record_addons(&modules).await?;
         self.log.info("image", format!("{} module(s) from the bundle: {}", modules.len(), modules.join(", ")));
         Ok((id, modules))
+    }
+
+    /// Copies the catalog's modules into `into` (the image's addons), each from
+    /// its source's mirror at the commit the catalog read, unpacked with the
+    /// same checks as a repository (links stay inside the tree, sizes capped).
+    async fn catalog_code(
+        &self,
+        sources: &[(uuid::Uuid, String, String)],
+        into: &std::path::Path,
+        scratch: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        let mut by_commit: std::collections::BTreeMap<(uuid::Uuid, &str), Vec<String>> = Default::default();
+        for (source, commit, name) in sources {
+            by_commit.entry((*source, commit.as_str())).or_default().push(name.clone());
+        }
+        for ((source, commit), names) in by_commit {
+            let mirror = crate::catalog::refresh::mirror_dir(self.infra, source);
+            let tar = scratch.join(format!("catalog-{}.tar", &commit[..12.min(commit.len())]));
+            crate::builds::git::archive_paths(&mirror, commit, &names, &tar, self.infra.git_timeout)
+                .await
+                .with_context(|| format!("taking {} from the catalog's mirror", names.join(", ")))?;
+            let (from, to) = (tar.clone(), into.to_path_buf());
+            tokio::task::spawn_blocking(move || super::super::context::unpack(&from, &to, Default::default()))
+                .await??;
+            let _ = std::fs::remove_file(&tar);
+            self.log.info(
+                "image",
+                format!("from the catalog at {}: {}", &commit[..12.min(commit.len())], names.join(", ")),
+            );
+        }
+        Ok(())
     }
 
     /// Hands the database's admin account to the requester: their login, and

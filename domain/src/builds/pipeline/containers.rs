@@ -56,6 +56,10 @@ impl Run<'_> {
             modules,
             "--stop-after-init".to_owned(),
         ];
+        if !fresh && !self.adding.is_empty() {
+            // New to this database: installed (an update leaves a module that is not installed alone).
+            args.extend(["-i".to_owned(), self.adding.join(",")]);
+        }
         args.push("--addons-path=/mnt/extra-addons".into());
         args.extend(smtp.iter().cloned());
         if tests {

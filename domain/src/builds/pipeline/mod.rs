@@ -81,7 +81,16 @@ pub async fn run(p: &Platform, infra: &BuildInfra, b: &Claimed, kill: watch::Rec
             log.info("build", format!("removed {} workload(s) the interrupted attempt left", left.len()));
         }
     }
-    let mut run = Run { p, infra, b, log: log.clone(), kill, stats: LineStats::default(), db_was_there: false };
+    let mut run = Run {
+        p,
+        infra,
+        b,
+        log: log.clone(),
+        kill,
+        stats: LineStats::default(),
+        db_was_there: false,
+        adding: Vec::new(),
+    };
     let outcome = match run.phases().await {
         Ok(o) => o,
         Err(e) => {
@@ -134,6 +143,8 @@ struct Run<'a> {
     stats: LineStats,
     /// Whether the database existed (or was copied) before this build: then modules are updated, not installed.
     db_was_there: bool,
+    /// Modules this build adds to an existing database (a bundle applied to an instance): installed, not updated.
+    adding: Vec<String>,
 }
 
 impl Run<'_> {
@@ -389,19 +400,7 @@ impl Run<'_> {
         let lock = mirror_lock(self.b.project_id);
         let _held = lock.lock().await;
         let mirror = self.infra.repos_dir.join(format!("{}.git", self.b.project_id));
-        if mirror.join("HEAD").exists() {
-            let args =
-                ["--git-dir", path(&mirror), "fetch", "--prune", "--quiet", "origin", "+refs/heads/*:refs/heads/*"];
-            git("fetch", args.map(str::to_owned).to_vec()).await.context("fetching the repository")?;
-        } else {
-            let tmp = self.infra.repos_dir.join(format!("{}.git.tmp", self.b.project_id));
-            let _ = std::fs::remove_dir_all(&tmp);
-            let args = ["clone", "--mirror", "--quiet", "--", &facts.repo_url, path(&tmp)];
-            git("clone", args.map(str::to_owned).to_vec())
-                .await
-                .context("cloning the repository (a private repository needs the project's deploy key)")?;
-            std::fs::rename(&tmp, &mirror)?;
-        }
+        super::git::sync_mirror(&mirror, &facts.repo_url, remotes, &ssh, timeout).await?;
         let sha = &self.b.commit_sha;
         let commit = format!("{sha}^{{commit}}");
         if git("cat-file", ["--git-dir", path(&mirror), "cat-file", "-e", &commit].map(str::to_owned).to_vec())
