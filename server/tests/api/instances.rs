@@ -156,7 +156,16 @@ async fn a_tenant_admin_gets_an_odoo_workspace_on_its_subdomain_signs_in_and_clo
     assert_eq!(instance["state"], "active", "{instance}");
     assert_eq!(
         instance["offered"],
-        json!(["pause", "restart", "redeploy", "backup", "restore", "migrate_database", "decommission"])
+        json!([
+            "pause",
+            "restart",
+            "redeploy",
+            "backup",
+            "restore",
+            "migrate_database",
+            "decommission",
+            "apply_bundle"
+        ])
     );
 
     // A bundle the image does not have fails its provisioning, with the reason.
