@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod backups;
+mod catalog;
 mod instances;
 mod mail;
 mod pipeline;

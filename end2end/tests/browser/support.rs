@@ -11,7 +11,7 @@ use std::time::Duration;
 
 pub(crate) const WAIT: Duration = Duration::from_secs(60);
 
-fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
