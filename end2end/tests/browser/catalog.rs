@@ -4,7 +4,7 @@
 //! added and marked), saves it, and applies it to a running instance, whose
 //! operation backs up and installs the modules.
 
-use crate::support::{fill, git, run, stack, unique, wait_hydrated, wait_path, workspace, WAIT};
+use crate::support::{fill, git, run, stack, unique, wait_hydrated, workspace, WAIT};
 use fantoccini::{Client, Locator};
 use std::time::Duration;
 
@@ -93,7 +93,6 @@ async fn an_owner_adds_a_source_writes_a_bundle_and_applies_it_to_a_running_inst
             fill(c, "#new-instance input[name=admin_password]", "a long odoo password").await?;
             c.find(Locator::Css("#new-instance button[type=submit]")).await?.click().await?;
             c.wait().at_most(WAIT).for_element(Locator::Css("#instance-created a")).await?.click().await?;
-            wait_path(c, "/instances/").await?;
             c.wait()
                 .at_most(Duration::from_secs(240))
                 .for_element(Locator::XPath("//span[@id='instance-state'][.='active']"))
