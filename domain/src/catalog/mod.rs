@@ -88,13 +88,11 @@ pub async fn add_source(p: &Platform, actor: &Actor, input: NewCatalogSource) ->
     audit::record(
         &mut tx,
         actor,
-        Event {
-            action: AuditAction::CatalogSourceAdd,
-            target: format!("catalog_source:{id}"),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({"name": name.as_str(), "repo_url": url.as_str(), "series": series}),
-        },
+        source_event(
+            AuditAction::CatalogSourceAdd,
+            id,
+            serde_json::json!({"name": name.as_str(), "repo_url": url.as_str(), "series": series}),
+        ),
     )
     .await?;
     let row = sqlx::query(&format!("{SOURCE_SQL} WHERE s.id = $1")).bind(id).fetch_one(&mut *tx).await?;
@@ -113,18 +111,8 @@ pub async fn request_refresh(p: &Platform, actor: &Actor, id: Uuid) -> DomainRes
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(DomainError::NotFound("catalog source"))?;
-    audit::record(
-        &mut tx,
-        actor,
-        Event {
-            action: AuditAction::CatalogRefresh,
-            target: format!("catalog_source:{id}"),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({"name": name}),
-        },
-    )
-    .await?;
+    audit::record(&mut tx, actor, source_event(AuditAction::CatalogRefresh, id, serde_json::json!({"name": name})))
+        .await?;
     tx.commit().await?;
     wake(p).await;
     Ok(())
@@ -142,13 +130,7 @@ pub async fn remove_source(p: &Platform, actor: &Actor, id: Uuid) -> DomainResul
     audit::record(
         &mut tx,
         actor,
-        Event {
-            action: AuditAction::CatalogSourceRemove,
-            target: format!("catalog_source:{id}"),
-            tenant_id: None,
-            project_id: None,
-            summary: serde_json::json!({"name": name}),
-        },
+        source_event(AuditAction::CatalogSourceRemove, id, serde_json::json!({"name": name})),
     )
     .await?;
     tx.commit().await?;
@@ -156,6 +138,11 @@ pub async fn remove_source(p: &Platform, actor: &Actor, id: Uuid) -> DomainResul
         let _ = std::fs::remove_dir_all(refresh::mirror_dir(infra, id));
     }
     Ok(())
+}
+
+/// The audit event of a change to source `id`.
+fn source_event(action: AuditAction, id: Uuid, summary: serde_json::Value) -> Event {
+    Event { action, target: format!("catalog_source:{id}"), tenant_id: None, project_id: None, summary }
 }
 
 async fn wake(p: &Platform) {

@@ -98,13 +98,7 @@ fn view(p: &Platform, r: &sqlx::postgres::PgRow) -> CustomDomainView {
 /// The instance's custom domains (its tenant's members and platform staff).
 pub async fn list(p: &Platform, actor: &Actor, instance: Uuid) -> DomainResult<Vec<CustomDomainView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.instances WHERE id = $1)")
-        .bind(instance)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !visible {
-        return Err(DomainError::NotFound("instance"));
-    }
+    super::visible(&mut tx, instance).await?;
     let rows = sqlx::query(&format!("{VIEW_SQL} WHERE d.instance_id = $1 ORDER BY d.created_at, d.hostname"))
         .bind(instance)
         .fetch_all(&mut *tx)

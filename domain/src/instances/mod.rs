@@ -386,16 +386,23 @@ fn operation_view(r: &sqlx::postgres::PgRow) -> DomainResult<InstanceOperationVi
     })
 }
 
+/// Not found unless the caller sees the instance (row-level security decides).
+pub(crate) async fn visible(tx: &mut ScopedTx, instance: Uuid) -> DomainResult<()> {
+    let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.instances WHERE id = $1)")
+        .bind(instance)
+        .fetch_one(&mut **tx)
+        .await?;
+    if seen {
+        Ok(())
+    } else {
+        Err(DomainError::NotFound("instance"))
+    }
+}
+
 /// An instance's operations, newest first.
 pub async fn operations(p: &Platform, actor: &Actor, instance: Uuid) -> DomainResult<Vec<InstanceOperationView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.instances WHERE id = $1)")
-        .bind(instance)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !visible {
-        return Err(DomainError::NotFound("instance"));
-    }
+    visible(&mut tx, instance).await?;
     let rows = sqlx::query(&format!("{OPERATION_SQL} WHERE o.instance_id = $1 ORDER BY o.created_at DESC LIMIT 200"))
         .bind(instance)
         .fetch_all(&mut *tx)

@@ -8,8 +8,7 @@
 //! from the mirror into the image and installed.
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
-use crate::instances::{active_instance, confirmed, ended, operate};
-use domain::builds::queue::SYSTEM_USER;
+use crate::instances::{active_instance, confirmed, ended, operate, serving_build};
 use serde_json::{json, Value};
 use sqlx::Connection;
 use std::path::{Path, PathBuf};
@@ -199,7 +198,7 @@ async fn real_oca_repositories_are_read_searched_and_bundled_and_a_bundle_is_app
     let (_, after) = bob.get(&format!("/api/v1/instances/{id}")).await;
     assert!(after["modules"].as_array().unwrap().contains(&json!("partner_firstname")), "{after}");
     assert_eq!(after["state"], "active");
-    let (container, db) = serving(&app, id).await;
+    let (container, db): (String, String) = serving_build(&app, id, "b.container_id, b.db_name").await;
     let listed = Command::new("docker")
         .args(["exec", &container, "/bin/busybox", "cat", "/mnt/extra-addons/partner_firstname/__manifest__.py"])
         .output()
@@ -223,19 +222,4 @@ async fn real_oca_repositories_are_read_searched_and_bundled_and_a_bundle_is_app
         .await;
     assert_eq!(operate(&bob, id, json!({"kind": "apply_bundle", "bundle_id": newer["id"]})).await.0, 422);
     tear_down_builds(&app).await;
-}
-
-/// The serving build's container and database.
-async fn serving(app: &TestApp, instance: &str) -> (String, String) {
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let row: (String, String) = sqlx::query_as(
-        "SELECT b.container_id, b.db_name FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
-          WHERE i.id = $1::uuid AND b.live",
-    )
-    .bind(instance)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    row
 }

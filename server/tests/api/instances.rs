@@ -77,6 +77,23 @@ pub(crate) async fn project_databases(app: &TestApp, project: &str) -> Vec<Strin
     dbs
 }
 
+/// Columns (`b.` is the build) of the build serving an instance.
+pub(crate) async fn serving_build<T>(app: &crate::helpers::TestApp, instance: &str, columns: &str) -> T
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
+    let row = sqlx::query_as(&format!(
+        "SELECT {columns} FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id WHERE i.id = $1::uuid AND b.live"
+    ))
+    .bind(instance)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    row
+}
+
 pub(crate) async fn operate(api: &Api<'_>, instance: &str, body: Value) -> (u16, Value) {
     api.post(&format!("/api/v1/instances/{instance}/operations"), body).await
 }

@@ -8,40 +8,11 @@
 //! plans that include one, only platform staff give an instance its own server.
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
-use crate::instances::{active_instance, confirmed, ended, odoo_client, operate, sign_in, ADMIN_PASSWORD};
-use domain::builds::queue::SYSTEM_USER;
+use crate::instances::{
+    active_instance, confirmed, ended, odoo_client, operate, serving_build, sign_in, ADMIN_PASSWORD,
+};
 use serde_json::{json, Value};
 use sqlx::{ConnectOptions, Connection};
-
-/// The database an instance serves from.
-async fn serving_db(app: &TestApp, instance: &str) -> String {
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let db: String = sqlx::query_scalar(
-        "SELECT b.db_name FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
-          WHERE i.id = $1::uuid AND b.live",
-    )
-    .bind(instance)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    db
-}
-
-/// The network of the build serving an instance, and its Odoo's address there.
-async fn serving_network(app: &TestApp, instance: &str) -> (String, String) {
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let net: (String, String) = sqlx::query_as(
-        "SELECT b.network, b.preview_target FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
-          WHERE i.id = $1::uuid AND b.live",
-    )
-    .bind(instance)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    net
-}
 
 /// Row counts and checksums of the tables the test wrote and Odoo's users.
 async fn fingerprint(app: &TestApp, db: &str) -> Vec<(String, i64, String)> {
@@ -83,7 +54,7 @@ async fn a_database_moves_shared_to_dedicated_and_back_keeping_every_row_and_the
     let instance = active_instance(&bob, "bobco", "bob@bobco.test").await;
     let id = instance["id"].as_str().unwrap().to_owned();
     assert_eq!(instance["db_strategy"], "shared");
-    let db = serving_db(&app, &id).await;
+    let db = serving_build::<(String,)>(&app, &id, "b.db_name").await.0;
     assert!(!on_dedicated(&app, &db));
     let infra = app.platform.builds.as_ref().unwrap().clone();
 
@@ -123,7 +94,7 @@ async fn a_database_moves_shared_to_dedicated_and_back_keeping_every_row_and_the
         (Some("dedicated"), Some("active")),
         "{moved}"
     );
-    let db2 = serving_db(&app, &id).await;
+    let db2 = serving_build::<(String,)>(&app, &id, "b.db_name").await.0;
     assert_eq!(db2, db, "the database keeps its name (and so its filestore)");
     assert!(on_dedicated(&app, &db), "served from its own server");
     assert!(!infra.databases.list_all().await.unwrap().contains(&db), "the shared server's copy is gone");
@@ -135,7 +106,7 @@ async fn a_database_moves_shared_to_dedicated_and_back_keeping_every_row_and_the
     // Another tenant's role cannot log in to it, even with its own valid password.
     let carol = confirmed(&app, "carol@carolco.test", "Carolco").await;
     let theirs = active_instance(&carol, "carolco", "carol@carolco.test").await;
-    let carol_db = serving_db(&app, theirs["id"].as_str().unwrap()).await;
+    let carol_db = serving_build::<(String,)>(&app, theirs["id"].as_str().unwrap(), "b.db_name").await.0;
     let dedicated = infra.db(&db);
     let intruder = dedicated.owner_options(&carol_db);
     assert!(
@@ -148,7 +119,8 @@ async fn a_database_moves_shared_to_dedicated_and_back_keeping_every_row_and_the
     // Nor does any other container reach it at all: it listens on no address a
     // container can route to, and its socket is mounted into this instance's containers alone.
     let port = infra.dedicated.port(id.parse().unwrap()).unwrap();
-    let (carol_net, carol_odoo) = serving_network(&app, theirs["id"].as_str().unwrap()).await;
+    let (carol_net, carol_odoo): (String, String) =
+        serving_build(&app, theirs["id"].as_str().unwrap(), "b.network, b.preview_target").await;
     let gateway = std::process::Command::new("docker")
         .args(["network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", &carol_net])
         .output()
@@ -216,7 +188,7 @@ async fn a_workspace_that_requires_its_own_server_gets_one_and_leaves_nothing_wh
     let (_, ops) = dora.get(&format!("/api/v1/instances/{id}/operations")).await;
     let op = ended(&dora, &id, ops[0]["id"].as_str().unwrap()).await;
     assert_eq!(op["state"], "done", "{op}");
-    let db = serving_db(&app, &id).await;
+    let db = serving_build::<(String,)>(&app, &id, "b.db_name").await.0;
     assert!(on_dedicated(&app, &db), "provisioned on its own server");
     let infra = app.platform.builds.as_ref().unwrap().clone();
     assert!(!infra.databases.list_all().await.unwrap().contains(&db), "nothing on the shared server");

@@ -10,7 +10,9 @@
 //! gevent port, and the router and Traefik's labels send `/websocket` there.
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
-use crate::instances::{active_instance, confirmed, ended, odoo_client, operate, sign_in, ADMIN_PASSWORD};
+use crate::instances::{
+    active_instance, confirmed, ended, odoo_client, operate, serving_build, sign_in, ADMIN_PASSWORD,
+};
 use domain::builds::queue::SYSTEM_USER;
 use domain::instances::reach::Cidr;
 use serde_json::{json, Value};
@@ -26,21 +28,6 @@ async fn claim(api: &Api<'_>, instance: &str, hostname: &str) -> (u16, Value) {
 
 async fn verify(api: &Api<'_>, instance: &str, claim: &Value) -> (u16, Value) {
     api.post(&format!("/api/v1/instances/{instance}/domains/{}/verify", claim["id"].as_str().unwrap()), json!({})).await
-}
-
-/// The serving build's container, its labels and command line.
-async fn serving_container(app: &TestApp, instance: &str) -> (String, Option<String>) {
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let row: (String, Option<String>) = sqlx::query_as(
-        "SELECT b.container_id, b.bus_target FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
-          WHERE i.id = $1::uuid AND b.live",
-    )
-    .bind(instance)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    row
 }
 
 fn inspect(container: &str, format: &str) -> String {
@@ -162,7 +149,7 @@ async fn a_custom_domain_routes_to_its_instance_only_once_verified_and_cannot_be
     let (status, op) = operate(&bob, &id, json!({"kind": "redeploy"})).await;
     assert_eq!(status, 202, "{op}");
     assert_eq!(ended(&bob, &id, op["id"].as_str().unwrap()).await["state"], "done");
-    let (container, _) = serving_container(&app, &id).await;
+    let (container, _) = serving_build::<(String, Option<String>)>(&app, &id, "b.container_id, b.bus_target").await;
     let labels = inspect(&container, "{{json .Config.Labels}}");
     assert!(labels.contains("Host(`bobco.localhost`)") && labels.contains("Host(`erp.bobco.test`)"), "{labels}");
 
@@ -203,7 +190,7 @@ async fn an_instance_with_workers_serves_its_bus_from_odoos_gevent_port_through_
     assert_eq!(ended(&dan, &id, ops[0]["id"].as_str().unwrap()).await["state"], "done");
 
     // The plan's two workers are Odoo's, and its bus has its own port, which the router and Traefik know.
-    let (container, bus) = serving_container(&app, &id).await;
+    let (container, bus) = serving_build::<(String, Option<String>)>(&app, &id, "b.container_id, b.bus_target").await;
     assert!(inspect(&container, "{{json .Args}}").contains("--workers=2"));
     assert!(bus.as_deref().is_some_and(|b| b.ends_with(":8072")), "{bus:?}");
     let labels = inspect(&container, "{{json .Config.Labels}}");

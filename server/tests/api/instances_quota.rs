@@ -6,7 +6,6 @@
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, TestApp};
 use crate::instances::{confirmed, ended, operate, ADMIN_PASSWORD};
-use domain::builds::queue::SYSTEM_USER;
 use serde_json::json;
 use sqlx::Connection;
 
@@ -46,16 +45,8 @@ async fn an_instance_gets_its_plans_limits_and_is_warned_then_refused_at_its_sto
     assert_eq!(ended(&bob, &id, ops[0]["id"].as_str().unwrap()).await["state"], "done");
 
     // The plan's CPU and memory limit its container.
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let (container, db): (String, String) = sqlx::query_as(
-        "SELECT b.container_id, b.db_name FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
-          WHERE i.id = $1::uuid AND b.live",
-    )
-    .bind(&id)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    let (container, db): (String, String) =
+        crate::instances::serving_build(&app, &id, "b.container_id, b.db_name").await;
     let inspect = std::process::Command::new("docker")
         .args(["inspect", "-f", "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}", &container])
         .output()

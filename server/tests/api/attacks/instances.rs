@@ -4,8 +4,7 @@
 //! covered by `postgres` (a role gets into its own database only).
 
 use crate::helpers::{spawn_app_with_builds, tear_down_builds, Api, TestApp};
-use crate::instances::{active_instance, confirmed};
-use domain::builds::queue::SYSTEM_USER;
+use crate::instances::{active_instance, confirmed, serving_build};
 use domain::engine::RunSpec;
 
 /// An HTTP GET of `/web/health` at `addr` with busybox, from a container on `network`: the answer.
@@ -23,20 +22,8 @@ async fn health_from(app: &TestApp, network: &str, addr: &str) -> (bool, String)
     (out.contains("\"pass\""), out)
 }
 
-/// The network and address of the build serving an instance.
-async fn serving(app: &TestApp, instance: &str) -> (String, String, String) {
-    let mut tx = app.platform.db.begin_as(SYSTEM_USER).await.unwrap();
-    let row: (String, String, String) = sqlx::query_as(
-        "SELECT b.network, b.preview_target, b.db_role FROM ops.builds b JOIN ops.instances i ON i.env_id = b.env_id
-          WHERE i.id = $1::uuid AND b.live",
-    )
-    .bind(instance)
-    .fetch_one(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    row
-}
+/// The serving build's network, Odoo's address there, and its database role.
+const COLUMNS: &str = "b.network, b.preview_target, b.db_role";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instance_reaches_neither_another_tenants_instance_nor_the_console() {
@@ -46,8 +33,9 @@ async fn an_instance_reaches_neither_another_tenants_instance_nor_the_console() 
     let victim: Api<'_> = confirmed(&app, "vic@victim.test", "Victim").await;
     let evil = active_instance(&mallory, "evil", "mallory@evil.test").await;
     let good = active_instance(&victim, "victim", "vic@victim.test").await;
-    let (evil_net, evil_addr, _) = serving(&app, evil["id"].as_str().unwrap()).await;
-    let (_, good_addr, _) = serving(&app, good["id"].as_str().unwrap()).await;
+    let (evil_net, evil_addr, _): (String, String, String) =
+        serving_build(&app, evil["id"].as_str().unwrap(), COLUMNS).await;
+    let (_, good_addr, _): (String, String, String) = serving_build(&app, good["id"].as_str().unwrap(), COLUMNS).await;
 
     let (own, own_out) = health_from(&app, &evil_net, &evil_addr).await;
     assert!(own, "the control: an instance's network reaches its own Odoo: {own_out}");
