@@ -20,16 +20,27 @@ const VIEW_SQL: &str = "
                AS may_edit
       FROM ops.bundles b LEFT JOIN ops.tenants t ON t.id = b.tenant_id";
 
-async fn view(tx: &mut crate::db::ScopedTx, r: &sqlx::postgres::PgRow) -> DomainResult<BundleView> {
+/// Each series' catalog, read once however many bundles use it.
+type Catalogs = std::collections::HashMap<String, std::collections::BTreeMap<String, crate::types::ModuleFacts>>;
+
+async fn view(
+    tx: &mut crate::db::ScopedTx,
+    r: &sqlx::postgres::PgRow,
+    seen: &mut Catalogs,
+) -> DomainResult<BundleView> {
     let series: String = r.get("series");
     let modules: Vec<String> = r.get("modules");
-    let catalog = super::facts(tx, &series).await?;
+    if !seen.contains_key(&series) {
+        let facts = super::facts(tx, &series).await?;
+        seen.insert(series.clone(), facts);
+    }
+    let catalog = &seen[&series];
     Ok(BundleView {
         id: r.get("id"),
         tenant_id: r.get("tenant_id"),
         tenant_slug: r.get("tenant_slug"),
         name: r.get("name"),
-        closure: closure(&catalog, &modules),
+        closure: closure(catalog, &modules),
         series,
         modules,
         description: r.get("description"),
@@ -48,8 +59,9 @@ pub async fn list(p: &Platform, actor: &Actor, series: Option<&str>) -> DomainRe
     .fetch_all(&mut *tx)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
+    let mut seen = Catalogs::new();
     for r in &rows {
-        out.push(view(&mut tx, r).await?);
+        out.push(view(&mut tx, r, &mut seen).await?);
     }
     tx.commit().await?;
     Ok(out)
@@ -63,7 +75,7 @@ pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<BundleVi
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DomainError::NotFound("bundle"))?;
-    let v = view(&mut tx, &r).await?;
+    let v = view(&mut tx, &r, &mut Catalogs::new()).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -187,7 +199,7 @@ pub async fn save(p: &Platform, actor: &Actor, id: Option<Uuid>, input: BundleIn
     )
     .await?;
     let r = sqlx::query(&format!("{VIEW_SQL} WHERE b.id = $1")).bind(id).fetch_one(&mut *tx).await?;
-    let v = view(&mut tx, &r).await?;
+    let v = view(&mut tx, &r, &mut Catalogs::new()).await?;
     tx.commit().await?;
     Ok(v)
 }

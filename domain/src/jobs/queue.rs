@@ -148,7 +148,8 @@ pub async fn seed_periodic(p: &Platform, kinds: &[Kind]) -> DomainResult<()> {
 pub async fn wake(p: &Platform, kind: Kind) -> DomainResult<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     sqlx::query(
-        "UPDATE ops.jobs SET run_after = now()
+        // The clock, not the transaction's start: a run claimed while this waited for its row started earlier.
+        "UPDATE ops.jobs SET run_after = clock_timestamp()
           WHERE kind = $1 AND subject IS NULL AND state IN ('queued', 'running')",
     )
     .bind(kind.as_str())
