@@ -604,29 +604,14 @@ async fn queue(
 /// The requester's language, country and time zone, checked (empty means Odoo's default).
 fn locale(input: &NewInstance) -> DomainResult<(Option<String>, Option<String>, Option<String>)> {
     let field = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
-    let lang = field(&input.lang);
-    if let Some(l) = &lang {
-        let b = l.as_bytes();
-        let ok = (b.len() == 2 || (b.len() == 5 && b[2] == b'_' && b[3..].iter().all(u8::is_ascii_uppercase)))
-            && b[..2].iter().all(u8::is_ascii_lowercase);
-        if !ok {
-            return Err(DomainError::Invalid(format!("`{l}` is not a language code like fr_FR")));
-        }
-    }
-    let country = field(&input.country).map(|c| c.to_ascii_uppercase());
-    if let Some(c) = &country {
-        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(DomainError::Invalid(format!("`{c}` is not a two-letter country code")));
-        }
-    }
-    let timezone = field(&input.timezone);
-    if let Some(t) = &timezone {
-        let ok = t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
-        if !ok {
-            return Err(DomainError::Invalid(format!("`{t}` is not a time zone like Europe/Brussels")));
-        }
-    }
-    Ok((lang, country, timezone))
+    let lang = field(&input.lang).map(|l| crate::types::Language::parse(&l)).transpose()?;
+    let country = field(&input.country).map(|c| crate::types::Country::parse(&c)).transpose()?;
+    let timezone = field(&input.timezone).map(|t| crate::types::TimeZone::parse(&t)).transpose()?;
+    Ok((
+        lang.map(|l| l.as_str().to_owned()),
+        country.map(|c| c.as_str().to_owned()),
+        timezone.map(|t| t.as_str().to_owned()),
+    ))
 }
 
 /// The `commit` an instance build records: a digest of what it is made of.

@@ -8,11 +8,13 @@ mod email;
 mod hostname;
 mod ids;
 mod instance;
+mod locale;
 mod project_fields;
 mod roles;
 mod secret;
 mod slug;
 mod vocabulary;
+mod wizard;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use catalog::{
@@ -26,11 +28,13 @@ pub use instance::{
     quota_level, recommend_strategy, DbStrategy, InstanceState, OperationKind, OperationState, QuotaLevel,
     StrategyNeeds, Subdomain, DEDICATED_PLANS, RESERVED_SUBDOMAINS,
 };
+pub use locale::{Country, Language, TimeZone};
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;
 pub use slug::Slug;
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
+pub use wizard::{oidc_issuer, FieldError, Identity, Infra, Sso, WizardStep, SIZE_PROFILES};
 
 /// Why a value was refused. The message is written for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
