@@ -36,7 +36,14 @@ impl Run<'_> {
             }
         }
         let catalog = crate::catalog::facts(&mut tx, &series).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let closure = crate::types::closure(&catalog, &modules);
+        let mut closure = crate::types::closure(&catalog, &modules);
+        let standin = facts.base_image.starts_with("odooops/odoo-standin");
+        if !standin && !closure.missing.is_empty() {
+            // Another image may hold modules OdooOps does not list as Odoo's own (Enterprise, a
+            // custom image): those are left to Odoo, which refuses, with its reason, what it lacks.
+            let left: Vec<String> = closure.missing.drain(..).map(|n| n.module).collect();
+            self.log.info("image", format!("left to the image (not in the catalog): {}", left.join(", ")));
+        }
         if let Some(why) = crate::catalog::bundles::refusal(&closure) {
             bail!("the modules cannot be installed on {series}: {why}");
         }
@@ -51,7 +58,7 @@ impl Run<'_> {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        if facts.base_image.starts_with("odooops/odoo-standin") {
+        if standin {
             let missing: Vec<&String> = closure
                 .modules
                 .iter()
