@@ -26,6 +26,8 @@ use uuid::Uuid;
 
 /// The path under which the router serves a pending claim's token.
 pub const CHALLENGE_PREFIX: &str = "/.well-known/odooops-domain/";
+/// A claim is checked again at the earliest this long after its last check.
+pub const RECHECK_AFTER_SECS: i64 = 10;
 /// Custom domains one instance may have.
 pub const MAX_PER_INSTANCE: i64 = 20;
 
@@ -215,6 +217,13 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
     let claim = view(p, &row);
     if claim.state == "verified" {
         return Ok(claim);
+    }
+    // Each check makes the console fetch from the outside: one per claim every few seconds.
+    if let Some(at) = claim.checked_at {
+        let since = (chrono::Utc::now() - at).num_seconds();
+        if since < RECHECK_AFTER_SECS {
+            return Err(DomainError::Throttled((RECHECK_AFTER_SECS - since).max(1) as u64));
+        }
     }
     // No transaction is held while the outside answers.
     let path = format!("{CHALLENGE_PREFIX}{}", claim.token);

@@ -118,6 +118,8 @@ async fn a_custom_domain_routes_to_its_instance_only_once_verified_and_cannot_be
         let (status, refused) = verify(&carol, &their_id, &c).await;
         assert_eq!(status, 422, "{name}: {refused}");
         assert!(refused["message"].as_str().unwrap().contains(why), "{name}: {refused}");
+        // Each check is a fetch from the outside: the same claim again at once is throttled.
+        assert_eq!(verify(&carol, &their_id, &c).await.0, 429, "{name}");
     }
     infra.custom_domains.checks.allow(Cidr::parse("127.0.0.1/32").unwrap());
 
