@@ -11,6 +11,13 @@ pub mod mail;
 pub mod promotion;
 pub mod terminal;
 
+/// Whether the signed-in person administers the platform (owner or operator): the staff-only parts of a page.
+pub fn is_platform_staff(me: Option<&domain::wire::Me>) -> bool {
+    me.and_then(|m| m.platform_role.as_deref())
+        .and_then(|r| domain::types::PlatformRole::parse(r).ok())
+        .is_some_and(domain::types::PlatformRole::administers_platform)
+}
+
 /// The frame of a shell: production red, staging yellow, development neutral (as on Odoo.sh).
 pub fn shell_frame_class(stage: Stage) -> &'static str {
     match stage {

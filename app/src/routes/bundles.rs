@@ -133,8 +133,7 @@ fn BundleEditor(bundle: Option<BundleView>) -> impl IntoView {
                     {move || {
                         let tenant = tenant.clone();
                         Suspend::new(async move {
-                            let staff = me.await.ok().flatten().and_then(|m| m.platform_role)
-                                .is_some_and(|r| r == "platform_owner" || r == "platform_operator");
+                            let staff = crate::models::is_platform_staff(me.await.ok().flatten().as_ref());
                             let list = tenants.await.unwrap_or_default();
                             view! {
                                 <select name="tenant" aria-label="Tenant">

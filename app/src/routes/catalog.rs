@@ -96,8 +96,7 @@ pub fn CatalogPage() -> impl IntoView {
         </Transition>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let staff = me.await.ok().flatten().and_then(|m| m.platform_role)
-                    .is_some_and(|r| r == "platform_owner" || r == "platform_operator");
+                let staff = crate::models::is_platform_staff(me.await.ok().flatten().as_ref());
                 staff.then(|| view! { <SourcesCard/> })
             })}
         </Transition>

@@ -22,9 +22,7 @@ pub fn TenantsPage() -> impl IntoView {
         <h1>"Tenants"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let admin = me.await.ok().flatten()
-                    .and_then(|m| m.platform_role)
-                    .is_some_and(|r| r == "platform_owner" || r == "platform_operator");
+                let admin = crate::models::is_platform_staff(me.await.ok().flatten().as_ref());
                 let list = tenants.await;
                 let pending = invitations.await.unwrap_or_default();
                 let administered: Vec<(uuid::Uuid, String)> = list.as_ref().map(|l| l.iter()

@@ -4,6 +4,7 @@
 
 pub mod base_image;
 pub mod context;
+pub mod databases;
 pub mod egress;
 pub mod events;
 pub mod filestore;

@@ -12,10 +12,13 @@ mod apply;
 pub mod credentials;
 pub mod dedicated;
 pub mod domains;
+mod members;
 pub mod migrate;
 pub mod quota;
 pub mod reach;
 pub mod run;
+
+pub use members::members;
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
@@ -331,32 +334,6 @@ pub async fn get(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Instance
 pub async fn backups(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Vec<crate::wire::BackupView>> {
     let instance = get(p, actor, id).await?;
     crate::backups::jobs::list(p, actor, instance.env_id).await
-}
-
-/// The members of the instance's tenant (who can sign in to the console for it), admins first.
-pub async fn members(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Vec<crate::wire::InstanceMember>> {
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let tenant: Uuid = sqlx::query_scalar("SELECT tenant_id FROM ops.instances WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(DomainError::NotFound("instance"))?;
-    let rows = sqlx::query(
-        "SELECT u.email, u.display_name, m.role FROM ops.tenant_members m JOIN ops.users u ON u.id = m.user_id
-          WHERE m.tenant_id = $1 ORDER BY m.role <> 'tenant_admin', u.email",
-    )
-    .bind(tenant)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(rows
-        .iter()
-        .map(|r| crate::wire::InstanceMember {
-            email: r.get("email"),
-            display_name: r.get("display_name"),
-            role: r.get("role"),
-        })
-        .collect())
 }
 
 const OPERATION_SQL: &str = "
