@@ -111,6 +111,7 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/environments/:id/backups") view=|| view! { <Layout><routes::backups::BackupsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/shells/:id") view=|| view! { <Layout><routes::shell::ShellSessionPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/tenants/new") view=|| view! { <Layout><routes::wizard::WizardPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/instances") view=|| view! { <Layout><routes::instances::InstancesPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/instances/:id") view=|| view! { <Layout><routes::instances::InstancePage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/catalog") view=|| view! { <Layout><routes::catalog::CatalogPage/></Layout> }/>

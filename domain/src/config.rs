@@ -19,6 +19,8 @@ pub struct Settings {
     /// How often unauthenticated requests may make the console hash a password or send mail.
     pub limits: RateLimits,
     pub jobs: JobSettings,
+    /// Seals stored secrets (see `sealed`); a key of this process unless the server loads the installation's.
+    pub sealer: crate::sealed::Sealer,
 }
 
 /// How consoles share background work.
@@ -116,6 +118,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             limits: RateLimits::default(),
             jobs: JobSettings::default(),
+            sealer: crate::sealed::Sealer::default(),
         }
     }
 

@@ -21,6 +21,8 @@
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
+//! - `sealed` (server): secrets stored sealed under a key outside the database.
+//! - `wizard` (server): the tenant wizard's drafts, its SSO test, and Create.
 //! - `web_edge` (server): the HTTP edge's rules: Host allow-list, security headers, client address.
 
 pub mod error;
@@ -64,6 +66,8 @@ pub mod promotions;
 #[cfg(feature = "server")]
 pub mod runtime;
 #[cfg(feature = "server")]
+pub mod sealed;
+#[cfg(feature = "server")]
 pub mod shell;
 #[cfg(feature = "server")]
 pub mod tenants;
@@ -71,5 +75,7 @@ pub mod tenants;
 pub mod testing;
 #[cfg(feature = "server")]
 pub mod web_edge;
+#[cfg(feature = "server")]
+pub mod wizard;
 
 pub use error::{DomainError, ErrorCode};

@@ -83,6 +83,20 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_DOMAIN_RESOLVE", value_delimiter = ',')]
     pub domain_resolve: Vec<String>,
 
+    /// The key (64 hex digits) that seals stored secrets (SSO client secrets, Management API tokens).
+    /// Empty: `seal.key` in the data directory, made on first start. See SECURITY.md for rotation.
+    #[arg(long, env = "ODOOOPS_SEAL_KEY", hide_env_values = true)]
+    pub seal_key: Option<String>,
+
+    /// Earlier seal keys, separated by commas: values sealed under them still open; writes use the new key.
+    #[arg(long, env = "ODOOOPS_SEAL_KEY_PREVIOUS", hide_env_values = true)]
+    pub seal_key_previous: Option<String>,
+
+    /// Certificate authorities (a PEM file) the console trusts, besides the system's, when it
+    /// fetches from a tenant's services (an identity provider behind a company CA).
+    #[arg(long, env = "ODOOOPS_TRUST_CA")]
+    pub trust_ca: Option<std::path::PathBuf>,
+
     /// Networks (CIDR) custom-domain verification may fetch from although they
     /// are not public (a load balancer on a private range). Default: none.
     #[arg(long, env = "ODOOOPS_DOMAIN_CHECK_ALLOW", value_delimiter = ',')]

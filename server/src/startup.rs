@@ -250,7 +250,15 @@ pub async fn serve(cfg: ServeConfig) -> anyhow::Result<()> {
         db: database.db.clone(),
         runtime,
         mailer: mailer(&cfg, &database.db)?,
-        settings: settings(&cfg),
+        settings: Settings {
+            sealer: domain::sealed::Sealer::load(
+                &cfg.data_dir,
+                cfg.seal_key.as_deref(),
+                cfg.seal_key_previous.as_deref(),
+            )
+            .context("the key that seals stored secrets")?,
+            ..settings(&cfg)
+        },
         builds,
         leptos: leptos_options(&cfg)?,
         http,
@@ -321,10 +329,7 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         installation,
         git_timeout: Duration::from_secs(cfg.git_timeout_secs.max(5)),
         allow_local_repos: cfg.allow_local_repos,
-        custom_domains: domain::instances::domains::Domains::new(
-            domain::instances::reach::Checks::from_settings(&cfg.domain_resolve, &cfg.domain_check_allow)
-                .map_err(|e| anyhow::anyhow!("ODOOOPS_DOMAIN_RESOLVE / ODOOOPS_DOMAIN_CHECK_ALLOW: {e}"))?,
-        ),
+        custom_domains: domain::instances::domains::Domains::new(outbound_checks(cfg)?),
         mail_catcher,
         filestore_dir: data.join("filestore"),
         dedicated: domain::instances::dedicated::Servers::new(data.join("dedicated")),
@@ -333,6 +338,18 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
             domain::backups::store::from_setting(cfg.backup_store.as_deref(), data.join("backups").join("store"))?,
         )?,
     })
+}
+
+/// What the console checks before it fetches from an address a tenant chose
+/// (custom-domain verification, an SSO issuer's discovery document).
+fn outbound_checks(cfg: &ServeConfig) -> anyhow::Result<domain::instances::reach::Checks> {
+    let checks = domain::instances::reach::Checks::from_settings(&cfg.domain_resolve, &cfg.domain_check_allow)
+        .map_err(|e| anyhow::anyhow!("ODOOOPS_DOMAIN_RESOLVE / ODOOOPS_DOMAIN_CHECK_ALLOW: {e}"))?;
+    if let Some(file) = &cfg.trust_ca {
+        let pem = std::fs::read(file).with_context(|| format!("reading ODOOOPS_TRUST_CA {}", file.display()))?;
+        checks.trust_pem(&pem).map_err(|e| anyhow::anyhow!("ODOOOPS_TRUST_CA {}: {e}", file.display()))?;
+    }
+    Ok(checks)
 }
 
 async fn shutdown_signal() {

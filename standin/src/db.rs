@@ -93,6 +93,17 @@ pub fn init(client: &mut Client, db: &str, modules: &[String], c: &Config, b: &B
             )
             .map_err(|e| e.to_string())?;
     }
+    if all.iter().any(|m| m == "auth_oauth") {
+        // Odoo's auth_oauth: the providers people sign in through.
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS auth_oauth_provider (id serial PRIMARY KEY, name varchar NOT NULL,
+                   client_id varchar, enabled boolean DEFAULT false, body varchar NOT NULL DEFAULT '',
+                   auth_endpoint varchar NOT NULL DEFAULT '', scope varchar, validation_endpoint varchar NOT NULL DEFAULT '',
+                   data_endpoint varchar, css_class varchar, sequence integer)",
+            )
+            .map_err(|e| e.to_string())?;
+    }
     log::info(Some(db), "odoo.modules.loading", &format!("{} modules loaded", all.len()));
     let store = std::path::Path::new(&c.data_dir).join("filestore").join(db).join("ab");
     if std::fs::create_dir_all(&store).is_ok() {

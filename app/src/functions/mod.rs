@@ -16,6 +16,7 @@ pub mod shells;
 pub mod system;
 pub mod tenants;
 pub mod tokens;
+pub mod wizard;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

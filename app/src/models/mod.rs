@@ -10,6 +10,7 @@ pub mod instance;
 pub mod mail;
 pub mod promotion;
 pub mod terminal;
+pub mod wizard;
 
 /// Whether the signed-in person administers the platform (owner or operator): the staff-only parts of a page.
 pub fn is_platform_staff(me: Option<&domain::wire::Me>) -> bool {

@@ -82,7 +82,7 @@ pub fn BundlePage() -> impl IntoView {
 
 /// The closure, as the editor shows it under the modules.
 #[component]
-fn ClosureView(c: Closure) -> impl IntoView {
+pub(crate) fn ClosureView(c: Closure) -> impl IntoView {
     view! {
         <div id="bundle-closure">
             <p class=if c.is_valid() { "ok" } else { "error" }>{closure_summary(&c)}</p>

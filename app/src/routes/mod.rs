@@ -20,3 +20,4 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod start;
 pub mod tenants;
+pub mod wizard;

@@ -19,7 +19,16 @@ pub fn TenantsPage() -> impl IntoView {
     let invitations = Resource::new(move || answer.version().get(), |_| list_invitations());
     view! {
         <Title text="Tenants"/>
-        <h1>"Tenants"</h1>
+        <div class="page-head">
+            <h1>"Tenants"</h1>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    crate::models::is_platform_staff(me.await.ok().flatten().as_ref()).then(|| view! {
+                        <a class="button primary" href="/tenants/new" id="new-tenant">"New tenant"</a>
+                    })
+                })}
+            </Transition>
+        </div>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = crate::models::is_platform_staff(me.await.ok().flatten().as_ref());

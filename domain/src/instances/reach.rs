@@ -113,6 +113,8 @@ pub fn not_public(ip: IpAddr) -> Option<&'static str> {
 pub struct Checks {
     pins: Arc<RwLock<HashMap<String, SocketAddr>>>,
     allowed: Arc<RwLock<Vec<Cidr>>>,
+    /// Certificate authorities trusted besides the system's (`ODOOOPS_TRUST_CA`).
+    roots: Arc<RwLock<Vec<reqwest::Certificate>>>,
 }
 
 impl Checks {
@@ -143,16 +145,31 @@ impl Checks {
         Ok(checks)
     }
 
+    /// Trusts the certificate authorities of a PEM bundle for https fetches.
+    pub fn trust_pem(&self, pem: &[u8]) -> Result<(), String> {
+        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("not a PEM bundle: {e}"))?;
+        if certs.is_empty() {
+            return Err("no certificate in the PEM bundle".into());
+        }
+        self.roots.write().expect("roots").extend(certs);
+        Ok(())
+    }
+
     fn allows(&self, ip: IpAddr) -> bool {
         self.allowed.read().expect("allowed").iter().any(|n| n.contains(ip))
     }
 
     /// Where to connect for `host`, after every address it resolves to was checked.
     pub async fn resolve(&self, host: &str) -> Result<SocketAddr, String> {
+        self.resolve_port(host, 80).await
+    }
+
+    /// As [`resolve`](Self::resolve), for `port` (a pin's own port wins).
+    pub async fn resolve_port(&self, host: &str, port: u16) -> Result<SocketAddr, String> {
         let pinned = self.pins.read().expect("pins").get(host).copied();
         let addrs: Vec<SocketAddr> = match pinned {
             Some(a) => vec![a],
-            None => match tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host, 80))).await {
+            None => match tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((host, port))).await {
                 Ok(Ok(found)) => found.collect(),
                 Ok(Err(_)) => return Err(format!("{host} does not resolve (no DNS record yet?)")),
                 Err(_) => return Err(format!("resolving {host} took too long")),
@@ -197,6 +214,46 @@ impl Checks {
             }
         }
         Ok(String::from_utf8_lossy(&body).trim().to_owned())
+    }
+
+    /// GETs an `https://` URL on a public host (checked as for [`fetch`](Self::fetch)):
+    /// the body of a 200, at most `max` bytes, or why not. Certificates are verified
+    /// against the system's authorities and the operator's (`ODOOOPS_TRUST_CA`).
+    pub async fn fetch_https(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
+        let rest = url.strip_prefix("https://").ok_or(format!("{url} is not an https:// URL"))?;
+        let authority = rest.split('/').next().unwrap_or_default();
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("{url}: not a port"))?),
+            None => (authority, 443),
+        };
+        let host = host.to_ascii_lowercase();
+        let addr = self.resolve_port(&host, port).await?;
+        let mut builder = reqwest::Client::builder()
+            .https_only(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .resolve(&host, addr);
+        for root in self.roots.read().expect("roots").iter() {
+            builder = builder.add_root_certificate(root.clone());
+        }
+        let client = builder.build().map_err(|e| format!("the console could not make a client: {e}"))?;
+        let mut resp =
+            client.get(url).send().await.map_err(|e| format!("{url} did not answer ({})", without_url(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let redirect = if status.is_redirection() { " (redirects are not followed)" } else { "" };
+            return Err(format!("{url} answered {status}{redirect}"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading {url}: {}", without_url(&e)))? {
+            body.extend_from_slice(&chunk);
+            if body.len() > max {
+                return Err(format!("{url} answered more than {} KiB", max / 1024));
+            }
+        }
+        Ok(body)
     }
 }
 

@@ -208,7 +208,8 @@ pub async fn stopped(p: &Platform, name: &str) -> DomainResult<()> {
     Ok(())
 }
 
-/// Finished jobs older than a week and consoles gone for a day are forgotten.
+/// Finished jobs older than a week, consoles gone for a day and tenant
+/// wizard drafts past their seven days are forgotten.
 pub async fn retention(p: &Platform) -> DomainResult<u64> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let jobs = sqlx::query(
@@ -224,6 +225,7 @@ pub async fn retention(p: &Platform) -> DomainResult<u64> {
     )
     .execute(&mut *tx)
     .await?;
+    crate::wizard::forget_expired(&mut tx).await?;
     tx.commit().await?;
     Ok(jobs)
 }

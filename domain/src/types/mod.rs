@@ -34,7 +34,10 @@ pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRol
 pub use secret::Password;
 pub use slug::Slug;
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
-pub use wizard::{oidc_issuer, FieldError, Identity, Infra, Sso, WizardStep, SIZE_PROFILES};
+pub use wizard::{
+    error_for, oidc_issuer, size_needs, size_summary, BundleChoice, DraftData, FieldError, Identity, Infra, Sso,
+    WizardStep, SIZE_PROFILES,
+};
 
 /// Why a value was refused. The message is written for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,11 +3,15 @@
 //! valid) and the server (the same checks again before a draft is saved).
 //! Identity → Plan → Bundle → Infra → SSO → Review.
 
-use super::{Country, CustomDomain, DbStrategy, Email, Language, OdooVersion, Slug, TimeZone};
+use super::{
+    parse_module_list, recommend_strategy, Country, CustomDomain, DbStrategy, Email, Language, OdooVersion, Slug,
+    StrategyNeeds, TimeZone,
+};
 use serde::{Deserialize, Serialize};
 
 /// A step of the wizard; its name is the `step=` of the wizard's URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WizardStep {
     Identity,
@@ -70,6 +74,7 @@ impl WizardStep {
 
 /// A field's error, shown next to it (`field` is the form input's name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -94,6 +99,7 @@ fn labels(errors: &mut Vec<FieldError>, field: &str, value: &str) {
 
 /// Step one: who the organisation is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub organisation: String,
     pub slug: String,
@@ -129,6 +135,7 @@ impl Identity {
 
 /// Step four: where and how its instances run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Infra {
     pub series: String,
     /// A size profile's name (`small`, `medium`, `large`).
@@ -142,6 +149,22 @@ pub struct Infra {
 
 /// The size profiles instances are made in.
 pub const SIZE_PROFILES: &[&str] = &["small", "medium", "large"];
+
+/// What a size profile expects: database size (GB) and users at once, the
+/// figures the database strategy is recommended from.
+pub fn size_needs(size: &str) -> (u32, u32) {
+    match size.trim() {
+        "large" => (40, 100),
+        "medium" => (10, 30),
+        _ => (2, 10),
+    }
+}
+
+/// A line describing a size profile, for the Infra step and the size profiles page.
+pub fn size_summary(size: &str) -> String {
+    let (gb, users) = size_needs(size);
+    format!("about {gb} GB of data, up to {users} people at once")
+}
 
 impl Infra {
     pub fn errors(&self) -> Vec<FieldError> {
@@ -158,10 +181,116 @@ impl Infra {
         }
         e
     }
+
+    /// Where the database should live for `plan` at this size, and why.
+    pub fn recommendation(&self, plan: &str) -> (DbStrategy, &'static str) {
+        let (expected_size_gb, expected_users) = size_needs(&self.size);
+        recommend_strategy(StrategyNeeds { plan, dedicated_required: false, expected_size_gb, expected_users })
+    }
+
+    /// The chosen strategy, or the recommendation when none was chosen.
+    pub fn strategy(&self, plan: &str) -> DbStrategy {
+        DbStrategy::parse(self.db_strategy.trim()).unwrap_or_else(|_| self.recommendation(plan).0)
+    }
+
+    /// The backup schedule as a cron expression (UTC).
+    pub fn backup_cron(&self) -> &'static str {
+        if self.backups.trim() == "hourly" {
+            "0 * * * *"
+        } else {
+            "0 3 * * *"
+        }
+    }
+}
+
+/// Step three: bundles and single modules (their closure is checked against
+/// the catalog of the chosen series on the server, and shown as you pick).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct BundleChoice {
+    #[serde(default)]
+    pub bundles: Vec<uuid::Uuid>,
+    /// Module names, separated by commas, spaces or new lines.
+    #[serde(default)]
+    pub modules: String,
+}
+
+impl BundleChoice {
+    pub fn errors(&self) -> Vec<FieldError> {
+        let mut e = Vec::new();
+        check(&mut e, "modules", parse_module_list(&self.modules));
+        if self.bundles.len() > 20 {
+            e.push(FieldError { field: "bundles".into(), message: "at most 20 bundles".into() });
+        }
+        e
+    }
+}
+
+/// Everything the wizard collects, as typed (a draft keeps it between steps).
+/// The SSO client secret is not here: it goes to the server sealed, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct DraftData {
+    #[serde(default)]
+    pub identity: Identity,
+    /// A plan's slug.
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default)]
+    pub bundle: BundleChoice,
+    #[serde(default)]
+    pub infra: Infra,
+    #[serde(default)]
+    pub sso: Sso,
+}
+
+impl Default for DraftData {
+    fn default() -> Self {
+        DraftData {
+            identity: Identity { language: "en_US".into(), timezone: "UTC".into(), ..Identity::default() },
+            plan: String::new(),
+            bundle: BundleChoice::default(),
+            infra: Infra {
+                series: "17.0".into(),
+                size: "small".into(),
+                db_strategy: String::new(),
+                backups: "daily".into(),
+            },
+            sso: Sso { kind: "none".into(), scopes: "openid email profile".into(), ..Sso::default() },
+        }
+    }
+}
+
+impl DraftData {
+    /// What is wrong with one step's fields (Review: with any step).
+    pub fn errors(&self, step: WizardStep) -> Vec<FieldError> {
+        match step {
+            WizardStep::Identity => self.identity.errors(),
+            WizardStep::Plan => match Slug::parse(self.plan.trim()) {
+                Ok(_) => Vec::new(),
+                Err(_) => vec![FieldError { field: "plan".into(), message: "choose a plan".into() }],
+            },
+            WizardStep::Bundle => self.bundle.errors(),
+            WizardStep::Infra => self.infra.errors(),
+            WizardStep::Sso => self.sso.errors(),
+            WizardStep::Review => self.first_invalid().map(|s| self.errors(s)).unwrap_or_default(),
+        }
+    }
+
+    /// The first step that is not valid yet.
+    pub fn first_invalid(&self) -> Option<WizardStep> {
+        WizardStep::ALL.into_iter().filter(|s| *s != WizardStep::Review).find(|s| !self.errors(*s).is_empty())
+    }
+}
+
+/// The message for `field` among `errors`, if any.
+pub fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
+    errors.iter().find(|e| e.field == field).map(|e| e.message.clone())
 }
 
 /// Step five: how people sign in to the instances.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct Sso {
     /// `none` or `oidc`.
     pub kind: String,
@@ -246,6 +375,30 @@ mod tests {
         let errors = bad.errors();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["slug", "country", "groups"]);
+    }
+
+    #[test]
+    fn a_draft_is_checked_step_by_step() {
+        let mut d = DraftData::default();
+        assert_eq!(d.first_invalid(), Some(WizardStep::Identity));
+        d.identity = Identity {
+            organisation: "Acme".into(),
+            slug: "acme".into(),
+            contact_email: "it@acme.example".into(),
+            country: "BE".into(),
+            ..d.identity
+        };
+        assert_eq!(d.first_invalid(), Some(WizardStep::Plan));
+        d.plan = "standard".into();
+        assert_eq!(d.first_invalid(), None, "{:?}", d.errors(WizardStep::Review));
+        d.bundle.modules = "sale, Bad!".into();
+        assert_eq!(d.first_invalid(), Some(WizardStep::Bundle));
+        assert_eq!(error_for(&d.errors(WizardStep::Review), "modules").is_some(), true);
+        assert_eq!(d.infra.strategy("standard"), DbStrategy::Shared);
+        let large = Infra { size: "large".into(), ..d.infra.clone() };
+        assert_eq!(large.recommendation("standard").0, DbStrategy::Dedicated);
+        assert_eq!(large.strategy("standard"), DbStrategy::Dedicated);
+        assert_eq!(Infra { backups: "hourly".into(), ..large }.backup_cron(), "0 * * * *");
     }
 
     #[test]

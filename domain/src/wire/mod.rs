@@ -38,8 +38,10 @@ macro_rules! wire {
 
 mod catalog;
 mod instances;
+mod wizard;
 pub use catalog::*;
 pub use instances::*;
+pub use wizard::*;
 
 wire! {
     /// The signed-in user.

@@ -16,6 +16,7 @@ pub mod shells;
 mod tenants;
 mod tokens;
 mod webhooks;
+mod wizard;
 
 use crate::startup::AppState;
 use axum::routing::{delete, get, post};
@@ -51,6 +52,8 @@ use utoipa::{Modify, OpenApi};
         catalog::list_sources, catalog::add_source, catalog::refresh_source, catalog::remove_source,
         catalog::search_modules, catalog::get_module, catalog::list_bundles, catalog::create_bundle,
         catalog::get_bundle, catalog::update_bundle, catalog::delete_bundle, catalog::closure,
+        wizard::start, wizard::list, wizard::get, wizard::save, wizard::discard, wizard::test_sso, wizard::create,
+        wizard::slug, wizard::closure,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -143,6 +146,13 @@ pub fn router() -> Router<AppState> {
         .route("/v1/catalog/modules/{name}", get(catalog::get_module))
         .route("/v1/bundles", get(catalog::list_bundles).post(catalog::create_bundle))
         .route("/v1/bundles/closure", post(catalog::closure))
+        .route("/v1/tenant-drafts", get(wizard::list).post(wizard::start))
+        .route("/v1/tenant-drafts/closure", post(wizard::closure))
+        .route("/v1/tenant-drafts/{id}", get(wizard::get).delete(wizard::discard))
+        .route("/v1/tenant-drafts/{id}/steps/{step}", axum::routing::put(wizard::save))
+        .route("/v1/tenant-drafts/{id}/sso-test", post(wizard::test_sso))
+        .route("/v1/tenant-drafts/{id}/create", post(wizard::create))
+        .route("/v1/tenant-slugs/{slug}", get(wizard::slug))
         .route("/v1/bundles/{id}", get(catalog::get_bundle).put(catalog::update_bundle).delete(catalog::delete_bundle))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))

@@ -25,3 +25,4 @@ mod site_config;
 mod swarm;
 mod tenancy;
 mod webhooks;
+mod wizard;

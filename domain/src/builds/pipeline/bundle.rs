@@ -184,4 +184,20 @@ impl Run<'_> {
         self.log.info("install", format!("the admin account is now {login}, with the password chosen at sign-up"));
         Ok(())
     }
+
+    /// A new instance of a tenant with single sign-on gets its provider (see `wizard::sso`).
+    pub(super) async fn instance_sso(&self, grant: &DbGrant, fresh: bool) -> anyhow::Result<()> {
+        if !fresh {
+            return Ok(());
+        }
+        let mut conn = sqlx::PgConnection::connect_with(&self.infra.db(&grant.database).owner_options(&grant.database))
+            .await
+            .context("connecting to the instance's database")?;
+        let said = crate::wizard::sso::configure_instance(self.p, self.b.project_id, &mut conn).await;
+        let _ = conn.close().await;
+        if let Some(line) = said? {
+            self.log.info("install", line);
+        }
+        Ok(())
+    }
 }

@@ -320,6 +320,7 @@ impl Run<'_> {
         }
         if plan.code == plan::Code::Bundle {
             self.instance_credentials(&grant, fresh).await?;
+            self.instance_sso(&grant, fresh).await?;
         }
         self.check_kill()?;
 
