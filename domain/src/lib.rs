@@ -17,6 +17,7 @@
 //! - `runtime`, `engine` (server): workloads on Docker or Docker Swarm, and the Docker client both use.
 //! - `builds` (server): branch builds: webhooks, addon discovery, Odoo logs.
 //! - `catalog` (server): the module catalog (OCA-layout repositories, mirrored and read) and bundles.
+//! - `fleet` (server): the platform team's views over every tenant: tenants, operations, subscriptions.
 //! - `instances` (server): tenant instances (Odoo workspaces on their own subdomains) and their operations.
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
@@ -49,6 +50,8 @@ pub mod config;
 pub mod db;
 #[cfg(feature = "server")]
 pub mod engine;
+#[cfg(feature = "server")]
+pub mod fleet;
 #[cfg(feature = "server")]
 pub mod instances;
 #[cfg(feature = "server")]

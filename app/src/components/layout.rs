@@ -19,6 +19,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/catalog">"Catalog"</A>
                     <A href="/bundles">"Bundles"</A>
                     <A href="/tenants">"Tenants"</A>
+                    <A href="/operations">"Operations"</A>
+                    <A href="/billing">"Billing"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/settings">"Settings"</A>
                     // Platform owners read the console's own mail while no relay is set.

@@ -8,6 +8,7 @@ pub mod backups;
 pub mod builds;
 pub mod catalog;
 pub mod console_mail;
+pub mod fleet;
 pub mod instances;
 pub mod mails;
 pub mod projects;

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod instance;
 pub mod mail;
 pub mod promotion;
+pub mod table;
 pub mod terminal;
 pub mod wizard;
 

@@ -16,7 +16,9 @@ pub fn DashboardPage() -> impl IntoView {
         <h1>"Dashboard"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let greeting = me.await.ok().flatten().map(|m| format!("Welcome, {}.", m.display_name));
+                let me = me.await.ok().flatten();
+                let staff = crate::models::is_platform_staff(me.as_ref());
+                let greeting = me.map(|m| format!("Welcome, {}.", m.display_name));
                 let docker = match status.await {
                     Ok(s) => match s.docker {
                         Ok(v) => view! { <p class="ok">"Container engine: " {v}</p> }.into_any(),
@@ -46,7 +48,11 @@ pub fn DashboardPage() -> impl IntoView {
                         </section>
                     }.into_any()
                 };
-                view! { <p class="lead">{greeting}</p> {docker} {body} }
+                view! {
+                    <p class="lead">{greeting}</p> {docker}
+                    {staff.then(|| view! { <crate::routes::fleet::FleetSummary/> })}
+                    {body}
+                }
             })}
         </Transition>
     }

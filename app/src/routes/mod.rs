@@ -7,6 +7,7 @@ pub mod bundles;
 pub mod catalog;
 pub mod console_mail;
 pub mod dashboard;
+pub mod fleet;
 pub mod instance_people;
 pub mod instances;
 pub mod mails;

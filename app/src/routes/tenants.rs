@@ -4,7 +4,7 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::tenants::{list_invitations, list_tenants, AnswerInvitation, CreateTenant, InviteMember};
-use crate::models::{role_label, short_time};
+use crate::models::role_label;
 use crate::MeResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -59,19 +59,8 @@ pub fn TenantsPage() -> impl IntoView {
                             <ActionError error=Signal::derive(move || answer.value().with(error_message))/>
                         </section>
                     })}
-                    {match list {
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                        Ok(list) => view! {
-                            <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Slug"</th><th>"Your role"</th><th>"Created"</th></tr></thead>
-                                <tbody>{list.into_iter().map(|t| view! {
-                                    <tr><td>{t.name}</td><td><code>{t.slug}</code></td>
-                                        <td>{role_label(t.role.as_deref().unwrap_or(""))}</td>
-                                        <td class="muted small">{short_time(&t.created_at)}</td></tr>
-                                }).collect_view()}</tbody>
-                            </table>
-                        }.into_any(),
-                    }}
+                    <crate::routes::fleet::FleetTable/>
+                    <p class="small muted"><a href="/plans">"Plans"</a>" · "<a href="/size-profiles">"Size profiles"</a>" · "<a href="/operations">"Operations"</a></p>
                     {(!administered.is_empty()).then(|| view! {
                         <section class="card narrow">
                             <h2>"Invite someone"</h2>

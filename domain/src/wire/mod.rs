@@ -37,9 +37,11 @@ macro_rules! wire {
 }
 
 mod catalog;
+mod fleet;
 mod instances;
 mod wizard;
 pub use catalog::*;
+pub use fleet::*;
 pub use instances::*;
 pub use wizard::*;
 

@@ -27,7 +27,7 @@ fn oca_repository() -> std::path::PathBuf {
     repo
 }
 
-async fn sign_in_as_owner(c: &Client) -> Result<(), Box<dyn std::error::Error>> {
+pub(crate) async fn sign_in_as_owner(c: &Client) -> Result<(), Box<dyn std::error::Error>> {
     c.goto(&format!("{}/sign-in", stack().console)).await?;
     wait_hydrated(c).await?;
     fill(c, "input[name=email]", "owner@e2e.test").await?;

@@ -12,5 +12,7 @@ mod backups;
 mod catalog;
 mod instances;
 mod mail;
+mod pages;
 mod pipeline;
 mod promotions;
+mod wizard;

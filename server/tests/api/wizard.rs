@@ -50,8 +50,8 @@ async fn a_draft_is_its_authors_kept_as_typed_checked_by_the_server_and_forgotte
     let app = spawn_app().await;
     let owner = app.signed_up("ann@platform.test", "Platform").await;
     let owner = app.api(&owner.token().await);
-    let member = app.signed_up("max@member.test", "Member Org").await;
-    let member = app.api(&member.token().await);
+    let member_browser = app.signed_up("max@member.test", "Member Org").await;
+    let member = app.api(&member_browser.token().await);
     let operator = app.signed_up("otto@platform.test", "").await;
     sqlx::query("UPDATE ops.users SET platform_role = 'platform_operator' WHERE email = 'otto@platform.test'")
         .execute(app.platform.db.owner())
@@ -116,6 +116,13 @@ async fn a_draft_is_its_authors_kept_as_typed_checked_by_the_server_and_forgotte
     assert_eq!(member.get(&format!("/api/v1/tenant-drafts/{id}")).await.0, 403);
     let (_, theirs) = operator.get("/api/v1/tenant-drafts").await;
     assert_eq!(theirs.as_array().unwrap().len(), 0, "{theirs}");
+
+    // The fleet views go through row-level security: a member sees its own tenant only.
+    let (status, fleet) = member_browser.rpc("fleet/tenants", &[]).await;
+    assert_eq!(status, 200, "{fleet}");
+    let slugs: Vec<&str> = fleet.as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap()).collect();
+    assert_eq!(slugs, ["member-org"]);
+    assert_eq!(member_browser.rpc("fleet/subscriptions", &[]).await.1, json!([]));
 
     // Seven days later it is gone: unreadable at once, deleted by the retention job.
     sqlx::query("UPDATE ops.tenant_drafts SET expires_at = now() - interval '1 second' WHERE id = $1::uuid")

@@ -15,15 +15,16 @@ use leptos::prelude::*;
 
 #[component]
 pub(crate) fn IdentityStep(w: Wiz) -> impl IntoView {
-    // The slug follows the name until it is typed in itself.
-    Effect::new(move |_| {
+    // The slug follows the name while it is empty or still the one the name gave.
+    Effect::new(move |previous: Option<String>| {
         let name = w.data.with(|d| d.identity.organisation.clone());
-        if !w.touched.with_untracked(|t| t.contains("slug")) && !name.trim().is_empty() {
-            let slug = Slug::from_name(&name, "org").to_string();
-            if w.data.with_untracked(|d| d.identity.slug != slug) {
-                w.data.update(|d| d.identity.slug = slug);
+        if let Some(previous) = previous.filter(|p| *p != name) {
+            let (slug, given) = (w.data.with_untracked(|d| d.identity.slug.clone()), Slug::from_name(&previous, "org"));
+            if (slug.trim().is_empty() || slug == given.as_str()) && !name.trim().is_empty() {
+                w.data.update(|d| d.identity.slug = Slug::from_name(&name, "org").to_string());
             }
         }
+        name
     });
     let slug = Memo::new(move |_| w.data.with(|d| d.identity.slug.trim().to_owned()));
     let free = Resource::new(

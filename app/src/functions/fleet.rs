@@ -1,0 +1,30 @@
+//! The platform team's fleet views: tenants with their status and plan, the
+//! operations timeline, subscriptions.
+
+use crate::error::AppError;
+use domain::wire::{FleetOperation, FleetTenant, SubscriptionView};
+use leptos::prelude::*;
+
+/// Every tenant the caller sees, with status, plan, region, groups and instances.
+#[server(prefix = "/rpc", endpoint = "fleet/tenants")]
+pub async fn fleet_tenants() -> Result<Vec<FleetTenant>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::fleet::tenants(&ssr::platform()?, &actor).await?)
+}
+
+/// A page of instance operations, newest first.
+#[server(prefix = "/rpc", endpoint = "fleet/operations")]
+pub async fn fleet_operations(offset: i64) -> Result<Vec<FleetOperation>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::fleet::operations(&ssr::platform()?, &actor, 21, offset).await?)
+}
+
+/// The subscriptions the caller sees.
+#[server(prefix = "/rpc", endpoint = "fleet/subscriptions")]
+pub async fn subscriptions() -> Result<Vec<SubscriptionView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::fleet::subscriptions(&ssr::platform()?, &actor).await?)
+}

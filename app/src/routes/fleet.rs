@@ -1,0 +1,316 @@
+//! The platform pages over the fleet: the tenants table (filters by status,
+//! plan, region and group, a debounced search, sortable columns, 20 rows a
+//! page), the operations timeline, billing (subscriptions and plans), plans,
+//! and the size profiles instances are made in. Each with its empty, loading
+//! and error state.
+
+use crate::functions::fleet::{fleet_operations, fleet_tenants, subscriptions};
+use crate::functions::instances::list_plans;
+use crate::models::short_time;
+use crate::models::table::{choices, paged, tenants, TenantFilter, TenantSort, PAGE};
+use crate::models::wizard::{monthly_price, plan_limits};
+use domain::types::{size_needs, size_summary, SIZE_PROFILES};
+use domain::wire::FleetTenant;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// A pager under a table: previous, page n of m, next.
+#[component]
+fn Pager(page: RwSignal<usize>, #[prop(into)] pages: Signal<usize>) -> impl IntoView {
+    view! {
+        <div class="row pager">
+            <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
+            <span class="muted small">{move || format!("page {} of {}", page.get() + 1, pages.get())}</span>
+            <button type="button" disabled=move || page.get() + 1 >= pages.get() on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+        </div>
+    }
+}
+
+/// The tenants the caller sees, filtered, sorted and paged in the browser.
+#[component]
+pub fn FleetTable() -> impl IntoView {
+    let list = Resource::new(|| (), |_| fleet_tenants());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading tenants…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(l) if l.is_empty() => view! { <div class="empty" id="tenants-empty"><p>"No tenant yet."</p></div> }.into_any(),
+                    Ok(l) => view! { <FleetRows list=l/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn FleetRows(list: Vec<FleetTenant>) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let filter = RwSignal::new(TenantFilter::default());
+    let sort = RwSignal::new((TenantSort::Name, false));
+    let page = RwSignal::new(0usize);
+    // The search applies once typing pauses for a quarter second.
+    let generation = StoredValue::new(0u64);
+    let on_search = move |v: String| {
+        typed.set(v.clone());
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        set_timeout(
+            move || {
+                if generation.get_value() == mine {
+                    filter.update(|f| f.search = v);
+                    page.set(0);
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+    };
+    let statuses = choices(list.iter().map(|t| t.status.as_str()));
+    let plans = choices(list.iter().filter_map(|t| t.plan.as_deref()));
+    let regions = choices(list.iter().map(|t| t.region.as_str()));
+    let groups = choices(list.iter().flat_map(|t| t.groups.iter().map(String::as_str)));
+    let list = StoredValue::new(list);
+    let shown = Memo::new(move |_| {
+        let (s, desc) = sort.get();
+        list.with_value(|l| tenants(l, &filter.get(), s, desc))
+    });
+    let pages = Signal::derive(move || paged(&shown.get(), 0).1);
+    let select = move |label: &'static str, values: Vec<String>, set: fn(&mut TenantFilter, String)| {
+        view! {
+            <label class="small">{label}
+                <select on:change=move |e| { let v = event_target_value(&e); filter.update(|f| set(f, v)); page.set(0); }>
+                    <option value="">"any"</option>
+                    {values.into_iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let header = move |label: &'static str, col: TenantSort| {
+        view! {
+            <th aria-sort=move || match sort.get() { (c, false) if c == col => "ascending", (c, true) if c == col => "descending", _ => "none" }>
+                <button type="button" class="link" on:click=move |_| sort.update(|(c, d)| { if *c == col { *d = !*d } else { *c = col; *d = false } })>{label}</button>
+            </th>
+        }
+    };
+    view! {
+        <div class="row filters" id="tenant-filters">
+            <label class="small">"Search"
+                <input type="search" id="tenant-search" placeholder="name, slug or contact" prop:value=move || typed.get()
+                    on:input=move |e| on_search(event_target_value(&e))/>
+            </label>
+            {select("Status", statuses, |f, v| f.status = v)}
+            {select("Plan", plans, |f, v| f.plan = v)}
+            {select("Region", regions, |f, v| f.region = v)}
+            {select("Group", groups, |f, v| f.group = v)}
+        </div>
+        <div class="table-wrap">
+            <table class="table" id="tenants">
+                <thead><tr>
+                    {header("Name", TenantSort::Name)}<th>"Slug"</th>{header("Status", TenantSort::Status)}
+                    {header("Plan", TenantSort::Plan)}<th>"Region"</th><th>"Groups"</th>
+                    {header("Instances", TenantSort::Instances)}{header("Created", TenantSort::Created)}
+                </tr></thead>
+                <tbody>{move || {
+                    let (rows, _) = paged(&shown.get(), page.get());
+                    if rows.is_empty() {
+                        return view! { <tr><td colspan="8" class="muted">"No tenant matches these filters."</td></tr> }.into_any();
+                    }
+                    rows.into_iter().map(|t| view! {
+                        <tr>
+                            <td>{t.name}</td><td><code>{t.slug}</code></td>
+                            <td><span class=format!("badge badge-{}", if t.status == "active" { "ok" } else { "warn" })>{t.status.clone()}</span></td>
+                            <td>{t.plan.unwrap_or_else(|| "—".into())}</td><td>{t.region}</td>
+                            <td class="small">{t.groups.join(", ")}</td>
+                            <td>{format!("{} / {}", t.active_instances, t.instances)}</td>
+                            <td class="muted small">{short_time(&t.created_at)}</td>
+                        </tr>
+                    }).collect_view().into_any()
+                }}</tbody>
+            </table>
+        </div>
+        <Pager page=page pages=pages/>
+    }
+}
+
+#[component]
+pub fn OperationsPage() -> impl IntoView {
+    let offset = RwSignal::new(0i64);
+    let ops = Resource::new(move || offset.get(), fleet_operations);
+    view! {
+        <Title text="Operations"/>
+        <h1>"Operations"</h1>
+        <p class="muted">"Every change to an instance, newest first: provisioning, backups, restores, bundles, moves."</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading operations…"</p> }>
+            {move || Suspend::new(async move {
+                match ops.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() && offset.get_untracked() == 0 => view! {
+                        <div class="empty" id="operations-empty"><p>"No operation yet: they appear as instances are created and changed."</p></div>
+                    }.into_any(),
+                    Ok(list) => {
+                        let more = list.len() > PAGE;
+                        view! {
+                            <div class="table-wrap"><table class="table" id="operations-timeline">
+                                <thead><tr><th>"When"</th><th>"Instance"</th><th>"Tenant"</th><th>"Operation"</th><th>"State"</th><th>"Error"</th></tr></thead>
+                                <tbody>{list.into_iter().take(PAGE).map(|o| view! {
+                                    <tr>
+                                        <td class="small">{short_time(&o.created_at)}</td>
+                                        <td><a href=format!("/instances/{}", o.instance_id)>{o.instance}</a></td>
+                                        <td>{o.tenant_slug}</td>
+                                        <td>{o.kind}</td>
+                                        <td><span class=format!("badge badge-{}", match o.state.as_str() { "done" => "ok", "failed" => "ko", _ => "running" })>{o.state.clone()}</span></td>
+                                        <td class="small error">{o.error.unwrap_or_default()}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div>
+                            <div class="row pager">
+                                <button type="button" disabled=move || offset.get() == 0
+                                    on:click=move |_| offset.update(|o| *o = (*o - PAGE as i64).max(0))>"Newer"</button>
+                                <button type="button" disabled=!more on:click=move |_| offset.update(|o| *o += PAGE as i64)>"Older"</button>
+                            </div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn BillingPage() -> impl IntoView {
+    let subs = Resource::new(|| (), |_| subscriptions());
+    view! {
+        <Title text="Billing"/>
+        <h1>"Billing"</h1>
+        <p class="muted">"OdooOps processes no payment: each tenant's subscription is a record of the manual provider, \
+            and the platform team invoices from it."</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading subscriptions…"</p> }>
+            {move || Suspend::new(async move {
+                match subs.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="empty" id="billing-empty"><p>"No subscription yet: the tenant wizard records one per tenant."</p></div>
+                    }.into_any(),
+                    Ok(list) => {
+                        let total: i64 = list.iter().filter(|s| s.status == "active").map(|s| i64::from(s.monthly_price_cents)).sum();
+                        view! {
+                            <p id="billing-total">{format!("Active subscriptions: {} a month", monthly_price(total.clamp(0, i64::from(i32::MAX)) as i32).trim_end_matches(" / month"))}</p>
+                            <div class="table-wrap"><table class="table" id="subscriptions">
+                                <thead><tr><th>"Tenant"</th><th>"Plan"</th><th>"Price"</th><th>"Provider"</th><th>"Status"</th><th>"Since"</th></tr></thead>
+                                <tbody>{list.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td>{s.tenant_name}" "<code>{s.tenant_slug}</code></td>
+                                        <td>{s.plan_name}</td>
+                                        <td>{monthly_price(s.monthly_price_cents)}</td>
+                                        <td>{s.provider}</td>
+                                        <td>{s.status}</td>
+                                        <td class="muted small">{s.started_at.as_ref().map(short_time).unwrap_or_default()}</td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table></div>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <h2>"Plans"</h2>
+        <PlansTable/>
+    }
+}
+
+#[component]
+fn PlansTable() -> impl IntoView {
+    let plans = Resource::new(|| (), |_| list_plans());
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading plans…"</p> }>
+            {move || Suspend::new(async move {
+                match plans.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <div class="empty" id="plans-empty"><p>"No plan yet."</p></div> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap"><table class="table" id="plans-table">
+                            <thead><tr><th>"Plan"</th><th>"Price"</th><th>"CPU"</th><th>"Memory"</th><th>"Limits"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|p| view! {
+                                <tr>
+                                    <td><strong>{p.name.clone()}</strong>" "<code>{p.slug.clone()}</code></td>
+                                    <td>{monthly_price(p.monthly_price_cents)}</td>
+                                    <td>{format!("{}", p.cpu_limit)}</td>
+                                    <td>{format!("{} MB", p.memory_limit_mb)}</td>
+                                    <td class="small">{plan_limits(&p)}</td>
+                                </tr>
+                            }).collect_view()}</tbody>
+                        </table></div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn PlansPage() -> impl IntoView {
+    view! {
+        <Title text="Plans"/>
+        <h1>"Plans"</h1>
+        <p class="muted">"What an instance may use: its containers' CPU and memory, workers, storage, users, how long backups are kept, and support."</p>
+        <PlansTable/>
+    }
+}
+
+#[component]
+pub fn SizeProfilesPage() -> impl IntoView {
+    view! {
+        <Title text="Size profiles"/>
+        <h1>"Size profiles"</h1>
+        <p class="muted">"The infrastructure templates the tenant wizard offers. A profile's expected data and users decide, \
+            with the plan, whether an instance's database is recommended a shared or a dedicated PostgreSQL server."</p>
+        <div class="table-wrap"><table class="table" id="size-profiles">
+            <thead><tr><th>"Profile"</th><th>"Expected data"</th><th>"People at once"</th><th>"Summary"</th></tr></thead>
+            <tbody>{SIZE_PROFILES.iter().map(|s| {
+                let (gb, users) = size_needs(s);
+                view! { <tr><td><strong>{*s}</strong></td><td>{format!("{gb} GB")}</td><td>{users}</td><td class="small">{size_summary(s)}</td></tr> }
+            }).collect_view()}</tbody>
+        </table></div>
+    }
+}
+
+/// The fleet at a glance, on the dashboard of platform staff: tenants by
+/// status, instances serving and not, and the latest operations.
+#[component]
+pub fn FleetSummary() -> impl IntoView {
+    let list = Resource::new(|| (), |_| fleet_tenants());
+    let ops = Resource::new(|| (), |_| fleet_operations(0));
+    view! {
+        <section class="card" id="fleet-summary">
+            <h2>"Fleet"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading the fleet…"</p> }>
+                {move || Suspend::new(async move {
+                    let (tenants, ops) = (list.await, ops.await);
+                    match (tenants, ops) {
+                        (Err(e), _) | (_, Err(e)) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        (Ok(t), Ok(o)) => {
+                            let by_status = |s: &str| t.iter().filter(|x| x.status == s).count();
+                            let total: i64 = t.iter().map(|x| x.instances).sum();
+                            let up: i64 = t.iter().map(|x| x.active_instances).sum();
+                            view! {
+                                <div class="tiles">
+                                    <div class="tile"><strong>{t.len()}</strong>" tenants: "{by_status("active")}" active, "{by_status("suspended")}" suspended"</div>
+                                    <div class="tile"><strong>{up}</strong>" instances serving, "{total - up}" not"</div>
+                                </div>
+                                <h3>"Latest operations"</h3>
+                                {if o.is_empty() {
+                                    view! { <p class="muted small">"None yet."</p> }.into_any()
+                                } else {
+                                    view! { <ul class="plain small">{o.into_iter().take(5).map(|op| view! {
+                                        <li>{short_time(&op.created_at)}" · "<a href=format!("/instances/{}", op.instance_id)>{op.instance}</a>" · "{op.kind}" · "{op.state}</li>
+                                    }).collect_view()}</ul> }.into_any()
+                                }}
+                                <p class="small"><a href="/operations">"All operations"</a>" · "<a href="/tenants">"Tenants"</a>" · "<a href="/billing">"Billing"</a></p>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

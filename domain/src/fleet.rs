@@ -1,0 +1,104 @@
+//! The platform team's fleet views, read through row-level security (staff
+//! and auditors see every tenant, a tenant's people their own): the tenants
+//! with their status, plan, region, groups and instances; the timeline of
+//! instance operations; the subscriptions of the billing boundary.
+
+use crate::auth::Actor;
+use crate::error::DomainResult;
+use crate::platform::Platform;
+use crate::wire::{FleetOperation, FleetTenant, SubscriptionView};
+use sqlx::Row;
+
+/// Every tenant the caller sees, with what the tenants list filters on.
+pub async fn tenants(p: &Platform, actor: &Actor) -> DomainResult<Vec<FleetTenant>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT t.id, t.slug, t.name, t.status, t.region, t.groups, t.contact_email, t.created_at,
+                s.plan, s.status AS subscription,
+                (SELECT count(*) FROM ops.instances i WHERE i.tenant_id = t.id AND i.state <> 'decommissioned') AS instances,
+                (SELECT count(*) FROM ops.instances i WHERE i.tenant_id = t.id AND i.state = 'active') AS active
+           FROM ops.tenants t
+           LEFT JOIN ops.subscriptions s ON s.tenant_id = t.id AND s.status <> 'cancelled'
+          ORDER BY t.name",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .iter()
+        .map(|r| FleetTenant {
+            id: r.get("id"),
+            slug: r.get("slug"),
+            name: r.get("name"),
+            status: r.get("status"),
+            region: r.get("region"),
+            groups: r.get("groups"),
+            contact_email: r.get("contact_email"),
+            plan: r.get("plan"),
+            subscription: r.get("subscription"),
+            instances: r.get("instances"),
+            active_instances: r.get("active"),
+            created_at: r.get("created_at"),
+        })
+        .collect())
+}
+
+/// Instance operations, newest first (`limit` at most 100).
+pub async fn operations(p: &Platform, actor: &Actor, limit: i64, offset: i64) -> DomainResult<Vec<FleetOperation>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT o.id, o.instance_id, i.subdomain, t.slug AS tenant_slug, o.kind, o.state, o.error, o.build_id,
+                o.created_at, o.finished_at
+           FROM ops.instance_operations o
+           JOIN ops.instances i ON i.id = o.instance_id JOIN ops.tenants t ON t.id = o.tenant_id
+          ORDER BY o.created_at DESC LIMIT $1 OFFSET $2",
+    )
+    .bind(limit.clamp(1, 100))
+    .bind(offset.max(0))
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .iter()
+        .map(|r| FleetOperation {
+            id: r.get("id"),
+            instance_id: r.get("instance_id"),
+            instance: r.get("subdomain"),
+            tenant_slug: r.get("tenant_slug"),
+            kind: r.get("kind"),
+            state: r.get("state"),
+            error: r.get("error"),
+            build_id: r.get("build_id"),
+            created_at: r.get("created_at"),
+            finished_at: r.get("finished_at"),
+        })
+        .collect())
+}
+
+/// The subscriptions the caller sees, with their plan's price.
+pub async fn subscriptions(p: &Platform, actor: &Actor) -> DomainResult<Vec<SubscriptionView>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT s.id, t.slug AS tenant_slug, t.name AS tenant_name, s.plan, pl.name AS plan_name,
+                pl.monthly_price_cents, s.provider, s.status, s.started_at
+           FROM ops.subscriptions s JOIN ops.tenants t ON t.id = s.tenant_id JOIN ops.plans pl ON pl.slug = s.plan
+          ORDER BY t.name, s.created_at DESC",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .iter()
+        .map(|r| SubscriptionView {
+            id: r.get("id"),
+            tenant_slug: r.get("tenant_slug"),
+            tenant_name: r.get("tenant_name"),
+            plan: r.get("plan"),
+            plan_name: r.get("plan_name"),
+            monthly_price_cents: r.get("monthly_price_cents"),
+            provider: r.get("provider"),
+            status: r.get("status"),
+            started_at: r.get("started_at"),
+        })
+        .collect())
+}

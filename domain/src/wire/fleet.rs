@@ -1,0 +1,54 @@
+//! The platform team's fleet views on the wire: tenants with what their list
+//! filters on, the operations timeline, subscriptions.
+
+use super::*;
+
+wire! {
+    /// A tenant as the tenants list shows it.
+    pub struct FleetTenant {
+        pub id: Uuid,
+        pub slug: String,
+        pub name: String,
+        /// `active`, `suspended` or `archived`.
+        pub status: String,
+        pub region: String,
+        pub groups: Vec<String>,
+        pub contact_email: Option<String>,
+        /// The plan of its open subscription, if any.
+        pub plan: Option<String>,
+        pub subscription: Option<String>,
+        pub instances: i64,
+        pub active_instances: i64,
+        pub created_at: DateTime<Utc>,
+    }
+
+    /// One instance operation in the fleet's timeline.
+    pub struct FleetOperation {
+        pub id: Uuid,
+        pub instance_id: Uuid,
+        /// The instance's subdomain.
+        pub instance: String,
+        pub tenant_slug: String,
+        pub kind: String,
+        pub state: String,
+        pub error: Option<String>,
+        pub build_id: Option<Uuid>,
+        pub created_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+
+    /// A tenant's subscription (the manual billing provider's record).
+    pub struct SubscriptionView {
+        pub id: Uuid,
+        pub tenant_slug: String,
+        pub tenant_name: String,
+        pub plan: String,
+        pub plan_name: String,
+        pub monthly_price_cents: i32,
+        /// `manual`: invoiced by the platform team; OdooOps processes no payment.
+        pub provider: String,
+        /// `pending`, `active`, `past_due` or `cancelled`.
+        pub status: String,
+        pub started_at: Option<DateTime<Utc>>,
+    }
+}
