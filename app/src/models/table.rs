@@ -33,7 +33,7 @@ impl TenantFilter {
         text && (self.status.is_empty() || t.status == self.status)
             && (self.plan.is_empty() || t.plan.as_deref() == Some(self.plan.as_str()))
             && (self.region.is_empty() || t.region == self.region)
-            && (self.group.is_empty() || t.groups.iter().any(|g| *g == self.group))
+            && (self.group.is_empty() || t.groups.contains(&self.group))
     }
 }
 

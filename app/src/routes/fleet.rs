@@ -21,7 +21,7 @@ fn Pager(page: RwSignal<usize>, #[prop(into)] pages: Signal<usize>) -> impl Into
         <div class="row pager">
             <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
             <span class="muted small">{move || format!("page {} of {}", page.get() + 1, pages.get())}</span>
-            <button type="button" disabled=move || page.get() + 1 >= pages.get() on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+            <button type="button" disabled=move || { page.get() + 1 >= pages.get() } on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
         </div>
     }
 }

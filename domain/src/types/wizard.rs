@@ -393,7 +393,7 @@ mod tests {
         assert_eq!(d.first_invalid(), None, "{:?}", d.errors(WizardStep::Review));
         d.bundle.modules = "sale, Bad!".into();
         assert_eq!(d.first_invalid(), Some(WizardStep::Bundle));
-        assert_eq!(error_for(&d.errors(WizardStep::Review), "modules").is_some(), true);
+        assert!(error_for(&d.errors(WizardStep::Review), "modules").is_some());
         assert_eq!(d.infra.strategy("standard"), DbStrategy::Shared);
         let large = Infra { size: "large".into(), ..d.infra.clone() };
         assert_eq!(large.recommendation("standard").0, DbStrategy::Dedicated);

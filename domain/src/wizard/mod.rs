@@ -188,12 +188,10 @@ async fn server_checks(
                 });
             }
         }
-        WizardStep::Bundle => {
-            if data.bundle.errors().is_empty() {
-                let c = bundle_closure(tx, &data.infra.series, &data.bundle.bundles, &data.bundle.modules).await?;
-                if let Some(why) = crate::catalog::bundles::refusal(&c) {
-                    e.push(FieldError { field: "modules".into(), message: why });
-                }
+        WizardStep::Bundle if data.bundle.errors().is_empty() => {
+            let c = bundle_closure(tx, &data.infra.series, &data.bundle.bundles, &data.bundle.modules).await?;
+            if let Some(why) = crate::catalog::bundles::refusal(&c) {
+                e.push(FieldError { field: "modules".into(), message: why });
             }
         }
         _ => {}

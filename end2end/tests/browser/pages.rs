@@ -55,6 +55,13 @@ async fn shoot(c: &Client, name: &str, path: &str, content: &str) -> Result<(), 
             .as_i64()
             .unwrap_or(0);
         std::fs::write(dir.join(format!("{name}-{label}.png")), c.screenshot().await?)?;
+        // A view that leaked its own source (a `>` the template macro took for a tag's end).
+        let text = c.execute("return document.body.innerText", vec![]).await?;
+        if let Some(leak) =
+            ["move |", "on:click", "=>"].iter().find(|s| text.as_str().unwrap_or_default().contains(**s))
+        {
+            return Err(format!("{name} ({label}) shows template source `{leak}`").into());
+        }
         if overflow > 1 {
             return Err(format!("{name} overflows the {label} width by {overflow}px").into());
         }

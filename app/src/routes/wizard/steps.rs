@@ -122,9 +122,8 @@ pub(crate) fn BundleStep(w: Wiz) -> impl IntoView {
     let closure = Resource::new(
         move || (series.get(), choice.get()),
         |(s, c)| async move {
-            if c.bundles.is_empty() && c.modules.trim().is_empty() {
-                Ok(Closure::default())
-            } else if !c.errors().is_empty() {
+            // Nothing chosen, or a list that does not parse (its error shows by the field).
+            if (c.bundles.is_empty() && c.modules.trim().is_empty()) || !c.errors().is_empty() {
                 Ok(Closure::default())
             } else {
                 wizard_closure(s, c.bundles, c.modules).await
