@@ -125,6 +125,7 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/console-mail") view=|| view! { <Layout><routes::console_mail::ConsoleMailPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/audit") view=|| view! { <Layout><routes::audit::AuditPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/settings") view=|| view! { <Layout><routes::settings::SettingsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/settings/platform") view=|| view! { <Layout><routes::platform_settings::PlatformSettingsPage/></Layout> }/>
             </Routes>
         </Router>
     }

@@ -19,6 +19,7 @@
 //! - `catalog` (server): the module catalog (OCA-layout repositories, mirrored and read) and bundles.
 //! - `fleet` (server): the platform team's views over every tenant: tenants, operations, subscriptions.
 //! - `instances` (server): tenant instances (Odoo workspaces on their own subdomains) and their operations.
+//! - `platform_roles` (server): who runs the installation, granted by its owners.
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
@@ -62,6 +63,8 @@ pub mod mail;
 pub mod mailer;
 #[cfg(feature = "server")]
 pub mod platform;
+#[cfg(feature = "server")]
+pub mod platform_roles;
 #[cfg(feature = "server")]
 pub mod projects;
 #[cfg(feature = "server")]

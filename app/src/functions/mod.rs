@@ -11,6 +11,7 @@ pub mod console_mail;
 pub mod fleet;
 pub mod instances;
 pub mod mails;
+pub mod platform;
 pub mod projects;
 pub mod promotions;
 pub mod shells;

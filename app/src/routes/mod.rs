@@ -13,6 +13,7 @@ pub mod instances;
 pub mod mails;
 pub mod not_found;
 pub mod project;
+pub mod platform_settings;
 pub mod projects;
 pub mod reset;
 pub mod settings;

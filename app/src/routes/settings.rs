@@ -16,7 +16,7 @@ pub fn SettingsPage() -> impl IntoView {
     let tokens = Resource::new(move || (create.version().get(), revoke.version().get()), |_| list_tokens());
     view! {
         <Title text="Settings"/>
-        <h1>"Settings"</h1>
+        <div class="page-head"><h1>"Settings"</h1><a class="small" href="/settings/platform" id="platform-settings-link">"Platform settings"</a></div>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 me.await.ok().flatten().map(|m| view! {

@@ -22,6 +22,8 @@ string_enum!(
         Owner = "platform_owner",
         Operator = "platform_operator",
         Auditor = "auditor",
+        /// Reads billing (tenants, plans, subscriptions) and nothing below it.
+        Finance = "finance_owner",
     }
 );
 

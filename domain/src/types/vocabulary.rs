@@ -65,6 +65,7 @@ string_enum!(
         InstanceOperationDone = "instance.operation_done",
         InstanceOperationFailed = "instance.operation_failed",
         MailDelete = "mail.delete",
+        PlatformRoleSet = "platform.role_set",
         ProductionRollback = "production.rollback",
         ProjectBuildSettings = "project.build_settings",
         ProjectCreate = "project.create",

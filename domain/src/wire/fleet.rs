@@ -37,6 +37,21 @@ wire! {
         pub finished_at: Option<DateTime<Utc>>,
     }
 
+    /// Someone with a platform role.
+    pub struct PlatformMember {
+        pub email: String,
+        pub display_name: String,
+        /// `platform_owner`, `platform_operator`, `auditor` or `finance_owner`.
+        pub role: String,
+    }
+
+    /// Granting (or, with no role, withdrawing) a platform role.
+    pub struct PlatformRoleGrant {
+        pub email: String,
+        #[serde(default)]
+        pub role: Option<String>,
+    }
+
     /// A tenant's subscription (the manual billing provider's record).
     pub struct SubscriptionView {
         pub id: Uuid,

@@ -27,6 +27,7 @@ const SIGNED_IN: &[(&str, &str, &str)] = &[
     ("audit", "/audit", "h1"),
     ("console-mail", "/console-mail", "h1"),
     ("settings", "/settings", "h1"),
+    ("platform-settings", "/settings/platform", "#platform-roles"),
 ];
 
 const WIDTHS: &[(&str, u32, u32)] = &[("desktop", 1280, 900), ("phone", 390, 844)];

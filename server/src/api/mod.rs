@@ -10,6 +10,7 @@ mod health;
 mod instances;
 pub mod mails;
 mod me;
+mod platform;
 mod projects;
 pub mod promotions;
 pub mod shells;
@@ -54,6 +55,7 @@ use utoipa::{Modify, OpenApi};
         catalog::get_bundle, catalog::update_bundle, catalog::delete_bundle, catalog::closure,
         wizard::start, wizard::list, wizard::get, wizard::save, wizard::discard, wizard::test_sso, wizard::create,
         wizard::slug, wizard::closure,
+        platform::list_roles, platform::set_role, platform::subscriptions,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -153,6 +155,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenant-drafts/{id}/sso-test", post(wizard::test_sso))
         .route("/v1/tenant-drafts/{id}/create", post(wizard::create))
         .route("/v1/tenant-slugs/{slug}", get(wizard::slug))
+        .route("/v1/platform/roles", get(platform::list_roles).put(platform::set_role))
+        .route("/v1/billing/subscriptions", get(platform::subscriptions))
         .route("/v1/bundles/{id}", get(catalog::get_bundle).put(catalog::update_bundle).delete(catalog::delete_bundle))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))

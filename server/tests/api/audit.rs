@@ -118,6 +118,14 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/bundles/{id}", "bundle.delete", "tenant_admin"),
     // Computes a closure; stores nothing.
     ("POST", "/api/v1/bundles/closure", "read", "self"),
+    // The wizard's drafts are their author's scratch data: Create is the privileged act.
+    ("POST", "/api/v1/tenant-drafts", "read", "platform_admin"),
+    ("DELETE", "/api/v1/tenant-drafts/{id}", "read", "platform_admin"),
+    ("PUT", "/api/v1/tenant-drafts/{id}/steps/{step}", "read", "platform_admin"),
+    ("POST", "/api/v1/tenant-drafts/{id}/sso-test", "read", "platform_admin"),
+    ("POST", "/api/v1/tenant-drafts/{id}/create", "tenant.create", "platform_admin"),
+    ("POST", "/api/v1/tenant-drafts/closure", "read", "platform_admin"),
+    ("PUT", "/api/v1/platform/roles", "platform.role_set", "platform_owner"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or
@@ -203,6 +211,20 @@ const RPC: &[(&str, &str, &str)] = &[
     ("start/sign_up", "account.sign_up", "anonymous"),
     ("tenants/answer_invitation", "tenant.invitation_accept", "self"),
     ("tenants/create", "tenant.create", "platform_admin"),
+    ("wizard/start", "read", "read"),
+    ("wizard/get", "read", "read"),
+    ("wizard/list", "read", "read"),
+    ("wizard/save", "read", "read"),
+    ("wizard/discard", "read", "read"),
+    ("wizard/slug", "read", "read"),
+    ("wizard/closure", "read", "read"),
+    ("wizard/test_sso", "read", "read"),
+    ("wizard/create", "tenant.create", "platform_admin"),
+    ("fleet/tenants", "read", "read"),
+    ("platform/roles", "read", "read"),
+    ("platform/set_role", "platform.role_set", "platform_owner"),
+    ("fleet/operations", "read", "read"),
+    ("fleet/subscriptions", "read", "read"),
     ("tenants/invitations", "read", "read"),
     ("tenants/invite", "tenant.member_invite", "tenant_admin"),
     ("tenants/list", "read", "read"),

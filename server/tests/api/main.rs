@@ -19,6 +19,7 @@ mod instances_quota;
 mod mails;
 mod pipeline;
 mod promotions;
+mod roles;
 mod rest;
 mod shells;
 mod site_config;

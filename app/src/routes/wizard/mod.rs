@@ -137,19 +137,26 @@ fn Drafts() -> impl IntoView {
             }
         });
     };
-    view! {
+    let start = move || view! {
         <section class="card narrow">
             <p>"Onboard an organisation in six steps: identity, plan, modules, infrastructure, single sign-on, review. \
                 Your answers are kept as a draft for 7 days; leave and come back at any time."</p>
             <button type="button" class="primary" id="wizard-begin" on:click=begin>"Begin"</button>
             <ActionError error=Signal::derive(move || failure.get())/>
         </section>
-        <Transition fallback=|| ()>
+    };
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match drafts.await {
-                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="muted" id="drafts-empty">"No draft in progress."</p> }.into_any(),
+                    // Not platform staff: the reason, and no button that would fail.
+                    Err(e) => view! { <p class="error" role="alert" id="wizard-denied">{e.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        {start()}
+                        <p class="muted" id="drafts-empty">"No draft in progress."</p>
+                    }.into_any(),
                     Ok(list) => view! {
+                        {start()}
                         <h2>"Drafts in progress"</h2>
                         <table class="table" id="drafts">
                             <thead><tr><th>"Organisation"</th><th>"Next step"</th><th>"Expires"</th></tr></thead>

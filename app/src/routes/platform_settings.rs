@@ -1,0 +1,55 @@
+//! Platform settings (`/settings/platform`): who runs the installation. Owners
+//! grant and withdraw platform roles here (audited); staff and auditors see
+//! who holds them. The run-time settings the issue lists come next.
+
+use crate::components::forms::{error_message, ActionError};
+use crate::functions::platform::{platform_roles, SetPlatformRole};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// What each platform role may do, as the roles page explains it.
+pub const ROLE_TEXT: &[(&str, &str)] = &[
+    ("platform_owner", "Owner: everything, including granting these roles."),
+    ("platform_operator", "Operator: everything except deleting tenants and platform settings."),
+    ("auditor", "Auditor: reads everything, changes nothing."),
+    ("finance_owner", "Finance: billing only (tenants, plans, subscriptions)."),
+];
+
+#[component]
+pub fn PlatformSettingsPage() -> impl IntoView {
+    let set = ServerAction::<SetPlatformRole>::new();
+    let roles = Resource::new(move || set.version().get(), |_| platform_roles());
+    view! {
+        <Title text="Platform settings"/>
+        <h1>"Platform settings"</h1>
+        <h2>"Platform roles"</h2>
+        <ul class="plain small">{ROLE_TEXT.iter().map(|(_, t)| view! { <li>{*t}</li> }).collect_view()}</ul>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match roles.await {
+                    Err(e) => view! { <p class="error" role="alert" id="roles-denied">{e.message}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap"><table class="table" id="platform-roles">
+                            <thead><tr><th>"Person"</th><th>"Email"</th><th>"Role"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|m| view! {
+                                <tr><td>{m.display_name}</td><td>{m.email}</td><td><code>{m.role}</code></td></tr>
+                            }).collect_view()}</tbody>
+                        </table></div>
+                        <section class="card narrow">
+                            <h2>"Grant or withdraw a role"</h2>
+                            <ActionForm action=set attr:class="stack" attr:id="grant-role">
+                                <label>"Email" <input type="email" name="email" required maxlength="200"/></label>
+                                <label>"Role" <select name="role">
+                                    {ROLE_TEXT.iter().map(|(r, _)| view! { <option value=*r>{*r}</option> }).collect_view()}
+                                    <option value="">"none (withdraw)"</option>
+                                </select></label>
+                                <ActionError error=Signal::derive(move || set.value().with(error_message))/>
+                                <button type="submit" class="primary">"Save"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,43 @@
+//! The platform's own REST: who holds a platform role (owners grant them),
+//! and billing's subscriptions. Thin edges over `domain::platform_roles` and
+//! `domain::fleet`.
+
+use super::error::ApiError;
+use super::extract::{ApiActor, Json};
+use crate::startup::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::wire::{PlatformMember, PlatformRoleGrant, SubscriptionView};
+
+/// The people with a platform role (platform staff and auditors).
+#[utoipa::path(get, path = "/api/v1/platform/roles", tag = "system",
+    responses((status = 200, body = Vec<PlatformMember>), (status = 403, body = domain::wire::ApiErrorBody)))]
+pub async fn list_roles(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<PlatformMember>>, ApiError> {
+    Ok(axum::Json(domain::platform_roles::list(&s.platform, &actor).await?))
+}
+
+/// Grants a platform role to an account, or withdraws it (`role` left out). Owners only.
+#[utoipa::path(put, path = "/api/v1/platform/roles", tag = "system", request_body = PlatformRoleGrant,
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn set_role(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(g): Json<PlatformRoleGrant>,
+) -> Result<StatusCode, ApiError> {
+    domain::platform_roles::set(&s.platform, &actor, &g.email, g.role.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The subscriptions the caller sees: every tenant's for staff, auditors and finance; their own for others.
+#[utoipa::path(get, path = "/api/v1/billing/subscriptions", tag = "system",
+    responses((status = 200, body = Vec<SubscriptionView>)))]
+pub async fn subscriptions(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<SubscriptionView>>, ApiError> {
+    Ok(axum::Json(domain::fleet::subscriptions(&s.platform, &actor).await?))
+}
