@@ -16,13 +16,23 @@ const ROLES: [&str; 6] = ["owner", "operator", "auditor", "finance", "tenant_adm
 fn table() -> Vec<(&'static str, &'static str, Option<Value>, [u16; 6])> {
     vec![
         ("GET", "/api/v1/platform/roles", None, [200, 200, 200, 403, 403, 403]),
-        ("PUT", "/api/v1/platform/roles", Some(json!({"email": "nobody@nowhere.test", "role": "auditor"})), [404, 403, 403, 403, 403, 403]),
+        (
+            "PUT",
+            "/api/v1/platform/roles",
+            Some(json!({"email": "nobody@nowhere.test", "role": "auditor"})),
+            [404, 403, 403, 403, 403, 403],
+        ),
         ("GET", "/api/v1/billing/subscriptions", None, [200, 200, 200, 200, 200, 200]),
         ("GET", "/api/v1/plans", None, [200, 200, 200, 200, 200, 200]),
         ("GET", "/api/v1/tenant-drafts", None, [200, 200, 403, 403, 403, 403]),
         ("POST", "/api/v1/tenant-drafts", Some(json!({})), [201, 201, 403, 403, 403, 403]),
         ("POST", "/api/v1/tenants", Some(json!({"name": ""})), [422, 422, 403, 403, 403, 403]),
-        ("POST", "/api/v1/catalog/sources", Some(json!({"name": "x", "repo_url": "file:///nope", "series": ["17.0"]})), [422, 422, 403, 403, 403, 403]),
+        (
+            "POST",
+            "/api/v1/catalog/sources",
+            Some(json!({"name": "x", "repo_url": "file:///nope", "series": ["17.0"]})),
+            [422, 422, 403, 403, 403, 403],
+        ),
         ("GET", "/api/v1/audit/verify", None, [200, 200, 200, 403, 403, 403]),
         ("GET", "/api/v1/instances", None, [200, 200, 200, 200, 200, 200]),
     ]
@@ -49,8 +59,9 @@ async fn each_platform_role_gets_what_the_matrix_says_on_every_route() {
         ("audra@audit.test", "auditor"),
         ("fiona@finance.test", "finance_owner"),
     ] {
-        let (status, body) =
-            owner.call(reqwest::Method::PUT, "/api/v1/platform/roles", Some(json!({"email": email, "role": role}))).await;
+        let (status, body) = owner
+            .call(reqwest::Method::PUT, "/api/v1/platform/roles", Some(json!({"email": email, "role": role})))
+            .await;
         assert_eq!(status, 204, "{email}: {body}");
     }
     let bad = json!({"email": "bob@bobco.test", "role": "superuser"});

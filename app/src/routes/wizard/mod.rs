@@ -137,13 +137,15 @@ fn Drafts() -> impl IntoView {
             }
         });
     };
-    let start = move || view! {
-        <section class="card narrow">
-            <p>"Onboard an organisation in six steps: identity, plan, modules, infrastructure, single sign-on, review. \
-                Your answers are kept as a draft for 7 days; leave and come back at any time."</p>
-            <button type="button" class="primary" id="wizard-begin" on:click=begin>"Begin"</button>
-            <ActionError error=Signal::derive(move || failure.get())/>
-        </section>
+    let start = move || {
+        view! {
+            <section class="card narrow">
+                <p>"Onboard an organisation in six steps: identity, plan, modules, infrastructure, single sign-on, review. \
+                    Your answers are kept as a draft for 7 days; leave and come back at any time."</p>
+                <button type="button" class="primary" id="wizard-begin" on:click=begin>"Begin"</button>
+                <ActionError error=Signal::derive(move || failure.get())/>
+            </section>
+        }
     };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
