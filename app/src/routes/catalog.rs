@@ -87,7 +87,7 @@ pub fn CatalogPage() -> impl IntoView {
                             <div class="row">
                                 <button disabled=at == 0 on:click=move |_| offset.update(|o| *o = (*o - PER_PAGE).max(0))>"Previous"</button>
                                 <span class="muted small" id="catalog-page">{page_text(at, PER_PAGE, total)}</span>
-                                <button disabled=at + PER_PAGE >= total on:click=move |_| offset.update(|o| *o += PER_PAGE)>"Next"</button>
+                                <button disabled={ at + PER_PAGE >= total } on:click=move |_| offset.update(|o| *o += PER_PAGE)>"Next"</button>
                             </div>
                         }.into_any()
                     }
