@@ -116,6 +116,7 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/plans") view=|| view! { <Layout><routes::fleet::PlansPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/size-profiles") view=|| view! { <Layout><routes::fleet::SizeProfilesPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/tenants/new") view=|| view! { <Layout><routes::wizard::WizardPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/tenants/:slug") view=|| view! { <Layout><routes::tenant::TenantPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/instances") view=|| view! { <Layout><routes::instances::InstancesPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/instances/:id") view=|| view! { <Layout><routes::instances::InstancePage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/catalog") view=|| view! { <Layout><routes::catalog::CatalogPage/></Layout> }/>

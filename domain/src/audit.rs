@@ -70,6 +70,7 @@ pub async fn search(p: &Platform, actor: &Actor, f: &crate::wire::AuditFilter) -
             AND ($4::uuid IS NULL OR project_id = $4)
             AND ($5::timestamptz IS NULL OR at >= $5)
             AND ($6::timestamptz IS NULL OR at < $6)
+            AND ($7::uuid IS NULL OR tenant_id = $7)
           ORDER BY id DESC LIMIT $1",
     )
     .bind(f.limit.unwrap_or(200).clamp(1, 10_000))
@@ -78,6 +79,7 @@ pub async fn search(p: &Platform, actor: &Actor, f: &crate::wire::AuditFilter) -
     .bind(f.project)
     .bind(f.since)
     .bind(f.until)
+    .bind(f.tenant)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -6,7 +6,7 @@
 use crate::auth::Actor;
 use crate::error::DomainResult;
 use crate::platform::Platform;
-use crate::wire::{FleetOperation, FleetTenant, SubscriptionView};
+use crate::wire::{FleetOperation, FleetTenant, SubscriptionView, TenantDetail, TenantMember};
 use sqlx::Row;
 
 /// Every tenant the caller sees, with what the tenants list filters on.
@@ -101,4 +101,55 @@ pub async fn subscriptions(p: &Platform, actor: &Actor) -> DomainResult<Vec<Subs
             started_at: r.get("started_at"),
         })
         .collect())
+}
+
+/// One tenant with everything its page's tabs show: its instances, members,
+/// subscription, SSO and the last 7 days of its audit trail (at most 500
+/// events). Each part is what row-level security lets the caller read.
+pub async fn tenant(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<TenantDetail> {
+    let summary = tenants(p, actor)
+        .await?
+        .into_iter()
+        .find(|t| t.slug == slug.trim())
+        .ok_or(crate::error::DomainError::NotFound("tenant"))?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query(
+        "SELECT t.country, t.language, t.timezone, s.issuer, s.tested_at
+           FROM ops.tenants t LEFT JOIN ops.tenant_sso s ON s.tenant_id = t.id WHERE t.id = $1",
+    )
+    .bind(summary.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let members = sqlx::query(
+        "SELECT u.email, u.display_name, m.role FROM ops.tenant_members m JOIN ops.users u ON u.id = m.user_id
+          WHERE m.tenant_id = $1 ORDER BY m.role, u.email",
+    )
+    .bind(summary.id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|m| TenantMember { email: m.get("email"), display_name: m.get("display_name"), role: m.get("role") })
+    .collect();
+    tx.commit().await?;
+    let subscription = subscriptions(p, actor).await?.into_iter().find(|s| s.tenant_slug == summary.slug);
+    let instances = crate::instances::list(p, actor, Some(&summary.slug), None, 100, 0).await?;
+    let filter = crate::wire::AuditFilter {
+        tenant: Some(summary.id),
+        since: Some(chrono::Utc::now() - chrono::Duration::days(7)),
+        limit: Some(500),
+        ..Default::default()
+    };
+    let events = crate::audit::search(p, actor, &filter).await?;
+    Ok(TenantDetail {
+        country: r.get("country"),
+        language: r.get("language"),
+        timezone: r.get("timezone"),
+        sso_issuer: r.get("issuer"),
+        sso_tested_at: r.get("tested_at"),
+        summary,
+        subscription,
+        members,
+        instances,
+        events,
+    })
 }

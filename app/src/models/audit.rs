@@ -23,7 +23,7 @@ pub fn filter(actor: &str, action: &str, project: &str, from: &str, to: &str) ->
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| Utc.from_utc_datetime(&t));
     let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-    Ok(AuditFilter { actor: text(actor), action: text(action), project, since, until, limit: Some(500) })
+    Ok(AuditFilter { actor: text(actor), action: text(action), project, tenant: None, since, until, limit: Some(500) })
 }
 
 /// `/api/v1/audit/export.csv?…` for the same filter.

@@ -117,7 +117,7 @@ fn FleetRows(list: Vec<FleetTenant>) -> impl IntoView {
                     }
                     rows.into_iter().map(|t| view! {
                         <tr>
-                            <td>{t.name}</td><td><code>{t.slug}</code></td>
+                            <td><a href=format!("/tenants/{}", domain::wire::url_component(&t.slug))>{t.name}</a></td><td><code>{t.slug.clone()}</code></td>
                             <td><span class=format!("badge badge-{}", if t.status == "active" { "ok" } else { "warn" })>{t.status.clone()}</span></td>
                             <td>{t.plan.unwrap_or_else(|| "—".into())}</td><td>{t.region}</td>
                             <td class="small">{t.groups.join(", ")}</td>

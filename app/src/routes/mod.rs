@@ -21,5 +21,6 @@ pub mod shell;
 pub mod sign_in;
 pub mod sign_up;
 pub mod start;
+pub mod tenant;
 pub mod tenants;
 pub mod wizard;

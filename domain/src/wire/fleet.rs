@@ -37,6 +37,30 @@ wire! {
         pub finished_at: Option<DateTime<Utc>>,
     }
 
+    /// Someone in a tenant.
+    pub struct TenantMember {
+        pub email: String,
+        pub display_name: String,
+        /// `tenant_admin` or `member`.
+        pub role: String,
+    }
+
+    /// A tenant's page: its row, and each tab's content.
+    pub struct TenantDetail {
+        pub summary: FleetTenant,
+        pub country: Option<String>,
+        pub language: Option<String>,
+        pub timezone: Option<String>,
+        /// Its OpenID Connect issuer, when it signs in through one.
+        pub sso_issuer: Option<String>,
+        pub sso_tested_at: Option<DateTime<Utc>>,
+        pub subscription: Option<SubscriptionView>,
+        pub members: Vec<TenantMember>,
+        pub instances: Vec<InstanceView>,
+        /// The last 7 days of its audit trail, newest first, at most 500.
+        pub events: Vec<AuditEventView>,
+    }
+
     /// Someone with a platform role.
     pub struct PlatformMember {
         pub email: String,

@@ -531,6 +531,9 @@ wire! {
         pub action: Option<String>,
         #[serde(default)]
         pub project: Option<Uuid>,
+        /// One tenant's events.
+        #[serde(default)]
+        pub tenant: Option<Uuid>,
         #[serde(default)]
         pub since: Option<DateTime<Utc>>,
         #[serde(default)]

@@ -17,6 +17,8 @@ const SIGNED_IN: &[(&str, &str, &str)] = &[
     ("projects", "/projects", "h1"),
     ("tenants", "/tenants", "#tenants, #tenants-empty"),
     ("tenant-wizard", "/tenants/new", "#wizard-begin"),
+    ("tenant", "/tenants/platform", "#tenant-overview"),
+    ("tenant-logs", "/tenants/platform?tab=logs", "#tenant-logs, #logs-empty"),
     ("instances", "/instances", "h1"),
     ("catalog", "/catalog", "h1"),
     ("bundles", "/bundles", "#bundles, #bundles-empty"),

@@ -221,6 +221,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("wizard/test_sso", "read", "read"),
     ("wizard/create", "tenant.create", "platform_admin"),
     ("fleet/tenants", "read", "read"),
+    ("fleet/tenant", "read", "read"),
     ("platform/roles", "read", "read"),
     ("platform/set_role", "platform.role_set", "platform_owner"),
     ("fleet/operations", "read", "read"),

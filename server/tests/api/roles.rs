@@ -109,6 +109,18 @@ async fn each_platform_role_gets_what_the_matrix_says_on_every_route() {
     // Finance sees tenants (whom it bills), nothing below them.
     assert_eq!(apis[3].get("/api/v1/projects").await.1, json!([]));
 
+    // A tenant's page: staff see its people; finance its row and subscription, not its people;
+    // another tenant nothing at all.
+    let (status, page) = browsers[0].rpc("fleet/tenant", &[("slug", "bobco")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["members"][0]["email"], "bob@bobco.test");
+    assert_eq!(page["subscription"]["plan"], "standard");
+    let (_, page) = browsers[3].rpc("fleet/tenant", &[("slug", "bobco")]).await;
+    assert_eq!((page["members"].clone(), page["subscription"]["plan"].clone()), (json!([]), json!("standard")), "{page}");
+    assert_eq!(browsers[5].rpc("fleet/tenant", &[("slug", "bobco")]).await.0, 404);
+    let (_, own) = browsers[4].rpc("fleet/tenant", &[("slug", "bobco")]).await;
+    assert!(own["events"].as_array().unwrap().iter().any(|e| e["action"] == "tenant.create" || e["action"] == "account.sign_up"), "{own}");
+
     // The pages, as the server renders them for each role.
     let billing = browsers[3].get("/billing").await.text().await.unwrap();
     assert!(billing.contains("bobco") && billing.contains("Standard"), "finance reads billing");
