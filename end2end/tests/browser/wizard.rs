@@ -94,11 +94,24 @@ async fn an_owner_onboards_a_tenant_through_the_wizard_to_a_live_instance() {
             next(c).await?;
             at_step(c, "review").await?;
 
-            // Review, then Create in a modal that Cancel closes.
+            // Review, then Create in a modal that takes focus, and that Esc and Cancel close.
             c.wait().at_most(WAIT).for_element(Locator::XPath(&format!("//dd[.='{slug}']"))).await?;
             c.find(Locator::Id("wizard-create")).await?.click().await?;
             c.wait().at_most(WAIT).for_element(Locator::Id("confirm-create")).await?;
-            c.find(Locator::Id("confirm-create-no")).await?.click().await?;
+            let deadline = std::time::Instant::now() + WAIT;
+            while active_id(c).await? != "admin-password" {
+                assert!(std::time::Instant::now() < deadline, "the modal takes focus");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let escape = char::from(fantoccini::key::Key::Escape);
+            c.find(Locator::Id("admin-password")).await?.send_keys(&escape.to_string()).await?;
+            let deadline = std::time::Instant::now() + WAIT;
+            while c.find(Locator::Id("confirm-create")).await.is_ok() {
+                assert!(std::time::Instant::now() < deadline, "Esc closes the modal");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            c.find(Locator::Id("wizard-create")).await?.click().await?;
+            c.wait().at_most(WAIT).for_element(Locator::Id("confirm-create-no")).await?.click().await?;
             c.find(Locator::Id("wizard-create")).await?.click().await?;
             fill(c, "#admin-password", "a long odoo password").await?;
             c.find(Locator::Id("confirm-create-yes")).await?.click().await?;

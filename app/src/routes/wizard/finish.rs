@@ -4,7 +4,7 @@
 //! opens the instance, whose provisioning shows live).
 
 use super::fields::{FieldMessage, TextField};
-use super::{focus_first_error, Wiz};
+use super::{focus, focus_first_error, Wiz};
 use crate::components::forms::ActionError;
 use crate::functions::wizard::{create_from_draft, save_step, test_sso};
 use crate::models::wizard::{review_lines, step_url};
@@ -107,6 +107,16 @@ pub(crate) fn ReviewStep(w: Wiz) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let creating = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    // The modal takes focus when it opens (Esc and Cancel close it), and gives it back to Create.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = confirming.get();
+        if open {
+            focus("#admin-password");
+        } else if was_open == Some(true) {
+            focus("#wizard-create");
+        }
+        open
+    });
     let needs_test = move || w.data.with(|d| d.sso.kind == "oidc") && w.found.with(Option::is_none);
     let create = move || {
         let (id, pw) = (w.id, password.get_untracked());
@@ -164,7 +174,7 @@ pub(crate) fn ReviewStep(w: Wiz) -> impl IntoView {
                         "This makes the tenant `{}` with its subscription, and provisions its first instance at `{}`. \
                          Its admin signs in as {}.", d.identity.slug, d.identity.slug, d.identity.contact_email))}</p>
                     <label>"Admin password of the instance" <small class="muted">"at least 10 characters; only its hash is kept"</small>
-                        <input type="password" id="admin-password" autocomplete="new-password" autofocus
+                        <input type="password" id="admin-password" autocomplete="new-password"
                             prop:value=move || password.get() on:input=move |e| password.set(event_target_value(&e))/>
                     </label>
                     <div class="row">

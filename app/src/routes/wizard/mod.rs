@@ -85,14 +85,21 @@ impl Wiz {
 
 /// Moves focus to the first field marked invalid, once the page has drawn it.
 pub(crate) fn focus_first_error() {
+    focus("[aria-invalid='true']");
+}
+
+/// Moves focus to the first element matching `selector`, once the page has drawn it.
+pub(crate) fn focus(selector: &'static str) {
     #[cfg(feature = "hydrate")]
-    request_animation_frame(|| {
+    request_animation_frame(move || {
         use wasm_bindgen::JsCast;
-        let first = document().query_selector("[aria-invalid='true']").ok().flatten();
+        let first = document().query_selector(selector).ok().flatten();
         if let Some(el) = first.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
             let _ = el.focus();
         }
     });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
 }
 
 #[component]
