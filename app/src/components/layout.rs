@@ -21,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/tenants">"Tenants"</A>
                     <A href="/operations">"Operations"</A>
                     <A href="/billing">"Billing"</A>
+                    <A href="/portal">"Portal"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/settings">"Settings"</A>
                     // Platform owners read the console's own mail while no relay is set.

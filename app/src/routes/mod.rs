@@ -14,6 +14,7 @@ pub mod mails;
 pub mod not_found;
 pub mod platform_settings;
 pub mod project;
+pub mod portal;
 pub mod projects;
 pub mod reset;
 pub mod settings;
