@@ -25,6 +25,7 @@
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
 //! - `sealed` (server): secrets stored sealed under a key outside the database.
 //! - `wizard` (server): the tenant wizard's drafts, its SSO test, and Create.
+//! - `support` (server): runbooks and support requests.
 //! - `web_edge` (server): the HTTP edge's rules: Host allow-list, security headers, client address.
 
 pub mod error;
@@ -77,6 +78,8 @@ pub mod sealed;
 pub mod shell;
 #[cfg(feature = "server")]
 pub mod tenants;
+#[cfg(feature = "server")]
+pub mod support;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "server")]

@@ -22,6 +22,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <A href="/operations">"Operations"</A>
                     <A href="/billing">"Billing"</A>
                     <A href="/portal">"Portal"</A>
+                    <A href="/support">"Support"</A>
                     <A href="/audit">"Audit"</A>
                     <A href="/settings">"Settings"</A>
                     // Platform owners read the console's own mail while no relay is set.

@@ -15,6 +15,7 @@ pub mod platform;
 pub mod projects;
 pub mod promotions;
 pub mod shells;
+pub mod support;
 pub mod system;
 pub mod tenants;
 pub mod tokens;

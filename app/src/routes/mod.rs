@@ -22,6 +22,7 @@ pub mod shell;
 pub mod sign_in;
 pub mod sign_up;
 pub mod start;
+pub mod support;
 pub mod tenant;
 pub mod tenants;
 pub mod wizard;

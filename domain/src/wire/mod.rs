@@ -39,10 +39,12 @@ macro_rules! wire {
 mod catalog;
 mod fleet;
 mod instances;
+mod support;
 mod wizard;
 pub use catalog::*;
 pub use fleet::*;
 pub use instances::*;
+pub use support::*;
 pub use wizard::*;
 
 wire! {

@@ -14,6 +14,7 @@ mod platform;
 mod projects;
 pub mod promotions;
 pub mod shells;
+mod support;
 mod tenants;
 mod tokens;
 mod webhooks;
@@ -56,6 +57,7 @@ use utoipa::{Modify, OpenApi};
         wizard::start, wizard::list, wizard::get, wizard::save, wizard::discard, wizard::test_sso, wizard::create,
         wizard::slug, wizard::closure,
         platform::list_roles, platform::set_role, platform::subscriptions,
+        support::runbooks, support::save_runbook, support::requests, support::open, support::answer,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -157,6 +159,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenant-slugs/{slug}", get(wizard::slug))
         .route("/v1/platform/roles", get(platform::list_roles).put(platform::set_role))
         .route("/v1/billing/subscriptions", get(platform::subscriptions))
+        .route("/v1/runbooks", get(support::runbooks).put(support::save_runbook))
+        .route("/v1/support/requests", get(support::requests).post(support::open))
+        .route("/v1/support/requests/{id}/state", post(support::answer))
         .route("/v1/bundles/{id}", get(catalog::get_bundle).put(catalog::update_bundle).delete(catalog::delete_bundle))
         .route("/v1/promotions/{id}", get(promotions::get))
         .route("/v1/promotions/{id}/approve", post(promotions::approve))

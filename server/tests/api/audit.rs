@@ -126,6 +126,9 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/tenant-drafts/{id}/create", "tenant.create", "platform_admin"),
     ("POST", "/api/v1/tenant-drafts/closure", "read", "platform_admin"),
     ("PUT", "/api/v1/platform/roles", "platform.role_set", "platform_owner"),
+    ("PUT", "/api/v1/runbooks", "runbook.save", "platform_admin"),
+    ("POST", "/api/v1/support/requests", "support.request_open", "tenant_member"),
+    ("POST", "/api/v1/support/requests/{id}/state", "support.request_state", "platform_admin"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or
@@ -224,6 +227,11 @@ const RPC: &[(&str, &str, &str)] = &[
     ("fleet/tenant", "read", "read"),
     ("platform/roles", "read", "read"),
     ("platform/set_role", "platform.role_set", "platform_owner"),
+    ("support/runbooks", "read", "read"),
+    ("support/save_runbook", "runbook.save", "platform_admin"),
+    ("support/requests", "read", "read"),
+    ("support/open", "support.request_open", "tenant_member"),
+    ("support/answer", "support.request_state", "platform_admin"),
     ("fleet/operations", "read", "read"),
     ("fleet/subscriptions", "read", "read"),
     ("tenants/invitations", "read", "read"),
@@ -243,7 +251,7 @@ const SOCKETS: &[(&str, &str)] = &[
 ];
 
 /// Who may use a route: `anonymous`, `self` (the caller's own account),
-/// `tenant_admin`, `platform_admin`, `platform_owner`, `project:<capability>` (project-level
+/// `tenant_member` (anyone in the tenant), `tenant_admin`, `platform_admin`, `platform_owner`, `project:<capability>` (project-level
 /// rows of the matrix) or `stage:<capability>` (the matrix on the stage of the
 /// branch the route acts on). Capabilities are those of `domain::types::Capability`.
 fn matrix_entry_is_known(entry: &str) -> bool {
@@ -251,7 +259,10 @@ fn matrix_entry_is_known(entry: &str) -> bool {
     match entry.split_once(':') {
         Some(("stage" | "project", cap)) => Capability::parse(cap).is_ok(),
         Some(_) => false,
-        None => matches!(entry, "anonymous" | "self" | "tenant_admin" | "platform_admin" | "platform_owner"),
+        None => matches!(
+            entry,
+            "anonymous" | "self" | "tenant_member" | "tenant_admin" | "platform_admin" | "platform_owner"
+        ),
     }
 }
 

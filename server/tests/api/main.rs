@@ -23,6 +23,7 @@ mod rest;
 mod roles;
 mod shells;
 mod site_config;
+mod support;
 mod swarm;
 mod tenancy;
 mod webhooks;
