@@ -153,3 +153,42 @@ pub async fn tenant(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<Ten
         events,
     })
 }
+
+/// The recommendations console's findings over the instances the caller sees
+/// (the rules are `types::findings`; this gathers their facts).
+pub async fn findings(p: &Platform, actor: &Actor) -> DomainResult<Vec<crate::types::Finding>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT i.id, i.subdomain, t.slug AS tenant_slug, i.state, i.odoo_version, pl.storage_mb, i.storage_used_bytes,
+                (SELECT b.state FROM ops.backups b WHERE b.env_id = i.env_id AND b.state <> 'pruned'
+                  ORDER BY b.created_at DESC LIMIT 1) AS last_backup,
+                greatest(i.created_at, (SELECT max(o.finished_at) FROM ops.instance_operations o
+                                         WHERE o.instance_id = i.id)) AS last_activity,
+                ARRAY(SELECT m FROM unnest(i.modules) m
+                       WHERE EXISTS (SELECT 1 FROM ops.catalog_modules c WHERE c.name = m AND c.series = i.odoo_version)
+                         AND NOT EXISTS (SELECT 1 FROM ops.catalog_modules c WHERE c.name = m
+                                            AND c.series = (split_part(i.odoo_version, '.', 1)::int + 1)::text || '.0')
+                       ORDER BY m) AS stuck
+           FROM ops.instances i JOIN ops.tenants t ON t.id = i.tenant_id JOIN ops.plans pl ON pl.slug = i.plan
+          WHERE i.state <> 'decommissioned'",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let facts: Vec<crate::types::InstanceFacts> = rows
+        .iter()
+        .map(|r| crate::types::InstanceFacts {
+            id: r.get("id"),
+            subdomain: r.get("subdomain"),
+            tenant_slug: r.get("tenant_slug"),
+            state: r.get("state"),
+            odoo_version: r.get("odoo_version"),
+            storage_limit_mb: i64::from(r.get::<i32, _>("storage_mb")),
+            storage_used_bytes: r.get("storage_used_bytes"),
+            last_backup: r.get("last_backup"),
+            last_activity: r.get("last_activity"),
+            stuck_modules: r.get("stuck"),
+        })
+        .collect();
+    Ok(crate::types::findings(&facts, chrono::Utc::now()))
+}

@@ -36,3 +36,11 @@ pub async fn fleet_tenant(slug: String) -> Result<domain::wire::TenantDetail, Ap
     let actor = ssr::actor().await?;
     Ok(domain::fleet::tenant(&ssr::platform()?, &actor, &slug).await?)
 }
+
+/// The recommendations console's findings.
+#[server(prefix = "/rpc", endpoint = "fleet/findings")]
+pub async fn fleet_findings() -> Result<Vec<domain::types::Finding>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::fleet::findings(&ssr::platform()?, &actor).await?)
+}

@@ -16,6 +16,7 @@ pub mod platform_settings;
 pub mod project;
 pub mod portal;
 pub mod projects;
+pub mod recommendations;
 pub mod reset;
 pub mod settings;
 pub mod shell;

@@ -14,6 +14,7 @@ mod roles;
 mod secret;
 mod slug;
 mod vocabulary;
+mod findings;
 mod wizard;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
@@ -22,6 +23,7 @@ pub use catalog::{
     ODOO_MODULES,
 };
 pub use email::Email;
+pub use findings::{findings, next_series, Finding, InstanceFacts};
 pub use hostname::CustomDomain;
 pub use ids::{EnvironmentId, ProjectId, TenantId, TokenId, UserId};
 pub use instance::{

@@ -23,6 +23,7 @@ const SIGNED_IN: &[(&str, &str, &str)] = &[
     ("catalog", "/catalog", "h1"),
     ("bundles", "/bundles", "#bundles, #bundles-empty"),
     ("operations", "/operations", "#operations-timeline, #operations-empty"),
+    ("recommendations", "/ai-console", "#findings, #findings-empty"),
     ("support", "/support", "#runbooks, #runbooks-empty"),
     ("portal", "/portal", ".portal-tenant, #portal-empty"),
     ("billing", "/billing", "#subscriptions, #billing-empty"),

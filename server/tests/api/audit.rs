@@ -225,6 +225,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("wizard/create", "tenant.create", "platform_admin"),
     ("fleet/tenants", "read", "read"),
     ("fleet/tenant", "read", "read"),
+    ("fleet/findings", "read", "read"),
     ("platform/roles", "read", "read"),
     ("platform/set_role", "platform.role_set", "platform_owner"),
     ("support/runbooks", "read", "read"),
