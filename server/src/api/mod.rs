@@ -56,7 +56,8 @@ use utoipa::{Modify, OpenApi};
         catalog::get_bundle, catalog::update_bundle, catalog::delete_bundle, catalog::closure,
         wizard::start, wizard::list, wizard::get, wizard::save, wizard::discard, wizard::test_sso, wizard::create,
         wizard::slug, wizard::closure,
-        platform::list_roles, platform::set_role, platform::subscriptions,
+        platform::list_roles, platform::set_role, platform::subscriptions, platform::fleet_tenants,
+        platform::fleet_tenant, platform::findings,
         support::runbooks, support::save_runbook, support::requests, support::open, support::answer,
     ),
     modifiers(&BearerAuth),
@@ -159,6 +160,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenant-slugs/{slug}", get(wizard::slug))
         .route("/v1/platform/roles", get(platform::list_roles).put(platform::set_role))
         .route("/v1/billing/subscriptions", get(platform::subscriptions))
+        .route("/v1/fleet/tenants", get(platform::fleet_tenants))
+        .route("/v1/fleet/tenants/{slug}", get(platform::fleet_tenant))
+        .route("/v1/fleet/findings", get(platform::findings))
         .route("/v1/runbooks", get(support::runbooks).put(support::save_runbook))
         .route("/v1/support/requests", get(support::requests).post(support::open))
         .route("/v1/support/requests/{id}/state", post(support::answer))

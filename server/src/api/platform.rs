@@ -41,3 +41,32 @@ pub async fn subscriptions(
 ) -> Result<axum::Json<Vec<SubscriptionView>>, ApiError> {
     Ok(axum::Json(domain::fleet::subscriptions(&s.platform, &actor).await?))
 }
+
+/// Every tenant the caller sees, with status, plan, region, groups and instances.
+#[utoipa::path(get, path = "/api/v1/fleet/tenants", tag = "tenants", responses((status = 200, body = Vec<domain::wire::FleetTenant>)))]
+pub async fn fleet_tenants(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<domain::wire::FleetTenant>>, ApiError> {
+    Ok(axum::Json(domain::fleet::tenants(&s.platform, &actor).await?))
+}
+
+/// One tenant with its instances, members, subscription, SSO and last 7 days of audit events.
+#[utoipa::path(get, path = "/api/v1/fleet/tenants/{slug}", tag = "tenants", params(("slug" = String, Path)),
+    responses((status = 200, body = domain::wire::TenantDetail), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn fleet_tenant(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    super::extract::Path(slug): super::extract::Path<String>,
+) -> Result<axum::Json<domain::wire::TenantDetail>, ApiError> {
+    Ok(axum::Json(domain::fleet::tenant(&s.platform, &actor, &slug).await?))
+}
+
+/// The recommendations console's findings over the instances the caller sees.
+#[utoipa::path(get, path = "/api/v1/fleet/findings", tag = "instances", responses((status = 200, body = Vec<domain::types::Finding>)))]
+pub async fn findings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<domain::types::Finding>>, ApiError> {
+    Ok(axum::Json(domain::fleet::findings(&s.platform, &actor).await?))
+}

@@ -378,6 +378,19 @@ async fn the_wizard_makes_a_tenant_with_sso_and_an_instance_and_its_sso_test_can
     let (odoo, base) = odoo_client(&app, "evilco3.localhost");
     assert_eq!(sign_in(&odoo, &base, "it@acme.test", ADMIN_PASSWORD).await.status(), 303);
 
+    // The recommendations console: a healthy instance has no finding; one near its storage quota has one.
+    assert_eq!(owner.get("/api/v1/fleet/findings").await.1, json!([]));
+    sqlx::query("UPDATE ops.instances SET storage_used_bytes = 9000::bigint * 1024 * 1024 WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(app.platform.db.owner())
+        .await
+        .unwrap();
+    let (_, found) = owner.get("/api/v1/fleet/findings").await;
+    assert_eq!((found[0]["rule"].as_str(), found[0]["instance"].as_str()), (Some("near_quota"), Some("evilco3")), "{found}");
+    let (_, page) = owner.get("/api/v1/fleet/tenants/evilco3").await;
+    assert_eq!(page["instances"][0]["id"], id.as_str(), "{page}");
+    assert_eq!(page["sso_issuer"], issuer);
+
     drop(idp);
     let _ = std::fs::remove_dir_all(&dir);
     tear_down_builds(&app).await;
