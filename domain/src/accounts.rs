@@ -63,7 +63,7 @@ pub async fn sign_up(p: &Platform, form: SignUp<'_>, meta: RequestMeta) -> Domai
         o => ProjectName::parse(o)?.as_str().to_owned(),
     };
     let first = user_count(p).await? == 0;
-    if !p.settings.signup_open && !first {
+    if !first && !crate::platform_settings::signup_open(p).await? {
         return Err(DomainError::Forbidden);
     }
     let setup_token = form.setup_token.map(str::trim).filter(|t| !t.is_empty());

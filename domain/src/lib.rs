@@ -20,6 +20,7 @@
 //! - `fleet` (server): the platform team's views over every tenant: tenants, operations, subscriptions.
 //! - `instances` (server): tenant instances (Odoo workspaces on their own subdomains) and their operations.
 //! - `platform_roles` (server): who runs the installation, granted by its owners.
+//! - `platform_settings` (server): settings owners change at run time (sign-up, limits).
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
 //! - `mail` (server): the mail catcher for development and staging builds.
 //! - `shell` (server): web and SSH shells into builds, with transcripts.
@@ -66,6 +67,8 @@ pub mod mailer;
 pub mod platform;
 #[cfg(feature = "server")]
 pub mod platform_roles;
+#[cfg(feature = "server")]
+pub mod platform_settings;
 #[cfg(feature = "server")]
 pub mod projects;
 #[cfg(feature = "server")]

@@ -19,3 +19,24 @@ pub async fn set_platform_role(email: String, role: String) -> Result<(), AppErr
     let actor = ssr::actor().await?;
     Ok(domain::platform_roles::set(&ssr::platform()?, &actor, &email, Some(role.as_str())).await?)
 }
+
+/// The platform's run-time settings.
+#[server(prefix = "/rpc", endpoint = "platform/settings")]
+pub async fn platform_settings() -> Result<domain::wire::PlatformSettingsView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::platform_settings::get(&ssr::platform()?, &actor).await?)
+}
+
+/// Changes the platform's settings (owners). Audited.
+#[server(prefix = "/rpc", endpoint = "platform/save_settings")]
+pub async fn save_platform_settings(signup_open: Option<String>, instances_per_tenant: i64) -> Result<(), AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let input = domain::wire::PlatformSettingsInput {
+        signup_open: Some(signup_open.is_some()),
+        instances_per_tenant: Some(instances_per_tenant),
+    };
+    domain::platform_settings::set(&ssr::platform()?, &actor, input).await?;
+    Ok(())
+}

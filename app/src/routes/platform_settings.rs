@@ -3,7 +3,7 @@
 //! who holds them. The run-time settings the issue lists come next.
 
 use crate::components::forms::{error_message, ActionError};
-use crate::functions::platform::{platform_roles, SetPlatformRole};
+use crate::functions::platform::{platform_roles, platform_settings, SavePlatformSettings, SetPlatformRole};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -19,9 +19,33 @@ pub const ROLE_TEXT: &[(&str, &str)] = &[
 pub fn PlatformSettingsPage() -> impl IntoView {
     let set = ServerAction::<SetPlatformRole>::new();
     let roles = Resource::new(move || set.version().get(), |_| platform_roles());
+    let save = ServerAction::<SavePlatformSettings>::new();
+    let settings = Resource::new(move || save.version().get(), |_| platform_settings());
     view! {
         <Title text="Platform settings"/>
         <h1>"Platform settings"</h1>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Err(e) => view! { <p class="error" role="alert" id="settings-denied">{e.message}</p> }.into_any(),
+                    Ok(s) => view! {
+                        <section class="card narrow">
+                            <h2>"Run-time settings"</h2>
+                            <ActionForm action=save attr:class="stack" attr:id="platform-settings-form">
+                                <label class="inline-choice"><input type="checkbox" name="signup_open" value="on" checked=s.signup_open/>
+                                    " Anyone may sign up"</label>
+                                <p class="muted small">{format!("The console was started with sign-up {}; this setting wins once saved.",
+                                    if s.signup_open_flag { "open" } else { "closed" })}</p>
+                                <label>"Instances a tenant may keep"
+                                    <input type="number" name="instances_per_tenant" min="1" max="1000" value=s.instances_per_tenant.to_string()/></label>
+                                <ActionError error=Signal::derive(move || save.value().with(error_message))/>
+                                <button type="submit" class="primary">"Save settings"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
         <h2>"Platform roles"</h2>
         <ul class="plain small">{ROLE_TEXT.iter().map(|(_, t)| view! { <li>{*t}</li> }).collect_view()}</ul>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

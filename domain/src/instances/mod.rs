@@ -38,9 +38,6 @@ use uuid::Uuid;
 pub const DEFAULT_VERSION: &str = "17.0";
 /// Modules in a bundle, at most.
 const MAX_MODULES: usize = 300;
-/// Workspaces an organisation keeps at once (decommissioned ones do not
-/// count); platform staff are not limited. Per-plan quotas will refine it.
-pub const MAX_PER_TENANT: i64 = 10;
 
 const VIEW_SQL: &str = "
     SELECT i.id, i.tenant_id, t.slug AS tenant_slug, i.name, i.subdomain, i.odoo_version, i.modules, i.plan,
@@ -194,7 +191,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     .bind(sub.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    if live >= MAX_PER_TENANT && !actor.administers_platform() {
+    if !actor.administers_platform() && live >= crate::platform_settings::instances_per_tenant(p).await? {
         return Err(DomainError::Conflict(format!(
             "this organisation already has {live} workspaces, the most it may keep; decommission one first"
         )));

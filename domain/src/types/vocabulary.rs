@@ -66,6 +66,7 @@ string_enum!(
         InstanceOperationFailed = "instance.operation_failed",
         MailDelete = "mail.delete",
         PlatformRoleSet = "platform.role_set",
+        PlatformSettings = "platform.settings",
         ProductionRollback = "production.rollback",
         ProjectBuildSettings = "project.build_settings",
         ProjectCreate = "project.create",

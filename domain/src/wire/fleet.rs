@@ -61,6 +61,24 @@ wire! {
         pub events: Vec<AuditEventView>,
     }
 
+    /// The platform's run-time settings.
+    pub struct PlatformSettingsView {
+        /// Whether anyone may sign up now.
+        pub signup_open: bool,
+        /// What `ODOOOPS_SIGNUP_OPEN` says (the setting overrides it once an owner sets it).
+        pub signup_open_flag: bool,
+        /// Instances a tenant may keep (platform staff are not held to it).
+        pub instances_per_tenant: i64,
+    }
+
+    /// Changing platform settings: the ones given.
+    pub struct PlatformSettingsInput {
+        #[serde(default)]
+        pub signup_open: Option<bool>,
+        #[serde(default)]
+        pub instances_per_tenant: Option<i64>,
+    }
+
     /// Someone with a platform role.
     pub struct PlatformMember {
         pub email: String,

@@ -57,7 +57,7 @@ use utoipa::{Modify, OpenApi};
         wizard::start, wizard::list, wizard::get, wizard::save, wizard::discard, wizard::test_sso, wizard::create,
         wizard::slug, wizard::closure,
         platform::list_roles, platform::set_role, platform::subscriptions, platform::fleet_tenants,
-        platform::fleet_tenant, platform::findings,
+        platform::fleet_tenant, platform::findings, platform::settings, platform::patch_settings,
         support::runbooks, support::save_runbook, support::requests, support::open, support::answer,
     ),
     modifiers(&BearerAuth),
@@ -159,6 +159,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenant-drafts/{id}/create", post(wizard::create))
         .route("/v1/tenant-slugs/{slug}", get(wizard::slug))
         .route("/v1/platform/roles", get(platform::list_roles).put(platform::set_role))
+        .route("/v1/platform/settings", get(platform::settings).patch(platform::patch_settings))
         .route("/v1/billing/subscriptions", get(platform::subscriptions))
         .route("/v1/fleet/tenants", get(platform::fleet_tenants))
         .route("/v1/fleet/tenants/{slug}", get(platform::fleet_tenant))

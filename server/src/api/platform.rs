@@ -70,3 +70,25 @@ pub async fn findings(
 ) -> Result<axum::Json<Vec<domain::types::Finding>>, ApiError> {
     Ok(axum::Json(domain::fleet::findings(&s.platform, &actor).await?))
 }
+
+/// The platform's run-time settings (platform staff and auditors).
+#[utoipa::path(get, path = "/api/v1/platform/settings", tag = "system",
+    responses((status = 200, body = domain::wire::PlatformSettingsView), (status = 403, body = domain::wire::ApiErrorBody)))]
+pub async fn settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<domain::wire::PlatformSettingsView>, ApiError> {
+    Ok(axum::Json(domain::platform_settings::get(&s.platform, &actor).await?))
+}
+
+/// Changes the settings given (owners only).
+#[utoipa::path(patch, path = "/api/v1/platform/settings", tag = "system", request_body = domain::wire::PlatformSettingsInput,
+    responses((status = 200, body = domain::wire::PlatformSettingsView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn patch_settings(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<domain::wire::PlatformSettingsInput>,
+) -> Result<axum::Json<domain::wire::PlatformSettingsView>, ApiError> {
+    Ok(axum::Json(domain::platform_settings::set(&s.platform, &actor, input).await?))
+}

@@ -18,6 +18,7 @@ mod instances_property;
 mod instances_quota;
 mod mails;
 mod pipeline;
+mod platform_settings;
 mod promotions;
 mod rest;
 mod roles;
