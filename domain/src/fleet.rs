@@ -192,3 +192,27 @@ pub async fn findings(p: &Platform, actor: &Actor) -> DomainResult<Vec<crate::ty
         .collect();
     Ok(crate::types::findings(&facts, chrono::Utc::now()))
 }
+
+/// The tenants' OpenID Connect configurations the caller sees (never the client secret).
+pub async fn sso_configs(p: &Platform, actor: &Actor) -> DomainResult<Vec<crate::wire::SsoConfigView>> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let rows = sqlx::query(
+        "SELECT t.slug, t.name, s.issuer, s.client_id, s.scopes, s.client_secret IS NOT NULL AS has_secret, s.tested_at
+           FROM ops.tenant_sso s JOIN ops.tenants t ON t.id = s.tenant_id ORDER BY t.name",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows
+        .iter()
+        .map(|r| crate::wire::SsoConfigView {
+            tenant_slug: r.get("slug"),
+            tenant_name: r.get("name"),
+            issuer: r.get("issuer"),
+            client_id: r.get("client_id"),
+            scopes: r.get("scopes"),
+            has_secret: r.get("has_secret"),
+            tested_at: r.get("tested_at"),
+        })
+        .collect())
+}

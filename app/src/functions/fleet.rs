@@ -44,3 +44,11 @@ pub async fn fleet_findings() -> Result<Vec<domain::types::Finding>, AppError> {
     let actor = ssr::actor().await?;
     Ok(domain::fleet::findings(&ssr::platform()?, &actor).await?)
 }
+
+/// The tenants' single sign-on configurations.
+#[server(prefix = "/rpc", endpoint = "fleet/sso")]
+pub async fn sso_configs() -> Result<Vec<domain::wire::SsoConfigView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::fleet::sso_configs(&ssr::platform()?, &actor).await?)
+}

@@ -305,7 +305,7 @@ pub fn FleetSummary() -> impl IntoView {
                                         <li>{short_time(&op.created_at)}" · "<a href=format!("/instances/{}", op.instance_id)>{op.instance}</a>" · "{op.kind}" · "{op.state}</li>
                                     }).collect_view()}</ul> }.into_any()
                                 }}
-                                <p class="small"><a href="/ai-console">"Recommendations"</a>" · "<a href="/operations">"All operations"</a>" · "<a href="/tenants">"Tenants"</a>" · "<a href="/billing">"Billing"</a></p>
+                                <p class="small"><a href="/ai-console">"Recommendations"</a>" · "<a href="/integrations/sso">"Single sign-on"</a>" · "<a href="/operations">"All operations"</a>" · "<a href="/tenants">"Tenants"</a>" · "<a href="/billing">"Billing"</a></p>
                             }.into_any()
                         }
                     }

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod fleet;
 pub mod instance_people;
 pub mod instances;
+pub mod integrations;
 pub mod mails;
 pub mod not_found;
 pub mod platform_settings;

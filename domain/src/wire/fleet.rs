@@ -79,6 +79,17 @@ wire! {
         pub instances_per_tenant: Option<i64>,
     }
 
+    /// A tenant's single sign-on (the client secret stays sealed on the server).
+    pub struct SsoConfigView {
+        pub tenant_slug: String,
+        pub tenant_name: String,
+        pub issuer: String,
+        pub client_id: String,
+        pub scopes: String,
+        pub has_secret: bool,
+        pub tested_at: Option<DateTime<Utc>>,
+    }
+
     /// Someone with a platform role.
     pub struct PlatformMember {
         pub email: String,

@@ -23,6 +23,7 @@ const SIGNED_IN: &[(&str, &str, &str)] = &[
     ("catalog", "/catalog", "h1"),
     ("bundles", "/bundles", "#bundles, #bundles-empty"),
     ("operations", "/operations", "#operations-timeline, #operations-empty"),
+    ("integrations-sso", "/integrations/sso", "#sso-configs, #sso-empty"),
     ("recommendations", "/ai-console", "#findings, #findings-empty"),
     ("support", "/support", "#runbooks, #runbooks-empty"),
     ("portal", "/portal", ".portal-tenant, #portal-empty"),

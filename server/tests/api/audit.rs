@@ -227,6 +227,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("fleet/tenants", "read", "read"),
     ("fleet/tenant", "read", "read"),
     ("fleet/findings", "read", "read"),
+    ("fleet/sso", "read", "read"),
     ("platform/roles", "read", "read"),
     ("platform/set_role", "platform.role_set", "platform_owner"),
     ("platform/settings", "read", "read"),
