@@ -19,6 +19,7 @@
 //! - `catalog` (server): the module catalog (OCA-layout repositories, mirrored and read) and bundles.
 //! - `fleet` (server): the platform team's views over every tenant: tenants, operations, subscriptions.
 //! - `instances` (server): tenant instances (Odoo workspaces on their own subdomains) and their operations.
+//! - `plan_changes` (server): finance proposes plan changes, owners decide.
 //! - `platform_roles` (server): who runs the installation, granted by its owners.
 //! - `platform_settings` (server): settings owners change at run time (sign-up, limits).
 //! - `jobs` (server): one jobs table and runner for all background work, shared by every console.
@@ -65,6 +66,8 @@ pub mod mail;
 pub mod mailer;
 #[cfg(feature = "server")]
 pub mod platform;
+#[cfg(feature = "server")]
+pub mod plan_changes;
 #[cfg(feature = "server")]
 pub mod platform_roles;
 #[cfg(feature = "server")]

@@ -52,3 +52,30 @@ pub async fn sso_configs() -> Result<Vec<domain::wire::SsoConfigView>, AppError>
     let actor = ssr::actor().await?;
     Ok(domain::fleet::sso_configs(&ssr::platform()?, &actor).await?)
 }
+
+/// Plan changes the caller sees.
+#[server(prefix = "/rpc", endpoint = "billing/plan_changes")]
+pub async fn plan_changes() -> Result<Vec<domain::wire::PlanChangeView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::plan_changes::list(&ssr::platform()?, &actor).await?)
+}
+
+/// Proposes a plan for a tenant (finance and platform owners). Audited.
+#[server(prefix = "/rpc", endpoint = "billing/propose")]
+pub async fn propose_plan_change(tenant: String, to_plan: String, reason: String) -> Result<(), AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let input = domain::wire::NewPlanChange { tenant, to_plan, reason };
+    domain::plan_changes::propose(&ssr::platform()?, &actor, input).await?;
+    Ok(())
+}
+
+/// Approves or rejects a proposal (platform owners). Audited.
+#[server(prefix = "/rpc", endpoint = "billing/decide")]
+pub async fn decide_plan_change(id: uuid::Uuid, approve: bool) -> Result<(), AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    domain::plan_changes::decide(&ssr::platform()?, &actor, id, domain::wire::PlanChangeDecision { approve }).await?;
+    Ok(())
+}

@@ -4,7 +4,8 @@
 //! and the size profiles instances are made in. Each with its empty, loading
 //! and error state.
 
-use crate::functions::fleet::{fleet_operations, fleet_tenants, subscriptions};
+use crate::components::forms::{error_message, ActionError};
+use crate::functions::fleet::{fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange};
 use crate::functions::instances::list_plans;
 use crate::models::short_time;
 use crate::models::table::{choices, paged, tenants, TenantFilter, TenantSort, PAGE};
@@ -213,8 +214,77 @@ pub fn BillingPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <PlanChanges/>
         <h2>"Plans"</h2>
         <PlansTable/>
+    }
+}
+
+/// Plan changes: finance (and owners) propose, owners approve or reject.
+#[component]
+fn PlanChanges() -> impl IntoView {
+    let me = expect_context::<crate::MeResource>();
+    let propose = ServerAction::<ProposePlanChange>::new();
+    let decide = ServerAction::<DecidePlanChange>::new();
+    let changes = Resource::new(move || (propose.version().get(), decide.version().get()), |_| plan_changes());
+    let plans = Resource::new(|| (), |_| list_plans());
+    view! {
+        <h2>"Plan changes"</h2>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let role = me.await.ok().flatten().and_then(|m| m.platform_role);
+                let owner = role.as_deref() == Some("platform_owner");
+                let proposes = owner || role.as_deref() == Some("finance_owner");
+                let plans = plans.await.unwrap_or_default();
+                let list = match changes.await {
+                    Err(e) => return view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(l) => l,
+                };
+                view! {
+                    {if list.is_empty() {
+                        view! { <p class="muted" id="plan-changes-empty">"No plan change proposed."</p> }.into_any()
+                    } else {
+                        view! { <div class="table-wrap"><table class="table" id="plan-changes">
+                            <thead><tr><th>"Tenant"</th><th>"From"</th><th>"To"</th><th>"Why"</th><th>"Proposed by"</th><th>"State"</th></tr></thead>
+                            <tbody>{list.into_iter().map(|c| {
+                                let waiting = c.state == "proposed";
+                                view! { <tr>
+                                    <td>{c.tenant_slug.clone()}</td><td>{c.from_plan.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{c.to_plan.clone()}</td><td class="small">{c.reason.clone()}</td>
+                                    <td class="small">{c.proposed_by.clone().unwrap_or_default()}</td>
+                                    <td>{c.state.clone()}
+                                        {(owner && waiting).then(|| view! {
+                                            <ActionForm action=decide attr:class="inline">
+                                                <input type="hidden" name="id" value=c.id.to_string()/>
+                                                <input type="hidden" name="approve" value="true"/>
+                                                <button type="submit" class="primary">"Approve"</button>
+                                            </ActionForm>
+                                            <ActionForm action=decide attr:class="inline">
+                                                <input type="hidden" name="id" value=c.id.to_string()/>
+                                                <input type="hidden" name="approve" value="false"/>
+                                                <button type="submit">"Reject"</button>
+                                            </ActionForm>
+                                        })}
+                                    </td>
+                                </tr> }
+                            }).collect_view()}</tbody>
+                        </table></div> }.into_any()
+                    }}
+                    <ActionError error=Signal::derive(move || decide.value().with(error_message))/>
+                    {proposes.then(|| view! {
+                        <ActionForm action=propose attr:class="stack narrow-form" attr:id="propose-plan">
+                            <label>"Tenant (slug)" <input name="tenant" required maxlength="40"/></label>
+                            <label>"New plan" <select name="to_plan">{plans.into_iter().map(|p| view! {
+                                <option value=p.slug.clone()>{p.name.clone()}</option>
+                            }).collect_view()}</select></label>
+                            <label>"Why" <input name="reason" maxlength="2000"/></label>
+                            <ActionError error=Signal::derive(move || propose.value().with(error_message))/>
+                            <button type="submit">"Propose"</button>
+                        </ActionForm>
+                    })}
+                }.into_any()
+            })}
+        </Transition>
     }
 }
 

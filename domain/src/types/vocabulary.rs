@@ -65,6 +65,8 @@ string_enum!(
         InstanceOperationDone = "instance.operation_done",
         InstanceOperationFailed = "instance.operation_failed",
         MailDelete = "mail.delete",
+        PlanChangeDecide = "plan_change.decide",
+        PlanChangePropose = "plan_change.propose",
         PlatformRoleSet = "platform.role_set",
         PlatformSettings = "platform.settings",
         ProductionRollback = "production.rollback",

@@ -90,6 +90,34 @@ wire! {
         pub tested_at: Option<DateTime<Utc>>,
     }
 
+    /// A proposed move of a tenant's subscription to another plan.
+    pub struct PlanChangeView {
+        pub id: Uuid,
+        pub tenant_slug: String,
+        pub from_plan: Option<String>,
+        pub to_plan: String,
+        pub reason: String,
+        /// `proposed`, `approved` or `rejected`.
+        pub state: String,
+        pub proposed_by: Option<String>,
+        pub decided_by: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub decided_at: Option<DateTime<Utc>>,
+    }
+
+    /// Proposing a plan for a tenant (its slug).
+    pub struct NewPlanChange {
+        pub tenant: String,
+        pub to_plan: String,
+        #[serde(default)]
+        pub reason: String,
+    }
+
+    /// Deciding a proposal.
+    pub struct PlanChangeDecision {
+        pub approve: bool,
+    }
+
     /// Someone with a platform role.
     pub struct PlatformMember {
         pub email: String,

@@ -58,6 +58,7 @@ use utoipa::{Modify, OpenApi};
         wizard::slug, wizard::closure,
         platform::list_roles, platform::set_role, platform::subscriptions, platform::fleet_tenants,
         platform::fleet_tenant, platform::findings, platform::settings, platform::patch_settings,
+        platform::plan_changes, platform::propose_plan_change, platform::decide_plan_change,
         support::runbooks, support::save_runbook, support::requests, support::open, support::answer,
     ),
     modifiers(&BearerAuth),
@@ -161,6 +162,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/platform/roles", get(platform::list_roles).put(platform::set_role))
         .route("/v1/platform/settings", get(platform::settings).patch(platform::patch_settings))
         .route("/v1/billing/subscriptions", get(platform::subscriptions))
+        .route("/v1/billing/plan-changes", get(platform::plan_changes).post(platform::propose_plan_change))
+        .route("/v1/billing/plan-changes/{id}/decide", post(platform::decide_plan_change))
         .route("/v1/fleet/tenants", get(platform::fleet_tenants))
         .route("/v1/fleet/tenants/{slug}", get(platform::fleet_tenant))
         .route("/v1/fleet/findings", get(platform::findings))

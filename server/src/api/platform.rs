@@ -92,3 +92,39 @@ pub async fn patch_settings(
 ) -> Result<axum::Json<domain::wire::PlatformSettingsView>, ApiError> {
     Ok(axum::Json(domain::platform_settings::set(&s.platform, &actor, input).await?))
 }
+
+/// Plan changes the caller sees, newest first.
+#[utoipa::path(get, path = "/api/v1/billing/plan-changes", tag = "system",
+    responses((status = 200, body = Vec<domain::wire::PlanChangeView>)))]
+pub async fn plan_changes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<domain::wire::PlanChangeView>>, ApiError> {
+    Ok(axum::Json(domain::plan_changes::list(&s.platform, &actor).await?))
+}
+
+/// Proposes a plan for a tenant (finance and platform owners).
+#[utoipa::path(post, path = "/api/v1/billing/plan-changes", tag = "system", request_body = domain::wire::NewPlanChange,
+    responses((status = 201, body = domain::wire::PlanChangeView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn propose_plan_change(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<domain::wire::NewPlanChange>,
+) -> Result<(StatusCode, axum::Json<domain::wire::PlanChangeView>), ApiError> {
+    Ok((StatusCode::CREATED, axum::Json(domain::plan_changes::propose(&s.platform, &actor, input).await?)))
+}
+
+/// Approves or rejects a proposal (platform owners).
+#[utoipa::path(post, path = "/api/v1/billing/plan-changes/{id}/decide", tag = "system",
+    request_body = domain::wire::PlanChangeDecision, params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, body = domain::wire::PlanChangeView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn decide_plan_change(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    super::extract::Path(id): super::extract::Path<uuid::Uuid>,
+    Json(d): Json<domain::wire::PlanChangeDecision>,
+) -> Result<axum::Json<domain::wire::PlanChangeView>, ApiError> {
+    Ok(axum::Json(domain::plan_changes::decide(&s.platform, &actor, id, d).await?))
+}

@@ -127,6 +127,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/tenant-drafts/closure", "read", "platform_admin"),
     ("PUT", "/api/v1/platform/roles", "platform.role_set", "platform_owner"),
     ("PATCH", "/api/v1/platform/settings", "platform.settings", "platform_owner"),
+    ("POST", "/api/v1/billing/plan-changes", "plan_change.propose", "finance_owner"),
+    ("POST", "/api/v1/billing/plan-changes/{id}/decide", "plan_change.decide", "platform_owner"),
     ("PUT", "/api/v1/runbooks", "runbook.save", "platform_admin"),
     ("POST", "/api/v1/support/requests", "support.request_open", "tenant_member"),
     ("POST", "/api/v1/support/requests/{id}/state", "support.request_state", "platform_admin"),
@@ -231,6 +233,9 @@ const RPC: &[(&str, &str, &str)] = &[
     ("platform/roles", "read", "read"),
     ("platform/set_role", "platform.role_set", "platform_owner"),
     ("platform/settings", "read", "read"),
+    ("billing/plan_changes", "read", "read"),
+    ("billing/propose", "plan_change.propose", "finance_owner"),
+    ("billing/decide", "plan_change.decide", "platform_owner"),
     ("platform/save_settings", "platform.settings", "platform_owner"),
     ("support/runbooks", "read", "read"),
     ("support/save_runbook", "runbook.save", "platform_admin"),
@@ -266,7 +271,13 @@ fn matrix_entry_is_known(entry: &str) -> bool {
         Some(_) => false,
         None => matches!(
             entry,
-            "anonymous" | "self" | "tenant_member" | "tenant_admin" | "platform_admin" | "platform_owner"
+            "anonymous"
+                | "self"
+                | "tenant_member"
+                | "tenant_admin"
+                | "platform_admin"
+                | "platform_owner"
+                | "finance_owner"
         ),
     }
 }

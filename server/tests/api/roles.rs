@@ -114,16 +114,31 @@ async fn each_platform_role_gets_what_the_matrix_says_on_every_route() {
     let (status, page) = browsers[0].rpc("fleet/tenant", &[("slug", "bobco")]).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["members"][0]["email"], "bob@bobco.test");
-    assert_eq!(page["subscription"]["plan"], "standard");
+    assert_eq!(page["subscription"]["plan"], "business");
     let (_, page) = browsers[3].rpc("fleet/tenant", &[("slug", "bobco")]).await;
-    assert_eq!((page["members"].clone(), page["subscription"]["plan"].clone()), (json!([]), json!("standard")), "{page}");
+    assert_eq!((page["members"].clone(), page["subscription"]["plan"].clone()), (json!([]), json!("business")), "{page}");
     assert_eq!(browsers[5].rpc("fleet/tenant", &[("slug", "bobco")]).await.0, 404);
     let (_, own) = browsers[4].rpc("fleet/tenant", &[("slug", "bobco")]).await;
     assert!(own["events"].as_array().unwrap().iter().any(|e| e["action"] == "tenant.create" || e["action"] == "account.sign_up"), "{own}");
 
+    // Plan changes: finance proposes, only an owner decides; approval moves the subscription.
+    let proposal = json!({"tenant": "bobco", "to_plan": "business", "reason": "They grew."});
+    assert_eq!(apis[1].post("/api/v1/billing/plan-changes", proposal.clone()).await.0, 403, "operators do not propose");
+    let (status, change) = apis[3].post("/api/v1/billing/plan-changes", proposal.clone()).await;
+    assert_eq!(status, 201, "{change}");
+    assert_eq!(apis[3].post("/api/v1/billing/plan-changes", proposal).await.0, 409, "one waiting proposal per tenant");
+    let decide = format!("/api/v1/billing/plan-changes/{}/decide", change["id"].as_str().unwrap());
+    assert_eq!(apis[3].post(&decide, json!({"approve": true})).await.0, 403, "finance does not approve its own");
+    let (status, decided) = apis[0].post(&decide, json!({"approve": true})).await;
+    assert_eq!((status, decided["state"].as_str()), (200, Some("approved")), "{decided}");
+    assert_eq!(apis[0].post(&decide, json!({"approve": false})).await.0, 404, "decided once");
+    let (_, subs) = apis[4].get("/api/v1/billing/subscriptions").await;
+    assert_eq!(subs[0]["plan"], "business", "{subs}");
+    assert_eq!(apis[5].get("/api/v1/billing/plan-changes").await.1, json!([]), "another tenant sees none");
+
     // The pages, as the server renders them for each role.
     let billing = browsers[3].get("/billing").await.text().await.unwrap();
-    assert!(billing.contains("bobco") && billing.contains("Standard"), "finance reads billing");
+    assert!(billing.contains("bobco") && billing.contains("Business"), "finance reads billing");
     let outsider = browsers[5].get("/billing").await.text().await.unwrap();
     assert!(outsider.contains("billing-empty") && !outsider.contains("bobco"), "another tenant reads none of it");
     for (i, expected) in [(0, true), (1, true), (2, false), (3, false), (4, false), (5, false)] {
