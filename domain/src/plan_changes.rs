@@ -84,7 +84,35 @@ pub async fn propose(p: &Platform, actor: &Actor, input: NewPlanChange) -> Domai
     audit::record(&mut tx, actor, event).await?;
     let r = sqlx::query(&format!("{VIEW_SQL} WHERE c.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
+    if d.approve {
+        follow_plan(p, tenant, &to).await?;
+    }
     Ok(view(&r))
+}
+
+/// The tenant's instances take the plan: its storage quota at once, its CPU
+/// and memory limits from their next deployment. Instances are written by the
+/// system only (row-level security), so this runs as the system, after the
+/// decision is recorded; a failure here leaves the decision and is logged.
+async fn follow_plan(p: &Platform, tenant: Uuid, to: &str) -> DomainResult<()> {
+    let mut tx = p.db.begin_as(crate::builds::queue::SYSTEM_USER).await?;
+    let terms = crate::instances::quota::plan(&mut tx, to).await?;
+    sqlx::query("UPDATE ops.instances SET plan = $2 WHERE tenant_id = $1 AND state <> 'decommissioned'")
+        .bind(tenant)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE ops.projects SET cpu_limit = $2, memory_limit_mb = $3
+          WHERE id IN (SELECT project_id FROM ops.instances WHERE tenant_id = $1)",
+    )
+    .bind(tenant)
+    .bind(terms.cpu_limit)
+    .bind(terms.memory_limit_mb)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Approves (the subscription and the tenant's instances move to the plan) or rejects a proposal (owners). Audited.
@@ -125,12 +153,6 @@ pub async fn decide(p: &Platform, actor: &Actor, id: Uuid, d: PlanChangeDecision
             .execute(&mut *tx)
             .await?;
         }
-        // Instances follow their tenant's plan from their next deployment (its CPU and memory limits too).
-        sqlx::query("UPDATE ops.instances SET plan = $2 WHERE tenant_id = $1 AND state <> 'decommissioned'")
-            .bind(tenant)
-            .bind(&to)
-            .execute(&mut *tx)
-            .await?;
     }
     let event = Event {
         action: AuditAction::PlanChangeDecide,
