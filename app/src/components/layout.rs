@@ -37,6 +37,8 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             me.await.ok().flatten().map(|m| view! {
+                                // Which console one acts in: the platform's (and as what), or a tenant's.
+                                <span class="badge acting-as" id="acting-as">{crate::models::acting_as(m.platform_role.as_deref())}</span>
                                 <span class="user" title=m.email.clone()>{m.display_name.clone()}</span>
                             })
                         })}

@@ -20,6 +20,17 @@ pub fn is_platform_staff(me: Option<&domain::wire::Me>) -> bool {
         .is_some_and(domain::types::PlatformRole::administers_platform)
 }
 
+/// What the header says one acts as: the platform console with one's platform role, or a tenant's console.
+pub fn acting_as(platform_role: Option<&str>) -> &'static str {
+    match platform_role {
+        Some("platform_owner") => "Platform console · owner",
+        Some("platform_operator") => "Platform console · operator",
+        Some("auditor") => "Platform console · auditor (read-only)",
+        Some("finance_owner") => "Platform console · finance",
+        _ => "Tenant console",
+    }
+}
+
 /// The frame of a shell: production red, staging yellow, development neutral (as on Odoo.sh).
 pub fn shell_frame_class(stage: Stage) -> &'static str {
     match stage {

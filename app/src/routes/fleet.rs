@@ -6,7 +6,7 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::fleet::{fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange};
-use crate::functions::instances::list_plans;
+use crate::functions::instances::{list_plans, OperateInstance};
 use crate::models::short_time;
 use crate::models::table::{choices, paged, tenants, TenantFilter, TenantSort, PAGE};
 use crate::models::wizard::{monthly_price, plan_limits};
@@ -136,7 +136,8 @@ fn FleetRows(list: Vec<FleetTenant>) -> impl IntoView {
 #[component]
 pub fn OperationsPage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
-    let ops = Resource::new(move || offset.get(), fleet_operations);
+    let rerun = ServerAction::<OperateInstance>::new();
+    let ops = Resource::new(move || (offset.get(), rerun.version().get()), |(o, _)| fleet_operations(o));
     view! {
         <Title text="Operations"/>
         <h1>"Operations"</h1>
@@ -160,10 +161,20 @@ pub fn OperationsPage() -> impl IntoView {
                                         <td>{o.tenant_slug}</td>
                                         <td>{o.kind}</td>
                                         <td><span class=format!("badge badge-{}", match o.state.as_str() { "done" => "ok", "failed" => "ko", _ => "running" })>{o.state.clone()}</span></td>
-                                        <td class="small error">{o.error.unwrap_or_default()}</td>
+                                        <td class="small error">{o.error.clone().unwrap_or_default()}
+                                            // A failed operation can be asked for again (the instance's rules apply).
+                                            {(o.state == "failed").then(|| view! {
+                                                <ActionForm action=rerun attr:class="inline">
+                                                    <input type="hidden" name="id" value=o.instance_id.to_string()/>
+                                                    <input type="hidden" name="kind" value=o.kind.clone()/>
+                                                    <button type="submit" class="link">"Re-run"</button>
+                                                </ActionForm>
+                                            })}
+                                        </td>
                                     </tr>
                                 }).collect_view()}</tbody>
                             </table></div>
+                            <ActionError error=Signal::derive(move || rerun.value().with(error_message))/>
                             <div class="row pager">
                                 <button type="button" disabled=move || offset.get() == 0
                                     on:click=move |_| offset.update(|o| *o = (*o - PAGE as i64).max(0))>"Newer"</button>
