@@ -159,7 +159,7 @@ pub fn OperationsPage() -> impl IntoView {
                                         <td class="small">{short_time(&o.created_at)}</td>
                                         <td><a href=format!("/instances/{}", o.instance_id)>{o.instance}</a></td>
                                         <td>{o.tenant_slug}</td>
-                                        <td>{o.kind}</td>
+                                        <td>{o.kind.clone()}</td>
                                         <td><span class=format!("badge badge-{}", match o.state.as_str() { "done" => "ok", "failed" => "ko", _ => "running" })>{o.state.clone()}</span></td>
                                         <td class="small error">{o.error.clone().unwrap_or_default()}
                                             // A failed operation can be asked for again (the instance's rules apply).
