@@ -65,9 +65,9 @@ pub mod mail;
 #[cfg(feature = "server")]
 pub mod mailer;
 #[cfg(feature = "server")]
-pub mod platform;
-#[cfg(feature = "server")]
 pub mod plan_changes;
+#[cfg(feature = "server")]
+pub mod platform;
 #[cfg(feature = "server")]
 pub mod platform_roles;
 #[cfg(feature = "server")]
@@ -83,9 +83,9 @@ pub mod sealed;
 #[cfg(feature = "server")]
 pub mod shell;
 #[cfg(feature = "server")]
-pub mod tenants;
-#[cfg(feature = "server")]
 pub mod support;
+#[cfg(feature = "server")]
+pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "server")]

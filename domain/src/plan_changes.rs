@@ -84,9 +84,6 @@ pub async fn propose(p: &Platform, actor: &Actor, input: NewPlanChange) -> Domai
     audit::record(&mut tx, actor, event).await?;
     let r = sqlx::query(&format!("{VIEW_SQL} WHERE c.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
-    if d.approve {
-        follow_plan(p, tenant, &to).await?;
-    }
     Ok(view(&r))
 }
 
@@ -164,5 +161,8 @@ pub async fn decide(p: &Platform, actor: &Actor, id: Uuid, d: PlanChangeDecision
     audit::record(&mut tx, actor, event).await?;
     let r = sqlx::query(&format!("{VIEW_SQL} WHERE c.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
+    if d.approve {
+        follow_plan(p, tenant, &to).await?;
+    }
     Ok(view(&r))
 }

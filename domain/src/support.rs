@@ -113,22 +113,23 @@ pub async fn open(p: &Platform, actor: &Actor, input: NewSupportRequest) -> Doma
         return Err(DomainError::Invalid("a request is at most 20,000 characters".into()));
     }
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let tenant: Uuid = sqlx::query_scalar(
-        "SELECT id FROM ops.tenants WHERE slug = $1 AND id IN (SELECT ops.my_tenants())",
-    )
-    .bind(input.tenant.trim())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound("tenant of yours"))?;
+    let tenant: Uuid =
+        sqlx::query_scalar("SELECT id FROM ops.tenants WHERE slug = $1 AND id IN (SELECT ops.my_tenants())")
+            .bind(input.tenant.trim())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(DomainError::NotFound("tenant of yours"))?;
     let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO ops.support_requests (id, tenant_id, opened_by, subject, body) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(tenant)
-        .bind(actor.user_id.0)
-        .bind(subject)
-        .bind(input.body.trim())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO ops.support_requests (id, tenant_id, opened_by, subject, body) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(actor.user_id.0)
+    .bind(subject)
+    .bind(input.body.trim())
+    .execute(&mut *tx)
+    .await?;
     let event = Event {
         action: AuditAction::SupportRequestOpen,
         target: format!("support:{id}"),

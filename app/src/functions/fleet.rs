@@ -31,7 +31,7 @@ pub async fn subscriptions() -> Result<Vec<SubscriptionView>, AppError> {
 
 /// One tenant's page.
 #[server(prefix = "/rpc", endpoint = "fleet/tenant")]
-pub async fn fleet_tenant(slug: String) -> Result<domain::wire::TenantDetail, AppError> {
+pub async fn get_fleet_tenant(slug: String) -> Result<domain::wire::TenantDetail, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
     Ok(domain::fleet::tenant(&ssr::platform()?, &actor, &slug).await?)

@@ -38,7 +38,11 @@ pub async fn open_request(tenant: String, subject: String, body: String) -> Resu
 
 /// Moves a request to a state, with an answer. Audited.
 #[server(prefix = "/rpc", endpoint = "support/answer")]
-pub async fn answer_request(id: uuid::Uuid, state: String, answer: Option<String>) -> Result<SupportRequestView, AppError> {
+pub async fn answer_request(
+    id: uuid::Uuid,
+    state: String,
+    answer: Option<String>,
+) -> Result<SupportRequestView, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
     let input = domain::wire::SupportAnswer { state, answer };

@@ -5,7 +5,9 @@
 //! and error state.
 
 use crate::components::forms::{error_message, ActionError};
-use crate::functions::fleet::{fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange};
+use crate::functions::fleet::{
+    fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange,
+};
 use crate::functions::instances::{list_plans, OperateInstance};
 use crate::models::short_time;
 use crate::models::table::{choices, paged, tenants, TenantFilter, TenantSort, PAGE};

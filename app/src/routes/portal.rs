@@ -1,7 +1,7 @@
 //! The tenant portal (`/portal`): for the tenants one administers, their
 //! instances with storage used against the plan, and the subscription.
 
-use crate::functions::fleet::fleet_tenant;
+use crate::functions::fleet::get_fleet_tenant;
 use crate::functions::instances::measure_instance_usage;
 use crate::models::instance::{quota_class, usage_text};
 use crate::models::wizard::monthly_price;
@@ -31,7 +31,7 @@ pub fn PortalPage() -> impl IntoView {
 
 #[component]
 fn TenantCard(slug: String) -> impl IntoView {
-    let detail = Resource::new(move || slug.clone(), fleet_tenant);
+    let detail = Resource::new(move || slug.clone(), get_fleet_tenant);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -2,7 +2,7 @@
 //! SSO, Billing and Logs (its audit trail of the last 7 days, at most 500
 //! events, newest first). The tab is in the URL, so each is a link.
 
-use crate::functions::fleet::fleet_tenant;
+use crate::functions::fleet::get_fleet_tenant;
 use crate::models::short_time;
 use crate::models::wizard::monthly_price;
 use domain::wire::{url_component, TenantDetail};
@@ -28,7 +28,7 @@ pub fn TenantPage() -> impl IntoView {
         let t = query.with(|q| q.get("tab").unwrap_or_default());
         TABS.iter().find(|(k, _)| *k == t).map_or("overview", |(k, _)| *k)
     });
-    let detail = Resource::new(slug, fleet_tenant);
+    let detail = Resource::new(slug, get_fleet_tenant);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading the tenant…"</p> }>
             {move || Suspend::new(async move {

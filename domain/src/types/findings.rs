@@ -74,13 +74,28 @@ pub fn findings(facts: &[InstanceFacts], now: DateTime<Utc>) -> Vec<Finding> {
         };
         if let Some(p) = percent(f).filter(|p| *p >= 80) {
             let severity = if p >= 100 { "error" } else { "warning" };
-            push("near_quota", severity, format!("uses {p} % of its plan's storage"), "Move it to a larger plan, or clean up its attachments");
+            push(
+                "near_quota",
+                severity,
+                format!("uses {p} % of its plan's storage"),
+                "Move it to a larger plan, or clean up its attachments",
+            );
         }
         if f.last_backup.as_deref() == Some("failed") {
-            push("backup_failing", "error", "its latest backup failed".into(), "Open its backups, read the failure and back up again");
+            push(
+                "backup_failing",
+                "error",
+                "its latest backup failed".into(),
+                "Open its backups, read the failure and back up again",
+            );
         }
         if f.state == "active" && now - f.last_activity > Duration::days(30) {
-            push("idle", "warning", format!("nothing happened to it for {} days", (now - f.last_activity).num_days()), "Pause it, or ask its tenant whether it is still used");
+            push(
+                "idle",
+                "warning",
+                format!("nothing happened to it for {} days", (now - f.last_activity).num_days()),
+                "Pause it, or ask its tenant whether it is still used",
+            );
         }
         if !f.stuck_modules.is_empty() {
             let next = next_series(&f.odoo_version).unwrap_or_default();
@@ -119,7 +134,8 @@ mod tests {
     fn each_rule_finds_its_case_and_only_it() {
         let now = Utc::now();
         assert_eq!(findings(&[facts("active", Some(100), Some("done"), 1, &[])], now), vec![]);
-        let rules = |f: InstanceFacts| findings(&[f], now).into_iter().map(|f| (f.rule, f.severity)).collect::<Vec<_>>();
+        let rules =
+            |f: InstanceFacts| findings(&[f], now).into_iter().map(|f| (f.rule, f.severity)).collect::<Vec<_>>();
         assert_eq!(rules(facts("active", Some(850), None, 1, &[])), [("near_quota".into(), "warning".into())]);
         assert_eq!(rules(facts("active", Some(1000), None, 1, &[])), [("near_quota".into(), "error".into())]);
         assert_eq!(rules(facts("active", None, Some("failed"), 1, &[])), [("backup_failing".into(), "error".into())]);
@@ -128,7 +144,8 @@ mod tests {
         let stuck = findings(&[facts("active", None, None, 1, &["partner_firstname"])], now);
         assert!(stuck[0].message.contains("18.0") && stuck[0].message.contains("partner_firstname"));
         assert_eq!(rules(facts("decommissioned", Some(5000), Some("failed"), 90, &["x"])), vec![]);
-        let both = findings(&[facts("active", None, None, 45, &[]), facts("active", None, Some("failed"), 1, &[])], now);
+        let both =
+            findings(&[facts("active", None, None, 45, &[]), facts("active", None, Some("failed"), 1, &[])], now);
         assert_eq!(both[0].severity, "error", "errors first");
         assert_eq!(next_series("17.0").as_deref(), Some("18.0"));
     }

@@ -5,6 +5,7 @@
 mod branch;
 mod catalog;
 mod email;
+mod findings;
 mod hostname;
 mod ids;
 mod instance;
@@ -14,7 +15,6 @@ mod roles;
 mod secret;
 mod slug;
 mod vocabulary;
-mod findings;
 mod wizard;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};

@@ -12,7 +12,10 @@ use uuid::Uuid;
 
 /// Every runbook.
 #[utoipa::path(get, path = "/api/v1/runbooks", tag = "system", responses((status = 200, body = Vec<RunbookView>)))]
-pub async fn runbooks(State(s): State<AppState>, ApiActor(actor): ApiActor) -> Result<axum::Json<Vec<RunbookView>>, ApiError> {
+pub async fn runbooks(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<Vec<RunbookView>>, ApiError> {
     Ok(axum::Json(domain::support::runbooks(&s.platform, &actor).await?))
 }
 

@@ -26,7 +26,11 @@ async fn an_owner_closes_sign_up_at_run_time_and_only_an_owner_may() {
     assert_eq!(owner.call(m, p, b).await.0, 422);
     let (m, p, b) = patch(json!({"signup_open": false, "instances_per_tenant": 3}));
     let (status, s) = owner.call(m, p, b).await;
-    assert_eq!((status, s["signup_open"].clone(), s["instances_per_tenant"].clone()), (200, json!(false), json!(3)), "{s}");
+    assert_eq!(
+        (status, s["signup_open"].clone(), s["instances_per_tenant"].clone()),
+        (200, json!(false), json!(3)),
+        "{s}"
+    );
 
     // Closed at once: a new sign-up is refused.
     let b = app.browser();

@@ -116,10 +116,21 @@ async fn each_platform_role_gets_what_the_matrix_says_on_every_route() {
     assert_eq!(page["members"][0]["email"], "bob@bobco.test");
     assert_eq!(page["subscription"]["plan"], "standard");
     let (_, page) = browsers[3].rpc("fleet/tenant", &[("slug", "bobco")]).await;
-    assert_eq!((page["members"].clone(), page["subscription"]["plan"].clone()), (json!([]), json!("standard")), "{page}");
+    assert_eq!(
+        (page["members"].clone(), page["subscription"]["plan"].clone()),
+        (json!([]), json!("standard")),
+        "{page}"
+    );
     assert_eq!(browsers[5].rpc("fleet/tenant", &[("slug", "bobco")]).await.0, 404);
     let (_, own) = browsers[4].rpc("fleet/tenant", &[("slug", "bobco")]).await;
-    assert!(own["events"].as_array().unwrap().iter().any(|e| e["action"] == "tenant.create" || e["action"] == "account.sign_up"), "{own}");
+    assert!(
+        own["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "tenant.create" || e["action"] == "account.sign_up"),
+        "{own}"
+    );
 
     // Plan changes: finance proposes, only an owner decides; approval moves the subscription.
     let proposal = json!({"tenant": "bobco", "to_plan": "business", "reason": "They grew."});

@@ -21,15 +21,20 @@ async fn runbooks_are_staffs_and_requests_stay_in_their_tenant() {
     let max = app.api(&max.token().await);
 
     // Runbooks: staff write, everyone reads.
-    let book = json!({"title": "Restoring a backup", "body": "1. Open the backups page.\n2. <script>alert(1)</script>"});
+    let book =
+        json!({"title": "Restoring a backup", "body": "1. Open the backups page.\n2. <script>alert(1)</script>"});
     assert_eq!(put(&owner, book.clone()).await.0, 204);
     assert_eq!(put(&bob, book).await.0, 403);
     let (_, books) = max.get("/api/v1/runbooks").await;
     assert_eq!(books[0]["slug"], "restoring-a-backup", "{books}");
 
     // Requests: for one's own tenant only.
-    let (status, req) =
-        bob.post("/api/v1/support/requests", json!({"tenant": "bobco", "subject": "Slow reports", "body": "Since Monday."})).await;
+    let (status, req) = bob
+        .post(
+            "/api/v1/support/requests",
+            json!({"tenant": "bobco", "subject": "Slow reports", "body": "Since Monday."}),
+        )
+        .await;
     assert_eq!(status, 201, "{req}");
     let id = req["id"].as_str().unwrap().to_owned();
     let (status, _) = bob.post("/api/v1/support/requests", json!({"tenant": "maxco", "subject": "Not mine"})).await;
@@ -45,7 +50,10 @@ async fn runbooks_are_staffs_and_requests_stay_in_their_tenant() {
     let (status, answered) = owner.post(&path, state("answered")).await;
     assert_eq!((status, answered["state"].as_str()), (200, Some("answered")), "{answered}");
     let (status, closed) = bob.post(&path, json!({"state": "closed"})).await;
-    assert_eq!((status, closed["state"].as_str(), closed["answer"].as_str()), (200, Some("closed"), Some("Reindexed: try again.")));
+    assert_eq!(
+        (status, closed["state"].as_str(), closed["answer"].as_str()),
+        (200, Some("closed"), Some("Reindexed: try again."))
+    );
     assert_eq!(owner.post(&path, json!({"state": "lost"})).await.0, 422);
 
     let (_, events) = owner.get("/api/v1/audit?action=support.").await;

@@ -386,7 +386,11 @@ async fn the_wizard_makes_a_tenant_with_sso_and_an_instance_and_its_sso_test_can
         .await
         .unwrap();
     let (_, found) = owner.get("/api/v1/fleet/findings").await;
-    assert_eq!((found[0]["rule"].as_str(), found[0]["instance"].as_str()), (Some("near_quota"), Some("evilco3")), "{found}");
+    assert_eq!(
+        (found[0]["rule"].as_str(), found[0]["instance"].as_str()),
+        (Some("near_quota"), Some("evilco3")),
+        "{found}"
+    );
     let (_, page) = owner.get("/api/v1/fleet/tenants/evilco3").await;
     assert_eq!(page["instances"][0]["id"], id.as_str(), "{page}");
     assert_eq!(page["sso_issuer"], issuer);
