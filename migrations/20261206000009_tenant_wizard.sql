@@ -75,9 +75,9 @@ CREATE TABLE ops.tenant_sso (
 ALTER TABLE ops.tenant_sso ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_sso_read ON ops.tenant_sso FOR SELECT
     USING (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.reads_everything());
+-- Written by platform staff only, through the wizard, whose Test checks the issuer first.
 CREATE POLICY tenant_sso_write ON ops.tenant_sso FOR ALL
-    USING (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin())
-    WITH CHECK (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin());
+    USING (ops.is_platform_admin()) WITH CHECK (ops.is_platform_admin());
 GRANT SELECT, INSERT, UPDATE, DELETE ON ops.tenant_sso TO odooops_app;
 
 -- Whether a tenant slug is taken, by any tenant (the wizard's live availability;

@@ -35,10 +35,16 @@ BEGIN
     IF ops.platform_role() IS DISTINCT FROM 'platform_owner' THEN
         RAISE EXCEPTION 'only platform owners grant platform roles' USING ERRCODE = '42501';
     END IF;
+    -- One change of roles at a time: two owners demoting each other must not leave none.
+    PERFORM pg_advisory_xact_lock(hashtext('ops.platform_roles'));
     SELECT id, platform_role INTO target, was FROM ops.users
      WHERE email = lower(p_email) AND id <> '00000000-0000-0000-0000-000000000001' FOR UPDATE;
     IF target IS NULL THEN
         RETURN NULL;
+    END IF;
+    -- A role goes only to an address its owner proved (else whoever signed up first with it gets it).
+    IF p_role IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ops.users WHERE id = target AND email_verified_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'that account has not confirmed its email address' USING ERRCODE = '22023';
     END IF;
     IF was = 'platform_owner' AND p_role IS DISTINCT FROM 'platform_owner'
        AND (SELECT count(*) FROM ops.users WHERE platform_role = 'platform_owner') <= 1 THEN

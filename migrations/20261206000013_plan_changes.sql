@@ -18,7 +18,8 @@ ALTER TABLE ops.plan_changes ENABLE ROW LEVEL SECURITY;
 CREATE POLICY plan_changes_read ON ops.plan_changes FOR SELECT
     USING (tenant_id IN (SELECT ops.my_tenants()) OR ops.reads_billing());
 CREATE POLICY plan_changes_propose ON ops.plan_changes FOR INSERT
-    WITH CHECK (ops.platform_role() IN ('platform_owner', 'finance_owner') AND proposed_by = ops.current_user_id());
+    WITH CHECK (ops.platform_role() IN ('platform_owner', 'finance_owner') AND proposed_by = ops.current_user_id()
+                AND state = 'proposed' AND decided_by IS NULL AND decided_at IS NULL);
 CREATE POLICY plan_changes_decide ON ops.plan_changes FOR UPDATE
     USING (ops.platform_role() = 'platform_owner') WITH CHECK (ops.platform_role() = 'platform_owner');
 GRANT SELECT, INSERT, UPDATE ON ops.plan_changes TO odooops_app;

@@ -121,14 +121,14 @@ pub async fn decide(p: &Platform, actor: &Actor, id: Uuid, d: PlanChangeDecision
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let row = sqlx::query(
         "UPDATE ops.plan_changes SET state = $2, decided_by = $3, decided_at = now()
-          WHERE id = $1 AND state = 'proposed' RETURNING tenant_id, to_plan",
+          WHERE id = $1 AND state = 'proposed' AND proposed_by IS DISTINCT FROM $3 RETURNING tenant_id, to_plan",
     )
     .bind(id)
     .bind(state)
     .bind(actor.user_id.0)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(DomainError::NotFound("plan change waiting for a decision"))?;
+    .ok_or(DomainError::NotFound("plan change waiting for another person's decision"))?;
     let (tenant, to): (Uuid, String) = (row.get("tenant_id"), row.get("to_plan"));
     if d.approve {
         let moved = sqlx::query(
@@ -162,7 +162,10 @@ pub async fn decide(p: &Platform, actor: &Actor, id: Uuid, d: PlanChangeDecision
     let r = sqlx::query(&format!("{VIEW_SQL} WHERE c.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     if d.approve {
-        follow_plan(p, tenant, &to).await?;
+        // The decision stands either way; a failed follow-up is logged for the operator.
+        if let Err(e) = follow_plan(p, tenant, &to).await {
+            tracing::error!(error = %e, %tenant, plan = %to, "the tenant's instances did not follow the approved plan");
+        }
     }
     Ok(view(&r))
 }

@@ -45,13 +45,23 @@ pub async fn set(p: &Platform, actor: &Actor, email: &str, role: Option<&str>) -
     let email = Email::parse(email)?;
     let role = role.map(str::trim).filter(|r| !r.is_empty()).map(PlatformRole::parse).transpose()?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let (owners, was): (i64, Option<String>) = sqlx::query_as(
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('ops.platform_roles'))").execute(&mut *tx).await?;
+    let (owners, was, verified): (i64, Option<String>, Option<bool>) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM ops.users WHERE platform_role = 'platform_owner'),
-                (SELECT platform_role FROM ops.users WHERE email = $1)",
+                (SELECT platform_role FROM ops.users WHERE email = $1),
+                (SELECT email_verified_at IS NOT NULL FROM ops.users WHERE email = $1)",
     )
     .bind(email.as_str())
     .fetch_one(&mut *tx)
     .await?;
+    if verified.is_none() {
+        return Err(DomainError::NotFound("account with that email"));
+    }
+    if role.is_some() && verified == Some(false) {
+        return Err(DomainError::Invalid(
+            "that account has not confirmed its email address yet: a role goes only to a proven address".into(),
+        ));
+    }
     if was.as_deref() == Some("platform_owner") && role != Some(PlatformRole::Owner) && owners <= 1 {
         return Err(DomainError::Conflict("the installation keeps at least one platform owner".into()));
     }

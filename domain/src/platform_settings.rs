@@ -2,7 +2,8 @@
 //! anyone may sign up (overriding `ODOOOPS_SIGNUP_OPEN`) and how many
 //! instances a tenant may keep. Owners change them, audited; staff and
 //! auditors read them. Sign-up and instance creation read them through a
-//! narrow database function, before anyone is known.
+//! narrow database function, before anyone is known — on a connection of their
+//! own, so callers read them before opening a transaction, never inside one.
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;

@@ -152,7 +152,8 @@ pub async fn answer(p: &Platform, actor: &Actor, id: Uuid, input: SupportAnswer)
     if !actor.administers_platform() && state != "closed" {
         return Err(DomainError::Denied("platform staff answer requests; you may close yours".into()));
     }
-    let answer = input.answer.as_deref().map(str::trim).filter(|a| !a.is_empty());
+    // Only staff answer: a tenant's admin closing a request does not rewrite support's answer.
+    let answer = input.answer.as_deref().map(str::trim).filter(|a| !a.is_empty() && actor.administers_platform());
     if answer.is_some_and(|a| a.len() > 20_000) {
         return Err(DomainError::Invalid("an answer is at most 20,000 characters".into()));
     }

@@ -180,6 +180,9 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     };
     // Cheap checks first, in a short transaction: the costly hash only once
     // the request is otherwise acceptable, and never while holding a connection.
+    // Read before the transaction: it takes a connection of its own, and holding one
+    // while waiting for another starves the pool when many ask at once.
+    let per_tenant = crate::platform_settings::instances_per_tenant(p).await?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant = crate::projects::resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
     let terms = quota::plan(&mut tx, plan).await?;
@@ -191,7 +194,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     .bind(sub.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    if !actor.administers_platform() && live >= crate::platform_settings::instances_per_tenant(p).await? {
+    if !actor.administers_platform() && live >= per_tenant {
         return Err(DomainError::Conflict(format!(
             "this organisation already has {live} workspaces, the most it may keep; decommission one first"
         )));

@@ -220,13 +220,13 @@ impl Checks {
     /// the body of a 200, at most `max` bytes, or why not. Certificates are verified
     /// against the system's authorities and the operator's (`ODOOOPS_TRUST_CA`).
     pub async fn fetch_https(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
-        let rest = url.strip_prefix("https://").ok_or(format!("{url} is not an https:// URL"))?;
-        let authority = rest.split('/').next().unwrap_or_default();
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse::<u16>().map_err(|_| format!("{url}: not a port"))?),
-            None => (authority, 443),
-        };
-        let host = host.to_ascii_lowercase();
+        // Parsed once, the way the client reads it: the host checked is the host connected to.
+        let parsed = reqwest::Url::parse(url).map_err(|_| format!("{url} is not a URL"))?;
+        if parsed.scheme() != "https" || !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(format!("{url} is not an https:// URL without credentials"));
+        }
+        let host = parsed.domain().ok_or(format!("{url} names an address, not a host name"))?.to_ascii_lowercase();
+        let port = parsed.port_or_known_default().unwrap_or(443);
         let addr = self.resolve_port(&host, port).await?;
         let mut builder = reqwest::Client::builder()
             .https_only(true)

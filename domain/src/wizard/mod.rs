@@ -117,6 +117,7 @@ pub async fn save(
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let before = load(&mut tx, id).await?;
     let mut data = data;
+    data.sso.kind = data.sso.kind.trim().to_owned();
     if before.tenant_slug.is_some() {
         data.identity = before.data.identity.clone();
         data.plan = before.data.plan.clone();
@@ -130,7 +131,8 @@ pub async fn save(
     let sealed = secret.map(|s| p.settings.sealer.seal(s.as_bytes(), SSO_SECRET));
     sqlx::query(
         "UPDATE ops.tenant_drafts SET data = $2, sso_secret = coalesce($3, sso_secret),
-                sso_found = CASE WHEN $4 THEN NULL ELSE sso_found END, updated_at = now()
+                sso_found = CASE WHEN $4 THEN NULL ELSE sso_found END, updated_at = now(),
+                expires_at = now() + interval '7 days'
           WHERE id = $1",
     )
     .bind(id)
@@ -243,8 +245,11 @@ pub(crate) async fn bundle_closure(
 ) -> DomainResult<Closure> {
     let series = OdooVersion::parse(series)?;
     let mut chosen: Vec<String> = parse_module_list(modules)?.into_iter().map(|m| m.as_str().to_owned()).collect();
+    let mut bundles = bundles.to_vec();
+    bundles.sort();
+    bundles.dedup();
     let rows = sqlx::query("SELECT name, series, modules FROM ops.bundles WHERE id = ANY($1)")
-        .bind(bundles)
+        .bind(&bundles)
         .fetch_all(&mut **tx)
         .await?;
     if rows.len() != bundles.len() {

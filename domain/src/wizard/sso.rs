@@ -75,19 +75,42 @@ pub async fn test(p: &Platform, actor: &Actor, draft: Uuid) -> DomainResult<SsoF
     }
     let issuer = oidc_issuer(&d.data.sso.issuer).map_err(DomainError::Invalid)?;
     let url = format!("{issuer}/.well-known/openid-configuration");
-    let found = match checks(p).fetch_https(&url, MAX_DOCUMENT).await {
+    let checks = checks(p);
+    let found = match checks.fetch_https(&url, MAX_DOCUMENT).await {
         Ok(body) => parse_discovery(&issuer, &body),
+        Err(e) => Err(e),
+    };
+    // Odoo's server will call these endpoints at every sign-in: each must be on a public address too.
+    let found = match found {
+        Ok(f) => endpoints_public(&checks, &f).await.map(|()| f),
         Err(e) => Err(e),
     };
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let stored = found.as_ref().ok().map(serde_json::to_value).transpose().map_err(anyhow::Error::from)?;
-    sqlx::query("UPDATE ops.tenant_drafts SET sso_found = $2 WHERE id = $1")
+    // Only for the issuer tested: a save meanwhile (another tab) that changed it keeps no result.
+    sqlx::query("UPDATE ops.tenant_drafts SET sso_found = $2 WHERE id = $1 AND data->'sso'->>'issuer' = $3")
         .bind(draft)
         .bind(stored)
+        .bind(&d.data.sso.issuer)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     found.map_err(DomainError::Invalid)
+}
+
+/// Every endpoint a discovery document names resolves to public addresses only.
+async fn endpoints_public(checks: &crate::instances::reach::Checks, f: &SsoFound) -> Result<(), String> {
+    let urls =
+        [Some(&f.authorization_endpoint), Some(&f.token_endpoint), f.userinfo_endpoint.as_ref(), Some(&f.jwks_uri)];
+    for url in urls.into_iter().flatten() {
+        let parsed = reqwest::Url::parse(url).map_err(|_| format!("{url} is not a URL"))?;
+        let host = parsed.host_str().ok_or(format!("{url} names no host"))?;
+        checks
+            .resolve_port(host, parsed.port_or_known_default().unwrap_or(443))
+            .await
+            .map_err(|e| format!("{url}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Writes the tenant's SSO into a freshly installed instance database, when
@@ -118,13 +141,23 @@ pub(crate) async fn configure_instance(
     }
     let issuer: String = r.get("issuer");
     sqlx::query("DELETE FROM auth_oauth_provider WHERE name = 'OdooOps SSO'").execute(&mut *conn).await?;
-    sqlx::query(
+    // From Odoo 16 the button's label is translatable: a jsonb of language → text.
+    let translated: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                         WHERE table_name = 'auth_oauth_provider' AND column_name = 'body' AND data_type = 'jsonb')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let label = format!("Sign in with {}", issuer.trim_start_matches("https://"));
+    let body = if translated { serde_json::json!({ "en_US": label }).to_string() } else { label };
+    sqlx::query(&format!(
         "INSERT INTO auth_oauth_provider (name, client_id, enabled, body, auth_endpoint, scope, validation_endpoint,
                                           css_class, sequence)
-         VALUES ('OdooOps SSO', $1, true, $2, $3, $4, $5, 'fa fa-fw fa-sign-in text-primary', 1)",
-    )
+         VALUES ('OdooOps SSO', $1, true, $2{cast}, $3, $4, $5, 'fa fa-fw fa-sign-in text-primary', 1)",
+        cast = if translated { "::jsonb" } else { "" }
+    ))
     .bind(r.get::<String, _>("client_id"))
-    .bind(format!("Sign in with {}", issuer.trim_start_matches("https://")))
+    .bind(body)
     .bind(r.get::<String, _>("authorization_endpoint"))
     .bind(r.get::<String, _>("scopes"))
     // Odoo requires a validation endpoint; an issuer without userinfo leaves it empty.

@@ -53,7 +53,17 @@ async fn each_platform_role_gets_what_the_matrix_says_on_every_route() {
     ] {
         browsers.push(app.signed_up(email, org).await);
     }
-    // Roles are granted by the owner, through the API; a stranger's role is refused, the last owner stays.
+    // Roles are granted by the owner, through the API, to proven addresses only (else whoever signed up
+    // first with an address would get its role); a stranger's role is refused, the last owner stays.
+    let early = json!({"email": "otto@platform.test", "role": "platform_operator"});
+    let (status, body) = owner.call(reqwest::Method::PUT, "/api/v1/platform/roles", Some(early)).await;
+    assert_eq!(status, 422, "an unconfirmed address gets no role: {body}");
+    sqlx::query(
+        "UPDATE ops.users SET email_verified_at = now() WHERE email LIKE '%@platform.test' OR email LIKE '%.test'",
+    )
+    .execute(app.platform.db.owner())
+    .await
+    .unwrap();
     for (email, role) in [
         ("otto@platform.test", "platform_operator"),
         ("audra@audit.test", "auditor"),

@@ -307,6 +307,17 @@ async fn the_wizard_makes_a_tenant_with_sso_and_an_instance_and_its_sso_test_can
     let (impostor, _) = walk(&owner, "impostor", sso("https://impostor.acme.test/realms/acme")).await;
     let (status, body) = test_sso(&owner, &impostor).await;
     assert_eq!(status, 422, "{body}");
+    // A genuine issuer whose document sends Odoo's server inward (its keys on the metadata service): refused.
+    let evil = "https://login.acme.test/realms/evil";
+    let dir_evil = dir.join("www/realms/evil/.well-known");
+    std::fs::create_dir_all(&dir_evil).unwrap();
+    let doc = json!({"issuer": evil, "authorization_endpoint": format!("{evil}/auth"), "token_endpoint": format!("{evil}/token"),
+                     "jwks_uri": "https://meta.evil.test/latest/meta-data/"});
+    std::fs::write(dir_evil.join("openid-configuration"), doc.to_string()).unwrap();
+    let (inward, _) = walk(&owner, "inward", sso(evil)).await;
+    let (status, body) = test_sso(&owner, &inward).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("link-local"), "{body}");
     // Create needs a passing Test.
     let (status, body) =
         owner.post(&format!("/api/v1/tenant-drafts/{draft2}/create"), json!({"admin_password": ADMIN_PASSWORD})).await;
