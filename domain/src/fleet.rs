@@ -11,6 +11,11 @@ use sqlx::Row;
 
 /// Every tenant the caller sees, with what the tenants list filters on.
 pub async fn tenants(p: &Platform, actor: &Actor) -> DomainResult<Vec<FleetTenant>> {
+    tenant_rows(p, actor, None).await
+}
+
+/// The tenants the caller sees, or the one with `slug`.
+async fn tenant_rows(p: &Platform, actor: &Actor, slug: Option<&str>) -> DomainResult<Vec<FleetTenant>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let rows = sqlx::query(
         "SELECT t.id, t.slug, t.name, t.status, t.region, t.groups, t.contact_email, t.created_at,
@@ -19,8 +24,10 @@ pub async fn tenants(p: &Platform, actor: &Actor) -> DomainResult<Vec<FleetTenan
                 (SELECT count(*) FROM ops.instances i WHERE i.tenant_id = t.id AND i.state = 'active') AS active
            FROM ops.tenants t
            LEFT JOIN ops.subscriptions s ON s.tenant_id = t.id AND s.status <> 'cancelled'
+          WHERE ($1::text IS NULL OR t.slug = $1)
           ORDER BY t.name",
     )
+    .bind(slug)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -77,13 +84,20 @@ pub async fn operations(p: &Platform, actor: &Actor, limit: i64, offset: i64) ->
 
 /// The subscriptions the caller sees, with their plan's price.
 pub async fn subscriptions(p: &Platform, actor: &Actor) -> DomainResult<Vec<SubscriptionView>> {
+    subscription_rows(p, actor, None).await
+}
+
+/// The subscriptions the caller sees, or those of the tenant with `slug`, newest first within a tenant.
+async fn subscription_rows(p: &Platform, actor: &Actor, slug: Option<&str>) -> DomainResult<Vec<SubscriptionView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let rows = sqlx::query(
         "SELECT s.id, t.slug AS tenant_slug, t.name AS tenant_name, s.plan, pl.name AS plan_name,
                 pl.monthly_price_cents, s.provider, s.status, s.started_at
            FROM ops.subscriptions s JOIN ops.tenants t ON t.id = s.tenant_id JOIN ops.plans pl ON pl.slug = s.plan
+          WHERE ($1::text IS NULL OR t.slug = $1)
           ORDER BY t.name, s.created_at DESC",
     )
+    .bind(slug)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -107,10 +121,10 @@ pub async fn subscriptions(p: &Platform, actor: &Actor) -> DomainResult<Vec<Subs
 /// subscription, SSO and the last 7 days of its audit trail (at most 500
 /// events). Each part is what row-level security lets the caller read.
 pub async fn tenant(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<TenantDetail> {
-    let summary = tenants(p, actor)
+    let summary = tenant_rows(p, actor, Some(slug.trim()))
         .await?
         .into_iter()
-        .find(|t| t.slug == slug.trim())
+        .next()
         .ok_or(crate::error::DomainError::NotFound("tenant"))?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let r = sqlx::query(
@@ -131,7 +145,7 @@ pub async fn tenant(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<Ten
     .map(|m| TenantMember { email: m.get("email"), display_name: m.get("display_name"), role: m.get("role") })
     .collect();
     tx.commit().await?;
-    let subscription = subscriptions(p, actor).await?.into_iter().find(|s| s.tenant_slug == summary.slug);
+    let subscription = subscription_rows(p, actor, Some(&summary.slug)).await?.into_iter().next();
     let instances = crate::instances::list(p, actor, Some(&summary.slug), None, 100, 0).await?;
     let filter = crate::wire::AuditFilter {
         tenant: Some(summary.id),

@@ -2,8 +2,7 @@
 //! anyone may sign up (overriding `ODOOOPS_SIGNUP_OPEN`) and how many
 //! instances a tenant may keep. Owners change them, audited; staff and
 //! auditors read them. Sign-up and instance creation read them through a
-//! narrow database function, before anyone is known — on a connection of their
-//! own, so callers read them before opening a transaction, never inside one.
+//! narrow database function, before anyone is known.
 
 use crate::audit::{self, Event};
 use crate::auth::Actor;
@@ -15,19 +14,21 @@ use crate::wire::{PlatformSettingsInput, PlatformSettingsView};
 /// Instances a tenant may keep unless an owner says otherwise.
 pub const DEFAULT_INSTANCES_PER_TENANT: i64 = 10;
 
-async fn raw(p: &Platform, key: &str) -> DomainResult<Option<serde_json::Value>> {
-    // Read before anyone is known (sign-up): the application pool, through the narrow function.
-    Ok(sqlx::query_scalar("SELECT ops.platform_setting($1)").bind(key).fetch_one(p.db.anonymous()).await?)
+/// A setting, through the narrow function: on the caller's transaction when it
+/// has one (never a second connection while holding one), else on the
+/// application pool (sign-up, before anyone is known).
+async fn raw<'e>(exec: impl sqlx::PgExecutor<'e>, key: &str) -> DomainResult<Option<serde_json::Value>> {
+    Ok(sqlx::query_scalar("SELECT ops.platform_setting($1)").bind(key).fetch_one(exec).await?)
 }
 
 /// Whether sign-up is open now.
 pub async fn signup_open(p: &Platform) -> DomainResult<bool> {
-    Ok(raw(p, "signup_open").await?.and_then(|v| v.as_bool()).unwrap_or(p.settings.signup_open))
+    Ok(raw(p.db.anonymous(), "signup_open").await?.and_then(|v| v.as_bool()).unwrap_or(p.settings.signup_open))
 }
 
 /// How many instances a tenant may keep now.
-pub async fn instances_per_tenant(p: &Platform) -> DomainResult<i64> {
-    Ok(raw(p, "instances_per_tenant").await?.and_then(|v| v.as_i64()).unwrap_or(DEFAULT_INSTANCES_PER_TENANT))
+pub async fn instances_per_tenant<'e>(exec: impl sqlx::PgExecutor<'e>) -> DomainResult<i64> {
+    Ok(raw(exec, "instances_per_tenant").await?.and_then(|v| v.as_i64()).unwrap_or(DEFAULT_INSTANCES_PER_TENANT))
 }
 
 pub async fn get(p: &Platform, actor: &Actor) -> DomainResult<PlatformSettingsView> {
@@ -37,7 +38,7 @@ pub async fn get(p: &Platform, actor: &Actor) -> DomainResult<PlatformSettingsVi
     Ok(PlatformSettingsView {
         signup_open: signup_open(p).await?,
         signup_open_flag: p.settings.signup_open,
-        instances_per_tenant: instances_per_tenant(p).await?,
+        instances_per_tenant: instances_per_tenant(p.db.anonymous()).await?,
     })
 }
 

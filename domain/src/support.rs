@@ -12,8 +12,7 @@ use crate::wire::{NewSupportRequest, RunbookInput, RunbookView, SupportAnswer, S
 use sqlx::Row;
 use uuid::Uuid;
 
-/// The states a request goes through.
-pub const STATES: &[&str] = &["open", "in_progress", "answered", "closed"];
+use crate::wire::SUPPORT_STATES as STATES;
 
 pub async fn runbooks(p: &Platform, actor: &Actor) -> DomainResult<Vec<RunbookView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;

@@ -52,21 +52,9 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
     };
     let id = Uuid::new_v4();
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let row = sqlx::query("INSERT INTO ops.tenants (id, slug, name) VALUES ($1, $2, $3) RETURNING created_at")
-        .bind(id)
-        .bind(slug.as_str())
-        .bind(name.as_str())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match DomainError::from(e) {
-            DomainError::Conflict(_) => DomainError::Conflict(format!("a tenant with slug `{slug}` already exists")),
-            other => other,
-        })?;
-    sqlx::query("INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'tenant_admin')")
-        .bind(id)
-        .bind(actor.user_id.0)
-        .execute(&mut *tx)
-        .await?;
+    let created_at =
+        insert(&mut tx, actor, TenantRow { id, slug: slug.as_str(), name: name.as_str(), ..TenantRow::default() })
+            .await?;
     audit::record(
         &mut tx,
         actor,
@@ -85,8 +73,55 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewTenant) -> DomainResu
         slug: slug.to_string(),
         name: name.as_str().to_owned(),
         role: Some("tenant_admin".into()),
-        created_at: row.get("created_at"),
+        created_at,
     })
+}
+
+/// A new tenant's row, as the two ways of making one (the form, the wizard) write it.
+#[derive(Default)]
+pub(crate) struct TenantRow<'a> {
+    pub id: Uuid,
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub contact_email: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub timezone: Option<&'a str>,
+    pub region: &'a str,
+    pub groups: Vec<String>,
+}
+
+/// Inserts a tenant and makes its creator its first admin; a taken slug is a clear conflict.
+pub(crate) async fn insert(
+    tx: &mut crate::db::ScopedTx,
+    actor: &Actor,
+    t: TenantRow<'_>,
+) -> DomainResult<chrono::DateTime<chrono::Utc>> {
+    let created_at = sqlx::query_scalar(
+        "INSERT INTO ops.tenants (id, slug, name, contact_email, country, language, timezone, region, groups)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at",
+    )
+    .bind(t.id)
+    .bind(t.slug)
+    .bind(t.name)
+    .bind(t.contact_email)
+    .bind(t.country)
+    .bind(t.language)
+    .bind(t.timezone)
+    .bind(t.region)
+    .bind(&t.groups)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| match DomainError::from(e) {
+        DomainError::Conflict(_) => DomainError::Conflict(format!("a tenant with slug `{}` already exists", t.slug)),
+        other => other,
+    })?;
+    sqlx::query("INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'tenant_admin')")
+        .bind(t.id)
+        .bind(actor.user_id.0)
+        .execute(&mut **tx)
+        .await?;
+    Ok(created_at)
 }
 
 /// Invites an email address into a tenant (tenant admins and platform

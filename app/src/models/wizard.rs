@@ -20,9 +20,14 @@ pub fn reachable(data: &DraftData, step: WizardStep) -> bool {
     }
 }
 
+/// A price from cents: `€99.00`.
+pub fn price(cents: i64) -> String {
+    format!("€{}.{:02}", cents / 100, cents % 100)
+}
+
 /// A monthly price from cents: `€99.00 / month`.
 pub fn monthly_price(cents: i32) -> String {
-    format!("€{}.{:02} / month", cents / 100, cents % 100)
+    format!("{} / month", price(i64::from(cents)))
 }
 
 /// The limits of a plan, on one line.

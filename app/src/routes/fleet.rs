@@ -11,7 +11,7 @@ use crate::functions::fleet::{
 use crate::functions::instances::{list_plans, OperateInstance};
 use crate::models::short_time;
 use crate::models::table::{choices, paged, tenants, TenantFilter, TenantSort, PAGE};
-use crate::models::wizard::{monthly_price, plan_limits};
+use crate::models::wizard::{monthly_price, plan_limits, price};
 use domain::types::{size_needs, size_summary, SIZE_PROFILES};
 use domain::wire::FleetTenant;
 use leptos::prelude::*;
@@ -208,7 +208,7 @@ pub fn BillingPage() -> impl IntoView {
                     Ok(list) => {
                         let total: i64 = list.iter().filter(|s| s.status == "active").map(|s| i64::from(s.monthly_price_cents)).sum();
                         view! {
-                            <p id="billing-total">{format!("Active subscriptions: {} a month", monthly_price(total.clamp(0, i64::from(i32::MAX)) as i32).trim_end_matches(" / month"))}</p>
+                            <p id="billing-total">{format!("Active subscriptions: {} a month", price(total))}</p>
                             <div class="table-wrap"><table class="table" id="subscriptions">
                                 <thead><tr><th>"Tenant"</th><th>"Plan"</th><th>"Price"</th><th>"Provider"</th><th>"Status"</th><th>"Since"</th></tr></thead>
                                 <tbody>{list.into_iter().map(|s| view! {

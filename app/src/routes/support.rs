@@ -92,7 +92,7 @@ pub fn SupportPage() -> impl IntoView {
                                                         <input type="hidden" name="id" value=r.id.to_string()/>
                                                         <textarea name="answer" rows="2" aria-label="Answer"></textarea>
                                                         <select name="state" aria-label="State">
-                                                            {domain_states().into_iter().map(|s| view! { <option value=s selected=s == r.state>{s}</option> }).collect_view()}
+                                                            {domain::wire::SUPPORT_STATES.iter().copied().map(|s| view! { <option value=s selected=s == r.state>{s}</option> }).collect_view()}
                                                         </select>
                                                         <button type="submit">"Save"</button>
                                                     </ActionForm>
@@ -119,9 +119,4 @@ pub fn SupportPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// A request's states, in order (the domain's list; it is not compiled to WASM).
-fn domain_states() -> Vec<&'static str> {
-    vec!["open", "in_progress", "answered", "closed"]
 }

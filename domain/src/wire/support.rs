@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The states a support request goes through, in order (the page's choices and the server's rule).
+pub const SUPPORT_STATES: &[&str] = &["open", "in_progress", "answered", "closed"];
+
 wire! {
     /// A runbook: a page platform staff wrote (plain text, shown as written).
     pub struct RunbookView {

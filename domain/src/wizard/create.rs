@@ -111,30 +111,22 @@ async fn make_tenant(
     let DraftData { identity, plan, sso, .. } = &d.data;
     let slug = crate::types::Slug::parse(identity.slug.trim())?;
     let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO ops.tenants (id, slug, name, contact_email, country, language, timezone, region, groups)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(id)
-    .bind(slug.as_str())
-    .bind(identity.organisation.trim())
-    .bind(crate::types::Email::parse(&identity.contact_email)?.as_str())
-    .bind(crate::types::Country::parse(&identity.country)?.as_str())
-    .bind(crate::types::Language::parse(&identity.language)?.as_str())
-    .bind(crate::types::TimeZone::parse(&identity.timezone)?.as_str())
-    .bind(identity.region.trim())
-    .bind(labels(&identity.groups))
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match DomainError::from(e) {
-        DomainError::Conflict(_) => DomainError::Conflict(format!("a tenant with slug `{slug}` already exists")),
-        other => other,
-    })?;
-    sqlx::query("INSERT INTO ops.tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'tenant_admin')")
-        .bind(id)
-        .bind(actor.user_id.0)
-        .execute(&mut **tx)
-        .await?;
+    let (email, country) =
+        (crate::types::Email::parse(&identity.contact_email)?, crate::types::Country::parse(&identity.country)?);
+    let (language, timezone) =
+        (crate::types::Language::parse(&identity.language)?, crate::types::TimeZone::parse(&identity.timezone)?);
+    let row = crate::tenants::TenantRow {
+        id,
+        slug: slug.as_str(),
+        name: identity.organisation.trim(),
+        contact_email: Some(email.as_str()),
+        country: Some(country.as_str()),
+        language: Some(language.as_str()),
+        timezone: Some(timezone.as_str()),
+        region: identity.region.trim(),
+        groups: labels(&identity.groups),
+    };
+    crate::tenants::insert(tx, actor, row).await?;
     // The billing boundary: the manual provider's subscription is active at once (invoiced by hand).
     sqlx::query(
         "INSERT INTO ops.subscriptions (id, tenant_id, plan, provider, status, started_at)
