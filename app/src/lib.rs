@@ -113,6 +113,8 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/tenants") view=|| view! { <Layout><routes::tenants::TenantsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/operations") view=|| view! { <Layout><routes::fleet::OperationsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/integrations/sso") view=|| view! { <Layout><routes::integrations::SsoIntegrationsPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/integrations/automation") view=|| view! { <Layout><routes::automation::AutomationPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/integrations/analytics") view=|| view! { <Layout><routes::analytics::AnalyticsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/ai-console") view=|| view! { <Layout><routes::recommendations::RecommendationsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/support") view=|| view! { <Layout><routes::support::SupportPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/portal") view=|| view! { <Layout><routes::portal::PortalPage/></Layout> }/>

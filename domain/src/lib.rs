@@ -28,6 +28,7 @@
 //! - `sealed` (server): secrets stored sealed under a key outside the database.
 //! - `wizard` (server): the tenant wizard's drafts, its SSO test, and Create.
 //! - `support` (server): runbooks and support requests.
+//! - `automation`, `analytics` (server): a tenant's signed outbound webhooks, its Supabase and dashboard links.
 //! - `web_edge` (server): the HTTP edge's rules: Host allow-list, security headers, client address.
 
 pub mod error;
@@ -39,9 +40,13 @@ pub(crate) mod access;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod analytics;
+#[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
 pub mod auth;
+#[cfg(feature = "server")]
+pub mod automation;
 #[cfg(feature = "server")]
 pub mod backups;
 #[cfg(feature = "server")]

@@ -31,6 +31,12 @@ pub struct Inner {
 }
 
 impl Platform {
+    /// The guard for requests to URLs tenants chose (SSO discovery, webhooks,
+    /// domain checks): the operator's pins, allowed networks and trusted roots.
+    pub fn outbound_checks(&self) -> crate::instances::reach::Checks {
+        self.builds.as_ref().map(|b| b.custom_domains.checks.clone()).unwrap_or_default()
+    }
+
     pub fn new(db: Db, runtime: Arc<dyn Runtime>, mailer: Arc<dyn Mailer>, settings: Settings) -> Self {
         Self::with_builds(db, runtime, mailer, settings, None)
     }

@@ -248,3 +248,57 @@ pub async fn answer(p: &Platform, actor: &Actor, invitation: Uuid, accept: bool)
     tx.commit().await?;
     Ok(())
 }
+
+/// Deletes tenant `slug` and everything it holds (platform owners only;
+/// operators run everything else). Refused while it still runs something or
+/// keeps something a deletion would lose: instances not decommissioned,
+/// repository projects, backups not yet pruned. Audited.
+pub async fn delete(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<()> {
+    if actor.platform_role != Some(crate::types::PlatformRole::Owner) {
+        return Err(DomainError::Denied("only platform owners delete tenants".into()));
+    }
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let row = sqlx::query(
+        "SELECT t.id, t.name,
+                (SELECT count(*) FROM ops.instances i WHERE i.tenant_id = t.id AND i.state <> 'decommissioned') AS running,
+                (SELECT count(*) FROM ops.projects p WHERE p.tenant_id = t.id AND p.kind = 'repository') AS projects,
+                (SELECT count(*) FROM ops.backups b WHERE b.tenant_id = t.id AND b.state IN ('pending', 'running', 'done'))
+                    AS backups
+           FROM ops.tenants t WHERE t.slug = $1 FOR UPDATE OF t",
+    )
+    .bind(slug.trim())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("tenant"))?;
+    let id: Uuid = row.get("id");
+    let name: String = row.get("name");
+    let (running, projects, backups): (i64, i64, i64) = (row.get("running"), row.get("projects"), row.get("backups"));
+    let mut blockers = Vec::new();
+    if running > 0 {
+        blockers.push(format!("{running} instance(s) not decommissioned"));
+    }
+    if projects > 0 {
+        blockers.push(format!("{projects} project(s)"));
+    }
+    if backups > 0 {
+        blockers.push(format!("{backups} backup(s) still kept (retention prunes them)"));
+    }
+    if !blockers.is_empty() {
+        return Err(DomainError::Conflict(format!("{name} still has {}", blockers.join(", "))));
+    }
+    let deleted =
+        sqlx::query("DELETE FROM ops.tenants WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+    if deleted == 0 {
+        return Err(DomainError::Denied("only platform owners delete tenants".into()));
+    }
+    let event = Event {
+        action: AuditAction::TenantDelete,
+        target: format!("tenant:{}", slug.trim()),
+        tenant_id: Some(id),
+        project_id: None,
+        summary: serde_json::json!({"name": name}),
+    };
+    audit::record(&mut tx, actor, event).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod console_mail;
 pub mod fleet;
 pub mod instances;
+pub mod integrations;
 pub mod mails;
 pub mod platform;
 pub mod projects;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod catalog;
 pub mod instance;
+pub mod integrations;
 pub mod mail;
 pub mod promotion;
 pub mod table;

@@ -11,7 +11,8 @@ pub fn SsoIntegrationsPage() -> impl IntoView {
     let configs = Resource::new(|| (), |_| sso_configs());
     view! {
         <Title text="Single sign-on"/>
-        <h1>"Single sign-on"</h1>
+        <h1>"Integrations"</h1>
+        <crate::routes::automation::IntegrationsNav current="sso"/>
         <p class="muted">"Tenants whose instances sign people in through an OpenID Connect provider. \
             The tenant wizard sets it up and tests the issuer; instances get the provider when they are provisioned."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -1,6 +1,8 @@
 //! Pages, one per file.
 
+pub mod analytics;
 pub mod audit;
+pub mod automation;
 pub mod backups;
 pub mod build;
 pub mod bundles;

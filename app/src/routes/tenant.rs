@@ -2,7 +2,9 @@
 //! SSO, Billing and Logs (its audit trail of the last 7 days, at most 500
 //! events, newest first). The tab is in the URL, so each is a link.
 
+use crate::components::forms::{error_message, ActionError};
 use crate::functions::fleet::get_fleet_tenant;
+use crate::functions::integrations::DeleteTenant;
 use crate::models::short_time;
 use crate::models::wizard::monthly_price;
 use domain::wire::{url_component, TenantDetail};
@@ -53,10 +55,54 @@ pub fn TenantPage() -> impl IntoView {
                             <section class="card" id=move || format!("tab-{}", tab.get())>
                                 {move || d.with_value(|d| tab_view(d, tab.get()))}
                             </section>
+                            {move || (tab.get() == "overview").then(|| view! { <TenantDeletion slug=d.with_value(|d| d.summary.slug.clone())/> })}
                         }.into_any()
                     }
                 }
             })}
+        </Transition>
+    }
+}
+
+/// Deleting the tenant: platform owners only, after typing its slug; the
+/// server refuses while it runs or keeps anything.
+#[component]
+fn TenantDeletion(slug: String) -> impl IntoView {
+    let me = expect_context::<crate::MeResource>();
+    let delete = ServerAction::<DeleteTenant>::new();
+    let typed = RwSignal::new(String::new());
+    let expected = slug.clone();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            let navigate = leptos_router::hooks::use_navigate();
+            navigate("/tenants", Default::default());
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let slug = slug.clone();
+                let expected = expected.clone();
+                Suspend::new(async move {
+                    let owner = me.await.ok().flatten().and_then(|m| m.platform_role).as_deref() == Some("platform_owner");
+                    owner.then(|| view! {
+                        <details class="card" id="delete-tenant">
+                            <summary class="danger">"Delete this tenant"</summary>
+                            <div class="danger-box">
+                                <p class="small">"Deleting removes the tenant, its members, subscriptions, links and history of deliveries. \
+                                    It is refused while an instance is not decommissioned, a project exists, or a backup is still kept."</p>
+                                <label>{format!("Type {slug} to confirm")}
+                                    <input id="delete-tenant-slug" prop:value=move || typed.get() on:input=move |e| typed.set(event_target_value(&e))/>
+                                </label>
+                                <button type="button" class="danger" id="delete-tenant-yes"
+                                    disabled=move || typed.with(|t| t.trim() != expected) || delete.pending().get()
+                                    on:click=move |_| { delete.dispatch(DeleteTenant { slug: slug.clone() }); }>"Delete tenant"</button>
+                                <ActionError error=Signal::derive(move || delete.value().with(error_message))/>
+                            </div>
+                        </details>
+                    })
+                })
+            }}
         </Transition>
     }
 }

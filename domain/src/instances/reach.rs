@@ -220,6 +220,40 @@ impl Checks {
     /// the body of a 200, at most `max` bytes, or why not. Certificates are verified
     /// against the system's authorities and the operator's (`ODOOOPS_TRUST_CA`).
     pub async fn fetch_https(&self, url: &str, max: usize) -> Result<Vec<u8>, String> {
+        let client = self.https_client(url).await?;
+        let mut resp =
+            client.get(url).send().await.map_err(|e| format!("{url} did not answer ({})", without_url(&e)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let redirect = if status.is_redirection() { " (redirects are not followed)" } else { "" };
+            return Err(format!("{url} answered {status}{redirect}"));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading {url}: {}", without_url(&e)))? {
+            body.extend_from_slice(&chunk);
+            if body.len() > max {
+                return Err(format!("{url} answered more than {} KiB", max / 1024));
+            }
+        }
+        Ok(body)
+    }
+
+    /// POSTs `body` to an `https://` URL on a public host (checked as for
+    /// [`fetch_https`](Self::fetch_https)) and answers the receiver's status
+    /// (whatever it is: the caller decides), or why nothing was sent or heard.
+    pub async fn post_https(&self, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<u16, String> {
+        let client = self.https_client(url).await?;
+        let mut req = client.post(url).header("content-type", "application/json").body(body);
+        for (name, value) in headers {
+            req = req.header(*name, value);
+        }
+        let resp = req.send().await.map_err(|e| format!("{url} did not answer ({})", without_url(&e)))?;
+        Ok(resp.status().as_u16())
+    }
+
+    /// A client that connects to `url`'s host at its checked address only,
+    /// verifies certificates, follows no redirect and waits at most ten seconds.
+    async fn https_client(&self, url: &str) -> Result<reqwest::Client, String> {
         // Parsed once, the way the client reads it: the host checked is the host connected to.
         let parsed = reqwest::Url::parse(url).map_err(|_| format!("{url} is not a URL"))?;
         if parsed.scheme() != "https" || !parsed.username().is_empty() || parsed.password().is_some() {
@@ -238,22 +272,7 @@ impl Checks {
         for root in self.roots.read().expect("roots").iter() {
             builder = builder.add_root_certificate(root.clone());
         }
-        let client = builder.build().map_err(|e| format!("the console could not make a client: {e}"))?;
-        let mut resp =
-            client.get(url).send().await.map_err(|e| format!("{url} did not answer ({})", without_url(&e)))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let redirect = if status.is_redirection() { " (redirects are not followed)" } else { "" };
-            return Err(format!("{url} answered {status}{redirect}"));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| format!("reading {url}: {}", without_url(&e)))? {
-            body.extend_from_slice(&chunk);
-            if body.len() > max {
-                return Err(format!("{url} answered more than {} KiB", max / 1024));
-            }
-        }
-        Ok(body)
+        builder.build().map_err(|e| format!("the console could not make a client: {e}"))
     }
 }
 

@@ -37,10 +37,12 @@ pub enum Kind {
     InstanceOperation,
     /// Mirrors and reads the module catalog's sources that are due.
     CatalogRefresh,
+    /// Sends due webhook deliveries (woken when an event is queued).
+    WebhookDelivery,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Build,
         Kind::Backup,
         Kind::Drill,
@@ -51,6 +53,7 @@ impl Kind {
         Kind::Retention,
         Kind::InstanceOperation,
         Kind::CatalogRefresh,
+        Kind::WebhookDelivery,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Kind {
             Kind::Retention => "retention",
             Kind::InstanceOperation => "instance_operation",
             Kind::CatalogRefresh => "catalog_refresh",
+            Kind::WebhookDelivery => "webhook_delivery",
         }
     }
 
@@ -83,12 +87,14 @@ impl Kind {
             Kind::Retention => Some(Duration::from_secs(3600)),
             // Sources are read every six hours or when someone asks (which wakes it).
             Kind::CatalogRefresh => Some(Duration::from_secs(600)),
+            // Events wake it; the period catches retries coming due.
+            Kind::WebhookDelivery => Some(Duration::from_secs(5)),
         }
     }
 
     /// Whether it needs the build infrastructure (a container engine, build databases).
     pub fn needs_builds(self) -> bool {
-        !matches!(self, Kind::ShellSweep | Kind::Retention)
+        !matches!(self, Kind::ShellSweep | Kind::Retention | Kind::WebhookDelivery)
     }
 }
 

@@ -226,6 +226,7 @@ pub async fn retention(p: &Platform) -> DomainResult<u64> {
     .execute(&mut *tx)
     .await?;
     crate::wizard::forget_expired(&mut tx).await?;
+    crate::automation::forget_old(&mut tx).await?;
     tx.commit().await?;
     Ok(jobs)
 }

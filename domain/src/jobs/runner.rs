@@ -311,6 +311,10 @@ async fn periodic(p: &Platform, job: &Job) {
                     }
                 }
             }
+            Kind::WebhookDelivery => match crate::automation::deliver::run_due(p).await? {
+                0 => {}
+                n => tracing::debug!(tried = n, "webhook deliveries sent"),
+            },
             Kind::Build | Kind::Backup | Kind::Drill | Kind::InstanceOperation => {}
         }
         Ok(())

@@ -14,7 +14,9 @@ mod project_fields;
 mod roles;
 mod secret;
 mod slug;
+mod supabase;
 mod vocabulary;
+mod webhook;
 mod wizard;
 
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
@@ -35,7 +37,11 @@ pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;
 pub use slug::Slug;
+pub use supabase::SupabaseRef;
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
+pub use webhook::{
+    dashboard_url, webhook_backoff_secs, webhook_events, webhook_url, PING_EVENT, WEBHOOK_EVENTS, WEBHOOK_MAX_ATTEMPTS,
+};
 pub use wizard::{
     error_for, oidc_issuer, size_needs, size_summary, BundleChoice, DraftData, FieldError, Identity, Infra, Sso,
     WizardStep, SIZE_PROFILES,

@@ -90,12 +90,19 @@ string_enum!(
         SshKeyRemove = "ssh_key.remove",
         SupportRequestOpen = "support.request_open",
         SupportRequestState = "support.request_state",
+        TenantAnalytics = "tenant.analytics",
         TenantCreate = "tenant.create",
+        TenantDelete = "tenant.delete",
         TenantInvitationAccept = "tenant.invitation_accept",
         TenantInvitationDecline = "tenant.invitation_decline",
         TenantMemberInvite = "tenant.member_invite",
         TokenCreate = "token.create",
         TokenRevoke = "token.revoke",
+        WebhookCreate = "webhook.create",
+        WebhookDelete = "webhook.delete",
+        WebhookRetry = "webhook.retry",
+        WebhookTest = "webhook.test",
+        WebhookUpdate = "webhook.update",
     }
 );
 

@@ -39,11 +39,13 @@ macro_rules! wire {
 mod catalog;
 mod fleet;
 mod instances;
+mod integrations;
 mod support;
 mod wizard;
 pub use catalog::*;
 pub use fleet::*;
 pub use instances::*;
+pub use integrations::*;
 pub use support::*;
 pub use wizard::*;
 

@@ -23,10 +23,6 @@ use uuid::Uuid;
 /// The most a discovery document may weigh.
 const MAX_DOCUMENT: usize = 64 * 1024;
 
-fn checks(p: &Platform) -> crate::instances::reach::Checks {
-    p.builds.as_ref().map(|b| b.custom_domains.checks.clone()).unwrap_or_default()
-}
-
 /// Reads a discovery document for `issuer`; errors are sentences for the person testing.
 pub fn parse_discovery(issuer: &str, body: &[u8]) -> Result<SsoFound, String> {
     let doc: serde_json::Value =
@@ -75,7 +71,7 @@ pub async fn test(p: &Platform, actor: &Actor, draft: Uuid) -> DomainResult<SsoF
     }
     let issuer = oidc_issuer(&d.data.sso.issuer).map_err(DomainError::Invalid)?;
     let url = format!("{issuer}/.well-known/openid-configuration");
-    let checks = checks(p);
+    let checks = p.outbound_checks();
     let found = match checks.fetch_https(&url, MAX_DOCUMENT).await {
         Ok(body) => parse_discovery(&issuer, &body),
         Err(e) => Err(e),

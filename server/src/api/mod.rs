@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 mod health;
 mod instances;
+mod integrations;
 pub mod mails;
 mod me;
 mod platform;
@@ -60,6 +61,10 @@ use utoipa::{Modify, OpenApi};
         platform::fleet_tenant, platform::findings, platform::settings, platform::patch_settings,
         platform::plan_changes, platform::propose_plan_change, platform::decide_plan_change,
         support::runbooks, support::save_runbook, support::requests, support::open, support::answer,
+        platform::delete_tenant,
+        integrations::list_webhooks, integrations::create_webhook, integrations::change_webhook,
+        integrations::delete_webhook, integrations::test_webhook, integrations::list_deliveries,
+        integrations::retry_delivery, integrations::list_analytics, integrations::save_analytics,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -165,7 +170,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/billing/plan-changes", get(platform::plan_changes).post(platform::propose_plan_change))
         .route("/v1/billing/plan-changes/{id}/decide", post(platform::decide_plan_change))
         .route("/v1/fleet/tenants", get(platform::fleet_tenants))
-        .route("/v1/fleet/tenants/{slug}", get(platform::fleet_tenant))
+        .route("/v1/fleet/tenants/{slug}", get(platform::fleet_tenant).delete(platform::delete_tenant))
+        .route("/v1/webhooks", get(integrations::list_webhooks).post(integrations::create_webhook))
+        .route(
+            "/v1/webhooks/{id}",
+            axum::routing::patch(integrations::change_webhook).delete(integrations::delete_webhook),
+        )
+        .route("/v1/webhooks/{id}/test", post(integrations::test_webhook))
+        .route("/v1/webhook-deliveries", get(integrations::list_deliveries))
+        .route("/v1/webhook-deliveries/{id}/retry", post(integrations::retry_delivery))
+        .route("/v1/analytics", get(integrations::list_analytics))
+        .route("/v1/analytics/{slug}", axum::routing::put(integrations::save_analytics))
         .route("/v1/fleet/findings", get(platform::findings))
         .route("/v1/runbooks", get(support::runbooks).put(support::save_runbook))
         .route("/v1/support/requests", get(support::requests).post(support::open))

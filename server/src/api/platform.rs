@@ -128,3 +128,17 @@ pub async fn decide_plan_change(
 ) -> Result<axum::Json<domain::wire::PlanChangeView>, ApiError> {
     Ok(axum::Json(domain::plan_changes::decide(&s.platform, &actor, id, d).await?))
 }
+
+/// Deletes a tenant (platform owners only), once it runs and keeps nothing:
+/// no live instance, no project, no backup kept.
+#[utoipa::path(delete, path = "/api/v1/fleet/tenants/{slug}", tag = "tenants", params(("slug" = String, Path)),
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn delete_tenant(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    super::extract::Path(slug): super::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    domain::tenants::delete(&s.platform, &actor, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

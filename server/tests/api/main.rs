@@ -4,6 +4,7 @@
 mod accounts;
 mod attacks;
 mod audit;
+mod automation;
 mod backups;
 mod canary;
 mod catalog;

@@ -35,6 +35,23 @@ fn table() -> Vec<(&'static str, &'static str, Option<Value>, [u16; 6])> {
         ),
         ("GET", "/api/v1/audit/verify", None, [200, 200, 200, 403, 403, 403]),
         ("GET", "/api/v1/instances", None, [200, 200, 200, 200, 200, 200]),
+        // Automation: a tenant's admins and staff subscribe; auditors and finance read or see nothing; others never see it.
+        ("GET", "/api/v1/webhooks", None, [200, 200, 200, 200, 200, 200]),
+        (
+            "POST",
+            "/api/v1/webhooks",
+            Some(json!({"tenant": "bobco", "url": "https://hooks.bobco.example/in", "events": ["operation.failed"]})),
+            [201, 201, 403, 403, 201, 404],
+        ),
+        ("GET", "/api/v1/webhook-deliveries", None, [200, 200, 200, 200, 200, 200]),
+        (
+            "PUT",
+            "/api/v1/analytics/bobco",
+            Some(json!({"supabase_ref": "abcdefghijklmnopqrst", "dashboards": []})),
+            [200, 200, 403, 404, 200, 404],
+        ),
+        // Deleting a tenant is the owners' alone (operators run everything else).
+        ("DELETE", "/api/v1/fleet/tenants/no-such-tenant", None, [404, 403, 403, 403, 403, 403]),
     ]
 }
 
@@ -166,4 +183,13 @@ async fn each_platform_role_gets_what_the_matrix_says_on_every_route() {
         let page = browsers[i].get("/tenants/new").await.text().await.unwrap();
         assert_eq!(page.contains("wizard-begin"), expected, "the wizard as {}", ROLES[i]);
     }
+
+    // Deleting a tenant: not by an operator, not by its own admin; by an owner, audited, and it is gone.
+    assert_eq!(apis[1].call(reqwest::Method::DELETE, "/api/v1/fleet/tenants/maxco", None).await.0, 403);
+    assert_eq!(apis[5].call(reqwest::Method::DELETE, "/api/v1/fleet/tenants/maxco", None).await.0, 403);
+    let (status, body) = apis[0].call(reqwest::Method::DELETE, "/api/v1/fleet/tenants/maxco", None).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(apis[0].get("/api/v1/fleet/tenants/maxco").await.0, 404);
+    let (_, audit) = apis[0].get("/api/v1/audit?action=tenant.delete").await;
+    assert!(audit.to_string().contains("tenant:maxco"), "{audit}");
 }

@@ -138,7 +138,7 @@ async fn a_draft_is_its_authors_kept_as_typed_checked_by_the_server_and_forgotte
 }
 
 /// A certificate authority and a certificate for `names`, made with openssl in `dir`.
-fn certificates(dir: &Path, names: &[&str]) {
+pub(crate) fn certificates(dir: &Path, names: &[&str]) {
     let run = |args: &[&str]| {
         let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().unwrap();
         assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
