@@ -12,6 +12,9 @@ use tokio::sync::mpsc::UnboundedSender;
 pub struct EngineInfo {
     pub version: String,
     pub api_version: String,
+    /// The host's CPUs and memory, as the engine reports them (0 when it does not).
+    pub cpus: f64,
+    pub memory_bytes: i64,
 }
 
 /// A container to run.
@@ -190,7 +193,13 @@ impl ContainerEngine for DockerEngine {
                 "Docker is not reachable ({e}); builds, previews and shells need it. Set DOCKER_HOST or start dockerd."
             )
         })?;
-        Ok(EngineInfo { version: v.version.unwrap_or_default(), api_version: v.api_version.unwrap_or_default() })
+        let info = docker.info().await.ok();
+        Ok(EngineInfo {
+            version: v.version.unwrap_or_default(),
+            api_version: v.api_version.unwrap_or_default(),
+            cpus: info.as_ref().and_then(|i| i.ncpu).unwrap_or_default() as f64,
+            memory_bytes: info.as_ref().and_then(|i| i.mem_total).unwrap_or_default(),
+        })
     }
 
     async fn build_image(

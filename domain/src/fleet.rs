@@ -4,7 +4,7 @@
 //! instance operations; the subscriptions of the billing boundary.
 
 use crate::auth::Actor;
-use crate::error::DomainResult;
+use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
 use crate::wire::{FleetOperation, FleetTenant, SubscriptionView, TenantDetail, TenantMember};
 use sqlx::Row;
@@ -80,6 +80,40 @@ pub async fn operations(p: &Platform, actor: &Actor, limit: i64, offset: i64) ->
             finished_at: r.get("finished_at"),
         })
         .collect())
+}
+
+/// What the fleet reserves and stores against the runtime's capacity
+/// (platform staff and auditors).
+pub async fn capacity(p: &Platform, actor: &Actor) -> DomainResult<crate::wire::FleetCapacity> {
+    if !actor.platform_role.is_some_and(|r| r.administers_platform() || r == crate::types::PlatformRole::Auditor) {
+        return Err(DomainError::Denied("the fleet's capacity is for platform staff".into()));
+    }
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let r = sqlx::query(
+        "SELECT count(*) FILTER (WHERE i.state IN ('provisioning', 'active')) AS running,
+                coalesce(sum(pl.cpu_limit) FILTER (WHERE i.state IN ('provisioning', 'active')), 0)::float8 AS cpu,
+                coalesce(sum(pl.memory_limit_mb) FILTER (WHERE i.state IN ('provisioning', 'active')), 0)::int8 AS mem,
+                coalesce(sum(pl.storage_mb), 0)::int8 AS storage, coalesce(sum(i.storage_used_bytes), 0)::int8 AS used
+           FROM ops.instances i JOIN ops.plans pl ON pl.slug = i.plan
+          WHERE i.state <> 'decommissioned'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let (cpu_total, memory_total_mb, runtime) = match p.runtime.ping().await {
+        Ok(i) => (i.cpus, i.memory_bytes / (1 << 20), i.describe()),
+        Err(why) => (0.0, 0, why),
+    };
+    Ok(crate::wire::FleetCapacity {
+        running: r.get("running"),
+        cpu_reserved: r.get("cpu"),
+        memory_reserved_mb: r.get("mem"),
+        cpu_total,
+        memory_total_mb,
+        storage_allotted_mb: r.get("storage"),
+        storage_used_bytes: r.get("used"),
+        runtime,
+    })
 }
 
 /// The subscriptions the caller sees, with their plan's price.

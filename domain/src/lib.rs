@@ -70,6 +70,8 @@ pub mod mail;
 #[cfg(feature = "server")]
 pub mod mailer;
 #[cfg(feature = "server")]
+pub mod markdown;
+#[cfg(feature = "server")]
 pub mod plan_changes;
 #[cfg(feature = "server")]
 pub mod platform;

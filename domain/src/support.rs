@@ -28,6 +28,7 @@ pub async fn runbooks(p: &Platform, actor: &Actor) -> DomainResult<Vec<RunbookVi
         .map(|r| RunbookView {
             slug: r.get("slug"),
             title: r.get("title"),
+            body_html: crate::markdown::to_html(r.get("body")),
             body: r.get("body"),
             updated_by: r.get("updated_by"),
             updated_at: r.get("updated_at"),

@@ -21,6 +21,14 @@ pub async fn fleet_operations(offset: i64) -> Result<Vec<FleetOperation>, AppErr
     Ok(domain::fleet::operations(&ssr::platform()?, &actor, 21, offset).await?)
 }
 
+/// What the fleet reserves and stores against the runtime's capacity (staff and auditors).
+#[server(prefix = "/rpc", endpoint = "fleet/capacity")]
+pub async fn fleet_capacity() -> Result<domain::wire::FleetCapacity, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::fleet::capacity(&ssr::platform()?, &actor).await?)
+}
+
 /// The subscriptions the caller sees.
 #[server(prefix = "/rpc", endpoint = "fleet/subscriptions")]
 pub async fn subscriptions() -> Result<Vec<SubscriptionView>, AppError> {

@@ -6,12 +6,14 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::fleet::{
-    fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange,
+    fleet_capacity, fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange,
 };
 use crate::functions::instances::{list_plans, OperateInstance};
+use crate::models::capacity::capacity_meters;
 use crate::models::short_time;
 use crate::models::table::{choices, paged, tenants, TenantFilter, TenantSort, PAGE};
 use crate::models::wizard::{monthly_price, plan_limits, price};
+use crate::routes::operation_drawer::OperationDrawer;
 use domain::types::{size_needs, size_summary, SIZE_PROFILES};
 use domain::wire::FleetTenant;
 use leptos::prelude::*;
@@ -140,8 +142,10 @@ pub fn OperationsPage() -> impl IntoView {
     let offset = RwSignal::new(0i64);
     let rerun = ServerAction::<OperateInstance>::new();
     let ops = Resource::new(move || (offset.get(), rerun.version().get()), |(o, _)| fleet_operations(o));
+    let selected = RwSignal::new(None);
     view! {
         <Title text="Operations"/>
+        <OperationDrawer selected=selected rerun=rerun/>
         <h1>"Operations"</h1>
         <p class="muted">"Every change to an instance, newest first: provisioning, backups, restores, bundles, moves."</p>
         <Transition fallback=|| view! { <p class="muted">"Loading operations…"</p> }>
@@ -156,9 +160,11 @@ pub fn OperationsPage() -> impl IntoView {
                         view! {
                             <div class="table-wrap"><table class="table" id="operations-timeline">
                                 <thead><tr><th>"When"</th><th>"Instance"</th><th>"Tenant"</th><th>"Operation"</th><th>"State"</th><th>"Error"</th></tr></thead>
-                                <tbody>{list.into_iter().take(PAGE).map(|o| view! {
+                                <tbody>{list.into_iter().take(PAGE).map(|o| {
+                                    let details = o.clone();
+                                    view! {
                                     <tr>
-                                        <td class="small">{short_time(&o.created_at)}</td>
+                                        <td class="small"><button type="button" class="link" on:click=move |_| selected.set(Some(details.clone()))>{short_time(&o.created_at)}</button></td>
                                         <td><a href=format!("/instances/{}", o.instance_id)>{o.instance}</a></td>
                                         <td>{o.tenant_slug}</td>
                                         <td>{o.kind.clone()}</td>
@@ -174,7 +180,7 @@ pub fn OperationsPage() -> impl IntoView {
                                             })}
                                         </td>
                                     </tr>
-                                }).collect_view()}</tbody>
+                                }}).collect_view()}</tbody>
                             </table></div>
                             <ActionError error=Signal::derive(move || rerun.value().with(error_message))/>
                             <div class="row pager">
@@ -361,10 +367,14 @@ pub fn SizeProfilesPage() -> impl IntoView {
 /// status, instances serving and not, and the latest operations.
 #[component]
 pub fn FleetSummary() -> impl IntoView {
+    let rerun = ServerAction::<OperateInstance>::new();
     let list = Resource::new(|| (), |_| fleet_tenants());
-    let ops = Resource::new(|| (), |_| fleet_operations(0));
+    let ops = Resource::new(move || rerun.version().get(), |_| fleet_operations(0));
+    let capacity = Resource::new(|| (), |_| fleet_capacity());
+    let selected = RwSignal::new(None);
     view! {
         <section class="card" id="fleet-summary">
+            <OperationDrawer selected=selected rerun=rerun/>
             <h2>"Fleet"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading the fleet…"</p> }>
                 {move || Suspend::new(async move {
@@ -380,20 +390,56 @@ pub fn FleetSummary() -> impl IntoView {
                                     <div class="tile"><strong>{t.len()}</strong>" tenants: "{by_status("active")}" active, "{by_status("suspended")}" suspended"</div>
                                     <div class="tile"><strong>{up}</strong>" instances serving, "{total - up}" not"</div>
                                 </div>
+                                <CapacityMeters capacity=capacity/>
                                 <h3>"Latest operations"</h3>
                                 {if o.is_empty() {
                                     view! { <p class="muted small">"None yet."</p> }.into_any()
                                 } else {
-                                    view! { <ul class="plain small">{o.into_iter().take(5).map(|op| view! {
-                                        <li>{short_time(&op.created_at)}" · "<a href=format!("/instances/{}", op.instance_id)>{op.instance}</a>" · "{op.kind}" · "{op.state}</li>
+                                    view! { <ul class="plain small" id="latest-operations">{o.into_iter().take(5).map(|op| {
+                                        let details = op.clone();
+                                        view! {
+                                            <li><button type="button" class="link" on:click=move |_| selected.set(Some(details.clone()))>
+                                                {format!("{} · {} · {} · {}", short_time(&op.created_at), op.instance, op.kind, op.state)}
+                                            </button></li>
+                                        }
                                     }).collect_view()}</ul> }.into_any()
                                 }}
-                                <p class="small"><a href="/ai-console">"Recommendations"</a>" · "<a href="/integrations/sso">"Single sign-on"</a>" · "<a href="/operations">"All operations"</a>" · "<a href="/tenants">"Tenants"</a>" · "<a href="/billing">"Billing"</a></p>
+                                <p class="small"><a href="/ai-console">"Recommendations"</a>" · "<a href="/integrations/sso">"Single sign-on"</a>" · "<a href="/integrations/automation">"Automation"</a>" · "<a href="/operations">"All operations"</a>" · "<a href="/tenants">"Tenants"</a>" · "<a href="/billing">"Billing"</a></p>
                             }.into_any()
                         }
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Resource use against capacity: CPU and memory the live instances' plans
+/// reserve against the runtime's, storage used against what plans allot.
+#[component]
+fn CapacityMeters(capacity: Resource<Result<domain::wire::FleetCapacity, crate::error::AppError>>) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="muted small">"Measuring capacity…"</p> }>
+            {move || Suspend::new(async move {
+                match capacity.await {
+                    Err(e) => view! { <p class="error small">{e.message}</p> }.into_any(),
+                    Ok(c) => view! {
+                        <div class="meters" id="capacity">
+                            {capacity_meters(&c).into_iter().map(|m| view! {
+                                <div class="meter-row">
+                                    <span class="small">{m.label}</span>
+                                    <div class="meter" role="meter" aria-label=m.label aria-valuemin="0" aria-valuemax="100"
+                                        aria-valuenow=m.percent.min(100).to_string()>
+                                        <div class=format!("meter-fill meter-{}", m.level) style=format!("width: {}%", m.percent.min(100))></div>
+                                    </div>
+                                    <span class="small">{format!("{} ({} %)", m.text, m.percent)}</span>
+                                </div>
+                            }).collect_view()}
+                            <p class="muted small">{format!("{} instances live · {}", c.running, c.runtime)}</p>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -15,6 +15,7 @@ pub mod instances;
 pub mod integrations;
 pub mod mails;
 pub mod not_found;
+pub mod operation_drawer;
 pub mod platform_settings;
 pub mod portal;
 pub mod project;

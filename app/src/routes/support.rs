@@ -57,7 +57,7 @@ pub fn SupportPage() -> impl IntoView {
                             Ok(list) => view! { <div id="runbooks">{list.into_iter().map(|r| view! {
                                 <details class="runbook">
                                     <summary><strong>{r.title.clone()}</strong>" "<span class="muted small">{format!("updated {}", short_time(&r.updated_at))}</span></summary>
-                                    <div class="runbook-body">{r.body.clone()}</div>
+                                    <div class="runbook-body markdown" inner_html=r.body_html.clone()></div>
                                 </details>
                             }).collect_view()}</div> }.into_any(),
                         }}
@@ -65,7 +65,7 @@ pub fn SupportPage() -> impl IntoView {
                             <ActionForm action=save attr:class="stack" attr:id="runbook-form">
                                 <label>"Title" <input name="title" required maxlength="120"/></label>
                                 <label>"Slug" <small class="muted">"optional; the same slug replaces a runbook"</small> <input name="slug" maxlength="63"/></label>
-                                <label>"Text" <textarea name="body" rows="5"></textarea></label>
+                                <label>"Text" <small class="muted">"Markdown: headings, lists, links, tables, `code`"</small> <textarea name="body" rows="5"></textarea></label>
                                 <ActionError error=Signal::derive(move || save.value().with(error_message))/>
                                 <button type="submit">"Save runbook"</button>
                             </ActionForm>

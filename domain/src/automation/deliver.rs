@@ -4,6 +4,10 @@
 //! A 2xx answer delivers; anything else is retried after 30 s, 2 min, 8 min …
 //! until the seventh try, then the delivery is given up (people may retry it).
 //!
+//! One subscription's deliveries of a batch go one after the other, in the
+//! order the events happened; subscriptions are served side by side. A retry
+//! may arrive after later events: `timestamp` in the body says when each happened.
+//!
 //! A claim is a two-minute lease (`sending`): a console that dies mid-send
 //! leaves the delivery due again, so a receiver may see an event twice and
 //! should deduplicate on `webhook-id`, as the standard says.
@@ -52,6 +56,8 @@ pub(crate) async fn wake(p: &Platform) {
 
 struct Due {
     id: Uuid,
+    subscription: Uuid,
+    created_at: chrono::DateTime<chrono::Utc>,
     event: String,
     payload: serde_json::Value,
     attempts: i32,
@@ -69,9 +75,27 @@ pub async fn run_due(p: &Platform) -> anyhow::Result<usize> {
             break;
         }
         tried += batch.len();
-        futures_util::future::join_all(batch.into_iter().map(|d| send(p, d))).await;
+        futures_util::future::join_all(in_order_per_subscription(batch).into_iter().map(|queue| async move {
+            for d in queue {
+                send(p, d).await;
+            }
+        }))
+        .await;
     }
     Ok(tried)
+}
+
+/// The batch as one queue per subscription, each in the order its events happened.
+fn in_order_per_subscription(mut batch: Vec<Due>) -> Vec<Vec<Due>> {
+    batch.sort_by_key(|d| (d.subscription, d.created_at));
+    let mut queues: Vec<Vec<Due>> = Vec::new();
+    for d in batch {
+        match queues.last_mut() {
+            Some(q) if q[0].subscription == d.subscription => q.push(d),
+            _ => queues.push(vec![d]),
+        }
+    }
+    queues
 }
 
 async fn claim(p: &Platform) -> anyhow::Result<Vec<Due>> {
@@ -85,8 +109,8 @@ async fn claim(p: &Platform) -> anyhow::Result<Vec<Due>> {
                            JOIN ops.event_subscriptions s2 ON s2.id = d2.subscription_id
                           WHERE d2.state IN ('pending', 'sending', 'failed') AND d2.next_attempt_at <= clock_timestamp()
                             AND (s2.active OR d2.event = 'ping')
-                          ORDER BY d2.next_attempt_at LIMIT $1 FOR UPDATE OF d2 SKIP LOCKED)
-         RETURNING d.id, d.event, d.payload, d.attempts, s.url, s.secret_sealed",
+                          ORDER BY d2.next_attempt_at, d2.created_at LIMIT $1 FOR UPDATE OF d2 SKIP LOCKED)
+         RETURNING d.id, d.subscription_id, d.created_at, d.event, d.payload, d.attempts, s.url, s.secret_sealed",
     )
     .bind(BATCH)
     .fetch_all(&mut *tx)
@@ -96,6 +120,8 @@ async fn claim(p: &Platform) -> anyhow::Result<Vec<Due>> {
         .iter()
         .map(|r| Due {
             id: r.get("id"),
+            subscription: r.get("subscription_id"),
+            created_at: r.get("created_at"),
             event: r.get("event"),
             payload: r.get("payload"),
             attempts: r.get("attempts"),

@@ -76,7 +76,14 @@ impl Runtime for DockerRuntime {
 
     async fn ping(&self) -> Result<RuntimeInfo, String> {
         let i = self.engine.ping().await?;
-        Ok(RuntimeInfo { backend: Backend::Docker, version: i.version, api_version: i.api_version, nodes: 1 })
+        Ok(RuntimeInfo {
+            backend: Backend::Docker,
+            version: i.version,
+            api_version: i.api_version,
+            nodes: 1,
+            cpus: i.cpus,
+            memory_bytes: i.memory_bytes,
+        })
     }
 
     async fn host_address(&self) -> anyhow::Result<Option<String>> {

@@ -47,7 +47,14 @@ impl Runtime for FakeRuntime {
         Backend::Docker
     }
     async fn ping(&self) -> Result<RuntimeInfo, String> {
-        Ok(RuntimeInfo { backend: Backend::Docker, version: "fake".into(), api_version: "0".into(), nodes: 1 })
+        Ok(RuntimeInfo {
+            backend: Backend::Docker,
+            version: "fake".into(),
+            api_version: "0".into(),
+            nodes: 1,
+            cpus: 2.0,
+            memory_bytes: 4 << 30,
+        })
     }
     async fn host_address(&self) -> anyhow::Result<Option<String>> {
         Ok(Some("192.0.2.1".into()))

@@ -61,6 +61,9 @@ pub struct RuntimeInfo {
     pub api_version: String,
     /// Nodes that can run workloads (1 for a single engine).
     pub nodes: usize,
+    /// CPUs and memory of those nodes together.
+    pub cpus: f64,
+    pub memory_bytes: i64,
 }
 
 impl RuntimeInfo {

@@ -358,14 +358,22 @@ impl Runtime for SwarmRuntime {
     async fn ping(&self) -> Result<RuntimeInfo, String> {
         let i = self.engine.ping().await?;
         self.ask_node_id().await.map_err(|e| format!("{e:#}"))?;
-        let nodes = self
+        let listed = self
             .docker()
             .map_err(|e| e.to_string())?
             .list_nodes(None::<bollard::query_parameters::ListNodesOptions>)
             .await
-            .map_err(|e| format!("listing the swarm's nodes: {e}"))?
-            .len();
-        Ok(RuntimeInfo { backend: Backend::Swarm, version: i.version, api_version: i.api_version, nodes })
+            .map_err(|e| format!("listing the swarm's nodes: {e}"))?;
+        let resources: Vec<_> =
+            listed.iter().filter_map(|n| n.description.as_ref().and_then(|d| d.resources.as_ref())).collect();
+        Ok(RuntimeInfo {
+            backend: Backend::Swarm,
+            version: i.version,
+            api_version: i.api_version,
+            nodes: listed.len(),
+            cpus: resources.iter().map(|r| r.nano_cpus.unwrap_or_default() as f64 / 1e9).sum(),
+            memory_bytes: resources.iter().map(|r| r.memory_bytes.unwrap_or_default()).sum(),
+        })
     }
 
     async fn host_address(&self) -> anyhow::Result<Option<String>> {

@@ -60,7 +60,7 @@ pub fn webhook_url(s: &str) -> Result<String, String> {
             return Err(format!("`{p}` is not a port"));
         }
     }
-    if (!host.is_empty() && host.bytes().all(|b| b.is_ascii_digit() || b == b'.')) {
+    if !host.is_empty() && host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return Err("the URL names a host, not an address".into());
     }
     CustomDomain::parse(host).map_err(|e| format!("the URL's host: {}", e.reason))?;

@@ -23,6 +23,24 @@ wire! {
     }
 
     /// One instance operation in the fleet's timeline.
+    /// The fleet's use of the platform's capacity: what active plans reserve
+    /// and what instances store, against what the container runtime has.
+    pub struct FleetCapacity {
+        /// Instances provisioning or serving.
+        pub running: i64,
+        /// CPUs and memory the plans of those instances may use.
+        pub cpu_reserved: f64,
+        pub memory_reserved_mb: i64,
+        /// What the runtime's nodes have (0 when it could not be asked).
+        pub cpu_total: f64,
+        pub memory_total_mb: i64,
+        /// Storage the plans of live instances allot, and what they use (last measured).
+        pub storage_allotted_mb: i64,
+        pub storage_used_bytes: i64,
+        /// The runtime in a line, or why it could not be asked.
+        pub runtime: String,
+    }
+
     pub struct FleetOperation {
         pub id: Uuid,
         pub instance_id: Uuid,

@@ -6,11 +6,15 @@ use super::*;
 pub const SUPPORT_STATES: &[&str] = &["open", "in_progress", "answered", "closed"];
 
 wire! {
-    /// A runbook: a page platform staff wrote (plain text, shown as written).
+    /// A runbook: a page platform staff wrote in Markdown.
     pub struct RunbookView {
         pub slug: String,
         pub title: String,
+        /// The Markdown as written.
         pub body: String,
+        /// The Markdown as HTML, rendered on the server with raw HTML and unsafe links removed.
+        #[serde(default)]
+        pub body_html: String,
         pub updated_by: Option<String>,
         pub updated_at: DateTime<Utc>,
     }

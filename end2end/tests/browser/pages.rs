@@ -24,6 +24,8 @@ const SIGNED_IN: &[(&str, &str, &str)] = &[
     ("bundles", "/bundles", "#bundles, #bundles-empty"),
     ("operations", "/operations", "#operations-timeline, #operations-empty"),
     ("integrations-sso", "/integrations/sso", "#sso-configs, #sso-empty"),
+    ("integrations-automation", "/integrations/automation", "#webhooks, #webhooks-empty"),
+    ("integrations-analytics", "/integrations/analytics", "#analytics, #analytics-empty"),
     ("recommendations", "/ai-console", "#findings, #findings-empty"),
     ("support", "/support", "#runbooks, #runbooks-empty"),
     ("portal", "/portal", ".portal-tenant, #portal-empty"),

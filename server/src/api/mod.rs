@@ -61,7 +61,7 @@ use utoipa::{Modify, OpenApi};
         platform::fleet_tenant, platform::findings, platform::settings, platform::patch_settings,
         platform::plan_changes, platform::propose_plan_change, platform::decide_plan_change,
         support::runbooks, support::save_runbook, support::requests, support::open, support::answer,
-        platform::delete_tenant,
+        platform::delete_tenant, platform::fleet_capacity,
         integrations::list_webhooks, integrations::create_webhook, integrations::change_webhook,
         integrations::delete_webhook, integrations::test_webhook, integrations::list_deliveries,
         integrations::retry_delivery, integrations::list_analytics, integrations::save_analytics,
@@ -182,6 +182,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/analytics", get(integrations::list_analytics))
         .route("/v1/analytics/{slug}", axum::routing::put(integrations::save_analytics))
         .route("/v1/fleet/findings", get(platform::findings))
+        .route("/v1/fleet/capacity", get(platform::fleet_capacity))
         .route("/v1/runbooks", get(support::runbooks).put(support::save_runbook))
         .route("/v1/support/requests", get(support::requests).post(support::open))
         .route("/v1/support/requests/{id}/state", post(support::answer))

@@ -129,6 +129,16 @@ pub async fn decide_plan_change(
     Ok(axum::Json(domain::plan_changes::decide(&s.platform, &actor, id, d).await?))
 }
 
+/// What the fleet's live instances reserve (CPU, memory) and store, against the runtime's capacity.
+#[utoipa::path(get, path = "/api/v1/fleet/capacity", tag = "tenants",
+    responses((status = 200, body = domain::wire::FleetCapacity), (status = 403, body = domain::wire::ApiErrorBody)))]
+pub async fn fleet_capacity(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<axum::Json<domain::wire::FleetCapacity>, ApiError> {
+    Ok(axum::Json(domain::fleet::capacity(&s.platform, &actor).await?))
+}
+
 /// Deletes a tenant (platform owners only), once it runs and keeps nothing:
 /// no live instance, no project, no backup kept.
 #[utoipa::path(delete, path = "/api/v1/fleet/tenants/{slug}", tag = "tenants", params(("slug" = String, Path)),

@@ -260,6 +260,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("integrations/save_analytics", "tenant.analytics", "tenant_admin"),
     ("integrations/delete_tenant", "tenant.delete", "platform_owner"),
     ("fleet/operations", "read", "read"),
+    ("fleet/capacity", "read", "read"),
     ("fleet/subscriptions", "read", "read"),
     ("tenants/invitations", "read", "read"),
     ("tenants/invite", "tenant.member_invite", "tenant_admin"),

@@ -36,6 +36,7 @@ fn table() -> Vec<(&'static str, &'static str, Option<Value>, [u16; 6])> {
         ("GET", "/api/v1/audit/verify", None, [200, 200, 200, 403, 403, 403]),
         ("GET", "/api/v1/instances", None, [200, 200, 200, 200, 200, 200]),
         // Automation: a tenant's admins and staff subscribe; auditors and finance read or see nothing; others never see it.
+        ("GET", "/api/v1/fleet/capacity", None, [200, 200, 200, 403, 403, 403]),
         ("GET", "/api/v1/webhooks", None, [200, 200, 200, 200, 200, 200]),
         (
             "POST",
