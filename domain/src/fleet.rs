@@ -178,6 +178,31 @@ pub async fn tenant(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<Ten
     .iter()
     .map(|m| TenantMember { email: m.get("email"), display_name: m.get("display_name"), role: m.get("role") })
     .collect();
+    let backups = sqlx::query(
+        "SELECT b.id, i.subdomain, b.kind, b.state, b.size_bytes, b.verified_at, b.created_at
+           FROM ops.backups b JOIN ops.instances i ON i.env_id = b.env_id
+          WHERE b.tenant_id = $1 AND b.state <> 'pruned' ORDER BY b.created_at DESC LIMIT 50",
+    )
+    .bind(summary.id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|b| crate::wire::TenantBackup {
+        id: b.get("id"),
+        instance: b.get("subdomain"),
+        kind: b.get("kind"),
+        state: b.get("state"),
+        size_bytes: b.get("size_bytes"),
+        verified_at: b.get("verified_at"),
+        created_at: b.get("created_at"),
+    })
+    .collect();
+    let bundles = sqlx::query_scalar(
+        "SELECT name || ' (' || series || ')' FROM ops.bundles WHERE tenant_id = $1 ORDER BY name, series",
+    )
+    .bind(summary.id)
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     let subscription = subscription_rows(p, actor, Some(&summary.slug)).await?.into_iter().next();
     let instances = crate::instances::list(p, actor, Some(&summary.slug), None, 100, 0).await?;
@@ -199,6 +224,8 @@ pub async fn tenant(p: &Platform, actor: &Actor, slug: &str) -> DomainResult<Ten
         members,
         instances,
         events,
+        backups,
+        bundles,
     })
 }
 

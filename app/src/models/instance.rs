@@ -121,6 +121,18 @@ pub fn subdomain_hint(input: &str) -> Option<String> {
     Subdomain::parse(input).err().map(|e| e.reason)
 }
 
+/// A tenant's modules across its instances: each module with the instances
+/// that have it, sorted by module.
+pub fn modules_by_instance(instances: &[domain::wire::InstanceView]) -> Vec<(String, Vec<String>)> {
+    let mut map: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for i in instances {
+        for m in &i.modules {
+            map.entry(m.clone()).or_default().push(i.subdomain.clone());
+        }
+    }
+    map.into_iter().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,13 @@
-//! A tenant's page (`/tenants/:slug?tab=…`): Overview, Instances, Members,
-//! SSO, Billing and Logs (its audit trail of the last 7 days, at most 500
+//! A tenant's page (`/tenants/:slug?tab=…`): Overview, Instances, Modules,
+//! Infra, SSO, Members, Backups, Logs (its audit trail of the last 7 days, at most 500
 //! events, newest first). The tab is in the URL, so each is a link.
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::fleet::get_fleet_tenant;
 use crate::functions::integrations::DeleteTenant;
-use crate::models::short_time;
+use crate::models::instance::modules_by_instance;
 use crate::models::wizard::monthly_price;
+use crate::models::{human_bytes, short_time};
 use domain::wire::{url_component, TenantDetail};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,10 +16,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 const TABS: &[(&str, &str)] = &[
     ("overview", "Overview"),
     ("instances", "Instances"),
-    ("members", "Members"),
+    ("modules", "Modules"),
+    ("infra", "Infra"),
     ("sso", "SSO"),
-    ("billing", "Billing"),
+    ("members", "Members"),
+    ("backups", "Backups"),
     ("logs", "Logs"),
+    ("billing", "Billing"),
 ];
 
 #[component]
@@ -121,6 +125,39 @@ fn tab_view(d: &TenantDetail, tab: &str) -> AnyView {
                 <tbody>{d.instances.iter().map(|i| view! {
                     <tr><td><a href=format!("/instances/{}", i.id)>{i.name.clone()}</a></td><td><a href=i.url.clone()>{i.url.clone()}</a></td>
                         <td>{i.odoo_version.clone()}</td><td>{i.plan.clone()}</td><td>{i.state.as_str()}</td></tr>
+                }).collect_view()}</tbody>
+            </table></div>
+        }.into_any(),
+        "modules" if d.instances.is_empty() && d.bundles.is_empty() => view! {
+            <p class="muted" id="modules-empty">"No module yet: they come with instances and bundles."</p>
+        }.into_any(),
+        "modules" => view! {
+            {(!d.bundles.is_empty()).then(|| view! { <p class="small">"Its bundles: "{d.bundles.join(", ")}</p> })}
+            <div class="table-wrap"><table class="table" id="tenant-modules">
+                <thead><tr><th>"Module"</th><th>"Installed on"</th></tr></thead>
+                <tbody>{modules_by_instance(&d.instances).into_iter().map(|(m, on)| view! {
+                    <tr><td><a href=format!("/catalog/modules/{}", url_component(&m))><code>{m.clone()}</code></a></td><td class="small">{on.join(", ")}</td></tr>
+                }).collect_view()}</tbody>
+            </table></div>
+        }.into_any(),
+        "infra" if d.instances.is_empty() => view! { <p class="muted" id="infra-empty">"No instance, so nothing runs yet."</p> }.into_any(),
+        "infra" => view! {
+            <div class="table-wrap"><table class="table" id="tenant-infra">
+                <thead><tr><th>"Instance"</th><th>"Odoo"</th><th>"Plan"</th><th>"Database"</th><th>"State"</th></tr></thead>
+                <tbody>{d.instances.iter().map(|i| view! {
+                    <tr><td><a href=format!("/instances/{}", i.id)>{i.subdomain.clone()}</a></td><td>{i.odoo_version.clone()}</td>
+                        <td><a href="/plans">{i.plan.clone()}</a></td><td>{i.db_strategy.as_str()}</td><td>{i.state.as_str()}</td></tr>
+                }).collect_view()}</tbody>
+            </table></div>
+        }.into_any(),
+        "backups" if d.backups.is_empty() => view! { <p class="muted" id="backups-empty">"No backup yet."</p> }.into_any(),
+        "backups" => view! {
+            <div class="table-wrap"><table class="table" id="tenant-backups">
+                <thead><tr><th>"When"</th><th>"Instance"</th><th>"Kind"</th><th>"State"</th><th>"Size"</th><th>"Restore tested"</th></tr></thead>
+                <tbody>{d.backups.iter().map(|b| view! {
+                    <tr><td class="small">{short_time(&b.created_at)}</td><td>{b.instance.clone()}</td><td>{b.kind.clone()}</td>
+                        <td>{b.state.clone()}</td><td>{b.size_bytes.map(human_bytes).unwrap_or_default()}</td>
+                        <td class="small">{b.verified_at.as_ref().map(short_time).unwrap_or_else(|| "—".into())}</td></tr>
                 }).collect_view()}</tbody>
             </table></div>
         }.into_any(),

@@ -77,6 +77,23 @@ wire! {
         pub instances: Vec<InstanceView>,
         /// The last 7 days of its audit trail, newest first, at most 500.
         pub events: Vec<AuditEventView>,
+        /// Its instances' latest backups, newest first (at most 50).
+        #[serde(default)]
+        pub backups: Vec<TenantBackup>,
+        /// Bundles of its own, by name and series.
+        #[serde(default)]
+        pub bundles: Vec<String>,
+    }
+
+    /// One backup of one of a tenant's instances.
+    pub struct TenantBackup {
+        pub id: Uuid,
+        pub instance: String,
+        pub kind: String,
+        pub state: String,
+        pub size_bytes: Option<i64>,
+        pub verified_at: Option<DateTime<Utc>>,
+        pub created_at: DateTime<Utc>,
     }
 
     /// The platform's run-time settings.
