@@ -1,5 +1,5 @@
 //! A tenant's analytics links: the Supabase project it keeps side data in
-//! (its ref; the Supabase kit adds the Management API token) and the
+//! (the tenant's Supabase link; the kit adds the Management API token) and the
 //! dashboards its people look at. The console shows them; it never fetches
 //! a dashboard URL, so only the scheme is checked (no `javascript:`).
 
@@ -16,9 +16,10 @@ use uuid::Uuid;
 pub const MAX_DASHBOARDS: usize = 12;
 
 const SQL: &str = "
-    SELECT t.slug, t.name, a.supabase_ref, coalesce(a.dashboards, '[]') AS dashboards,
+    SELECT t.slug, t.name, l.ref AS supabase_ref, coalesce(a.dashboards, '[]') AS dashboards,
            (t.id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS editable
       FROM ops.tenants t LEFT JOIN ops.tenant_analytics a ON a.tenant_id = t.id
+      LEFT JOIN ops.supabase_links l ON l.tenant_id = t.id AND l.project_id IS NULL
      WHERE (t.id IN (SELECT ops.my_tenants()) OR ops.reads_everything())";
 
 fn view(r: &sqlx::postgres::PgRow) -> AnalyticsView {
@@ -79,16 +80,40 @@ pub async fn save(p: &Platform, actor: &Actor, slug: &str, input: AnalyticsInput
     let tenant: Uuid =
         sqlx::query_scalar("SELECT id FROM ops.tenants WHERE slug = $1").bind(slug.trim()).fetch_one(&mut *tx).await?;
     sqlx::query(
-        "INSERT INTO ops.tenant_analytics (tenant_id, supabase_ref, dashboards, updated_by) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id) DO UPDATE SET supabase_ref = EXCLUDED.supabase_ref, dashboards = EXCLUDED.dashboards,
+        "INSERT INTO ops.tenant_analytics (tenant_id, dashboards, updated_by) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id) DO UPDATE SET dashboards = EXCLUDED.dashboards,
                                                updated_by = EXCLUDED.updated_by, updated_at = now()",
     )
     .bind(tenant)
-    .bind(reference.as_ref().map(SupabaseRef::as_str))
     .bind(serde_json::to_value(&dashboards).expect("links serialise"))
     .bind(actor.user_id.0)
     .execute(&mut *tx)
     .await?;
+    // The tenant's Supabase link: kept (with its token) for the same ref, replaced
+    // without a token for another, deleted (token and all) when cleared.
+    match &reference {
+        Some(r) => {
+            sqlx::query(
+                "INSERT INTO ops.supabase_links (id, tenant_id, ref, linked_by) VALUES (gen_random_uuid(), $1, $2, $3)
+                 ON CONFLICT (tenant_id, coalesce(project_id, '00000000-0000-0000-0000-000000000000'::uuid)) DO UPDATE
+                    SET token_sealed = CASE WHEN ops.supabase_links.ref = EXCLUDED.ref THEN ops.supabase_links.token_sealed END,
+                        linked_by = CASE WHEN ops.supabase_links.ref = EXCLUDED.ref THEN ops.supabase_links.linked_by
+                                         ELSE EXCLUDED.linked_by END,
+                        ref = EXCLUDED.ref",
+            )
+            .bind(tenant)
+            .bind(r.as_str())
+            .bind(actor.user_id.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM ops.supabase_links WHERE tenant_id = $1 AND project_id IS NULL")
+                .bind(tenant)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     let event = Event {
         action: AuditAction::TenantAnalytics,
         target: format!("tenant:{}", slug.trim()),

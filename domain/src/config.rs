@@ -21,6 +21,8 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// Seals stored secrets (see `sealed`); a key of this process unless the server loads the installation's.
     pub sealer: crate::sealed::Sealer,
+    /// Where the Supabase Management API answers (`https://api.supabase.com`; a stand-in in tests).
+    pub supabase_api: String,
 }
 
 /// How consoles share background work.
@@ -119,6 +121,7 @@ impl Settings {
             limits: RateLimits::default(),
             jobs: JobSettings::default(),
             sealer: crate::sealed::Sealer::default(),
+            supabase_api: "https://api.supabase.com".into(),
         }
     }
 

@@ -28,6 +28,7 @@
 //! - `sealed` (server): secrets stored sealed under a key outside the database.
 //! - `wizard` (server): the tenant wizard's drafts, its SSO test, and Create.
 //! - `support` (server): runbooks and support requests.
+//! - `supabase` (server): the Supabase kit: linked projects with sealed tokens, and its allow-listed proxy.
 //! - `automation`, `analytics` (server): a tenant's signed outbound webhooks, its Supabase and dashboard links.
 //! - `web_edge` (server): the HTTP edge's rules: Host allow-list, security headers, client address.
 
@@ -89,6 +90,8 @@ pub mod runtime;
 pub mod sealed;
 #[cfg(feature = "server")]
 pub mod shell;
+#[cfg(feature = "server")]
+pub mod supabase;
 #[cfg(feature = "server")]
 pub mod support;
 #[cfg(feature = "server")]

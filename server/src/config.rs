@@ -92,6 +92,10 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_SEAL_KEY_PREVIOUS", hide_env_values = true)]
     pub seal_key_previous: Option<String>,
 
+    /// Where the Supabase Management API answers (the Supabase kit's proxy forwards there).
+    #[arg(long, env = "ODOOOPS_SUPABASE_API", default_value = "https://api.supabase.com")]
+    pub supabase_api: String,
+
     /// Certificate authorities (a PEM file) the console trusts, besides the system's, when it
     /// fetches from a tenant's services (an identity provider behind a company CA).
     #[arg(long, env = "ODOOOPS_TRUST_CA")]

@@ -139,6 +139,7 @@ pub fn settings(cfg: &ServeConfig) -> Settings {
     s.mail.max_message_bytes = cfg.mail_max_bytes.max(1024);
     s.trusted_proxies = cfg.trusted_proxy.clone();
     s.jobs.lease = Duration::from_secs(cfg.job_lease_secs.max(2));
+    s.supabase_api = cfg.supabase_api.trim_end_matches('/').to_owned();
     if let Ok(Some(addr)) = cfg.ssh_listen() {
         s.shell.ssh_endpoint = Some((s.public_host(), addr.port()));
     }

@@ -37,7 +37,7 @@ pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;
 pub use slug::Slug;
-pub use supabase::SupabaseRef;
+pub use supabase::{kit_call, KitAccess, KitCall, SupabaseRef, KIT_CALLS};
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
 pub use webhook::{
     dashboard_url, webhook_backoff_secs, webhook_events, webhook_url, PING_EVENT, WEBHOOK_EVENTS, WEBHOOK_MAX_ATTEMPTS,

@@ -85,6 +85,31 @@ wire! {
         pub page: i64,
     }
 
+    /// A Supabase project linked to a tenant (no project) or to one of its projects.
+    /// The Management API token is never here: only whether one is set.
+    pub struct SupabaseLinkView {
+        pub id: Uuid,
+        pub tenant_slug: String,
+        pub project_id: Option<Uuid>,
+        pub project_name: Option<String>,
+        pub reference: String,
+        pub has_token: bool,
+        /// Whether the caller may write through the kit (and unlink).
+        pub writes: bool,
+        pub linked_at: DateTime<Utc>,
+    }
+
+    /// Linking a Supabase project: to tenant `tenant` (its slug), or to one of its projects.
+    pub struct SupabaseLinkInput {
+        pub tenant: String,
+        #[serde(default)]
+        pub project_id: Option<Uuid>,
+        pub reference: String,
+        /// A Management API token (`sbp_…`); sealed on arrival, never shown again.
+        #[serde(default)]
+        pub token: Option<String>,
+    }
+
     /// A tenant's analytics links.
     pub struct AnalyticsView {
         pub tenant_slug: String,

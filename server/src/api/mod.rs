@@ -15,6 +15,7 @@ mod platform;
 mod projects;
 pub mod promotions;
 pub mod shells;
+mod supabase;
 mod support;
 mod tenants;
 mod tokens;
@@ -65,6 +66,7 @@ use utoipa::{Modify, OpenApi};
         integrations::list_webhooks, integrations::create_webhook, integrations::change_webhook,
         integrations::delete_webhook, integrations::test_webhook, integrations::list_deliveries,
         integrations::retry_delivery, integrations::list_analytics, integrations::save_analytics,
+        supabase::list_links, supabase::link, supabase::unlink,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -180,6 +182,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/webhook-deliveries", get(integrations::list_deliveries))
         .route("/v1/webhook-deliveries/{id}/retry", post(integrations::retry_delivery))
         .route("/v1/analytics", get(integrations::list_analytics))
+        .route("/v1/supabase/links", get(supabase::list_links).post(supabase::link))
+        .route("/v1/supabase/links/{id}", delete(supabase::unlink))
+        .route("/supabase-proxy/{*path}", axum::routing::any(supabase::proxy))
         .route("/v1/analytics/{slug}", axum::routing::put(integrations::save_analytics))
         .route("/v1/fleet/findings", get(platform::findings))
         .route("/v1/fleet/capacity", get(platform::fleet_capacity))

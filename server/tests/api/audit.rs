@@ -139,6 +139,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/webhooks/{id}/test", "webhook.test", "tenant_admin"),
     ("POST", "/api/v1/webhook-deliveries/{id}/retry", "webhook.retry", "tenant_admin"),
     ("PUT", "/api/v1/analytics/{slug}", "tenant.analytics", "tenant_admin"),
+    ("POST", "/api/v1/supabase/links", "supabase.link", "tenant_admin"),
+    ("DELETE", "/api/v1/supabase/links/{id}", "supabase.unlink", "tenant_admin"),
 ];
 
 /// Every server function (all are POSTs): the audit action it writes, or

@@ -25,6 +25,7 @@ mod rest;
 mod roles;
 mod shells;
 mod site_config;
+mod supabase;
 mod support;
 mod swarm;
 mod tenancy;
