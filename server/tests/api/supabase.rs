@@ -118,7 +118,7 @@ async fn the_kit_forwards_only_allowed_calls_for_people_with_rights_and_never_sh
         (&ann, reqwest::Method::POST, format!("/v1/projects/{FOREIGN}/database/query/read-only"), 403),
         (&ann, reqwest::Method::GET, format!("/v1/projects/{REF}/api-keys"), 404),
         (&ann, reqwest::Method::DELETE, format!("/v1/projects/{REF}/secrets"), 404),
-        (&ann, reqwest::Method::GET, format!("/v1/projects/{REF}/../{REF}/health"), 404),
+        (&ann, reqwest::Method::GET, format!("/v1/projects/{REF}/health%2F..%2F..%2Fapi-keys"), 404),
         (&ann, reqwest::Method::GET, "/v1/organizations".to_owned(), 404),
         (&ann, reqwest::Method::GET, format!("/v1/projects/{REF}/health/x"), 404),
     ] {
