@@ -24,6 +24,17 @@ pub struct Login {
     pub project_id: Uuid,
 }
 
+/// A new SMTP password: never starting with `-`, which command-line mail
+/// tools (swaks, sendmail wrappers) would read as an option.
+fn password() -> String {
+    loop {
+        let p = auth::random_token(24);
+        if !p.starts_with('-') {
+            return p;
+        }
+    }
+}
+
 /// The SMTP credentials of an environment, created on first use (system).
 pub async fn credentials(p: &Platform, env: Uuid) -> DomainResult<(String, String)> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
@@ -34,7 +45,7 @@ pub async fn credentials(p: &Platform, env: Uuid) -> DomainResult<(String, Strin
          ON CONFLICT (env_id) DO NOTHING",
     )
     .bind(env)
-    .bind(auth::random_token(24))
+    .bind(password())
     .execute(&mut *tx)
     .await?;
     let row = sqlx::query("SELECT username, password FROM ops.mail_credentials WHERE env_id = $1")
