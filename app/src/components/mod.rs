@@ -1,7 +1,10 @@
 //! Reusable UI pieces.
 
 pub mod forms;
+pub mod kit;
+pub mod kit_tabs;
 pub mod layout;
 pub mod log_tail;
 pub mod subdomain_field;
+pub mod supabase_panel;
 pub mod terminal;

@@ -101,3 +101,33 @@ pub async fn delete_tenant(slug: String) -> Result<(), AppError> {
     let actor = ssr::actor().await?;
     Ok(domain::tenants::delete(&ssr::platform()?, &actor, &slug).await?)
 }
+
+/// The Supabase projects linked to tenants and projects the caller sees (never their tokens).
+#[server(prefix = "/rpc", endpoint = "integrations/supabase_links")]
+pub async fn list_supabase_links() -> Result<Vec<domain::wire::SupabaseLinkView>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::supabase::links(&ssr::platform()?, &actor).await?)
+}
+
+/// Links a Supabase project (ref and Management API token, sealed on arrival). Audited.
+#[server(prefix = "/rpc", endpoint = "integrations/link_supabase")]
+pub async fn link_supabase(
+    tenant: String,
+    project_id: Option<Uuid>,
+    reference: String,
+    token: String,
+) -> Result<domain::wire::SupabaseLinkView, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let input = domain::wire::SupabaseLinkInput { tenant, project_id, reference, token: Some(token) };
+    Ok(domain::supabase::link(&ssr::platform()?, &actor, input).await?)
+}
+
+/// Unlinks a Supabase project; its token is deleted. Audited.
+#[server(prefix = "/rpc", endpoint = "integrations/unlink_supabase")]
+pub async fn unlink_supabase(id: Uuid) -> Result<(), AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::supabase::unlink(&ssr::platform()?, &actor, id).await?)
+}

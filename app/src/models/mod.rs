@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod catalog;
 pub mod instance;
 pub mod integrations;
+pub mod kit;
 pub mod mail;
 pub mod promotion;
 pub mod table;

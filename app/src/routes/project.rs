@@ -53,6 +53,7 @@ pub fn ProjectPage() -> impl IntoView {
                             </dl>
                             <BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
                             <Promotions project_id=project_id/>
+                            <crate::components::supabase_panel::SupabasePanel tenant=d.project.tenant_slug.clone() project=project_id/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>
                                 <BuildSettingsBox project_id=project_id/>

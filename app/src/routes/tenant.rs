@@ -59,7 +59,10 @@ pub fn TenantPage() -> impl IntoView {
                             <section class="card" id=move || format!("tab-{}", tab.get())>
                                 {move || d.with_value(|d| tab_view(d, tab.get()))}
                             </section>
-                            {move || (tab.get() == "overview").then(|| view! { <TenantDeletion slug=d.with_value(|d| d.summary.slug.clone())/> })}
+                            {move || (tab.get() == "overview").then(|| view! {
+                                <crate::components::supabase_panel::SupabasePanel tenant=d.with_value(|d| d.summary.slug.clone())/>
+                                <TenantDeletion slug=d.with_value(|d| d.summary.slug.clone())/>
+                            })}
                         }.into_any()
                     }
                 }

@@ -174,6 +174,9 @@ async fn forward(
     if call.name == "secrets.list" && (200..300).contains(&status) {
         body = without_secret_values(&body);
     }
+    if call.name == "auth.config" && (200..300).contains(&status) {
+        body = auth_config_masked(&body);
+    }
     Ok(KitResponse { status, content_type, retry_after, body })
 }
 
@@ -194,9 +197,35 @@ fn without_secret_values(body: &[u8]) -> Vec<u8> {
     serde_json::to_vec(&safe).expect("JSON values serialise")
 }
 
+/// The auth settings with every secret-looking value (SMTP password,
+/// providers' client secrets, hook secrets, keys, tokens) replaced by whether it is set.
+fn auth_config_masked(body: &[u8]) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut config)) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return b"{}".to_vec();
+    };
+    for (k, v) in config.iter_mut() {
+        let k = k.to_ascii_lowercase();
+        if ["secret", "pass", "key", "token"].iter().any(|s| k.contains(s)) && !v.is_null() && !v.is_boolean() {
+            *v = serde_json::Value::String(if v.as_str() == Some("") { String::new() } else { "(set)".into() });
+        }
+    }
+    serde_json::to_vec(&config).expect("JSON values serialise")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_secrets_are_masked() {
+        let body = br#"{"site_url":"https://acme.example","smtp_pass":"hunter2","external_google_secret":"g-secret","hook_custom_access_token_secrets":"v1,x","mailer_autoconfirm":true,"jwt_exp":3600}"#;
+        let out = String::from_utf8(auth_config_masked(body)).unwrap();
+        assert!(!out.contains("hunter2") && !out.contains("g-secret") && !out.contains("v1,x"), "{out}");
+        assert!(
+            out.contains("https://acme.example") && out.contains("3600") && out.contains("\"mailer_autoconfirm\":true"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn secret_values_never_pass() {

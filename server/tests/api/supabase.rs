@@ -49,6 +49,9 @@ async fn management_api(
             axum::Json(json!([{"id": "avatars", "name": "avatars", "public": false, "owner": "", "created_at": "", "updated_at": ""}]))
                 .into_response()
         }
+        ("GET", "/config/auth") => {
+            axum::Json(json!({"site_url": "https://portal.acme.test", "smtp_pass": SECRET_VALUE, "jwt_exp": 3600})).into_response()
+        }
         ("GET", "/health") => (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "7")], "slow down").into_response(),
         ("GET", "/advisors/security") => vec![b' '; 6 << 20].into_response(),
         ("GET", "/analytics/endpoints/logs.all") => axum::Json(json!({"result": []})).into_response(),
@@ -143,6 +146,14 @@ async fn the_kit_forwards_only_allowed_calls_for_people_with_rights_and_never_sh
     assert!(
         query.contains("sql=select") && query.contains("iso_timestamp_start") && !query.contains("evil"),
         "{query}"
+    );
+
+    // Auth settings reach readers with their secrets masked.
+    let (status, config) = proxied(&dave, reqwest::Method::GET, &format!("/v1/projects/{REF}/config/auth"), None).await;
+    requests += 1;
+    assert_eq!(
+        (status, config["site_url"].as_str(), config["smtp_pass"].as_str()),
+        (200, Some("https://portal.acme.test"), Some("(set)"))
     );
 
     // Supabase's 429 passes through with Retry-After; an answer over the cap is a clear error.

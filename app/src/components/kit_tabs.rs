@@ -1,0 +1,246 @@
+//! The Supabase kit dialog's tabs. Each loads through the proxy in the
+//! browser; SQL the tabs make themselves goes to the read-only endpoint.
+
+use crate::components::kit::{kit_fetch, kit_get};
+use crate::models::kit::{
+    kit_url, logs_sql, query_body, result_csv, result_table, rows_sql, runnable, AUTH_USERS_SQL, SCHEMA_SQL, TABLES_SQL,
+};
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// Runs `sql` read-only (or through the writing endpoint when `write`).
+async fn run_sql(reference: String, sql: String, write: bool) -> Result<Value, String> {
+    let rest = if write { "/database/query" } else { "/database/query/read-only" };
+    kit_fetch("POST", kit_url(&reference, rest), Some(query_body(&sql))).await
+}
+
+/// A read-only query loaded in the browser.
+fn sql_resource(reference: String, sql: String) -> LocalResource<Result<Value, String>> {
+    LocalResource::new(move || run_sql(reference.clone(), sql.clone(), false))
+}
+
+/// A JSON answer as a table (or its error, or `empty`).
+#[component]
+pub fn JsonTable(data: LocalResource<Result<Value, String>>, id: &'static str, empty: &'static str) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(v) => view! { <ResultTable value=v id=id empty=empty/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Rows of a result, with its CSV.
+#[component]
+pub fn ResultTable(value: Value, id: &'static str, empty: &'static str) -> impl IntoView {
+    let (columns, rows) = result_table(&value);
+    if rows.is_empty() {
+        return view! { <p class="muted" id=format!("{id}-empty")>{empty}</p> }.into_any();
+    }
+    let csv = result_csv(&columns, &rows);
+    let href = format!("data:text/csv;charset=utf-8,{}", domain::wire::url_component(&csv));
+    view! {
+        <div class="table-wrap"><table class="table small" id=id>
+            <thead><tr>{columns.iter().map(|c| view! { <th>{c.clone()}</th> }).collect_view()}</tr></thead>
+            <tbody>{rows.into_iter().map(|r| view! {
+                <tr>{r.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
+            }).collect_view()}</tbody>
+        </table></div>
+        <a class="small" href=href download=format!("{id}.csv")>"Export CSV"</a>
+    }
+    .into_any()
+}
+
+/// Tables with row counts, a row browser, and the SQL editor.
+#[component]
+pub fn DatabaseTab(reference: String, writes: bool) -> impl IntoView {
+    let tables = sql_resource(reference.clone(), TABLES_SQL.into());
+    let browsing: RwSignal<Option<(String, String)>> = RwSignal::new(None);
+    let page = RwSignal::new(0u32);
+    let rows = LocalResource::new({
+        let reference = reference.clone();
+        move || {
+            let (r, pick, page) = (reference.clone(), browsing.get(), page.get());
+            async move {
+                match pick {
+                    Some((schema, table)) => run_sql(r, rows_sql(&schema, &table, page), false).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        }
+    });
+    let sql = RwSignal::new("select now()".to_owned());
+    let write = RwSignal::new(false);
+    let run = Action::new_local(move |(r, q, w): &(String, String, bool)| run_sql(r.clone(), q.clone(), *w));
+    view! {
+        <div class="kit-db">
+            <section>
+                <h3>"Tables"</h3>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match tables.await {
+                            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                            Ok(v) => {
+                                let (_, list) = result_table(&v);
+                                if list.is_empty() {
+                                    return view! { <p class="muted" id="kit-tables-empty">"No table."</p> }.into_any();
+                                }
+                                view! { <ul class="plain small" id="kit-tables">{list.into_iter().map(|t| {
+                                    let pick = (t[0].clone(), t[1].clone());
+                                    view! { <li><button type="button" class="link" on:click=move |_| { page.set(0); browsing.set(Some(pick.clone())); }>
+                                        {format!("{}.{}", t[0], t[1])}</button>" "<span class="muted">{format!("~{} rows", t.get(2).cloned().unwrap_or_default())}</span></li> }
+                                }).collect_view()}</ul> }.into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
+            </section>
+            <section>
+                {move || browsing.get().map(|(s, t)| view! {
+                    <h3>{format!("{s}.{t}")}</h3>
+                    <Suspense fallback=|| view! { <p class="muted">"Loading rows…"</p> }>
+                        {move || Suspend::new(async move {
+                            match rows.await {
+                                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                                Ok(None) => ().into_any(),
+                                Ok(Some(v)) => view! { <ResultTable value=v id="kit-rows" empty="No row here."/> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                    <div class="row small">
+                        <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p -= 1)>"Previous 50"</button>
+                        <button type="button" on:click=move |_| page.update(|p| *p += 1)>"Next 50"</button>
+                    </div>
+                })}
+                <h3>"SQL"</h3>
+                <textarea id="kit-sql" rows="4" aria-label="SQL" prop:value=move || sql.get()
+                    on:input=move |e| sql.set(event_target_value(&e))></textarea>
+                <div class="row">
+                    {writes.then(|| view! {
+                        <label class="check"><input type="checkbox" id="kit-write" prop:checked=move || write.get()
+                            on:change=move |e| write.set(event_target_checked(&e))/>"Allow writes"</label>
+                    })}
+                    <button type="button" class="primary" id="kit-run" disabled=move || !sql.with(|s| runnable(s)) || run.pending().get()
+                        on:click={
+                            let reference = reference.clone();
+                            move |_| { run.dispatch((reference.clone(), sql.get(), write.get())); }
+                        }>
+                        {move || if write.get() { "Run (may write)" } else { "Run read-only" }}
+                    </button>
+                </div>
+                {move || run.value().get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert" id="kit-sql-error">{e}</p> }.into_any(),
+                    Ok(v) => view! { <ResultTable value=v id="kit-result" empty="The query returned no row."/> }.into_any(),
+                })}
+            </section>
+        </div>
+    }
+}
+
+/// Columns, indexes, RLS policies, and the migrations history.
+#[component]
+pub fn SchemaTab(reference: String) -> impl IntoView {
+    view! {
+        {SCHEMA_SQL.iter().map(|(title, sql)| view! {
+            <h3>{*title}</h3>
+            <JsonTable data=sql_resource(reference.clone(), (*sql).into()) id="kit-schema" empty="None."/>
+        }).collect_view()}
+        <h3>"Migrations"</h3>
+        <JsonTable data=kit_get(reference.clone(), "/database/migrations") id="kit-migrations" empty="No migration recorded."/>
+    }
+}
+
+/// Users (from `auth.users`) and the auth settings (secrets masked by the proxy).
+#[component]
+pub fn AuthTab(reference: String) -> impl IntoView {
+    view! {
+        <h3>"Users"</h3>
+        <JsonTable data=sql_resource(reference.clone(), AUTH_USERS_SQL.into()) id="kit-users" empty="No user."/>
+        <h3>"Settings"</h3>
+        <JsonTable data=kit_get(reference, "/config/auth") id="kit-auth-config" empty="No setting."/>
+    }
+}
+
+/// The last log lines of a source, with a search and a time range.
+#[component]
+pub fn LogsTab(reference: String) -> impl IntoView {
+    let source = RwSignal::new("edge_logs".to_owned());
+    let search = RwSignal::new(String::new());
+    let hours = RwSignal::new(1i64);
+    let lines = LocalResource::new(move || {
+        let (r, sql, hours) = (reference.clone(), logs_sql(&source.get(), &search.get()), hours.get());
+        async move {
+            let end = now();
+            let start = end - chrono::Duration::hours(hours);
+            let url = format!(
+                "{}?sql={}&iso_timestamp_start={}&iso_timestamp_end={}",
+                kit_url(&r, "/analytics/endpoints/logs.all"),
+                domain::wire::url_component(&sql),
+                domain::wire::url_component(&start.to_rfc3339()),
+                domain::wire::url_component(&end.to_rfc3339()),
+            );
+            kit_fetch("GET", url, None).await
+        }
+    });
+    view! {
+        <div class="row small">
+            <label>"Source " <select on:change=move |e| source.set(event_target_value(&e))>
+                {["edge_logs", "postgres_logs", "auth_logs", "storage_logs", "function_logs"].map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+            </select></label>
+            <label>"Last " <select on:change=move |e| hours.set(event_target_value(&e).parse().unwrap_or(1))>
+                <option value="1">"hour"</option><option value="24">"24 hours"</option><option value="168">"7 days"</option>
+            </select></label>
+            <label>"Search " <input type="search" on:change=move |e| search.set(event_target_value(&e))/></label>
+        </div>
+        <JsonTable data=lines id="kit-logs" empty="No log line in that range."/>
+    }
+}
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        chrono::Utc::now()
+    }
+}
+
+/// Performance and security findings, each with its remediation link.
+#[component]
+pub fn AdvisorsTab(reference: String) -> impl IntoView {
+    let kinds = [("Performance", "/advisors/performance"), ("Security", "/advisors/security")];
+    view! {
+        {kinds.into_iter().map(|(title, rest)| {
+            let data = kit_get(reference.clone(), rest);
+            view! {
+                <h3>{title}</h3>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+                            Ok(v) => {
+                                let lints = v.get("lints").and_then(Value::as_array).cloned().unwrap_or_default();
+                                if lints.is_empty() {
+                                    return view! { <p class="muted">"Nothing to fix."</p> }.into_any();
+                                }
+                                view! { <ul class="plain small kit-lints">{lints.into_iter().map(|l| {
+                                    let text = |k: &str| l.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                                    let link = text("remediation");
+                                    let safe = link.starts_with("https://");
+                                    view! { <li><span class="badge">{text("level")}</span>" "<strong>{text("title")}</strong>
+                                        " "{text("description")}" "{safe.then(|| view! { <a href=link rel="noopener" target="_blank">"How to fix"</a> })}</li> }
+                                }).collect_view()}</ul> }.into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
+            }
+        }).collect_view()}
+    }
+}
