@@ -12,7 +12,7 @@
 use crate::canary::{self, Never};
 use crate::helpers::spawn_app_with_builds;
 use crate::instances::{active_instance, confirmed};
-use crate::wizard::certificates;
+use crate::wizard::{certificates, https_server, HttpsServer};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -20,59 +20,34 @@ use std::time::{Duration, Instant};
 /// An https receiver on loopback: appends each POST (headers and body) to
 /// `received.jsonl` and answers the next status in `statuses` (one per line), else 204.
 struct Receiver {
-    child: std::process::Child,
-    port: u16,
+    server: HttpsServer,
     dir: std::path::PathBuf,
 }
 
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The receiver's request handler (Python).
+const RECEIVER: &str = "class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get('content-length', 0)))
+        with open('received.jsonl', 'a') as f:
+            f.write(json.dumps({'path': self.path, 'headers': {k.lower(): v for k, v in self.headers.items()}, 'body': body.decode()}) + '\\n')
+        status = 204
+        if os.path.exists('statuses'):
+            lines = open('statuses').read().split()
+            if lines:
+                status = int(lines[0])
+                open('statuses', 'w').write('\\n'.join(lines[1:]))
+        self.send_response(status)
+        if status == 302:
+            self.send_header('Location', 'https://169.254.169.254/latest/meta-data/')
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+h = H";
 
 impl Receiver {
     fn start(dir: &Path) -> Receiver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let script = format!(
-            "import http.server, ssl, json, os\n\
-             class H(http.server.BaseHTTPRequestHandler):\n\
-             \x20   def do_POST(self):\n\
-             \x20       body = self.rfile.read(int(self.headers.get('content-length', 0)))\n\
-             \x20       with open('received.jsonl', 'a') as f:\n\
-             \x20           f.write(json.dumps({{'path': self.path, 'headers': {{k.lower(): v for k, v in self.headers.items()}}, 'body': body.decode()}}) + '\\n')\n\
-             \x20       status = 204\n\
-             \x20       if os.path.exists('statuses'):\n\
-             \x20           lines = open('statuses').read().split()\n\
-             \x20           if lines:\n\
-             \x20               status = int(lines[0])\n\
-             \x20               open('statuses', 'w').write('\\n'.join(lines[1:]))\n\
-             \x20       self.send_response(status)\n\
-             \x20       if status == 302:\n\
-             \x20           self.send_header('Location', 'https://169.254.169.254/latest/meta-data/')\n\
-             \x20       self.send_header('Content-Length', '0')\n\
-             \x20       self.end_headers()\n\
-             \x20   def log_message(self, *a):\n\
-             \x20       pass\n\
-             s = http.server.HTTPServer(('127.0.0.1', {port}), H)\n\
-             c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('idp.pem', 'idp.key')\n\
-             s.socket = c.wrap_socket(s.socket, server_side=True)\n\
-             s.serve_forever()\n"
-        );
-        let child = std::process::Command::new("python3")
-            .args(["-c", &script])
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Receiver { child, port, dir: dir.to_owned() }
+        Receiver { server: https_server(dir, RECEIVER), dir: dir.to_owned() }
     }
 
     fn answer_next(&self, statuses: &[u16]) {
@@ -114,7 +89,7 @@ async fn a_tenants_events_reach_its_receiver_signed_and_retried_and_never_an_ins
     certificates(&dir, &["hooks.acme.test"]);
     let receiver = Receiver::start(&dir);
     checks.trust_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
-    checks.pin("hooks.acme.test", ([127, 0, 0, 1], receiver.port).into());
+    checks.pin("hooks.acme.test", ([127, 0, 0, 1], receiver.server.port).into());
     checks.allow(domain::instances::reach::Cidr::parse("127.0.0.1/32").unwrap());
     checks.pin("meta.evil.test", ([169, 254, 169, 254], 443).into());
     checks.pin("intranet.evil.test", ([10, 0, 0, 7], 443).into());
@@ -152,7 +127,7 @@ async fn a_tenants_events_reach_its_receiver_signed_and_retried_and_never_an_ins
 
     let all =
         ["instance.created", "instance.state_changed", "operation.queued", "operation.succeeded", "operation.failed"];
-    let url = format!("https://hooks.acme.test:{}/n8n/webhook/acme", receiver.port);
+    let url = format!("https://hooks.acme.test:{}/n8n/webhook/acme", receiver.server.port);
     let (status, created) =
         ann.post("/api/v1/webhooks", json!({"tenant": tenant, "url": url, "description": "n8n", "events": all})).await;
     assert_eq!(status, 201, "{created}");

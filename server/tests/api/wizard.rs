@@ -191,36 +191,24 @@ pub(crate) fn certificates(dir: &Path, names: &[&str]) {
     ]);
 }
 
-/// An https server (Python's, with the certificate above) serving `dir`'s files on loopback.
-struct IdP {
+/// An https server (Python's, with the certificate above) on loopback, run in
+/// `dir`; `handler` is Python that names its request handler `h`. Killed when dropped.
+pub(crate) struct HttpsServer {
     child: std::process::Child,
-    port: u16,
+    pub port: u16,
 }
 
-impl Drop for IdP {
+impl Drop for HttpsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn identity_provider(dir: &Path, issuer: &str) -> IdP {
-    let path = issuer.splitn(4, '/').nth(3).unwrap_or_default();
-    let well_known = dir.join("www").join(path).join(".well-known");
-    std::fs::create_dir_all(&well_known).unwrap();
-    let doc = json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
-        "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
-        "userinfo_endpoint": format!("{issuer}/protocol/openid-connect/userinfo"),
-        "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
-        "scopes_supported": ["openid", "email", "profile"],
-    });
-    std::fs::write(well_known.join("openid-configuration"), doc.to_string()).unwrap();
+pub(crate) fn https_server(dir: &Path, handler: &str) -> HttpsServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let script = format!(
-        "import http.server, ssl, functools\n\
-         h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='www')\n\
+        "import http.server, ssl, functools, json, os\n{handler}\n\
          s = http.server.HTTPServer(('127.0.0.1', {port}), h)\n\
          c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('idp.pem', 'idp.key')\n\
          s.socket = c.wrap_socket(s.socket, server_side=True)\n\
@@ -239,7 +227,24 @@ fn identity_provider(dir: &Path, issuer: &str) -> IdP {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    IdP { child, port }
+    HttpsServer { child, port }
+}
+
+/// An identity provider: `dir`'s files (its discovery document for `issuer`) over https.
+fn identity_provider(dir: &Path, issuer: &str) -> HttpsServer {
+    let path = issuer.splitn(4, '/').nth(3).unwrap_or_default();
+    let well_known = dir.join("www").join(path).join(".well-known");
+    std::fs::create_dir_all(&well_known).unwrap();
+    let doc = json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/protocol/openid-connect/auth"),
+        "token_endpoint": format!("{issuer}/protocol/openid-connect/token"),
+        "userinfo_endpoint": format!("{issuer}/protocol/openid-connect/userinfo"),
+        "jwks_uri": format!("{issuer}/protocol/openid-connect/certs"),
+        "scopes_supported": ["openid", "email", "profile"],
+    });
+    std::fs::write(well_known.join("openid-configuration"), doc.to_string()).unwrap();
+    https_server(dir, "h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='www')")
 }
 
 async fn test_sso(api: &Api<'_>, draft: &str) -> (u16, Value) {
