@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub const MAX_DASHBOARDS: usize = 12;
 
 const SQL: &str = "
-    SELECT t.slug, t.name, l.ref AS supabase_ref, coalesce(a.dashboards, '[]') AS dashboards,
+    SELECT t.id, t.slug, t.name, l.ref AS supabase_ref, coalesce(a.dashboards, '[]') AS dashboards,
            (t.id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS editable
       FROM ops.tenants t LEFT JOIN ops.tenant_analytics a ON a.tenant_id = t.id
       LEFT JOIN ops.supabase_links l ON l.tenant_id = t.id AND l.project_id IS NULL
@@ -77,8 +77,7 @@ pub async fn save(p: &Platform, actor: &Actor, slug: &str, input: AnalyticsInput
     if !row.get::<bool, _>("editable") {
         return Err(DomainError::Denied("a tenant's admins and platform staff set its analytics links".into()));
     }
-    let tenant: Uuid =
-        sqlx::query_scalar("SELECT id FROM ops.tenants WHERE slug = $1").bind(slug.trim()).fetch_one(&mut *tx).await?;
+    let tenant: Uuid = row.get("id");
     sqlx::query(
         "INSERT INTO ops.tenant_analytics (tenant_id, dashboards, updated_by) VALUES ($1, $2, $3)
          ON CONFLICT (tenant_id) DO UPDATE SET dashboards = EXCLUDED.dashboards,

@@ -12,9 +12,6 @@ use tokio::sync::mpsc::UnboundedSender;
 pub struct EngineInfo {
     pub version: String,
     pub api_version: String,
-    /// The host's CPUs and memory, as the engine reports them (0 when it does not).
-    pub cpus: f64,
-    pub memory_bytes: i64,
 }
 
 /// A container to run.
@@ -80,6 +77,10 @@ pub struct Labelled {
 pub trait ContainerEngine: Send + Sync {
     /// `Err` says, for a person, why the engine cannot be used.
     async fn ping(&self) -> Result<EngineInfo, String>;
+    /// The host's CPUs and memory (`docker info`: slow, so not part of [`ping`](Self::ping)).
+    async fn capacity(&self) -> anyhow::Result<crate::runtime::Capacity> {
+        Ok(crate::runtime::Capacity::default())
+    }
     /// Builds `context` (a tar file with a Dockerfile at its root, streamed from
     /// disk); streams output lines. Returns the image id (`sha256:…`).
     /// `network`: where its RUN steps run (a build network, so the egress rules apply).
@@ -186,6 +187,15 @@ fn not_found(e: &bollard::errors::Error) -> bool {
 
 #[async_trait]
 impl ContainerEngine for DockerEngine {
+    async fn capacity(&self) -> anyhow::Result<crate::runtime::Capacity> {
+        let docker = self.docker.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let info = anyhow::Context::context(docker.info().await, "docker info")?;
+        Ok(crate::runtime::Capacity {
+            cpus: info.ncpu.unwrap_or_default() as f64,
+            memory_bytes: info.mem_total.unwrap_or_default(),
+        })
+    }
+
     async fn ping(&self) -> Result<EngineInfo, String> {
         let docker = self.docker.as_ref().map_err(Clone::clone)?;
         let v = docker.version().await.map_err(|e| {
@@ -193,13 +203,7 @@ impl ContainerEngine for DockerEngine {
                 "Docker is not reachable ({e}); builds, previews and shells need it. Set DOCKER_HOST or start dockerd."
             )
         })?;
-        let info = docker.info().await.ok();
-        Ok(EngineInfo {
-            version: v.version.unwrap_or_default(),
-            api_version: v.api_version.unwrap_or_default(),
-            cpus: info.as_ref().and_then(|i| i.ncpu).unwrap_or_default() as f64,
-            memory_bytes: info.as_ref().and_then(|i| i.mem_total).unwrap_or_default(),
-        })
+        Ok(EngineInfo { version: v.version.unwrap_or_default(), api_version: v.api_version.unwrap_or_default() })
     }
 
     async fn build_image(

@@ -100,10 +100,13 @@ pub async fn capacity(p: &Platform, actor: &Actor) -> DomainResult<crate::wire::
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    let (cpu_total, memory_total_mb, runtime) = match p.runtime.ping().await {
-        Ok(i) => (i.cpus, i.memory_bytes / (1 << 20), i.describe()),
-        Err(why) => (0.0, 0, why),
-    };
+    let (ping, capacity) = tokio::join!(p.runtime.ping(), p.runtime.capacity());
+    let runtime = ping.map_or_else(|why| why, |i| i.describe());
+    let capacity = capacity.unwrap_or_else(|e| {
+        tracing::warn!(error = %format!("{e:#}"), "the runtime's capacity is unknown");
+        crate::runtime::Capacity::default()
+    });
+    let (cpu_total, memory_total_mb) = (capacity.cpus, capacity.memory_bytes / (1 << 20));
     Ok(crate::wire::FleetCapacity {
         running: r.get("running"),
         cpu_reserved: r.get("cpu"),

@@ -71,37 +71,28 @@ async fn one(tx: &mut Transaction<'static, Postgres>, id: Uuid) -> DomainResult<
     Ok(webhook(&r))
 }
 
-/// The tenant `slug` if the caller manages its subscriptions: not found when
+/// The tenant of `row` if the caller manages its automation: not found when
 /// they cannot see it, denied when they see it without administering it.
-async fn managed_tenant(tx: &mut Transaction<'static, Postgres>, slug: &str) -> DomainResult<Uuid> {
-    let row = sqlx::query(
-        "SELECT id, (id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS manages
-           FROM ops.tenants WHERE slug = $1",
-    )
-    .bind(slug.trim())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(DomainError::NotFound("tenant"))?;
-    if !row.get::<bool, _>("manages") {
-        return Err(DomainError::Denied("a tenant's admins and platform staff manage its automation".into()));
-    }
-    Ok(row.get("id"))
-}
-
-/// The subscription `id`'s tenant, if the caller manages it (as [`managed_tenant`]).
-async fn managed_subscription(tx: &mut Transaction<'static, Postgres>, id: Uuid) -> DomainResult<Uuid> {
-    let row = sqlx::query(
-        "SELECT tenant_id, (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS manages
-           FROM ops.event_subscriptions WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(DomainError::NotFound("event subscription"))?;
+fn managed(row: Option<sqlx::postgres::PgRow>, what: &'static str) -> DomainResult<Uuid> {
+    let row = row.ok_or(DomainError::NotFound(what))?;
     if !row.get::<bool, _>("manages") {
         return Err(DomainError::Denied("a tenant's admins and platform staff manage its automation".into()));
     }
     Ok(row.get("tenant_id"))
+}
+
+const MANAGES: &str = "(tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS manages";
+
+/// Tenant `slug`, if the caller manages its subscriptions (see [`managed`]).
+async fn managed_tenant(tx: &mut Transaction<'static, Postgres>, slug: &str) -> DomainResult<Uuid> {
+    let sql = format!("SELECT tenant_id, {MANAGES} FROM (SELECT id AS tenant_id FROM ops.tenants WHERE slug = $1) t");
+    managed(sqlx::query(&sql).bind(slug.trim()).fetch_optional(&mut **tx).await?, "tenant")
+}
+
+/// The tenant of subscription `id`, if the caller manages it (see [`managed`]).
+async fn managed_subscription(tx: &mut Transaction<'static, Postgres>, id: Uuid) -> DomainResult<Uuid> {
+    let sql = format!("SELECT tenant_id, {MANAGES} FROM ops.event_subscriptions WHERE id = $1");
+    managed(sqlx::query(&sql).bind(id).fetch_optional(&mut **tx).await?, "event subscription")
 }
 
 fn event(action: AuditAction, id: Uuid, tenant: Uuid, summary: serde_json::Value) -> Event {

@@ -76,14 +76,11 @@ impl Runtime for DockerRuntime {
 
     async fn ping(&self) -> Result<RuntimeInfo, String> {
         let i = self.engine.ping().await?;
-        Ok(RuntimeInfo {
-            backend: Backend::Docker,
-            version: i.version,
-            api_version: i.api_version,
-            nodes: 1,
-            cpus: i.cpus,
-            memory_bytes: i.memory_bytes,
-        })
+        Ok(RuntimeInfo { backend: Backend::Docker, version: i.version, api_version: i.api_version, nodes: 1 })
+    }
+
+    async fn capacity(&self) -> anyhow::Result<super::Capacity> {
+        self.engine.capacity().await
     }
 
     async fn host_address(&self) -> anyhow::Result<Option<String>> {

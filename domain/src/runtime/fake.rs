@@ -47,14 +47,7 @@ impl Runtime for FakeRuntime {
         Backend::Docker
     }
     async fn ping(&self) -> Result<RuntimeInfo, String> {
-        Ok(RuntimeInfo {
-            backend: Backend::Docker,
-            version: "fake".into(),
-            api_version: "0".into(),
-            nodes: 1,
-            cpus: 2.0,
-            memory_bytes: 4 << 30,
-        })
+        Ok(RuntimeInfo { backend: Backend::Docker, version: "fake".into(), api_version: "0".into(), nodes: 1 })
     }
     async fn host_address(&self) -> anyhow::Result<Option<String>> {
         Ok(Some("192.0.2.1".into()))

@@ -61,7 +61,11 @@ pub struct RuntimeInfo {
     pub api_version: String,
     /// Nodes that can run workloads (1 for a single engine).
     pub nodes: usize,
-    /// CPUs and memory of those nodes together.
+}
+
+/// What the nodes that run workloads have together (zero when unknown).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Capacity {
     pub cpus: f64,
     pub memory_bytes: i64,
 }
@@ -212,6 +216,10 @@ pub trait Runtime: Send + Sync {
     fn backend(&self) -> Backend;
     /// `Err` says, for a person, why the runtime cannot be used.
     async fn ping(&self) -> Result<RuntimeInfo, String>;
+    /// The CPUs and memory of its nodes (the dashboard's capacity; slower than `ping`).
+    async fn capacity(&self) -> anyhow::Result<Capacity> {
+        Ok(Capacity::default())
+    }
     /// The address workloads reach this host at (the builds' database, the
     /// mail catcher); `None` when there is none to listen on.
     async fn host_address(&self) -> anyhow::Result<Option<String>>;

@@ -12,16 +12,13 @@
 //! reached at that node's address and the port its service publishes (host
 //! mode); its log says where it runs. See the README's multi-node section.
 
+mod spec;
+
 use super::{Backend, ExecIo, ExecSpec, Finished, Labelled, Owned, Owner, Runtime, RuntimeInfo, Served, Workload};
-use crate::engine::{ContainerEngine, DockerEngine, DEFAULT_PIDS_LIMIT, KEPT_CAPABILITIES};
+use crate::engine::{ContainerEngine, DockerEngine};
 use anyhow::{bail, Context};
 use async_trait::async_trait;
-use bollard::models::{
-    EndpointPortConfig, EndpointPortConfigPublishModeEnum, EndpointSpec, Limit, Mount, MountTypeEnum,
-    NetworkAttachmentConfig, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, ServiceSpecUpdateConfig,
-    ServiceSpecUpdateConfigOrderEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges,
-    TaskSpecPlacement, TaskSpecResources, TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
-};
+use bollard::models::{ServiceSpec, TaskState};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,98 +110,15 @@ impl SwarmRuntime {
     }
 
     async fn spec(&self, w: &Workload, job: bool) -> anyhow::Result<ServiceSpec> {
-        let labels = w.owner.labels();
         let mut constraints = self.constraints.clone();
         if self.registry.is_none() {
             // Only this node has the image.
             constraints.push(format!("node.id=={}", self.node_id().await?));
         }
-        let container = TaskSpecContainerSpec {
-            image: Some(self.image_ref(&w.image).await?),
-            labels: Some(labels.clone()),
-            args: Some(w.args.clone()),
-            env: Some(w.env.clone()),
-            mounts: Some(
-                w.filestore
-                    .iter()
-                    .map(|f| Mount {
-                        target: Some(f.container.clone()),
-                        source: Some(f.host.display().to_string()),
-                        typ: Some(MountTypeEnum::BIND),
-                        ..Default::default()
-                    })
-                    .chain(w.db_socket.iter().map(|d| Mount {
-                        target: Some(crate::builds::infra::DB_SOCKET_MOUNT.to_owned()),
-                        source: Some(d.display().to_string()),
-                        typ: Some(MountTypeEnum::BIND),
-                        read_only: Some(true),
-                        ..Default::default()
-                    }))
-                    .collect(),
-            ),
-            // The same hardening as a container of the docker backend (engines before
-            // API 1.46 ignore no-new-privileges here: set it daemon-wide, see SECURITY.md).
-            capability_drop: Some(vec!["ALL".into()]),
-            capability_add: Some(KEPT_CAPABILITIES.iter().map(|c| format!("CAP_{c}")).collect()),
-            privileges: Some(TaskSpecContainerSpecPrivileges { no_new_privileges: Some(true), ..Default::default() }),
-            stop_grace_period: Some(Duration::from_secs(5).as_nanos() as i64),
-            ..Default::default()
-        };
-        let task = TaskSpec {
-            container_spec: Some(container),
-            resources: Some(TaskSpecResources {
-                limits: Some(Limit {
-                    nano_cpus: w.nano_cpus,
-                    memory_bytes: w.memory_bytes,
-                    pids: Some(DEFAULT_PIDS_LIMIT),
-                }),
-                ..Default::default()
-            }),
-            restart_policy: Some(if job {
-                TaskSpecRestartPolicy {
-                    condition: Some(TaskSpecRestartPolicyConditionEnum::NONE),
-                    ..Default::default()
-                }
-            } else {
-                TaskSpecRestartPolicy {
-                    condition: Some(TaskSpecRestartPolicyConditionEnum::ON_FAILURE),
-                    delay: Some(Duration::from_secs(5).as_nanos() as i64),
-                    ..Default::default()
-                }
-            }),
-            placement: (!constraints.is_empty())
-                .then(|| TaskSpecPlacement { constraints: Some(constraints), ..Default::default() }),
-            networks: Some(vec![NetworkAttachmentConfig { target: Some(w.network.clone()), ..Default::default() }]),
-            ..Default::default()
-        };
         // A server on another node is reached through the port it publishes on that node.
-        let nodes = match job {
-            true => 1,
-            false => self.docker()?.list_nodes(None::<bollard::query_parameters::ListNodesOptions>).await?.len(),
-        };
-        let endpoint = (nodes > 1).then(|| EndpointSpec {
-            ports: Some(vec![EndpointPortConfig {
-                target_port: Some(i64::from(super::ODOO_PORT)),
-                publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        });
-        Ok(ServiceSpec {
-            name: Some(w.name.clone()),
-            labels: Some(labels),
-            task_template: Some(task),
-            mode: Some(ServiceSpecMode {
-                replicated: Some(ServiceSpecModeReplicated { replicas: Some(1) }),
-                ..Default::default()
-            }),
-            update_config: Some(ServiceSpecUpdateConfig {
-                order: Some(ServiceSpecUpdateConfigOrderEnum::START_FIRST),
-                ..Default::default()
-            }),
-            endpoint_spec: endpoint,
-            ..Default::default()
-        })
+        let publish =
+            !job && self.docker()?.list_nodes(None::<bollard::query_parameters::ListNodesOptions>).await?.len() > 1;
+        Ok(spec::service_spec(w, job, self.image_ref(&w.image).await?, constraints, publish))
     }
 
     /// Creates the service, replacing one of the same name an interrupted attempt left.
@@ -358,19 +272,21 @@ impl Runtime for SwarmRuntime {
     async fn ping(&self) -> Result<RuntimeInfo, String> {
         let i = self.engine.ping().await?;
         self.ask_node_id().await.map_err(|e| format!("{e:#}"))?;
-        let listed = self
+        let nodes = self
             .docker()
             .map_err(|e| e.to_string())?
             .list_nodes(None::<bollard::query_parameters::ListNodesOptions>)
             .await
-            .map_err(|e| format!("listing the swarm's nodes: {e}"))?;
+            .map_err(|e| format!("listing the swarm's nodes: {e}"))?
+            .len();
+        Ok(RuntimeInfo { backend: Backend::Swarm, version: i.version, api_version: i.api_version, nodes })
+    }
+
+    async fn capacity(&self) -> anyhow::Result<super::Capacity> {
+        let nodes = self.docker()?.list_nodes(None::<bollard::query_parameters::ListNodesOptions>).await?;
         let resources: Vec<_> =
-            listed.iter().filter_map(|n| n.description.as_ref().and_then(|d| d.resources.as_ref())).collect();
-        Ok(RuntimeInfo {
-            backend: Backend::Swarm,
-            version: i.version,
-            api_version: i.api_version,
-            nodes: listed.len(),
+            nodes.iter().filter_map(|n| n.description.as_ref().and_then(|d| d.resources.as_ref())).collect();
+        Ok(super::Capacity {
             cpus: resources.iter().map(|r| r.nano_cpus.unwrap_or_default() as f64 / 1e9).sum(),
             memory_bytes: resources.iter().map(|r| r.memory_bytes.unwrap_or_default()).sum(),
         })
