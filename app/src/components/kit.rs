@@ -1,10 +1,11 @@
 //! The Supabase kit dialog: a modal over a tenant's or project's page (also
 //! opened by `?kit=<tab>`) that manages the linked Supabase project through
 //! `/api/supabase-proxy` — the browser never holds the token; the proxy
-//! decides what passes. Esc closes it and Tab stays inside it.
+//! decides what passes. In local mode (a build's page) the same dialog works
+//! on the build's own database and log. Esc closes it and Tab stays inside it.
 
 use crate::components::kit_tabs::{AdvisorsTab, AuthTab, DatabaseTab, JsonTable, LogsTab, SchemaTab};
-use crate::models::kit::{kit_url, KIT_TABS};
+use crate::models::kit::{kit_url, KitTarget};
 use leptos::html::Div;
 use leptos::prelude::*;
 use serde_json::Value;
@@ -84,7 +85,7 @@ fn trap_tab(dialog: NodeRef<Div>, e: &web_sys::KeyboardEvent) {
 
 #[component]
 pub fn KitDialog(
-    reference: String,
+    target: KitTarget,
     /// Whether the caller may write (the proxy checks again).
     writes: bool,
     open: RwSignal<bool>,
@@ -109,31 +110,38 @@ pub fn KitDialog(
                         _ => {}
                     }>
                     <div class="page-head">
-                        <h2 id="kit-title">"Supabase "<code>{reference.clone()}</code></h2>
+                        <h2 id="kit-title">{match &target {
+                            KitTarget::Supabase(r) => view! { "Supabase "<code>{r.clone()}</code> }.into_any(),
+                            KitTarget::Local(_) => view! { "This build's database" }.into_any(),
+                        }}</h2>
                         <button type="button" class="link" id="kit-close" on:click=move |_| open.set(false)>"Close"</button>
                     </div>
                     <nav class="tabs" aria-label="Supabase">
-                        {KIT_TABS.iter().map(|(k, label)| view! {
+                        {target.tabs().iter().map(|(k, label)| view! {
                             <button type="button" class="tab" id=format!("kit-tab-{k}")
                                 aria-current=move || (tab.get() == *k).then_some("page")
                                 on:click=move |_| tab.set(k)>{*label}</button>
                         }).collect_view()}
                     </nav>
                     {
-                        let reference = reference.clone();
+                        let target = target.clone();
                         move || {
-                            let r = reference.clone();
-                            match tab.get() {
-                                "schema" => view! { <SchemaTab reference=r/> }.into_any(),
+                            let t = target.clone();
+                            let r = match &t {
+                                KitTarget::Supabase(r) => r.clone(),
+                                KitTarget::Local(_) => String::new(),
+                            };
+                            match t.tab(tab.get()) {
+                                "schema" => view! { <SchemaTab target=t/> }.into_any(),
                                 "auth" => view! { <AuthTab reference=r/> }.into_any(),
                                 "storage" => view! { <JsonTable data=kit_get(r, "/storage/buckets") id="kit-buckets" empty="No bucket."/> }.into_any(),
                                 "secrets" => view! {
                                     <p class="muted small">"Names and SHA-256 digests: a value never leaves the console."</p>
                                     <JsonTable data=kit_get(r, "/secrets") id="kit-secrets" empty="No secret."/>
                                 }.into_any(),
-                                "logs" => view! { <LogsTab reference=r/> }.into_any(),
+                                "logs" => view! { <LogsTab target=t/> }.into_any(),
                                 "advisors" => view! { <AdvisorsTab reference=r/> }.into_any(),
-                                _ => view! { <DatabaseTab reference=r writes=writes/> }.into_any(),
+                                _ => view! { <DatabaseTab target=t writes=writes/> }.into_any(),
                             }
                         }
                     }

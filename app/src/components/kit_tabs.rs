@@ -1,22 +1,23 @@
-//! The Supabase kit dialog's tabs. Each loads through the proxy in the
-//! browser; SQL the tabs make themselves goes to the read-only endpoint.
+//! The Supabase kit dialog's tabs. Each loads through the proxy (or, in
+//! local mode, a build's database endpoints) in the browser; SQL the tabs
+//! make themselves goes to the read-only endpoint.
 
 use crate::components::kit::{kit_fetch, kit_get};
 use crate::models::kit::{
-    kit_url, logs_sql, query_body, result_csv, result_table, rows_sql, runnable, AUTH_USERS_SQL, SCHEMA_SQL, TABLES_SQL,
+    kit_url, local_logs_url, logs_sql, query_body, result_csv, result_table, rows_sql, runnable, KitTarget,
+    AUTH_USERS_SQL, MODULES_SQL, SCHEMA_SQL, TABLES_SQL,
 };
 use leptos::prelude::*;
 use serde_json::Value;
 
 /// Runs `sql` read-only (or through the writing endpoint when `write`).
-async fn run_sql(reference: String, sql: String, write: bool) -> Result<Value, String> {
-    let rest = if write { "/database/query" } else { "/database/query/read-only" };
-    kit_fetch("POST", kit_url(&reference, rest), Some(query_body(&sql))).await
+async fn run_sql(target: KitTarget, sql: String, write: bool) -> Result<Value, String> {
+    kit_fetch("POST", target.query_url(write), Some(query_body(&sql))).await
 }
 
 /// A read-only query loaded in the browser.
-fn sql_resource(reference: String, sql: String) -> LocalResource<Result<Value, String>> {
-    LocalResource::new(move || run_sql(reference.clone(), sql.clone(), false))
+fn sql_resource(target: KitTarget, sql: String) -> LocalResource<Result<Value, String>> {
+    LocalResource::new(move || run_sql(target.clone(), sql.clone(), false))
 }
 
 /// A JSON answer as a table (or its error, or `empty`).
@@ -38,6 +39,7 @@ pub fn JsonTable(data: LocalResource<Result<Value, String>>, id: &'static str, e
 #[component]
 pub fn ResultTable(value: Value, id: &'static str, empty: &'static str) -> impl IntoView {
     let (columns, rows) = result_table(&value);
+    let truncated = value.get("truncated").and_then(Value::as_bool).unwrap_or(false);
     if rows.is_empty() {
         return view! { <p class="muted" id=format!("{id}-empty")>{empty}</p> }.into_any();
     }
@@ -50,6 +52,7 @@ pub fn ResultTable(value: Value, id: &'static str, empty: &'static str) -> impl 
                 <tr>{r.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
             }).collect_view()}</tbody>
         </table></div>
+        {truncated.then(|| view! { <p class="muted small">"The first rows only: narrow the query (WHERE, LIMIT)."</p> })}
         <a class="small" href=href download=format!("{id}.csv")>"Export CSV"</a>
     }
     .into_any()
@@ -57,14 +60,14 @@ pub fn ResultTable(value: Value, id: &'static str, empty: &'static str) -> impl 
 
 /// Tables with row counts, a row browser, and the SQL editor.
 #[component]
-pub fn DatabaseTab(reference: String, writes: bool) -> impl IntoView {
-    let tables = sql_resource(reference.clone(), TABLES_SQL.into());
+pub fn DatabaseTab(target: KitTarget, writes: bool) -> impl IntoView {
+    let tables = sql_resource(target.clone(), TABLES_SQL.into());
     let browsing: RwSignal<Option<(String, String)>> = RwSignal::new(None);
     let page = RwSignal::new(0u32);
     let rows = LocalResource::new({
-        let reference = reference.clone();
+        let target = target.clone();
         move || {
-            let (r, pick, page) = (reference.clone(), browsing.get(), page.get());
+            let (r, pick, page) = (target.clone(), browsing.get(), page.get());
             async move {
                 match pick {
                     Some((schema, table)) => run_sql(r, rows_sql(&schema, &table, page), false).await.map(Some),
@@ -75,7 +78,7 @@ pub fn DatabaseTab(reference: String, writes: bool) -> impl IntoView {
     });
     let sql = RwSignal::new("select now()".to_owned());
     let write = RwSignal::new(false);
-    let run = Action::new_local(move |(r, q, w): &(String, String, bool)| run_sql(r.clone(), q.clone(), *w));
+    let run = Action::new_local(move |(r, q, w): &(KitTarget, String, bool)| run_sql(r.clone(), q.clone(), *w));
     view! {
         <div class="kit-db">
             <section>
@@ -126,8 +129,8 @@ pub fn DatabaseTab(reference: String, writes: bool) -> impl IntoView {
                     })}
                     <button type="button" class="primary" id="kit-run" disabled=move || !sql.with(|s| runnable(s)) || run.pending().get()
                         on:click={
-                            let reference = reference.clone();
-                            move |_| { run.dispatch((reference.clone(), sql.get(), write.get())); }
+                            let target = target.clone();
+                            move |_| { run.dispatch((target.clone(), sql.get(), write.get())); }
                         }>
                         {move || if write.get() { "Run (may write)" } else { "Run read-only" }}
                     </button>
@@ -141,16 +144,28 @@ pub fn DatabaseTab(reference: String, writes: bool) -> impl IntoView {
     }
 }
 
-/// Columns, indexes, RLS policies, and the migrations history.
+/// Columns, indexes, RLS policies, and the migrations history (Odoo's
+/// installed modules in local mode).
 #[component]
-pub fn SchemaTab(reference: String) -> impl IntoView {
+pub fn SchemaTab(target: KitTarget) -> impl IntoView {
+    let migrations = match &target {
+        KitTarget::Supabase(r) => view! {
+            <h3>"Migrations"</h3>
+            <JsonTable data=kit_get(r.clone(), "/database/migrations") id="kit-migrations" empty="No migration recorded."/>
+        }
+        .into_any(),
+        KitTarget::Local(_) => view! {
+            <h3>"Installed modules"</h3>
+            <JsonTable data=sql_resource(target.clone(), MODULES_SQL.into()) id="kit-migrations" empty="No module installed."/>
+        }
+        .into_any(),
+    };
     view! {
         {SCHEMA_SQL.iter().map(|(title, sql)| view! {
             <h3>{*title}</h3>
-            <JsonTable data=sql_resource(reference.clone(), (*sql).into()) id="kit-schema" empty="None."/>
+            <JsonTable data=sql_resource(target.clone(), (*sql).into()) id="kit-schema" empty="None."/>
         }).collect_view()}
-        <h3>"Migrations"</h3>
-        <JsonTable data=kit_get(reference.clone(), "/database/migrations") id="kit-migrations" empty="No migration recorded."/>
+        {migrations}
     }
 }
 
@@ -159,21 +174,30 @@ pub fn SchemaTab(reference: String) -> impl IntoView {
 pub fn AuthTab(reference: String) -> impl IntoView {
     view! {
         <h3>"Users"</h3>
-        <JsonTable data=sql_resource(reference.clone(), AUTH_USERS_SQL.into()) id="kit-users" empty="No user."/>
+        <JsonTable data=sql_resource(KitTarget::Supabase(reference.clone()), AUTH_USERS_SQL.into()) id="kit-users" empty="No user."/>
         <h3>"Settings"</h3>
         <JsonTable data=kit_get(reference, "/config/auth") id="kit-auth-config" empty="No setting."/>
     }
 }
 
-/// The last log lines of a source, with a search and a time range.
+/// The last log lines of a source (a build's own log in local mode, by
+/// level), with a search and a time range.
 #[component]
-pub fn LogsTab(reference: String) -> impl IntoView {
-    let source = RwSignal::new("edge_logs".to_owned());
+pub fn LogsTab(target: KitTarget) -> impl IntoView {
+    let local = matches!(target, KitTarget::Local(_));
+    let source = RwSignal::new(if local { String::new() } else { "edge_logs".to_owned() });
     let search = RwSignal::new(String::new());
     let hours = RwSignal::new(1i64);
     let lines = LocalResource::new(move || {
-        let (r, sql, hours) = (reference.clone(), logs_sql(&source.get(), &search.get()), hours.get());
+        let (target, source, search, hours) = (target.clone(), source.get(), search.get(), hours.get());
         async move {
+            let r = match target {
+                KitTarget::Local(build) => {
+                    return kit_fetch("GET", local_logs_url(build, &source, &search, hours), None).await
+                }
+                KitTarget::Supabase(r) => r,
+            };
+            let sql = logs_sql(&source, &search);
             let end = now();
             let start = end - chrono::Duration::hours(hours);
             let url = format!(
@@ -188,13 +212,19 @@ pub fn LogsTab(reference: String) -> impl IntoView {
     });
     view! {
         <div class="row small">
-            <label>"Source " <select on:change=move |e| source.set(event_target_value(&e))>
-                {["edge_logs", "postgres_logs", "auth_logs", "storage_logs", "function_logs"].map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+            <label>{if local { "Level " } else { "Source " }} <select id="kit-log-source" on:change=move |e| source.set(event_target_value(&e))>
+                {if local {
+                    [("", "all"), ("error", "error"), ("warning", "warning"), ("info", "info"), ("debug", "debug")]
+                        .map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view().into_any()
+                } else {
+                    ["edge_logs", "postgres_logs", "auth_logs", "storage_logs", "function_logs"]
+                        .map(|s| view! { <option value=s>{s}</option> }).collect_view().into_any()
+                }}
             </select></label>
             <label>"Last " <select on:change=move |e| hours.set(event_target_value(&e).parse().unwrap_or(1))>
                 <option value="1">"hour"</option><option value="24">"24 hours"</option><option value="168">"7 days"</option>
             </select></label>
-            <label>"Search " <input type="search" on:change=move |e| search.set(event_target_value(&e))/></label>
+            <label>"Search " <input type="search" id="kit-log-search" on:change=move |e| search.set(event_target_value(&e))/></label>
         </div>
         <JsonTable data=lines id="kit-logs" empty="No log line in that range."/>
     }

@@ -5,7 +5,7 @@
 use crate::components::forms::{error_message, ActionError};
 use crate::components::kit::KitDialog;
 use crate::functions::integrations::{list_supabase_links, LinkSupabase, UnlinkSupabase};
-use crate::models::kit::kit_tab;
+use crate::models::kit::{kit_tab, KitTarget};
 use domain::types::SupabaseRef;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -39,7 +39,8 @@ pub fn SupabasePanel(tenant: String, #[prop(optional)] project: Option<Uuid>) ->
                             });
                             match mine {
                                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                                Ok(None) => view! { <p class="muted" id="supabase-none">"No Supabase project linked."</p> }.into_any(),
+                                Ok(None) => view! { <p class="muted" id="supabase-none">
+                                    "No Supabase project linked. Each build's page opens its own database in the same dialog (local mode)."</p> }.into_any(),
                                 Ok(Some(l)) => {
                                     let id = l.id;
                                     view! {
@@ -53,7 +54,7 @@ pub fn SupabasePanel(tenant: String, #[prop(optional)] project: Option<Uuid>) ->
                                                 <button type="button" class="danger" on:click=move |_| { unlink.dispatch(UnlinkSupabase { id }); }>"Unlink (deletes the token)"</button>
                                             })}
                                         </div>
-                                        {l.has_token.then(|| view! { <KitDialog reference=l.reference.clone() writes=l.writes open=open tab=tab/> })}
+                                        {l.has_token.then(|| view! { <KitDialog target=KitTarget::Supabase(l.reference.clone()) writes=l.writes open=open tab=tab/> })}
                                     }.into_any()
                                 }
                             }

@@ -16,15 +16,62 @@ pub const KIT_TABS: [(&str, &str); 7] = [
     ("advisors", "Advisors"),
 ];
 
-/// The tab `?kit=<key>` names (Database when unknown).
+/// The tabs of local mode (a build's own database has no auth, storage, secrets or advisors).
+pub const LOCAL_TABS: [(&str, &str); 3] = [("database", "Database"), ("schema", "Schema"), ("logs", "Logs")];
+
+/// What the kit manages: a linked Supabase project (by its ref), or — local
+/// mode — a build's own Odoo database and log.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KitTarget {
+    Supabase(String),
+    Local(uuid::Uuid),
+}
+
+impl KitTarget {
+    pub fn tabs(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            KitTarget::Supabase(_) => &KIT_TABS,
+            KitTarget::Local(_) => &LOCAL_TABS,
+        }
+    }
+
+    /// The tab `?kit=<key>` names, among this target's (Database when unknown).
+    pub fn tab(&self, key: &str) -> &'static str {
+        self.tabs().iter().find(|(k, _)| *k == key).map_or("database", |(k, _)| k)
+    }
+
+    /// Where SQL goes: the read-only endpoint unless `write`.
+    pub fn query_url(&self, write: bool) -> String {
+        let rest = if write { "/database/query" } else { "/database/query/read-only" };
+        match self {
+            KitTarget::Supabase(r) => kit_url(r, rest),
+            KitTarget::Local(build) => format!("/api/v1/builds/{build}{rest}"),
+        }
+    }
+}
+
+/// The tab `?kit=<key>` names on a Supabase project (Database when unknown).
 pub fn kit_tab(key: &str) -> &'static str {
-    KIT_TABS.iter().find(|(k, _)| *k == key).map_or("database", |(k, _)| k)
+    KitTarget::Supabase(String::new()).tab(key)
 }
 
 /// The proxy's URL for a call on project `reference` (the path after `/v1/projects/{ref}`).
 pub fn kit_url(reference: &str, rest: &str) -> String {
     format!("/api/supabase-proxy/v1/projects/{reference}{rest}")
 }
+
+/// Local mode's log lines of a build: a level (or all), a search, the last `hours`.
+pub fn local_logs_url(build: uuid::Uuid, level: &str, search: &str, hours: i64) -> String {
+    format!(
+        "/api/v1/builds/{build}/database/logs?level={}&search={}&hours={hours}",
+        domain::wire::url_component(level),
+        domain::wire::url_component(search.trim())
+    )
+}
+
+/// Local mode's migrations history: Odoo's modules as installed, with their versions.
+pub const MODULES_SQL: &str = "select name as module, latest_version as version, state from ir_module_module \
+     where state in ('installed', 'to upgrade', 'to remove') order by name limit 1000";
 
 /// Tables with their estimated row counts.
 pub const TABLES_SQL: &str = "select n.nspname as schema, c.relname as table, c.reltuples::bigint as estimated_rows \
@@ -84,7 +131,11 @@ pub fn result_table(v: &Value) -> (Vec<String>, Vec<Vec<String>>) {
         },
         _ => return (vec!["value".into()], vec![vec![cell(v)]]),
     };
-    let mut columns: Vec<String> = Vec::new();
+    // The server's column order when it says it (local mode), else the first row's.
+    let mut columns: Vec<String> = match v.get("columns") {
+        Some(Value::Array(c)) => c.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
     for r in rows {
         if let Value::Object(o) = r {
             for k in o.keys() {
@@ -139,6 +190,8 @@ mod tests {
         assert_eq!(cols, ["id", "name", "extra"]);
         assert_eq!(rows[1], ["2", "", "true"]);
         assert_eq!(result_csv(&cols, &rows).lines().next(), Some("id,name,extra"));
+        let (cols, _) = result_table(&json!({"columns": ["z", "a"], "result": [{"a": "1", "z": "2"}]}));
+        assert_eq!(cols, ["z", "a"], "the server's order");
         let (cols, rows) = result_table(&json!({"result": [{"t": "x"}]}));
         assert_eq!((cols, rows), (vec!["t".to_owned()], vec![vec!["x".to_owned()]]));
         assert!(result_csv(&["a".into()], &[vec!["=HYPERLINK(1)".into()]]).contains("'=HYPERLINK"));
@@ -151,6 +204,11 @@ mod tests {
         assert!(logs.starts_with("select id, timestamp, event_message from edge_logs where"), "{logs}");
         assert!(logs.contains("it\\'s"), "{logs}");
         assert_eq!(kit_tab("secrets"), "secrets");
+        let local = KitTarget::Local(uuid::Uuid::nil());
+        assert_eq!(local.tab("secrets"), "database", "local mode has no secrets");
+        assert_eq!(local.tab("logs"), "logs");
+        assert!(local.query_url(false).ends_with("/database/query/read-only"));
+        assert!(local_logs_url(uuid::Uuid::nil(), "error", "a&b", 24).contains("search=a%26b&hours=24"));
         assert_eq!(kit_tab("nope"), "database");
         assert_eq!(
             kit_url("abcdefghijklmnopqrst", "/health"),

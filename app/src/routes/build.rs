@@ -1,20 +1,26 @@
-//! One build: what it is, its phase timeline, its preview, and its live log.
+//! One build: what it is, its phase timeline, its preview, its live log, and
+//! its database in the kit's local mode (also opened by `?kit=<tab>`).
 
+use crate::components::kit::KitDialog;
 use crate::components::log_tail::LogTail;
 use crate::functions::builds::get_build;
 use crate::functions::promotions::{RequestPromotion, RollbackProduction};
 use crate::functions::shells::{list_shells, ssh_command};
+use crate::models::kit::KitTarget;
 use crate::models::promotion::{may_request_promotion, may_roll_back_to};
 use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
 use domain::types::Capability;
 use domain::wire::{BuildDetail, RunEventView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
 pub fn BuildPage() -> impl IntoView {
     let params = use_params_map();
+    let asked = use_query_map().with_untracked(|q| q.get("kit"));
+    let kit_open = RwSignal::new(asked.is_some());
+    let kit_tab = RwSignal::new(KitTarget::Local(uuid::Uuid::nil()).tab(asked.as_deref().unwrap_or_default()));
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<uuid::Uuid>().ok()));
     let build = Resource::new(id, |id| async move {
         match id {
@@ -32,6 +38,10 @@ pub fn BuildPage() -> impl IntoView {
                         let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
                         let finished = b.state == domain::types::BuildState::Done;
                         let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished)));
+                        // The database, in the kit's local mode: for those with the tools of its stage; writes
+                        // never on production (the server decides again).
+                        let database = b.db_name.is_some() && allowed.can(b.stage, Capability::Shell);
+                        let db_writes = database && b.stage != domain::types::Stage::Production;
                         view! {
                             <Title text=format!("Build #{}", b.number)/>
                             <div class="page-head">
@@ -46,6 +56,9 @@ pub fn BuildPage() -> impl IntoView {
                                     {allowed.can(b.stage, Capability::Shell).then(|| view! {
                                         <a class="button" id="open-shell" href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener">"Shell"</a>
                                     })}
+                                })}
+                                {database.then(|| view! {
+                                    <button type="button" class="button" id="open-kit" on:click=move |_| kit_open.set(true)>"Database"</button>
                                 })}
                             </div>
                             <dl class="facts">
@@ -77,6 +90,7 @@ pub fn BuildPage() -> impl IntoView {
                                 <LogTail build_id=b.id events=events/>
                             </section>
                             <ShellSessions build_id=b.id/>
+                            {database.then(|| view! { <KitDialog target=KitTarget::Local(b.id) writes=db_writes open=kit_open tab=kit_tab/> })}
                         }.into_any()
                     }
                 }

@@ -56,7 +56,7 @@ impl std::fmt::Debug for DbGrant {
 }
 
 impl BuildDatabases {
-    async fn admin(&self) -> anyhow::Result<sqlx::PgConnection> {
+    pub(super) async fn admin(&self) -> anyhow::Result<sqlx::PgConnection> {
         let opts = self.admin.clone().log_statements(tracing::log::LevelFilter::Off);
         sqlx::PgConnection::connect_with(&opts).await.context("connecting to the builds' PostgreSQL server")
     }
@@ -232,6 +232,7 @@ impl BuildDatabases {
                     .await?;
                     if file_copy {
                         self.take_ownership(database, role).await?;
+                        self.forget_reader_of(database, t).await?;
                     } else {
                         self.dump_restore(t, database).await?;
                     }
@@ -443,6 +444,7 @@ impl BuildDatabases {
             }
         }
         sqlx::query(&format!("DROP ROLE IF EXISTS {}", quote_ident(role))).execute(&mut c).await?;
+        self.drop_reader(&mut c, database).await;
         c.close().await.ok();
         Ok(())
     }

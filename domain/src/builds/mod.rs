@@ -5,6 +5,7 @@
 pub mod base_image;
 pub mod context;
 pub mod databases;
+pub mod db_reader;
 pub mod egress;
 pub mod events;
 pub mod filestore;

@@ -7,6 +7,7 @@
 //! Who links: a tenant's admins (tenant links), a project's admins (project
 //! links), platform staff (both). Who calls through the kit: see [`proxy`].
 
+pub mod local;
 pub mod proxy;
 
 use crate::audit::{self, Event};

@@ -64,6 +64,7 @@ string_enum!(
         InstanceOperation = "instance.operation",
         InstanceOperationDone = "instance.operation_done",
         InstanceOperationFailed = "instance.operation_failed",
+        KitLocalCall = "kit.local_call",
         MailDelete = "mail.delete",
         PlanChangeDecide = "plan_change.decide",
         PlanChangePropose = "plan_change.propose",

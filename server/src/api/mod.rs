@@ -66,7 +66,8 @@ use utoipa::{Modify, OpenApi};
         integrations::list_webhooks, integrations::create_webhook, integrations::change_webhook,
         integrations::delete_webhook, integrations::test_webhook, integrations::list_deliveries,
         integrations::retry_delivery, integrations::list_analytics, integrations::save_analytics,
-        supabase::list_links, supabase::link, supabase::unlink,
+        supabase::list_links, supabase::link, supabase::unlink, supabase::query_database,
+        supabase::query_database_read_only, supabase::database_logs,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -185,6 +186,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/supabase/links", get(supabase::list_links).post(supabase::link))
         .route("/v1/supabase/links/{id}", delete(supabase::unlink))
         .route("/supabase-proxy/{*path}", axum::routing::any(supabase::proxy))
+        .route("/v1/builds/{id}/database/query", post(supabase::query_database))
+        .route("/v1/builds/{id}/database/query/read-only", post(supabase::query_database_read_only))
+        .route("/v1/builds/{id}/database/logs", get(supabase::database_logs))
         .route("/v1/analytics/{slug}", axum::routing::put(integrations::save_analytics))
         .route("/v1/fleet/findings", get(platform::findings))
         .route("/v1/fleet/capacity", get(platform::fleet_capacity))

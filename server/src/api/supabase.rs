@@ -1,7 +1,8 @@
 //! The Supabase kit over HTTP: linking a Supabase project (with its
 //! Management API token, sealed on arrival) and `/api/supabase-proxy/{*path}`,
-//! the allow-listed, authorised and audited way to the Management API. Thin
-//! edges over `domain::supabase`.
+//! the allow-listed, authorised and audited way to the Management API; and
+//! the kit's local mode on a build's own database (`/api/v1/builds/{id}/database/…`).
+//! Thin edges over `domain::supabase`.
 
 use super::error::ApiError;
 use super::extract::{ApiActor, Json, Path};
@@ -74,4 +75,65 @@ pub async fn proxy(
         headers.insert(header::RETRY_AFTER, v);
     }
     Ok(resp)
+}
+
+/// One SQL statement for a build's database.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct DatabaseQuery {
+    /// One statement (a second is refused); at most 100 KiB.
+    query: String,
+}
+
+/// The kit's local mode: one statement on a build's own database that may write (development and staging,
+/// for those with the tools there; never production). Audited; at most 1,000 rows back.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/database/query", tag = "builds", params(("id" = Uuid, Path)),
+    request_body = DatabaseQuery,
+    responses((status = 200, description = "{columns, result, truncated, rows_affected}"),
+        (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn query_database(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(q): Json<DatabaseQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    Ok(axum::Json(domain::supabase::local::query(&s.platform, &actor, id, &q.query, true).await?))
+}
+
+/// The kit's local mode, read-only: one statement as the database's read-only role (5 s, 1,000 rows). Audited.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/database/query/read-only", tag = "builds", params(("id" = Uuid, Path)),
+    request_body = DatabaseQuery,
+    responses((status = 200, description = "{columns, result, truncated}"),
+        (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn query_database_read_only(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(q): Json<DatabaseQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    Ok(axum::Json(domain::supabase::local::query(&s.platform, &actor, id, &q.query, false).await?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct LogsQuery {
+    level: Option<String>,
+    search: Option<String>,
+    hours: Option<u32>,
+}
+
+/// The kit's local mode: a build's last 100 log lines within `hours` (default 1), by level and text. Audited.
+#[utoipa::path(get, path = "/api/v1/builds/{id}/database/logs", tag = "builds", params(("id" = Uuid, Path), LogsQuery),
+    responses((status = 200, description = "{columns, result}"), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn database_logs(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<LogsQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let search = q.search.unwrap_or_default();
+    let v = domain::supabase::local::logs(&s.platform, &actor, id, q.level.as_deref(), &search, q.hours.unwrap_or(1))
+        .await?;
+    Ok(axum::Json(v))
 }

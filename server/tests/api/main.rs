@@ -26,6 +26,7 @@ mod roles;
 mod shells;
 mod site_config;
 mod supabase;
+mod supabase_local;
 mod support;
 mod swarm;
 mod tenancy;
