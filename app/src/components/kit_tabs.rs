@@ -4,7 +4,7 @@
 
 use crate::components::kit::{kit_fetch, kit_get};
 use crate::models::kit::{
-    kit_url, local_logs_url, logs_sql, query_body, result_csv, result_table, rows_sql, runnable, KitTarget,
+    kit_url, local_logs_url, logs_sql, query_body, result_csv, result_table, rows_sql, runnable, table_list, KitTarget,
     AUTH_USERS_SQL, MODULES_SQL, SCHEMA_SQL, TABLES_SQL,
 };
 use leptos::prelude::*;
@@ -88,14 +88,15 @@ pub fn DatabaseTab(target: KitTarget, writes: bool) -> impl IntoView {
                         match tables.await {
                             Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
                             Ok(v) => {
-                                let (_, list) = result_table(&v);
+                                let list = table_list(&v);
                                 if list.is_empty() {
                                     return view! { <p class="muted" id="kit-tables-empty">"No table."</p> }.into_any();
                                 }
-                                view! { <ul class="plain small" id="kit-tables">{list.into_iter().map(|t| {
-                                    let pick = (t[0].clone(), t[1].clone());
+                                view! { <ul class="plain small" id="kit-tables">{list.into_iter().map(|(schema, table, rows)| {
+                                    let label = format!("{schema}.{table}");
+                                    let pick = (schema, table);
                                     view! { <li><button type="button" class="link" on:click=move |_| { page.set(0); browsing.set(Some(pick.clone())); }>
-                                        {format!("{}.{}", t[0], t[1])}</button>" "<span class="muted">{format!("~{} rows", t.get(2).cloned().unwrap_or_default())}</span></li> }
+                                        {label}</button>" "<span class="muted">{format!("~{rows} rows")}</span></li> }
                                 }).collect_view()}</ul> }.into_any()
                             }
                         }
@@ -135,10 +136,12 @@ pub fn DatabaseTab(target: KitTarget, writes: bool) -> impl IntoView {
                         {move || if write.get() { "Run (may write)" } else { "Run read-only" }}
                     </button>
                 </div>
-                {move || run.value().get().map(|r| match r {
-                    Err(e) => view! { <p class="error" role="alert" id="kit-sql-error">{e}</p> }.into_any(),
-                    Ok(v) => view! { <ResultTable value=v id="kit-result" empty="The query returned no row."/> }.into_any(),
-                })}
+                <div id="kit-output" data-runs=move || run.version().get().to_string()>
+                    {move || run.value().get().map(|r| match r {
+                        Err(e) => view! { <p class="error" role="alert" id="kit-sql-error">{e}</p> }.into_any(),
+                        Ok(v) => view! { <ResultTable value=v id="kit-result" empty="The query returned no row."/> }.into_any(),
+                    })}
+                </div>
             </section>
         </div>
     }

@@ -149,6 +149,16 @@ pub fn result_table(v: &Value) -> (Vec<String>, Vec<Vec<String>>) {
     (columns, table)
 }
 
+/// The Tables list from [`TABLES_SQL`]'s answer: (schema, table, estimated rows), by
+/// column name (a JSON object's keys may come in any order).
+pub fn table_list(v: &Value) -> Vec<(String, String, String)> {
+    let (columns, rows) = result_table(v);
+    let at = |name: &str| columns.iter().position(|c| c == name);
+    let (Some(s), Some(t)) = (at("schema"), at("table")) else { return Vec::new() };
+    let n = at("estimated_rows");
+    rows.into_iter().map(|r| (r[s].clone(), r[t].clone(), n.map(|n| r[n].clone()).unwrap_or_default())).collect()
+}
+
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
@@ -190,6 +200,8 @@ mod tests {
         assert_eq!(cols, ["id", "name", "extra"]);
         assert_eq!(rows[1], ["2", "", "true"]);
         assert_eq!(result_csv(&cols, &rows).lines().next(), Some("id,name,extra"));
+        let tables = table_list(&json!([{"estimated_rows": 42, "schema": "public", "table": "orders"}]));
+        assert_eq!(tables, [("public".to_owned(), "orders".to_owned(), "42".to_owned())]);
         let (cols, _) = result_table(&json!({"columns": ["z", "a"], "result": [{"a": "1", "z": "2"}]}));
         assert_eq!(cols, ["z", "a"], "the server's order");
         let (cols, rows) = result_table(&json!({"result": [{"t": "x"}]}));

@@ -15,4 +15,5 @@ mod mail;
 mod pages;
 mod pipeline;
 mod promotions;
+mod supabase;
 mod wizard;

@@ -1,17 +1,11 @@
 //! A tester's promotion request approved by an admin in another session.
 
 use crate::support::{
-    browser, create_standin_project, deliver, git, run, sign_up, stack, standin_repository, unique, wait_count,
-    wait_hydrated, TestResult, WAIT,
+    add_member, browser, create_standin_project, deliver, git, run, sign_up, stack, standin_repository, unique,
+    wait_count, wait_hydrated, TestResult, WAIT,
 };
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use std::time::Duration;
-
-/// The session cookie of a signed-in browser, for REST calls on its behalf.
-async fn session_cookie(c: &Client) -> Result<String, Box<dyn std::error::Error>> {
-    let cookie = c.get_named_cookie("odooops_session").await?;
-    Ok(format!("odooops_session={}", cookie.value()))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tester_requests_a_promotion_and_an_admin_approves_it_in_another_session() {
@@ -32,48 +26,7 @@ async fn a_tester_requests_a_promotion_and_an_admin_approves_it_in_another_sessi
             let tester = browser().await;
             let outcome: TestResult = async {
                 sign_up(&tester, &tester_email, &unique("Own ")).await?;
-                let cookie = session_cookie(admin).await?;
-                let http = reqwest::Client::new();
-                let project_id = hook_url.rsplit('/').next().unwrap_or_default().to_owned();
-                let detail: serde_json::Value = http
-                    .get(format!("{}/api/v1/projects/{project_id}", stack().console))
-                    .header("Cookie", &cookie)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                let tenant = detail["project"]["tenant_id"].as_str().unwrap_or_default().to_owned();
-                // Invited into the tenant, the tester accepts; then the admin gives them the project role.
-                let post = |path: String, cookie: String, body: serde_json::Value| {
-                    let http = http.clone();
-                    async move {
-                        let r = http
-                            .post(format!("{}/api/v1/{path}", stack().console))
-                            .header("Cookie", cookie)
-                            .header("Origin", &stack().console)
-                            .json(&body)
-                            .send()
-                            .await?;
-                        if !r.status().is_success() {
-                            return Err(format!("{path} answered {}", r.status()).into());
-                        }
-                        TestResult::Ok(())
-                    }
-                };
-                let invite = serde_json::json!({"email": tester_email, "role": "member"});
-                post(format!("tenants/{tenant}/members"), cookie.clone(), invite).await?;
-                let tester_cookie = session_cookie(&tester).await?;
-                let pending: serde_json::Value = http
-                    .get(format!("{}/api/v1/me/invitations", stack().console))
-                    .header("Cookie", &tester_cookie)
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                let invitation = pending[0]["id"].as_str().unwrap_or_default().to_owned();
-                post(format!("invitations/{invitation}/accept"), tester_cookie, serde_json::json!({})).await?;
-                let role = serde_json::json!({"email": tester_email, "role": "tester"});
-                post(format!("projects/{project_id}/members"), cookie.clone(), role).await?;
+                add_member(admin, &tester, &tester_email, &hook_url, "tester").await?;
                 admin.refresh().await?;
                 wait_hydrated(admin).await?;
                 wait_count(admin, ".tile-ok", 2, ".tile-ko", Duration::from_secs(240)).await?;

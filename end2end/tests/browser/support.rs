@@ -113,6 +113,8 @@ pub(crate) fn stack() -> &'static Stack {
             .env("ODOOOPS_SMTP_PORT", free_port().to_string())
             // The tests' repositories are local bare repositories: the operator allows them.
             .env("ODOOOPS_ALLOW_LOCAL_REPOS", "true")
+            // Supabase's Management API is out of reach: its stand-in answers in its place.
+            .env("ODOOOPS_SUPABASE_API", crate::supabase::management_api())
             .env_remove("DATABASE_URL")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -348,4 +350,56 @@ pub(crate) async fn wait_count(c: &Client, css: &str, n: usize, fail: &str, with
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// The session cookie of a signed-in browser, for REST calls on its behalf.
+pub(crate) async fn session_cookie(c: &Client) -> Result<String, Box<dyn std::error::Error>> {
+    let cookie = c.get_named_cookie("odooops_session").await?;
+    Ok(format!("odooops_session={}", cookie.value()))
+}
+
+/// Makes the person signed in to `member` a member of the project behind
+/// `hook_url` with `role`: the admin (signed in to `admin`) invites them into
+/// the tenant, they accept, the admin gives them the project role.
+pub(crate) async fn add_member(admin: &Client, member: &Client, email: &str, hook_url: &str, role: &str) -> TestResult {
+    let cookie = session_cookie(admin).await?;
+    let http = reqwest::Client::new();
+    let project_id = hook_url.rsplit('/').next().unwrap_or_default().to_owned();
+    let detail: serde_json::Value = http
+        .get(format!("{}/api/v1/projects/{project_id}", stack().console))
+        .header("Cookie", &cookie)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let tenant = detail["project"]["tenant_id"].as_str().unwrap_or_default().to_owned();
+    let post = |path: String, cookie: String, body: serde_json::Value| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .post(format!("{}/api/v1/{path}", stack().console))
+                .header("Cookie", cookie)
+                .header("Origin", &stack().console)
+                .json(&body)
+                .send()
+                .await?;
+            if !r.status().is_success() {
+                return Err(format!("{path} answered {}", r.status()).into());
+            }
+            TestResult::Ok(())
+        }
+    };
+    post(format!("tenants/{tenant}/members"), cookie.clone(), serde_json::json!({"email": email, "role": "member"}))
+        .await?;
+    let member_cookie = session_cookie(member).await?;
+    let pending: serde_json::Value = http
+        .get(format!("{}/api/v1/me/invitations", stack().console))
+        .header("Cookie", &member_cookie)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let invitation = pending[0]["id"].as_str().unwrap_or_default().to_owned();
+    post(format!("invitations/{invitation}/accept"), member_cookie, serde_json::json!({})).await?;
+    post(format!("projects/{project_id}/members"), cookie, serde_json::json!({"email": email, "role": role})).await
 }
