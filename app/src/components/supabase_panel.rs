@@ -18,7 +18,15 @@ pub fn SupabasePanel(tenant: String, #[prop(optional)] project: Option<Uuid>) ->
     let links = Resource::new(move || (link.version().get(), unlink.version().get()), |_| list_supabase_links());
     let query = use_query_map();
     let asked = query.with_untracked(|q| q.get("kit"));
-    let open = RwSignal::new(asked.is_some());
+    // `?kit=` opens the dialog once the page is live (an Effect runs in the browser only): a modal
+    // rendered open on the server and then hydrated could stay inert.
+    let open = RwSignal::new(false);
+    let wanted = asked.is_some();
+    Effect::new(move |_| {
+        if wanted {
+            open.set(true)
+        }
+    });
     let tab = RwSignal::new(kit_tab(asked.as_deref().unwrap_or_default()));
     let reference = RwSignal::new(String::new());
     let form_tenant = tenant.clone();

@@ -19,7 +19,14 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub fn BuildPage() -> impl IntoView {
     let params = use_params_map();
     let asked = use_query_map().with_untracked(|q| q.get("kit"));
-    let kit_open = RwSignal::new(asked.is_some());
+    // Opened by `?kit=` in the browser only (see the Supabase panel).
+    let kit_open = RwSignal::new(false);
+    let wanted = asked.is_some();
+    Effect::new(move |_| {
+        if wanted {
+            kit_open.set(true)
+        }
+    });
     let kit_tab = RwSignal::new(KitTarget::Local(uuid::Uuid::nil()).tab(asked.as_deref().unwrap_or_default()));
     let id = move || params.with(|p| p.get("id").and_then(|s| s.parse::<uuid::Uuid>().ok()));
     let build = Resource::new(id, |id| async move {

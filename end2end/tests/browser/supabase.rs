@@ -122,7 +122,7 @@ async fn a_project_admin_manages_supabase_and_a_builds_own_database_in_the_kit()
             admin.find(Locator::Id("open-kit")).await?.click().await?;
             wait_text(admin, "kit-tables", "public.portal_orders").await?;
             let result = run_sql(admin, "select 42 as answer").await?;
-            assert!(result.contains("answer") && result.contains("42"), "{result}");
+            assert!(result.to_lowercase().contains("answer") && result.contains("42"), "{result}");
             assert!(admin.find_all(Locator::Id("kit-write")).await?.len() == 1, "an admin may turn writes on");
             admin.find(Locator::Id("kit-tab-secrets")).await?.click().await?;
             wait_text(admin, "kit-secrets", "STRIPE_KEY").await?;
@@ -155,6 +155,11 @@ async fn a_project_admin_manages_supabase_and_a_builds_own_database_in_the_kit()
                 Ok(())
             }
             .await;
+            if outcome.is_err() {
+                if let Ok(png) = tester.screenshot().await {
+                    let _ = std::fs::write(workspace().join("target/e2e-screenshots/supabase_kit_tester.png"), png);
+                }
+            }
             let _ = tester.close().await;
             outcome?;
 
