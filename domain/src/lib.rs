@@ -81,6 +81,8 @@ pub mod platform_roles;
 #[cfg(feature = "server")]
 pub mod platform_settings;
 #[cfg(feature = "server")]
+pub mod preflight;
+#[cfg(feature = "server")]
 pub mod projects;
 #[cfg(feature = "server")]
 pub mod promotions;

@@ -139,6 +139,19 @@ pub fn role_label(role: &str) -> &'static str {
     }
 }
 
+/// A build tile's tooltip: commit, author, the reason of its result, its preflight summary.
+pub fn tile_title(b: &domain::wire::BuildView) -> String {
+    let mut t = format!("{} by {}", b.subject, b.author);
+    if let Some(r) = &b.reason {
+        t.push_str(&format!(" ({r})"));
+    }
+    let gates = domain::types::preflight_summary(&b.preflight);
+    if !gates.is_empty() {
+        t.push_str(&format!("\n{gates}"));
+    }
+    t
+}
+
 /// CSS class of a build tile, by Runbot's colours: ok green, warn yellow,
 /// ko red, running blue, pending and killed grey.
 pub fn tile_class(state: BuildState, result: Option<BuildResult>) -> &'static str {
@@ -419,6 +432,7 @@ mod tests {
             created_at: t(at),
             started_at: None,
             finished_at: None,
+            preflight: Vec::new(),
         };
         let envs = [
             env(1, "old", "development"),

@@ -61,6 +61,7 @@ mod tests {
             created_at: chrono::Utc::now(),
             started_at: None,
             finished_at: None,
+            preflight: Vec::new(),
         }
     }
 

@@ -1,8 +1,9 @@
-//! One build: what it is, its phase timeline, its preview, its live log, and
+//! One build: what it is, its preflight gates, its phase timeline, its preview, its live log, and
 //! its database in the kit's local mode (also opened by `?kit=<tab>`).
 
 use crate::components::kit::KitDialog;
 use crate::components::log_tail::LogTail;
+use crate::components::preflight::PreflightCard;
 use crate::functions::builds::get_build;
 use crate::functions::promotions::{RequestPromotion, RollbackProduction};
 use crate::functions::shells::{list_shells, ssh_command};
@@ -81,6 +82,7 @@ pub fn BuildPage() -> impl IntoView {
                                 promote=may_request_promotion(&b) && allowed.can_project(Capability::RequestPromotion)
                                 roll_back=may_roll_back_to(&b) && allowed.can_project(Capability::Promote)
                                 build_id=b.id env_id=b.env_id/>
+                            <PreflightCard results=b.preflight.clone()/>
                             <section class="card">
                                 <h2>"Phases"</h2>
                                 <ol class="phases" id="phases">

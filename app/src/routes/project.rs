@@ -5,7 +5,7 @@ use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, Reb
 use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings, SetBranchStage};
 use crate::models::{
     backup::may_manage_backups, build_status, grid_rows, may_read_mails, role_label, short_time, stage_class,
-    tile_class,
+    tile_class, tile_title,
 };
 use domain::types::{Allowed, BuildState, Capability, Stage};
 use domain::wire::EnvironmentView;
@@ -190,7 +190,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed
                                                             let sha: String = b.commit_sha.chars().take(8).collect();
                                                             view! {
                                                                 <div class=tile_class(b.state, b.result)
-                                                                    title=format!("{} by {}{}", b.subject, b.author, b.reason.clone().map(|r| format!(" ({r})")).unwrap_or_default())>
+                                                                    title=tile_title(&b)>
                                                                     <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
                                                                     <div class="small">{build_status(b.state, b.result)} " · " {short_time(&b.created_at)}</div>
                                                                     <div class="tile-actions">

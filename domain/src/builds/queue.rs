@@ -327,7 +327,7 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
 
 const BUILD_SQL: &str =
     "SELECT id, seq, env_id, branch, stage, commit_sha, subject, author, trigger, state, result, reason,
-        live, image_digest, db_name, preview_slug, created_at, started_at, finished_at FROM ops.builds";
+        live, image_digest, db_name, preview_slug, created_at, started_at, finished_at, preflight FROM ops.builds";
 
 fn build_view(r: &sqlx::postgres::PgRow) -> DomainResult<BuildView> {
     use crate::db::{vocabulary, vocabulary_opt};
@@ -351,7 +351,13 @@ fn build_view(r: &sqlx::postgres::PgRow) -> DomainResult<BuildView> {
         created_at: r.get("created_at"),
         started_at: r.get("started_at"),
         finished_at: r.get("finished_at"),
+        preflight: preflight_of(r),
     })
+}
+
+/// A build row's stored gate results (none when unreadable: shown, never trusted).
+pub(crate) fn preflight_of(r: &sqlx::postgres::PgRow) -> Vec<crate::types::GateResult> {
+    r.try_get::<serde_json::Value, _>("preflight").ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
 }
 
 /// The last `per_env` builds of every live environment of a project, newest first.

@@ -10,6 +10,7 @@ mod hostname;
 mod ids;
 mod instance;
 mod locale;
+mod preflight;
 mod project_fields;
 mod roles;
 mod secret;
@@ -37,6 +38,7 @@ pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;
 pub use slug::Slug;
+pub use preflight::{summary as preflight_summary, worst, Gate, GateResult, Verdict};
 pub use supabase::{kit_call, KitAccess, KitCall, SupabaseRef, KIT_CALLS};
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
 pub use webhook::{

@@ -70,6 +70,7 @@ string_enum!(
         PlanChangePropose = "plan_change.propose",
         PlatformRoleSet = "platform.role_set",
         PlatformSettings = "platform.settings",
+        PreflightOverride = "preflight.override",
         ProductionRollback = "production.rollback",
         ProjectBuildSettings = "project.build_settings",
         ProjectCreate = "project.create",

@@ -136,6 +136,9 @@ wire! {
         pub created_at: DateTime<Utc>,
         pub started_at: Option<DateTime<Utc>>,
         pub finished_at: Option<DateTime<Utc>>,
+        /// The preflight gates' results (empty before the phase ran).
+        #[serde(default)]
+        pub preflight: Vec<crate::types::GateResult>,
     }
 
     /// One line of a build's log or phase timeline.

@@ -38,7 +38,7 @@ use utoipa::{Modify, OpenApi};
         tenants::list_tenants, tenants::create_tenant, tenants::invite_member,
         tenants::list_invitations, tenants::accept_invitation, tenants::decline_invitation,
         projects::list_projects, projects::create_project, projects::get_project,
-        projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings, projects::set_stage,
+        projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings, projects::set_stage, projects::preflight_override,
         me::list_audit, me::export_audit, me::verify_audit,
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
@@ -108,6 +108,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}/members/{user_id}", delete(projects::remove_member))
         .route("/v1/projects/{id}/builds", get(builds::list_builds))
         .route("/v1/projects/{id}/settings", get(projects::get_settings).patch(projects::patch_settings))
+        .route("/v1/projects/{id}/preflight/{gate}", axum::routing::put(projects::preflight_override))
         .route("/v1/projects/{id}/webhook", get(builds::webhook_settings))
         .route("/v1/builds/{id}", get(builds::get_build))
         .route("/v1/builds/{id}/rebuild", post(builds::rebuild))

@@ -110,3 +110,31 @@ pub async fn set_stage(
 ) -> Result<axum::Json<domain::wire::EnvironmentView>, ApiError> {
     Ok(axum::Json(domain::projects::set_stage(&s.platform, &actor, env, &input.stage).await?))
 }
+
+/// Accepting a preflight warning or waiving a failure for a project.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct PreflightOverride {
+    /// `true`: waive (a failure or a warning; platform staff only); `false`: accept a warning (project admins).
+    #[serde(default)]
+    waive: bool,
+    /// Why (required; at most 500 characters). Absent or empty: the override is withdrawn.
+    reason: Option<String>,
+}
+
+/// Accepts a preflight gate's warning (project admins) or waives its failure (platform staff) for a project,
+/// with a reason; without one, withdraws it. Applies from the next build. Audited.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/preflight/{gate}", tag = "builds",
+    params(("id" = Uuid, Path), ("gate" = String, Path, description = "extensions, object_count, cron_runtime, system_packages, smtp_ports or long_connections")),
+    request_body = PreflightOverride,
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn preflight_override(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, gate)): Path<(Uuid, String)>,
+    Json(o): Json<PreflightOverride>,
+) -> Result<StatusCode, ApiError> {
+    let gate = domain::types::Gate::parse(&gate).map_err(domain::error::DomainError::from)?;
+    domain::preflight::set_override(&s.platform, &actor, id, gate, o.waive, o.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

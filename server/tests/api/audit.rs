@@ -141,6 +141,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("PUT", "/api/v1/analytics/{slug}", "tenant.analytics", "tenant_admin"),
     ("POST", "/api/v1/supabase/links", "supabase.link", "tenant_admin"),
     ("DELETE", "/api/v1/supabase/links/{id}", "supabase.unlink", "tenant_admin"),
+    // Accepting a warning is the project admins'; waiving a failure platform staff's (checked in the domain).
+    ("PUT", "/api/v1/projects/{id}/preflight/{gate}", "preflight.override", "project:project_settings"),
     // The kit's local mode: one event per call, reads included; never production for writes.
     ("POST", "/api/v1/builds/{id}/database/query", "kit.local_call", "stage:shell"),
     ("POST", "/api/v1/builds/{id}/database/query/read-only", "kit.local_call", "stage:shell"),

@@ -20,6 +20,7 @@ mod instances_quota;
 mod mails;
 mod pipeline;
 mod platform_settings;
+mod preflight;
 mod promotions;
 mod rest;
 mod roles;

@@ -1,5 +1,5 @@
-//! The build pipeline: checkout → discover addons → image → database →
-//! install/tests → start → health → route. Each phase logs its start, end and
+//! The build pipeline: checkout → discover addons → preflight (sources) →
+//! image → database → install/tests → preflight (database) → start → health → route. Each phase logs its start, end and
 //! duration in `ops.run_events`; resources are recorded on the build row as
 //! soon as they exist, so cleanup (and the reconciler after a crash) can find them.
 
@@ -13,6 +13,7 @@ use super::{lifecycle, manifest, neutralize};
 mod bundle;
 mod containers;
 mod database;
+mod preflight;
 pub mod plan;
 use crate::platform::Platform;
 use anyhow::{bail, Context};
@@ -90,6 +91,7 @@ pub async fn run(p: &Platform, infra: &BuildInfra, b: &Claimed, kill: watch::Rec
         stats: LineStats::default(),
         db_was_there: false,
         adding: Vec::new(),
+        gates: Vec::new(),
     };
     let outcome = match run.phases().await {
         Ok(o) => o,
@@ -145,6 +147,8 @@ struct Run<'a> {
     db_was_there: bool,
     /// Modules this build adds to an existing database (a bundle applied to an instance): installed, not updated.
     adding: Vec<String>,
+    /// The preflight gates' results so far.
+    gates: Vec<crate::types::GateResult>,
 }
 
 impl Run<'_> {
@@ -290,6 +294,11 @@ impl Run<'_> {
                 self.record_addons(&addons).await?;
                 self.end("discover", t, &format!("{} addon(s)", addons.len()));
 
+                let t = self.begin("preflight");
+                let summary = self.preflight_sources(&src).await?;
+                self.end("preflight", t, &summary);
+                self.check_kill()?;
+
                 let t = self.begin("image");
                 let limit = self.infra.phase_timeout;
                 let image = tokio::time::timeout(limit, self.image(&src, &facts)).await.map_err(|_| {
@@ -318,6 +327,9 @@ impl Run<'_> {
             let first = self.stats.first_error.clone().unwrap_or_default();
             bail!("install/tests logged {} error(s); first: {first}", self.stats.errors);
         }
+        let t = self.begin("preflight");
+        let summary = self.preflight_database(&grant, &facts).await?;
+        self.end("preflight", t, &summary);
         if plan.code == plan::Code::Bundle {
             self.instance_credentials(&grant, fresh).await?;
             self.instance_sso(&grant, fresh).await?;
@@ -358,10 +370,14 @@ impl Run<'_> {
                 (self.p.clone(), self.infra.clone(), self.b.env_id, self.b.stage.clone(), self.log.clone());
             tokio::spawn(async move { lifecycle::retire_superseded(&p, &infra, env, &stage, &log).await });
         }
-        Ok(if self.stats.warnings > 0 {
-            Outcome { result: "warn", reason: Some(format!("{} warning(s) during install", self.stats.warnings)) }
-        } else {
-            Outcome { result: "ok", reason: None }
+        Ok(match crate::types::worst(&self.gates) {
+            (crate::types::Verdict::Warn, Some(r)) => {
+                Outcome { result: "warn", reason: Some(format!("preflight: {} warns: {}", r.gate.title(), r.reason)) }
+            }
+            _ if self.stats.warnings > 0 => {
+                Outcome { result: "warn", reason: Some(format!("{} warning(s) during install", self.stats.warnings)) }
+            }
+            _ => Outcome { result: "ok", reason: None },
         })
     }
 
