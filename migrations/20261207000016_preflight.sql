@@ -2,6 +2,7 @@
 -- warnings its admins accepted and the failures platform staff waived.
 
 ALTER TABLE ops.builds ADD COLUMN preflight jsonb NOT NULL DEFAULT '[]';
+GRANT UPDATE (preflight) ON ops.builds TO odooops_app;
 
 CREATE TABLE ops.preflight_overrides (
     project_id uuid NOT NULL REFERENCES ops.projects ON DELETE CASCADE,

@@ -84,7 +84,9 @@ pub fn smtp_gate(production: bool, relay_port: Option<i32>, servers: &[(String, 
     if let Some(p) = relay_port.filter(|p| !ok(*p)) {
         wrong.push(format!("the project's relay uses port {p}"));
     }
-    wrong.extend(servers.iter().filter(|(_, p)| !ok(*p)).map(|(n, p)| format!("outgoing mail server {n:?} uses port {p}")));
+    wrong.extend(
+        servers.iter().filter(|(_, p)| !ok(*p)).map(|(n, p)| format!("outgoing mail server {n:?} uses port {p}")),
+    );
     if wrong.is_empty() {
         GateResult::pass(Gate::SmtpPorts, "465/587 only")
     } else {
@@ -117,7 +119,8 @@ pub async fn database_gates(
     .fetch_one(&mut c)
     .await?;
     let servers: Vec<(String, i32)> = if production {
-        let exists: bool = sqlx::query_scalar("SELECT to_regclass('ir_mail_server') IS NOT NULL").fetch_one(&mut c).await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT to_regclass('ir_mail_server') IS NOT NULL").fetch_one(&mut c).await?;
         if exists {
             sqlx::query("SELECT name::text, smtp_port FROM ir_mail_server WHERE active")
                 .fetch_all(&mut c)
@@ -173,7 +176,8 @@ pub async fn apply_overrides(tx: &mut ScopedTx, project: Uuid, results: &mut [Ga
     for r in results.iter_mut() {
         let Some(o) = rows.iter().find(|o| o.get::<String, _>("gate") == r.gate.as_str()) else { continue };
         let kind: String = o.get("kind");
-        let applies = matches!((kind.as_str(), r.verdict), ("accept", Verdict::Warn) | ("waive", Verdict::Warn | Verdict::Fail));
+        let applies =
+            matches!((kind.as_str(), r.verdict), ("accept", Verdict::Warn) | ("waive", Verdict::Warn | Verdict::Fail));
         if applies {
             let who: Option<String> = o.get("email");
             r.overridden = Some(format!(

@@ -8,14 +8,40 @@ use std::path::Path;
 
 /// Known PostgreSQL extension names, to recognise them in manifests.
 const KNOWN_EXTENSIONS: &[&str] = &[
-    "postgis", "pg_trgm", "unaccent", "vector", "hstore", "uuid-ossp", "pgcrypto", "citext", "ltree", "btree_gin",
-    "btree_gist", "tablefunc", "fuzzystrmatch", "intarray", "cube", "earthdistance", "pg_stat_statements", "dblink",
-    "postgres_fdw", "pgrouting", "timescaledb",
+    "postgis",
+    "pg_trgm",
+    "unaccent",
+    "vector",
+    "hstore",
+    "uuid-ossp",
+    "pgcrypto",
+    "citext",
+    "ltree",
+    "btree_gin",
+    "btree_gist",
+    "tablefunc",
+    "fuzzystrmatch",
+    "intarray",
+    "cube",
+    "earthdistance",
+    "pg_stat_statements",
+    "dblink",
+    "postgres_fdw",
+    "pgrouting",
+    "timescaledb",
 ];
 
 /// Package managers a running server must not call.
-const INSTALLERS: &[&str] =
-    &["apt-get install", "apt install", "dpkg -i", "yum install", "dnf install", "apk add", "pip install", "pip3 install"];
+const INSTALLERS: &[&str] = &[
+    "apt-get install",
+    "apt install",
+    "dpkg -i",
+    "yum install",
+    "dnf install",
+    "apk add",
+    "pip install",
+    "pip3 install",
+];
 
 /// One finding: which gate, whether it fails (else warns), where, what.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,12 +268,21 @@ mod tests {
         let found = scan_file("Dockerfile", dockerfile, &allowed());
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].at, "Dockerfile:3");
-        assert_eq!(verdict("entrypoint.sh", "#!/bin/sh\napk add curl\nexec odoo\n", Gate::SystemPackages), Verdict::Fail);
+        assert_eq!(
+            verdict("entrypoint.sh", "#!/bin/sh\napk add curl\nexec odoo\n", Gate::SystemPackages),
+            Verdict::Fail
+        );
         let py = "import subprocess\n\ndef post_init(env):\n    subprocess.run(['pip', 'install', 'x'])\n    subprocess.check_call('pip install requests', shell=True)\n";
         assert_eq!(verdict("acme/hooks.py", py, Gate::SystemPackages), Verdict::Fail);
-        assert_eq!(verdict("acme/doc.py", "# run pip install -r requirements.txt first\n", Gate::SystemPackages), Verdict::Pass);
+        assert_eq!(
+            verdict("acme/doc.py", "# run pip install -r requirements.txt first\n", Gate::SystemPackages),
+            Verdict::Pass
+        );
         assert_eq!(verdict("README.md", "apt-get install foo", Gate::SystemPackages), Verdict::Pass);
-        assert_eq!(verdict("scripts/setup.sh", "# apt-get install is done in the image\n", Gate::SystemPackages), Verdict::Pass);
+        assert_eq!(
+            verdict("scripts/setup.sh", "# apt-get install is done in the image\n", Gate::SystemPackages),
+            Verdict::Pass
+        );
     }
 
     #[test]

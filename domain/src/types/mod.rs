@@ -34,11 +34,11 @@ pub use instance::{
     StrategyNeeds, Subdomain, DEDICATED_PLANS, RESERVED_SUBDOMAINS,
 };
 pub use locale::{Country, Language, TimeZone};
+pub use preflight::{summary as preflight_summary, worst, Gate, GateResult, Verdict};
 pub use project_fields::{OdooVersion, ProjectName, RepoUrl};
 pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRole};
 pub use secret::Password;
 pub use slug::Slug;
-pub use preflight::{summary as preflight_summary, worst, Gate, GateResult, Verdict};
 pub use supabase::{kit_call, KitAccess, KitCall, SupabaseRef, KIT_CALLS};
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
 pub use webhook::{

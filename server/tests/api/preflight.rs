@@ -11,7 +11,12 @@ use crate::pipeline::{commit_file, finished, push, repository, standin_project};
 use serde_json::{json, Value};
 
 fn gate<'a>(build: &'a Value, name: &str) -> &'a Value {
-    build["preflight"].as_array().unwrap().iter().find(|g| g["gate"] == name).unwrap_or_else(|| panic!("no {name}: {build}"))
+    build["preflight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["gate"] == name)
+        .unwrap_or_else(|| panic!("no {name}: {build}"))
 }
 
 async fn put(api: &Api<'_>, project: &str, gate: &str, body: Value) -> u16 {
@@ -51,7 +56,10 @@ async fn failing_gates_make_builds_ko_with_their_reason_until_waived() {
     let admin = add_project_member(&app, &api, &project, "lead@acme.test", "admin").await;
     let admin = app.api(&admin.token().await);
     assert_eq!(put(&admin, &project, "extensions", json!({"waive": true, "reason": "we need maps"})).await, 403);
-    assert_eq!(put(&admin, &project, "long_connections", json!({"reason": "the feed reconnects on every call"})).await, 204);
+    assert_eq!(
+        put(&admin, &project, "long_connections", json!({"reason": "the feed reconnects on every call"})).await,
+        204
+    );
     assert_eq!(put(&admin, &project, "nonsense", json!({"reason": "x"})).await, 422);
     for g in ["extensions", "system_packages"] {
         assert_eq!(put(&api, &project, g, json!({"waive": true, "reason": "a vendor image provides them"})).await, 204);
