@@ -1,6 +1,7 @@
 //! Platform settings that change at run time, without a restart: whether
-//! anyone may sign up (overriding `ODOOOPS_SIGNUP_OPEN`) and how many
-//! instances a tenant may keep. Owners change them, audited; staff and
+//! anyone may sign up (overriding `ODOOOPS_SIGNUP_OPEN`), how many
+//! instances a tenant may keep, and the preflight gates' limits (the
+//! PostgreSQL extensions allowed, the object-count thresholds). Owners change them, audited; staff and
 //! auditors read them. Sign-up and instance creation read them through a
 //! narrow database function, before anyone is known.
 
@@ -35,10 +36,14 @@ pub async fn get(p: &Platform, actor: &Actor) -> DomainResult<PlatformSettingsVi
     if !actor.platform_role.is_some_and(|r| r.administers_platform() || r == PlatformRole::Auditor) {
         return Err(DomainError::Denied("platform settings are for platform staff and auditors".into()));
     }
+    let limits = crate::preflight::limits(p.db.anonymous()).await?;
     Ok(PlatformSettingsView {
         signup_open: signup_open(p).await?,
         signup_open_flag: p.settings.signup_open,
         instances_per_tenant: instances_per_tenant(p.db.anonymous()).await?,
+        preflight_extensions: limits.extensions,
+        preflight_objects_warn: limits.objects_warn,
+        preflight_objects_fail: limits.objects_fail,
     })
 }
 
@@ -50,12 +55,41 @@ pub async fn set(p: &Platform, actor: &Actor, input: PlatformSettingsInput) -> D
     if input.instances_per_tenant.is_some_and(|n| !(1..=1000).contains(&n)) {
         return Err(DomainError::Invalid("instances per tenant: 1 to 1,000".into()));
     }
+    if let Some(list) = &input.preflight_extensions {
+        let name = |e: &String| {
+            !e.is_empty() && e.len() <= 63 && e.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
+        if list.len() > 50 || !list.iter().all(name) {
+            return Err(DomainError::Invalid(
+                "extensions: at most 50 names of lower-case letters, digits, _ and - (e.g. pg_trgm, unaccent)".into(),
+            ));
+        }
+    }
+    let current = crate::preflight::limits(p.db.anonymous()).await?;
+    let warn = input.preflight_objects_warn.unwrap_or(current.objects_warn);
+    let fail = input.preflight_objects_fail.unwrap_or(current.objects_fail);
+    if !(100..=1_000_000).contains(&warn) || !(100..=1_000_000).contains(&fail) || warn > fail {
+        return Err(DomainError::Invalid(
+            "object thresholds: 100 to 1,000,000 relations, the warning at most the failure".into(),
+        ));
+    }
     let mut changes = serde_json::Map::new();
     if let Some(v) = input.signup_open {
         changes.insert("signup_open".into(), v.into());
     }
     if let Some(v) = input.instances_per_tenant {
         changes.insert("instances_per_tenant".into(), v.into());
+    }
+    if let Some(mut v) = input.preflight_extensions {
+        v.sort();
+        v.dedup();
+        changes.insert("preflight_extensions".into(), v.into());
+    }
+    if let Some(v) = input.preflight_objects_warn {
+        changes.insert("preflight_objects_warn".into(), v.into());
+    }
+    if let Some(v) = input.preflight_objects_fail {
+        changes.insert("preflight_objects_fail".into(), v.into());
     }
     if changes.is_empty() {
         return Err(DomainError::Invalid("nothing to change".into()));

@@ -30,12 +30,22 @@ pub async fn platform_settings() -> Result<domain::wire::PlatformSettingsView, A
 
 /// Changes the platform's settings (owners). Audited.
 #[server(prefix = "/rpc", endpoint = "platform/save_settings")]
-pub async fn save_platform_settings(signup_open: Option<String>, instances_per_tenant: i64) -> Result<(), AppError> {
+pub async fn save_platform_settings(
+    signup_open: Option<String>,
+    instances_per_tenant: i64,
+    /// Comma- or space-separated extension names.
+    preflight_extensions: String,
+    preflight_objects_warn: i64,
+    preflight_objects_fail: i64,
+) -> Result<(), AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
     let input = domain::wire::PlatformSettingsInput {
         signup_open: Some(signup_open.is_some()),
         instances_per_tenant: Some(instances_per_tenant),
+        preflight_extensions: Some(crate::models::word_list(&preflight_extensions)),
+        preflight_objects_warn: Some(preflight_objects_warn),
+        preflight_objects_fail: Some(preflight_objects_fail),
     };
     domain::platform_settings::set(&ssr::platform()?, &actor, input).await?;
     Ok(())

@@ -139,6 +139,11 @@ pub fn role_label(role: &str) -> &'static str {
     }
 }
 
+/// Words separated by commas, spaces or new lines, trimmed and lower-cased (an allow-list typed in a form).
+pub fn word_list(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
 /// A build tile's tooltip: commit, author, the reason of its result, its preflight summary.
 pub fn tile_title(b: &domain::wire::BuildView) -> String {
     let mut t = format!("{} by {}", b.subject, b.author);
@@ -333,6 +338,11 @@ pub const DEFAULT_STAGE_RULES: &str = "main=production, release/*=staging";
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn word_lists_split_on_commas_and_spaces() {
+        assert_eq!(super::word_list(" pg_trgm, Unaccent\nvector,,"), ["pg_trgm", "unaccent", "vector"]);
+    }
+
     use super::*;
 
     #[test]
@@ -415,6 +425,7 @@ mod tests {
         let build = |n: i64, env: u128, at: i64| BuildView {
             slug: None,
             id: uuid::Uuid::from_u128(100 + n as u128),
+            project_id: uuid::Uuid::nil(),
             number: n,
             env_id: uuid::Uuid::from_u128(env),
             branch: String::new(),

@@ -43,6 +43,7 @@ mod tests {
     fn build(stage: &str, result: &str, live: bool) -> BuildView {
         BuildView {
             id: uuid::Uuid::nil(),
+            project_id: uuid::Uuid::nil(),
             number: 1,
             env_id: uuid::Uuid::nil(),
             branch: "b".into(),

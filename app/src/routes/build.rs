@@ -82,7 +82,8 @@ pub fn BuildPage() -> impl IntoView {
                                 promote=may_request_promotion(&b) && allowed.can_project(Capability::RequestPromotion)
                                 roll_back=may_roll_back_to(&b) && allowed.can_project(Capability::Promote)
                                 build_id=b.id env_id=b.env_id/>
-                            <PreflightCard results=b.preflight.clone()/>
+                            <PreflightCard results=b.preflight.clone() project_id=b.project_id
+                                project_admin=allowed.can_project(Capability::ProjectSettings)/>
                             <section class="card">
                                 <h2>"Phases"</h2>
                                 <ol class="phases" id="phases">

@@ -1,6 +1,7 @@
 //! Platform settings (`/settings/platform`): who runs the installation. Owners
 //! grant and withdraw platform roles here (audited); staff and auditors see
-//! who holds them. The run-time settings the issue lists come next.
+//! who holds them. Above them, the run-time settings: sign-up, instances per
+//! tenant, and the preflight gates' limits.
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::platform::{platform_roles, platform_settings, SavePlatformSettings, SetPlatformRole};
@@ -38,6 +39,14 @@ pub fn PlatformSettingsPage() -> impl IntoView {
                                     if s.signup_open_flag { "open" } else { "closed" })}</p>
                                 <label>"Instances a tenant may keep"
                                     <input type="number" name="instances_per_tenant" min="1" max="1000" value=s.instances_per_tenant.to_string()/></label>
+                                <label>"PostgreSQL extensions modules may use" <small class="muted">"plpgsql always; separate names with commas"</small>
+                                    <input name="preflight_extensions" maxlength="2000" value=s.preflight_extensions.join(", ")/></label>
+                                <div class="row">
+                                    <label>"Relations: warn from"
+                                        <input type="number" name="preflight_objects_warn" min="100" max="1000000" value=s.preflight_objects_warn.to_string()/></label>
+                                    <label>"fail from"
+                                        <input type="number" name="preflight_objects_fail" min="100" max="1000000" value=s.preflight_objects_fail.to_string()/></label>
+                                </div>
                                 <ActionError error=Signal::derive(move || save.value().with(error_message))/>
                                 <button type="submit" class="primary">"Save settings"</button>
                             </ActionForm>

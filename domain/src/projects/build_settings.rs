@@ -51,6 +51,23 @@ pub async fn update_build_settings(
     range(s.shell_ttl_minutes, 15, 30, "shell_ttl_minutes")?;
     let relay = s.smtp_relay.as_deref().map(parse_relay).transpose()?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
+    // Production mail goes out on 465 or 587 (the preflight gate says so too), unless platform staff waived it.
+    if let Some(Some((_, port))) = &relay {
+        if *port != 465 && *port != 587 {
+            let waived: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM ops.preflight_overrides
+                                 WHERE project_id = $1 AND gate = 'smtp_ports' AND kind = 'waive')",
+            )
+            .bind(project)
+            .fetch_one(&mut *tx)
+            .await?;
+            if !waived {
+                return Err(DomainError::Invalid(format!(
+                    "the relay's port must be 465 (TLS) or 587 (STARTTLS), not {port}: port 25 is closed to production"
+                )));
+            }
+        }
+    }
     let tenant: Option<Uuid> = sqlx::query_scalar(
         "UPDATE ops.projects SET poll_minutes = coalesce($2, poll_minutes), allow_fork_builds = coalesce($3, allow_fork_builds),
                 public_previews = coalesce($4, public_previews), keep_dev_builds = coalesce($5, keep_dev_builds),

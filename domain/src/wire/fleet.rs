@@ -104,6 +104,14 @@ wire! {
         pub signup_open_flag: bool,
         /// Instances a tenant may keep (platform staff are not held to it).
         pub instances_per_tenant: i64,
+        /// PostgreSQL extensions modules may use (the preflight gate; plpgsql always).
+        #[serde(default)]
+        pub preflight_extensions: Vec<String>,
+        /// Relations in a build's database from which the preflight gate warns, and fails.
+        #[serde(default)]
+        pub preflight_objects_warn: i64,
+        #[serde(default)]
+        pub preflight_objects_fail: i64,
     }
 
     /// Changing platform settings: the ones given.
@@ -112,6 +120,12 @@ wire! {
         pub signup_open: Option<bool>,
         #[serde(default)]
         pub instances_per_tenant: Option<i64>,
+        #[serde(default)]
+        pub preflight_extensions: Option<Vec<String>>,
+        #[serde(default)]
+        pub preflight_objects_warn: Option<i64>,
+        #[serde(default)]
+        pub preflight_objects_fail: Option<i64>,
     }
 
     /// A tenant's single sign-on (the client secret stays sealed on the server).

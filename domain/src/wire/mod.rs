@@ -111,6 +111,8 @@ wire! {
     /// `result` (ok, warn, ko, killed).
     pub struct BuildView {
         pub id: Uuid,
+        #[serde(default)]
+        pub project_id: Uuid,
         /// Sequential number, for people (#42).
         pub number: i64,
         pub env_id: Uuid,

@@ -266,6 +266,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("integrations/analytics", "read", "read"),
     ("integrations/save_analytics", "tenant.analytics", "tenant_admin"),
     ("integrations/delete_tenant", "tenant.delete", "platform_owner"),
+    ("builds/preflight_override", "preflight.override", "project:project_settings"),
     ("integrations/supabase_links", "read", "read"),
     ("integrations/link_supabase", "supabase.link", "tenant_admin"),
     ("integrations/unlink_supabase", "supabase.unlink", "tenant_admin"),

@@ -353,14 +353,6 @@ async fn production_mail_goes_to_the_relay_and_never_to_the_catcher() {
     let (host, port) = relay_addr.rsplit_once(':').unwrap();
     let repo = repository();
     let project = standin_project(&api, "Shop", &repo).await;
-    let (status, body) = api
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/projects/{project}/settings"),
-            Some(serde_json::json!({"smtp_relay": format!("{host}:{port}")})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
     // The relay listens on a test port, not 465/587: platform staff waive the SMTP-port gate for it.
     let (status, body) = api
         .call(
@@ -370,6 +362,14 @@ async fn production_mail_goes_to_the_relay_and_never_to_the_catcher() {
         )
         .await;
     assert_eq!(status, 204, "{body}");
+    let (status, body) = api
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/projects/{project}/settings"),
+            Some(serde_json::json!({"smtp_relay": format!("{host}:{port}")})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     let sha = commit_file(&repo, "main", ".standin", "send-mail 1\n", "send mail");
     push(&app, &api, &project, "main", &sha).await;
     let build = finished(&api, &project, &sha).await;

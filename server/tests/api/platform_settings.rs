@@ -40,7 +40,18 @@ async fn an_owner_closes_sign_up_at_run_time_and_only_an_owner_may() {
     assert_eq!(owner.call(m, p, b).await.0, 200);
     app.signed_up("late@comer.test", "Late").await;
 
+    // The preflight gates' limits (issue 17): names only, thresholds in order.
+    assert_eq!(s["preflight_extensions"], json!(["plpgsql"]), "{s}");
+    for bad in [json!({"preflight_extensions": ["pg_trgm; drop"]}), json!({"preflight_objects_warn": 20_000})] {
+        let (m, p, b) = patch(bad);
+        assert_eq!(owner.call(m, p, b).await.0, 422);
+    }
+    let (m, p, b) = patch(json!({"preflight_extensions": ["pg_trgm", "plpgsql"], "preflight_objects_warn": 5000}));
+    let (status, s) = owner.call(m, p, b).await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!((s["preflight_extensions"].clone(), s["preflight_objects_warn"].clone()), (json!(["pg_trgm", "plpgsql"]), json!(5000)));
+
     let (_, events) = owner.get("/api/v1/audit?action=platform.settings").await;
-    assert_eq!(events.as_array().unwrap().len(), 2, "{events}");
-    assert_eq!(events[1]["summary"]["signup_open"], false);
+    assert_eq!(events.as_array().unwrap().len(), 3, "{events}");
+    assert_eq!(events[2]["summary"]["signup_open"], false);
 }

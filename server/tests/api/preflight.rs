@@ -89,15 +89,20 @@ async fn failing_gates_make_builds_ko_with_their_reason_until_waived() {
         .await
         .unwrap();
 
-    // Production's relay on port 25.
-    let (status, body) = api
-        .call(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/projects/{project}/settings"),
-            Some(json!({"smtp_relay": "smtp.acme.test:25"})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    // Production's relay on port 25: the settings refuse it unless platform staff waived the gate;
+    // once the waiver is withdrawn, the next production build fails on it.
+    let relay = |api: &Api<'_>| {
+        let path = format!("/api/v1/projects/{project}/settings");
+        async move {
+            api.call(reqwest::Method::PATCH, &path, Some(json!({"smtp_relay": "smtp.acme.test:25"}))).await
+        }
+    };
+    let (status, body) = relay(&api).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("465 (TLS) or 587"), "{body}");
+    assert_eq!(put(&api, &project, "smtp_ports", json!({"waive": true, "reason": "moving to 587 next week"})).await, 204);
+    assert_eq!(relay(&api).await.0, 200);
+    assert_eq!(put(&api, &project, "smtp_ports", json!({"waive": true})).await, 204, "withdrawn");
     let main = commit_file(&repo, "main", "README.md", "production\n", "production");
     push(&app, &api, &project, "main", &main).await;
     let b = finished(&api, &project, &main).await;
@@ -109,6 +114,6 @@ async fn failing_gates_make_builds_ko_with_their_reason_until_waived() {
             .fetch_one(app.platform.db.owner())
             .await
             .unwrap();
-    assert_eq!(overrides, 3, "the accepted warning and the two waivers");
+    assert_eq!(overrides, 5, "the accepted warning, three waivers and a withdrawal");
     tear_down_builds(&app).await;
 }
