@@ -79,11 +79,23 @@ pub async fn call(p: &Platform, actor: &Actor, req: KitRequest) -> DomainResult<
     let (template, reference) =
         matched.as_ref().map_or(("(not allowed)", None), |(c, r)| (c.template, Some(r.as_str())));
     let mut tx = p.db.begin_as(actor.user_id).await?;
+    // Whose link the call went through (of those the caller sees), so the tenant's and project's trails show it.
+    let owner: Option<(Uuid, Option<Uuid>)> = match reference {
+        Some(r) => {
+            sqlx::query_as(
+                "SELECT tenant_id, project_id FROM ops.supabase_links WHERE ref = $1 ORDER BY project_id NULLS LAST LIMIT 1",
+            )
+            .bind(r)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        None => None,
+    };
     let event = Event {
         action: AuditAction::SupabaseCall,
         target: format!("supabase:{}", reference.unwrap_or("-")),
-        tenant_id: None,
-        project_id: None,
+        tenant_id: owner.map(|o| o.0),
+        project_id: owner.and_then(|o| o.1),
         summary: serde_json::json!({
             "method": req.method.to_ascii_uppercase(), "template": template, "ref": reference,
             "status": status, "duration_ms": started.elapsed().as_millis() as u64,

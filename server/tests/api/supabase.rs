@@ -176,6 +176,14 @@ async fn the_kit_forwards_only_allowed_calls_for_people_with_rights_and_never_sh
     let all = serde_json::to_string(&audited).unwrap();
     assert!(!all.contains("drop table") && !all.contains("sbp_"), "{all}");
     assert!(audited.iter().any(|a| a["template"] == "/v1/projects/{ref}/database/query" && a["status"] == 403));
+    let of_tenant: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM ops.audit_events WHERE action = 'supabase.call' AND target = $1 AND tenant_id IS NOT NULL",
+    )
+    .bind(format!("supabase:{REF}"))
+    .fetch_one(app.platform.db.owner())
+    .await
+    .unwrap();
+    assert!(of_tenant > 0, "calls through a link name its tenant");
 
     // Unlinking deletes the token; the kit then refuses.
     let id = linked["id"].as_str().unwrap();
