@@ -57,7 +57,9 @@ pub async fn set(p: &Platform, actor: &Actor, input: PlatformSettingsInput) -> D
     }
     if let Some(list) = &input.preflight_extensions {
         let name = |e: &String| {
-            !e.is_empty() && e.len() <= 63 && e.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+            !e.is_empty()
+                && e.len() <= 63
+                && e.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         };
         if list.len() > 50 || !list.iter().all(name) {
             return Err(DomainError::Invalid(

@@ -34,6 +34,10 @@ pub struct ServeConfig {
     #[arg(long, env = "ODOOOPS_SIGNUP_OPEN", default_value_t = true, action = clap::ArgAction::Set)]
     pub signup_open: bool,
 
+    /// Sign-ups one client address may make in 15 minutes (more for a classroom or a test suite behind one address).
+    #[arg(long, env = "ODOOOPS_SIGNUP_LIMIT", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub signup_limit: u16,
+
     /// Session lifetime in hours.
     #[arg(long, env = "ODOOOPS_SESSION_HOURS", default_value_t = 168)]
     pub session_hours: u64,

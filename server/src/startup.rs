@@ -133,6 +133,7 @@ impl Database {
 pub fn settings(cfg: &ServeConfig) -> Settings {
     let mut s = Settings::for_url(cfg.public_url());
     s.signup_open = cfg.signup_open;
+    s.limits.sign_ups = usize::from(cfg.signup_limit);
     s.session_ttl = Duration::from_secs(cfg.session_hours.max(1) * 3600);
     s.shell.idle_timeout = Duration::from_secs(cfg.shell_idle_secs.max(1));
     s.shell.transcript_limit = cfg.shell_transcript_bytes;

@@ -113,6 +113,8 @@ pub(crate) fn stack() -> &'static Stack {
             .env("ODOOOPS_SMTP_PORT", free_port().to_string())
             // The tests' repositories are local bare repositories: the operator allows them.
             .env("ODOOOPS_ALLOW_LOCAL_REPOS", "true")
+            // Every test signs its people up from 127.0.0.1.
+            .env("ODOOOPS_SIGNUP_LIMIT", "100")
             // Supabase's Management API is out of reach: its stand-in answers in its place.
             .env("ODOOOPS_SUPABASE_API", crate::supabase::management_api())
             .env_remove("DATABASE_URL")

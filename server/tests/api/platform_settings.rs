@@ -49,7 +49,10 @@ async fn an_owner_closes_sign_up_at_run_time_and_only_an_owner_may() {
     let (m, p, b) = patch(json!({"preflight_extensions": ["pg_trgm", "plpgsql"], "preflight_objects_warn": 5000}));
     let (status, s) = owner.call(m, p, b).await;
     assert_eq!(status, 200, "{s}");
-    assert_eq!((s["preflight_extensions"].clone(), s["preflight_objects_warn"].clone()), (json!(["pg_trgm", "plpgsql"]), json!(5000)));
+    assert_eq!(
+        (s["preflight_extensions"].clone(), s["preflight_objects_warn"].clone()),
+        (json!(["pg_trgm", "plpgsql"]), json!(5000))
+    );
 
     let (_, events) = owner.get("/api/v1/audit?action=platform.settings").await;
     assert_eq!(events.as_array().unwrap().len(), 3, "{events}");

@@ -23,6 +23,11 @@ async fn put(api: &Api<'_>, project: &str, gate: &str, body: Value) -> u16 {
     api.call(reqwest::Method::PUT, &format!("/api/v1/projects/{project}/preflight/{gate}"), Some(body)).await.0
 }
 
+async fn set_relay(api: &Api<'_>, project: &str) -> (u16, Value) {
+    let path = format!("/api/v1/projects/{project}/settings");
+    api.call(reqwest::Method::PATCH, &path, Some(json!({"smtp_relay": "smtp.acme.test:25"}))).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_gates_make_builds_ko_with_their_reason_until_waived() {
     let app = spawn_app_with_builds_and(|_| {}).await;
@@ -91,17 +96,14 @@ async fn failing_gates_make_builds_ko_with_their_reason_until_waived() {
 
     // Production's relay on port 25: the settings refuse it unless platform staff waived the gate;
     // once the waiver is withdrawn, the next production build fails on it.
-    let relay = |api: &Api<'_>| {
-        let path = format!("/api/v1/projects/{project}/settings");
-        async move {
-            api.call(reqwest::Method::PATCH, &path, Some(json!({"smtp_relay": "smtp.acme.test:25"}))).await
-        }
-    };
-    let (status, body) = relay(&api).await;
+    let (status, body) = set_relay(&api, &project).await;
     assert_eq!(status, 422, "{body}");
     assert!(body["message"].as_str().unwrap().contains("465 (TLS) or 587"), "{body}");
-    assert_eq!(put(&api, &project, "smtp_ports", json!({"waive": true, "reason": "moving to 587 next week"})).await, 204);
-    assert_eq!(relay(&api).await.0, 200);
+    assert_eq!(
+        put(&api, &project, "smtp_ports", json!({"waive": true, "reason": "moving to 587 next week"})).await,
+        204
+    );
+    assert_eq!(set_relay(&api, &project).await.0, 200);
     assert_eq!(put(&api, &project, "smtp_ports", json!({"waive": true})).await, 204, "withdrawn");
     let main = commit_file(&repo, "main", "README.md", "production\n", "production");
     push(&app, &api, &project, "main", &main).await;

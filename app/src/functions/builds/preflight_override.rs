@@ -4,7 +4,12 @@ use leptos::prelude::*;
 /// Accepts a preflight warning (project admins) or waives a failure
 /// (platform staff) for a build's project, with a reason; applies from the next build. Audited.
 #[server(prefix = "/rpc", endpoint = "builds/preflight_override")]
-pub async fn preflight_override(project_id: uuid::Uuid, gate: String, waive: bool, reason: String) -> Result<(), AppError> {
+pub async fn preflight_override(
+    project_id: uuid::Uuid,
+    gate: String,
+    waive: bool,
+    reason: String,
+) -> Result<(), AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
     let gate = domain::types::Gate::parse(&gate).map_err(domain::DomainError::from)?;
