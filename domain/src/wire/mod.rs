@@ -40,12 +40,14 @@ mod catalog;
 mod fleet;
 mod instances;
 mod integrations;
+mod releases;
 mod support;
 mod wizard;
 pub use catalog::*;
 pub use fleet::*;
 pub use instances::*;
 pub use integrations::*;
+pub use releases::*;
 pub use support::*;
 pub use wizard::*;
 
@@ -390,197 +392,6 @@ wire! {
         /// `not_found`, `conflict`, `throttled`, `unavailable`, `internal`.
         pub code: String,
         pub message: String,
-    }
-}
-
-wire! {
-    /// A backup of an environment.
-    pub struct BackupView {
-        pub id: Uuid,
-        pub env_id: Uuid,
-        pub branch: String,
-        pub stage: Stage,
-        /// `daily`, `manual`, `pre_update`, `pre_restore` or `import`.
-        pub kind: String,
-        /// `pending`, `running`, `done`, `failed` (or `pruned`).
-        pub state: String,
-        /// `zip` (Odoo's backup zip) or `dump` (an imported pg_dump).
-        pub format: String,
-        pub size_bytes: Option<i64>,
-        pub sha256: Option<String>,
-        /// Bytes written so far while running.
-        pub progress_bytes: i64,
-        pub error: Option<String>,
-        /// When a restore drill last proved this backup restores.
-        pub verified_at: Option<DateTime<Utc>>,
-        pub created_at: DateTime<Utc>,
-        pub started_at: Option<DateTime<Utc>>,
-        pub finished_at: Option<DateTime<Utc>>,
-        pub build_id: Option<Uuid>,
-        pub filestore_files: Option<i64>,
-    }
-
-    /// A line of a backup's log.
-    pub struct BackupEventView {
-        pub id: i64,
-        pub level: String,
-        pub message: String,
-        pub created_at: DateTime<Utc>,
-    }
-
-    /// When production is backed up and drilled, and what retention keeps.
-    pub struct BackupSettings {
-        /// Five-field cron, UTC (default `0 3 * * *`, daily at 03:00).
-        #[serde(default)]
-        pub backup_cron: Option<String>,
-        /// Five-field cron, UTC (default `0 4 1 * *`, monthly).
-        #[serde(default)]
-        pub drill_cron: Option<String>,
-        #[serde(default)]
-        pub keep_daily: Option<i32>,
-        #[serde(default)]
-        pub keep_weekly: Option<i32>,
-        #[serde(default)]
-        pub keep_monthly: Option<i32>,
-        /// Read only.
-        #[serde(default)]
-        pub next_backup_at: Option<DateTime<Utc>>,
-        /// Read only: `passed` or `failed`.
-        #[serde(default)]
-        pub last_drill: Option<String>,
-        #[serde(default)]
-        pub last_drill_passed_at: Option<DateTime<Utc>>,
-    }
-
-    /// Restore a backup into an environment of its project.
-    pub struct RestoreRequest {
-        pub target_env: Uuid,
-        /// For production: the project's name, typed.
-        #[serde(default)]
-        pub confirm: Option<String>,
-    }
-
-    /// A queued restore: the build that performs it.
-    pub struct RestoreQueued {
-        pub build_id: Uuid,
-        pub backup_id: Uuid,
-    }
-}
-
-wire! {
-    /// What the Backups tab of an environment needs besides the list.
-    pub struct BackupsContext {
-        pub env: EnvironmentView,
-        pub project_id: Uuid,
-        pub project_name: String,
-        pub project_slug: String,
-        pub tenant_slug: String,
-        /// What the caller may do on the project, per stage.
-        pub allowed: Allowed,
-        /// Environments a backup of this one may be restored into.
-        pub targets: Vec<EnvironmentView>,
-    }
-}
-
-wire! {
-    /// A request to put a staging build's image in production.
-    pub struct PromotionView {
-        pub id: Uuid,
-        pub project_id: Uuid,
-        pub source_build: Uuid,
-        pub source_number: i64,
-        pub commit_sha: String,
-        pub image_digest: String,
-        /// `requested`, `deploying`, `deployed`, `rolling_back`, `rolled_back`, `failed`, `rejected`.
-        pub state: String,
-        pub requested_by: String,
-        /// Who approved, by email.
-        pub approvals: Vec<String>,
-        pub required: i32,
-        pub deploy_build: Option<Uuid>,
-        pub rollback_build: Option<Uuid>,
-        pub reason: Option<String>,
-        pub created_at: DateTime<Utc>,
-        pub finished_at: Option<DateTime<Utc>>,
-        /// Whether the caller may approve it now (release rights, not the requester, not yet approved).
-        pub may_approve: bool,
-    }
-
-    /// Redeploy an earlier production build.
-    pub struct RollbackRequest {
-        pub build_id: Uuid,
-        /// Also restore this backup of production (otherwise the database is kept).
-        #[serde(default)]
-        pub restore_backup: Option<Uuid>,
-    }
-
-    /// Why a promotion is refused.
-    pub struct RejectRequest {
-        #[serde(default)]
-        pub reason: Option<String>,
-    }
-}
-
-wire! {
-    /// A queued rollback: the production build that performs it.
-    pub struct RollbackQueued {
-        pub build_id: Uuid,
-    }
-}
-
-wire! {
-    /// Which audit events to read; every field narrows.
-    #[derive(Default)]
-    pub struct AuditFilter {
-        /// Part of the actor's email (`system` for background work).
-        #[serde(default)]
-        pub actor: Option<String>,
-        /// An action or its start (`backup.` for every backup action).
-        #[serde(default)]
-        pub action: Option<String>,
-        #[serde(default)]
-        pub project: Option<Uuid>,
-        /// One tenant's events.
-        #[serde(default)]
-        pub tenant: Option<Uuid>,
-        #[serde(default)]
-        pub since: Option<DateTime<Utc>>,
-        #[serde(default)]
-        pub until: Option<DateTime<Utc>>,
-        #[serde(default)]
-        pub limit: Option<i64>,
-    }
-
-    /// Whether the audit trail is as it was written.
-    pub struct AuditVerification {
-        pub intact: bool,
-        pub events: i64,
-        /// The first event that was edited, deleted or reordered.
-        pub broken_at: Option<i64>,
-        pub reason: Option<String>,
-    }
-}
-
-wire! {
-    /// Move a branch between `development` and `staging`.
-    pub struct StageChange {
-        pub stage: String,
-    }
-}
-
-wire! {
-    /// How a project releases: approvals a promotion needs, and the token
-    /// scrubbing it adds to neutralisation of production copies.
-    pub struct ReleaseSettings {
-        /// Approvals by people other than the requester (1–5).
-        #[serde(default)]
-        pub required_approvals: Option<i32>,
-        /// Extra SQL statements (`;`-separated), run as the copy's owner after the built-in rules.
-        #[serde(default)]
-        pub neutralize_sql: Option<String>,
-        /// PostgreSQL regular expressions that no credential-like column of a copy may match.
-        #[serde(default)]
-        pub secret_patterns: Option<Vec<String>>,
     }
 }
 
