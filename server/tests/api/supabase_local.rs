@@ -148,7 +148,7 @@ async fn a_builds_database_is_browsed_read_only_written_where_allowed_and_never_
     tear_down_builds(&app).await;
     let mut c = app.platform.builds.as_ref().unwrap().databases.admin.connect().await.unwrap();
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_roles WHERE rolname = ANY($1)")
-        .bind(names.iter().map(|n| format!("kr_{n}")).collect::<Vec<_>>())
+        .bind(names.iter().map(|n| domain::builds::databases::BuildDatabases::reader_role(n)).collect::<Vec<_>>())
         .fetch_one(&mut c)
         .await
         .unwrap();
