@@ -1,5 +1,6 @@
 //! What a branch asks the stand-in to do, through a `.standin` file at the
-//! root of an addons path: fail a test, warn, crash, crash once serving, start slowly, or send mail.
+//! root of an addons path: fail a test, warn, crash, crash once serving, start slowly, send mail,
+//! or run a scheduled action that takes too long.
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Behaviour {
@@ -14,6 +15,8 @@ pub struct Behaviour {
     pub slow_start_secs: u64,
     /// Mails to send through the configured SMTP server when the server starts.
     pub send_mails: u32,
+    /// Seconds each run of a scheduled action takes while serving (0: no such cron).
+    pub slow_cron_secs: u64,
 }
 
 impl Behaviour {
@@ -36,6 +39,9 @@ impl Behaviour {
                 Some("crash-serving") => b.crash_serving = true,
                 Some("crash-serving-production") => b.crash_serving_production = true,
                 Some("send-mail") => b.send_mails = words.next().and_then(|s| s.parse().ok()).unwrap_or(1).min(100),
+                Some("slow-cron") => {
+                    b.slow_cron_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(60).min(86_400)
+                }
                 Some("slow-start") => {
                     b.slow_start_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(5).min(600)
                 }
@@ -62,10 +68,12 @@ mod tests {
                 crash_serving: false,
                 crash_serving_production: false,
                 slow_start_secs: 3,
-                send_mails: 0
+                send_mails: 0,
+                slow_cron_secs: 0
             }
         );
         assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
+        assert_eq!(Behaviour::parse("slow-cron 600").slow_cron_secs, 600);
         assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
     }
 }

@@ -59,7 +59,9 @@ CREATE TABLE IF NOT EXISTS ir_module_module (id serial PRIMARY KEY, name varchar
 CREATE TABLE IF NOT EXISTS ir_model_data (id serial PRIMARY KEY, module varchar NOT NULL, name varchar NOT NULL, model varchar NOT NULL, res_id integer, UNIQUE (module, name));
 CREATE TABLE IF NOT EXISTS ir_config_parameter (id serial PRIMARY KEY, key varchar NOT NULL UNIQUE, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS ir_mail_server (id serial PRIMARY KEY, name varchar NOT NULL, smtp_host varchar, smtp_port integer, smtp_user varchar, smtp_pass varchar, smtp_encryption varchar, sequence integer DEFAULT 10, active boolean DEFAULT true);
+CREATE TABLE IF NOT EXISTS ir_act_server (id serial PRIMARY KEY, name varchar NOT NULL, model_name varchar);
 CREATE TABLE IF NOT EXISTS ir_cron (id serial PRIMARY KEY, cron_name varchar NOT NULL, active boolean DEFAULT true, interval_number integer DEFAULT 1, interval_type varchar DEFAULT 'days', nextcall timestamp DEFAULT now());
+ALTER TABLE ir_cron ADD COLUMN IF NOT EXISTS ir_actions_server_id integer;
 CREATE TABLE IF NOT EXISTS payment_provider (id serial PRIMARY KEY, name varchar NOT NULL, code varchar NOT NULL, state varchar NOT NULL DEFAULT 'disabled');
 CREATE TABLE IF NOT EXISTS iap_account (id serial PRIMARY KEY, service_name varchar NOT NULL, account_token varchar);
 CREATE TABLE IF NOT EXISTS res_users (id serial PRIMARY KEY, login varchar NOT NULL UNIQUE, password varchar, active boolean DEFAULT true);

@@ -10,11 +10,13 @@
 //! under the data directory.
 //!
 //! A file `.standin` at the root of an addons path changes its behaviour, one
-//! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`, and
-//! `send-mail <n>` (send n mails through `--smtp*` when the server starts).
+//! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`,
+//! `send-mail <n>` (send n mails through `--smtp*` when the server starts) and `slow-cron <seconds>`
+//! (a scheduled action whose every run takes that long).
 
 mod auth;
 mod behaviour;
+mod cron;
 mod db;
 mod http;
 mod log;
@@ -196,6 +198,9 @@ fn run(config: Config) -> i32 {
             "Worker crashed (told to crash when serving by .standin)",
         );
         return 3;
+    }
+    if behaviour.slow_cron_secs > 0 && config.database.is_some() {
+        cron::spawn(&config, behaviour.slow_cron_secs);
     }
     http::serve(&config, client)
 }

@@ -299,6 +299,9 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                                 <label>"Production's outgoing mail relay (host:port; development and staging mail is always caught)"
                                     <input type="text" name="smtp_relay" placeholder="smtp.example.com:587" value=s.smtp_relay.clone().unwrap_or_default()/>
                                 </label>
+                                <label>"Stop a scheduled action running longer than (seconds; the third stop in a day disables it)"
+                                    <input type="number" name="cron_limit_seconds" min="5" max="86400" value=s.cron_limit_seconds.unwrap_or(900)/>
+                                </label>
                                 <label class="check"><input type="checkbox" name="allow_fork_builds" value="on" checked=s.allow_fork_builds.unwrap_or(false)/>
                                     " Build pull requests from forks"</label>
                                 <label class="check"><input type="checkbox" name="public_previews" value="on" checked=s.public_previews.unwrap_or(false)/>

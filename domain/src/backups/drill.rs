@@ -134,23 +134,8 @@ pub async fn run(p: &Platform, infra: &BuildInfra, drill: Uuid) -> anyhow::Resul
         )
         .await?;
     }
-    let admins: Vec<String> = if passed {
-        Vec::new()
-    } else {
-        // The project's admins: its admin members and its tenant's admins (as ops.my_project_role counts them).
-        sqlx::query_scalar(
-            "SELECT u.email FROM ops.project_members m JOIN ops.users u ON u.id = m.user_id
-              WHERE m.project_id = $1 AND m.role = 'admin'
-             UNION
-             SELECT u.email FROM ops.tenant_members t JOIN ops.users u ON u.id = t.user_id
-              WHERE t.tenant_id = $2 AND t.role = 'tenant_admin'",
-        )
-        .bind(project)
-        .bind(tenant)
-        .fetch_all(&mut *tx)
-        .await
-        .unwrap_or_default()
-    };
+    let admins: Vec<String> =
+        if passed { Vec::new() } else { crate::projects::admin_emails(&mut tx, project).await.unwrap_or_default() };
     tx.commit().await?;
     if !passed {
         tracing::error!(project = %slug, drill = %drill, error = ?error, "restore drill failed");

@@ -39,10 +39,12 @@ pub enum Kind {
     CatalogRefresh,
     /// Sends due webhook deliveries (woken when an event is queued).
     WebhookDelivery,
+    /// Stops (and after three overruns in a day disables) serving environments' crons past their limit.
+    CronWatch,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Build,
         Kind::Backup,
         Kind::Drill,
@@ -54,6 +56,7 @@ impl Kind {
         Kind::InstanceOperation,
         Kind::CatalogRefresh,
         Kind::WebhookDelivery,
+        Kind::CronWatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Kind {
             Kind::InstanceOperation => "instance_operation",
             Kind::CatalogRefresh => "catalog_refresh",
             Kind::WebhookDelivery => "webhook_delivery",
+            Kind::CronWatch => "cron_watch",
         }
     }
 
@@ -89,6 +93,7 @@ impl Kind {
             Kind::CatalogRefresh => Some(Duration::from_secs(600)),
             // Events wake it; the period catches retries coming due.
             Kind::WebhookDelivery => Some(Duration::from_secs(5)),
+            Kind::CronWatch => Some(Duration::from_secs(15)),
         }
     }
 

@@ -311,6 +311,14 @@ async fn periodic(p: &Platform, job: &Job) {
                     }
                 }
             }
+            Kind::CronWatch => {
+                if let Some(infra) = &p.builds {
+                    let w = crate::preflight::cron::watch(p, infra).await?;
+                    if w.stopped > 0 {
+                        tracing::info!(stopped = w.stopped, disabled = w.disabled, "crons past their limit stopped");
+                    }
+                }
+            }
             Kind::WebhookDelivery => match crate::automation::deliver::run_due(p).await? {
                 0 => {}
                 n => tracing::debug!(tried = n, "webhook deliveries sent"),

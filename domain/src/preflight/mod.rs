@@ -8,6 +8,7 @@
 //! waive a failure, each with a reason, audited. The results are stored on
 //! the build (`ops.builds.preflight`) for its page, the grid and the API.
 
+pub mod cron;
 pub mod scan;
 
 use crate::access;

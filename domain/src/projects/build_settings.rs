@@ -1,5 +1,6 @@
 //! A project's build settings: polling, fork builds, public previews, how
-//! long development builds live, the shell TTL and production's SMTP relay.
+//! long development builds live, the shell TTL, production's SMTP relay and
+//! the longest run a scheduled action may take.
 //! Members read them; project admins change them (audited).
 
 use crate::audit::{self, Event};
@@ -15,7 +16,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let r = sqlx::query(
         "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes,
-                smtp_relay_host || ':' || smtp_relay_port AS smtp_relay
+                smtp_relay_host || ':' || smtp_relay_port AS smtp_relay, cron_limit_seconds
            FROM ops.projects WHERE id = $1",
     )
     .bind(project)
@@ -31,6 +32,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
         dev_idle_hours: Some(r.get("dev_idle_hours")),
         shell_ttl_minutes: Some(r.get("shell_ttl_minutes")),
         smtp_relay: Some(r.get::<Option<String>, _>("smtp_relay").unwrap_or_default()),
+        cron_limit_seconds: Some(r.get("cron_limit_seconds")),
     })
 }
 
@@ -49,6 +51,7 @@ pub async fn update_build_settings(
     range(s.keep_dev_builds, 1, 50, "keep_dev_builds")?;
     range(s.dev_idle_hours, 1, 720, "dev_idle_hours")?;
     range(s.shell_ttl_minutes, 15, 30, "shell_ttl_minutes")?;
+    range(s.cron_limit_seconds, 5, 86_400, "cron_limit_seconds")?;
     let relay = s.smtp_relay.as_deref().map(parse_relay).transpose()?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     // Production mail goes out on 465 or 587 (the preflight gate says so too), unless platform staff waived it.
@@ -73,7 +76,8 @@ pub async fn update_build_settings(
                 public_previews = coalesce($4, public_previews), keep_dev_builds = coalesce($5, keep_dev_builds),
                 dev_idle_hours = coalesce($6, dev_idle_hours), shell_ttl_minutes = coalesce($7, shell_ttl_minutes),
                 smtp_relay_host = CASE WHEN $8 THEN $9 ELSE smtp_relay_host END,
-                smtp_relay_port = CASE WHEN $8 THEN $10 ELSE smtp_relay_port END
+                smtp_relay_port = CASE WHEN $8 THEN $10 ELSE smtp_relay_port END,
+                cron_limit_seconds = coalesce($11, cron_limit_seconds)
           WHERE id = $1 RETURNING tenant_id",
     )
     .bind(project)
@@ -86,6 +90,7 @@ pub async fn update_build_settings(
     .bind(relay.is_some())
     .bind(relay.clone().flatten().map(|(h, _)| h))
     .bind(relay.flatten().map(|(_, p)| p))
+    .bind(s.cron_limit_seconds)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(tenant) = tenant else {

@@ -249,6 +249,21 @@ async fn members_of(tx: &mut ScopedTx, project: Uuid) -> DomainResult<Vec<Member
     .collect())
 }
 
+/// The people told about a project's trouble: its admin members and its tenant's admins
+/// (as `ops.my_project_role` counts them). Read as the system.
+pub async fn admin_emails(tx: &mut crate::db::ScopedTx, project: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT u.email FROM ops.project_members m JOIN ops.users u ON u.id = m.user_id
+          WHERE m.project_id = $1 AND m.role = 'admin'
+         UNION
+         SELECT u.email FROM ops.tenant_members t JOIN ops.users u ON u.id = t.user_id
+          WHERE t.tenant_id = (SELECT tenant_id FROM ops.projects WHERE id = $1) AND t.role = 'tenant_admin'",
+    )
+    .bind(project)
+    .fetch_all(&mut **tx)
+    .await
+}
+
 pub async fn members(p: &Platform, actor: &Actor, project: Uuid) -> DomainResult<Vec<MemberView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let visible: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.projects WHERE id = $1)")

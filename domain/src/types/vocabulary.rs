@@ -71,6 +71,8 @@ string_enum!(
         PlatformRoleSet = "platform.role_set",
         PlatformSettings = "platform.settings",
         PreflightOverride = "preflight.override",
+        CronStopped = "cron.stopped",
+        CronDisabled = "cron.disabled",
         ProductionRollback = "production.rollback",
         ProjectBuildSettings = "project.build_settings",
         ProjectCreate = "project.create",

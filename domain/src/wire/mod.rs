@@ -183,6 +183,10 @@ wire! {
         /// Development and staging mail is always caught instead.
         #[serde(default)]
         pub smtp_relay: Option<String>,
+        /// The longest one run of a scheduled action may take on a serving
+        /// environment before it is stopped (seconds, 5–86400; default 900).
+        #[serde(default)]
+        pub cron_limit_seconds: Option<i32>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.

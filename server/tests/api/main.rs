@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod console_mail;
 mod consoles;
+mod cron_watch;
 mod helpers;
 mod instances;
 mod instances_dedicated;

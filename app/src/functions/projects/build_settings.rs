@@ -19,6 +19,7 @@ pub async fn save_build_settings(
     dev_idle_hours: i32,
     shell_ttl_minutes: i32,
     smtp_relay: String,
+    cron_limit_seconds: i32,
     allow_fork_builds: Option<String>,
     public_previews: Option<String>,
 ) -> Result<BuildSettings, AppError> {
@@ -30,6 +31,7 @@ pub async fn save_build_settings(
         dev_idle_hours: Some(dev_idle_hours),
         shell_ttl_minutes: Some(shell_ttl_minutes),
         smtp_relay: Some(smtp_relay),
+        cron_limit_seconds: Some(cron_limit_seconds),
         allow_fork_builds: Some(allow_fork_builds.is_some()),
         public_previews: Some(public_previews.is_some()),
     };
