@@ -53,6 +53,8 @@ pub mod backups;
 #[cfg(feature = "server")]
 pub mod builds;
 #[cfg(feature = "server")]
+pub mod candidates;
+#[cfg(feature = "server")]
 pub mod catalog;
 #[cfg(feature = "server")]
 pub mod config;

@@ -433,7 +433,7 @@ fn result(r: &sqlx::postgres::PgRow) -> Option<BuildResult> {
 
 const VIEW_SQL: &str = "SELECT pr.id, pr.project_id, pr.source_build, b.seq AS source_number, pr.commit_sha, pr.image_digest,
         pr.state, u.email AS requested_by, pr.requested_by AS requester_id, pr.required, pr.deploy_build,
-        pr.rollback_build, pr.reason, pr.created_at, pr.finished_at,
+        pr.rollback_build, pr.reason, pr.created_at, pr.finished_at, pr.candidate, pr.pushed_by,
         ARRAY(SELECT au.email FROM ops.promotion_approvals a JOIN ops.users au ON au.id = a.user_id
                WHERE a.promotion_id = pr.id ORDER BY a.approved_at) AS approvals,
         EXISTS (SELECT 1 FROM ops.promotion_approvals a WHERE a.promotion_id = pr.id AND a.user_id = ops.current_user_id()) AS approved_by_me,
@@ -462,6 +462,8 @@ fn view(r: &sqlx::postgres::PgRow, me: Uuid) -> PromotionView {
         reason: r.get("reason"),
         created_at: r.get("created_at"),
         finished_at: r.get("finished_at"),
+        candidate: r.get("candidate"),
+        pushed_by: r.get("pushed_by"),
     }
 }
 

@@ -52,6 +52,7 @@ fn project(name: &str) -> NewProject {
         odoo_version: "17.0".into(),
         stage_rules: None,
         base_image: None,
+        production_requires_approval: None,
     }
 }
 

@@ -125,6 +125,7 @@ async fn main() {
             repo_url: "https://github.com/acme/addons.git".into(),
             odoo_version: "17.0".into(),
             stage_rules: None,
+            production_requires_approval: Some(false),
             base_image: Some(domain::builds::infra::STANDIN_IMAGE.into()),
         },
     )

@@ -30,6 +30,18 @@ pub fn state_label(state: &str) -> &'static str {
     }
 }
 
+/// Who asked: a person, or the platform for a push to production (a candidate).
+pub fn asked_by(p: &PromotionView) -> String {
+    if p.candidate {
+        match p.pushed_by.as_deref().filter(|a| !a.is_empty()) {
+            Some(author) => format!("candidate of a push by {author}"),
+            None => "candidate of a push".to_owned(),
+        }
+    } else {
+        p.requested_by.clone()
+    }
+}
+
 /// `1 of 2 approvals (ann@…)`.
 pub fn approvals_text(p: &PromotionView) -> String {
     let who = if p.approvals.is_empty() { String::new() } else { format!(" ({})", p.approvals.join(", ")) };
@@ -74,5 +86,33 @@ mod tests {
         assert!(may_roll_back_to(&build("production", "ok", false)));
         assert!(!may_roll_back_to(&build("production", "ok", true)), "the serving build is not a rollback target");
         assert_eq!(state_label("rolled_back"), "failed; rolled back");
+    }
+
+    #[test]
+    fn candidates_name_their_pusher() {
+        let mut p = PromotionView {
+            id: uuid::Uuid::nil(),
+            project_id: uuid::Uuid::nil(),
+            source_build: uuid::Uuid::nil(),
+            source_number: 1,
+            commit_sha: "0".repeat(40),
+            image_digest: "sha256:x".into(),
+            state: "requested".into(),
+            requested_by: "system@odooops.invalid".into(),
+            approvals: Vec::new(),
+            required: 1,
+            deploy_build: None,
+            rollback_build: None,
+            reason: None,
+            created_at: chrono::Utc::now(),
+            finished_at: None,
+            may_approve: true,
+            candidate: true,
+            pushed_by: Some("Ann".into()),
+        };
+        assert_eq!(asked_by(&p), "candidate of a push by Ann");
+        p.candidate = false;
+        p.requested_by = "ann@acme.test".into();
+        assert_eq!(asked_by(&p), "ann@acme.test");
     }
 }

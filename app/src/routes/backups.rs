@@ -89,8 +89,13 @@ fn Backups(ctx: BackupsContext) -> impl IntoView {
         })}
         <ActionError error=Signal::derive(move || create.value().with(error_message))/>
         <ActionError error=Signal::derive(move || restore.value().with(error_message))/>
-        {move || restore.value().get().and_then(|r| r.ok()).map(|b| view! {
-            <p class="notice" id="restore-started">"Restoring: "<a href=format!("/builds/{b}")>"follow the restore build"</a></p>
+        {move || restore.value().get().and_then(|r| r.ok()).map(|q| match q.build_id {
+            Some(b) => view! {
+                <p class="notice" id="restore-started">"Restoring: "<a href=format!("/builds/{b}")>"follow the restore build"</a></p>
+            }.into_any(),
+            None => view! {
+                <p class="notice" id="restore-waiting">"Production restores need a second person here: the request waits on the project page until someone with release rights approves it."</p>
+            }.into_any(),
         })}
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

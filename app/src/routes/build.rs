@@ -42,7 +42,7 @@ pub fn BuildPage() -> impl IntoView {
                 match build.await {
                     Err(e) => view! { <h1>"Build"</h1><p class="error">{e.message}</p> }.into_any(),
                     Ok(None) => view! { <h1>"Build"</h1><p class="error">"No such build."</p> }.into_any(),
-                    Ok(Some(BuildDetail { build: b, allowed })) => {
+                    Ok(Some(BuildDetail { build: b, allowed, release_path })) => {
                         let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
                         let finished = b.state == domain::types::BuildState::Done;
                         let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished)));
@@ -78,6 +78,7 @@ pub fn BuildPage() -> impl IntoView {
                                 <SshCommand build_id=b.id/>
                                 {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
                             </dl>
+                            {release_path.map(|t| view! { <p class="notice" id="release-path">{t}</p> })}
                             <ReleaseActions
                                 promote=may_request_promotion(&b) && allowed.can_project(Capability::RequestPromotion)
                                 roll_back=may_roll_back_to(&b) && allowed.can_project(Capability::Promote)

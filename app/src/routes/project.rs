@@ -53,6 +53,7 @@ pub fn ProjectPage() -> impl IntoView {
                             </dl>
                             <BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
                             <Promotions project_id=project_id/>
+                            <crate::components::restore_requests::RestoreRequests project_id=project_id/>
                             <crate::components::supabase_panel::SupabasePanel tenant=d.project.tenant_slug.clone() project=project_id/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>
@@ -302,6 +303,8 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                                 <label>"Stop a scheduled action running longer than (seconds; the third stop in a day disables it)"
                                     <input type="number" name="cron_limit_seconds" min="5" max="86400" value=s.cron_limit_seconds.unwrap_or(900)/>
                                 </label>
+                                <label class="check"><input type="checkbox" name="production_requires_approval" value="on" checked=s.production_requires_approval.unwrap_or(false)/>
+                                    " Production changes only through approved promotions (pushes build a candidate; restores wait for a second person)"</label>
                                 <label class="check"><input type="checkbox" name="allow_fork_builds" value="on" checked=s.allow_fork_builds.unwrap_or(false)/>
                                     " Build pull requests from forks"</label>
                                 <label class="check"><input type="checkbox" name="public_previews" value="on" checked=s.public_previews.unwrap_or(false)/>
@@ -322,7 +325,7 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
 #[component]
 fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
     use crate::functions::promotions::{list_promotions, ApprovePromotion, RejectPromotion};
-    use crate::models::promotion::{approvals_text, state_label};
+    use crate::models::promotion::{approvals_text, asked_by, state_label};
     let approve = ServerAction::<ApprovePromotion>::new();
     let reject = ServerAction::<RejectPromotion>::new();
     let tick = RwSignal::new(0u64);
@@ -350,7 +353,7 @@ fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
                                 view! {
                                     <tr class=format!("promotion promotion-{}", pr.state)>
                                         <td><a href=format!("/builds/{}", pr.source_build)>"#"{pr.source_number}</a> " " <code>{pr.commit_sha[..12].to_owned()}</code></td>
-                                        <td>{pr.requested_by.clone()}</td>
+                                        <td>{asked_by(&pr)}</td>
                                         <td class="small">{approvals_text(&pr)}</td>
                                         <td>{state_label(&pr.state)}
                                             {pr.deploy_build.map(|b| view! { " " <a class="small" href=format!("/builds/{b}")>"deployment"</a> })}

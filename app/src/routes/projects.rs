@@ -71,6 +71,8 @@ pub fn ProjectsPage() -> impl IntoView {
                     <label>"Branch rules" <small class="muted">" (pattern=stage, first match wins; the rest is development)"</small>
                         <input type="text" name="stage_rules" value=DEFAULT_STAGE_RULES/>
                     </label>
+                    <label class="check"><input type="checkbox" name="production_requires_approval" value="on" checked/>
+                        " Production changes only through approved promotions (a push to production builds a candidate that waits for a second person)"</label>
                     <ActionError error=Signal::derive(move || create.value().with(error_message))/>
                     <button type="submit" class="primary">"Create project"</button>
                 </ActionForm>

@@ -5,6 +5,7 @@
 //! of copying production (see `builds::pipeline`), so it is logged, health
 //! checked and, when it fails, leaves the serving build alone.
 
+pub mod approvals;
 pub mod archive;
 pub mod download;
 pub mod drill;

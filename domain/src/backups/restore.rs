@@ -12,7 +12,9 @@
 //! only SQL.
 //!
 //! Production is the dangerous case: project admins only, the project's name
-//! typed to confirm, and the build takes a pre-restore backup first.
+//! typed to confirm, the approval of someone else when the project requires
+//! approval for production ([`super::approvals`]), and the build takes a
+//! pre-restore backup first.
 
 use super::archive::{self, Format};
 use crate::audit::{self, Event};
@@ -24,7 +26,7 @@ use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
 use crate::types::AuditAction;
 use crate::types::{Capability, Stage};
-use crate::wire::BackupView;
+use crate::wire::{BackupView, RestoreQueued};
 use anyhow::{bail, Context};
 use serde_json::json;
 use sqlx::Row;
@@ -32,14 +34,15 @@ use std::path::Path;
 use std::sync::atomic::AtomicU64;
 use uuid::Uuid;
 
-/// Queues the restore of `backup` into `target`; returns the restoring build.
+/// Queues the restore of `backup` into `target` (the restoring build); on the
+/// production of a project requiring approval, asks for it instead.
 pub async fn request(
     p: &Platform,
     actor: &Actor,
     backup: Uuid,
     target: Uuid,
     confirm: Option<&str>,
-) -> DomainResult<Uuid> {
+) -> DomainResult<RestoreQueued> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let b = sqlx::query("SELECT project_id, env_id, state, kind FROM ops.backups WHERE id = $1")
         .bind(backup)
@@ -50,7 +53,7 @@ pub async fn request(
         return Err(DomainError::Conflict("only a finished backup can be restored".into()));
     }
     let t = sqlx::query(concat!(
-        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, p.slug, p.name, ",
+        "SELECT e.tenant_id, e.project_id, e.branch, e.stage, p.slug, p.name, p.production_requires_approval, ",
         crate::access::columns!("e.project_id"),
         " FROM ops.environments e JOIN ops.projects p ON p.id = e.project_id
           WHERE e.id = $1 AND e.deleted_at IS NULL"
@@ -81,6 +84,11 @@ pub async fn request(
         }
     }
     let (branch, tenant): (String, Uuid) = (t.get("branch"), t.get("tenant_id"));
+    if stage == Stage::Production && t.get::<bool, _>("production_requires_approval") {
+        let id = super::approvals::ask(&mut tx, actor, tenant, project, target, backup).await?;
+        tx.commit().await?;
+        return Ok(RestoreQueued { build_id: None, backup_id: backup, approval_request: Some(id) });
+    }
     let build = queue_restore(
         &mut tx,
         actor,
@@ -105,21 +113,26 @@ pub async fn request(
     )
     .await?;
     tx.commit().await?;
-    Ok(build)
+    Ok(RestoreQueued { build_id: Some(build), backup_id: backup, approval_request: None })
 }
 
 /// The environment a restore goes to.
-struct Target<'a> {
-    tenant: Uuid,
-    project: Uuid,
-    env: Uuid,
-    branch: &'a str,
-    stage: &'a str,
+pub(super) struct Target<'a> {
+    pub tenant: Uuid,
+    pub project: Uuid,
+    pub env: Uuid,
+    pub branch: &'a str,
+    pub stage: &'a str,
 }
 
 /// Queues the build that restores `backup` into `target`, at the commit the
 /// branch serves, inside the caller's transaction (which audits).
-async fn queue_restore(tx: &mut ScopedTx, actor: &Actor, target: Target<'_>, backup: Uuid) -> DomainResult<Uuid> {
+pub(super) async fn queue_restore(
+    tx: &mut ScopedTx,
+    actor: &Actor,
+    target: Target<'_>,
+    backup: Uuid,
+) -> DomainResult<Uuid> {
     let last =
         sqlx::query("SELECT commit_sha FROM ops.builds WHERE env_id = $1 ORDER BY created_at DESC, seq DESC LIMIT 1")
             .bind(target.env)

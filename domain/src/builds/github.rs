@@ -55,6 +55,9 @@ pub enum WebhookEvent {
         branch: BranchName,
         commit: CommitInfo,
         forced: bool,
+        /// The email of whoever pushed (GitHub's `pusher`), when given: a
+        /// production candidate's promotion is then theirs, and they cannot approve it.
+        pusher: Option<String>,
     },
     BranchDeleted {
         branch: BranchName,
@@ -87,6 +90,12 @@ struct Push {
     #[serde(default)]
     forced: bool,
     head_commit: Option<HeadCommit>,
+    pusher: Option<Pusher>,
+}
+
+#[derive(Deserialize)]
+struct Pusher {
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -162,6 +171,7 @@ pub fn parse_event(event: &str, body: &[u8]) -> Result<WebhookEvent, String> {
                 branch,
                 commit: CommitInfo { sha: p.after, subject, author },
                 forced: p.forced,
+                pusher: p.pusher.and_then(|u| u.email).map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()),
             })
         }
         "pull_request" => {

@@ -29,7 +29,7 @@ pub async fn poll_due(p: &Platform) -> anyhow::Result<usize> {
     let due = sqlx::query(
         "UPDATE ops.projects SET last_polled_at = now()
           WHERE poll_minutes > 0 AND (last_polled_at IS NULL OR last_polled_at < now() - make_interval(mins => poll_minutes))
-      RETURNING id, tenant_id, repo_url, stage_rules, allow_fork_builds",
+      RETURNING id, tenant_id, repo_url, stage_rules, allow_fork_builds, production_requires_approval",
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -75,15 +75,19 @@ async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Resu
         tenant_id: project.get("tenant_id"),
         rules: serde_json::from_value::<StageRules>(project.get("stage_rules"))?,
         allow_forks: project.get("allow_fork_builds"),
+        requires_approval: project.get("production_requires_approval"),
         trigger: super::pipeline::plan::Source::Poll,
     };
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    // The newest commit built (or queued) per live branch.
+    // The newest commit built (or queued) per live branch; a production
+    // candidate's builds count for its production branch.
     let known: HashMap<String, String> = sqlx::query_as::<_, (String, String)>(
-        "SELECT DISTINCT ON (e.branch) e.branch, b.commit_sha FROM ops.environments e
-           JOIN ops.builds b ON b.env_id = e.id
-          WHERE e.project_id = $1 AND e.deleted_at IS NULL AND e.pr_number IS NULL
-          ORDER BY e.branch, b.created_at DESC",
+        "SELECT DISTINCT ON (branch) branch, commit_sha FROM (
+            SELECT coalesce(prod.branch, e.branch) AS branch, b.commit_sha, b.created_at
+              FROM ops.environments e LEFT JOIN ops.environments prod ON prod.id = e.candidate_for
+              JOIN ops.builds b ON b.env_id = e.id
+             WHERE e.project_id = $1 AND e.deleted_at IS NULL AND e.pr_number IS NULL) k
+          ORDER BY branch, created_at DESC",
     )
     .bind(ctx.project)
     .fetch_all(&mut *tx)
@@ -97,7 +101,7 @@ async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Resu
         }
         let Ok(branch) = BranchName::parse(branch) else { continue };
         let commit = CommitInfo { sha: sha.clone(), subject: String::new(), author: String::new() };
-        act(&mut tx, &ctx, WebhookEvent::BranchUpdated { branch, commit, forced: false }).await?;
+        act(&mut tx, &ctx, WebhookEvent::BranchUpdated { branch, commit, forced: false, pusher: None }).await?;
         queued += 1;
     }
     for branch in known.keys().filter(|b| !remote.contains_key(*b)) {

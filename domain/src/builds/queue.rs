@@ -179,6 +179,7 @@ pub async fn finish(p: &Platform, build: Uuid, result: &str, reason: Option<&str
     if n == 1 {
         crate::promotions::advance(&mut tx, build).await?;
         crate::instances::run::advance(&mut tx, build).await?;
+        crate::candidates::after_build(&mut tx, build).await?;
     }
     jobs::queue::done_for(&mut tx, Kind::Build, build).await?;
     tx.commit().await?;
@@ -390,8 +391,19 @@ pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<cr
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let view = one(&mut tx, build).await?;
     let allowed = access::build(&mut tx, build).await?.access.allowed();
+    let path = sqlx::query(
+        "SELECT e.candidate_for IS NOT NULL AS candidate, pr.production_requires_approval
+           FROM ops.builds b JOIN ops.environments e ON e.id = b.env_id JOIN ops.projects pr ON pr.id = b.project_id
+          WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(crate::wire::BuildDetail { build: view, allowed })
+    let release_path = path.and_then(|r| {
+        crate::candidates::release_path(view.stage, r.get("candidate"), r.get("production_requires_approval"))
+    });
+    Ok(crate::wire::BuildDetail { build: view, allowed, release_path: release_path.map(str::to_owned) })
 }
 
 /// One build the caller can see.

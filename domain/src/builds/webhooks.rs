@@ -66,7 +66,7 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
     }
     let event = github::parse_event(d.event, d.body).map_err(WebhookError::Invalid)?;
 
-    let project_row = sqlx::query("SELECT tenant_id, stage_rules, allow_fork_builds FROM ops.projects WHERE id = $1")
+    let project_row = sqlx::query("SELECT tenant_id, stage_rules, allow_fork_builds, production_requires_approval FROM ops.projects WHERE id = $1")
         .bind(project)
         .fetch_optional(&mut *tx)
         .await?
@@ -94,6 +94,7 @@ pub async fn receive(p: &Platform, project: Uuid, d: Delivery<'_>) -> Result<Out
         tenant_id,
         rules,
         allow_forks: project_row.get("allow_fork_builds"),
+        requires_approval: project_row.get("production_requires_approval"),
         trigger: super::pipeline::plan::Source::Push,
     };
     let outcome = act(&mut tx, &ctx, event).await?;
@@ -111,6 +112,8 @@ pub(crate) struct Ctx {
     pub(crate) tenant_id: Uuid,
     pub(crate) rules: StageRules,
     pub(crate) allow_forks: bool,
+    /// Production changes only through approvals: a push to it builds a candidate (see `crate::candidates`).
+    pub(crate) requires_approval: bool,
     /// `push` for webhooks, `poll` for polling.
     pub(crate) trigger: super::pipeline::plan::Source,
 }
@@ -119,10 +122,28 @@ pub(crate) async fn act(tx: &mut ScopedTx, ctx: &Ctx, event: WebhookEvent) -> Re
     Ok(match event {
         WebhookEvent::Ping => "pong".into(),
         WebhookEvent::Ignored(what) => format!("ignored: {what}"),
-        WebhookEvent::BranchUpdated { branch, commit, .. } => {
+        WebhookEvent::BranchUpdated { branch, commit, pusher, .. } => {
             let (env, stage) = environment(tx, ctx, &branch, None).await?;
-            let id = queue_build(tx, ctx, env, &branch, &stage, &commit, ctx.trigger).await?;
-            format!("queued build {id} of {branch}")
+            // Production's first build creates it; every later change goes through a candidate.
+            let serving = stage == "production"
+                && ctx.requires_approval
+                && crate::backups::jobs::current_database(tx, env).await?.is_some();
+            if serving {
+                let candidate = crate::candidates::environment(tx, ctx.tenant_id, ctx.project, env, branch.as_str())
+                    .await
+                    .map_err(DomainError::from)?;
+                let id = queue_build(tx, ctx, candidate, &branch, "staging", &commit, ctx.trigger).await?;
+                sqlx::query("UPDATE ops.builds SET pusher_email = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(pusher.as_deref())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(DomainError::from)?;
+                format!("queued candidate build {id} of {branch}: production changes through an approved promotion")
+            } else {
+                let id = queue_build(tx, ctx, env, &branch, &stage, &commit, ctx.trigger).await?;
+                format!("queued build {id} of {branch}")
+            }
         }
         WebhookEvent::BranchDeleted { branch } => retire(tx, ctx, branch.as_str()).await?,
         WebhookEvent::PullRequestHead { number, branch, sha, from_fork, title, author } => {

@@ -16,7 +16,8 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let r = sqlx::query(
         "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes,
-                smtp_relay_host || ':' || smtp_relay_port AS smtp_relay, cron_limit_seconds
+                smtp_relay_host || ':' || smtp_relay_port AS smtp_relay, cron_limit_seconds,
+                production_requires_approval
            FROM ops.projects WHERE id = $1",
     )
     .bind(project)
@@ -33,6 +34,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
         shell_ttl_minutes: Some(r.get("shell_ttl_minutes")),
         smtp_relay: Some(r.get::<Option<String>, _>("smtp_relay").unwrap_or_default()),
         cron_limit_seconds: Some(r.get("cron_limit_seconds")),
+        production_requires_approval: Some(r.get("production_requires_approval")),
     })
 }
 
@@ -77,7 +79,8 @@ pub async fn update_build_settings(
                 dev_idle_hours = coalesce($6, dev_idle_hours), shell_ttl_minutes = coalesce($7, shell_ttl_minutes),
                 smtp_relay_host = CASE WHEN $8 THEN $9 ELSE smtp_relay_host END,
                 smtp_relay_port = CASE WHEN $8 THEN $10 ELSE smtp_relay_port END,
-                cron_limit_seconds = coalesce($11, cron_limit_seconds)
+                cron_limit_seconds = coalesce($11, cron_limit_seconds),
+                production_requires_approval = coalesce($12, production_requires_approval)
           WHERE id = $1 RETURNING tenant_id",
     )
     .bind(project)
@@ -91,6 +94,7 @@ pub async fn update_build_settings(
     .bind(relay.clone().flatten().map(|(h, _)| h))
     .bind(relay.flatten().map(|(_, p)| p))
     .bind(s.cron_limit_seconds)
+    .bind(s.production_requires_approval)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(tenant) = tenant else {

@@ -94,12 +94,14 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         Some(img) => parse_image_ref(img)?,
         None => version.official_image(),
     };
+    let approvals = input.production_requires_approval.unwrap_or(true);
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let tenant_id = resolve_admin_tenant(&mut tx, input.tenant.as_deref()).await?;
     let id = Uuid::new_v4();
     sqlx::query(
-        "INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO ops.projects (id, tenant_id, slug, name, repo_url, odoo_version, base_image, stage_rules,
+                                   production_requires_approval)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(tenant_id)
@@ -109,6 +111,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
     .bind(version.as_str())
     .bind(&base_image)
     .bind(serde_json::to_value(rules.rules()).map_err(anyhow::Error::from)?)
+    .bind(approvals)
     .execute(&mut *tx)
     .await
     .map_err(|e| match DomainError::from(e) {
@@ -150,7 +153,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewProject) -> DomainRes
         target: format!("project:{slug}"),
         tenant_id: Some(tenant_id),
         project_id: Some(id),
-        summary: serde_json::json!({"name": name.as_str(), "repo_url": repo.as_str(), "odoo_version": version.as_str(), "stage_rules": rules.to_text()}),
+        summary: serde_json::json!({"name": name.as_str(), "repo_url": repo.as_str(), "odoo_version": version.as_str(), "stage_rules": rules.to_text(), "production_requires_approval": approvals}),
     })
     .await?;
     let row = sqlx::query(&format!("{SUMMARY_SQL} WHERE p.id = $1")).bind(id).fetch_one(&mut *tx).await?;

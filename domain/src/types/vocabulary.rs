@@ -46,6 +46,8 @@ string_enum!(
         BackupImport = "backup.import",
         BackupRestore = "backup.restore",
         BackupRestoreProduction = "backup.restore_production",
+        BackupRestoreRequest = "backup.restore_request",
+        BackupRestoreReject = "backup.restore_reject",
         BackupSettings = "backup.settings",
         BuildKill = "build.kill",
         BuildRebuild = "build.rebuild",

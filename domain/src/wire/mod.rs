@@ -150,6 +150,10 @@ wire! {
     pub struct BuildDetail {
         pub build: BuildView,
         pub allowed: Allowed,
+        /// How this build's changes reach production (production builds and
+        /// candidates): through approved promotions, or in place.
+        #[serde(default)]
+        pub release_path: Option<String>,
     }
 
     pub struct RunEventView {
@@ -187,6 +191,10 @@ wire! {
         /// environment before it is stopped (seconds, 5–86400; default 900).
         #[serde(default)]
         pub cron_limit_seconds: Option<i32>,
+        /// A push to production builds a candidate that waits for an approved
+        /// promotion instead of deploying in place; production restores wait for approval too.
+        #[serde(default)]
+        pub production_requires_approval: Option<bool>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.
@@ -258,6 +266,9 @@ wire! {
         /// Defaults to the official `odoo:<version>`; `odooops/odoo-standin:<v>` for the stand-in.
         #[serde(default)]
         pub base_image: Option<String>,
+        /// Production changes only through approved promotions (default: yes).
+        #[serde(default)]
+        pub production_requires_approval: Option<bool>,
     }
 
     pub struct NewTenant {

@@ -71,10 +71,40 @@ wire! {
         pub confirm: Option<String>,
     }
 
-    /// A queued restore: the build that performs it.
+    /// A queued restore: the build that performs it, or (production of a
+    /// project requiring approval) the request waiting for a second person.
     pub struct RestoreQueued {
-        pub build_id: Uuid,
+        pub build_id: Option<Uuid>,
         pub backup_id: Uuid,
+        #[serde(default)]
+        pub approval_request: Option<Uuid>,
+    }
+
+    /// A production restore waiting for (or decided by) someone other than its requester.
+    pub struct RestoreApprovalView {
+        pub id: Uuid,
+        pub project_id: Uuid,
+        pub backup_id: Uuid,
+        /// The backup's time, for people to recognise it.
+        pub backup_created_at: DateTime<Utc>,
+        /// `requested`, `approved`, `rejected`.
+        pub state: String,
+        pub requested_by: String,
+        pub decided_by: Option<String>,
+        /// The restoring build, once approved.
+        pub build_id: Option<Uuid>,
+        pub reason: Option<String>,
+        pub created_at: DateTime<Utc>,
+        /// Whether the caller may approve it now (release rights, not the requester).
+        pub may_approve: bool,
+        /// Whether the caller may reject or withdraw it.
+        pub may_reject: bool,
+    }
+
+    /// Why a production restore is refused (optional).
+    pub struct RestoreDecision {
+        #[serde(default)]
+        pub reason: Option<String>,
     }
 }
 
@@ -115,6 +145,12 @@ wire! {
         pub finished_at: Option<DateTime<Utc>>,
         /// Whether the caller may approve it now (release rights, not the requester, not yet approved).
         pub may_approve: bool,
+        /// The platform asked for it: a push to production built this candidate.
+        #[serde(default)]
+        pub candidate: bool,
+        /// Who pushed the candidate's commit (its git author).
+        #[serde(default)]
+        pub pushed_by: Option<String>,
     }
 
     /// Redeploy an earlier production build.

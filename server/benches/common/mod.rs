@@ -144,6 +144,7 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
             repo_url: repo.to_str().unwrap().into(),
             odoo_version: "17.0".into(),
             stage_rules: None,
+            production_requires_approval: Some(false),
             base_image: Some(STANDIN_IMAGE.into()),
         },
     )

@@ -9,7 +9,9 @@ use crate::startup::AppState;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::wire::{BackupEventView, BackupSettings, BackupView, RestoreQueued, RestoreRequest};
+use domain::wire::{
+    BackupEventView, BackupSettings, BackupView, RestoreApprovalView, RestoreDecision, RestoreQueued, RestoreRequest,
+};
 use domain::DomainError;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -108,7 +110,9 @@ pub async fn download(
 }
 
 /// Restores a backup into an environment of its project (a build that loads it).
-/// Production needs `confirm` = the project's name, and project admin rights.
+/// Production needs `confirm` = the project's name, and project admin rights;
+/// on a project requiring approval for production, the answer names the
+/// request waiting for someone else (`approval_request`) and no build yet.
 #[utoipa::path(post, path = "/api/v1/backups/{id}/restore", tag = "backups", params(("id" = Uuid, Path)), request_body = RestoreRequest,
     responses((status = 202, body = RestoreQueued), (status = 403, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
 pub async fn restore(
@@ -117,8 +121,43 @@ pub async fn restore(
     Path(id): Path<Uuid>,
     Json(r): Json<RestoreRequest>,
 ) -> Result<(StatusCode, axum::Json<RestoreQueued>), ApiError> {
-    let build = domain::backups::restore::request(&s.platform, &actor, id, r.target_env, r.confirm.as_deref()).await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(RestoreQueued { build_id: build, backup_id: id })))
+    let queued = domain::backups::restore::request(&s.platform, &actor, id, r.target_env, r.confirm.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(queued)))
+}
+
+/// A project's production restores waiting for approval, and the recent decisions (members).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/restore-requests", tag = "backups", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<RestoreApprovalView>)))]
+pub async fn list_restore_requests(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(project): Path<Uuid>,
+) -> Result<axum::Json<Vec<RestoreApprovalView>>, ApiError> {
+    Ok(axum::Json(domain::backups::approvals::list(&s.platform, &actor, project).await?))
+}
+
+/// Approves a production restore (release rights; never its requester): the restoring build is queued.
+#[utoipa::path(post, path = "/api/v1/restore-requests/{id}/approve", tag = "backups", params(("id" = Uuid, Path)),
+    responses((status = 200, body = RestoreApprovalView), (status = 403, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn approve_restore(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<RestoreApprovalView>, ApiError> {
+    Ok(axum::Json(domain::backups::approvals::approve(&s.platform, &actor, id).await?))
+}
+
+/// Rejects a production restore (release rights) or withdraws it (its requester).
+#[utoipa::path(post, path = "/api/v1/restore-requests/{id}/reject", tag = "backups", params(("id" = Uuid, Path)),
+    request_body = RestoreDecision,
+    responses((status = 200, body = RestoreApprovalView), (status = 403, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn reject_restore(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(r): Json<RestoreDecision>,
+) -> Result<axum::Json<RestoreApprovalView>, ApiError> {
+    Ok(axum::Json(domain::backups::approvals::reject(&s.platform, &actor, id, r.reason.as_deref()).await?))
 }
 
 /// Imports an Odoo backup zip or a `pg_dump -Fc` dump into a staging or
@@ -141,7 +180,7 @@ pub async fn import(
     if from_form {
         // A plain HTML form: back to the Backups tab, with the outcome.
         let to = match &result {
-            Ok(q) => format!("/environments/{env}/backups?restoring={}", q.build_id),
+            Ok(q) => format!("/environments/{env}/backups?restoring={}", q.build_id.unwrap_or_default()),
             // Only the stable code travels in the URL: the page shows its own text for it,
             // so a crafted link cannot make the console say anything else.
             Err(e) => format!("/environments/{env}/backups?error={}", e.code.as_str()),
@@ -218,7 +257,7 @@ async fn receive_and_import(
         return Err(DomainError::Invalid("the upload is empty".into()).into());
     }
     let (backup, build) = domain::backups::restore::import(&s.platform, actor, ticket, &upload.path).await?;
-    Ok(RestoreQueued { build_id: build, backup_id: backup.id })
+    Ok(RestoreQueued { build_id: Some(build), backup_id: backup.id, approval_request: None })
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/backup-settings", tag = "backups", params(("id" = Uuid, Path)),

@@ -47,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         mails::list_console_mail, mails::get_console_mail,
         backups::list_backups, backups::create_backup, backups::get_backup, backups::backup_events, backups::download,
         backups::restore, backups::import, backups::get_settings, backups::patch_settings,
+        backups::list_restore_requests, backups::approve_restore, backups::reject_restore,
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
         promotions::get_release_settings, promotions::patch_release_settings,
         instances::list_instances, instances::create_instance, instances::get_instance,
@@ -137,6 +138,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/backups/{id}/events", get(backups::backup_events))
         .route("/v1/backups/{id}/download", get(backups::download))
         .route("/v1/backups/{id}/restore", post(backups::restore))
+        .route("/v1/projects/{id}/restore-requests", get(backups::list_restore_requests))
+        .route("/v1/restore-requests/{id}/approve", post(backups::approve_restore))
+        .route("/v1/restore-requests/{id}/reject", post(backups::reject_restore))
         .route("/v1/builds/{id}/promote", post(promotions::request))
         .route("/v1/projects/{id}/promotions", get(promotions::list))
         .route("/v1/projects/{id}/rollback", post(promotions::rollback))

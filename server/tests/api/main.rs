@@ -23,6 +23,7 @@ mod pipeline;
 mod platform_settings;
 mod preflight;
 mod promotions;
+mod release_approvals;
 mod rest;
 mod roles;
 mod shells;

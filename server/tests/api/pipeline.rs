@@ -59,7 +59,7 @@ pub(crate) async fn standin_project(api: &Api<'_>, name: &str, repo: &Path) -> S
         .post(
             "/api/v1/projects",
             json!({"name": name, "repo_url": repo.to_str().unwrap(), "odoo_version": "17.0",
-                   "base_image": domain::builds::infra::STANDIN_IMAGE}),
+                   "base_image": domain::builds::infra::STANDIN_IMAGE, "production_requires_approval": false}),
         )
         .await;
     assert_eq!(status, 201, "{project}");

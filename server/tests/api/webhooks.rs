@@ -251,6 +251,7 @@ async fn build_settings_form_saves_and_refuses_nonsense() {
             ("keep_dev_builds", "2".to_string()),
             ("dev_idle_hours", "24".to_string()),
             ("shell_ttl_minutes", "20".to_string()),
+            ("cron_limit_seconds", "900".to_string()),
             ("smtp_relay", "smtp.acme.test:587".to_string()),
             ("public_previews", "on".to_string()),
         ]
