@@ -103,6 +103,8 @@ pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "server")]
+pub mod upgrades;
+#[cfg(feature = "server")]
 pub mod web_edge;
 #[cfg(feature = "server")]
 pub mod wizard;

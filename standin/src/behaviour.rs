@@ -1,6 +1,6 @@
 //! What a branch asks the stand-in to do, through a `.standin` file at the
 //! root of an addons path: fail a test, warn, crash, crash once serving, start slowly, send mail,
-//! or run a scheduled action that takes too long.
+//! run a scheduled action that takes too long, or fail a migration to a series.
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Behaviour {
@@ -17,6 +17,8 @@ pub struct Behaviour {
     pub send_mails: u32,
     /// Seconds each run of a scheduled action takes while serving (0: no such cron).
     pub slow_cron_secs: u64,
+    /// The series (`18.0`) whose migration (`-u all` on a database of an older series) fails.
+    pub fail_migration: Option<String>,
 }
 
 impl Behaviour {
@@ -39,6 +41,7 @@ impl Behaviour {
                 Some("crash-serving") => b.crash_serving = true,
                 Some("crash-serving-production") => b.crash_serving_production = true,
                 Some("send-mail") => b.send_mails = words.next().and_then(|s| s.parse().ok()).unwrap_or(1).min(100),
+                Some("fail-migration") => b.fail_migration = words.next().map(str::to_owned),
                 Some("slow-cron") => {
                     b.slow_cron_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(60).min(86_400)
                 }
@@ -69,11 +72,13 @@ mod tests {
                 crash_serving_production: false,
                 slow_start_secs: 3,
                 send_mails: 0,
-                slow_cron_secs: 0
+                slow_cron_secs: 0,
+                fail_migration: None
             }
         );
         assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
         assert_eq!(Behaviour::parse("slow-cron 600").slow_cron_secs, 600);
+        assert_eq!(Behaviour::parse("fail-migration 18.0").fail_migration.as_deref(), Some("18.0"));
         assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
     }
 }

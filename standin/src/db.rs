@@ -82,6 +82,22 @@ INSERT INTO iap_account (service_name, account_token) SELECT 'sms', 'iap-live-to
 
 pub fn init(client: &mut Client, db: &str, modules: &[String], c: &Config, b: &Behaviour) -> Result<(), String> {
     client.batch_execute(SCHEMA).map_err(|e| e.to_string())?;
+    // A database of an older series updated with -u all: a migration, which can be told to fail.
+    let stored: Option<String> = client
+        .query_opt("SELECT latest_version FROM ir_module_module WHERE name = 'base'", &[])
+        .map_err(|e| e.to_string())?
+        .and_then(|r| r.get(0));
+    let migrating = stored.as_deref().is_some_and(|v| !v.starts_with(&format!("{}.", c.series)));
+    if migrating && c.update.iter().any(|m| m == "all") {
+        log::info(
+            Some(db),
+            "odoo.modules.migration",
+            &format!("migrating from {} to {}", stored.unwrap_or_default(), c.series),
+        );
+        if b.fail_migration.as_deref() == Some(c.series.as_str()) {
+            return Err(format!("migration of module base to {} failed (told to fail by .standin)", c.series));
+        }
+    }
     client.batch_execute(SEED).map_err(|e| e.to_string())?;
     let mut all = vec!["base".to_owned(), "web".to_owned()];
     all.extend(modules.iter().filter(|m| m.as_str() != "base" && m.as_str() != "web").cloned());
@@ -89,9 +105,9 @@ pub fn init(client: &mut Client, db: &str, modules: &[String], c: &Config, b: &B
         log::info(Some(db), "odoo.modules.loading", &format!("Loading module {m} ({}/{})", n + 1, all.len()));
         client
             .execute(
-                "INSERT INTO ir_module_module (name, state, latest_version) VALUES ($1, 'installed', '1.0')
-                 ON CONFLICT (name) DO UPDATE SET state = 'installed'",
-                &[m],
+                "INSERT INTO ir_module_module (name, state, latest_version) VALUES ($1, 'installed', $2)
+                 ON CONFLICT (name) DO UPDATE SET state = 'installed', latest_version = EXCLUDED.latest_version",
+                &[m, &format!("{}.1.0", c.series)],
             )
             .map_err(|e| e.to_string())?;
     }

@@ -12,7 +12,8 @@
 //! A file `.standin` at the root of an addons path changes its behaviour, one
 //! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`,
 //! `send-mail <n>` (send n mails through `--smtp*` when the server starts) and `slow-cron <seconds>`
-//! (a scheduled action whose every run takes that long).
+//! (a scheduled action whose every run takes that long), `fail-migration <series>` (`-u all`
+//! fails when the stand-in runs as that series: `ODOO_VERSION`, default 17.0).
 
 mod auth;
 mod behaviour;
@@ -44,6 +45,8 @@ pub struct Config {
     pub gevent_port: u16,
     pub data_dir: String,
     pub smtp: mail::Smtp,
+    /// The series this stand-in pretends to be (`ODOO_VERSION`, as the official image sets it).
+    pub series: String,
 }
 
 fn env_or(names: &[&str], default: &str) -> String {
@@ -67,6 +70,7 @@ fn parse_args(args: &[String]) -> Result<Config, String> {
         gevent_port: 8072,
         data_dir: "/var/lib/odoo".into(),
         smtp: mail::Smtp { port: 25, ..Default::default() },
+        series: env_or(&["ODOO_VERSION"], "17.0"),
     };
     let mut it = args.iter().peekable();
     while let Some(arg) = it.next() {

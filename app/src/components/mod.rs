@@ -10,3 +10,4 @@ pub mod restore_requests;
 pub mod subdomain_field;
 pub mod supabase_panel;
 pub mod terminal;
+pub mod upgrade_advisor;

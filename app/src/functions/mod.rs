@@ -20,6 +20,7 @@ pub mod support;
 pub mod system;
 pub mod tenants;
 pub mod tokens;
+pub mod upgrades;
 pub mod wizard;
 
 #[cfg(feature = "ssr")]

@@ -54,6 +54,8 @@ pub fn ProjectPage() -> impl IntoView {
                             <BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
                             <Promotions project_id=project_id/>
                             <crate::components::restore_requests::RestoreRequests project_id=project_id/>
+                            <crate::components::upgrade_advisor::UpgradeAdvisor project_id=project_id
+                                odoo_version=d.project.odoo_version.clone() is_admin=is_admin/>
                             <crate::components::supabase_panel::SupabasePanel tenant=d.project.tenant_slug.clone() project=project_id/>
                             <Show when=move || is_admin>
                                 <WebhookBox project_id=project_id/>

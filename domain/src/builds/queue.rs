@@ -180,6 +180,7 @@ pub async fn finish(p: &Platform, build: Uuid, result: &str, reason: Option<&str
         crate::promotions::advance(&mut tx, build).await?;
         crate::instances::run::advance(&mut tx, build).await?;
         crate::candidates::after_build(&mut tx, build).await?;
+        crate::upgrades::after_build(&mut tx, build).await?;
     }
     jobs::queue::done_for(&mut tx, Kind::Build, build).await?;
     tx.commit().await?;

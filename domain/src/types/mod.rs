@@ -16,6 +16,7 @@ mod roles;
 mod secret;
 mod slug;
 mod supabase;
+mod upgrade;
 mod vocabulary;
 mod webhook;
 mod wizard;
@@ -40,6 +41,7 @@ pub use roles::{Allowed, Capability, PlatformRole, ProjectRole, Stage, TenantRol
 pub use secret::Password;
 pub use slug::Slug;
 pub use supabase::{kit_call, KitAccess, KitCall, SupabaseRef, KIT_CALLS};
+pub use upgrade::{parse_target, upgrade_targets, ModuleRow, Risk, RowCount, UpgradeReport};
 pub use vocabulary::{AuditAction, BuildResult, BuildState};
 pub use webhook::{
     dashboard_url, webhook_backoff_secs, webhook_events, webhook_url, PING_EVENT, WEBHOOK_EVENTS, WEBHOOK_MAX_ATTEMPTS,

@@ -75,6 +75,7 @@ string_enum!(
         PreflightOverride = "preflight.override",
         CronStopped = "cron.stopped",
         CronDisabled = "cron.disabled",
+        UpgradePreview = "upgrade.preview",
         ProductionRollback = "production.rollback",
         ProjectBuildSettings = "project.build_settings",
         ProjectCreate = "project.create",

@@ -230,3 +230,40 @@ wire! {
         pub secret_patterns: Option<Vec<String>>,
     }
 }
+
+wire! {
+    /// An upgrade preview as the API and the page show it (see `crate::upgrades`).
+    pub struct PreviewView {
+        pub id: Uuid,
+        pub project_id: Uuid,
+        pub build_id: Option<Uuid>,
+        pub source_series: String,
+        pub target_series: String,
+        pub target_branch: String,
+        /// `running`, `passed`, `warned`, `failed`.
+        pub state: String,
+        /// Once finished: `low`, `medium` or `blocked`.
+        pub risk: Option<crate::types::Risk>,
+        pub blockers: Vec<String>,
+        pub concerns: Vec<String>,
+        pub report: crate::types::UpgradeReport,
+        pub requested_by: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub finished_at: Option<DateTime<Utc>>,
+    }
+
+    /// Preview production on a target series.
+    pub struct NewPreview {
+        /// The series to upgrade to, e.g. `18.0` (a supported one above the project's).
+        pub target_series: String,
+        /// The project's branch for that series; defaults to the production branch.
+        #[serde(default)]
+        pub branch: Option<String>,
+    }
+
+    /// A preview started: its id and its build.
+    pub struct PreviewStarted {
+        pub id: Uuid,
+        pub build_id: Uuid,
+    }
+}

@@ -19,6 +19,7 @@ mod supabase;
 mod support;
 mod tenants;
 mod tokens;
+pub mod upgrades;
 mod webhooks;
 mod wizard;
 
@@ -50,6 +51,7 @@ use utoipa::{Modify, OpenApi};
         backups::list_restore_requests, backups::approve_restore, backups::reject_restore,
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
         promotions::get_release_settings, promotions::patch_release_settings,
+        upgrades::start_preview, upgrades::list_previews, upgrades::get_preview, upgrades::preview_html,
         instances::list_instances, instances::create_instance, instances::get_instance,
         instances::list_operations, instances::request_operation, instances::list_instance_backups,
         instances::instance_usage, instances::list_plans, instances::list_domains, instances::add_domain,
@@ -72,7 +74,7 @@ use utoipa::{Modify, OpenApi};
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "instances"), (name = "catalog"), (name = "system"))
+    tags((name = "account"), (name = "tenants"), (name = "projects"), (name = "audit"), (name = "builds"), (name = "shells"), (name = "mails"), (name = "backups"), (name = "promotions"), (name = "upgrades"), (name = "instances"), (name = "catalog"), (name = "system"))
 )]
 pub struct ApiDoc;
 
@@ -144,6 +146,9 @@ pub fn router() -> Router<AppState> {
         .route("/v1/builds/{id}/promote", post(promotions::request))
         .route("/v1/projects/{id}/promotions", get(promotions::list))
         .route("/v1/projects/{id}/rollback", post(promotions::rollback))
+        .route("/v1/projects/{id}/upgrade-previews", get(upgrades::list_previews).post(upgrades::start_preview))
+        .route("/v1/upgrade-previews/{id}", get(upgrades::get_preview))
+        .route("/v1/upgrade-previews/{id}/report.html", get(upgrades::preview_html))
         .route(
             "/v1/projects/{id}/release-settings",
             get(promotions::get_release_settings).patch(promotions::patch_release_settings),

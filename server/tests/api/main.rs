@@ -33,5 +33,6 @@ mod supabase_local;
 mod support;
 mod swarm;
 mod tenancy;
+mod upgrades;
 mod webhooks;
 mod wizard;

@@ -24,7 +24,10 @@ impl Run<'_> {
                 format!("PORT={}", d.port_for_containers),
                 format!("USER={}", grant.role),
                 format!("PASSWORD={}", grant.password),
-            ],
+            ]
+            .into_iter()
+            .chain(facts.series.as_ref().map(|s| format!("ODOO_VERSION={s}")))
+            .collect(),
             network: owner.network_name(),
             owner,
             filestore: Some(Filestore {

@@ -15,6 +15,7 @@ mod containers;
 mod database;
 pub mod plan;
 mod preflight;
+mod upgrade;
 use crate::platform::Platform;
 use anyhow::{bail, Context};
 use sqlx::Row;
@@ -60,6 +61,8 @@ struct Facts {
     workers: i32,
     /// A tenant instance's own host and verified custom domains (Traefik routes them too).
     hosts: Vec<String>,
+    /// An upgrade preview's target series: its image, and `ODOO_VERSION` in its containers.
+    series: Option<String>,
 }
 
 /// Runs one claimed build to its outcome. Never panics on bad input; every
@@ -206,10 +209,18 @@ impl Run<'_> {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        let series = self.upgrade_target().await?;
+        let base_image: String = r.get("base_image");
+        // A preview runs the target series' image: the official one, or the stand-in told which series it is.
+        let base_image = match &series {
+            Some(s) if !base_image.starts_with("odooops/odoo-standin") => format!("odoo:{s}"),
+            _ => base_image,
+        };
         Ok(Facts {
             project_slug: r.get("slug"),
             repo_url: r.get("repo_url"),
-            base_image: r.get("base_image"),
+            base_image,
+            series,
             // Docker refuses more CPUs than the host has: a plan's larger figure is capped to them.
             nano_cpus: (r.get::<f64, _>("cpu").min(host_cpus()) * 1e9) as i64,
             memory_bytes: i64::from(r.get::<i32, _>("memory_limit_mb")) * 1024 * 1024,
@@ -319,7 +330,15 @@ impl Run<'_> {
         let t = self.begin("install");
         let fresh = self.b.stage == "development" || !self.db_was_there;
         let limit = self.infra.phase_timeout;
-        tokio::time::timeout(limit, self.install(&image, &grant, &addons, fresh, plan.tests, &smtp, &facts))
+        let preview = self.b.source()? == plan::Source::UpgradePreview;
+        let install = async {
+            if preview {
+                self.upgrade_install(&image, &grant, &addons, &smtp, &facts).await
+            } else {
+                self.install(&image, &grant, &addons, fresh, plan.tests, &smtp, &facts).await
+            }
+        };
+        tokio::time::timeout(limit, install)
             .await
             .map_err(|_| anyhow::anyhow!("install/tests did not finish within {} min", limit.as_secs() / 60))??;
         self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));

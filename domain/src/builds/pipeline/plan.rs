@@ -38,6 +38,10 @@ pub enum Source {
     Instance {
         restore: Option<Uuid>,
     },
+    /// The upgrade advisor's preview: the target series' image and the
+    /// project's target branch on a neutralized copy of production, `-u all`
+    /// and the tests (its report is `ops.upgrade_previews`, found by build).
+    UpgradePreview,
 }
 
 impl Source {
@@ -49,6 +53,7 @@ impl Source {
             "poll" => Source::Poll,
             "api" => Source::Api,
             "rebuild" => Source::Rebuild,
+            "upgrade_preview" => Source::UpgradePreview,
             _ => return None,
         })
     }
@@ -82,6 +87,7 @@ impl Source {
             Source::Promote { .. } => "promote",
             Source::Rollback { .. } => "rollback",
             Source::Instance { .. } => "instance",
+            Source::UpgradePreview => "upgrade_preview",
         }
     }
 
@@ -188,7 +194,8 @@ pub fn plan(stage: Stage, source: Source) -> Plan {
         Code::Deploy { .. } | Code::Bundle => vec![Phase::Image],
     };
     phases.extend([Phase::Database, Phase::Install, Phase::Start, Phase::Health, Phase::Route]);
-    Plan { code, database, tests: stage == Stage::Development, phases }
+    let tests = stage == Stage::Development || source == Source::UpgradePreview;
+    Plan { code, database, tests, phases }
 }
 
 #[cfg(test)]
@@ -254,6 +261,7 @@ mod tests {
             ),
             (Production, Source::Instance { restore: None }, Code::Bundle, InPlace, false, DEPLOYED),
             (Production, Source::Instance { restore: Some(b) }, Code::Bundle, Restore { backup: b }, false, DEPLOYED),
+            (Staging, Source::UpgradePreview, Code::Build, CopyOfProduction, true, BUILT),
         ];
         for (stage, source, code, database, tests, phases) in table {
             let got = plan(*stage, *source);
@@ -277,6 +285,7 @@ mod tests {
             Source::Rollback { image_from: i, backup: None, promotion: None },
             Source::Instance { restore: None },
             Source::Instance { restore: Some(b) },
+            Source::UpgradePreview,
         ] {
             let back = Source::from_row(s.trigger(), s.restore_from(), s.image_from(), s.promotion()).unwrap();
             assert_eq!(back, s);
