@@ -31,6 +31,11 @@ CREATE POLICY upgrade_previews_write ON ops.upgrade_previews FOR ALL
                 AND tenant_id = (SELECT p.tenant_id FROM ops.projects p WHERE p.id = project_id));
 GRANT SELECT, INSERT, UPDATE ON ops.upgrade_previews TO odooops_app;
 
+-- An upgrade is a promotion of a preview's build (its image: the target
+-- series and branch) to production, with `-u all`, a backup first and a
+-- rollback to it on failure; once deployed, the project is on the target series.
+ALTER TABLE ops.promotions ADD COLUMN upgrade_preview uuid REFERENCES ops.upgrade_previews ON DELETE SET NULL;
+
 ALTER TABLE ops.builds DROP CONSTRAINT builds_trigger_check;
 ALTER TABLE ops.builds ADD CONSTRAINT builds_trigger_check
     CHECK (trigger IN ('push', 'pull_request', 'rebuild', 'poll', 'api', 'restore', 'promote', 'rollback', 'instance',

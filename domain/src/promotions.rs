@@ -283,7 +283,10 @@ pub(crate) async fn advance(tx: &mut ScopedTx, build: Uuid) -> anyhow::Result<()
     let (tenant, project): (Uuid, Uuid) = (b.get("tenant_id"), b.get("project_id"));
     let reason: Option<String> = b.get("reason");
     let (action, state, summary) = match (b.get::<String, _>("trigger").as_str(), ok) {
-        ("promote", true) => (AuditAction::PromotionDeployed, "deployed", json!({"build": build})),
+        ("promote", true) => {
+            let upgraded = crate::upgrades::after_deployed(tx, id).await?;
+            (AuditAction::PromotionDeployed, "deployed", json!({"build": build, "upgraded_to": upgraded}))
+        }
         ("promote", false) => match b.get::<Option<Uuid>, _>("previous_build") {
             Some(previous) => {
                 let rollback = enqueue_rollback(tx, previous, b.get("pre_backup"), Some(id)).await?;

@@ -156,6 +156,103 @@ pub async fn preview(
     Ok((id, build))
 }
 
+/// Asks to upgrade production with a finished preview that was not blocked
+/// (project admins): a promotion of the preview's build, which someone else
+/// with release rights approves; it backs production up, runs `-u all` on
+/// the target series and rolls back to the backup on failure. Audited.
+pub async fn request_upgrade(p: &Platform, actor: &Actor, preview: Uuid) -> DomainResult<Uuid> {
+    let mut tx = p.db.begin_as(actor.user_id).await?;
+    let v = sqlx::query(concat!(
+        "SELECT v.tenant_id, v.project_id, v.state, v.target_series, v.build_id, b.image_digest, b.commit_sha,
+                pr.required_approvals, pr.odoo_version, v.source_series, ",
+        access::columns!("v.project_id"),
+        " FROM ops.upgrade_previews v JOIN ops.projects pr ON pr.id = v.project_id
+          LEFT JOIN ops.builds b ON b.id = v.build_id WHERE v.id = $1"
+    ))
+    .bind(preview)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("upgrade preview"))?;
+    Access::from_row(&v).require(Stage::Production, Capability::Upgrade, "upgrading production")?;
+    match v.get::<String, _>("state").as_str() {
+        "passed" | "warned" => {}
+        "running" => return Err(DomainError::Conflict("the preview has not finished".into())),
+        _ => {
+            return Err(DomainError::Invalid(
+                "a blocked preview cannot be deployed: fix what it found, preview again".into(),
+            ))
+        }
+    }
+    if v.get::<String, _>("odoo_version") != v.get::<String, _>("source_series") {
+        return Err(DomainError::Conflict("production changed series since this preview: preview again".into()));
+    }
+    let (Some(build), Some(digest)) =
+        (v.get::<Option<Uuid>, _>("build_id"), v.get::<Option<String>, _>("image_digest"))
+    else {
+        return Err(DomainError::Conflict("the preview's build is gone: preview again".into()));
+    };
+    if !p.runtime.image_exists(&digest).await.unwrap_or(false) {
+        return Err(DomainError::Conflict(format!("the preview's image {digest} is no longer on this host")));
+    }
+    let (tenant, project): (Uuid, Uuid) = (v.get("tenant_id"), v.get("project_id"));
+    let id = Uuid::new_v4();
+    let inserted = sqlx::query(
+        "INSERT INTO ops.promotions (id, tenant_id, project_id, source_build, image_digest, commit_sha, requested_by,
+                                     required, upgrade_preview)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(project)
+    .bind(build)
+    .bind(&digest)
+    .bind(v.get::<String, _>("commit_sha"))
+    .bind(actor.user_id.0)
+    .bind(v.get::<i32, _>("required_approvals"))
+    .bind(preview)
+    .execute(&mut *tx)
+    .await;
+    if let Err(sqlx::Error::Database(d)) = &inserted {
+        if d.code().as_deref() == Some("23505") {
+            return Err(DomainError::Conflict("another promotion of this project is in flight".into()));
+        }
+    }
+    inserted?;
+    audit::record(
+        &mut tx,
+        actor,
+        Event {
+            action: AuditAction::UpgradeRequest,
+            target: format!("promotion:{id}"),
+            tenant_id: Some(tenant),
+            project_id: Some(project),
+            summary: json!({"preview": preview, "build": build, "to": v.get::<String, _>("target_series")}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// After an upgrade's deployment succeeded (in its closing transaction): the
+/// project is on the target series now (its official image follows). The
+/// target series, for the promotion's event; none for other promotions.
+pub(crate) async fn after_deployed(tx: &mut ScopedTx, promotion: Uuid) -> anyhow::Result<Option<String>> {
+    let target: Option<String> = sqlx::query_scalar(
+        "UPDATE ops.projects pr
+            SET odoo_version = v.target_series,
+                base_image = CASE WHEN pr.base_image LIKE 'odooops/odoo-standin%' THEN pr.base_image
+                                  ELSE 'odoo:' || v.target_series END
+           FROM ops.promotions p JOIN ops.upgrade_previews v ON v.id = p.upgrade_preview
+          WHERE p.id = $1 AND pr.id = p.project_id
+      RETURNING v.target_series",
+    )
+    .bind(promotion)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(target)
+}
+
 const VIEW_SQL: &str = "SELECT v.id, v.project_id, v.build_id, v.source_series, v.target_series, v.target_branch,
         v.state, v.report, u.email AS requested_by, v.created_at, v.finished_at
    FROM ops.upgrade_previews v LEFT JOIN ops.users u ON u.id = v.requested_by";

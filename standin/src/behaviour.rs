@@ -19,6 +19,8 @@ pub struct Behaviour {
     pub slow_cron_secs: u64,
     /// The series (`18.0`) whose migration (`-u all` on a database of an older series) fails.
     pub fail_migration: Option<String>,
+    /// `fail-migration <series> production`: only against a production database (`op_…`).
+    pub fail_migration_production: bool,
 }
 
 impl Behaviour {
@@ -41,7 +43,10 @@ impl Behaviour {
                 Some("crash-serving") => b.crash_serving = true,
                 Some("crash-serving-production") => b.crash_serving_production = true,
                 Some("send-mail") => b.send_mails = words.next().and_then(|s| s.parse().ok()).unwrap_or(1).min(100),
-                Some("fail-migration") => b.fail_migration = words.next().map(str::to_owned),
+                Some("fail-migration") => {
+                    b.fail_migration = words.next().map(str::to_owned);
+                    b.fail_migration_production = words.next() == Some("production");
+                }
                 Some("slow-cron") => {
                     b.slow_cron_secs = words.next().and_then(|s| s.parse().ok()).unwrap_or(60).min(86_400)
                 }
@@ -73,12 +78,14 @@ mod tests {
                 slow_start_secs: 3,
                 send_mails: 0,
                 slow_cron_secs: 0,
-                fail_migration: None
+                fail_migration: None,
+                fail_migration_production: false
             }
         );
         assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
         assert_eq!(Behaviour::parse("slow-cron 600").slow_cron_secs, 600);
         assert_eq!(Behaviour::parse("fail-migration 18.0").fail_migration.as_deref(), Some("18.0"));
+        assert!(Behaviour::parse("fail-migration 18.0 production").fail_migration_production);
         assert_eq!(Behaviour::parse("slow-start 99999").slow_start_secs, 600);
     }
 }

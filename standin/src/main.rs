@@ -13,7 +13,8 @@
 //! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`,
 //! `send-mail <n>` (send n mails through `--smtp*` when the server starts) and `slow-cron <seconds>`
 //! (a scheduled action whose every run takes that long), `fail-migration <series>` (`-u all`
-//! fails when the stand-in runs as that series: `ODOO_VERSION`, default 17.0).
+//! fails when the stand-in runs as that series: `ODOO_VERSION`, default 17.0; `… production`: only
+//! on a production database).
 
 mod auth;
 mod behaviour;

@@ -3,13 +3,14 @@
 //! preview build and the report to download (HTML or JSON).
 
 use crate::components::forms::{error_message, ActionError};
-use crate::functions::upgrades::{list_previews, StartPreview};
+use crate::functions::upgrades::{list_previews, RequestUpgrade, StartPreview};
 use crate::models::short_time;
 use leptos::prelude::*;
 
 #[component]
 pub fn UpgradeAdvisor(project_id: uuid::Uuid, odoo_version: String, is_admin: bool) -> impl IntoView {
     let start = ServerAction::<StartPreview>::new();
+    let upgrade = ServerAction::<RequestUpgrade>::new();
     let tick = RwSignal::new(0u64);
     Effect::new(move |_| {
         if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(5)) {
@@ -33,6 +34,10 @@ pub fn UpgradeAdvisor(project_id: uuid::Uuid, odoo_version: String, is_admin: bo
                 </ActionForm>
                 <ActionError error=Signal::derive(move || start.value().with(error_message))/>
             })}
+            <ActionError error=Signal::derive(move || upgrade.value().with(error_message))/>
+            {move || upgrade.value().get().and_then(|r| r.ok()).map(|_| view! {
+                <p class="notice" id="upgrade-requested">"Upgrade requested: it waits under Promotions for someone else with release rights. Production is backed up first and rolled back to that backup if the upgrade fails."</p>
+            })}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let list = list.await.unwrap_or_default();
@@ -48,7 +53,13 @@ pub fn UpgradeAdvisor(project_id: uuid::Uuid, odoo_version: String, is_admin: bo
                                     <td>{v.risk.map(|r| r.as_str()).unwrap_or("…")}
                                         {v.blockers.first().cloned().map(|b| view! { <div class="muted small">{b}</div> })}</td>
                                     <td><a href=format!("/api/v1/upgrade-previews/{}/report.html", v.id) rel="external">"HTML"</a>
-                                        " · " <a href=format!("/api/v1/upgrade-previews/{}", v.id) rel="external">"JSON"</a></td>
+                                        " · " <a href=format!("/api/v1/upgrade-previews/{}", v.id) rel="external">"JSON"</a>
+                                        {(is_admin && matches!(v.state.as_str(), "passed" | "warned")).then(|| view! {
+                                            <ActionForm action=upgrade attr:class="inline">
+                                                <input type="hidden" name="preview_id" value=v.id.to_string()/>
+                                                <button type="submit" class="danger request-upgrade">"Upgrade production…"</button>
+                                            </ActionForm>
+                                        })}</td>
                                 </tr>
                             }).collect_view()}</tbody>
                         </table>

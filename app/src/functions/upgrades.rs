@@ -1,4 +1,5 @@
-//! The upgrade advisor: a project's previews, and starting one.
+//! The upgrade advisor: a project's previews, starting one, and asking to
+//! upgrade production with one.
 
 use crate::error::AppError;
 use domain::wire::{PreviewStarted, PreviewView};
@@ -24,4 +25,12 @@ pub async fn start_preview(
     let (id, build_id) =
         domain::upgrades::preview(&ssr::platform()?, &actor, project_id, &target_series, branch.as_deref()).await?;
     Ok(PreviewStarted { id, build_id })
+}
+
+/// Asks to upgrade production with a finished, unblocked preview (project admins); someone else approves. Audited.
+#[server(prefix = "/rpc", endpoint = "upgrades/request")]
+pub async fn request_upgrade(preview_id: uuid::Uuid) -> Result<uuid::Uuid, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    Ok(domain::upgrades::request_upgrade(&ssr::platform()?, &actor, preview_id).await?)
 }

@@ -76,6 +76,7 @@ string_enum!(
         CronStopped = "cron.stopped",
         CronDisabled = "cron.disabled",
         UpgradePreview = "upgrade.preview",
+        UpgradeRequest = "upgrade.request",
         ProductionRollback = "production.rollback",
         ProjectBuildSettings = "project.build_settings",
         ProjectCreate = "project.create",

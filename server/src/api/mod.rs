@@ -52,6 +52,7 @@ use utoipa::{Modify, OpenApi};
         promotions::request, promotions::list, promotions::get, promotions::approve, promotions::reject, promotions::rollback,
         promotions::get_release_settings, promotions::patch_release_settings,
         upgrades::start_preview, upgrades::list_previews, upgrades::get_preview, upgrades::preview_html,
+        upgrades::request_upgrade,
         instances::list_instances, instances::create_instance, instances::get_instance,
         instances::list_operations, instances::request_operation, instances::list_instance_backups,
         instances::instance_usage, instances::list_plans, instances::list_domains, instances::add_domain,
@@ -149,6 +150,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}/upgrade-previews", get(upgrades::list_previews).post(upgrades::start_preview))
         .route("/v1/upgrade-previews/{id}", get(upgrades::get_preview))
         .route("/v1/upgrade-previews/{id}/report.html", get(upgrades::preview_html))
+        .route("/v1/upgrade-previews/{id}/upgrade", post(upgrades::request_upgrade))
         .route(
             "/v1/projects/{id}/release-settings",
             get(promotions::get_release_settings).patch(promotions::patch_release_settings),

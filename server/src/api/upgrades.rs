@@ -1,6 +1,7 @@
 //! The upgrade advisor over REST: preview production on a target series
-//! (project admins), list a project's previews, read one as JSON, or
-//! download its report as a standalone HTML file.
+//! (project admins), list a project's previews, read one as JSON, download
+//! its report as a standalone HTML file, and ask to upgrade production with
+//! it (a promotion someone else approves).
 
 use super::error::ApiError;
 use super::extract::{ApiActor, Json, Path};
@@ -8,7 +9,7 @@ use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use domain::wire::{NewPreview, PreviewStarted, PreviewView};
+use domain::wire::{NewPreview, PreviewStarted, PreviewView, PromotionView};
 use uuid::Uuid;
 
 /// Starts a preview: a build of the target series on a neutralized copy of production, `-u all` and the tests.
@@ -66,4 +67,18 @@ pub async fn preview_html(
         html,
     )
         .into_response())
+}
+
+/// Asks to upgrade production with a finished, unblocked preview: a promotion
+/// that someone else with release rights approves (backup first, `-u all`,
+/// rollback to the backup on failure; the project then is on the target series).
+#[utoipa::path(post, path = "/api/v1/upgrade-previews/{id}/upgrade", tag = "upgrades", params(("id" = Uuid, Path)),
+    responses((status = 201, body = PromotionView), (status = 403, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn request_upgrade(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, axum::Json<PromotionView>), ApiError> {
+    let promotion = domain::upgrades::request_upgrade(&s.platform, &actor, id).await?;
+    Ok((StatusCode::CREATED, axum::Json(domain::promotions::get(&s.platform, &actor, promotion).await?)))
 }

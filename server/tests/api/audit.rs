@@ -109,6 +109,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/projects/{id}/rollback", "production.rollback", "project:promote"),
     // A preview copies production: the upgrade tool of production's stage.
     ("POST", "/api/v1/projects/{id}/upgrade-previews", "upgrade.preview", "stage:upgrade"),
+    // An upgrade is a promotion of the preview's build: someone else approves it.
+    ("POST", "/api/v1/upgrade-previews/{id}/upgrade", "upgrade.request", "stage:upgrade"),
     ("PATCH", "/api/v1/projects/{id}/release-settings", "project.release_settings", "project:project_settings"),
     ("POST", "/api/v1/instances", "instance.create", "tenant_admin"),
     ("POST", "/api/v1/instances/{id}/operations", "instance.operation", "tenant_admin"),
@@ -176,6 +178,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("backups/restore_requests", "read", "read"),
     ("upgrades/previews", "read", "read"),
     ("upgrades/preview", "upgrade.preview", "stage:upgrade"),
+    ("upgrades/request", "upgrade.request", "stage:upgrade"),
     ("backups/approve_restore", "backup.restore_production", "project:promote"),
     ("backups/reject_restore", "backup.restore_reject", "project:promote"),
     ("backups/settings", "read", "read"),

@@ -116,3 +116,94 @@ async fn a_preview_on_the_next_series_reports_and_a_failing_migration_is_blocked
     assert_eq!(audited, 2);
     tear_down_builds(&app).await;
 }
+
+/// The state of a promotion once it settled (deployed, rolled back, failed).
+async fn settled(api: &crate::helpers::Api<'_>, id: &str) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let (_, pr) = api.get(&format!("/api/v1/promotions/{id}")).await;
+        if matches!(pr["state"].as_str(), Some("deployed" | "rolled_back" | "failed")) {
+            return pr;
+        }
+        assert!(std::time::Instant::now() < deadline, "the upgrade never settled: {pr}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+/// Previews `branch` on 18.0 and asks to upgrade production with it; the promotion's id.
+async fn preview_and_request(api: &crate::helpers::Api<'_>, project: &str, branch: &str) -> String {
+    let previews = format!("/api/v1/projects/{project}/upgrade-previews");
+    let (status, started) = api.post(&previews, json!({"target_series": "18.0", "branch": branch})).await;
+    assert_eq!(status, 202, "{started}");
+    let build = wait_build(api, started["build_id"].as_str().unwrap()).await;
+    assert_eq!(build["result"], "ok", "{build}");
+    let (status, pr) =
+        api.post(&format!("/api/v1/upgrade-previews/{}/upgrade", started["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 201, "{pr}");
+    pr["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_upgrade_backs_up_rolls_back_a_failed_migration_and_then_moves_the_project() {
+    let app = spawn_app_with_builds().await;
+    let owner = app.signed_up("ann@acme.test", "Acme").await;
+    let api = app.api(&owner.token().await);
+    let repo = repository();
+    let project = standin_project(&api, "Upgraded", &repo).await;
+    let bob = crate::helpers::add_project_member(&app, &api, &project, "bob@acme.test", "admin").await;
+    let bob = app.api(&bob.token().await);
+    let main = git(&repo, &["rev-parse", "HEAD"]);
+    push(&app, &api, &project, "main", &main).await;
+    let prod = finished(&api, &project, &main).await;
+    let prod_db = api.get(&format!("/api/v1/builds/{}", prod["id"].as_str().unwrap())).await.1["db_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base_version = |v: &'static str| {
+        format!("SELECT count(*) FROM ir_module_module WHERE name = 'base' AND latest_version = '{v}'")
+    };
+
+    // A port whose migration passes on the copy and fails on production: rolled back to the backup.
+    let bad = commit_file(&repo, "18.0-bad", ".standin", "fail-migration 18.0 production\n", "fails on production");
+    push(&app, &api, &project, "18.0-bad", &bad).await;
+    finished(&api, &project, &bad).await;
+    let pr = preview_and_request(&api, &project, "18.0-bad").await;
+    let approve = format!("/api/v1/promotions/{pr}/approve");
+    assert_eq!(api.post(&approve, json!({})).await.0, 403, "the requester never approves");
+    assert_eq!(bob.post(&approve, json!({})).await.0, 200);
+    let done = settled(&api, &pr).await;
+    assert_eq!(done["state"], "rolled_back", "{done}");
+    let (_, deploy) = api.get(&format!("/api/v1/builds/{}", done["deploy_build"].as_str().unwrap())).await;
+    assert!(deploy["reason"].as_str().unwrap().contains("migration of module base to 18.0 failed"), "{deploy}");
+    let (_, rollback) = api.get(&format!("/api/v1/builds/{}", done["rollback_build"].as_str().unwrap())).await;
+    assert_eq!(rollback["result"], "ok", "{rollback}");
+    let (_, p) = api.get(&format!("/api/v1/projects/{project}")).await;
+    assert_eq!(p["project"]["odoo_version"], "17.0", "the project stays on 17.0");
+    let live_db = |b: &Value| b["db_name"].as_str().map(str::to_owned);
+    let serving_db = live_db(&api.get(&format!("/api/v1/builds/{}", rollback["id"].as_str().unwrap())).await.1)
+        .unwrap_or(prod_db.clone());
+    assert_eq!(sql(&app, &serving_db, &base_version("17.0.1.0")).await, 1, "production is back on 17.0");
+
+    // A good port: deployed; the project is on 18.0 now.
+    git(&repo, &["checkout", "-q", "-b", "18.0", "main"]);
+    let good = commit_file(&repo, "18.0", "CHANGES.md", "ported\n", "ported");
+    push(&app, &api, &project, "18.0", &good).await;
+    finished(&api, &project, &good).await;
+    let pr = preview_and_request(&api, &project, "18.0").await;
+    assert_eq!(bob.post(&format!("/api/v1/promotions/{pr}/approve"), json!({})).await.0, 200);
+    let done = settled(&api, &pr).await;
+    assert_eq!(done["state"], "deployed", "{done}");
+    let (_, p) = api.get(&format!("/api/v1/projects/{project}")).await;
+    assert_eq!(p["project"]["odoo_version"], "18.0", "{p}");
+    let (_, deployed) = api.get(&format!("/api/v1/builds/{}", done["deploy_build"].as_str().unwrap())).await;
+    assert_eq!(sql(&app, deployed["db_name"].as_str().unwrap(), &base_version("18.0.1.0")).await, 1);
+    let (_, backups) = api.get(&format!("/api/v1/environments/{}/backups", prod["env_id"].as_str().unwrap())).await;
+    assert!(
+        backups.as_array().unwrap().iter().filter(|b| b["kind"] == "pre_update").count() >= 2,
+        "each upgrade backed production up first: {backups}"
+    );
+    let (status, body) =
+        api.post(&format!("/api/v1/projects/{project}/upgrade-previews"), json!({"target_series": "18.0"})).await;
+    assert_eq!(status, 422, "18.0 is no longer above the project's series: {body}");
+    tear_down_builds(&app).await;
+}

@@ -61,8 +61,10 @@ struct Facts {
     workers: i32,
     /// A tenant instance's own host and verified custom domains (Traefik routes them too).
     hosts: Vec<String>,
-    /// An upgrade preview's target series: its image, and `ODOO_VERSION` in its containers.
+    /// `ODOO_VERSION` in its containers: an upgrade's target series, or the stand-in's own.
     series: Option<String>,
+    /// A preview or an approved upgrade: every module is updated (`-u all`).
+    upgrade: bool,
 }
 
 /// Runs one claimed build to its outcome. Never panics on bad input; every
@@ -196,7 +198,7 @@ impl Run<'_> {
     async fn facts(&self) -> anyhow::Result<Facts> {
         let mut tx = self.p.db.begin_as(SYSTEM_USER).await?;
         let r = sqlx::query(
-            "SELECT p.slug, p.repo_url, p.base_image, p.cpu_limit::float8 AS cpu, p.memory_limit_mb, b.seq,
+            "SELECT p.slug, p.repo_url, p.base_image, p.odoo_version, p.cpu_limit::float8 AS cpu, p.memory_limit_mb, b.seq,
                     p.smtp_relay_host, p.smtp_relay_port, i.subdomain,
                     COALESCE((SELECT pl.workers FROM ops.plans pl WHERE pl.slug = i.plan), 0) AS workers,
                     ARRAY(SELECT d.hostname FROM ops.custom_domains d
@@ -209,18 +211,22 @@ impl Run<'_> {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        let series = self.upgrade_target().await?;
+        let target = self.upgrade_target().await?;
         let base_image: String = r.get("base_image");
+        let standin = base_image.starts_with("odooops/odoo-standin");
         // A preview runs the target series' image: the official one, or the stand-in told which series it is.
-        let base_image = match &series {
-            Some(s) if !base_image.starts_with("odooops/odoo-standin") => format!("odoo:{s}"),
+        let base_image = match &target {
+            Some(s) if !standin => format!("odoo:{s}"),
             _ => base_image,
         };
+        let upgrade = target.is_some();
+        let series = target.or_else(|| standin.then(|| r.get::<String, _>("odoo_version")));
         Ok(Facts {
             project_slug: r.get("slug"),
             repo_url: r.get("repo_url"),
             base_image,
             series,
+            upgrade,
             // Docker refuses more CPUs than the host has: a plan's larger figure is capped to them.
             nano_cpus: (r.get::<f64, _>("cpu").min(host_cpus()) * 1e9) as i64,
             memory_bytes: i64::from(r.get::<i32, _>("memory_limit_mb")) * 1024 * 1024,
@@ -334,6 +340,9 @@ impl Run<'_> {
         let install = async {
             if preview {
                 self.upgrade_install(&image, &grant, &addons, &smtp, &facts).await
+            } else if facts.upgrade {
+                // An approved upgrade of production: the preview's image, every module updated.
+                self.install(&image, &grant, &["all".to_owned()], false, plan.tests, &smtp, &facts).await
             } else {
                 self.install(&image, &grant, &addons, fresh, plan.tests, &smtp, &facts).await
             }

@@ -1,20 +1,28 @@
-//! The upgrade advisor's preview in the pipeline (see `crate::upgrades`):
-//! the target series' image, and around `-u all` on the neutralized copy a
-//! measure of the database before and after, with the migration's duration.
+//! The upgrade advisor in the pipeline (see `crate::upgrades`): a preview
+//! runs the target series' image with `-u all` on the neutralized copy,
+//! measured before and after with the migration's duration; an approved
+//! upgrade deploys the preview's image to production with `-u all` (the
+//! promotion takes the backup first and rolls back to it on failure).
 
 use super::{Facts, Run};
 use crate::builds::infra::DbGrant;
 use std::time::Instant;
 
 impl Run<'_> {
-    /// The target series of this build's preview (none for other builds).
+    /// The target series of this build's preview or approved upgrade (none for other builds).
     pub(super) async fn upgrade_target(&self) -> anyhow::Result<Option<String>> {
         let mut tx = self.p.db.begin_as(crate::builds::queue::SYSTEM_USER).await?;
-        let series: Option<String> =
-            sqlx::query_scalar("SELECT target_series FROM ops.upgrade_previews WHERE build_id = $1")
-                .bind(self.b.id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let series: Option<String> = sqlx::query_scalar(
+            "SELECT target_series FROM ops.upgrade_previews WHERE build_id = $1
+             UNION ALL
+             SELECT v.target_series FROM ops.builds b JOIN ops.promotions pr ON pr.id = b.promotion_id
+               JOIN ops.upgrade_previews v ON v.id = pr.upgrade_preview
+              WHERE b.id = $1 AND b.trigger = 'promote'
+             LIMIT 1",
+        )
+        .bind(self.b.id)
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(series)
     }
