@@ -67,10 +67,25 @@ pub(crate) async fn standin_project(api: &Api<'_>, name: &str, repo: &Path) -> S
 }
 
 pub(crate) async fn push(app: &TestApp, api: &Api<'_>, project: &str, branch: &str, sha: &str) {
+    push_as(app, api, project, branch, sha, None).await
+}
+
+/// A push as GitHub sends it, naming who pushed when `pusher` (an email) is given.
+pub(crate) async fn push_as(
+    app: &TestApp,
+    api: &Api<'_>,
+    project: &str,
+    branch: &str,
+    sha: &str,
+    pusher: Option<&str>,
+) {
     let (_, hook) = api.get(&format!("/api/v1/projects/{project}/webhook")).await;
-    let body = serde_json::to_vec(&json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false,
-        "head_commit": {"id": sha, "message": "change", "author": {"name": "Ann"}}}))
-    .unwrap();
+    let mut payload = json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false,
+        "head_commit": {"id": sha, "message": "change", "author": {"name": "Ann"}}});
+    if let Some(email) = pusher {
+        payload["pusher"] = json!({"name": "ann", "email": email});
+    }
+    let body = serde_json::to_vec(&payload).unwrap();
     let r = reqwest::Client::new()
         .post(format!("{}/api/webhooks/github/{project}", app.addr))
         .header("X-GitHub-Event", "push")
