@@ -1,6 +1,7 @@
 //! The command line: `odooops` (serve), `odooops admin create-owner`,
 //! `odooops admin audit-verify`, `odooops admin migrate`, and `odooops rollback`
-//! (a client of a running console's REST API, authenticated by a token).
+//! and `odooops upgrade preview|start` (clients of a running console's REST
+//! API, authenticated by a token).
 
 use crate::config::ServeConfig;
 use crate::startup;
@@ -42,6 +43,40 @@ pub enum Command {
         #[arg(long)]
         restore_backup: Option<uuid::Uuid>,
     },
+    /// Preview production on a newer Odoo series, or ask to upgrade it with a preview, through a console's API.
+    Upgrade {
+        /// The console, e.g. `https://ops.example.com`.
+        #[arg(long, env = "ODOOOPS_URL", global = true, default_value = "")]
+        url: String,
+        /// A personal access token of a project admin.
+        #[arg(long, env = "ODOOOPS_TOKEN", hide_env_values = true, global = true, default_value = "")]
+        token: String,
+        #[command(subcommand)]
+        action: Upgrade,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Upgrade {
+    /// Start a preview: production's neutralized copy on the target series, `-u all`, the tests.
+    /// With `--wait`, follow it and exit 0 when not blocked, 1 when blocked.
+    Preview {
+        #[arg(long)]
+        project: uuid::Uuid,
+        /// The series to upgrade to, e.g. `18.0`.
+        #[arg(long)]
+        target: String,
+        /// The project's branch for that series (default: the production branch).
+        #[arg(long)]
+        branch: Option<String>,
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Ask to upgrade production with a finished preview; someone else approves it under Promotions.
+    Start {
+        #[arg(long)]
+        preview: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +113,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("rollback queued: build {}", body["build_id"].as_str().unwrap_or_default());
             Ok(())
         }
+        Command::Upgrade { url, token, action } => upgrade(&url, &token, action).await,
         Command::Admin(admin) => {
             let db = startup::Database::open(&cli.serve, None).await?;
             let res = run_admin(admin, &db).await;
@@ -110,5 +146,73 @@ async fn run_admin(admin: Admin, db: &startup::Database) -> anyhow::Result<()> {
             }
             domain::audit::ChainReport::BrokenAt { id, reason } => bail!("audit trail broken at event {id}: {reason}"),
         },
+    }
+}
+
+/// `odooops upgrade …`: the upgrade advisor over the REST API.
+async fn upgrade(url: &str, token: &str, action: Upgrade) -> anyhow::Result<()> {
+    if url.is_empty() || token.is_empty() {
+        bail!("give the console's --url and a --token (or ODOOOPS_URL and ODOOOPS_TOKEN)");
+    }
+    let base = url.trim_end_matches('/');
+    let http = reqwest::Client::new();
+    let answer = |r: reqwest::Response| async move {
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("the console refused ({status}): {}", body["message"].as_str().unwrap_or("no reason given"));
+        }
+        Ok(body)
+    };
+    match action {
+        Upgrade::Preview { project, target, branch, wait } => {
+            let started = answer(
+                http.post(format!("{base}/api/v1/projects/{project}/upgrade-previews"))
+                    .bearer_auth(token)
+                    .json(&domain::wire::NewPreview { target_series: target, branch })
+                    .send()
+                    .await
+                    .context("reaching the console")?,
+            )
+            .await?;
+            let id = started["id"].as_str().unwrap_or_default().to_owned();
+            println!("preview {id} started: build {}", started["build_id"].as_str().unwrap_or_default());
+            if !wait {
+                return Ok(());
+            }
+            loop {
+                let v = answer(
+                    http.get(format!("{base}/api/v1/upgrade-previews/{id}"))
+                        .bearer_auth(token)
+                        .send()
+                        .await
+                        .context("reaching the console")?,
+                )
+                .await?;
+                if v["state"] != "running" {
+                    println!("preview {id}: {} (risk {})", v["state"].as_str().unwrap_or("?"), v["risk"].as_str().unwrap_or("?"));
+                    for b in v["blockers"].as_array().into_iter().flatten() {
+                        println!("  blocker: {}", b.as_str().unwrap_or_default());
+                    }
+                    if v["risk"] == "blocked" {
+                        bail!("the upgrade is blocked");
+                    }
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }
+        Upgrade::Start { preview } => {
+            let pr = answer(
+                http.post(format!("{base}/api/v1/upgrade-previews/{preview}/upgrade"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .context("reaching the console")?,
+            )
+            .await?;
+            println!("upgrade requested: promotion {} waits for approval", pr["id"].as_str().unwrap_or_default());
+            Ok(())
+        }
     }
 }

@@ -189,7 +189,24 @@ async fn an_approved_upgrade_backs_up_rolls_back_a_failed_migration_and_then_mov
     let good = commit_file(&repo, "18.0", "CHANGES.md", "ported\n", "ported");
     push(&app, &api, &project, "18.0", &good).await;
     finished(&api, &project, &good).await;
-    let pr = preview_and_request(&api, &project, "18.0").await;
+    // This time from the command line, as a CI job would.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_odooops"))
+            .arg("upgrade")
+            .args(args)
+            .env("ODOOOPS_URL", &app.addr)
+            .env("ODOOOPS_TOKEN", &api.token)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let printed = cli(&["preview", "--project", &project, "--target", "18.0", "--branch", "18.0", "--wait"]);
+    assert!(printed.contains(": passed (risk low)"), "{printed}");
+    let preview = printed.split_whitespace().nth(1).unwrap().to_owned();
+    let printed = cli(&["start", "--preview", &preview]);
+    let pr = printed.split_whitespace().nth(3).unwrap().to_owned();
     assert_eq!(bob.post(&format!("/api/v1/promotions/{pr}/approve"), json!({})).await.0, 200);
     let done = settled(&api, &pr).await;
     assert_eq!(done["state"], "deployed", "{done}");
