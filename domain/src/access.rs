@@ -95,6 +95,7 @@ fn denial(stage: Stage, cap: Capability, what: &str) -> String {
             ProjectRole::Admin => "admins",
             ProjectRole::Developer => "developers",
             ProjectRole::Tester => "testers",
+            ProjectRole::ReleaseManager => "release managers",
         })
         .collect();
     let place = if cap.project_level() { String::new() } else { format!(" on {}", stage.as_str()) };
@@ -216,7 +217,7 @@ mod tests {
 
     #[test]
     fn views_carry_exactly_what_require_accepts() {
-        for role in [None, Some(ProjectRole::Admin), Some(ProjectRole::Developer), Some(ProjectRole::Tester)] {
+        for role in std::iter::once(None).chain(ProjectRole::ALL.iter().copied().map(Some)) {
             let a = as_role(role);
             let allowed = a.allowed();
             for stage in Stage::ALL {

@@ -440,7 +440,7 @@ const VIEW_SQL: &str = "SELECT pr.id, pr.project_id, pr.source_build, b.seq AS s
         ARRAY(SELECT au.email FROM ops.promotion_approvals a JOIN ops.users au ON au.id = a.user_id
                WHERE a.promotion_id = pr.id ORDER BY a.approved_at) AS approvals,
         EXISTS (SELECT 1 FROM ops.promotion_approvals a WHERE a.promotion_id = pr.id AND a.user_id = ops.current_user_id()) AS approved_by_me,
-        (ops.is_platform_admin() OR ops.my_project_role(pr.project_id) = 'admin') AS release_rights
+        (ops.is_platform_admin() OR ops.my_project_role(pr.project_id) IN ('admin', 'release_manager')) AS release_rights
    FROM ops.promotions pr JOIN ops.builds b ON b.id = pr.source_build JOIN ops.users u ON u.id = pr.requested_by";
 
 fn view(r: &sqlx::postgres::PgRow, me: Uuid) -> PromotionView {

@@ -130,6 +130,7 @@ pub fn role_label(role: &str) -> &'static str {
         "admin" => "Admin",
         "developer" => "Developer",
         "tester" => "Tester",
+        "release_manager" => "Release manager",
         "tenant_admin" => "Tenant admin",
         "member" => "Member",
         "platform_owner" => "Platform owner",

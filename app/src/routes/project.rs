@@ -78,6 +78,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <select name="role" aria-label="Role">
                                             <option value="developer">"Developer"</option>
                                             <option value="tester">"Tester"</option>
+                                            <option value="release_manager">"Release manager"</option>
                                             <option value="admin">"Admin"</option>
                                         </select>
                                         <button type="submit">"Add member"</button>

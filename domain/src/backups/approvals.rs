@@ -1,13 +1,14 @@
 //! Production restores on a project that requires approval for production:
 //! the admin who asks (the project's name typed) does not restore; someone
-//! else with release rights approves, and only then the restoring build is
-//! queued, as for promotions. The requester may withdraw, an admin reject.
+//! else with release rights (an admin or a release manager) approves, and
+//! only then the platform queues the restoring build, as for promotions. The requester may withdraw, an admin reject.
 //! The database refuses a requester deciding their own request, whatever
 //! the code above does.
 
 use crate::access::{self, Access};
 use crate::audit::{self, Event};
 use crate::auth::Actor;
+use crate::builds::queue::SYSTEM_USER;
 use crate::db::ScopedTx;
 use crate::error::{DomainError, DomainResult};
 use crate::platform::Platform;
@@ -62,7 +63,7 @@ pub(super) async fn ask(
 
 const VIEW_SQL: &str = "SELECT r.id, r.project_id, r.backup_id, bk.created_at AS backup_created_at, r.state,
         ru.email AS requested_by, r.requested_by AS requester_id, du.email AS decided_by, r.build_id, r.reason,
-        r.created_at, (ops.is_platform_admin() OR ops.my_project_role(r.project_id) = 'admin') AS release_rights
+        r.created_at, (ops.is_platform_admin() OR ops.my_project_role(r.project_id) IN ('admin', 'release_manager')) AS release_rights
    FROM ops.restore_requests r JOIN ops.backups bk ON bk.id = r.backup_id JOIN ops.users ru ON ru.id = r.requested_by
    LEFT JOIN ops.users du ON du.id = r.decided_by";
 
@@ -133,19 +134,7 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Rest
     if moved == 0 {
         return Err(DomainError::Conflict("this restore is no longer waiting for approval".into()));
     }
-    let build = super::restore::queue_restore(
-        &mut tx,
-        actor,
-        super::restore::Target { tenant, project, env, branch: &branch, stage: Stage::Production.as_str() },
-        backup,
-    )
-    .await?;
-    sqlx::query("UPDATE ops.restore_requests SET build_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(build)
-        .execute(&mut *tx)
-        .await?;
-    // The restore itself is the privileged action: one event, naming both people.
+    // The approval is the privileged act: one event, naming both people, with the state it moves.
     audit::record(
         &mut tx,
         actor,
@@ -154,11 +143,24 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Rest
             target: format!("env:{env}"),
             tenant_id: Some(tenant),
             project_id: Some(project),
-            summary: json!({"backup": backup, "build": build, "stage": "production", "request": id,
+            summary: json!({"backup": backup, "stage": "production", "request": id,
                             "requested_by": r.get::<String, _>("email")}),
         },
     )
     .await?;
+    tx.commit().await?;
+    // The restoring build is the platform's to queue (a release manager has no backup tool on production).
+    let mut sys = p.db.begin_as(SYSTEM_USER).await?;
+    let build = super::restore::queue_restore(
+        &mut sys,
+        actor,
+        super::restore::Target { tenant, project, env, branch: &branch, stage: Stage::Production.as_str() },
+        backup,
+    )
+    .await?;
+    sqlx::query("UPDATE ops.restore_requests SET build_id = $2 WHERE id = $1").bind(id).bind(build).execute(&mut *sys).await?;
+    sys.commit().await?;
+    let mut tx = p.db.begin_as(actor.user_id).await?;
     let row = sqlx::query(&format!("{VIEW_SQL} WHERE r.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(view(&row, actor.user_id.0))

@@ -10,8 +10,9 @@
 //! - production: developers and testers only connect and read history/status;
 //!   admins get the tools, backups included.
 //!
-//! Project settings, member management, promotion and the audit log are for
-//! project admins only. Staging backups are open to testers and admins,
+//! Project settings, member management and the audit log are for project
+//! admins only; approving promotions (and upgrades and production restores)
+//! for admins and release managers, who otherwise have a tester's rights. Staging backups are open to testers and admins,
 //! because restoring staging is self-serve.
 
 use super::string_enum;
@@ -41,6 +42,9 @@ string_enum!(
         Admin = "admin",
         Developer = "developer",
         Tester = "tester",
+        /// A tester who also approves promotions, upgrades and production
+        /// restores, without administering the project.
+        ReleaseManager = "release_manager",
     }
 );
 
@@ -97,8 +101,11 @@ impl ProjectRole {
         use Capability::*;
         let read_only = matches!(cap, Connect | History | Status);
         if cap == RequestPromotion {
-            // Testers validate staging and ask for its promotion; admins approve.
-            return matches!(self, ProjectRole::Admin | ProjectRole::Tester);
+            // Testers validate staging and ask for its promotion; admins and release managers approve.
+            return matches!(self, ProjectRole::Admin | ProjectRole::Tester | ProjectRole::ReleaseManager);
+        }
+        if cap == Promote {
+            return matches!(self, ProjectRole::Admin | ProjectRole::ReleaseManager);
         }
         if cap.project_level() {
             return self == ProjectRole::Admin;
@@ -106,7 +113,7 @@ impl ProjectRole {
         match (stage, self) {
             (Stage::Development, _) => cap != Backups,
             (_, ProjectRole::Admin) => cap != Mails || stage != Stage::Production,
-            (Stage::Staging, ProjectRole::Tester) => true,
+            (Stage::Staging, ProjectRole::Tester | ProjectRole::ReleaseManager) => true,
             (Stage::Staging, ProjectRole::Developer) => read_only,
             (Stage::Production, _) => read_only,
         }
@@ -244,6 +251,20 @@ mod tests {
             assert!(!ProjectRole::Developer.allows(*stage, RequestPromotion));
             assert!(!ProjectRole::Tester.allows(*stage, Promote));
         }
+    }
+
+    #[test]
+    fn release_managers_approve_without_administering() {
+        let rm = ProjectRole::ReleaseManager;
+        for stage in Stage::ALL {
+            assert!(rm.allows(*stage, Promote) && rm.allows(*stage, RequestPromotion));
+            for cap in [ProjectSettings, ManageMembers, AuditLog] {
+                assert!(!rm.allows(*stage, cap), "{cap:?}");
+            }
+        }
+        assert!(rm.allows(Stage::Staging, Shell), "a tester's tools on staging");
+        assert!(!rm.allows(Stage::Production, Shell), "production stays read-only");
+        assert!(!rm.allows(Stage::Production, Backups));
     }
 
     #[test]

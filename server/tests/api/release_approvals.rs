@@ -2,7 +2,7 @@
 //! them (the default for new projects): the first push creates production;
 //! a later push builds a candidate on a neutralized copy and waits as a
 //! promotion in the pusher's name, which the pusher and a developer may not
-//! approve and a second admin does; a production restore waits the same way;
+//! approve and a release manager (not an admin) does; a production restore waits the same way;
 //! with the setting off, a push deploys in place again.
 
 use crate::backups::{wait_backup, wait_build};
@@ -38,7 +38,8 @@ async fn a_push_to_production_waits_for_a_second_person_and_so_does_a_restore() 
     let project = project["id"].as_str().unwrap().to_owned();
     let settings = format!("/api/v1/projects/{project}/settings");
     assert_eq!(api.get(&settings).await.1["production_requires_approval"], true, "on for new projects");
-    let bob = add_project_member(&app, &api, &project, "bob@acme.test", "admin").await;
+    // The second person is a release manager: approves without administering the project.
+    let bob = add_project_member(&app, &api, &project, "bob@acme.test", "release_manager").await;
     let bob = app.api(&bob.token().await);
     let dave = add_project_member(&app, &api, &project, "dave@acme.test", "developer").await;
     let dave = app.api(&dave.token().await);
