@@ -125,6 +125,16 @@ pub fn stage_class(stage: Stage) -> &'static str {
 }
 
 /// Human label for a project, tenant or platform role.
+/// What an environment the platform keeps for the production branch is for
+/// (`main~candidate`, `main~upgrade`: no git branch has `~`); none for a branch's own.
+pub fn platform_environment(branch: &str) -> Option<&'static str> {
+    match branch.rsplit_once('~') {
+        Some((_, "candidate")) => Some("production's candidates, waiting for approval"),
+        Some((_, "upgrade")) => Some("upgrade previews"),
+        _ => None,
+    }
+}
+
 pub fn role_label(role: &str) -> &'static str {
     match role {
         "admin" => "Admin",

@@ -140,7 +140,8 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed
                                     <tbody>
                                         {rows.into_iter().map(|(e, builds)| {
                                             // Drag a branch onto another branch's row to give it that row's stage (as Odoo.sh).
-                                            let movable = allowed.can_project(Capability::ProjectSettings) && e.stage != Stage::Production;
+                                            let movable = allowed.can_project(Capability::ProjectSettings) && e.stage != Stage::Production
+                                                && crate::models::platform_environment(&e.branch).is_none();
                                             let (env, row_stage) = (e.id, e.stage);
                                             let drop_stage = row_stage;
                                             view! {
@@ -158,6 +159,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed
                                                     dragging.set(None);
                                                 }>
                                                 <td><code>{e.branch.clone()}</code>
+                                                    {crate::models::platform_environment(&e.branch).map(|what| view! { " " <span class="muted small">{what}</span> })}
                                                     {may_read_mails(&allowed, e.stage).then(|| view! {
                                                         " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
                                                     })}
@@ -166,6 +168,7 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed
                                                     })}</td>
                                                 <td>{
                                                     let movable = e.stage != Stage::Production
+                                                        && crate::models::platform_environment(&e.branch).is_none()
                                                         && allowed.can_project(Capability::ProjectSettings);
                                                     if movable {
                                                         let env = e.id;

@@ -454,6 +454,11 @@ pub async fn set_stage(
             "a project has exactly one production branch: branches move between development and staging".into(),
         ));
     }
+    if r.get::<String, _>("branch").contains('~') {
+        return Err(DomainError::Invalid(
+            "this environment is the platform's (production's candidates or upgrade previews): it stays staging".into(),
+        ));
+    }
     if from != to {
         sqlx::query("UPDATE ops.environments SET stage = $2 WHERE id = $1")
             .bind(env)
