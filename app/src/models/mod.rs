@@ -350,6 +350,13 @@ pub const DEFAULT_STAGE_RULES: &str = "main=production, release/*=staging";
 #[cfg(test)]
 mod tests {
     #[test]
+    fn platform_environments_say_what_they_are() {
+        assert!(super::platform_environment("main~candidate").unwrap().contains("candidates"));
+        assert_eq!(super::platform_environment("main~upgrade"), Some("upgrade previews"));
+        assert_eq!(super::platform_environment("feature/x"), None);
+    }
+
+    #[test]
     fn word_lists_split_on_commas_and_spaces() {
         assert_eq!(super::word_list(" pg_trgm, Unaccent\nvector,,"), ["pg_trgm", "unaccent", "vector"]);
     }
