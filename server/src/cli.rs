@@ -190,7 +190,11 @@ async fn upgrade(url: &str, token: &str, action: Upgrade) -> anyhow::Result<()> 
                 )
                 .await?;
                 if v["state"] != "running" {
-                    println!("preview {id}: {} (risk {})", v["state"].as_str().unwrap_or("?"), v["risk"].as_str().unwrap_or("?"));
+                    println!(
+                        "preview {id}: {} (risk {})",
+                        v["state"].as_str().unwrap_or("?"),
+                        v["risk"].as_str().unwrap_or("?")
+                    );
                     for b in v["blockers"].as_array().into_iter().flatten() {
                         println!("  blocker: {}", b.as_str().unwrap_or_default());
                     }

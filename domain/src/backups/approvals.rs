@@ -158,7 +158,11 @@ pub async fn approve(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<Rest
         backup,
     )
     .await?;
-    sqlx::query("UPDATE ops.restore_requests SET build_id = $2 WHERE id = $1").bind(id).bind(build).execute(&mut *sys).await?;
+    sqlx::query("UPDATE ops.restore_requests SET build_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(build)
+        .execute(&mut *sys)
+        .await?;
     sys.commit().await?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let row = sqlx::query(&format!("{VIEW_SQL} WHERE r.id = $1")).bind(id).fetch_one(&mut *tx).await?;
