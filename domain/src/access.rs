@@ -190,11 +190,14 @@ mod tests {
         let e = dev.require(Stage::Production, Capability::Upgrade, "rebuilding").unwrap_err();
         assert_eq!(e.to_string(), "rebuilding on production is for the project's admins");
         let e = dev.require(Stage::Staging, Capability::Logs, "reading build logs").unwrap_err();
-        assert_eq!(e.to_string(), "reading build logs on staging is for the project's admins and testers");
+        assert_eq!(
+            e.to_string(),
+            "reading build logs on staging is for the project's admins, testers and release managers"
+        );
         assert!(dev.require(Stage::Development, Capability::Upgrade, "rebuilding").is_ok());
         assert!(!as_role(None).allows(Stage::Development, Capability::Logs));
         let e = dev.require_project(Capability::RequestPromotion, "requesting a promotion").unwrap_err();
-        assert_eq!(e.to_string(), "requesting a promotion is for the project's admins and testers");
+        assert_eq!(e.to_string(), "requesting a promotion is for the project's admins, testers and release managers");
     }
 
     #[test]

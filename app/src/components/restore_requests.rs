@@ -28,7 +28,7 @@ pub fn RestoreRequests(project_id: uuid::Uuid) -> impl IntoView {
                                 let (id, id2) = (r.id.to_string(), r.id.to_string());
                                 view! {
                                     <tr class=format!("restore-request restore-request-{}", r.state)>
-                                        <td>{short_time(&r.backup_created_at)}</td>
+                                        <td>{r.backup_created_at.as_ref().map(short_time).unwrap_or_else(|| "a production backup".into())}</td>
                                         <td>{r.requested_by.clone()}</td>
                                         <td>{match r.state.as_str() { "requested" => "waiting for approval", "approved" => "approved", _ => "rejected" }}
                                             {r.decided_by.clone().map(|d| view! { <span class="muted small">" by "{d}</span> })}

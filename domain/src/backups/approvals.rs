@@ -64,7 +64,7 @@ pub(super) async fn ask(
 const VIEW_SQL: &str = "SELECT r.id, r.project_id, r.backup_id, bk.created_at AS backup_created_at, r.state,
         ru.email AS requested_by, r.requested_by AS requester_id, du.email AS decided_by, r.build_id, r.reason,
         r.created_at, (ops.is_platform_admin() OR ops.my_project_role(r.project_id) IN ('admin', 'release_manager')) AS release_rights
-   FROM ops.restore_requests r JOIN ops.backups bk ON bk.id = r.backup_id JOIN ops.users ru ON ru.id = r.requested_by
+   FROM ops.restore_requests r LEFT JOIN ops.backups bk ON bk.id = r.backup_id JOIN ops.users ru ON ru.id = r.requested_by
    LEFT JOIN ops.users du ON du.id = r.decided_by";
 
 fn view(r: &sqlx::postgres::PgRow, me: Uuid) -> RestoreApprovalView {

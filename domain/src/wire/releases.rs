@@ -85,8 +85,8 @@ wire! {
         pub id: Uuid,
         pub project_id: Uuid,
         pub backup_id: Uuid,
-        /// The backup's time, for people to recognise it.
-        pub backup_created_at: DateTime<Utc>,
+        /// The backup's time, for people to recognise it (for those who may see production's backups).
+        pub backup_created_at: Option<DateTime<Utc>>,
         /// `requested`, `approved`, `rejected`.
         pub state: String,
         pub requested_by: String,
