@@ -219,12 +219,14 @@ pub async fn actor_from_token(p: &Platform, token: &str, meta: RequestMeta) -> D
     if !token.starts_with(auth::TOKEN_PREFIX) {
         return Ok(None);
     }
-    let uid: Option<Uuid> = sqlx::query_scalar("SELECT ops.auth_token_user($1)")
+    let used: Option<(Uuid, String)> = sqlx::query_as("SELECT user_id, scope FROM ops.auth_token_use($1)")
         .bind(auth::token_hash(token))
-        .fetch_one(p.db.anonymous())
+        .fetch_optional(p.db.anonymous())
         .await?;
-    match uid {
-        Some(uid) => load_actor(p, UserId(uid), meta).await,
+    match used {
+        Some((uid, scope)) => {
+            load_actor(p, UserId(uid), RequestMeta { metrics_only: scope == "metrics", ..meta }).await
+        }
         None => Ok(None),
     }
 }
@@ -412,12 +414,26 @@ pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> Domai
         Some(d) => d,
     };
     let expires_at = Some(Utc::now() + ChronoDuration::days(days.into()));
+    let scope = match input.scope.as_deref().map(str::trim).unwrap_or("api") {
+        "" | "api" => "api",
+        // A scraper's credential reads the whole installation's figures: platform staff only.
+        "metrics"
+            if actor
+                .platform_role
+                .is_some_and(|r| matches!(r, PlatformRole::Owner | PlatformRole::Operator | PlatformRole::Auditor)) =>
+        {
+            "metrics"
+        }
+        "metrics" => return Err(DomainError::Denied("metrics tokens are for platform staff".into())),
+        other => return Err(DomainError::Invalid(format!("scope: `api` or `metrics`, not `{other}`"))),
+    };
     let secret = format!("{}{}", auth::TOKEN_PREFIX, auth::random_token(32));
     let prefix: String = secret.chars().take(10).collect();
     let id = Uuid::new_v4();
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let row = sqlx::query(
-        "INSERT INTO ops.api_tokens (id, user_id, name, prefix, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO ops.api_tokens (id, user_id, name, prefix, token_hash, expires_at, scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          RETURNING id, name, prefix, created_at, expires_at, last_used_at, false AS revoked",
     )
     .bind(id)
@@ -426,6 +442,7 @@ pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> Domai
     .bind(&prefix)
     .bind(auth::token_hash(&secret))
     .bind(expires_at)
+    .bind(scope)
     .fetch_one(&mut *tx)
     .await?;
     audit::record(
@@ -434,7 +451,7 @@ pub async fn create_token(p: &Platform, actor: &Actor, input: NewToken) -> Domai
         Event::account(
             AuditAction::TokenCreate,
             format!("token:{id}"),
-            serde_json::json!({"name": name.as_str(), "expires_at": expires_at}),
+            serde_json::json!({"name": name.as_str(), "expires_at": expires_at, "scope": scope}),
         ),
     )
     .await?;

@@ -75,6 +75,8 @@ pub mod mailer;
 #[cfg(feature = "server")]
 pub mod markdown;
 #[cfg(feature = "server")]
+pub mod metrics;
+#[cfg(feature = "server")]
 pub mod plan_changes;
 #[cfg(feature = "server")]
 pub mod platform;

@@ -66,7 +66,7 @@ async fn main() {
     let token = domain::accounts::create_token(
         &b.p,
         &b.actor,
-        domain::wire::NewToken { name: "bench".into(), expires_in_days: Some(1) },
+        domain::wire::NewToken { name: "bench".into(), expires_in_days: Some(1), scope: None },
     )
     .await
     .unwrap()

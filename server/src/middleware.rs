@@ -66,6 +66,7 @@ async fn authenticated(state: AppState, mut req: Request, next: Next, request_id
             .map(|s| s.chars().take(300).collect()),
         request_id: Some(request_id.clone()),
         via_token: bearer(req.headers()).is_some(),
+        metrics_only: false,
     };
     let p = &state.platform;
     let cookie_name = domain::web_edge::session_cookie_name(p.settings.secure_cookies());
@@ -73,6 +74,13 @@ async fn authenticated(state: AppState, mut req: Request, next: Next, request_id
     let mut stale_cookie = false;
     let actor = if let Some(token) = bearer(req.headers()) {
         match domain::accounts::actor_from_token(p, token, meta.clone()).await {
+            // A scraper's token reads /metrics and nothing else.
+            Ok(Some(a)) if a.meta.metrics_only && !(req.method() == Method::GET && path == "/metrics") => {
+                return crate::api::error::ApiError::from(domain::error::DomainError::Denied(
+                    "this token only reads /metrics".into(),
+                ))
+                .into_response()
+            }
             Ok(Some(a)) => Some(a),
             Ok(None) => {
                 return crate::api::error::ApiError::unauthenticated("the access token is invalid, revoked or expired")

@@ -193,6 +193,7 @@ impl russh::server::Handler for Connection {
             user_agent: Some("ssh".into()),
             request_id: Some(uuid::Uuid::new_v4().to_string()),
             via_token: false,
+            metrics_only: false,
         };
         let actor = match owner {
             Some(uid) => {

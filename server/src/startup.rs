@@ -202,6 +202,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api::router())
         .route("/builds/{id}/connect", axum::routing::post(api::builds::connect))
+        .route("/metrics", axum::routing::get(api::metrics::metrics))
         .leptos_routes_with_context(
             &state,
             routes,

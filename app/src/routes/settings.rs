@@ -42,6 +42,10 @@ pub fn SettingsPage() -> impl IntoView {
                     <option value="90" selected>"90 days"</option>
                     <option value="365">"1 year"</option>
                 </select>
+                <select name="scope" aria-label="Scope">
+                    <option value="api" selected>"The API"</option>
+                    <option value="metrics">"/metrics only (platform staff; for a scraper)"</option>
+                </select>
                 <button type="submit">"Create token"</button>
             </ActionForm>
             <ActionError error=Signal::derive(move || create.value().with(error_message))/>

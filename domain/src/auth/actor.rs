@@ -12,6 +12,8 @@ pub struct RequestMeta {
     /// Authenticated by a personal access token (not a session): some
     /// operations (minting tokens) need a person at the console.
     pub via_token: bool,
+    /// Authenticated by a token scoped to `/metrics`: nothing else accepts it.
+    pub metrics_only: bool,
 }
 
 /// An authenticated user.

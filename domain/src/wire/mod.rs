@@ -280,6 +280,9 @@ wire! {
         pub name: String,
         /// Days until the token expires: 1 to 365; none or 0 for the default, 90.
         pub expires_in_days: Option<u32>,
+        /// `api` (the default) or `metrics`: reads `/metrics` and nothing else (platform staff).
+        #[serde(default)]
+        pub scope: Option<String>,
     }
 
     pub struct NewMember {

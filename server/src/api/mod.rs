@@ -11,6 +11,7 @@ mod instances;
 mod integrations;
 pub mod mails;
 mod me;
+pub mod metrics;
 mod platform;
 mod projects;
 pub mod promotions;

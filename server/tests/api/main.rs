@@ -19,6 +19,7 @@ mod instances_domains;
 mod instances_property;
 mod instances_quota;
 mod mails;
+mod metrics;
 mod pipeline;
 mod platform_settings;
 mod preflight;
