@@ -102,24 +102,21 @@ pub(crate) async fn after_build(tx: &mut ScopedTx, build: Uuid) -> anyhow::Resul
     .await?;
     let id = Uuid::new_v4();
     let author: String = b.get("author");
-    let inserted = sqlx::query(
-        "INSERT INTO ops.promotions (id, tenant_id, project_id, source_build, image_digest, commit_sha, requested_by,
-                                     required, candidate, pushed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9) ON CONFLICT DO NOTHING",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(project)
-    .bind(build)
-    .bind(&digest)
-    .bind(b.get::<String, _>("commit_sha"))
-    .bind(b.get::<Option<Uuid>, _>("pusher").unwrap_or(SYSTEM_USER.0))
-    .bind(b.get::<i32, _>("required_approvals"))
-    .bind(&author)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    let commit: String = b.get("commit_sha");
+    let row = crate::promotions::NewPromotion {
+        id,
+        tenant,
+        project,
+        source_build: build,
+        image_digest: &digest,
+        commit_sha: &commit,
+        requested_by: b.get::<Option<Uuid>, _>("pusher").unwrap_or(SYSTEM_USER.0),
+        required: b.get("required_approvals"),
+        // `Some` marks the request as a push's candidate.
+        pushed_by: Some(&author),
+        upgrade_preview: None,
+    };
+    if !crate::promotions::insert(tx, &row).await? {
         // A promotion is deploying or rolling back: this candidate waits to be promoted by hand.
         tracing::warn!(%project, %build, "a candidate passed while another promotion was in flight; not requested");
         return Ok(());

@@ -54,26 +54,22 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
     let prod_db = prod_db.ok_or_else(|| DomainError::Conflict("production has never been built".into()))?;
     reachable(infra, &prod_db).await?;
     let id = Uuid::new_v4();
-    let inserted = sqlx::query(
-        "INSERT INTO ops.promotions (id, tenant_id, project_id, source_build, image_digest, commit_sha, requested_by, required)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(id)
-    .bind(b.get::<Uuid, _>("tenant_id"))
-    .bind(project)
-    .bind(source)
-    .bind(&digest)
-    .bind(b.get::<String, _>("commit_sha"))
-    .bind(actor.user_id.0)
-    .bind(b.get::<i32, _>("required_approvals"))
-    .execute(&mut *tx)
-    .await;
-    if let Err(sqlx::Error::Database(d)) = &inserted {
-        if d.code().as_deref() == Some("23505") {
-            return Err(DomainError::Conflict("another promotion of this project is in flight".into()));
-        }
+    let commit: String = b.get("commit_sha");
+    let row = NewPromotion {
+        id,
+        tenant: b.get("tenant_id"),
+        project,
+        source_build: source,
+        image_digest: &digest,
+        commit_sha: &commit,
+        requested_by: actor.user_id.0,
+        required: b.get("required_approvals"),
+        pushed_by: None,
+        upgrade_preview: None,
+    };
+    if !insert(&mut tx, &row).await? {
+        return Err(in_flight());
     }
-    inserted?;
     audit::record(
         &mut tx,
         actor,
@@ -88,6 +84,50 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A promotion request's row: a person's, a push's candidate (`pushed_by`) or an upgrade's.
+pub(crate) struct NewPromotion<'a> {
+    pub id: Uuid,
+    pub tenant: Uuid,
+    pub project: Uuid,
+    pub source_build: Uuid,
+    pub image_digest: &'a str,
+    pub commit_sha: &'a str,
+    pub requested_by: Uuid,
+    pub required: i32,
+    pub pushed_by: Option<&'a str>,
+    pub upgrade_preview: Option<Uuid>,
+}
+
+/// Inserts a promotion request; `false` when another promotion of the project
+/// is in flight (the database keeps one open per project). Never aborts the
+/// caller's transaction, which may be a build's closing one.
+pub(crate) async fn insert(tx: &mut ScopedTx, n: &NewPromotion<'_>) -> DomainResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO ops.promotions (id, tenant_id, project_id, source_build, image_digest, commit_sha, requested_by,
+                                     required, candidate, pushed_by, upgrade_preview)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING",
+    )
+    .bind(n.id)
+    .bind(n.tenant)
+    .bind(n.project)
+    .bind(n.source_build)
+    .bind(n.image_digest)
+    .bind(n.commit_sha)
+    .bind(n.requested_by)
+    .bind(n.required)
+    .bind(n.pushed_by.is_some())
+    .bind(n.pushed_by)
+    .bind(n.upgrade_preview)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+pub(crate) fn in_flight() -> DomainError {
+    DomainError::Conflict("another promotion of this project is in flight".into())
 }
 
 async fn reachable(infra: &crate::builds::infra::BuildInfra, db: &str) -> DomainResult<()> {

@@ -196,28 +196,22 @@ pub async fn request_upgrade(p: &Platform, actor: &Actor, preview: Uuid) -> Doma
     }
     let (tenant, project): (Uuid, Uuid) = (v.get("tenant_id"), v.get("project_id"));
     let id = Uuid::new_v4();
-    let inserted = sqlx::query(
-        "INSERT INTO ops.promotions (id, tenant_id, project_id, source_build, image_digest, commit_sha, requested_by,
-                                     required, upgrade_preview)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(id)
-    .bind(tenant)
-    .bind(project)
-    .bind(build)
-    .bind(&digest)
-    .bind(v.get::<String, _>("commit_sha"))
-    .bind(actor.user_id.0)
-    .bind(v.get::<i32, _>("required_approvals"))
-    .bind(preview)
-    .execute(&mut *tx)
-    .await;
-    if let Err(sqlx::Error::Database(d)) = &inserted {
-        if d.code().as_deref() == Some("23505") {
-            return Err(DomainError::Conflict("another promotion of this project is in flight".into()));
-        }
+    let commit: String = v.get("commit_sha");
+    let row = crate::promotions::NewPromotion {
+        id,
+        tenant,
+        project,
+        source_build: build,
+        image_digest: &digest,
+        commit_sha: &commit,
+        requested_by: actor.user_id.0,
+        required: v.get("required_approvals"),
+        pushed_by: None,
+        upgrade_preview: Some(preview),
+    };
+    if !crate::promotions::insert(&mut tx, &row).await? {
+        return Err(crate::promotions::in_flight());
     }
-    inserted?;
     audit::record(
         &mut tx,
         actor,
