@@ -121,6 +121,10 @@ pub trait ContainerEngine: Send + Sync {
     async fn resize_exec(&self, id: &str, cols: u16, rows: u16) -> anyhow::Result<()>;
     /// The exit code of a finished exec (`None` while it runs).
     async fn exec_exit_code(&self, id: &str) -> anyhow::Result<Option<i64>>;
+    /// One reading of a running container's counters (`None`: not running, or none kept).
+    async fn stats(&self, _id: &str) -> anyhow::Result<Option<crate::runtime::Counters>> {
+        Ok(None)
+    }
 }
 
 /// Docker through bollard: `DOCKER_HOST`, or the default unix socket.
@@ -411,6 +415,45 @@ impl ContainerEngine for DockerEngine {
             .and_then(|mut n| n.remove(network))
             .and_then(|n| n.ip_address)
             .filter(|ip| !ip.is_empty()))
+    }
+
+    async fn stats(&self, id: &str) -> anyhow::Result<Option<crate::runtime::Counters>> {
+        use futures_util::StreamExt;
+        let opts = bollard::query_parameters::StatsOptions { stream: false, one_shot: true };
+        let mut stream = self.client()?.stats(id, Some(opts));
+        let s = match stream.next().await {
+            Some(Ok(s)) => s,
+            Some(Err(e)) if not_found(&e) => return Ok(None),
+            Some(Err(e)) => return Err(e.into()),
+            None => return Ok(None),
+        };
+        let cpu = s.cpu_stats.as_ref();
+        let (net_rx, net_tx) = s
+            .networks
+            .iter()
+            .flatten()
+            .fold((0u64, 0u64), |(rx, tx), (_, n)| (rx + n.rx_bytes.unwrap_or(0), tx + n.tx_bytes.unwrap_or(0)));
+        let io = s.blkio_stats.as_ref().and_then(|b| b.io_service_bytes_recursive.clone()).unwrap_or_default();
+        let io_sum = |op: &str| {
+            io.iter()
+                .filter(|e| e.op.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(op)))
+                .filter_map(|e| e.value)
+                .sum()
+        };
+        let memory = s.memory_stats.as_ref();
+        // What `docker stats` shows: usage less the page cache that can be given back.
+        let cache = memory.and_then(|m| m.stats.as_ref()).and_then(|st| st.get("inactive_file").copied()).unwrap_or(0);
+        Ok(Some(crate::runtime::Counters {
+            cpu_total_ns: cpu.and_then(|c| c.cpu_usage.as_ref()).and_then(|u| u.total_usage).unwrap_or(0),
+            system_ns: cpu.and_then(|c| c.system_cpu_usage).unwrap_or(0),
+            online_cpus: cpu.and_then(|c| c.online_cpus).unwrap_or(1).max(1),
+            mem_bytes: memory.and_then(|m| m.usage).map(|u| u.saturating_sub(cache)),
+            mem_limit_bytes: memory.and_then(|m| m.limit),
+            net_rx_bytes: net_rx,
+            net_tx_bytes: net_tx,
+            blk_read_bytes: io_sum("read"),
+            blk_write_bytes: io_sum("write"),
+        }))
     }
 
     async fn remove_container(&self, id: &str) -> anyhow::Result<()> {

@@ -41,6 +41,10 @@ pub(crate) mod access;
 #[cfg(feature = "server")]
 pub mod accounts;
 #[cfg(feature = "server")]
+pub mod addresses;
+#[cfg(feature = "server")]
+pub mod alerts;
+#[cfg(feature = "server")]
 pub mod analytics;
 #[cfg(feature = "server")]
 pub mod audit;
@@ -76,6 +80,8 @@ pub mod mailer;
 pub mod markdown;
 #[cfg(feature = "server")]
 pub mod metrics;
+#[cfg(feature = "server")]
+pub mod monitoring;
 #[cfg(feature = "server")]
 pub mod plan_changes;
 #[cfg(feature = "server")]

@@ -57,6 +57,10 @@ impl EventHub {
 #[derive(Clone)]
 pub struct MailHub(pub EventHub);
 
+/// The hub of environments with a new monitoring sample.
+#[derive(Clone)]
+pub struct SampleHub(pub EventHub);
+
 #[derive(serde::Deserialize)]
 pub struct After {
     after: Option<i64>,
@@ -85,6 +89,7 @@ pub async fn socket(
 }
 
 async fn stream(mut socket: WebSocket, p: Platform, hub: EventHub, actor: Actor, build: Uuid, mut after: i64) {
+    let _open = domain::metrics::OpenSocket::open();
     let mut rx = hub.tx.subscribe();
     loop {
         // Send everything after `after`, in pages.

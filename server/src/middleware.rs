@@ -47,7 +47,10 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         path = %req.uri().path(),
         user = tracing::field::Empty,
     );
-    tracing::Instrument::instrument(authenticated(state, req, next, request_id), span).await
+    let started = std::time::Instant::now();
+    let resp = tracing::Instrument::instrument(authenticated(state, req, next, request_id), span).await;
+    domain::metrics::count_request(resp.status().as_u16(), started.elapsed());
+    resp
 }
 
 async fn authenticated(state: AppState, mut req: Request, next: Next, request_id: String) -> Response {

@@ -5,7 +5,9 @@
 //! runs workers). Public development previews (when the project
 //! allows it) open to anyone; others need a share link, whose token becomes a
 //! cookie on the preview's own host. A build that is not serving answers a
-//! clear page, never a bare 502.
+//! clear page, never a bare 502. Stable addresses (`<project>.<domain>`,
+//! `<branch>-<project>.<domain>`, a project's custom domains) follow their
+//! environment's newest live build, public or behind a share link the same way.
 
 use crate::startup::AppState;
 use axum::body::Body;
@@ -58,6 +60,16 @@ async fn custom(state: &AppState, req: Request, host: &str) -> Response {
             (StatusCode::NOT_FOUND, "no such claim").into_response()
         };
     }
+    if let Some(label) = route.env_label {
+        return match domain::addresses::target(&state.platform, &label).await {
+            Ok(Some(t)) => stable(state, req, &label, t).await,
+            Ok(None) => page(StatusCode::NOT_FOUND, "Not serving", "This domain's project has no production yet."),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "stable address lookup failed");
+                page(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "Try again in a moment.")
+            }
+        };
+    }
     match route.subdomain {
         Some(subdomain) => instance(state, req, &subdomain).await,
         None => page(
@@ -74,6 +86,23 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
     let host = host.as_str();
     if infra.custom_domains.knows(host) {
         return custom(&state, req, host).await;
+    }
+    // A stable address: a label under the preview domain that is not a preview's.
+    let stable_label = host
+        .strip_suffix(&format!(".{}", infra.preview_domain))
+        .filter(|l| !preview::is_slug(l) && !l.is_empty() && !l.contains('.'));
+    if let Some(label) = stable_label {
+        match domain::addresses::target(&state.platform, label).await {
+            Ok(Some(t)) => {
+                let label = label.to_owned();
+                return stable(&state, req, &label, t).await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "stable address lookup failed");
+                return page(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "Try again in a moment.");
+            }
+        }
     }
     let instance_label = host.strip_suffix(&format!(".{}", infra.instances_domain));
     if let Some(label) = instance_label.filter(|l| !preview::is_slug(l) && !l.is_empty() && !l.contains('.')) {
@@ -111,40 +140,9 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
             "No build has this address. It may have been cleaned up.",
         );
     };
-    let now = chrono::Utc::now().timestamp();
-    let query = req.uri().query().unwrap_or_default().to_owned();
-    let token_param = query.split('&').find_map(|kv| kv.strip_prefix("odooops_token=")).map(str::to_owned);
-    if let Some(token) = token_param {
-        if !preview::verify(&infra.preview_key, &slug, &token, now) {
-            return page(
-                StatusCode::FORBIDDEN,
-                "Link expired",
-                "This share link is invalid or has expired. Ask for a new one in OdooOps.",
-            );
-        }
-        // Keep the token as a cookie of this preview host and drop it from the URL.
-        let location = preview::location_without_token(req.uri().path(), &query);
-        let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-        if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
-            resp.headers_mut().insert(header::SET_COOKIE, v);
-        }
-        return resp;
-    }
     let public = row.get::<bool, _>("public") && row.get::<String, _>("stage") == "development";
-    let cookie_ok = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")))
-        .any(|t| preview::verify(&infra.preview_key, &slug, t, now));
-    if !public && !cookie_ok {
-        return page(
-            StatusCode::UNAUTHORIZED,
-            "Private preview",
-            "Open this preview from OdooOps (Connect) or with a share link.",
-        );
+    if let Some(refused) = gate(&req, &infra.preview_key, &slug, public) {
+        return refused;
     }
     let live: bool = row.get("live");
     let target: Option<String> = row.get("target");
@@ -160,7 +158,76 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         return page(StatusCode::SERVICE_UNAVAILABLE, "Build not serving", &format!("This build {what}."));
     };
-    forward(req, &target, https(&state), &state.platform.settings.trusted_proxies).await
+    forward(&state, req, &target).await
+}
+
+/// Lets a request through to `name` (a preview slug or a stable label) when
+/// the address is public or a share link's token for that name came with it
+/// (as `odooops_token`, which becomes a cookie of this host, or as that
+/// cookie); otherwise the page saying why not.
+fn gate(req: &Request, key: &[u8], name: &str, public: bool) -> Option<Response> {
+    let now = chrono::Utc::now().timestamp();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let token_param = query.split('&').find_map(|kv| kv.strip_prefix("odooops_token=")).map(str::to_owned);
+    if let Some(token) = token_param {
+        if !preview::verify(key, name, &token, now) {
+            return Some(page(
+                StatusCode::FORBIDDEN,
+                "Link expired",
+                "This share link is invalid or has expired. Ask for a new one in OdooOps.",
+            ));
+        }
+        // Keep the token as a cookie of this host and drop it from the URL.
+        let location = preview::location_without_token(req.uri().path(), &query);
+        let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+        if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")) {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        return Some(resp);
+    }
+    let cookie_ok = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().strip_prefix(&format!("{COOKIE}=")))
+        .any(|t| preview::verify(key, name, t, now));
+    (!public && !cookie_ok).then(|| {
+        page(
+            StatusCode::UNAUTHORIZED,
+            "Private address",
+            "Open this address from OdooOps (Connect) or with a share link.",
+        )
+    })
+}
+
+/// A stable address (`<project>.<domain>`, `<branch>-<project>.<domain>`,
+/// or a project's verified custom domain): the environment's newest live build.
+async fn stable(state: &AppState, req: Request, label: &str, t: domain::addresses::Target) -> Response {
+    let Some(infra) = state.platform.builds.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
+    if let Some(refused) = gate(&req, &infra.preview_key, label, t.public) {
+        return refused;
+    }
+    let target = match (t.bus_target, t.target) {
+        (Some(bus), Some(_)) if req.uri().path() == "/websocket" => Some(bus),
+        (_, target) => target,
+    };
+    match target {
+        Some(target) => forward(state, req, &target).await,
+        None => {
+            let what = if t.stage == "production" { "Production" } else { "This branch" };
+            let mut resp = page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not serving right now",
+                &format!(
+                    "{what} has no healthy build serving at the moment; it opens as soon as one passes its checks."
+                ),
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            resp
+        }
+    }
 }
 
 /// Whether the console (and so every preview and instance host) is reached over HTTPS.
@@ -193,9 +260,7 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
         _ => target,
     };
     match (st.as_str(), target) {
-        ("active" | "error", Some(target)) => {
-            forward(req, &target, https(state), &state.platform.settings.trusted_proxies).await
-        }
+        ("active" | "error", Some(target)) => forward(state, req, &target).await,
         (st, _) => {
             let (title, text) = match st {
                 "draft" | "provisioning" => {
@@ -212,7 +277,18 @@ async fn instance(state: &AppState, req: Request, subdomain: &str) -> Response {
     }
 }
 
-async fn forward(req: Request, target: &str, https: bool, trusted: &[std::net::IpAddr]) -> Response {
+/// Sends the request to a build's Odoo and counts it (with its latency to the
+/// response's head) in the monitor's traffic for that build.
+async fn forward(state: &AppState, req: Request, target: &str) -> Response {
+    let started = std::time::Instant::now();
+    let resp = forward_to(req, target, https(state), &state.platform.settings.trusted_proxies).await;
+    if let Some(infra) = state.platform.builds.as_ref() {
+        infra.traffic.record(target, resp.status().as_u16(), started.elapsed());
+    }
+    resp
+}
+
+async fn forward_to(req: Request, target: &str, https: bool, trusted: &[std::net::IpAddr]) -> Response {
     if domain::web_edge::is_database_manager(req.uri().path()) {
         return page(
             StatusCode::FORBIDDEN,

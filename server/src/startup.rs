@@ -29,6 +29,8 @@ pub struct AppState {
     pub hub: crate::logs::EventHub,
     /// New-mail notifications for the mail viewer.
     pub mail_hub: crate::logs::MailHub,
+    /// Environments the monitor has just sampled, for their live charts.
+    pub sample_hub: crate::logs::SampleHub,
     /// The `Host` names this console answers to.
     pub hosts: Arc<domain::web_edge::HostAllowList>,
 }
@@ -38,6 +40,7 @@ impl AppState {
     pub fn new(leptos_options: LeptosOptions, platform: Platform) -> AppState {
         let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
         let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
+        let sample_hub = crate::logs::SampleHub(crate::logs::EventHub::start(platform.clone(), "ops_samples"));
         let previews = platform.builds.as_ref().map(|b| b.preview_domain.as_str());
         let instances = platform.builds.as_ref().map(|b| b.instances_domain.as_str());
         let hosts =
@@ -55,7 +58,7 @@ impl AppState {
                 }
             });
         }
-        AppState { leptos_options, platform, hub, mail_hub, hosts }
+        AppState { leptos_options, platform, hub, mail_hub, sample_hub, hosts }
     }
 }
 
@@ -333,6 +336,7 @@ pub async fn build_infra(cfg: &ServeConfig, db: &Db, databases: BuildDatabases) 
         git_timeout: Duration::from_secs(cfg.git_timeout_secs.max(5)),
         allow_local_repos: cfg.allow_local_repos,
         custom_domains: domain::instances::domains::Domains::new(outbound_checks(cfg)?),
+        traffic: Default::default(),
         mail_catcher,
         filestore_dir: data.join("filestore"),
         dedicated: domain::instances::dedicated::Servers::new(data.join("dedicated")),

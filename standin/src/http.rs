@@ -205,10 +205,12 @@ fn home_page(db: &str, login: &str) -> String {
 fn login_page(db: &str, error: Option<&str>) -> String {
     let db = clean(db);
     let error = error.map(|e| format!("<p class=\"alert alert-danger\" role=\"alert\">{e}</p>")).unwrap_or_default();
+    // Which container answered (Docker names its host after the container): tests tell builds apart by it.
+    let host = clean(std::fs::read_to_string("/etc/hostname").unwrap_or_default().trim());
     format!(
         "<!DOCTYPE html><html><head><title>Login | Odoo</title></head><body class=\"o_web_client\">\
          <form class=\"oe_login_form\" method=\"post\" action=\"/web/login\">{error}\
-         <p>Odoo (OdooOps stand-in) &middot; database <b id=\"db\">{db}</b></p>\
+         <p>Odoo (OdooOps stand-in) &middot; database <b id=\"db\">{db}</b> on <span id=\"host\">{host}</span></p>\
          <label>Email <input name=\"login\"/></label> <label>Password <input name=\"password\" type=\"password\"/></label>\
          <button type=\"submit\">Log in</button></form></body></html>"
     )

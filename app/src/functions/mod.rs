@@ -12,6 +12,7 @@ pub mod fleet;
 pub mod instances;
 pub mod integrations;
 pub mod mails;
+pub mod monitoring;
 pub mod platform;
 pub mod projects;
 pub mod promotions;

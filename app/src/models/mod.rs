@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod capacity;
 pub mod catalog;
+pub mod chart;
 pub mod instance;
 pub mod integrations;
 pub mod kit;
@@ -204,6 +205,7 @@ pub fn grid_rows(
                 branch: b.branch.clone(),
                 stage: b.stage,
                 created_at: b.created_at,
+                address: None,
             });
         }
     }
@@ -439,6 +441,7 @@ mod tests {
             branch: branch.into(),
             stage: Stage::parse(stage).unwrap(),
             created_at: t(0),
+            address: None,
         };
         let build = |n: i64, env: u128, at: i64| BuildView {
             slug: None,

@@ -51,9 +51,51 @@ pub fn DashboardPage() -> impl IntoView {
                 view! {
                     <p class="lead">{greeting}</p> {docker}
                     {staff.then(|| view! { <crate::routes::fleet::FleetSummary/> })}
+                    <FleetHealthCard/>
                     {body}
                 }
             })}
         </Transition>
+    }
+}
+
+/// Every serving environment the viewer can see: up or down, uptime over a
+/// day, response time with the last hour's sparkline; down ones first.
+#[component]
+fn FleetHealthCard() -> impl IntoView {
+    use crate::models::chart::{format_value, svg, window};
+    let health = Resource::new(|| (), |_| crate::functions::monitoring::list_fleet_health());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = health.await.unwrap_or_default();
+                (!list.is_empty()).then(|| {
+                    let now = chrono::Utc::now().timestamp();
+                    let (from, to, gap) = window("1h", now);
+                    view! {
+                        <section class="card" id="fleet-health">
+                            <h2>"Environments"</h2>
+                            <table class="table"><thead><tr><th>"Environment"</th><th>"State"</th><th>"Uptime 24 h"</th><th>"Response"</th><th>"Last hour"</th></tr></thead><tbody>
+                            {list.into_iter().map(|h| {
+                                let series = domain::wire::SeriesView {
+                                    metric: "latency_ms".into(), title: String::new(), unit: "ms".into(), points: h.latency_points.clone(),
+                                };
+                                view! {
+                                    <tr>
+                                        <td><a href=format!("/environments/{}", h.env_id)>{h.project_name.clone()}" · "<code>{h.branch.clone()}</code></a>
+                                            " "<span class=crate::models::stage_class(h.stage)>{h.stage.as_str()}</span></td>
+                                        <td>{if h.up { view! { <span class="ok">"up"</span> } } else { view! { <span class="ko">"down"</span> } }}</td>
+                                        <td>{h.uptime_24h.map(|u| format_value(u, "%")).unwrap_or_default()}</td>
+                                        <td>{h.latency_ms.map(|l| format_value(l, "ms")).unwrap_or_default()}</td>
+                                        <td class="sparkline" inner_html=svg(&series, from, to, gap, 160, 40)></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                            </tbody></table>
+                        </section>
+                    }
+                })
+            })}
+        </Suspense>
     }
 }

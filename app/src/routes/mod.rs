@@ -1,5 +1,6 @@
 //! Pages, one per file.
 
+pub mod alerts;
 pub mod analytics;
 pub mod audit;
 pub mod automation;
@@ -9,6 +10,7 @@ pub mod bundles;
 pub mod catalog;
 pub mod console_mail;
 pub mod dashboard;
+pub mod environment;
 pub mod fleet;
 pub mod instance_people;
 pub mod instances;

@@ -40,6 +40,7 @@ pub fn ProjectPage() -> impl IntoView {
                             <div class="page-head">
                                 <h1>{d.project.name.clone()}</h1>
                                 <span class="muted">{d.project.tenant_slug.clone()} " / " {d.project.slug.clone()}</span>
+                                <a href=format!("/alerts/{project_id}") id="alerts-link">"Alerts"</a>
                             </div>
                             <dl class="facts">
                                 <dt>"Repository"</dt><dd><code>{d.project.repo_url.clone()}</code></dd>
@@ -160,6 +161,11 @@ fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed
                                                 }>
                                                 <td><code>{e.branch.clone()}</code>
                                                     {crate::models::platform_environment(&e.branch).map(|what| view! { " " <span class="muted small">{what}</span> })}
+                                                    {e.address.clone().map(|url| view! {
+                                                        " " <a class="small address-link" href=url.clone() target="_blank" rel="noopener"
+                                                            title="The stable address: it follows this branch's newest healthy build">{url.clone()}</a>
+                                                    })}
+                                                    " " <a class="small monitor-link" href=format!("/environments/{}", e.id)>"Monitor"</a>
                                                     {may_read_mails(&allowed, e.stage).then(|| view! {
                                                         " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
                                                     })}
@@ -315,6 +321,8 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                                     " Build pull requests from forks"</label>
                                 <label class="check"><input type="checkbox" name="public_previews" value="on" checked=s.public_previews.unwrap_or(false)/>
                                     " Development previews open without a share link"</label>
+                                <label class="check"><input type="checkbox" name="private_production" value="on" checked=s.private_production.unwrap_or(false)/>
+                                    " Keep production's address private (it opens only with a share link)"</label>
                                 <ActionError error=Signal::derive(move || save.value().with(error_message))/>
                                 <button type="submit">"Save settings"</button>
                             </ActionForm>

@@ -460,6 +460,50 @@ impl BuildDatabases {
         Ok(names)
     }
 
+    /// Sizes (bytes) of those of `names` on this server that exist and can be measured.
+    pub async fn sizes(&self, names: &[String]) -> anyhow::Result<std::collections::HashMap<String, i64>> {
+        let mut c = self.admin().await?;
+        let mut out = std::collections::HashMap::new();
+        for name in names {
+            // One at a time: a database being dropped meanwhile fails alone.
+            let size: Result<Option<i64>, _> = sqlx::query_scalar(
+                "SELECT pg_database_size(datname) FROM pg_database WHERE datname = $1 AND has_database_privilege(datname, 'CONNECT')",
+            )
+            .bind(name)
+            .fetch_optional(&mut c)
+            .await
+            .map(Option::flatten);
+            if let Ok(Some(size)) = size {
+                out.insert(name.clone(), size);
+            }
+        }
+        c.close().await.ok();
+        Ok(out)
+    }
+
+    /// The statements of `database` that took the most time in all, from
+    /// `pg_stat_statements` (`Err` says why there are none: the extension is
+    /// not loaded on this server, or not created in its maintenance database).
+    pub async fn slow_queries(&self, database: &str, limit: i64) -> Result<Vec<(String, i64, f64, f64)>, String> {
+        let mut c = self.admin().await.map_err(|e| format!("{e:#}"))?;
+        let rows = sqlx::query_as(
+            "SELECT left(s.query, 2000), s.calls, s.mean_exec_time, s.total_exec_time
+               FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+              WHERE d.datname = $1 ORDER BY s.total_exec_time DESC LIMIT $2",
+        )
+        .bind(database)
+        .bind(limit)
+        .fetch_all(&mut c)
+        .await
+        .map_err(|e| match e.as_database_error().and_then(|d| d.code()).as_deref() {
+            Some("42P01") => "pg_stat_statements is not installed on this database server".to_owned(),
+            Some("55000") => "pg_stat_statements is not loaded (shared_preload_libraries) on this server".to_owned(),
+            _ => "the statistics could not be read".to_owned(),
+        });
+        c.close().await.ok();
+        rows
+    }
+
     /// Every database on the server.
     pub async fn list_all(&self) -> anyhow::Result<Vec<String>> {
         let mut c = self.admin().await?;

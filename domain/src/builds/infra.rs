@@ -49,6 +49,8 @@ pub struct BuildInfra {
     pub allow_local_repos: bool,
     /// Instances' custom domains: the names the router knows, and how verification reaches out.
     pub custom_domains: crate::instances::domains::Domains,
+    /// The router's requests per serving build since the monitor's last pass.
+    pub traffic: crate::monitoring::Traffic,
 }
 
 impl BuildInfra {

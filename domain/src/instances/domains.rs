@@ -1,11 +1,14 @@
-//! Custom domains of instances: a tenant admin adds `erp.example.com`,
-//! points its DNS at the instance's own host, and asks the console to verify.
+//! Custom domains of instances and of projects: a tenant admin (for an
+//! instance) or a project admin (for a project's production) adds
+//! `erp.example.com`, points its DNS at the instance's own host or
+//! production's stable address, and asks the console to verify.
 //! The router answers `http://<domain>/.well-known/odooops-domain/<token>`
 //! with the token of each pending claim for that name; the console fetches
 //! that URL through public DNS ([`reach`](super::reach): public addresses
 //! only, no redirects) and, when its own token comes back, the name reaches
 //! this platform: the claim is verified, and from then on the router (and,
-//! from the next deployment, Traefik's labels) send the name to the instance.
+//! from the next deployment, Traefik's labels) send the name to the instance
+//! or to the project's production.
 //!
 //! A name is verified for one instance at a time across all tenants; the
 //! console's own domains are nobody's; a tenant sees and changes only its
@@ -59,10 +62,45 @@ impl Domains {
     }
 }
 
+/// Whose custom domains: a tenant instance's or a project's (its production).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Instance(Uuid),
+    Project(Uuid),
+}
+
+impl Owner {
+    fn id(self) -> Uuid {
+        match self {
+            Owner::Instance(id) | Owner::Project(id) => id,
+        }
+    }
+
+    fn target(self) -> String {
+        match self {
+            Owner::Instance(id) => format!("instance:{id}"),
+            Owner::Project(id) => format!("project:{id}"),
+        }
+    }
+
+    fn actions(self) -> [AuditAction; 3] {
+        match self {
+            Owner::Instance(_) => {
+                [AuditAction::InstanceDomainAdd, AuditAction::InstanceDomainVerify, AuditAction::InstanceDomainRemove]
+            }
+            Owner::Project(_) => {
+                [AuditAction::ProjectDomainAdd, AuditAction::ProjectDomainVerify, AuditAction::ProjectDomainRemove]
+            }
+        }
+    }
+}
+
 /// Where the router sends a custom domain.
 pub struct Route {
     /// The instance's subdomain, once verified.
     pub subdomain: Option<String>,
+    /// The stable label of the project's production, once verified.
+    pub env_label: Option<String>,
     /// Tokens of the claims waiting for verification.
     pub tokens: Vec<String>,
 }
@@ -70,26 +108,35 @@ pub struct Route {
 /// The router's lookup for a claimed name.
 pub async fn route(p: &Platform, host: &str) -> anyhow::Result<Route> {
     let r = sqlx::query("SELECT * FROM ops.custom_domain_route($1)").bind(host).fetch_one(p.db.anonymous()).await?;
-    Ok(Route { subdomain: r.get("subdomain"), tokens: r.get("tokens") })
+    Ok(Route { subdomain: r.get("subdomain"), env_label: r.get("env_label"), tokens: r.get("tokens") })
 }
 
 const VIEW_SQL: &str = "
-    SELECT d.id, d.instance_id, d.hostname, d.state, d.token, d.last_error, d.checked_at, d.verified_at,
-           d.created_at, i.subdomain
-      FROM ops.custom_domains d JOIN ops.instances i ON i.id = d.instance_id";
+    SELECT d.id, d.instance_id, d.project_id, d.hostname, d.state, d.token, d.last_error, d.checked_at,
+           d.verified_at, d.created_at, i.subdomain,
+           (SELECT h.label FROM ops.environments e JOIN ops.env_hosts h ON h.env_id = e.id
+             WHERE e.project_id = d.project_id AND e.stage = 'production' AND e.candidate_for IS NULL) AS label
+      FROM ops.custom_domains d LEFT JOIN ops.instances i ON i.id = d.instance_id";
 
 fn view(p: &Platform, r: &sqlx::postgres::PgRow) -> CustomDomainView {
     let hostname: String = r.get("hostname");
     let token: String = r.get("token");
-    let subdomain: String = r.get("subdomain");
+    let dns_target = match (r.get::<Option<String>, _>("subdomain"), r.get::<Option<String>, _>("label")) {
+        (Some(subdomain), _) => format!("{subdomain}.{}", super::domain_of(p)),
+        (None, Some(label)) => {
+            format!("{label}.{}", p.builds.as_ref().map(|b| b.preview_domain.as_str()).unwrap_or(""))
+        }
+        (None, None) => "production's address (it has one once production has been built)".to_owned(),
+    };
     CustomDomainView {
         id: r.get("id"),
         instance_id: r.get("instance_id"),
+        project_id: r.get("project_id"),
         challenge_url: format!("http://{hostname}{CHALLENGE_PREFIX}{token}"),
         hostname,
         state: r.get("state"),
         token,
-        dns_target: format!("{subdomain}.{}", super::domain_of(p)),
+        dns_target,
         last_error: r.get("last_error"),
         checked_at: r.get("checked_at"),
         verified_at: r.get("verified_at"),
@@ -97,30 +144,52 @@ fn view(p: &Platform, r: &sqlx::postgres::PgRow) -> CustomDomainView {
     }
 }
 
-/// The instance's custom domains (its tenant's members and platform staff).
-pub async fn list(p: &Platform, actor: &Actor, instance: Uuid) -> DomainResult<Vec<CustomDomainView>> {
+/// The custom domains of an instance (its tenant's members and platform
+/// staff) or of a project (its members).
+pub async fn list(p: &Platform, actor: &Actor, owner: Owner) -> DomainResult<Vec<CustomDomainView>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    super::visible(&mut tx, instance).await?;
-    let rows = sqlx::query(&format!("{VIEW_SQL} WHERE d.instance_id = $1 ORDER BY d.created_at, d.hostname"))
-        .bind(instance)
-        .fetch_all(&mut *tx)
-        .await?;
+    match owner {
+        Owner::Instance(instance) => super::visible(&mut tx, instance).await?,
+        Owner::Project(project) => {
+            let seen: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.projects WHERE id = $1)")
+                .bind(project)
+                .fetch_one(&mut *tx)
+                .await?;
+            if !seen {
+                return Err(DomainError::NotFound("project"));
+            }
+        }
+    }
+    let rows =
+        sqlx::query(&format!("{VIEW_SQL} WHERE $1 IN (d.instance_id, d.project_id) ORDER BY d.created_at, d.hostname"))
+            .bind(owner.id())
+            .fetch_all(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(rows.iter().map(|r| view(p, r)).collect())
 }
 
-/// The instance's tenant, when the caller may change it (its tenant's admins, platform staff).
-async fn administered(tx: &mut crate::db::ScopedTx, instance: Uuid) -> DomainResult<(Uuid, String)> {
-    let r = sqlx::query(
-        "SELECT tenant_id, state, (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may
-           FROM ops.instances WHERE id = $1",
-    )
-    .bind(instance)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(DomainError::NotFound("instance"))?;
+/// The owner's tenant and state, when the caller may change its domains (an
+/// instance's tenant admins; a project's admins; platform staff).
+async fn administered(tx: &mut crate::db::ScopedTx, owner: Owner) -> DomainResult<(Uuid, String)> {
+    let (sql, what, who) = match owner {
+        Owner::Instance(_) => (
+            "SELECT tenant_id, state, (tenant_id IN (SELECT ops.my_admin_tenants()) OR ops.is_platform_admin()) AS may
+               FROM ops.instances WHERE id = $1",
+            "instance",
+            "the tenant's admins",
+        ),
+        Owner::Project(_) => (
+            "SELECT tenant_id, 'active' AS state,
+                    (id IN (SELECT ops.my_admin_projects()) OR ops.is_platform_admin()) AS may
+               FROM ops.projects WHERE id = $1",
+            "project",
+            "the project's admins",
+        ),
+    };
+    let r = sqlx::query(sql).bind(owner.id()).fetch_optional(&mut **tx).await?.ok_or(DomainError::NotFound(what))?;
     if !r.get::<bool, _>("may") {
-        return Err(DomainError::Denied("custom domains are for the tenant's admins".into()));
+        return Err(DomainError::Denied(format!("custom domains are for {who}")));
     }
     Ok((r.get("tenant_id"), r.get("state")))
 }
@@ -142,23 +211,19 @@ fn claimable(p: &Platform, hostname: &str) -> DomainResult<CustomDomain> {
     Ok(d)
 }
 
-/// Adds a pending custom domain to an instance. Audited.
-pub async fn add(
-    p: &Platform,
-    actor: &Actor,
-    instance: Uuid,
-    input: NewCustomDomain,
-) -> DomainResult<CustomDomainView> {
+/// Adds a pending custom domain to an instance or a project. Audited.
+pub async fn add(p: &Platform, actor: &Actor, owner: Owner, input: NewCustomDomain) -> DomainResult<CustomDomainView> {
     let d = claimable(p, &input.hostname)?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let (tenant, state) = administered(&mut tx, instance).await?;
+    let (tenant, state) = administered(&mut tx, owner).await?;
     if matches!(state.as_str(), "decommissioning" | "decommissioned") {
         return Err(DomainError::Conflict("this workspace is closed".into()));
     }
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM ops.custom_domains WHERE instance_id = $1")
-        .bind(instance)
-        .fetch_one(&mut *tx)
-        .await?;
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.custom_domains WHERE $1 IN (instance_id, project_id)")
+            .bind(owner.id())
+            .fetch_one(&mut *tx)
+            .await?;
     if count >= MAX_PER_INSTANCE {
         return Err(DomainError::Conflict(format!("a workspace has at most {MAX_PER_INSTANCE} custom domains")));
     }
@@ -168,14 +233,21 @@ pub async fn add(
         return Err(DomainError::Conflict(format!("{} is already in use by a workspace", d.as_str())));
     }
     let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO ops.custom_domains (tenant_id, instance_id, hostname, token, created_by)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO ops.custom_domains (tenant_id, instance_id, project_id, hostname, token, created_by)
+         VALUES ($1, $2, $6, $3, $4, $5) RETURNING id",
     )
     .bind(tenant)
-    .bind(instance)
+    .bind(match owner {
+        Owner::Instance(id) => Some(id),
+        Owner::Project(_) => None,
+    })
     .bind(d.as_str())
     .bind(crate::auth::random_token(24))
     .bind(actor.user_id.0)
+    .bind(match owner {
+        Owner::Project(id) => Some(id),
+        Owner::Instance(_) => None,
+    })
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| match DomainError::from(e) {
@@ -186,10 +258,10 @@ pub async fn add(
         &mut tx,
         actor,
         Event {
-            action: AuditAction::InstanceDomainAdd,
-            target: format!("instance:{instance}"),
+            action: owner.actions()[0],
+            target: owner.target(),
             tenant_id: Some(tenant),
-            project_id: None,
+            project_id: project_of(owner),
             summary: serde_json::json!({"domain": d.as_str(), "id": id}),
         },
     )
@@ -203,13 +275,13 @@ pub async fn add(
 /// Fetches the domain's challenge through public DNS and marks it verified
 /// when its token comes back; otherwise keeps why not and refuses (422).
 /// Audited either way.
-pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> DomainResult<CustomDomainView> {
+pub async fn verify(p: &Platform, actor: &Actor, owner: Owner, id: Uuid) -> DomainResult<CustomDomainView> {
     let infra = p.builds.as_ref().ok_or_else(|| DomainError::Unavailable("builds are off on this console".into()))?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    administered(&mut tx, instance).await?;
-    let row = sqlx::query(&format!("{VIEW_SQL} WHERE d.id = $1 AND d.instance_id = $2"))
+    administered(&mut tx, owner).await?;
+    let row = sqlx::query(&format!("{VIEW_SQL} WHERE d.id = $1 AND $2 IN (d.instance_id, d.project_id)"))
         .bind(id)
-        .bind(instance)
+        .bind(owner.id())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(DomainError::NotFound("custom domain"))?;
@@ -236,7 +308,7 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
         Err(why) => Err(why),
     };
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let (tenant, _) = administered(&mut tx, instance).await?;
+    let (tenant, _) = administered(&mut tx, owner).await?;
     let taken = outcome.is_ok()
         && sqlx::query_scalar::<_, bool>("SELECT ops.custom_domain_taken($1)")
             .bind(&claim.hostname)
@@ -249,14 +321,15 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
     let updated = match &outcome {
         Ok(()) => sqlx::query(
             "UPDATE ops.custom_domains SET state = 'verified', verified_at = now(), checked_at = now(), last_error = NULL
-              WHERE id = $1 AND instance_id = $2",
+              WHERE id = $1 AND $2 IN (instance_id, project_id)",
         ),
         Err(_) => sqlx::query(
-            "UPDATE ops.custom_domains SET checked_at = now(), last_error = $3 WHERE id = $1 AND instance_id = $2",
+            "UPDATE ops.custom_domains SET checked_at = now(), last_error = $3
+              WHERE id = $1 AND $2 IN (instance_id, project_id)",
         ),
     }
     .bind(id)
-    .bind(instance)
+    .bind(owner.id())
     .bind(outcome.as_ref().err())
     .execute(&mut *tx)
     .await
@@ -273,10 +346,10 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
         &mut tx,
         actor,
         Event {
-            action: AuditAction::InstanceDomainVerify,
-            target: format!("instance:{instance}"),
+            action: owner.actions()[1],
+            target: owner.target(),
             tenant_id: Some(tenant),
-            project_id: None,
+            project_id: project_of(owner),
             summary: serde_json::json!({"domain": claim.hostname, "id": id, "verified": outcome.is_ok(),
                                         "error": outcome.as_ref().err()}),
         },
@@ -293,24 +366,25 @@ pub async fn verify(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
 }
 
 /// Removes a custom domain: the router stops answering for it at once. Audited.
-pub async fn remove(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> DomainResult<()> {
+pub async fn remove(p: &Platform, actor: &Actor, owner: Owner, id: Uuid) -> DomainResult<()> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
-    let (tenant, _) = administered(&mut tx, instance).await?;
-    let hostname: String =
-        sqlx::query_scalar("DELETE FROM ops.custom_domains WHERE id = $1 AND instance_id = $2 RETURNING hostname")
-            .bind(id)
-            .bind(instance)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(DomainError::NotFound("custom domain"))?;
+    let (tenant, _) = administered(&mut tx, owner).await?;
+    let hostname: String = sqlx::query_scalar(
+        "DELETE FROM ops.custom_domains WHERE id = $1 AND $2 IN (instance_id, project_id) RETURNING hostname",
+    )
+    .bind(id)
+    .bind(owner.id())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(DomainError::NotFound("custom domain"))?;
     audit::record(
         &mut tx,
         actor,
         Event {
-            action: AuditAction::InstanceDomainRemove,
-            target: format!("instance:{instance}"),
+            action: owner.actions()[2],
+            target: owner.target(),
             tenant_id: Some(tenant),
-            project_id: None,
+            project_id: project_of(owner),
             summary: serde_json::json!({"domain": hostname, "id": id}),
         },
     )
@@ -318,6 +392,13 @@ pub async fn remove(p: &Platform, actor: &Actor, instance: Uuid, id: Uuid) -> Do
     tx.commit().await?;
     learn(p).await;
     Ok(())
+}
+
+fn project_of(owner: Owner) -> Option<Uuid> {
+    match owner {
+        Owner::Project(id) => Some(id),
+        Owner::Instance(_) => None,
+    }
 }
 
 /// Refreshes this console's known names after a change (other consoles catch up within their refresh period).

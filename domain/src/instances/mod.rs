@@ -116,10 +116,13 @@ fn subdomain(p: &Platform, s: &str) -> DomainResult<Subdomain> {
 pub async fn subdomain_available(p: &Platform, s: &str) -> DomainResult<bool> {
     let sub = subdomain(p, s)?;
     let mut tx = p.db.begin_as(crate::builds::queue::SYSTEM_USER).await?;
-    let taken: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $1)")
-        .bind(sub.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
+    // A branch's or production's stable address holds its name too.
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $1) OR ops.env_host_taken($1)",
+    )
+    .bind(sub.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(!taken)
 }
@@ -189,7 +192,7 @@ pub async fn create(p: &Platform, actor: &Actor, input: NewInstance) -> DomainRe
     let terms = quota::plan(&mut tx, plan).await?;
     let (live, free): (i64, bool) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM ops.instances WHERE tenant_id = $1 AND state <> 'decommissioned'),
-                NOT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $2)",
+                NOT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $2) AND NOT ops.env_host_taken($2)",
     )
     .bind(tenant)
     .bind(sub.as_str())

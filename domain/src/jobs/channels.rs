@@ -15,6 +15,8 @@ pub enum Channel {
     RunEvents,
     /// New caught mail (payload: the environment id).
     Mail,
+    /// A new monitoring sample (payload: the environment id).
+    Samples,
 }
 
 impl Channel {
@@ -24,6 +26,7 @@ impl Channel {
             Channel::BuildKill => "ops_build_kill",
             Channel::RunEvents => "ops_run_events",
             Channel::Mail => "ops_mail",
+            Channel::Samples => "ops_samples",
         }
     }
 }

@@ -41,10 +41,14 @@ pub enum Kind {
     WebhookDelivery,
     /// Stops (and after three overruns in a day disables) serving environments' crons past their limit.
     CronWatch,
+    /// Probes every serving environment, reads its counters, writes a sample and evaluates the alert rules.
+    Monitor,
+    /// Rolls monitoring samples up into 5-minute buckets and prunes what is past its retention.
+    MonitorRollup,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Build,
         Kind::Backup,
         Kind::Drill,
@@ -57,6 +61,8 @@ impl Kind {
         Kind::CatalogRefresh,
         Kind::WebhookDelivery,
         Kind::CronWatch,
+        Kind::Monitor,
+        Kind::MonitorRollup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +79,8 @@ impl Kind {
             Kind::CatalogRefresh => "catalog_refresh",
             Kind::WebhookDelivery => "webhook_delivery",
             Kind::CronWatch => "cron_watch",
+            Kind::Monitor => "monitor",
+            Kind::MonitorRollup => "monitor_rollup",
         }
     }
 
@@ -94,12 +102,14 @@ impl Kind {
             // Events wake it; the period catches retries coming due.
             Kind::WebhookDelivery => Some(Duration::from_secs(5)),
             Kind::CronWatch => Some(Duration::from_secs(15)),
+            Kind::Monitor => Some(Duration::from_secs(30)),
+            Kind::MonitorRollup => Some(Duration::from_secs(300)),
         }
     }
 
     /// Whether it needs the build infrastructure (a container engine, build databases).
     pub fn needs_builds(self) -> bool {
-        !matches!(self, Kind::ShellSweep | Kind::Retention | Kind::WebhookDelivery)
+        !matches!(self, Kind::ShellSweep | Kind::Retention | Kind::WebhookDelivery | Kind::MonitorRollup)
     }
 }
 

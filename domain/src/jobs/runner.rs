@@ -319,10 +319,29 @@ async fn periodic(p: &Platform, job: &Job) {
                     }
                 }
             }
-            Kind::WebhookDelivery => match crate::automation::deliver::run_due(p).await? {
-                0 => {}
-                n => tracing::debug!(tried = n, "webhook deliveries sent"),
-            },
+            Kind::WebhookDelivery => {
+                match crate::automation::deliver::run_due(p).await? {
+                    0 => {}
+                    n => tracing::debug!(tried = n, "webhook deliveries sent"),
+                }
+                // Alert notices ride the same job: both are outbound deliveries with retries.
+                match crate::alerts::deliver::run_due(p).await? {
+                    0 => {}
+                    n => tracing::debug!(tried = n, "alert notices sent"),
+                }
+            }
+            Kind::Monitor => {
+                if let Some(infra) = &p.builds {
+                    let pass = crate::monitoring::pass(p, infra).await?;
+                    if pass.changes > 0 || pass.alerts != crate::alerts::Evaluated::default() {
+                        tracing::info!(?pass, "monitoring pass");
+                    }
+                }
+            }
+            Kind::MonitorRollup => {
+                let (buckets, pruned) = crate::monitoring::store::rollup_and_prune(p).await?;
+                tracing::debug!(buckets, pruned, "monitoring rolled up");
+            }
             Kind::Build | Kind::Backup | Kind::Drill | Kind::InstanceOperation => {}
         }
         Ok(())

@@ -17,7 +17,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
     let r = sqlx::query(
         "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes,
                 smtp_relay_host || ':' || smtp_relay_port AS smtp_relay, cron_limit_seconds,
-                production_requires_approval
+                production_requires_approval, private_production
            FROM ops.projects WHERE id = $1",
     )
     .bind(project)
@@ -35,6 +35,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
         smtp_relay: Some(r.get::<Option<String>, _>("smtp_relay").unwrap_or_default()),
         cron_limit_seconds: Some(r.get("cron_limit_seconds")),
         production_requires_approval: Some(r.get("production_requires_approval")),
+        private_production: Some(r.get("private_production")),
     })
 }
 
@@ -80,7 +81,8 @@ pub async fn update_build_settings(
                 smtp_relay_host = CASE WHEN $8 THEN $9 ELSE smtp_relay_host END,
                 smtp_relay_port = CASE WHEN $8 THEN $10 ELSE smtp_relay_port END,
                 cron_limit_seconds = coalesce($11, cron_limit_seconds),
-                production_requires_approval = coalesce($12, production_requires_approval)
+                production_requires_approval = coalesce($12, production_requires_approval),
+                private_production = coalesce($13, private_production)
           WHERE id = $1 RETURNING tenant_id",
     )
     .bind(project)
@@ -95,6 +97,7 @@ pub async fn update_build_settings(
     .bind(relay.flatten().map(|(_, p)| p))
     .bind(s.cron_limit_seconds)
     .bind(s.production_requires_approval)
+    .bind(s.private_production)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(tenant) = tenant else {

@@ -52,6 +52,7 @@ impl EnvironmentView {
             branch: r.get("branch"),
             stage: crate::db::vocabulary(r, "stage")?,
             created_at: r.get("created_at"),
+            address: r.try_get("address").ok().flatten(),
         })
     }
 }
@@ -204,8 +205,12 @@ async fn detail_where(
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let sql = format!("{SUMMARY_SQL} WHERE {condition}");
     let row = bind(sqlx::query(&sql)).fetch_optional(&mut *tx).await?.ok_or(DomainError::NotFound("project"))?;
-    let detail = detail_of(&mut tx, &row).await?;
+    let mut detail = detail_of(&mut tx, &row).await?;
     tx.commit().await?;
+    // The stored label becomes the address people open.
+    for e in &mut detail.environments {
+        e.address = e.address.take().and_then(|label| crate::addresses::url(p, &label));
+    }
     Ok(detail)
 }
 
@@ -214,8 +219,10 @@ async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResu
     let rules: StageRules =
         serde_json::from_value(row.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
     let environments = sqlx::query(
-        "SELECT id, branch, stage, created_at FROM ops.environments WHERE project_id = $1 AND deleted_at IS NULL
-          ORDER BY CASE stage WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END, created_at DESC",
+        "SELECT e.id, e.branch, e.stage, e.created_at, h.label AS address
+           FROM ops.environments e LEFT JOIN ops.env_hosts h ON h.env_id = e.id
+          WHERE e.project_id = $1 AND e.deleted_at IS NULL
+          ORDER BY CASE e.stage WHEN 'production' THEN 0 WHEN 'staging' THEN 1 ELSE 2 END, e.created_at DESC",
     )
     .bind(project.id)
     .fetch_all(&mut **tx)
@@ -479,7 +486,13 @@ pub async fn set_stage(
         .await?;
     }
     tx.commit().await?;
-    Ok(crate::wire::EnvironmentView { id: env, branch: r.get("branch"), stage: to, created_at: r.get("created_at") })
+    Ok(crate::wire::EnvironmentView {
+        id: env,
+        branch: r.get("branch"),
+        stage: to,
+        created_at: r.get("created_at"),
+        address: None,
+    })
 }
 
 #[cfg(test)]

@@ -104,6 +104,10 @@ impl Runtime for DockerRuntime {
         self.engine.build_image(context, tag, labels, network, out).await
     }
 
+    async fn stats(&self, handle: &str) -> anyhow::Result<Option<super::Counters>> {
+        self.engine.stats(handle).await
+    }
+
     async fn image_exists(&self, image: &str) -> anyhow::Result<bool> {
         self.engine.image_exists(image).await
     }

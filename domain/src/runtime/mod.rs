@@ -204,6 +204,31 @@ pub struct Served {
     pub logs: tokio::task::JoinHandle<()>,
 }
 
+/// One reading of a workload's cumulative counters; CPU % comes from two readings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// CPU time the workload used, in total (ns).
+    pub cpu_total_ns: u64,
+    /// CPU time the host used, in total (ns).
+    pub system_ns: u64,
+    pub online_cpus: u32,
+    pub mem_bytes: Option<u64>,
+    pub mem_limit_bytes: Option<u64>,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+    pub blk_read_bytes: u64,
+    pub blk_write_bytes: u64,
+}
+
+impl Counters {
+    /// CPU % between two readings, as `docker stats` shows it (100 % is one whole CPU).
+    pub fn cpu_pct_since(&self, before: &Counters) -> Option<f64> {
+        let used = self.cpu_total_ns.checked_sub(before.cpu_total_ns)? as f64;
+        let system = self.system_ns.checked_sub(before.system_ns)? as f64;
+        (system > 0.0).then(|| used / system * f64::from(self.online_cpus) * 100.0)
+    }
+}
+
 /// What the runtime holds for an installation, for the reconciler.
 #[derive(Debug, Default, Clone)]
 pub struct Owned {
@@ -216,6 +241,10 @@ pub trait Runtime: Send + Sync {
     fn backend(&self) -> Backend;
     /// `Err` says, for a person, why the runtime cannot be used.
     async fn ping(&self) -> Result<RuntimeInfo, String>;
+    /// One reading of a serving workload's counters (`None`: this runtime keeps none, or it is not running).
+    async fn stats(&self, _handle: &str) -> anyhow::Result<Option<Counters>> {
+        Ok(None)
+    }
     /// The CPUs and memory of its nodes (the dashboard's capacity; slower than `ping`).
     async fn capacity(&self) -> anyhow::Result<Capacity> {
         Ok(Capacity::default())

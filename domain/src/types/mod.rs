@@ -2,6 +2,7 @@
 //! webhooks, the CLI) becomes one of these newtypes at the edge, and the rest
 //! of the code can rely on the rule having been checked once.
 
+mod address;
 mod branch;
 mod catalog;
 mod email;
@@ -21,6 +22,7 @@ mod vocabulary;
 mod webhook;
 mod wizard;
 
+pub use address::{dns_label, stable_label_candidates};
 pub use branch::{BranchName, BranchPattern, StageRule, StageRules};
 pub use catalog::{
     closure, is_odoo_module, license_warnings, parse_module_list, Closure, ModuleFacts, ModuleName, Need, Origin,

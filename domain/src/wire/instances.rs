@@ -204,7 +204,11 @@ wire! {
     /// instance once verified: point its DNS at `dns_target`, then verify.
     pub struct CustomDomainView {
         pub id: Uuid,
-        pub instance_id: Uuid,
+        /// The instance it routes to, or
+        pub instance_id: Option<Uuid>,
+        /// the project whose production it routes to.
+        #[serde(default)]
+        pub project_id: Option<Uuid>,
         pub hostname: String,
         /// `pending` or `verified`.
         pub state: String,

@@ -40,6 +40,7 @@ mod catalog;
 mod fleet;
 mod instances;
 mod integrations;
+mod monitoring;
 mod releases;
 mod support;
 mod wizard;
@@ -47,6 +48,7 @@ pub use catalog::*;
 pub use fleet::*;
 pub use instances::*;
 pub use integrations::*;
+pub use monitoring::*;
 pub use releases::*;
 pub use support::*;
 pub use wizard::*;
@@ -107,6 +109,10 @@ wire! {
         pub branch: String,
         pub stage: Stage,
         pub created_at: DateTime<Utc>,
+        /// The stable address (`http://<project>.<domain>` for production,
+        /// `http://<branch>-<project>.<domain>` otherwise), once a build started.
+        #[serde(default)]
+        pub address: Option<String>,
     }
 
     /// A build, as in Runbot: `state` (pending, running, done) and, once done,
@@ -195,6 +201,9 @@ wire! {
         /// promotion instead of deploying in place; production restores wait for approval too.
         #[serde(default)]
         pub production_requires_approval: Option<bool>,
+        /// Production's stable address opens only with a share link (default: public).
+        #[serde(default)]
+        pub private_production: Option<bool>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.

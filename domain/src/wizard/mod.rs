@@ -219,7 +219,8 @@ async fn all_server_checks(
 async fn slug_free(tx: &mut crate::db::ScopedTx, slug: &str) -> DomainResult<bool> {
     // Tenants the caller cannot see still hold their slug: ask past row-level security.
     Ok(sqlx::query_scalar(
-        "SELECT NOT ops.tenant_slug_taken($1) AND NOT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $1)",
+        "SELECT NOT ops.tenant_slug_taken($1) AND NOT EXISTS (SELECT 1 FROM ops.instances WHERE subdomain = $1)
+                AND NOT ops.env_host_taken($1)",
     )
     .bind(slug)
     .fetch_one(&mut **tx)

@@ -93,6 +93,7 @@ pub async fn setup_on(settings: Settings, backend: Backend) -> Bench {
         git_timeout: Duration::from_secs(600),
         allow_local_repos: true,
         custom_domains: Default::default(),
+        traffic: Default::default(),
     };
     let engine: Arc<dyn ContainerEngine> = Arc::new(DockerEngine::from_env());
     let app = Application::build(Parts {

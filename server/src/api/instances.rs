@@ -7,6 +7,7 @@ use super::extract::{ApiActor, Json, Path};
 use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use domain::instances::domains::{self, Owner};
 use domain::wire::{InstanceOperationView, InstanceView, NewInstance, OperationRequest};
 use uuid::Uuid;
 
@@ -126,7 +127,7 @@ pub async fn list_domains(
     ApiActor(actor): ApiActor,
     Path(id): Path<Uuid>,
 ) -> Result<axum::Json<Vec<domain::wire::CustomDomainView>>, ApiError> {
-    Ok(axum::Json(domain::instances::domains::list(&s.platform, &actor, id).await?))
+    Ok(axum::Json(domains::list(&s.platform, &actor, Owner::Instance(id)).await?))
 }
 
 /// Adds a custom domain (pending until verified); tenant admins.
@@ -140,7 +141,7 @@ pub async fn add_domain(
     Path(id): Path<Uuid>,
     Json(input): Json<domain::wire::NewCustomDomain>,
 ) -> Result<(StatusCode, axum::Json<domain::wire::CustomDomainView>), ApiError> {
-    Ok((StatusCode::CREATED, axum::Json(domain::instances::domains::add(&s.platform, &actor, id, input).await?)))
+    Ok((StatusCode::CREATED, axum::Json(domains::add(&s.platform, &actor, Owner::Instance(id), input).await?)))
 }
 
 /// Verifies a custom domain: the console fetches its challenge URL through public DNS (422 with the reason when it fails).
@@ -153,7 +154,7 @@ pub async fn verify_domain(
     ApiActor(actor): ApiActor,
     Path((id, domain_id)): Path<(Uuid, Uuid)>,
 ) -> Result<axum::Json<domain::wire::CustomDomainView>, ApiError> {
-    Ok(axum::Json(domain::instances::domains::verify(&s.platform, &actor, id, domain_id).await?))
+    Ok(axum::Json(domains::verify(&s.platform, &actor, Owner::Instance(id), domain_id).await?))
 }
 
 /// Removes a custom domain: it stops routing at once.
@@ -165,7 +166,7 @@ pub async fn remove_domain(
     ApiActor(actor): ApiActor,
     Path((id, domain_id)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    domain::instances::domains::remove(&s.platform, &actor, id, domain_id).await?;
+    domains::remove(&s.platform, &actor, Owner::Instance(id), domain_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

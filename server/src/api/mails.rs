@@ -131,6 +131,7 @@ pub async fn events(
     ws.max_message_size(64 << 10).max_frame_size(64 << 10).on_upgrade(move |mut socket| async move {
         use axum::extract::ws::Message;
         use tokio::sync::broadcast::error::RecvError;
+        let _open = domain::metrics::OpenSocket::open();
         loop {
             tokio::select! {
                 n = rx.recv() => match n {

@@ -12,6 +12,7 @@ mod integrations;
 pub mod mails;
 mod me;
 pub mod metrics;
+mod monitoring;
 mod platform;
 mod projects;
 pub mod promotions;
@@ -58,6 +59,9 @@ use utoipa::{Modify, OpenApi};
         instances::list_operations, instances::request_operation, instances::list_instance_backups,
         instances::instance_usage, instances::list_plans, instances::list_domains, instances::add_domain,
         instances::verify_domain, instances::remove_domain, instances::list_members,
+        projects::list_domains, projects::add_domain, projects::verify_domain, projects::remove_domain,
+        monitoring::env_monitor, monitoring::fleet, monitoring::alerts, monitoring::change_rule,
+        monitoring::add_channel, monitoring::remove_channel, monitoring::test_channel,
         catalog::list_sources, catalog::add_source, catalog::refresh_source, catalog::remove_source,
         catalog::search_modules, catalog::get_module, catalog::list_bundles, catalog::create_bundle,
         catalog::get_bundle, catalog::update_bundle, catalog::delete_bundle, catalog::closure,
@@ -111,6 +115,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}", get(projects::get_project))
         .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))
         .route("/v1/projects/{id}/members/{user_id}", delete(projects::remove_member))
+        .route("/v1/projects/{id}/domains", get(projects::list_domains).post(projects::add_domain))
+        .route("/v1/projects/{id}/alerts", get(monitoring::alerts))
+        .route("/v1/projects/{id}/alert-rules/{rule_id}", axum::routing::patch(monitoring::change_rule))
+        .route("/v1/projects/{id}/alert-channels", post(monitoring::add_channel))
+        .route("/v1/projects/{id}/alert-channels/{channel_id}", delete(monitoring::remove_channel))
+        .route("/v1/projects/{id}/alert-channels/{channel_id}/test", post(monitoring::test_channel))
+        .route("/v1/environments/{id}/monitor", get(monitoring::env_monitor))
+        .route("/v1/environments/{id}/monitor/ws", get(monitoring::env_monitor_socket))
+        .route("/v1/monitoring/environments", get(monitoring::fleet))
+        .route("/v1/projects/{id}/domains/{domain_id}", delete(projects::remove_domain))
+        .route("/v1/projects/{id}/domains/{domain_id}/verify", post(projects::verify_domain))
         .route("/v1/projects/{id}/builds", get(builds::list_builds))
         .route("/v1/projects/{id}/settings", get(projects::get_settings).patch(projects::patch_settings))
         .route("/v1/projects/{id}/preflight/{gate}", axum::routing::put(projects::preflight_override))

@@ -1,10 +1,11 @@
-//! Projects and their members.
+//! Projects, their members, settings and custom domains.
 
 use super::error::ApiError;
 use super::extract::{ApiActor, Json, Path};
 use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
+use domain::instances::domains::{self, Owner};
 use domain::wire::{BuildSettings, MemberView, NewMember, NewProject, ProjectDetail, ProjectSummary};
 use uuid::Uuid;
 
@@ -136,5 +137,56 @@ pub async fn preflight_override(
 ) -> Result<StatusCode, ApiError> {
     let gate = domain::types::Gate::parse(&gate).map_err(domain::error::DomainError::from)?;
     domain::preflight::set_override(&s.platform, &actor, id, gate, o.waive, o.reason.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The project's custom domains (they route to its production once verified), with what to point their DNS at.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/domains", tag = "projects", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<domain::wire::CustomDomainView>), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn list_domains(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<domain::wire::CustomDomainView>>, ApiError> {
+    Ok(axum::Json(domains::list(&s.platform, &actor, Owner::Project(id)).await?))
+}
+
+/// Adds a custom domain for production (pending until verified); project admins.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/domains", tag = "projects", params(("id" = Uuid, Path)),
+    request_body = domain::wire::NewCustomDomain,
+    responses((status = 201, body = domain::wire::CustomDomainView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn add_domain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<domain::wire::NewCustomDomain>,
+) -> Result<(StatusCode, axum::Json<domain::wire::CustomDomainView>), ApiError> {
+    Ok((StatusCode::CREATED, axum::Json(domains::add(&s.platform, &actor, Owner::Project(id), input).await?)))
+}
+
+/// Verifies a project's custom domain through public DNS (422 with the reason when it fails).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/domains/{domain_id}/verify", tag = "projects",
+    params(("id" = Uuid, Path), ("domain_id" = Uuid, Path)),
+    responses((status = 200, body = domain::wire::CustomDomainView), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody), (status = 422, body = domain::wire::ApiErrorBody)))]
+pub async fn verify_domain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, domain_id)): Path<(Uuid, Uuid)>,
+) -> Result<axum::Json<domain::wire::CustomDomainView>, ApiError> {
+    Ok(axum::Json(domains::verify(&s.platform, &actor, Owner::Project(id), domain_id).await?))
+}
+
+/// Removes a project's custom domain: it stops routing at once.
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/domains/{domain_id}", tag = "projects",
+    params(("id" = Uuid, Path), ("domain_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn remove_domain(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, domain_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    domains::remove(&s.platform, &actor, Owner::Project(id), domain_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

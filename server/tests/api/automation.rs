@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 
 /// An https receiver on loopback: appends each POST (headers and body) to
 /// `received.jsonl` and answers the next status in `statuses` (one per line), else 204.
-struct Receiver {
-    server: HttpsServer,
+pub(crate) struct Receiver {
+    pub(crate) server: HttpsServer,
     dir: std::path::PathBuf,
 }
 
@@ -46,16 +46,16 @@ const RECEIVER: &str = "class H(http.server.BaseHTTPRequestHandler):
 h = H";
 
 impl Receiver {
-    fn start(dir: &Path) -> Receiver {
+    pub(crate) fn start(dir: &Path) -> Receiver {
         Receiver { server: https_server(dir, RECEIVER), dir: dir.to_owned() }
     }
 
-    fn answer_next(&self, statuses: &[u16]) {
+    pub(crate) fn answer_next(&self, statuses: &[u16]) {
         let text: Vec<String> = statuses.iter().map(u16::to_string).collect();
         std::fs::write(self.dir.join("statuses"), text.join("\n")).unwrap();
     }
 
-    fn received(&self) -> Vec<Value> {
+    pub(crate) fn received(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.join("received.jsonl"))
             .unwrap_or_default()
             .lines()

@@ -199,6 +199,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             // The tests' repositories are local bare repositories (an operator's setting).
             allow_local_repos: true,
             custom_domains: Default::default(),
+            traffic: Default::default(),
         };
         // As the console does at start: build networks reach no link-local address.
         let backend = with.backend.unwrap_or_else(runtime_backend);
@@ -237,6 +238,7 @@ async fn spawn(with: TestAppBuilder) -> TestApp {
             git_timeout: std::time::Duration::from_secs(5),
             allow_local_repos: false,
             custom_domains: Default::default(),
+            traffic: Default::default(),
         };
         (Arc::new(domain::runtime::Unavailable("Docker is not used by this test".into())), Some(infra))
     } else {

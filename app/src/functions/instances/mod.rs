@@ -118,7 +118,8 @@ pub async fn operate_instance(
 pub async fn list_instance_domains(id: uuid::Uuid) -> Result<Vec<domain::wire::CustomDomainView>, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
-    Ok(domain::instances::domains::list(&ssr::platform()?, &actor, id).await?)
+    Ok(domain::instances::domains::list(&ssr::platform()?, &actor, domain::instances::domains::Owner::Instance(id))
+        .await?)
 }
 
 /// Adds a custom domain to an instance (its tenant's admins); audited.
@@ -127,7 +128,13 @@ pub async fn add_instance_domain(id: uuid::Uuid, hostname: String) -> Result<dom
     use super::ssr;
     let actor = ssr::actor().await?;
     let input = domain::wire::NewCustomDomain { hostname };
-    Ok(domain::instances::domains::add(&ssr::platform()?, &actor, id, input).await?)
+    Ok(domain::instances::domains::add(
+        &ssr::platform()?,
+        &actor,
+        domain::instances::domains::Owner::Instance(id),
+        input,
+    )
+    .await?)
 }
 
 /// Verifies a custom domain through public DNS; audited.
@@ -138,7 +145,13 @@ pub async fn verify_instance_domain(
 ) -> Result<domain::wire::CustomDomainView, AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
-    Ok(domain::instances::domains::verify(&ssr::platform()?, &actor, id, domain_id).await?)
+    Ok(domain::instances::domains::verify(
+        &ssr::platform()?,
+        &actor,
+        domain::instances::domains::Owner::Instance(id),
+        domain_id,
+    )
+    .await?)
 }
 
 /// Removes a custom domain; audited.
@@ -146,7 +159,13 @@ pub async fn verify_instance_domain(
 pub async fn remove_instance_domain(id: uuid::Uuid, domain_id: uuid::Uuid) -> Result<(), AppError> {
     use super::ssr;
     let actor = ssr::actor().await?;
-    Ok(domain::instances::domains::remove(&ssr::platform()?, &actor, id, domain_id).await?)
+    Ok(domain::instances::domains::remove(
+        &ssr::platform()?,
+        &actor,
+        domain::instances::domains::Owner::Instance(id),
+        domain_id,
+    )
+    .await?)
 }
 
 /// The members of an instance's tenant.

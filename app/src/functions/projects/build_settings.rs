@@ -23,6 +23,7 @@ pub async fn save_build_settings(
     allow_fork_builds: Option<String>,
     public_previews: Option<String>,
     production_requires_approval: Option<String>,
+    private_production: Option<String>,
 ) -> Result<BuildSettings, AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
@@ -36,6 +37,7 @@ pub async fn save_build_settings(
         allow_fork_builds: Some(allow_fork_builds.is_some()),
         public_previews: Some(public_previews.is_some()),
         production_requires_approval: Some(production_requires_approval.is_some()),
+        private_production: Some(private_production.is_some()),
     };
     Ok(domain::projects::update_build_settings(&ssr::platform()?, &actor, project_id, settings).await?)
 }

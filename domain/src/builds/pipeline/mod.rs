@@ -221,6 +221,14 @@ impl Run<'_> {
         };
         let upgrade = target.is_some();
         let series = target.or_else(|| standin.then(|| r.get::<String, _>("odoo_version")));
+        // The environment's stable address (and production's verified custom domains): Traefik routes them too.
+        let mut stable = Vec::new();
+        if let Some(label) = crate::addresses::claim(self.p, self.b.env_id).await? {
+            stable.push(format!("{label}.{}", self.infra.preview_domain));
+            if self.b.stage == "production" {
+                stable.extend(crate::addresses::project_domains(self.p, self.b.project_id).await?);
+            }
+        }
         Ok(Facts {
             project_slug: r.get("slug"),
             repo_url: r.get("repo_url"),
@@ -240,6 +248,7 @@ impl Run<'_> {
                 .map(|s| format!("{s}.{}", self.infra.instances_domain))
                 .into_iter()
                 .chain(r.get::<Vec<String>, _>("domains"))
+                .chain(stable)
                 .collect(),
         })
     }
