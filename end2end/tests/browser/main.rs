@@ -12,6 +12,7 @@ mod backups;
 mod catalog;
 mod instances;
 mod mail;
+mod monitoring;
 mod pages;
 mod pipeline;
 mod promotions;
