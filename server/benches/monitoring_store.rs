@@ -37,6 +37,7 @@ fn pass(envs: &[(uuid::Uuid, uuid::Uuid)], n: usize) -> Vec<Sample> {
             blk_read_bytes: Some(4 << 20),
             blk_write_bytes: Some(8 << 20),
             db_bytes: Some(40 << 20),
+            filestore_bytes: Some(90 << 20),
             requests: 120,
             req_by_class: [100, 10, 8, 2],
             p50_ms: Some(20.0),
@@ -126,10 +127,11 @@ async fn main() {
         sqlx::query(
             "INSERT INTO public.samples_floor (env_id, project_id, build_id, at, up, latency_ms, cpu_pct, mem_bytes,
                     mem_limit_bytes, net_rx_bytes, net_tx_bytes, blk_read_bytes, blk_write_bytes, db_bytes, requests,
-                    req_2xx, req_3xx, req_4xx, req_5xx, p50_ms, p95_ms, p99_ms)
+                    req_2xx, req_3xx, req_4xx, req_5xx, p50_ms, p95_ms, p99_ms, filestore_bytes)
              SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::bool[], $6::real[],
                     $7::real[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[],
-                    $15::int4[], $16::int4[], $17::int4[], $18::int4[], $19::int4[], $20::real[], $21::real[], $22::real[])",
+                    $15::int4[], $16::int4[], $17::int4[], $18::int4[], $19::int4[], $20::real[], $21::real[], $22::real[],
+                    $23::int8[])",
         )
         .bind(batch.iter().map(|s| s.env_id).collect::<Vec<_>>())
         .bind(batch.iter().map(|s| s.project_id).collect::<Vec<_>>())
@@ -153,6 +155,7 @@ async fn main() {
         .bind(batch.iter().map(|s| s.p50_ms).collect::<Vec<_>>())
         .bind(batch.iter().map(|s| s.p95_ms).collect::<Vec<_>>())
         .bind(batch.iter().map(|s| s.p99_ms).collect::<Vec<_>>())
+        .bind(batch.iter().map(|s| s.filestore_bytes).collect::<Vec<_>>())
         .execute(owner)
         .await
         .unwrap();

@@ -77,3 +77,27 @@ pub async fn test_alert_channel(project_id: uuid::Uuid, channel_id: uuid::Uuid) 
     let actor = ssr::actor().await?;
     Ok(domain::alerts::test_channel(&ssr::platform()?, &actor, project_id, channel_id).await?)
 }
+
+/// The serving Odoo's lines of an environment, filtered; with `after`, those that came since (a live tail).
+#[server(prefix = "/rpc", endpoint = "monitoring/logs")]
+pub async fn runtime_logs(
+    env_id: uuid::Uuid,
+    level: String,
+    logger: String,
+    text: String,
+    range: String,
+    after: Option<i64>,
+) -> Result<Vec<domain::wire::RuntimeLogLine>, AppError> {
+    use super::ssr;
+    let actor = ssr::actor().await?;
+    let since = crate::models::runtime_log_since(&range).map(|m| chrono::Utc::now() - chrono::Duration::minutes(m));
+    let q = domain::wire::RuntimeLogQuery {
+        level: Some(level),
+        logger: Some(logger),
+        text: Some(text),
+        since,
+        after,
+        ..Default::default()
+    };
+    Ok(domain::monitoring::logs::query(&ssr::platform()?, &actor, env_id, &q).await?)
+}

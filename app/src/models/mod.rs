@@ -546,3 +546,14 @@ mod tests {
         assert!(domain::types::StageRules::parse_text(DEFAULT_STAGE_RULES).is_ok());
     }
 }
+
+/// The minutes a runtime-log range reaches back (`15m`, `1h`, `24h`, `7d`; anything else: all that is kept).
+pub fn runtime_log_since(range: &str) -> Option<i64> {
+    match range {
+        "15m" => Some(15),
+        "1h" => Some(60),
+        "24h" => Some(1440),
+        "7d" => Some(7 * 1440),
+        _ => None,
+    }
+}

@@ -19,6 +19,7 @@ pub fn rule_text(kind: &str) -> (&'static str, &'static str) {
         "build_failed" => ("A production build fails", "unused"),
         "backup_failed" => ("A backup or a restore drill fails", "unused"),
         "db_size" => ("A database grows over a size", "megabytes"),
+        "filestore_size" => ("A filestore grows over a size", "megabytes"),
         "cron_disabled" => ("A scheduled action is disabled for running too long", "unused"),
         "domain_failing" => ("A custom domain fails its verification", "unused"),
         _ => ("Other", "threshold"),

@@ -69,6 +69,7 @@ fn Monitor(initial: EnvMonitor) -> impl IntoView {
             <h1>"Monitoring"</h1>
             <span><code>{m.branch.clone()}</code>" "<span class=stage_class(m.stage)>{m.stage.as_str()}</span></span>
             {m.address.clone().map(|a| view! { <a class="address-link" href=a.clone() target="_blank" rel="noopener">{a.clone()}</a> })}
+            <a href=format!("/environments/{env}/logs") id="runtime-logs-link">"Runtime logs"</a>
             <a href=format!("/alerts/{}", m.project_id)>"Alerts"</a>
         </div>
         <div class="cards health-cards" id="health">

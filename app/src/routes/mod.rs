@@ -24,6 +24,7 @@ pub mod project;
 pub mod projects;
 pub mod recommendations;
 pub mod reset;
+pub mod runtime_logs;
 pub mod settings;
 pub mod shell;
 pub mod sign_in;

@@ -315,6 +315,9 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                                 <label>"Stop a scheduled action running longer than (seconds; the third stop in a day disables it)"
                                     <input type="number" name="cron_limit_seconds" min="5" max="86400" value=s.cron_limit_seconds.unwrap_or(900)/>
                                 </label>
+                                <label>"Keep the serving Odoo's log lines (days)"
+                                    <input type="number" name="log_retention_days" min="1" max="365" value=s.log_retention_days.unwrap_or(14)/>
+                                </label>
                                 <label class="check"><input type="checkbox" name="production_requires_approval" value="on" checked=s.production_requires_approval.unwrap_or(false)/>
                                     " Production changes only through approved promotions (pushes build a candidate; restores wait for a second person)"</label>
                                 <label class="check"><input type="checkbox" name="allow_fork_builds" value="on" checked=s.allow_fork_builds.unwrap_or(false)/>

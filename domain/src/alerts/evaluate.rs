@@ -69,6 +69,16 @@ const CONDITIONS: &str = "
       JOIN ops.environments e ON e.id = s.env_id AND e.deleted_at IS NULL
      WHERE r.kind = 'db_size' AND r.enabled AND s.db_bytes > r.threshold * 1048576
     UNION ALL
+    SELECT r.id, r.tenant_id, r.project_id, r.kind, s.env_id::text, s.env_id,
+           format('The filestore of %s is %s MB, over %s MB', e.branch, s.filestore_bytes / 1048576, r.threshold)
+      FROM ops.alert_rules r
+      JOIN LATERAL (SELECT DISTINCT ON (x.env_id) x.env_id, x.filestore_bytes FROM ops.env_samples x
+                     WHERE x.project_id = r.project_id AND x.at > now() - interval '10 minutes'
+                       AND x.filestore_bytes IS NOT NULL
+                     ORDER BY x.env_id, x.at DESC) s ON true
+      JOIN ops.environments e ON e.id = s.env_id AND e.deleted_at IS NULL
+     WHERE r.kind = 'filestore_size' AND r.enabled AND s.filestore_bytes > r.threshold * 1048576
+    UNION ALL
     SELECT DISTINCT ON (r.id, o.env_id, o.cron_id) r.id, r.tenant_id, r.project_id, r.kind,
            o.env_id::text || ':' || o.cron_id, o.env_id,
            format('The scheduled action %s was disabled after running past its limit three times', o.cron_name)

@@ -11,6 +11,7 @@
 //! code: a container cannot make the console follow a path or reach another
 //! address than its own build's.
 
+pub mod logs;
 pub mod store;
 pub mod traffic;
 pub mod view;
@@ -82,6 +83,33 @@ pub struct Pass {
 fn previous() -> &'static Mutex<HashMap<String, Counters>> {
     static PREVIOUS: OnceLock<Mutex<HashMap<String, Counters>>> = OnceLock::new();
     PREVIOUS.get_or_init(Default::default)
+}
+
+/// Filestores are walked at most this often (a walk costs a syscall per file).
+const FILESTORE_EVERY: Duration = Duration::from_secs(300);
+/// Entries of a filestore walked at most.
+const FILESTORE_ENTRIES: usize = 2_000_000;
+
+/// The size of a database's filestore, walked again when the last walk is
+/// older than [`FILESTORE_EVERY`]; never through a link (the container
+/// writes there: the host follows no path it made).
+async fn filestore_bytes(infra: &BuildInfra, db: Option<&str>) -> Option<i64> {
+    static WALKED: OnceLock<Mutex<HashMap<String, (Instant, i64)>>> = OnceLock::new();
+    let db = db?;
+    let walked = WALKED.get_or_init(Default::default);
+    if let Some((at, bytes)) = walked.lock().expect("filestores").get(db).copied() {
+        if at.elapsed() < FILESTORE_EVERY {
+            return Some(bytes);
+        }
+    }
+    let dir = infra.filestore_dir.join(db);
+    let bytes = tokio::task::spawn_blocking(move || crate::builds::filestore::tree_bytes(&dir, FILESTORE_ENTRIES))
+        .await
+        .ok()?
+        .ok()
+        .and_then(|b| i64::try_from(b).ok())?;
+    walked.lock().expect("filestores").insert(db.to_owned(), (Instant::now(), bytes));
+    Some(bytes)
 }
 
 /// `GET http://<target>/web/health`: up (200) or why not, and how long it took.
@@ -162,6 +190,7 @@ pub async fn pass(p: &Platform, infra: &BuildInfra) -> anyhow::Result<Pass> {
                     blk_read_bytes: counters.and_then(|c| i64::try_from(c.blk_read_bytes).ok()),
                     blk_write_bytes: counters.and_then(|c| i64::try_from(c.blk_write_bytes).ok()),
                     db_bytes,
+                    filestore_bytes: filestore_bytes(infra, e.db_name.as_deref()).await,
                     requests: i32::try_from(window.requests).unwrap_or(i32::MAX),
                     req_by_class: [class(0), class(1), class(2), class(3)],
                     p50_ms: window.percentile(0.5).map(|v| v as f32),

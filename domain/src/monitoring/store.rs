@@ -30,6 +30,7 @@ pub struct Sample {
     pub blk_read_bytes: Option<i64>,
     pub blk_write_bytes: Option<i64>,
     pub db_bytes: Option<i64>,
+    pub filestore_bytes: Option<i64>,
     pub requests: i32,
     pub req_by_class: [i32; 4],
     pub p50_ms: Option<f32>,
@@ -53,10 +54,11 @@ pub async fn write(p: &Platform, samples: &[Sample]) -> anyhow::Result<u64> {
     let n = sqlx::query(
         "INSERT INTO ops.env_samples (env_id, project_id, build_id, at, up, latency_ms, cpu_pct, mem_bytes,
                 mem_limit_bytes, net_rx_bytes, net_tx_bytes, blk_read_bytes, blk_write_bytes, db_bytes, requests,
-                req_2xx, req_3xx, req_4xx, req_5xx, p50_ms, p95_ms, p99_ms)
+                req_2xx, req_3xx, req_4xx, req_5xx, p50_ms, p95_ms, p99_ms, filestore_bytes)
          SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::bool[], $6::real[],
                 $7::real[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[], $14::int8[],
-                $15::int4[], $16::int4[], $17::int4[], $18::int4[], $19::int4[], $20::real[], $21::real[], $22::real[])
+                $15::int4[], $16::int4[], $17::int4[], $18::int4[], $19::int4[], $20::real[], $21::real[], $22::real[],
+                $23::int8[])
          ON CONFLICT DO NOTHING",
     )
     .bind(col!(env_id))
@@ -81,6 +83,7 @@ pub async fn write(p: &Platform, samples: &[Sample]) -> anyhow::Result<u64> {
     .bind(col!(p50_ms))
     .bind(col!(p95_ms))
     .bind(col!(p99_ms))
+    .bind(col!(filestore_bytes))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -146,17 +149,17 @@ pub async fn rollup_and_prune(p: &Platform) -> anyhow::Result<(u64, u64)> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
     let buckets = sqlx::query(
         "INSERT INTO ops.env_rollups AS r (env_id, bucket, project_id, samples, up_samples, latency_ms, cpu_pct,
-                mem_bytes, mem_limit_bytes, db_bytes, requests, req_5xx, p95_ms)
+                mem_bytes, mem_limit_bytes, db_bytes, requests, req_5xx, p95_ms, filestore_bytes)
          SELECT env_id, date_bin('5 minutes', at, TIMESTAMPTZ '2000-01-01'), min(project_id::text)::uuid,
                 count(*), count(*) FILTER (WHERE up), avg(latency_ms), avg(cpu_pct), max(mem_bytes),
-                max(mem_limit_bytes), max(db_bytes), sum(requests), sum(req_5xx), max(p95_ms)
+                max(mem_limit_bytes), max(db_bytes), sum(requests), sum(req_5xx), max(p95_ms), max(filestore_bytes)
            FROM ops.env_samples WHERE at >= now() - interval '3 hours'
           GROUP BY 1, 2
          ON CONFLICT (env_id, bucket) DO UPDATE
             SET samples = EXCLUDED.samples, up_samples = EXCLUDED.up_samples, latency_ms = EXCLUDED.latency_ms,
                 cpu_pct = EXCLUDED.cpu_pct, mem_bytes = EXCLUDED.mem_bytes, mem_limit_bytes = EXCLUDED.mem_limit_bytes,
                 db_bytes = EXCLUDED.db_bytes, requests = EXCLUDED.requests, req_5xx = EXCLUDED.req_5xx,
-                p95_ms = EXCLUDED.p95_ms",
+                p95_ms = EXCLUDED.p95_ms, filestore_bytes = EXCLUDED.filestore_bytes",
     )
     .execute(&mut *tx)
     .await?

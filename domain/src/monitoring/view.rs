@@ -57,14 +57,16 @@ const RAW_SERIES: &str = "
     SELECT extract(epoch FROM date_bin(make_interval(secs => $3), at, TIMESTAMPTZ '2000-01-01'))::int8 AS t,
            avg(latency_ms)::float8 AS latency_ms, sum(requests)::float8 AS requests, avg(cpu_pct)::float8 AS cpu_pct,
            max(mem_bytes)::float8 AS mem_bytes, max(db_bytes)::float8 AS db_bytes, max(p95_ms)::float8 AS p95_ms,
-           sum(req_5xx)::float8 AS errors, (100.0 * count(*) FILTER (WHERE up) / count(*))::float8 AS up_pct
+           sum(req_5xx)::float8 AS errors, (100.0 * count(*) FILTER (WHERE up) / count(*))::float8 AS up_pct,
+           max(filestore_bytes)::float8 AS filestore_bytes
       FROM ops.env_samples WHERE env_id = $1 AND at >= now() - make_interval(secs => $2)
      GROUP BY 1 ORDER BY 1";
 const ROLLUP_SERIES: &str = "
     SELECT extract(epoch FROM date_bin(make_interval(secs => $3), bucket, TIMESTAMPTZ '2000-01-01'))::int8 AS t,
            avg(latency_ms)::float8 AS latency_ms, sum(requests)::float8 AS requests, avg(cpu_pct)::float8 AS cpu_pct,
            max(mem_bytes)::float8 AS mem_bytes, max(db_bytes)::float8 AS db_bytes, max(p95_ms)::float8 AS p95_ms,
-           sum(req_5xx)::float8 AS errors, (100.0 * sum(up_samples) / greatest(sum(samples), 1))::float8 AS up_pct
+           sum(req_5xx)::float8 AS errors, (100.0 * sum(up_samples) / greatest(sum(samples), 1))::float8 AS up_pct,
+           max(filestore_bytes)::float8 AS filestore_bytes
       FROM ops.env_rollups WHERE env_id = $1 AND bucket >= now() - make_interval(secs => $2)
      GROUP BY 1 ORDER BY 1";
 
@@ -76,9 +78,9 @@ const UPTIME: &str = "
         UNION ALL
         SELECT sum(up_samples), sum(samples) FROM ops.env_rollups
          WHERE env_id = $1 AND bucket >= now() - make_interval(secs => $2)
-           AND bucket < coalesce((SELECT min(at) FROM ops.env_samples WHERE env_id = $1), now())) x";
+           AND bucket + interval '5 minutes' <= coalesce((SELECT min(at) FROM ops.env_samples WHERE env_id = $1), now())) x";
 
-const METRICS: [(&str, &str, &str); 8] = [
+const METRICS: [(&str, &str, &str); 9] = [
     ("up_pct", "Uptime", "%"),
     ("latency_ms", "Response time (probe)", "ms"),
     ("p95_ms", "Response time p95 (requests)", "ms"),
@@ -87,6 +89,7 @@ const METRICS: [(&str, &str, &str); 8] = [
     ("cpu_pct", "CPU", "%"),
     ("mem_bytes", "Memory", "bytes"),
     ("db_bytes", "Database size", "bytes"),
+    ("filestore_bytes", "Filestore size", "bytes"),
 ];
 
 /// An environment's monitoring over `range` (its project's members).

@@ -17,7 +17,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
     let r = sqlx::query(
         "SELECT poll_minutes, allow_fork_builds, public_previews, keep_dev_builds, dev_idle_hours, shell_ttl_minutes,
                 smtp_relay_host || ':' || smtp_relay_port AS smtp_relay, cron_limit_seconds,
-                production_requires_approval, private_production
+                production_requires_approval, private_production, log_retention_days
            FROM ops.projects WHERE id = $1",
     )
     .bind(project)
@@ -36,6 +36,7 @@ pub async fn build_settings(p: &Platform, actor: &Actor, project: Uuid) -> Domai
         cron_limit_seconds: Some(r.get("cron_limit_seconds")),
         production_requires_approval: Some(r.get("production_requires_approval")),
         private_production: Some(r.get("private_production")),
+        log_retention_days: Some(r.get("log_retention_days")),
     })
 }
 
@@ -55,6 +56,7 @@ pub async fn update_build_settings(
     range(s.dev_idle_hours, 1, 720, "dev_idle_hours")?;
     range(s.shell_ttl_minutes, 15, 30, "shell_ttl_minutes")?;
     range(s.cron_limit_seconds, 5, 86_400, "cron_limit_seconds")?;
+    range(s.log_retention_days, 1, 365, "log_retention_days")?;
     let relay = s.smtp_relay.as_deref().map(parse_relay).transpose()?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     // Production mail goes out on 465 or 587 (the preflight gate says so too), unless platform staff waived it.
@@ -82,7 +84,8 @@ pub async fn update_build_settings(
                 smtp_relay_port = CASE WHEN $8 THEN $10 ELSE smtp_relay_port END,
                 cron_limit_seconds = coalesce($11, cron_limit_seconds),
                 production_requires_approval = coalesce($12, production_requires_approval),
-                private_production = coalesce($13, private_production)
+                private_production = coalesce($13, private_production),
+                log_retention_days = coalesce($14, log_retention_days)
           WHERE id = $1 RETURNING tenant_id",
     )
     .bind(project)
@@ -98,6 +101,7 @@ pub async fn update_build_settings(
     .bind(s.cron_limit_seconds)
     .bind(s.production_requires_approval)
     .bind(s.private_production)
+    .bind(s.log_retention_days)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(tenant) = tenant else {

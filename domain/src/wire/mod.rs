@@ -204,6 +204,9 @@ wire! {
         /// Production's stable address opens only with a share link (default: public).
         #[serde(default)]
         pub private_production: Option<bool>,
+        /// Days the serving Odoo's log lines are kept (1–365; default 14).
+        #[serde(default)]
+        pub log_retention_days: Option<i32>,
     }
 
     /// A link that opens a build's preview without an OdooOps account.

@@ -163,3 +163,42 @@ wire! {
         pub may_manage: bool,
     }
 }
+
+wire! {
+    /// A line the serving Odoo printed.
+    pub struct RuntimeLogLine {
+        pub id: i64,
+        pub build_id: Option<Uuid>,
+        pub build_number: Option<i64>,
+        pub at: DateTime<Utc>,
+        /// debug, info, warning or error.
+        pub level: String,
+        /// Odoo's logger (`odoo.http`, `odoo.addons.sale…`).
+        pub logger: Option<String>,
+        pub message: String,
+    }
+
+    /// Which runtime lines to read; every field narrows.
+    #[derive(Default)]
+    pub struct RuntimeLogQuery {
+        /// The lowest level shown: debug, info, warning or error.
+        #[serde(default)]
+        pub level: Option<String>,
+        /// Part of the logger's name.
+        #[serde(default)]
+        pub logger: Option<String>,
+        /// Part of the message.
+        #[serde(default)]
+        pub text: Option<String>,
+        #[serde(default)]
+        pub since: Option<DateTime<Utc>>,
+        #[serde(default)]
+        pub until: Option<DateTime<Utc>>,
+        /// Only lines after this one, oldest first (a live tail).
+        #[serde(default)]
+        pub after: Option<i64>,
+        /// At most this many (default 500, at most 2000).
+        #[serde(default)]
+        pub limit: Option<i64>,
+    }
+}

@@ -61,7 +61,8 @@ use utoipa::{Modify, OpenApi};
         instances::verify_domain, instances::remove_domain, instances::list_members,
         projects::list_domains, projects::add_domain, projects::verify_domain, projects::remove_domain,
         monitoring::env_monitor, monitoring::fleet, monitoring::alerts, monitoring::change_rule,
-        monitoring::add_channel, monitoring::remove_channel, monitoring::test_channel,
+        monitoring::add_channel, monitoring::remove_channel, monitoring::test_channel, monitoring::runtime_logs,
+        monitoring::runtime_logs_csv,
         catalog::list_sources, catalog::add_source, catalog::refresh_source, catalog::remove_source,
         catalog::search_modules, catalog::get_module, catalog::list_bundles, catalog::create_bundle,
         catalog::get_bundle, catalog::update_bundle, catalog::delete_bundle, catalog::closure,
@@ -123,6 +124,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}/alert-channels/{channel_id}/test", post(monitoring::test_channel))
         .route("/v1/environments/{id}/monitor", get(monitoring::env_monitor))
         .route("/v1/environments/{id}/monitor/ws", get(monitoring::env_monitor_socket))
+        .route("/v1/environments/{id}/logs", get(monitoring::runtime_logs))
+        .route("/v1/environments/{id}/logs.csv", get(monitoring::runtime_logs_csv))
         .route("/v1/monitoring/environments", get(monitoring::fleet))
         .route("/v1/projects/{id}/domains/{domain_id}", delete(projects::remove_domain))
         .route("/v1/projects/{id}/domains/{domain_id}/verify", post(projects::verify_domain))

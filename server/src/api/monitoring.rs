@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::wire::{
     AlertChannelCreated, AlertDeliveryView, AlertRuleChange, AlertRuleView, AlertsPage, EnvMonitor, FleetHealth,
-    NewAlertChannel,
+    NewAlertChannel, RuntimeLogLine, RuntimeLogQuery,
 };
 use uuid::Uuid;
 
@@ -161,4 +161,46 @@ pub async fn test_channel(
     Path((id, channel_id)): Path<(Uuid, Uuid)>,
 ) -> Result<(StatusCode, axum::Json<AlertDeliveryView>), ApiError> {
     Ok((StatusCode::ACCEPTED, axum::Json(domain::alerts::test_channel(&s.platform, &actor, id, channel_id).await?)))
+}
+
+/// What the serving Odoo printed, across the environment's builds: newest
+/// first, or after `after` oldest first (a live tail). Needs the *Logs* right on its stage.
+#[utoipa::path(get, path = "/api/v1/environments/{id}/logs", tag = "monitoring",
+    params(("id" = Uuid, Path), ("level" = Option<String>, Query, description = "lowest level: debug, info, warning, error"),
+        ("logger" = Option<String>, Query), ("text" = Option<String>, Query),
+        ("since" = Option<String>, Query, description = "RFC 3339"), ("until" = Option<String>, Query, description = "RFC 3339"),
+        ("after" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<RuntimeLogLine>), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn runtime_logs(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<RuntimeLogQuery>,
+) -> Result<axum::Json<Vec<RuntimeLogLine>>, ApiError> {
+    Ok(axum::Json(domain::monitoring::logs::query(&s.platform, &actor, id, &q).await?))
+}
+
+/// The same lines as CSV (oldest first, up to 2,000).
+#[utoipa::path(get, path = "/api/v1/environments/{id}/logs.csv", tag = "monitoring",
+    params(("id" = Uuid, Path), ("level" = Option<String>, Query), ("logger" = Option<String>, Query),
+        ("text" = Option<String>, Query), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
+    responses((status = 200, content_type = "text/csv"), (status = 403, body = domain::wire::ApiErrorBody)))]
+pub async fn runtime_logs_csv(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Query(mut q): Query<RuntimeLogQuery>,
+) -> Result<Response, ApiError> {
+    q.after = None;
+    q.limit = Some(domain::monitoring::logs::MAX_LINES);
+    let lines = domain::monitoring::logs::query(&s.platform, &actor, id, &q).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"runtime-{id}.csv\"")),
+        ],
+        domain::monitoring::logs::csv(&lines),
+    )
+        .into_response())
 }

@@ -245,6 +245,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("alerts/page", "read", "read"),
     ("monitoring/environment", "read", "read"),
     ("monitoring/fleet", "read", "read"),
+    ("monitoring/logs", "read", "read"),
     ("projects/set_stage", "environment.stage", "project:project_settings"),
     ("promotions/approve", "promotion.approve", "project:promote"),
     ("promotions/list", "read", "read"),

@@ -75,6 +75,21 @@ fn verify_signature(r: &Value, secret: &str) {
     assert_eq!(h["webhook-signature"].as_str(), Some(expected.as_str()), "signed with the channel's secret: {r}");
 }
 
+/// The next message of the monitor's WebSocket (a generous deadline, not a timing assertion).
+async fn next_monitor<S>(live: &mut S) -> domain::wire::EnvMonitor
+where
+    S: futures_util::Stream<Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>>
+        + Unpin,
+{
+    use futures_util::StreamExt;
+    match tokio::time::timeout(Duration::from_secs(90), live.next()).await {
+        Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+            serde_json::from_str(t.as_str()).expect("an EnvMonitor")
+        }
+        other => panic!("no monitor message: {other:?}"),
+    }
+}
+
 /// Waits until the console mailbox holds a message to `to` whose subject contains `part`.
 async fn mailed(owner: &Api<'_>, to: &str, part: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -196,6 +211,10 @@ async fn a_stopped_production_raises_an_alert_by_mail_and_signed_webhook_then_a_
             .any(|s| s["metric"] == "mem_bytes" && !s["points"].as_array().unwrap().is_empty()),
         "container statistics from the runtime: {m}"
     );
+    for metric in ["db_bytes", "filestore_bytes", "up_pct"] {
+        let s = m["series"].as_array().unwrap().iter().find(|s| s["metric"] == metric).unwrap();
+        assert!(!s["points"].as_array().unwrap().is_empty(), "{metric} is sampled: {m}");
+    }
     let html = ann.get(&format!("/environments/{env}?range=1h")).await.text().await.unwrap();
     assert!(html.contains("data-metric=\"latency_ms\"") && html.contains("class=\"chart-line\""), "SVG charts: {html}");
     let text = reqwest::Client::new()
@@ -215,6 +234,60 @@ async fn a_stopped_production_raises_an_alert_by_mail_and_signed_webhook_then_a_
             .any(|s| s.metric == "odooops_environment_up" && s.labels.get("env") == Some(env.as_str())),
         "{text}"
     );
+
+    // The page's WebSocket sends the data, then again at each pass.
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+        "{}/api/v1/environments/{env}/monitor/ws?range=1h",
+        app.addr.replace("http://", "ws://")
+    ))
+    .unwrap();
+    req.headers_mut().insert("Authorization", format!("Bearer {}", api.token).parse().unwrap());
+    let (mut live, _) = tokio_tungstenite::connect_async(req).await.expect("the monitor WebSocket");
+    let first = next_monitor(&mut live).await;
+    assert_eq!(first.up, Some(true));
+    domain::jobs::queue::wake(&app.platform, domain::jobs::Kind::Monitor).await.unwrap();
+    let second = next_monitor(&mut live).await;
+    let points = |m: &domain::wire::EnvMonitor| m.series.iter().map(|s| s.points.len()).sum::<usize>();
+    assert!(points(&second) >= points(&first), "a pass later, the same or more points");
+
+    // Roll-ups feed the long ranges.
+    let (buckets, _) = domain::monitoring::store::rollup_and_prune(&app.platform).await.unwrap();
+    assert!(buckets >= 1);
+    let (_, week) = api.get(&format!("/api/v1/environments/{env}/monitor?range=7d")).await;
+    let up = week["series"].as_array().unwrap().iter().find(|s| s["metric"] == "up_pct").unwrap();
+    assert!(!up["points"].as_array().unwrap().is_empty(), "{week}");
+    assert_eq!(week["uptime_7d"].as_f64(), Some(100.0), "{week}");
+
+    // Runtime logs: the serving Odoo's lines (the probes' requests among them), filtered, tailed, exported, kept 14 days.
+    let logs = format!("/api/v1/environments/{env}/logs");
+    let (status, lines) = api.get(&format!("{logs}?logger=werkzeug&text=%2Fweb%2Fhealth")).await;
+    assert_eq!(status, 200, "{lines}");
+    let lines = lines.as_array().unwrap().clone();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l["logger"] == "werkzeug"), "{lines:?}");
+    assert!(lines.windows(2).all(|w| w[0]["id"].as_i64() > w[1]["id"].as_i64()), "newest first");
+    let newest = lines[0]["id"].as_i64().unwrap();
+    assert_eq!(api.get(&format!("{logs}?after={newest}&logger=werkzeug&text=nothing-like-this")).await.1, json!([]));
+    assert_eq!(api.get(&format!("{logs}?text=%25%25%25")).await.1, json!([]), "wildcards are literal");
+    assert_eq!(api.get(&format!("{logs}?level=loud")).await.0, 422);
+    assert_eq!(dave.get(&logs).await.0, 403, "production's logs follow the role matrix");
+    assert_eq!(eve.get(&logs).await.0, 404);
+    let r = reqwest::Client::new().get(format!("{}{logs}.csv?logger=werkzeug", app.addr)).bearer_auth(&api.token).send().await.unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("at,build,level,logger,message\n") && csv.contains("/web/health"), "{csv}");
+    let settings = format!("/api/v1/projects/{project}/settings");
+    assert_eq!(api.get(&settings).await.1["log_retention_days"], 14);
+    assert_eq!(api.call(reqwest::Method::PATCH, &settings, Some(json!({"log_retention_days": 0}))).await.0, 422);
+    let (status, _) = api.call(reqwest::Method::PATCH, &settings, Some(json!({"log_retention_days": 2}))).await;
+    assert_eq!(status, 200);
+    sqlx::query("UPDATE ops.run_events SET created_at = now() - interval '3 days' WHERE id = $1")
+        .bind(newest)
+        .execute(app.platform.db.owner())
+        .await
+        .unwrap();
+    assert!(domain::monitoring::logs::forget_old(&app.platform).await.unwrap() >= 1);
+    let (_, after) = api.get(&format!("{logs}?logger=werkzeug&limit=2000")).await;
+    assert!(after.as_array().unwrap().iter().all(|l| l["id"].as_i64() != Some(newest)), "past its retention: gone");
 
     // Stopped: down, alerted by mail and by the signed webhook and Slack.
     let container: String = sqlx::query_scalar("SELECT container_id FROM ops.builds WHERE id = $1::uuid")
