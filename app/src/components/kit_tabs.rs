@@ -201,7 +201,7 @@ pub fn LogsTab(target: KitTarget) -> impl IntoView {
                 KitTarget::Supabase(r) => r,
             };
             let sql = logs_sql(&source, &search);
-            let end = now();
+            let end = crate::models::now();
             let start = end - chrono::Duration::hours(hours);
             let url = format!(
                 "{}?sql={}&iso_timestamp_start={}&iso_timestamp_end={}",
@@ -230,17 +230,6 @@ pub fn LogsTab(target: KitTarget) -> impl IntoView {
             <label>"Search " <input type="search" id="kit-log-search" on:change=move |e| search.set(event_target_value(&e))/></label>
         </div>
         <JsonTable data=lines id="kit-logs" empty="No log line in that range."/>
-    }
-}
-
-fn now() -> chrono::DateTime<chrono::Utc> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        chrono::Utc::now()
     }
 }
 

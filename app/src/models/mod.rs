@@ -349,6 +349,29 @@ pub fn project_href(tenant: &str, project: &str) -> String {
 /// The default stage rules shown in the create-project form.
 pub const DEFAULT_STAGE_RULES: &str = "main=production, release/*=staging";
 
+/// The minutes a runtime-log range reaches back (`15m`, `1h`, `24h`, `7d`; anything else: all that is kept).
+pub fn runtime_log_since(range: &str) -> Option<i64> {
+    match range {
+        "15m" => Some(15),
+        "1h" => Some(60),
+        "24h" => Some(1440),
+        "7d" => Some(7 * 1440),
+        _ => None,
+    }
+}
+
+/// Now, on the server or in the browser (chrono's own clock panics in WASM).
+pub fn now() -> DateTime<Utc> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Utc::now()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -544,16 +567,5 @@ mod tests {
     #[test]
     fn default_rules_parse() {
         assert!(domain::types::StageRules::parse_text(DEFAULT_STAGE_RULES).is_ok());
-    }
-}
-
-/// The minutes a runtime-log range reaches back (`15m`, `1h`, `24h`, `7d`; anything else: all that is kept).
-pub fn runtime_log_since(range: &str) -> Option<i64> {
-    match range {
-        "15m" => Some(15),
-        "1h" => Some(60),
-        "24h" => Some(1440),
-        "7d" => Some(7 * 1440),
-        _ => None,
     }
 }

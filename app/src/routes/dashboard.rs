@@ -70,7 +70,7 @@ fn FleetHealthCard() -> impl IntoView {
             {move || Suspend::new(async move {
                 let list = health.await.unwrap_or_default();
                 (!list.is_empty()).then(|| {
-                    let now = chrono::Utc::now().timestamp();
+                    let now = crate::models::now().timestamp();
                     let (from, to, gap) = window("1h", now);
                     view! {
                         <section class="card" id="fleet-health">

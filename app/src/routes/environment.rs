@@ -96,7 +96,7 @@ fn Monitor(initial: EnvMonitor) -> impl IntoView {
         </nav>
         <div class="charts" id="charts">
             {move || data.with(|m| {
-                let now = chrono::Utc::now().timestamp();
+                let now = crate::models::now().timestamp();
                 let (from, to, gap) = window(&m.range, now);
                 m.series.iter().map(|s| view! {
                     <figure class="chart-box" inner_html=svg(s, from, to, gap, 560, 150)></figure>
@@ -149,8 +149,9 @@ fn connect(data: RwSignal<EnvMonitor>, live: RwSignal<String>) {
     };
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
         let Some(text) = e.data().as_string() else { return };
-        if let Ok(m) = serde_json::from_str::<EnvMonitor>(&text) {
-            data.set(m);
+        match serde_json::from_str::<EnvMonitor>(&text) {
+            Ok(m) => data.set(m),
+            Err(_) => live.set("an update could not be read; reload the page".into()),
         }
     });
     let on_open = Closure::<dyn FnMut()>::new(move || live.set("live".into()));

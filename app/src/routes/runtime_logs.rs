@@ -31,7 +31,10 @@ pub fn RuntimeLogsPage() -> impl IntoView {
         |(env, (level, logger, text, range))| async move {
             match env {
                 Some(e) => runtime_logs(e, level, logger, text, range, None).await,
-                None => Err(crate::error::AppError { code: domain::ErrorCode::NotFound, message: "no such environment".into() }),
+                None => Err(crate::error::AppError {
+                    code: domain::ErrorCode::NotFound,
+                    message: "no such environment".into(),
+                }),
             }
         },
     );
@@ -40,7 +43,8 @@ pub fn RuntimeLogsPage() -> impl IntoView {
     let tick = RwSignal::new(0u64);
     Effect::new(move |_| {
         if follow.get() {
-            if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2)) {
+            if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(2))
+            {
                 on_cleanup(move || h.clear());
             }
         }
@@ -60,7 +64,7 @@ pub fn RuntimeLogsPage() -> impl IntoView {
             if let Ok(mut new) = runtime_logs(e, level, logger, text, range, Some(newest)).await {
                 new.reverse();
                 fresh.update(|f| {
-                    new.extend(f.drain(..));
+                    new.append(f);
                     *f = new;
                 });
             }
@@ -69,7 +73,7 @@ pub fn RuntimeLogsPage() -> impl IntoView {
     let csv = move || {
         let (level, logger, text, range) = filter();
         let since = crate::models::runtime_log_since(&range)
-            .map(|m| (chrono::Utc::now() - chrono::Duration::minutes(m)).to_rfc3339())
+            .map(|m| (crate::models::now() - chrono::Duration::minutes(m)).to_rfc3339())
             .unwrap_or_default();
         format!(
             "/api/v1/environments/{}/logs.csv?level={}&logger={}&text={}&since={}",

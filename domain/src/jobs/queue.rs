@@ -228,7 +228,7 @@ pub async fn retention(p: &Platform) -> DomainResult<u64> {
     crate::wizard::forget_expired(&mut tx).await?;
     crate::automation::forget_old(&mut tx).await?;
     tx.commit().await?;
-    let lines = crate::monitoring::logs::forget_old(p).await.map_err(DomainError::Internal)?;
+    let lines = crate::monitoring::logs::forget_old(p).await?;
     if lines > 0 {
         tracing::info!(lines, "runtime log lines past their retention forgotten");
     }

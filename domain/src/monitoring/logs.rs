@@ -138,6 +138,9 @@ mod tests {
         };
         let out = csv(&[line]);
         assert!(out.contains("\"'=HYPERLINK(\"\"http://evil\"\") \"\"quoted\"\"\""), "{out}");
-        assert!(out.starts_with("at,build,level,logger,message\n1970-01-01T00:00:00+00:00,7,error,\"odoo.http\""), "{out}");
+        assert!(
+            out.starts_with("at,build,level,logger,message\n1970-01-01T00:00:00+00:00,7,error,\"odoo.http\""),
+            "{out}"
+        );
     }
 }

@@ -34,7 +34,7 @@ async fn the_environment_page_draws_its_charts_from_the_monitors_samples() {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             // The stable address is in the grid, and "Monitor" opens the environment's page.
-            c.goto(&c.current_url().await?.to_string()).await?;
+            c.goto(c.current_url().await?.as_ref()).await?;
             wait_hydrated(c).await?;
             let address = c.find(Locator::Css(".address-link")).await?.text().await?;
             assert!(address.contains(".localhost"), "production's stable address: {address}");

@@ -78,8 +78,9 @@ fn verify_signature(r: &Value, secret: &str) {
 /// The next message of the monitor's WebSocket (a generous deadline, not a timing assertion).
 async fn next_monitor<S>(live: &mut S) -> domain::wire::EnvMonitor
 where
-    S: futures_util::Stream<Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>>
-        + Unpin,
+    S: futures_util::Stream<
+            Item = Result<tokio_tungstenite::tungstenite::Message, tokio_tungstenite::tungstenite::Error>,
+        > + Unpin,
 {
     use futures_util::StreamExt;
     match tokio::time::timeout(Duration::from_secs(90), live.next()).await {
@@ -271,7 +272,12 @@ async fn a_stopped_production_raises_an_alert_by_mail_and_signed_webhook_then_a_
     assert_eq!(api.get(&format!("{logs}?level=loud")).await.0, 422);
     assert_eq!(dave.get(&logs).await.0, 403, "production's logs follow the role matrix");
     assert_eq!(eve.get(&logs).await.0, 404);
-    let r = reqwest::Client::new().get(format!("{}{logs}.csv?logger=werkzeug", app.addr)).bearer_auth(&api.token).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{}{logs}.csv?logger=werkzeug", app.addr))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let csv = r.text().await.unwrap();
     assert!(csv.starts_with("at,build,level,logger,message\n") && csv.contains("/web/health"), "{csv}");
