@@ -1,9 +1,10 @@
 //! Live build logs over a WebSocket: `GET /api/v1/builds/{id}/events/ws?after=<id>`
 //! sends the backlog, then every new batch of events as it is stored.
 //!
-//! One PostgreSQL listener per server fans `NOTIFY ops_run_events` out to the
-//! sockets through a broadcast channel; each socket reads its own new rows, so
-//! a slow client only delays itself (a lagging receiver just re-reads).
+//! One PostgreSQL listener per server (for build logs, caught mail and
+//! monitoring samples together) fans the notifications out to the sockets
+//! through broadcast channels; each socket reads its own new rows, so a slow
+//! client only delays itself (a lagging receiver just re-reads).
 
 use crate::api::error::ApiError;
 use crate::startup::AppState;
@@ -24,28 +25,31 @@ pub struct EventHub {
 }
 
 impl EventHub {
-    /// Starts listening on `channel`; reconnects if the connection drops.
-    pub fn start(p: Platform, channel: &'static str) -> EventHub {
-        let (tx, _) = broadcast::channel(1024);
-        let hub = EventHub { tx: tx.clone() };
+    /// Starts one listener for all of `channels` (one connection, however
+    /// many channels), each fanned out to its own hub, in that order;
+    /// reconnects if the connection drops.
+    pub fn start_all(p: Platform, channels: &'static [&'static str]) -> Vec<EventHub> {
+        let senders: Vec<broadcast::Sender<Uuid>> = channels.iter().map(|_| broadcast::channel(1024).0).collect();
+        let hubs = senders.iter().map(|tx| EventHub { tx: tx.clone() }).collect();
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(p.db.anonymous()).await {
                     Ok(mut l) => {
-                        if l.listen(channel).await.is_ok() {
+                        if l.listen_all(channels.iter().copied()).await.is_ok() {
                             while let Ok(n) = l.recv().await {
-                                if let Ok(id) = n.payload().parse() {
-                                    let _ = tx.send(id);
+                                let hub = channels.iter().position(|c| *c == n.channel());
+                                if let (Some(i), Ok(id)) = (hub, n.payload().parse()) {
+                                    let _ = senders[i].send(id);
                                 }
                             }
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, channel, "event hub cannot listen"),
+                    Err(e) => tracing::warn!(error = %e, "event hubs cannot listen"),
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(2)).await;
             }
         });
-        hub
+        hubs
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Uuid> {

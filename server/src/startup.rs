@@ -38,9 +38,12 @@ pub struct AppState {
 impl AppState {
     /// Starts the per-server background listeners too (must run inside a tokio runtime).
     pub fn new(leptos_options: LeptosOptions, platform: Platform) -> AppState {
-        let hub = crate::logs::EventHub::start(platform.clone(), "ops_run_events");
-        let mail_hub = crate::logs::MailHub(crate::logs::EventHub::start(platform.clone(), "ops_mail"));
-        let sample_hub = crate::logs::SampleHub(crate::logs::EventHub::start(platform.clone(), "ops_samples"));
+        // One listening connection for the three live feeds: each would otherwise hold a pool connection.
+        let mut hubs =
+            crate::logs::EventHub::start_all(platform.clone(), &["ops_run_events", "ops_mail", "ops_samples"])
+                .into_iter();
+        let mut next = || hubs.next().expect("a hub per channel");
+        let (hub, mail_hub, sample_hub) = (next(), crate::logs::MailHub(next()), crate::logs::SampleHub(next()));
         let previews = platform.builds.as_ref().map(|b| b.preview_domain.as_str());
         let instances = platform.builds.as_ref().map(|b| b.instances_domain.as_str());
         let hosts =

@@ -20,7 +20,7 @@ pub async fn save_build_settings(
     shell_ttl_minutes: i32,
     smtp_relay: String,
     cron_limit_seconds: i32,
-    log_retention_days: i32,
+    log_retention_days: Option<i32>,
     allow_fork_builds: Option<String>,
     public_previews: Option<String>,
     production_requires_approval: Option<String>,
@@ -39,7 +39,7 @@ pub async fn save_build_settings(
         public_previews: Some(public_previews.is_some()),
         production_requires_approval: Some(production_requires_approval.is_some()),
         private_production: Some(private_production.is_some()),
-        log_retention_days: Some(log_retention_days),
+        log_retention_days,
     };
     Ok(domain::projects::update_build_settings(&ssr::platform()?, &actor, project_id, settings).await?)
 }
