@@ -104,6 +104,17 @@ pub fn svg(series: &SeriesView, from: i64, to: i64, gap: i64, width: u32, height
     for d in paths {
         out.push_str(&format!("<path d=\"{}\" class=\"chart-line\" fill=\"none\"/>", d.trim_end()));
     }
+    // A point with no neighbour draws no line: it is marked, as is the latest one.
+    for (i, p) in points.iter().enumerate() {
+        let alone = (i == 0 || p.t - points[i - 1].t > gap) && points.get(i + 1).is_none_or(|n| n.t - p.t > gap);
+        if alone || i + 1 == points.len() {
+            out.push_str(&format!(
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.5\" class=\"chart-point\"/>",
+                x(p.t),
+                y(p.v)
+            ));
+        }
+    }
     if points.is_empty() {
         out.push_str(&format!(
             "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\" class=\"chart-empty\">No samples in this range yet</text>",
@@ -145,6 +156,7 @@ mod tests {
         let out = svg(&s, 1000, 2000, 90, 600, 160);
         assert!(out.starts_with("<svg") && out.ends_with("</svg>"));
         assert_eq!(out.matches("<path").count(), 2, "a gap splits the line: {out}");
+        assert_eq!(out.matches("<circle").count(), 1, "the lone latest point is marked: {out}");
         assert!(out.contains("30 ms"), "the latest value: {out}");
         assert!(out.contains("Response &lt;time&gt;"), "titles are escaped: {out}");
         assert!(!out.contains("NaN"));

@@ -80,7 +80,7 @@ fn Monitor(initial: EnvMonitor) -> impl IntoView {
                     Some(false) => view! { <strong class="ko" id="health-state">"Down"</strong> }.into_any(),
                     None => view! { <strong class="muted" id="health-state">"Not probed yet"</strong> }.into_any(),
                 })}
-                {move || data.with(|m| m.since.map(|s| format!("since {}", short_time(&s))))}
+                {move || data.with(|m| m.since.map(|s| format!(" since {}", short_time(&s))))}
                 {move || data.with(|m| m.last_detail.clone().map(|d| view! { <div class="muted small">{d}</div> }))}
             </div>
             <div class="card"><div class="muted small">"Uptime 24 h"</div><strong id="uptime-24h">{move || data.with(|m| pct(m.uptime_24h))}</strong></div>
