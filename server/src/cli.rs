@@ -1,7 +1,7 @@
 //! The command line: `odooops` (serve), `odooops admin create-owner`,
-//! `odooops admin audit-verify`, `odooops admin migrate`, and `odooops rollback`
-//! and `odooops upgrade preview|start` (clients of a running console's REST
-//! API, authenticated by a token).
+//! `odooops admin audit-verify`, `odooops admin migrate`; and the clients of
+//! a running console's REST API, authenticated by a token: `login`,
+//! `logout`, `whoami` ([`crate::client`]), `rollback`, `upgrade preview|start`.
 
 use crate::config::ServeConfig;
 use crate::startup;
@@ -22,6 +22,26 @@ pub struct Cli {
 pub enum Command {
     /// Serve the console (the default).
     Serve,
+    /// Store a console's address and a personal access token (checked first) for the other commands.
+    ///
+    /// The token is read from `--token`, or from standard input (a prompt on a terminal):
+    ///   odooops login https://ops.example.com
+    ///   echo "$TOKEN" | odooops login https://ops.example.com
+    /// CI sets ODOOOPS_URL and ODOOOPS_TOKEN instead, which override the stored login.
+    Login {
+        /// The console, e.g. `https://ops.example.com`.
+        url: String,
+        #[arg(long, hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Forget the stored login.
+    Logout,
+    /// Who the token belongs to: e-mail, platform role, tenants.
+    Whoami {
+        /// The answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Administer the installation (uses the owner connection).
     #[command(subcommand)]
     Admin(Admin),
@@ -97,6 +117,9 @@ pub enum Admin {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => startup::serve(cli.serve).await,
+        Command::Login { url, token } => Ok(crate::client::account::login(&url, token).await?),
+        Command::Logout => Ok(crate::client::account::logout()?),
+        Command::Whoami { json } => Ok(crate::client::account::whoami(json).await?),
         Command::Rollback { url, token, project, build, restore_backup } => {
             let r = reqwest::Client::new()
                 .post(format!("{}/api/v1/projects/{project}/rollback", url.trim_end_matches('/')))

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod application;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod edge;
 pub mod logs;

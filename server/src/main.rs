@@ -8,9 +8,16 @@ async fn main() -> std::process::ExitCode {
     server::telemetry::init_for_cli();
     match server::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
+        // A client command's failure says which (3 not authenticated, 4 forbidden, 5 not found, …).
+        Err(e) => match e.downcast_ref::<server::client::ClientError>() {
+            Some(c) => {
+                eprintln!("error: {c}");
+                std::process::ExitCode::from(c.exit_code())
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
     }
 }
