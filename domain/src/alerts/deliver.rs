@@ -20,12 +20,8 @@ use uuid::Uuid;
 pub(crate) const SECRET_PURPOSE: &str = "alert-channel-signing-secret";
 const BATCH: i64 = 16;
 
-/// Wakes the delivery job now.
-pub(crate) async fn wake(p: &Platform) {
-    if let Err(e) = crate::jobs::queue::wake(p, crate::jobs::Kind::WebhookDelivery).await {
-        tracing::warn!(error = %format!("{e:#}"), "could not wake alert delivery");
-    }
-}
+/// Wakes the delivery job now (alert notices ride the webhook-delivery job).
+pub(crate) use crate::automation::deliver::wake;
 
 struct Due {
     id: Uuid,
