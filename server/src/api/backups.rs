@@ -76,37 +76,71 @@ pub struct DownloadQuery {
     neutralized: Option<bool>,
 }
 
-/// The backup as Odoo's backup zip (or the imported dump), streamed.
+/// The backup as Odoo's backup zip (or the imported dump), streamed. The
+/// stored archive (with its filestore, or a dump) answers `Range: bytes=N-`
+/// with 206 and a strong `ETag` that `If-Range` checks, so an interrupted
+/// download resumes; the copies made per request (without filestore,
+/// neutralized) are not byte-stable and say `Accept-Ranges: none`.
 #[utoipa::path(get, path = "/api/v1/backups/{id}/download", tag = "backups", params(("id" = Uuid, Path), DownloadQuery),
-    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 404, body = domain::wire::ApiErrorBody)))]
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 206, content_type = "application/zip", body = Vec<u8>),
+              (status = 404, body = domain::wire::ApiErrorBody), (status = 416)))]
 pub async fn download(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<Uuid>,
     Query(q): Query<DownloadQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (copy, name) = if q.neutralized.unwrap_or(false) {
+    let neutralized = q.neutralized.unwrap_or(false);
+    let with_filestore = q.filestore.unwrap_or(true);
+    let (copy, name) = if neutralized {
         domain::backups::download::neutralized(&s.platform, &actor, id).await?
     } else {
-        domain::backups::download::archive(&s.platform, &actor, id, q.filestore.unwrap_or(true)).await?
+        domain::backups::download::archive(&s.platform, &actor, id, with_filestore).await?
     };
-    let file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
+    let mut file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
     let len = file.metadata().await.map_err(|e| DomainError::Internal(e.into()))?.len();
+    let stable = !neutralized && !name.ends_with("_no-filestore.zip");
+    let etag = format!("\"{}-{len}\"", id.simple());
+    let range = if stable { super::range::requested(&headers, &etag, len) } else { super::range::Requested::Whole };
+    let (status, start, count) = match range {
+        super::range::Requested::Whole => (StatusCode::OK, 0, len),
+        super::range::Requested::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        super::range::Requested::Unsatisfiable => {
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))]).into_response());
+        }
+    };
+    if start > 0 {
+        use tokio::io::AsyncSeekExt;
+        file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| DomainError::Internal(e.into()))?;
+    }
+    use tokio::io::AsyncReadExt;
     // The copy (a temporary file for S3 or without filestore) lives as long as the stream.
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(count), 1 << 20).map(move |chunk| {
         let _keep = &copy;
         chunk
     });
     let ctype = if name.ends_with(".zip") { "application/zip" } else { "application/octet-stream" };
-    Ok((
+    let mut response = (
+        status,
         [
             (header::CONTENT_TYPE, ctype.to_owned()),
-            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_LENGTH, count.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::ACCEPT_RANGES, if stable { "bytes" } else { "none" }.to_owned()),
         ],
         axum::body::Body::from_stream(stream),
     )
-        .into_response())
+        .into_response();
+    if stable {
+        let h = response.headers_mut();
+        h.insert(header::ETAG, etag.parse().expect("an ETag header"));
+        if status == StatusCode::PARTIAL_CONTENT {
+            let range = format!("bytes {start}-{}/{len}", start + count - 1);
+            h.insert(header::CONTENT_RANGE, range.parse().expect("a Content-Range header"));
+        }
+    }
+    Ok(response)
 }
 
 /// Restores a backup into an environment of its project (a build that loads it).

@@ -14,6 +14,7 @@ mod me;
 pub mod metrics;
 mod monitoring;
 mod platform;
+pub mod range;
 mod projects;
 pub mod promotions;
 pub mod shells;

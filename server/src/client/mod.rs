@@ -2,12 +2,22 @@
 //! 19): where the console is and which token to send (a config file in the
 //! user's config directory, mode 0600, that `ODOOOPS_URL` / `ODOOOPS_TOKEN`
 //! override for CI), one HTTP helper that turns the console's answers into
-//! the documented exit codes, and the commands themselves ([`account`]).
+//! the documented exit codes, and the commands: [`ops`] names the command
+//! of every REST operation, [`commands`] builds the command tree from those
+//! rows and the OpenAPI document and runs it; following live output
+//! ([`live`]), transfers ([`transfer`]) and the terminal ([`terminal`]) are
+//! the commands with behaviour of their own.
 //!
 //! Exit codes: 0 success, 1 the action failed, 2 usage (clap's own), 3 not
 //! authenticated, 4 forbidden, 5 not found. Errors print the server's message.
 
 pub mod account;
+pub mod commands;
+pub mod live;
+pub mod ops;
+mod output;
+pub mod terminal;
+pub mod transfer;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -25,6 +35,8 @@ pub enum ClientError {
     Forbidden(String),
     /// No such thing, or not visible to this token (5).
     NotFound(String),
+    /// A remote command's own exit status (`shell -c`); it printed its own output.
+    Exited(u8),
 }
 
 impl ClientError {
@@ -35,6 +47,7 @@ impl ClientError {
             ClientError::Unauthenticated(_) => 3,
             ClientError::Forbidden(_) => 4,
             ClientError::NotFound(_) => 5,
+            ClientError::Exited(code) => *code,
         }
     }
 
@@ -45,6 +58,7 @@ impl ClientError {
             | ClientError::Unauthenticated(m)
             | ClientError::Forbidden(m)
             | ClientError::NotFound(m) => m,
+            ClientError::Exited(_) => "",
         }
     }
 
@@ -134,6 +148,27 @@ pub struct Api {
     http: reqwest::Client,
 }
 
+/// A successful answer: its content type and body.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON (`null` when empty).
+    pub fn json(&self) -> Result<serde_json::Value, ClientError> {
+        if self.body.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&self.body).map_err(|e| ClientError::Failed(format!("the console's answer is not JSON: {e}")))
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.content_type.starts_with("application/json") || (self.content_type.is_empty() && self.body.is_empty())
+    }
+}
+
 impl Api {
     pub fn new(login: &Login) -> Api {
         Api {
@@ -146,25 +181,94 @@ impl Api {
         }
     }
 
-    /// `GET /api/v1{path}`: the JSON answer, or the error with its exit code.
-    pub async fn get(&self, path: &str) -> Result<serde_json::Value, ClientError> {
-        self.send(self.http.get(format!("{}/api/v1{path}", self.base))).await
+    /// The stored (or CI's) login's API.
+    pub fn from_login() -> Result<Api, ClientError> {
+        Ok(Api::new(&resolve()?))
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<serde_json::Value, ClientError> {
-        let r = req
-            .bearer_auth(&self.token)
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// `GET /api/v1{path}`: the JSON answer, or the error with its exit code.
+    pub async fn get(&self, path: &str) -> Result<serde_json::Value, ClientError> {
+        self.send(self.http.get(format!("{}/api/v1{path}", self.base))).await?.json()
+    }
+
+    /// `POST /api/v1{path}` with a JSON body.
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> Result<serde_json::Value, ClientError> {
+        self.send(self.http.post(format!("{}/api/v1{path}", self.base)).json(body)).await?.json()
+    }
+
+    /// A request to a path as the OpenAPI document spells it (`/api/v1/…`, filled in).
+    pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
+        let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap_or(reqwest::Method::GET);
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// Sends with the token; a success's body, or the console's message with its exit code.
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Result<Answer, ClientError> {
+        let r = self.send_raw(req).await?;
+        let status = r.status().as_u16();
+        let content_type =
+            r.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let body = r.bytes().await.map_err(|e| ClientError::Failed(format!("reading the answer: {e}")))?.to_vec();
+        Ok(Answer { status, content_type, body })
+    }
+
+    /// Sends with the token; the response when it is a success (its body unread).
+    pub async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        refused(self.send_any(req).await?).await
+    }
+
+    /// Sends with the token; the response whatever its status.
+    pub async fn send_any(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+        req.bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| ClientError::Failed(format!("{} did not answer: {e}", self.base)))?;
-        let status = r.status().as_u16();
-        let body: serde_json::Value = r.json().await.unwrap_or_default();
-        if (200..300).contains(&status) {
-            Ok(body)
-        } else {
-            Err(ClientError::from_status(status, body["message"].as_str().unwrap_or("the console gave no reason")))
+            .map_err(|e| ClientError::Failed(format!("{} did not answer: {e}", self.base)))
+    }
+
+    /// A WebSocket of the console (`ws://` or `wss://` after the console's scheme), with the token.
+    pub async fn socket(
+        &self,
+        path_and_query: &str,
+    ) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, ClientError>
+    {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}{path_and_query}", self.base.replacen("http", "ws", 1));
+        let mut req = url.as_str().into_client_request().map_err(|e| ClientError::Failed(format!("{url}: {e}")))?;
+        let auth = format!("Bearer {}", self.token)
+            .parse()
+            .map_err(|_| ClientError::Unauthenticated("the token is not a valid header value".into()))?;
+        req.headers_mut().insert("Authorization", auth);
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(ws),
+            Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+                let body: serde_json::Value =
+                    r.body().as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or_default();
+                Err(ClientError::from_status(
+                    r.status().as_u16(),
+                    body["message"].as_str().unwrap_or("the console refused the connection"),
+                ))
+            }
+            Err(e) => Err(ClientError::Failed(format!("{url}: {e}"))),
         }
     }
+}
+
+/// A success as it is; anything else as the console's message with its exit code.
+pub async fn refused(r: reqwest::Response) -> Result<reqwest::Response, ClientError> {
+    let status = r.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(r);
+    }
+    let body: serde_json::Value = r.json().await.unwrap_or_default();
+    Err(ClientError::from_status(status, body["message"].as_str().unwrap_or("the console gave no reason")))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ mod backups;
 mod canary;
 mod catalog;
 mod cli;
+mod cli_client;
 mod console_mail;
 mod consoles;
 mod cron_watch;

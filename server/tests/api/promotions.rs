@@ -87,14 +87,15 @@ async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_ima
 
     // Rollback in one call, from the CLI with a token.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_odooops"))
-        .args(["rollback", "--url", &app.addr, "--project", &project, "--build", prod["id"].as_str().unwrap()])
+        .args(["rollback", &project, prod["id"].as_str().unwrap(), "--json"])
+        .env("ODOOOPS_URL", &app.addr)
         .env("ODOOOPS_TOKEN", &api.token)
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let rollback = stdout.trim().rsplit(' ').next().unwrap().to_owned();
+    let queued: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rollback = queued["build_id"].as_str().unwrap().to_owned();
     let deadline = Instant::now() + Duration::from_secs(300);
     let rolled = loop {
         let b = build(&api, &rollback).await;

@@ -202,11 +202,12 @@ async fn an_approved_upgrade_backs_up_rolls_back_a_failed_migration_and_then_mov
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let printed = cli(&["preview", "--project", &project, "--target", "18.0", "--branch", "18.0", "--wait"]);
+    let printed = cli(&["preview", &project, "18.0", "--branch", "18.0", "--wait"]);
     assert!(printed.contains(": passed (risk low)"), "{printed}");
     let preview = printed.split_whitespace().nth(1).unwrap().to_owned();
-    let printed = cli(&["start", "--preview", &preview]);
-    let pr = printed.split_whitespace().nth(3).unwrap().to_owned();
+    let printed = cli(&["start", &preview, "--json"]);
+    let requested: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let pr = requested["id"].as_str().unwrap().to_owned();
     assert_eq!(bob.post(&format!("/api/v1/promotions/{pr}/approve"), json!({})).await.0, 200);
     let done = settled(&api, &pr).await;
     assert_eq!(done["state"], "deployed", "{done}");
