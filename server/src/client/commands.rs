@@ -505,14 +505,14 @@ mod tests {
                 c = c.find_subcommand(w).unwrap_or_else(|| panic!("`odooops {}` is not a command", op.cmd));
             }
         }
-        root.debug_assert();
+        root.clone().debug_assert();
         // Every command says how it is used.
         fn leaves(c: &Command, path: String, out: &mut Vec<(String, String)>) {
-            if c.get_subcommands().next().is_none() {
-                out.push((path, c.get_after_help().map(|h| h.to_string()).unwrap_or_default()));
-            }
             for s in c.get_subcommands() {
                 leaves(s, format!("{path} {}", s.get_name()), out);
+            }
+            if c.get_subcommands().next().is_none() {
+                out.push((path, c.get_after_help().map(|h| h.to_string()).unwrap_or_default()));
             }
         }
         let mut all = Vec::new();

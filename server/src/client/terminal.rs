@@ -39,8 +39,9 @@ pub async fn run(api: &Api, op: &super::ops::Op, call: &Call, m: &ArgMatches) ->
 
 /// The terminal's size (columns, rows), if standard output is one.
 fn window_size() -> Option<(u16, u16)> {
-    // SAFETY: TIOCGWINSZ writes a `winsize` into the struct we pass and nothing else.
+    // SAFETY: `winsize` is plain integers, for which all zeroes is a valid value.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ writes a `winsize` into the struct we pass and nothing else.
     let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
     (ok && ws.ws_col > 0).then_some((ws.ws_col, ws.ws_row))
 }
