@@ -260,6 +260,31 @@ async fn builds_are_followed_waited_for_and_shelled_into_and_backups_download_re
     let out = run(&app.addr, &api.token, &["shell", &build, "-c", "tr a-z A-Z"], "piped input\n").await;
     assert!(out.status.success(), "{}", text(&out));
     assert!(stdout(&out).contains("PIPED INPUT"), "{}", text(&out));
+    // Interactively, in a real terminal (util-linux `script` gives it one): the window's size reaches
+    // the container's terminal, typed lines run, `exit` ends the session.
+    let inner = format!("stty cols 123 rows 45; exec '{}' shell {build}", env!("CARGO_BIN_EXE_odooops"));
+    let mut term = tokio::process::Command::new("script");
+    term.args(["-qec", &inner, "/dev/null"])
+        .env("ODOOOPS_URL", &app.addr)
+        .env("ODOOOPS_TOKEN", &api.token)
+        .env("ODOOOPS_CONFIG", "/nonexistent/odooops-login.json")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = term.spawn().unwrap();
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(b"echo typed-$((6*7)); stty size; exit\n").await.unwrap();
+        // Standard input stays open (a person at the keyboard) until the session ends by itself.
+        let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output()).await.unwrap().unwrap();
+        drop(input);
+        let seen = text(&out);
+        assert!(seen.contains("typed-42"), "{seen}");
+        assert!(seen.contains("45 123"), "the window's size reached the container: {seen}");
+        assert!(seen.contains("shell closed"), "{seen}");
+    }
     let sessions = ok(&api, &["shells", "ls", &build]).await;
     assert!(sessions.contains("ann@acme.test"), "{sessions}");
 
