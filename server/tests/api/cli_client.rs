@@ -327,6 +327,21 @@ async fn builds_are_followed_waited_for_and_shelled_into_and_backups_download_re
     assert!(ok(&api, &["promotions", "ls", &project]).await.contains("(none)"));
     let out = run(&app.addr, &api.token, &["builds", "show", &uuid::Uuid::new_v4().to_string()], "").await;
     assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+
+    // instances create | ops | show | op <kind> | ls, as a customer with a confirmed address.
+    let bob = crate::instances::confirmed(&app, "bob@customer.test", "Customer").await;
+    let password = crate::instances::ADMIN_PASSWORD;
+    let made = json(&bob, &["instances", "create", "--name", "clishop", "--subdomain", "clishop", "--admin-login", "bob@customer.test", "--admin-password", password]).await;
+    let instance = made["id"].as_str().unwrap().to_owned();
+    let provision = json(&bob, &["instances", "ops", &instance]).await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(crate::instances::ended(&bob, &instance, &provision).await["state"], "done");
+    assert!(ok(&bob, &["instances", "show", &instance]).await.contains("subdomain: clishop"));
+    let paused = json(&bob, &["instances", "op", &instance, "pause"]).await;
+    assert_eq!(crate::instances::ended(&bob, &instance, paused["id"].as_str().unwrap()).await["state"], "done");
+    assert!(ok(&bob, &["instances", "ls"]).await.contains("paused"));
+    let out = run(&app.addr, &bob.token, &["instances", "op", &instance, "explode"], "").await;
+    assert_eq!(out.status.code(), Some(1), "an unknown kind fails with the console's reason: {}", text(&out));
+    assert!(text(&out).starts_with("error: ") && text(&out).len() > 10, "{}", text(&out));
     let _ = std::fs::remove_dir_all(dir);
     tear_down_builds(&app).await;
 }
