@@ -11,7 +11,7 @@ use super::ops::{self, Op, OPS};
 use super::{output, Api, ClientError};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use serde_json::{Map, Value};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// Commands that the derived parser owns although they name an operation.
 const DERIVED: &[&str] = &["whoami"];
@@ -381,8 +381,23 @@ pub async fn run(mut root: Command, name: &str, m: &ArgMatches) -> Result<(), Cl
 /// Prints an answer: JSON as a table or fields (or as it is with `--json`), anything else as bytes.
 pub fn print_answer(op: &Op, answer: &super::Answer, m: &ArgMatches) -> Result<(), ClientError> {
     let out_file = m.try_get_one::<String>("output").ok().flatten();
-    let text = if !answer.is_json() || out_file.is_some() {
+    let text = if out_file.is_some() {
         answer.body.clone()
+    } else if !answer.is_json() {
+        // Raw mail, CSV, HTML: as they are into a pipe; on a terminal, text with its controls
+        // made visible (a caught mail is a tenant's), and binary not at all.
+        if std::io::stdout().is_terminal() {
+            match output::for_terminal(&answer.body) {
+                Some(text) => text.into_bytes(),
+                None => {
+                    return Err(ClientError::Usage(
+                        "the answer is binary: write it to a file with -o FILE (or pipe it)".into(),
+                    ))
+                }
+            }
+        } else {
+            answer.body.clone()
+        }
     } else {
         print_json(op, &answer.json()?, answer.status, m)
     };

@@ -111,6 +111,8 @@ fn line(e: &Value, min_level: u8, grep: Option<&str>, json: bool) -> Option<Stri
         return Some(e.to_string());
     }
     let at = e["created_at"].as_str().and_then(|t| t.get(11..19)).unwrap_or("");
+    // What a build printed is the tenant's: its control characters are shown, not obeyed.
+    let message = super::output::visible(message);
     Some(format!("{at} {:<7} {:<9} {message}", level.to_uppercase(), e["source"].as_str().unwrap_or_default()))
 }
 
@@ -359,5 +361,8 @@ mod tests {
         assert!(line(&e, 2, Some("deprecated"), false).is_some());
         assert!(line(&e, 0, Some("nope"), false).is_none());
         assert!(line(&e, 0, None, true).unwrap().starts_with('{'));
+        let hostile = json!({"id": 4, "level": "info", "source": "odoo", "message": "\u{1b}]52;c;cm0gLXJmIH4=\u{7}done", "created_at": "2026-12-07T04:27:30Z"});
+        let shown = line(&hostile, 0, None, false).unwrap();
+        assert!(!shown.contains('\u{1b}') && shown.ends_with("\\u{7}done"), "{shown:?}");
     }
 }

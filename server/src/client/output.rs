@@ -1,6 +1,11 @@
 //! How answers read at a terminal: a list as a table with chosen columns, an
 //! object as `key: value` lines (nested lists as indented tables), times to
 //! the second. `--json` bypasses all of it for scripts.
+//!
+//! Much of what is shown comes from tenants (mail subjects, log lines, branch
+//! names): control characters are made visible ([`visible`]) so nothing a
+//! tenant wrote can move the cursor, retitle the window or rewrite what the
+//! terminal shows.
 
 use serde_json::Value;
 
@@ -82,11 +87,32 @@ fn fields(v: &Value, indent: &str) -> String {
 pub fn cell(v: &Value) -> String {
     match v {
         Value::Null => "-".to_owned(),
-        Value::String(s) => short_time(s).unwrap_or_else(|| s.replace(['\n', '\r'], " ")),
+        Value::String(s) => short_time(s).unwrap_or_else(|| visible(&s.replace(['\n', '\r'], " "))),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
         Value::Object(_) => "{…}".to_owned(),
         other => other.to_string(),
     }
+}
+
+/// Text with its control characters (C0 but tab and newline, DEL, C1) shown as `\u{…}` escapes.
+pub fn visible(s: &str) -> String {
+    if !s.chars().any(is_control) {
+        return s.to_owned();
+    }
+    s.chars().map(|c| if is_control(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+/// A body that is not JSON, for a terminal: text with its controls made visible; `None` when it is
+/// binary (better written to a file).
+pub fn for_terminal(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let text = text.replace("\r\n", "\n");
+    let binary = text.chars().filter(|c| is_control(*c) && *c != '\u{1b}').count() > text.len() / 100 + 2;
+    (!binary).then(|| visible(&text))
 }
 
 /// `2026-12-07T04:27:30.123456Z` → `2026-12-07 04:27:30Z`.
@@ -111,5 +137,18 @@ mod tests {
         assert!(o.contains("members:\n  EMAIL\n  a@b\n"), "{o}");
         assert_eq!(render(&json!([]), "id"), "(none)\n");
         assert_eq!(render(&Value::Null, ""), "done\n");
+    }
+
+    /// A hostile mail subject or log line cannot drive the terminal.
+    #[test]
+    fn control_characters_from_tenants_are_shown_not_obeyed() {
+        let v = json!([{"subject": "Invoice\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m", "id": "m1"}]);
+        let t = render(&v, "id subject");
+        assert!(!t.chars().any(|c| c.is_control() && c != '\n'), "{t:?}");
+        assert!(t.contains("Invoice\\u{1b}]0;pwned"), "{t}");
+        let raw = b"Subject: \x1b[31mred\r\n\r\nbody\x07\n";
+        let shown = for_terminal(raw).unwrap();
+        assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}') && shown.contains("body"), "{shown:?}");
+        assert_eq!(for_terminal(&[0, 1, 2, 3, 4, 5, 6, 0xff]), None, "binary is not for a terminal");
     }
 }

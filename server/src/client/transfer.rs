@@ -64,12 +64,22 @@ fn sidecar(part: &Path) -> PathBuf {
     part.with_extension("part.etag")
 }
 
-/// The file name the console suggests (only its last component, never a path).
+/// The file name the console suggests, as a plain name in the current directory: its last
+/// component only, letters, digits, `.`, `_` and `-`, never hidden (`.bashrc`) nor empty.
 fn suggested_name(r: &reqwest::Response) -> Option<String> {
     let cd = r.headers().get(reqwest::header::CONTENT_DISPOSITION)?.to_str().ok()?;
-    let name = cd.split("filename=").nth(1)?.trim_matches(|c| c == '"' || c == ';' || c == ' ');
-    let name = name.rsplit(['/', '\\']).next()?.to_owned();
-    (!name.is_empty() && name != "." && name != "..").then_some(name)
+    safe_name(cd.split("filename=").nth(1)?)
+}
+
+fn safe_name(raw: &str) -> Option<String> {
+    let name = raw.trim_matches(|c| c == '"' || c == ';' || c == ' ');
+    let name = name.rsplit(['/', '\\']).next()?;
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect();
+    let name = name.trim_start_matches('.').to_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError> {
@@ -105,6 +115,13 @@ async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientEr
         let r = super::refused(r).await?;
         if target.is_none() {
             let named = PathBuf::from(suggested_name(&r).unwrap_or_else(|| format!("backup-{backup}.zip")));
+            // Without -o nothing already there is overwritten.
+            if named.exists() {
+                return Err(ClientError::Failed(format!(
+                    "{} exists: remove it or choose a file with -o",
+                    named.display()
+                )));
+            }
             let part = named.with_extension(ext_part(&named));
             target = Some(named);
             // A part of that name from an earlier run: ask again, for the rest only.
@@ -255,5 +272,16 @@ mod tests {
     fn partial_files_sit_next_to_the_target() {
         assert_eq!(Path::new("a/b.zip").with_extension(ext_part(Path::new("a/b.zip"))), Path::new("a/b.zip.part"));
         assert_eq!(sidecar(Path::new("b.zip.part")), Path::new("b.zip.part.etag"));
+    }
+
+    /// A console names the file; it never picks a path, a hidden file or a strange name.
+    #[test]
+    fn suggested_names_stay_plain_files_here() {
+        assert_eq!(safe_name("\"shop_2026-12-07.zip\"").as_deref(), Some("shop_2026-12-07.zip"));
+        assert_eq!(safe_name("\"../../etc/passwd\"").as_deref(), Some("passwd"));
+        assert_eq!(safe_name("\".bashrc\"").as_deref(), Some("bashrc"));
+        assert_eq!(safe_name("\"a b\u{1b}[2J.zip\"").as_deref(), Some("a_b__2J.zip"));
+        assert_eq!(safe_name("\"..\""), None);
+        assert_eq!(safe_name("\"\""), None);
     }
 }
