@@ -107,7 +107,8 @@ pub async fn download(
         super::range::Requested::Whole => (StatusCode::OK, 0, len),
         super::range::Requested::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
         super::range::Requested::Unsatisfiable => {
-            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))]).into_response());
+            return Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))])
+                .into_response());
         }
     };
     if start > 0 {

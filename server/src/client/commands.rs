@@ -128,7 +128,11 @@ fn slots(doc: &Value, op: &Op) -> Vec<(String, String, Slot, String, bool)> {
         let help = schema["description"].as_str().or(resolve(doc, schema)["description"].as_str()).unwrap_or_default();
         // A field named like one of every command's own flags takes a prefix.
         let long = name.replace('_', "-");
-        let long = if ["data", "json", "output", "quiet", "help"].contains(&long.as_str()) { format!("body-{long}") } else { long };
+        let long = if ["data", "json", "output", "quiet", "help"].contains(&long.as_str()) {
+            format!("body-{long}")
+        } else {
+            long
+        };
         out.push((
             format!("body:{name}"),
             long,
@@ -153,13 +157,15 @@ fn choices(doc: &Value, op: &Op, field: &str, slot: &Slot) -> Option<Vec<String>
     let schema = match slot {
         Slot::Path => return None,
         Slot::Query(_) => o["parameters"].as_array()?.iter().find(|p| p["name"] == field)?["schema"].clone(),
-        Slot::Body(_) => resolve(doc, &o["requestBody"]["content"]["application/json"]["schema"])["properties"][field].clone(),
+        Slot::Body(_) => {
+            resolve(doc, &o["requestBody"]["content"]["application/json"]["schema"])["properties"][field].clone()
+        }
     };
     let s = resolve(doc, &schema);
-    let from = |s: &Value| s["enum"].as_array().map(|e| e.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>());
-    from(s).or_else(|| {
-        s["oneOf"].as_array()?.iter().find_map(|o| from(resolve(doc, o)))
-    }).filter(|v| !v.is_empty())
+    let from = |s: &Value| {
+        s["enum"].as_array().map(|e| e.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>())
+    };
+    from(s).or_else(|| s["oneOf"].as_array()?.iter().find_map(|o| from(resolve(doc, o)))).filter(|v| !v.is_empty())
 }
 
 fn has_json_body(doc: &Value, op: &Op) -> bool {
@@ -182,8 +188,8 @@ fn leaf(doc: &Value, op: &'static Op, name: &str) -> Command {
     };
     for (id, long, slot, help, required) in all.clone() {
         let field = id.split_once(':').map(|(_, f)| f).unwrap_or_default().to_owned();
-        let positional = matches!(slot, Slot::Path)
-            || (op.pos.contains(&field.as_str()) && (required || !required_after(&field)));
+        let positional =
+            matches!(slot, Slot::Path) || (op.pos.contains(&field.as_str()) && (required || !required_after(&field)));
         let mut arg = Arg::new(id).help(help).value_name(long.to_uppercase());
         if let Some(values) = choices(doc, op, &field, &slot) {
             arg = arg.value_parser(clap::builder::PossibleValuesParser::new(values));
@@ -200,13 +206,12 @@ fn leaf(doc: &Value, op: &'static Op, name: &str) -> Command {
         }
     }
     if has_json_body(doc, op) {
-        c = c.arg(
-            Arg::new("data")
-                .long("data")
-                .short('d')
-                .value_name("JSON|@FILE")
-                .help("The request's JSON body (flags set fields over it); @file reads it from a file, @- from stdin"),
-        );
+        c =
+            c.arg(
+                Arg::new("data").long("data").short('d').value_name("JSON|@FILE").help(
+                    "The request's JSON body (flags set fields over it); @file reads it from a file, @- from stdin",
+                ),
+            );
     }
     if op.method == "get" {
         c = c.arg(
@@ -347,8 +352,10 @@ pub fn owns(name: &str) -> bool {
 /// Runs a client command from its matches (`name` is the top-level word).
 pub async fn run(mut root: Command, name: &str, m: &ArgMatches) -> Result<(), ClientError> {
     if name == "completions" {
-        let shell: clap_complete::Shell =
-            m.get_one::<String>("shell").and_then(|s| s.parse().ok()).ok_or(ClientError::Usage("which shell?".into()))?;
+        let shell: clap_complete::Shell = m
+            .get_one::<String>("shell")
+            .and_then(|s| s.parse().ok())
+            .ok_or(ClientError::Usage("which shell?".into()))?;
         clap_complete::generate(shell, &mut root, "odooops", &mut std::io::stdout());
         return Ok(());
     }
@@ -481,7 +488,9 @@ impl Call {
 
 fn read_data(d: &str) -> Result<Map<String, Value>, ClientError> {
     let text = match d.strip_prefix('@') {
-        Some("-") => std::io::read_to_string(std::io::stdin()).map_err(|e| ClientError::Failed(format!("stdin: {e}")))?,
+        Some("-") => {
+            std::io::read_to_string(std::io::stdin()).map_err(|e| ClientError::Failed(format!("stdin: {e}")))?
+        }
         Some(f) => std::fs::read_to_string(f).map_err(|e| ClientError::Failed(format!("{f}: {e}")))?,
         None => d.to_owned(),
     };
@@ -546,7 +555,12 @@ mod tests {
         let m = root
             .clone()
             .try_get_matches_from([
-                "odooops", "members", "add", "7e0c3ad8-0000-4000-8000-000000000001", "dev@acme.test", "developer",
+                "odooops",
+                "members",
+                "add",
+                "7e0c3ad8-0000-4000-8000-000000000001",
+                "dev@acme.test",
+                "developer",
             ])
             .unwrap();
         let (_, m) = m.subcommand().unwrap();

@@ -17,7 +17,13 @@ use tokio_tungstenite::tungstenite::Message;
 pub fn extend(c: Command, cmd: &str) -> Command {
     match cmd {
         "builds logs" => c
-            .arg(Arg::new("follow").short('f').long("follow").action(ArgAction::SetTrue).help("Follow new lines until the build ends"))
+            .arg(
+                Arg::new("follow")
+                    .short('f')
+                    .long("follow")
+                    .action(ArgAction::SetTrue)
+                    .help("Follow new lines until the build ends"),
+            )
             .arg(
                 Arg::new("level")
                     .long("level")
@@ -33,7 +39,12 @@ pub fn extend(c: Command, cmd: &str) -> Command {
                     .value_parser(["pending", "running", "done", "ok", "warn", "ko", "killed"])
                     .help("Only builds in this state, or with this result"),
             )
-            .arg(Arg::new("commit").long("commit").value_name("SHA").help("Only builds of this commit (a prefix will do)")),
+            .arg(
+                Arg::new("commit")
+                    .long("commit")
+                    .value_name("SHA")
+                    .help("Only builds of this commit (a prefix will do)"),
+            ),
         "upgrade preview" => c.arg(
             Arg::new("wait")
                 .long("wait")
@@ -46,8 +57,12 @@ pub fn extend(c: Command, cmd: &str) -> Command {
 
 pub fn example(cmd: &str) -> Option<&'static str> {
     match cmd {
-        "builds ls" => Some("  odooops builds ls <project> --branch main --state ko\n  odooops builds ls <project> --commit 3f2a9c1 -q"),
-        "builds logs" => Some("  odooops builds logs <build> -f --level warning\n  odooops builds logs <build> --grep ERROR --json"),
+        "builds ls" => Some(
+            "  odooops builds ls <project> --branch main --state ko\n  odooops builds ls <project> --commit 3f2a9c1 -q",
+        ),
+        "builds logs" => {
+            Some("  odooops builds logs <build> -f --level warning\n  odooops builds logs <build> --grep ERROR --json")
+        }
         "upgrade preview" => Some("  odooops upgrade preview <project> 18.0 --branch 18.0 --wait"),
         _ => None,
     }
@@ -267,7 +282,8 @@ pub async fn wait(m: &ArgMatches) -> Result<(), ClientError> {
     let build = match (m.get_one::<String>("build"), m.get_one::<String>("project"), m.get_one::<String>("commit")) {
         (Some(b), _, _) => b.clone(),
         (None, Some(project), Some(commit)) => {
-            let list = ops::fill(ops::by_cmd("builds ls").path, std::slice::from_ref(project)).replacen("/api/v1", "", 1);
+            let list =
+                ops::fill(ops::by_cmd("builds ls").path, std::slice::from_ref(project)).replacen("/api/v1", "", 1);
             let branch = m.get_one::<String>("branch");
             let mut said = false;
             loop {
@@ -335,7 +351,11 @@ async fn preview_and_wait(api: &Api, call: &Call) -> Result<(), ClientError> {
     loop {
         let v = api.get(&path).await?;
         if v["state"] != "running" {
-            println!("preview {id}: {} (risk {})", v["state"].as_str().unwrap_or("?"), v["risk"].as_str().unwrap_or("?"));
+            println!(
+                "preview {id}: {} (risk {})",
+                v["state"].as_str().unwrap_or("?"),
+                v["risk"].as_str().unwrap_or("?")
+            );
             for b in v["blockers"].as_array().into_iter().flatten() {
                 println!("  blocker: {}", b.as_str().unwrap_or_default());
             }

@@ -161,7 +161,8 @@ impl Answer {
         if self.body.is_empty() {
             return Ok(serde_json::Value::Null);
         }
-        serde_json::from_slice(&self.body).map_err(|e| ClientError::Failed(format!("the console's answer is not JSON: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ClientError::Failed(format!("the console's answer is not JSON: {e}")))
     }
 
     pub fn is_json(&self) -> bool {
@@ -206,7 +207,8 @@ impl Api {
 
     /// A request to a path as the OpenAPI document spells it (`/api/v1/…`, filled in).
     pub fn request(&self, method: &str, path: &str) -> reqwest::RequestBuilder {
-        let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap_or(reqwest::Method::GET);
+        let method =
+            reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap_or(reqwest::Method::GET);
         self.http.request(method, format!("{}{path}", self.base))
     }
 

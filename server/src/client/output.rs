@@ -41,9 +41,7 @@ pub fn table(items: &[Value], cols: &str, indent: &str) -> String {
     }
     let rows: Vec<Vec<String>> =
         items.iter().map(|i| names.iter().map(|n| cell(i.get(n).unwrap_or(&Value::Null))).collect()).collect();
-    let width = |c: usize| {
-        rows.iter().map(|r| r[c].chars().count()).chain([names[c].len()]).max().unwrap_or(0)
-    };
+    let width = |c: usize| rows.iter().map(|r| r[c].chars().count()).chain([names[c].len()]).max().unwrap_or(0);
     let widths: Vec<usize> = (0..names.len()).map(width).collect();
     let line = |cells: Vec<String>| {
         let last = cells.len() - 1;
@@ -118,7 +116,8 @@ pub fn for_terminal(body: &[u8]) -> Option<String> {
 /// `2026-12-07T04:27:30.123456Z` → `2026-12-07 04:27:30Z`.
 fn short_time(s: &str) -> Option<String> {
     let t = chrono::DateTime::parse_from_rfc3339(s).ok()?;
-    (s.len() >= 20 && s.as_bytes()[10] == b'T').then(|| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%SZ").to_string())
+    (s.len() >= 20 && s.as_bytes()[10] == b'T')
+        .then(|| t.with_timezone(&chrono::Utc).format("%Y-%m-%d %H:%M:%SZ").to_string())
 }
 
 #[cfg(test)]

@@ -27,7 +27,9 @@ pub fn extend(c: Command, cmd: &str) -> Command {
 
 pub fn example(cmd: &str) -> Option<&'static str> {
     match cmd {
-        "shell" => Some("  odooops shell <build>\n  odooops shell <build> -c 'odoo-bin shell -d \"$PGDATABASE\" < fix.py' < fix.py"),
+        "shell" => Some(
+            "  odooops shell <build>\n  odooops shell <build> -c 'odoo-bin shell -d \"$PGDATABASE\" < fix.py' < fix.py",
+        ),
         _ => None,
     }
 }
@@ -178,7 +180,10 @@ async fn shell(api: &Api, call: &Call, command: Option<String>) -> Result<(), Cl
         Some(0) => Ok(()),
         Some(code) => Err(ClientError::Exited(u8::try_from(code).unwrap_or(1).max(1))),
         None if interactive => Ok(()),
-        None => Err(ClientError::Failed(format!("the command did not finish{}", if reason.is_empty() { String::new() } else { format!(": {reason}") }))),
+        None => Err(ClientError::Failed(format!(
+            "the command did not finish{}",
+            if reason.is_empty() { String::new() } else { format!(": {reason}") }
+        ))),
     }
 }
 

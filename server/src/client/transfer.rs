@@ -22,14 +22,18 @@ pub fn extend(c: Command, cmd: &str) -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Leave the filestore out (a copy made for you: it does not resume)"),
         ),
-        "backups import" => c.arg(Arg::new("file").required(true).value_name("FILE").help("An Odoo backup zip or a pg_dump -Fc dump")),
+        "backups import" => {
+            c.arg(Arg::new("file").required(true).value_name("FILE").help("An Odoo backup zip or a pg_dump -Fc dump"))
+        }
         _ => c,
     }
 }
 
 pub fn example(cmd: &str) -> Option<&'static str> {
     match cmd {
-        "backups download" => Some("  odooops backups download <backup> -o production.zip\n  odooops backups download <backup> --no-filestore"),
+        "backups download" => Some(
+            "  odooops backups download <backup> -o production.zip\n  odooops backups download <backup> --no-filestore",
+        ),
         "backups import" => Some("  odooops backups import <environment> ./customer-backup.zip"),
         _ => None,
     }
@@ -74,10 +78,8 @@ fn suggested_name(r: &reqwest::Response) -> Option<String> {
 fn safe_name(raw: &str) -> Option<String> {
     let name = raw.trim_matches(|c| c == '"' || c == ';' || c == ' ');
     let name = name.rsplit(['/', '\\']).next()?;
-    let name: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
-        .collect();
+    let name: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' }).collect();
     let name = name.trim_start_matches('.').to_owned();
     (!name.is_empty()).then_some(name)
 }
@@ -105,7 +107,9 @@ async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientEr
         let etag = part.as_ref().and_then(|p| std::fs::read_to_string(sidecar(p)).ok());
         let mut req = call.request(api);
         if let (true, Some(tag)) = (have > 0, etag.as_deref()) {
-            req = req.header(reqwest::header::RANGE, format!("bytes={have}-")).header(reqwest::header::IF_RANGE, tag.trim());
+            req = req
+                .header(reqwest::header::RANGE, format!("bytes={have}-"))
+                .header(reqwest::header::IF_RANGE, tag.trim());
         }
         let r = api.send_any(req).await?;
         // 416: the part is already whole.
@@ -151,7 +155,11 @@ async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientEr
         if progress.is_none() {
             progress = bar(total, &target_path.display().to_string());
             if progress.is_none() {
-                eprintln!("downloading {} ({} bytes)", target_path.display(), total.map_or("?".into(), |t| t.to_string()));
+                eprintln!(
+                    "downloading {} ({} bytes)",
+                    target_path.display(),
+                    total.map_or("?".into(), |t| t.to_string())
+                );
             }
         }
         if let Some(p) = &progress {
@@ -191,7 +199,8 @@ async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientEr
         if lost.is_none() && !short {
             return complete(Some(&part), Some(&target_path), &progress);
         }
-        let msg = format!("the connection was lost at byte {got}{}", lost.map(|l| format!(" ({l})")).unwrap_or_default());
+        let msg =
+            format!("the connection was lost at byte {got}{}", lost.map(|l| format!(" ({l})")).unwrap_or_default());
         if tries >= TRIES {
             return Err(ClientError::Failed(format!("{msg}; run the command again to resume")));
         }
@@ -211,7 +220,11 @@ fn ext_part(target: &Path) -> String {
     }
 }
 
-fn complete(part: Option<&Path>, target: Option<&Path>, progress: &Option<indicatif::ProgressBar>) -> Result<(), ClientError> {
+fn complete(
+    part: Option<&Path>,
+    target: Option<&Path>,
+    progress: &Option<indicatif::ProgressBar>,
+) -> Result<(), ClientError> {
     let (Some(part), Some(target)) = (part, target) else {
         return Err(ClientError::Failed("nothing was downloaded".into()));
     };
@@ -227,7 +240,8 @@ fn complete(part: Option<&Path>, target: Option<&Path>, progress: &Option<indica
 
 async fn import(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError> {
     let path = PathBuf::from(m.get_one::<String>("file").cloned().unwrap_or_default());
-    let file = tokio::fs::File::open(&path).await.map_err(|e| ClientError::Failed(format!("{}: {e}", path.display())))?;
+    let file =
+        tokio::fs::File::open(&path).await.map_err(|e| ClientError::Failed(format!("{}: {e}", path.display())))?;
     let len = file.metadata().await.map_err(|e| ClientError::Failed(format!("{}: {e}", path.display())))?.len();
     let progress = bar(Some(len), &format!("uploading {}", path.display()));
     if progress.is_none() {
@@ -241,7 +255,8 @@ async fn import(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientErro
             p.set_position(sent);
         }
     });
-    let ctype = if path.extension().is_some_and(|e| e == "zip") { "application/zip" } else { "application/octet-stream" };
+    let ctype =
+        if path.extension().is_some_and(|e| e == "zip") { "application/zip" } else { "application/octet-stream" };
     let req = api
         .request(call.method, &call.path)
         .header(reqwest::header::CONTENT_TYPE, ctype)

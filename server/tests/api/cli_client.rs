@@ -67,7 +67,11 @@ async fn projects_members_tokens_keys_and_the_audit_trail_from_the_command_line(
     let api = app.api(&ann.token().await);
 
     // projects create | ls | show, with the body's fields as flags and positionals.
-    let p = json(&api, &["projects", "create", "Shop", "--repo-url", "https://github.com/acme/shop.git", "--odoo-version", "17.0"]).await;
+    let p = json(
+        &api,
+        &["projects", "create", "Shop", "--repo-url", "https://github.com/acme/shop.git", "--odoo-version", "17.0"],
+    )
+    .await;
     let project = p["id"].as_str().unwrap_or_else(|| p["project"]["id"].as_str().unwrap()).to_owned();
     let table = ok(&api, &["projects", "ls"]).await;
     assert!(table.starts_with("ID ") && table.contains("Shop") && table.contains("17.0"), "{table}");
@@ -109,7 +113,8 @@ async fn projects_members_tokens_keys_and_the_audit_trail_from_the_command_line(
     assert!(out.status.success() && text(&out).contains("ann@acme.test"), "{}", text(&out));
     let tokens = json(&api, &["tokens", "ls"]).await;
     assert!(tokens.as_array().unwrap().len() >= 2, "{tokens}");
-    let newest = tokens.as_array().unwrap().iter().max_by_key(|t| t["created_at"].as_str().unwrap().to_owned()).unwrap();
+    let newest =
+        tokens.as_array().unwrap().iter().max_by_key(|t| t["created_at"].as_str().unwrap().to_owned()).unwrap();
     ok(&api, &["tokens", "rm", newest["id"].as_str().unwrap()]).await;
     assert_eq!(run(&app.addr, &secret, &["whoami"], "").await.status.code(), Some(3), "revoked");
 
@@ -307,7 +312,8 @@ async fn builds_are_followed_waited_for_and_shelled_into_and_backups_download_re
     // A part left by an earlier run resumes on the next one; a part of something else starts over.
     let again = dir.join("again.zip");
     std::fs::write(dir.join("again.zip.part"), &whole[..1000]).unwrap();
-    std::fs::write(dir.join("again.zip.part.etag"), format!("\"{}-{}\"", backup.replace('-', ""), whole.len())).unwrap();
+    std::fs::write(dir.join("again.zip.part.etag"), format!("\"{}-{}\"", backup.replace('-', ""), whole.len()))
+        .unwrap();
     let out = run(&app.addr, &api.token, &["backups", "download", &backup, "-o", again.to_str().unwrap()], "").await;
     assert!(out.status.success() && text(&out).contains("resuming at byte 1000"), "{}", text(&out));
     assert!(std::fs::read(&again).unwrap() == whole);
@@ -331,7 +337,22 @@ async fn builds_are_followed_waited_for_and_shelled_into_and_backups_download_re
     // instances create | ops | show | op <kind> | ls, as a customer with a confirmed address.
     let bob = crate::instances::confirmed(&app, "bob@customer.test", "Customer").await;
     let password = crate::instances::ADMIN_PASSWORD;
-    let made = json(&bob, &["instances", "create", "--name", "clishop", "--subdomain", "clishop", "--admin-login", "bob@customer.test", "--admin-password", password]).await;
+    let made = json(
+        &bob,
+        &[
+            "instances",
+            "create",
+            "--name",
+            "clishop",
+            "--subdomain",
+            "clishop",
+            "--admin-login",
+            "bob@customer.test",
+            "--admin-password",
+            password,
+        ],
+    )
+    .await;
     let instance = made["id"].as_str().unwrap().to_owned();
     let provision = json(&bob, &["instances", "ops", &instance]).await[0]["id"].as_str().unwrap().to_owned();
     assert_eq!(crate::instances::ended(&bob, &instance, &provision).await["state"], "done");
