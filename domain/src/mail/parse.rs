@@ -148,6 +148,30 @@ mod tests {
         assert_eq!(bytes, b"%PDF-1.4\n");
     }
 
+    /// Legacy East Asian charsets (issue 20: they showed garbled): ISO-2022-JP and EUC-KR encoded
+    /// words in headers, Shift_JIS and ISO-2022-JP bodies.
+    #[test]
+    fn japanese_and_korean_legacy_charsets_decode() {
+        let mut raw: Vec<u8> = concat!(
+            "From: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?= <jp@acme.test>\r\n",
+            "To: kr@acme.test\r\n",
+            "Subject: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?= =?EUC-KR?B?x9Gxub7u?=\r\n",
+            "MIME-Version: 1.0\r\n",
+            "Content-Type: text/plain; charset=Shift_JIS\r\n",
+            "Content-Transfer-Encoding: 8bit\r\n\r\n",
+        )
+        .as_bytes()
+        .to_vec();
+        raw.extend_from_slice(&[0x93, 0xFA, 0x96, 0x7B, 0x8C, 0xEA, b'\r', b'\n']);
+        let p = parse(&raw);
+        assert_eq!(p.error, None);
+        assert_eq!(p.subject.as_deref(), Some("テスト한국어"), "{p:?}");
+        assert!(p.from.as_deref().unwrap_or_default().contains("テスト"), "{p:?}");
+        assert_eq!(p.text.as_deref().map(str::trim), Some("日本語"));
+        let jis = b"From: a@acme.test\r\nSubject: x\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n\x1b$B$3$s$K$A$O\x1b(B\r\n";
+        assert_eq!(parse(jis).text.as_deref().map(str::trim), Some("こんにちは"));
+    }
+
     #[test]
     fn garbage_is_kept_with_a_reason() {
         for raw in [&b"\x00\xff\xfe garbage without headers"[..], b"", b"\r\n\r\n"] {
