@@ -65,11 +65,16 @@ pub enum Admin {
 
 /// Parses the whole command line (usage errors exit 2) and runs it.
 pub async fn main() -> anyhow::Result<()> {
-    let root = crate::client::commands::augment(Cli::command());
+    // Serving and administering need no client commands: the console starts without building them.
+    if matches!(std::env::args().nth(1).as_deref(), None | Some("serve") | Some("admin")) {
+        return run(Cli::parse()).await;
+    }
+    let doc = crate::client::commands::document();
+    let root = crate::client::commands::augment(Cli::command(), &doc);
     let m = root.clone().get_matches();
     if let Some((name, sub)) = m.subcommand() {
         if crate::client::commands::owns(name) {
-            return Ok(crate::client::commands::run(root, name, sub).await?);
+            return Ok(crate::client::commands::run(root, &doc, name, sub).await?);
         }
     }
     run(Cli::from_arg_matches(&m).unwrap_or_else(|e| e.exit())).await

@@ -319,9 +319,8 @@ fn group_about(name: &str) -> String {
     .to_owned()
 }
 
-/// The whole command line: the derived commands (serve, admin, login…) and the client's.
-pub fn augment(root: Command) -> Command {
-    let doc = document();
+/// The whole command line: the derived commands (serve, admin, login…) and the client's, from `doc`.
+pub fn augment(root: Command, doc: &Value) -> Command {
     let mut top = Node { name: String::new(), op: None, children: vec![] };
     for op in OPS.iter().filter(|o| !DERIVED.contains(&o.cmd)) {
         let mut node = &mut top;
@@ -332,7 +331,7 @@ pub fn augment(root: Command) -> Command {
     }
     let mut root = root;
     for child in &top.children {
-        root = root.subcommand(child.command(&doc));
+        root = root.subcommand(child.command(doc));
     }
     root.subcommand(
         Command::new("completions")
@@ -350,7 +349,7 @@ pub fn owns(name: &str) -> bool {
 }
 
 /// Runs a client command from its matches (`name` is the top-level word).
-pub async fn run(mut root: Command, name: &str, m: &ArgMatches) -> Result<(), ClientError> {
+pub async fn run(mut root: Command, doc: &Value, name: &str, m: &ArgMatches) -> Result<(), ClientError> {
     if name == "completions" {
         let shell: clap_complete::Shell = m
             .get_one::<String>("shell")
@@ -370,8 +369,8 @@ pub async fn run(mut root: Command, name: &str, m: &ArgMatches) -> Result<(), Cl
         return super::live::wait(m).await;
     }
     let op = ops::by_cmd(&cmd);
+    let call = Call::from_matches(doc, op, m)?;
     let api = Api::from_login()?;
-    let call = Call::from_matches(&document(), op, m)?;
     if let Some(done) = super::live::run(&api, op, &call, m).await {
         return done;
     }
@@ -420,20 +419,18 @@ pub fn print_answer(op: &Op, answer: &super::Answer, m: &ArgMatches) -> Result<(
 
 /// A JSON answer as the flags ask: ids only (`-q`), as it is (`--json`), or for reading.
 pub fn print_json(op: &Op, v: &Value, status: u16, m: &ArgMatches) -> Vec<u8> {
-    {
-        if m.try_get_one::<bool>("quiet").ok().flatten().copied().unwrap_or(false) {
-            let items = match v {
-                Value::Array(items) => items.clone(),
-                other => vec![other.clone()],
-            };
-            items.iter().filter_map(|i| i["id"].as_str().map(|id| format!("{id}\n"))).collect::<String>().into_bytes()
-        } else if m.get_flag("json") {
-            format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()).into_bytes()
-        } else if v.is_null() && status == 204 {
-            format!("{}: done\n", op.cmd).into_bytes()
-        } else {
-            output::render(v, op.cols).into_bytes()
-        }
+    if m.try_get_one::<bool>("quiet").ok().flatten().copied().unwrap_or(false) {
+        let items = match v {
+            Value::Array(items) => items.clone(),
+            other => vec![other.clone()],
+        };
+        items.iter().filter_map(|i| i["id"].as_str().map(|id| format!("{id}\n"))).collect::<String>().into_bytes()
+    } else if m.get_flag("json") {
+        format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default()).into_bytes()
+    } else if v.is_null() && status == 204 {
+        format!("{}: done\n", op.cmd).into_bytes()
+    } else {
+        output::render(v, op.cols).into_bytes()
     }
 }
 
@@ -442,6 +439,8 @@ pub fn print_json(op: &Op, v: &Value, status: u16, m: &ArgMatches) -> Vec<u8> {
 pub struct Call {
     pub method: &'static str,
     pub path: String,
+    /// The path's parameters as given (`builds logs <build>` → the build).
+    pub args: Vec<String>,
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
 }
@@ -471,7 +470,7 @@ impl Call {
             }
         }
         let body = (op.method != "get" && op.method != "delete" || !body.is_empty()).then_some(Value::Object(body));
-        Ok(Call { method: op.method, path: ops::fill(op.path, &path_values), query, body })
+        Ok(Call { method: op.method, path: ops::fill(op.path, &path_values), args: path_values, query, body })
     }
 
     pub fn request(&self, api: &Api) -> reqwest::RequestBuilder {
@@ -522,7 +521,7 @@ mod tests {
         assert!(gone.is_empty(), "client commands calling routes that do not exist: {gone:#?}");
 
         // And each row is a command of the built tree.
-        let root = augment(<crate::cli::Cli as clap::CommandFactory>::command());
+        let root = augment(<crate::cli::Cli as clap::CommandFactory>::command(), &doc);
         for op in OPS {
             let mut c = &root;
             for w in op.cmd.split(' ') {
@@ -551,7 +550,7 @@ mod tests {
     #[test]
     fn flags_read_as_the_fields_types() {
         let doc = document();
-        let root = augment(<crate::cli::Cli as clap::CommandFactory>::command());
+        let root = augment(<crate::cli::Cli as clap::CommandFactory>::command(), &doc);
         let m = root
             .clone()
             .try_get_matches_from([

@@ -133,12 +133,13 @@ fn line(e: &Value, min_level: u8, grep: Option<&str>, json: bool) -> Option<Stri
 
 /// The build's log so far (and, with `-f`, live until the build is done).
 async fn logs(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError> {
-    let build = call.path.trim_end_matches("/events").rsplit('/').next().unwrap_or_default().to_owned();
+    let build = call.args.first().cloned().unwrap_or_default();
     let min = m.get_one::<String>("level").map_or(0, |l| level_rank(l));
     let grep = m.get_one::<String>("grep").cloned();
     let json = m.get_flag("json");
-    let mut after: i64 = call.query.iter().find(|(k, _)| k == "after").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-    let limit: Option<usize> = call.query.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.parse().ok());
+    let query = |k: &str| call.query.iter().find(|(q, _)| q == k).map(|(_, v)| v.as_str());
+    let mut after: i64 = query("after").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit: Option<usize> = query("limit").and_then(|v| v.parse().ok());
     let print = |events: &[Value], after: &mut i64| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -150,33 +151,18 @@ async fn logs(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError>
         }
         let _ = out.flush();
     };
-    // The history, in pages.
-    let events_path = |after: i64, limit: usize| format!("/builds/{build}/events?after={after}&limit={limit}");
-    let mut shown = 0usize;
-    loop {
-        let page_size = limit.map_or(1000, |l| l.saturating_sub(shown).min(1000));
-        if page_size == 0 {
-            return Ok(());
-        }
-        let page = api.get(&events_path(after, page_size)).await?;
-        let page = page.as_array().cloned().unwrap_or_default();
-        shown += page.len();
-        print(&page, &mut after);
-        if page.len() < page_size {
-            break;
-        }
-    }
-    if !m.get_flag("follow") {
+    let limited = drain(api, &build, &mut after, limit, &print).await?;
+    if limited || !m.get_flag("follow") {
         return Ok(());
     }
-    let show = ops::by_cmd("builds show");
-    let build_path = ops::fill(show.path, std::slice::from_ref(&build)).replacen("/api/v1", "", 1);
+    let build_path = ops::rest_path("builds show", std::slice::from_ref(&build));
     let done = |b: &Value| b["state"] == "done";
     if done(&api.get(&build_path).await?) {
-        return finish(api, &build_path, &build, &mut after, &events_path, &print).await;
+        return finish(api, &build_path, &build, &mut after, &print).await;
     }
     let spinner = progress_spinner(&format!("following build {build}"));
-    let mut ws = api.socket(&format!("/api/v1/builds/{build}/events/ws?after={after}")).await?;
+    let socket = |after: i64| format!("/api/v1/builds/{build}/events/ws?after={after}");
+    let mut ws = api.socket(&socket(after)).await?;
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
@@ -192,7 +178,7 @@ async fn logs(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError>
                 // The socket went away (a restart, a proxy): the REST history carries on from `after`.
                 Some(Err(_)) | None => {
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    ws = api.socket(&format!("/api/v1/builds/{build}/events/ws?after={after}")).await?;
+                    ws = api.socket(&socket(after)).await?;
                 }
             },
             _ = tick.tick() => {
@@ -205,11 +191,51 @@ async fn logs(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError>
                         s.finish_and_clear();
                     }
                     let _ = ws.send(Message::Close(None)).await;
-                    return finish(api, &build_path, &build, &mut after, &events_path, &print).await;
+                    return finish(api, &build_path, &build, &mut after, &print).await;
                 }
             }
         }
     }
+}
+
+/// Prints the build's stored events after `*after`, page by page, at most `limit` of them;
+/// whether the limit stopped it.
+async fn drain(
+    api: &Api,
+    build: &str,
+    after: &mut i64,
+    limit: Option<usize>,
+    print: &dyn Fn(&[Value], &mut i64),
+) -> Result<bool, ClientError> {
+    let events = ops::rest_path("builds logs", &[build.to_owned()]);
+    let mut shown = 0usize;
+    loop {
+        let page_size = limit.map_or(1000, |l| l.saturating_sub(shown).min(1000));
+        if page_size == 0 {
+            return Ok(true);
+        }
+        let page = api.get(&format!("{events}?after={after}&limit={page_size}")).await?;
+        let page = page.as_array().cloned().unwrap_or_default();
+        shown += page.len();
+        print(&page, after);
+        if page.len() < page_size {
+            return Ok(false);
+        }
+    }
+}
+
+/// Prints what the build logged after `after` (the socket may not have sent its last lines yet) and its result.
+async fn finish(
+    api: &Api,
+    build_path: &str,
+    build: &str,
+    after: &mut i64,
+    print: &dyn Fn(&[Value], &mut i64),
+) -> Result<(), ClientError> {
+    drain(api, build, after, None, print).await?;
+    let b = api.get(build_path).await?;
+    eprintln!("build {build} (#{}) finished: {}", b["number"], b["result"].as_str().unwrap_or("?"));
+    Ok(())
 }
 
 /// `builds ls` with filters the REST list does not take (applied here, on the newest builds it lists).
@@ -242,28 +268,6 @@ async fn verify(api: &Api, op: &Op, call: &Call, m: &ArgMatches) -> Result<(), C
     }
 }
 
-/// Prints what the build logged after `after` (the socket may not have sent its last lines yet) and its result.
-async fn finish(
-    api: &Api,
-    build_path: &str,
-    build: &str,
-    after: &mut i64,
-    events_path: &dyn Fn(i64, usize) -> String,
-    print: &dyn Fn(&[Value], &mut i64),
-) -> Result<(), ClientError> {
-    loop {
-        let page = api.get(&events_path(*after, 1000)).await?;
-        let page = page.as_array().cloned().unwrap_or_default();
-        print(&page, after);
-        if page.len() < 1000 {
-            break;
-        }
-    }
-    let b = api.get(build_path).await?;
-    eprintln!("build {build} (#{}) finished: {}", b["number"], b["result"].as_str().unwrap_or("?"));
-    Ok(())
-}
-
 /// A spinner on standard error when it is a terminal (plain output otherwise).
 fn progress_spinner(msg: &str) -> Option<indicatif::ProgressBar> {
     if !std::io::stderr().is_terminal() {
@@ -282,8 +286,7 @@ pub async fn wait(m: &ArgMatches) -> Result<(), ClientError> {
     let build = match (m.get_one::<String>("build"), m.get_one::<String>("project"), m.get_one::<String>("commit")) {
         (Some(b), _, _) => b.clone(),
         (None, Some(project), Some(commit)) => {
-            let list =
-                ops::fill(ops::by_cmd("builds ls").path, std::slice::from_ref(project)).replacen("/api/v1", "", 1);
+            let list = ops::rest_path("builds ls", std::slice::from_ref(project));
             let branch = m.get_one::<String>("branch");
             let mut said = false;
             loop {
@@ -307,8 +310,7 @@ pub async fn wait(m: &ArgMatches) -> Result<(), ClientError> {
         }
         _ => return Err(ClientError::Usage("give a build, or --project and --commit".into())),
     };
-    let show = ops::by_cmd("builds show");
-    let path = ops::fill(show.path, std::slice::from_ref(&build)).replacen("/api/v1", "", 1);
+    let path = ops::rest_path("builds show", std::slice::from_ref(&build));
     let mut last = String::new();
     loop {
         let b = api.get(&path).await?;
@@ -346,8 +348,7 @@ async fn preview_and_wait(api: &Api, call: &Call) -> Result<(), ClientError> {
     let started = api.send(call.request(api)).await?.json()?;
     let id = started["id"].as_str().unwrap_or_default().to_owned();
     println!("preview {id} started: build {}", started["build_id"].as_str().unwrap_or_default());
-    let show = ops::by_cmd("upgrade show");
-    let path = ops::fill(show.path, std::slice::from_ref(&id)).replacen("/api/v1", "", 1);
+    let path = ops::rest_path("upgrade show", std::slice::from_ref(&id));
     loop {
         let v = api.get(&path).await?;
         if v["state"] != "running" {

@@ -214,6 +214,12 @@ pub fn by_cmd(cmd: &str) -> &'static Op {
     OPS.iter().find(|o| o.cmd == cmd).unwrap_or_else(|| panic!("no operation for `odooops {cmd}`"))
 }
 
+/// The path of a command's operation below `/api/v1`, filled in (what [`super::Api::get`] takes).
+pub fn rest_path(cmd: &str, values: &[String]) -> String {
+    let full = fill(by_cmd(cmd).path, values);
+    full.strip_prefix("/api/v1").map(str::to_owned).unwrap_or(full)
+}
+
 /// The path's parameters in order: `/projects/{id}/members/{user_id}` → `["id", "user_id"]`.
 pub fn path_params(path: &str) -> Vec<&str> {
     path.split('/').filter_map(|s| s.strip_prefix('{')?.strip_suffix('}')).collect()

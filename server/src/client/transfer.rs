@@ -90,7 +90,7 @@ async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientEr
         call.query.retain(|(k, _)| k != "filestore");
         call.query.push(("filestore".into(), "false".into()));
     }
-    let backup = call.path.trim_end_matches("/download").rsplit('/').next().unwrap_or_default().to_owned();
+    let backup = call.args.first().cloned().unwrap_or_default();
     let fail = |what: &str, e: &dyn std::fmt::Display| ClientError::Failed(format!("{what}: {e}"));
     // Without -o the name is the console's; it is known once the first answer arrives.
     let mut target: Option<PathBuf> = m.get_one::<String>("output").map(PathBuf::from);
