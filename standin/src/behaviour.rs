@@ -15,6 +15,9 @@ pub struct Behaviour {
     pub slow_start_secs: u64,
     /// Mails to send through the configured SMTP server when the server starts.
     pub send_mails: u32,
+    /// `mail-subject <header value>`: the Subject header of those mails, verbatim (an RFC 2047
+    /// encoded word in a legacy charset, say), instead of `Stand-in mail <n>`.
+    pub mail_subject: Option<String>,
     /// Seconds each run of a scheduled action takes while serving (0: no such cron).
     pub slow_cron_secs: u64,
     /// The series (`18.0`) whose migration (`-u all` on a database of an older series) fails.
@@ -43,6 +46,12 @@ impl Behaviour {
                 Some("crash-serving") => b.crash_serving = true,
                 Some("crash-serving-production") => b.crash_serving_production = true,
                 Some("send-mail") => b.send_mails = words.next().and_then(|s| s.parse().ok()).unwrap_or(1).min(100),
+                // Printable ASCII only: a header value, never a line break.
+                Some("mail-subject") => {
+                    let rest = line["mail-subject".len()..].trim();
+                    b.mail_subject =
+                        (!rest.is_empty() && rest.bytes().all(|c| (b' '..=b'~').contains(&c))).then(|| rest.to_owned());
+                }
                 Some("fail-migration") => {
                     b.fail_migration = words.next().map(str::to_owned);
                     b.fail_migration_production = words.next() == Some("production");
@@ -77,12 +86,16 @@ mod tests {
                 crash_serving_production: false,
                 slow_start_secs: 3,
                 send_mails: 0,
+                mail_subject: None,
                 slow_cron_secs: 0,
                 fail_migration: None,
                 fail_migration_production: false
             }
         );
         assert_eq!(Behaviour::parse("send-mail 2").send_mails, 2);
+        let jp = Behaviour::parse("mail-subject =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=");
+        assert_eq!(jp.mail_subject.as_deref(), Some("=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="));
+        assert_eq!(Behaviour::parse("mail-subject caf\u{e9}").mail_subject, None, "ASCII header values only");
         assert_eq!(Behaviour::parse("slow-cron 600").slow_cron_secs, 600);
         assert_eq!(Behaviour::parse("fail-migration 18.0").fail_migration.as_deref(), Some("18.0"));
         assert!(Behaviour::parse("fail-migration 18.0 production").fail_migration_production);

@@ -11,7 +11,8 @@
 //!
 //! A file `.standin` at the root of an addons path changes its behaviour, one
 //! word per line: `fail-test`, `warn`, `crash`, `crash-serving`, `crash-serving-production`, `slow-start <seconds>`,
-//! `send-mail <n>` (send n mails through `--smtp*` when the server starts) and `slow-cron <seconds>`
+//! `send-mail <n>` (send n mails through `--smtp*` when the server starts; `mail-subject <value>` gives
+//! them that Subject header, verbatim) and `slow-cron <seconds>`
 //! (a scheduled action whose every run takes that long), `fail-migration <series>` (`-u all`
 //! fails when the stand-in runs as that series: `ODOO_VERSION`, default 17.0; `… production`: only
 //! on a production database).
@@ -180,7 +181,7 @@ fn run(config: Config) -> i32 {
         std::thread::sleep(Duration::from_secs(behaviour.slow_start_secs));
     }
     for i in 1..=behaviour.send_mails {
-        let subject = format!("Stand-in mail {i}");
+        let subject = behaviour.mail_subject.clone().unwrap_or_else(|| format!("Stand-in mail {i}"));
         let from = format!("odoo@{}.example", db_label.as_deref().unwrap_or("odoo"));
         match mail::send(&config, &from, "customer@example.com", &subject, "Sent by the OdooOps stand-in.\n") {
             Ok(()) => log::info(

@@ -53,7 +53,7 @@ pub fn kit_get(reference: String, rest: &'static str) -> LocalResource<Result<Va
 }
 
 /// Keeps Tab and Shift+Tab among the dialog's own controls.
-fn trap_tab(dialog: NodeRef<Div>, e: &web_sys::KeyboardEvent) {
+pub(crate) fn trap_tab(dialog: NodeRef<Div>, e: &web_sys::KeyboardEvent) {
     #[cfg(target_arch = "wasm32")]
     {
         use wasm_bindgen::JsCast;

@@ -1,5 +1,7 @@
 //! The live log tail of a build: a WebSocket feeds events as they are
-//! stored; filters by level, source and text; pause/resume; CSV export.
+//! stored; filters by level, source and text; pause/resume; CSV export. It
+//! follows new lines while scrolled to the bottom (scrolling up stops that,
+//! "Follow" resumes it), and says when the build has finished.
 //! Only the last lines of the filtered view are rendered, so a 10k+ line log
 //! does not freeze the tab (the export has them all).
 
@@ -11,8 +13,34 @@ use leptos::prelude::*;
 const RENDERED: usize = 1000;
 
 #[component]
-pub fn LogTail(build_id: uuid::Uuid, events: RwSignal<Vec<RunEventView>>) -> impl IntoView {
+pub fn LogTail(
+    build_id: uuid::Uuid,
+    events: RwSignal<Vec<RunEventView>>,
+    /// Whether the build has finished: then nothing more arrives, and the tail says so.
+    #[prop(optional, into)]
+    done: Option<Signal<bool>>,
+) -> impl IntoView {
+    let done = done.unwrap_or_else(|| Signal::stored(false));
     let paused = RwSignal::new(false);
+    let follow = RwSignal::new(true);
+    let box_ref = NodeRef::<leptos::html::Div>::new();
+    // After each change of the lines, the newest is scrolled into view while following.
+    Effect::new(move |_| {
+        events.track();
+        if follow.get() {
+            if let Some(el) = box_ref.get() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        }
+    });
+    let on_scroll = move |_| {
+        if let Some(el) = box_ref.get_untracked() {
+            let at_bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 24;
+            if follow.get_untracked() != at_bottom {
+                follow.set(at_bottom);
+            }
+        }
+    };
     let held: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
     let level = RwSignal::new(String::new());
     let source = RwSignal::new(String::new());
@@ -53,20 +81,28 @@ pub fn LogTail(build_id: uuid::Uuid, events: RwSignal<Vec<RunEventView>>) -> imp
                     {move || events.with(|all| sources(all)).into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}
                 </select>
                 <input type="search" placeholder="Search the log" aria-label="Search" on:input=move |e| query.set(event_target_value(&e))/>
-                <Show when=move || paused.get() fallback=move || view! {
-                    <button type="button" id="pause-log" on:click=move |_| paused.set(true)>"Pause"</button>
-                }>
-                    <button type="button" id="resume-log" on:click=resume>
-                        "Resume (" {move || held.with(Vec::len)} " new)"
-                    </button>
+                <Show when=move || !done.get()>
+                    <Show when=move || paused.get() fallback=move || view! {
+                        <button type="button" id="pause-log" on:click=move |_| paused.set(true)>"Pause"</button>
+                    }>
+                        <button type="button" id="resume-log" on:click=resume>
+                            "Resume (" {move || held.with(Vec::len)} " new)"
+                        </button>
+                    </Show>
+                </Show>
+                <Show when=move || !follow.get()>
+                    <button type="button" id="follow-log" on:click=move |_| follow.set(true)>"Follow ↓"</button>
                 </Show>
                 <button type="button" on:click=export>"Export CSV"</button>
-                <span class="muted small" id="log-status">{move || status.get()}</span>
+                <span class="muted small" id="log-status">{move || if done.get() { "finished".to_owned() } else { status.get() }}</span>
             </div>
-            <div class="logtail-lines" id="log-lines">
+            <div class="logtail-lines" id="log-lines" node_ref=box_ref on:scroll=on_scroll>
                 {move || events.with(|all| {
                     let shown = filter_events(all, &level.get(), &source.get(), &query.get());
                     let total = shown.len();
+                    if total == 0 && !all.is_empty() {
+                        return view! { <div class="muted small" id="log-no-match">"No line matches these filters."</div> }.into_any();
+                    }
                     let skip = total.saturating_sub(RENDERED);
                     let note = (skip > 0).then(|| view! {
                         <div class="muted small">{format!("{skip} earlier lines hidden; export to see them all")}</div>
@@ -78,7 +114,7 @@ pub fn LogTail(build_id: uuid::Uuid, events: RwSignal<Vec<RunEventView>>) -> imp
                             <span class="log-msg">{e.message.clone()}</span>
                         </div>
                     }).collect_view();
-                    view! { {note} {lines} }
+                    view! { {note} {lines} }.into_any()
                 })}
             </div>
         </div>

@@ -1,5 +1,6 @@
 //! Reusable UI pieces.
 
+pub mod confirm;
 pub mod forms;
 pub mod kit;
 pub mod kit_tabs;

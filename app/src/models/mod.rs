@@ -190,8 +190,9 @@ pub fn build_status(state: BuildState, result: Option<BuildResult>) -> &'static 
     }
 }
 
-/// Grid rows: one per branch, production first, then by latest build; each
-/// row keeps its builds newest first. Branches without builds come last.
+/// Grid rows: one per branch in Odoo.sh's sections — production, staging,
+/// development — and by branch name within a section, so rows never move
+/// with activity; each row keeps its builds newest first.
 pub fn grid_rows(
     envs: &[domain::wire::EnvironmentView],
     builds: &[domain::wire::BuildView],
@@ -217,14 +218,26 @@ pub fn grid_rows(
             (e.clone(), own)
         })
         .collect();
-    rows.sort_by(|(ea, ba), (eb, bb)| {
-        let prod = |e: &domain::wire::EnvironmentView| e.stage != Stage::Production;
-        prod(ea)
-            .cmp(&prod(eb))
-            .then_with(|| bb.first().map(|b| b.created_at).cmp(&ba.first().map(|b| b.created_at)))
-            .then_with(|| ea.branch.cmp(&eb.branch))
-    });
+    rows.sort_by(|(ea, _), (eb, _)| section(ea.stage).cmp(&section(eb.stage)).then_with(|| ea.branch.cmp(&eb.branch)));
     rows
+}
+
+/// A stage's place among the grid's sections.
+pub fn section(stage: Stage) -> u8 {
+    match stage {
+        Stage::Production => 0,
+        Stage::Staging => 1,
+        Stage::Development => 2,
+    }
+}
+
+/// A section's heading.
+pub fn section_title(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Production => "Production",
+        Stage::Staging => "Staging",
+        Stage::Development => "Development",
+    }
 }
 
 /// CSS class of a log line by level.
@@ -339,6 +352,16 @@ pub fn phase_timeline(events: &[domain::wire::RunEventView], build_finished: boo
 /// server render and hydration.
 pub fn short_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A duration as people read it: `42 s`, `3 min 05 s`, `2 h 04 min`.
+pub fn duration_text(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {:02} s", secs / 60, secs % 60),
+        _ => format!("{} h {:02} min", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 /// The URL of a project's page.
@@ -500,8 +523,8 @@ mod tests {
         let builds = [build(1, 1, 10), build(2, 3, 20), build(3, 1, 5), build(4, 2, 1), late];
         let rows = grid_rows(&envs, &builds);
         let order: Vec<&str> = rows.iter().map(|(e, _)| e.branch.as_str()).collect();
-        assert_eq!(order, ["main", "late", "new", "old", "idle"]);
-        let numbers: Vec<i64> = rows[3].1.iter().map(|b| b.number).collect();
+        assert_eq!(order, ["main", "idle", "late", "new", "old"], "sections, then names: activity never moves a row");
+        let numbers: Vec<i64> = rows[4].1.iter().map(|b| b.number).collect();
         assert_eq!(numbers, [1, 3]);
     }
 
@@ -562,6 +585,14 @@ mod tests {
         assert_eq!(rows[0], PhaseRow { phase: "checkout".into(), status: "done".into(), duration_ms: Some(120) });
         assert_eq!(rows[1].status, "failed");
         assert_eq!(phase_timeline(&events, false)[1].status, "started");
+    }
+
+    #[test]
+    fn durations_read_as_people_say_them() {
+        assert_eq!(duration_text(-3), "0 s");
+        assert_eq!(duration_text(42), "42 s");
+        assert_eq!(duration_text(185), "3 min 05 s");
+        assert_eq!(duration_text(7440), "2 h 04 min");
     }
 
     #[test]

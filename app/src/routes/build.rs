@@ -1,16 +1,20 @@
 //! One build: what it is, its preflight gates, its phase timeline, its preview, its live log, and
 //! its database in the kit's local mode (also opened by `?kit=<tab>`).
 
+use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::kit::KitDialog;
 use crate::components::log_tail::LogTail;
 use crate::components::preflight::PreflightCard;
 use crate::functions::builds::get_build;
+use crate::functions::builds::KillBuild;
 use crate::functions::promotions::{RequestPromotion, RollbackProduction};
 use crate::functions::shells::{list_shells, ssh_command};
 use crate::models::kit::KitTarget;
 use crate::models::promotion::{may_request_promotion, may_roll_back_to};
-use crate::models::{build_status, human_bytes, phase_timeline, short_time, stage_class, tile_class};
-use domain::types::Capability;
+use crate::models::{
+    build_status, duration_text, human_bytes, phase_timeline, project_href, short_time, stage_class, tile_class,
+};
+use domain::types::{BuildState, Capability};
 use domain::wire::{BuildDetail, RunEventView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,76 +41,156 @@ pub fn BuildPage() -> impl IntoView {
         }
     });
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading build…"</p> }>
+        <Transition fallback=|| view! { <Title text="Build"/><p class="muted">"Loading build…"</p> }>
             {move || Suspend::new(async move {
                 match build.await {
-                    Err(e) => view! { <h1>"Build"</h1><p class="error">{e.message}</p> }.into_any(),
-                    Ok(None) => view! { <h1>"Build"</h1><p class="error">"No such build."</p> }.into_any(),
-                    Ok(Some(BuildDetail { build: b, allowed, release_path })) => {
-                        let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
-                        let finished = b.state == domain::types::BuildState::Done;
-                        let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished)));
-                        // The database, in the kit's local mode: for those with the tools of its stage; writes
-                        // never on production (the server decides again).
-                        let database = b.db_name.is_some() && allowed.can(b.stage, Capability::Shell);
-                        let db_writes = database && b.stage != domain::types::Stage::Production;
-                        view! {
-                            <Title text=format!("Build #{}", b.number)/>
-                            <div class="page-head">
-                                <h1>"Build #" {b.number}</h1>
-                                <span class=stage_class(b.stage)>{b.stage.as_str()}</span>
-                                <span class=tile_class(b.state, b.result) id="build-status">{build_status(b.state, b.result)}</span>
-                                {b.live.then(|| view! {
-                                    // A POST: opening a preview mints a link and audits it, which no GET may do.
-                                    <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">
-                                        <button type="submit" class="button primary" id="connect">"Connect"</button>
-                                    </form>
-                                    {allowed.can(b.stage, Capability::Shell).then(|| view! {
-                                        <a class="button" id="open-shell" href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener">"Shell"</a>
-                                    })}
-                                })}
-                                {database.then(|| view! {
-                                    <button type="button" class="button" id="open-kit" on:click=move |_| kit_open.set(true)>"Database"</button>
-                                })}
-                            </div>
-                            <dl class="facts">
-                                <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
-                                <dt>"Commit"</dt><dd><code>{b.commit_sha.clone()}</code> " " {b.subject.clone()} <span class="muted">" by " {b.author.clone()}</span></dd>
-                                <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
-                                {b.image_digest.clone().map(|d| view! { <dt>"Image"</dt><dd><code id="image-digest">{d}</code></dd> })}
-                                {b.db_name.clone().map(|d| view! { <dt>"Database"</dt><dd><code>{d}</code></dd> })}
-                                <SshCommand build_id=b.id/>
-                                {b.reason.clone().map(|r| view! { <dt>"Reason"</dt><dd>{r}</dd> })}
-                            </dl>
-                            {release_path.map(|t| view! { <p class="notice" id="release-path">{t}</p> })}
-                            <ReleaseActions
-                                promote=may_request_promotion(&b) && allowed.can_project(Capability::RequestPromotion)
-                                roll_back=may_roll_back_to(&b) && allowed.can_project(Capability::Promote)
-                                build_id=b.id env_id=b.env_id/>
-                            <PreflightCard results=b.preflight.clone() project_id=b.project_id
-                                project_admin=allowed.can_project(Capability::ProjectSettings)/>
-                            <section class="card">
-                                <h2>"Phases"</h2>
-                                <ol class="phases" id="phases">
-                                    {move || timeline.get().into_iter().map(|r| view! {
-                                        <li class=format!("phase phase-{}", r.status)>
-                                            <span>{r.phase.clone()}</span>
-                                            <span class="muted small">{r.duration_ms.map(|ms| format!("{:.1} s", ms as f64 / 1000.0)).unwrap_or_else(|| r.status.clone())}</span>
-                                        </li>
-                                    }).collect_view()}
-                                </ol>
-                            </section>
-                            <section class="card">
-                                <h2>"Log"</h2>
-                                <LogTail build_id=b.id events=events/>
-                            </section>
-                            <ShellSessions build_id=b.id/>
-                            {database.then(|| view! { <KitDialog target=KitTarget::Local(b.id) writes=db_writes open=kit_open tab=kit_tab/> })}
-                        }.into_any()
-                    }
+                    Err(e) if e.code != domain::ErrorCode::NotFound => view! { <Title text="Build"/><h1>"Build"</h1><p class="error">{e.message}</p> }.into_any(),
+                    Err(_) | Ok(None) => view! { <crate::routes::not_found::NotFound/> }.into_any(),
+                    Ok(Some(detail)) => view! { <BuildBody detail=detail kit_open=kit_open kit_tab=kit_tab/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// Whether the log says the build has finished (its state follows a moment later).
+pub fn log_says_finished(events: &[RunEventView]) -> bool {
+    events.iter().rev().take(8).any(|e| e.source == "build" && e.message.starts_with("finished:"))
+}
+
+/// The build as it is now: while it runs, its state is read again every two seconds and at once
+/// when its log says it finished, so the header, the result, the timeline and the actions follow
+/// without a reload.
+#[component]
+fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'static str>) -> impl IntoView {
+    let BuildDetail { build: first, allowed, release_path, tenant_slug, project_slug, project_name } = detail;
+    let b = first.clone();
+    let id = b.id;
+    let cur = RwSignal::new(first);
+    let events: RwSignal<Vec<RunEventView>> = RwSignal::new(Vec::new());
+    let refresh = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        let again = move || {
+            if cur.with_untracked(|b| b.state != BuildState::Done) {
+                refresh.update(|t| *t += 1)
+            }
+        };
+        if let Ok(h) = set_interval_with_handle(again, std::time::Duration::from_secs(2)) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    let log_finished = Memo::new(move |_| events.with(|e| log_says_finished(e)));
+    Effect::new(move |_| {
+        if log_finished.get() {
+            refresh.update(|t| *t += 1)
+        }
+    });
+    Effect::new(move |prev: Option<()>| {
+        refresh.track();
+        if prev.is_some() {
+            leptos::task::spawn_local(async move {
+                if let Ok(d) = get_build(id).await {
+                    cur.set(d.build);
+                }
+            });
+        }
+    });
+    let finished = Memo::new(move |_| cur.with(|b| b.state == BuildState::Done));
+    let timeline = Memo::new(move |_| events.with(|e| phase_timeline(e, finished.get())));
+    let live = Memo::new(move |_| cur.with(|b| b.live));
+    let promote =
+        Memo::new(move |_| cur.with(may_request_promotion) && allowed.can_project(Capability::RequestPromotion));
+    let roll_back = Memo::new(move |_| cur.with(may_roll_back_to) && allowed.can_project(Capability::Promote));
+    let may_kill = allowed.can(b.stage, Capability::Upgrade);
+    let ask: RwSignal<Option<Ask>> = RwSignal::new(None);
+    let kill = ServerAction::<KillBuild>::new();
+    Effect::new(move |_| {
+        if kill.version().get() > 0 {
+            refresh.update(|t| *t += 1)
+        }
+    });
+    let what = format!("build #{} of {}", b.number, b.branch);
+    let kill_click = {
+        let what = what.clone();
+        let number = b.number;
+        move |_| {
+            ask.set(Some(Ask::new(
+                format!("Kill {what}?"),
+                format!("{what} stops now and ends as “killed”: what it started is removed. The branch's earlier builds are not touched."),
+                format!("Kill #{number}"),
+                move || {
+                    kill.dispatch(KillBuild { id });
+                },
+            )))
+        }
+    };
+    // The database, in the kit's local mode: for those with the tools of its stage; writes
+    // never on production (the server decides again).
+    let database = b.db_name.is_some() && allowed.can(b.stage, Capability::Shell);
+    let db_writes = database && b.stage != domain::types::Stage::Production;
+    let project = project_href(&tenant_slug, &project_slug);
+    view! {
+        <Title text=format!("Build #{} · {} · {}", b.number, b.branch, project_name)/>
+        <p class="crumbs" id="crumbs"><a href=project>{project_name.clone()}</a>" / "<code>{b.branch.clone()}</code>" / build #"{b.number}</p>
+        <ConfirmDialog ask=ask/>
+        <div class="page-head">
+            <h1>"Build #" {b.number}</h1>
+            <span class=stage_class(b.stage)>{b.stage.as_str()}</span>
+            {move || cur.with(|b| view! { <span class=tile_class(b.state, b.result) id="build-status">{build_status(b.state, b.result)}</span> })}
+            {move || live.get().then(|| view! {
+                // A POST: opening a preview mints a link and audits it, which no GET may do.
+                <form method="post" action=format!("/builds/{id}/connect") target="_blank" class="inline">
+                    <button type="submit" class="button primary" id="connect">"Connect"</button>
+                </form>
+                {allowed.can(b.stage, Capability::Shell).then(|| view! {
+                    <a class="button" id="open-shell" href=format!("/builds/{id}/shell") target="_blank" rel="noopener">"Shell"</a>
+                })}
+            })}
+            {database.then(|| view! {
+                <button type="button" class="button" id="open-kit" on:click=move |_| kit_open.set(true)>"Database"</button>
+            })}
+            {move || (may_kill && !finished.get()).then(|| view! {
+                <button type="button" class="button danger" id="kill-build" on:click=kill_click.clone()>"Kill"</button>
+            })}
+        </div>
+        {move || kill.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+        <dl class="facts">
+            <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
+            <dt>"Commit"</dt><dd><code class="wrap">{b.commit_sha.clone()}</code> " " {b.subject.clone()} <span class="muted">" by " {b.author.clone()}</span></dd>
+            <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
+            {move || cur.with(|b| b.started_at.map(|s| {
+                let took = b.finished_at.map(|f| format!(" · took {}", duration_text((f - s).num_seconds()))).unwrap_or_default();
+                view! { <dt>"Started"</dt><dd id="build-times">{short_time(&s)}{took}</dd> }
+            }))}
+            {b.image_digest.clone().map(|d| view! { <dt>"Image"</dt><dd><code class="wrap" id="image-digest">{d}</code></dd> })}
+            {b.db_name.clone().map(|d| view! { <dt>"Database"</dt><dd><code>{d}</code></dd> })}
+            <SshCommand build_id=id/>
+            {move || cur.with(|b| b.reason.clone()).map(|r| view! { <dt>"Reason"</dt><dd id="build-reason">{r}</dd> })}
+        </dl>
+        {release_path.map(|t| view! { <p class="notice" id="release-path">{t}</p> })}
+        {move || {
+            let (promote, roll_back) = (promote.get(), roll_back.get());
+            view! { <ReleaseActions promote=promote roll_back=roll_back build_id=id env_id=b.env_id/> }
+        }}
+        <PreflightCard results=b.preflight.clone() project_id=b.project_id
+            project_admin=allowed.can_project(Capability::ProjectSettings)/>
+        <section class="card">
+            <h2>"Phases"</h2>
+            <ol class="phases" id="phases">
+                {move || timeline.get().into_iter().map(|r| view! {
+                    <li class=format!("phase phase-{}", r.status)>
+                        <span>{r.phase.clone()}</span>
+                        <span class="muted small">{r.duration_ms.map(|ms| format!("{:.1} s", ms as f64 / 1000.0)).unwrap_or_else(|| r.status.clone())}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+        <section class="card">
+            <h2>"Log"</h2>
+            <LogTail build_id=id events=events done=Signal::derive(move || finished.get())/>
+        </section>
+        <ShellSessions build_id=id/>
+        {database.then(|| view! { <KitDialog target=KitTarget::Local(id) writes=db_writes open=kit_open tab=kit_tab/> })}
     }
 }
 

@@ -21,6 +21,7 @@ pub mod operation_drawer;
 pub mod platform_settings;
 pub mod portal;
 pub mod project;
+pub mod project_grid;
 pub mod projects;
 pub mod recommendations;
 pub mod reset;

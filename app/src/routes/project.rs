@@ -1,14 +1,10 @@
 //! One project: its branches/environments by stage, its rules and members.
 
 use crate::components::forms::{error_message, ActionError};
-use crate::functions::builds::{get_webhook_settings, list_builds, KillBuild, RebuildBuild, ShareBuild};
-use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings, SetBranchStage};
-use crate::models::{
-    backup::may_manage_backups, build_status, grid_rows, may_read_mails, role_label, short_time, stage_class,
-    tile_class, tile_title,
-};
-use domain::types::{Allowed, BuildState, Capability, Stage};
-use domain::wire::EnvironmentView;
+use crate::functions::builds::get_webhook_settings;
+use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
+use crate::models::role_label;
+use domain::types::Capability;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -52,7 +48,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <div class="muted small">"For a private repository: add it as a read-only deploy key, and use its ssh URL."</div></dd>
                                 })}
                             </dl>
-                            <BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
+                            <super::project_grid::BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
                             <Promotions project_id=project_id/>
                             <crate::components::restore_requests::RestoreRequests project_id=project_id/>
                             <crate::components::upgrade_advisor::UpgradeAdvisor project_id=project_id
@@ -92,168 +88,6 @@ pub fn ProjectPage() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-/// The Runbot-style grid: a row per branch, production first, tiles for its
-/// last builds, with Rebuild and Kill.
-#[component]
-fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed: Allowed) -> impl IntoView {
-    let rebuild = ServerAction::<RebuildBuild>::new();
-    let kill = ServerAction::<KillBuild>::new();
-    let share = ServerAction::<ShareBuild>::new();
-    // The grid follows the builds: it refreshes every few seconds in the browser.
-    let tick = RwSignal::new(0u64);
-    Effect::new(move |_| {
-        if let Ok(handle) =
-            set_interval_with_handle(move || tick.update(|t| *t += 1), std::time::Duration::from_secs(3))
-        {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    let stage = ServerAction::<SetBranchStage>::new();
-    let dragging: RwSignal<Option<(uuid::Uuid, Stage)>> = RwSignal::new(None);
-    let builds = Resource::new(
-        move || (rebuild.version().get(), kill.version().get(), tick.get()),
-        move |_| list_builds(project_id),
-    );
-    view! {
-        <section class="card">
-            <h2>"Branches and builds"</h2>
-            {move || stage.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
-            {move || share.value().get().map(|r| match r {
-                Ok(url) => view! {
-                    <p class="notice" id="share-link">"Share this link (valid 24 h): " <a href=url.clone() target="_blank" rel="noopener"><code class="secret">{url.clone()}</code></a></p>
-                }.into_any(),
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-            })}
-            <Transition fallback=|| view! { <p class="muted">"Loading builds…"</p> }>
-                {
-                    let environments = environments.clone();
-                    move || {
-                        let environments = environments.clone();
-                        Suspend::new(async move {
-                            let list = builds.await.unwrap_or_default();
-                            let rows = grid_rows(&environments, &list);
-                            view! {
-                                <table class="table grid" id="environments">
-                                    <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
-                                    <tbody>
-                                        {rows.into_iter().map(|(e, builds)| {
-                                            // Drag a branch onto another branch's row to give it that row's stage (as Odoo.sh).
-                                            let movable = allowed.can_project(Capability::ProjectSettings) && e.stage != Stage::Production
-                                                && crate::models::platform_environment(&e.branch).is_none();
-                                            let (env, row_stage) = (e.id, e.stage);
-                                            let drop_stage = row_stage;
-                                            view! {
-                                            <tr draggable=if movable { "true" } else { "false" }
-                                                class=if movable { "movable" } else { "" }
-                                                on:dragstart=move |_| if movable { dragging.set(Some((env, row_stage))) }
-                                                on:dragover=move |ev| if movable { ev.prevent_default() }
-                                                on:drop=move |ev| {
-                                                    ev.prevent_default();
-                                                    if let Some((from, from_stage)) = dragging.get_untracked() {
-                                                        if movable && from != env && from_stage != drop_stage {
-                                                            stage.dispatch(SetBranchStage { env_id: from, stage: drop_stage.as_str().to_owned() });
-                                                        }
-                                                    }
-                                                    dragging.set(None);
-                                                }>
-                                                <td><code>{e.branch.clone()}</code>
-                                                    {crate::models::platform_environment(&e.branch).map(|what| view! { " " <span class="muted small">{what}</span> })}
-                                                    {e.address.clone().map(|url| view! {
-                                                        " " <a class="small address-link" href=url.clone() target="_blank" rel="noopener"
-                                                            title="The stable address: it follows this branch's newest healthy build">{url.clone()}</a>
-                                                    })}
-                                                    " " <a class="small monitor-link" href=format!("/environments/{}", e.id)>"Monitor"</a>
-                                                    {may_read_mails(&allowed, e.stage).then(|| view! {
-                                                        " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
-                                                    })}
-                                                    {may_manage_backups(&allowed, e.stage).then(|| view! {
-                                                        " " <a class="small backups-link" href=format!("/environments/{}/backups", e.id)>"Backups"</a>
-                                                    })}</td>
-                                                <td>{
-                                                    let movable = e.stage != Stage::Production
-                                                        && crate::models::platform_environment(&e.branch).is_none()
-                                                        && allowed.can_project(Capability::ProjectSettings);
-                                                    if movable {
-                                                        let env = e.id;
-                                                        view! {
-                                                            <select class="stage-select" aria-label="Stage"
-                                                                on:change=move |ev| { stage.dispatch(SetBranchStage { env_id: env, stage: event_target_value(&ev) }); }>
-                                                                <option value="development" selected=e.stage == Stage::Development>"development"</option>
-                                                                <option value="staging" selected=e.stage == Stage::Staging>"staging"</option>
-                                                            </select>
-                                                        }.into_any()
-                                                    } else {
-                                                        view! { <span class=stage_class(e.stage)>{e.stage.as_str()}</span> }.into_any()
-                                                    }
-                                                }</td>
-                                                <td class="tiles">
-                                                    {if builds.is_empty() {
-                                                        view! { <span class="muted small">"no builds yet"</span> }.into_any()
-                                                    } else {
-                                                        builds.into_iter().map(|b| {
-                                                            let finished = b.state == BuildState::Done;
-                                                            // Rebuilding is `upgrade` on the branch's stage, killing on the build's.
-                                                            let may_rebuild = allowed.can(e.stage, Capability::Upgrade);
-                                                            let may_kill = allowed.can(b.stage, Capability::Upgrade);
-                                                            let id = b.id.to_string();
-                                                            let kill_id = id.clone();
-                                                            let sha: String = b.commit_sha.chars().take(8).collect();
-                                                            view! {
-                                                                <div class=tile_class(b.state, b.result)
-                                                                    title=tile_title(&b)>
-                                                                    <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
-                                                                    <div class="small">{build_status(b.state, b.result)} " · " {short_time(&b.created_at)}</div>
-                                                                    <div class="tile-actions">
-                                                                        <a href=format!("/builds/{}", b.id)>"Logs"</a>
-                                                                        {b.live.then(|| {
-                                                                            let sid = b.id.to_string();
-                                                                            let shell = allowed.can(b.stage, Capability::Shell);
-                                                                            view! {
-                                                                                <form method="post" action=format!("/builds/{}/connect", b.id) target="_blank" class="inline">
-                                                                                    <button type="submit" class="link connect">"Connect"</button>
-                                                                                </form>
-                                                                                {shell.then(|| view! {
-                                                                                    <a href=format!("/builds/{}/shell", b.id) target="_blank" rel="noopener" class="shell-link">"Shell"</a>
-                                                                                })}
-                                                                                <ActionForm action=share attr:class="inline">
-                                                                                    <input type="hidden" name="id" value=sid/>
-                                                                                    <button type="submit" class="link">"Share"</button>
-                                                                                </ActionForm>
-                                                                            }
-                                                                        })}
-                                                                        {may_rebuild.then(|| view! {
-                                                                            <ActionForm action=rebuild attr:class="inline">
-                                                                                <input type="hidden" name="id" value=id/>
-                                                                                <button type="submit" class="link">"Rebuild"</button>
-                                                                            </ActionForm>
-                                                                        })}
-                                                                        {(!finished && may_kill).then(|| view! {
-                                                                            <ActionForm action=kill attr:class="inline">
-                                                                                <input type="hidden" name="id" value=kill_id/>
-                                                                                <button type="submit" class="link danger">"Kill"</button>
-                                                                            </ActionForm>
-                                                                        })}
-                                                                    </div>
-                                                                </div>
-                                                            }
-                                                        }).collect_view().into_any()
-                                                    }}
-                                                </td>
-                                            </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }
-                        })
-                    }
-                }
-            </Transition>
-            <p class="muted small">"Push to the repository (with the webhook below) to build a branch. Development branches get a fresh database, staging a neutralised copy of production."</p>
-        </section>
     }
 }
 

@@ -393,18 +393,30 @@ pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<cr
     let view = one(&mut tx, build).await?;
     let allowed = access::build(&mut tx, build).await?.access.allowed();
     let path = sqlx::query(
-        "SELECT e.candidate_for IS NOT NULL AS candidate, pr.production_requires_approval
+        "SELECT e.candidate_for IS NOT NULL AS candidate, pr.production_requires_approval,
+                t.slug AS tenant_slug, pr.slug AS project_slug, pr.name AS project_name
            FROM ops.builds b JOIN ops.environments e ON e.id = b.env_id JOIN ops.projects pr ON pr.id = b.project_id
+           JOIN ops.tenants t ON t.id = pr.tenant_id
           WHERE b.id = $1",
     )
     .bind(build)
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
+    let names = |col: &str| path.as_ref().map(|r| r.get::<String, _>(col)).unwrap_or_default();
+    let (tenant_slug, project_slug, project_name) =
+        (names("tenant_slug"), names("project_slug"), names("project_name"));
     let release_path = path.and_then(|r| {
         crate::candidates::release_path(view.stage, r.get("candidate"), r.get("production_requires_approval"))
     });
-    Ok(crate::wire::BuildDetail { build: view, allowed, release_path: release_path.map(str::to_owned) })
+    Ok(crate::wire::BuildDetail {
+        build: view,
+        allowed,
+        release_path: release_path.map(str::to_owned),
+        tenant_slug,
+        project_slug,
+        project_name,
+    })
 }
 
 /// One build the caller can see.

@@ -160,6 +160,13 @@ wire! {
         /// candidates): through approved promotions, or in place.
         #[serde(default)]
         pub release_path: Option<String>,
+        /// Where the build belongs, for the page's breadcrumb: tenant slug, project slug, project name.
+        #[serde(default)]
+        pub tenant_slug: String,
+        #[serde(default)]
+        pub project_slug: String,
+        #[serde(default)]
+        pub project_name: String,
     }
 
     pub struct RunEventView {

@@ -81,11 +81,13 @@ pub async fn run(p: &Platform, infra: &BuildInfra, b: &Claimed, kill: watch::Rec
         db_was_there: false,
         adding: Vec::new(),
         gates: Vec::new(),
+        open_phase: std::sync::Mutex::new(None),
     };
     let outcome = match run.phases().await {
         Ok(o) => o,
         Err(e) => {
             let killed = e.downcast_ref::<KilledError>().is_some();
+            run.fail_open_phase(if killed { "killed" } else { "failed" });
             if !killed {
                 log.error("build", format!("{e:#}"));
             }
@@ -138,6 +140,8 @@ struct Run<'a> {
     adding: Vec<String>,
     /// The preflight gates' results so far.
     gates: Vec<crate::types::GateResult>,
+    /// The phase begun and not yet ended: when the build fails, it is the phase that failed.
+    open_phase: std::sync::Mutex<Option<(String, Instant)>>,
 }
 
 impl Run<'_> {
@@ -149,16 +153,35 @@ impl Run<'_> {
     }
 
     fn begin(&self, phase: &str) -> Instant {
+        let now = Instant::now();
+        if let Ok(mut open) = self.open_phase.lock() {
+            *open = Some((phase.to_owned(), now));
+        }
         self.log.emit(
             "info",
             phase,
             format!("{phase}: started"),
             serde_json::json!({"phase": phase, "status": "started"}),
         );
-        Instant::now()
+        now
+    }
+
+    /// Marks the phase that was running when the build stopped (the timeline shows it red).
+    fn fail_open_phase(&self, status: &str) {
+        let Some((phase, started)) = self.open_phase.lock().ok().and_then(|mut o| o.take()) else { return };
+        let ms = started.elapsed().as_millis() as u64;
+        self.log.emit(
+            "info",
+            &phase,
+            format!("{phase}: {status} after {:.1} s", ms as f64 / 1000.0),
+            serde_json::json!({"phase": phase, "status": status, "duration_ms": ms}),
+        );
     }
 
     fn end(&self, phase: &str, started: Instant, note: &str) {
+        if let Ok(mut open) = self.open_phase.lock() {
+            *open = None;
+        }
         let ms = started.elapsed().as_millis() as u64;
         self.log.emit(
             "info",
@@ -285,11 +308,12 @@ impl Run<'_> {
         tokio::time::timeout(limit, install)
             .await
             .map_err(|_| anyhow::anyhow!("install/tests did not finish within {} min", limit.as_secs() / 60))??;
-        self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
         if self.stats.errors > 0 {
+            // The install phase is the one that failed (marked so by `run`).
             let first = self.stats.first_error.clone().unwrap_or_default();
             bail!("install/tests logged {} error(s); first: {first}", self.stats.errors);
         }
+        self.end("install", t, &format!("{} error(s), {} warning(s)", self.stats.errors, self.stats.warnings));
         let t = self.begin("preflight");
         let summary = self.preflight_database(&grant, &facts).await?;
         self.end("preflight", t, &summary);
