@@ -196,7 +196,7 @@ pub async fn invite(p: &Platform, actor: &Actor, tenant: Uuid, input: crate::wir
 pub async fn invitations(p: &Platform, actor: &Actor) -> DomainResult<Vec<Invitation>> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let rows = sqlx::query(
-        "SELECT i.id, i.tenant_id, t.name AS tenant_name, i.role, i.created_at, i.expires_at
+        "SELECT i.id, i.tenant_id, t.name AS tenant_name, i.role, i.created_at, i.expires_at, i.project_name, i.project_role
            FROM ops.tenant_invitations i JOIN ops.tenants t ON t.id = i.tenant_id
           WHERE i.email = ops.my_email() AND i.answered_at IS NULL AND i.expires_at > now()
           ORDER BY i.created_at DESC",
@@ -213,6 +213,8 @@ pub async fn invitations(p: &Platform, actor: &Actor) -> DomainResult<Vec<Invita
             role: r.get("role"),
             created_at: r.get("created_at"),
             expires_at: r.get("expires_at"),
+            project_name: r.get("project_name"),
+            project_role: r.get("project_role"),
         })
         .collect())
 }

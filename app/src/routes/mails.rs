@@ -1,12 +1,17 @@
 //! The mail viewer of an environment (`/environments/:id/mails`): the list
 //! follows new mail as it arrives, searches Mailpit-style, and opens a
 //! message with HTML (sandboxed, no scripts, remote images on request), Text,
-//! Headers and Raw tabs, attachments and the exact `.eml`.
+//! Headers and Raw tabs, attachments and the exact `.eml`. Searching runs as
+//! you type; a message is deleted on its own, all of them only after a
+//! confirmation; the list works from the keyboard; on a phone the list and
+//! the open message take the screen in turn.
 
+use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::forms::{error_message, ActionError};
+use crate::functions::backups::environment_backups_context;
 use crate::functions::mails::{get_mail, list_mails, DeleteMails};
 use crate::models::mail::{has_remote_images, mail_srcdoc};
-use crate::models::{human_bytes, short_time};
+use crate::models::{human_bytes, project_href, short_time};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -15,9 +20,43 @@ use leptos_router::hooks::use_params_map;
 pub fn MailsPage() -> impl IntoView {
     let params = use_params_map();
     let env = move || params.with(|p| p.get("id").and_then(|s| s.parse::<uuid::Uuid>().ok()));
+    // Which branch of which project: the title, the breadcrumb, and a not-found page for an
+    // environment the caller cannot see (never an empty inbox).
+    let context = Resource::new(env, |env| async move {
+        match env {
+            Some(e) => environment_backups_context(e).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <Title text="Mails"/><p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match context.await {
+                    Ok(Some(c)) => view! { <Mails env=c.env.id branch=c.env.branch project=c.project_name
+                        project_href=project_href(&c.tenant_slug, &c.project_slug)/> }.into_any(),
+                    Err(e) if e.code != domain::ErrorCode::NotFound => view! { <Title text="Mails"/><p class="error">{e.message}</p> }.into_any(),
+                    _ => view! { <crate::routes::not_found::NotFound/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// What the list says when it is empty: no mail at all, or none matching the search.
+pub fn empty_list_text(query: &str) -> String {
+    if query.trim().is_empty() {
+        "No mail yet.".to_owned()
+    } else {
+        format!("No mail matches “{}”.", query.trim())
+    }
+}
+
+#[component]
+fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let selected: RwSignal<Option<uuid::Uuid>> = RwSignal::new(None);
     let delete = ServerAction::<DeleteMails>::new();
+    let ask: RwSignal<Option<Ask>> = RwSignal::new(None);
     // New mail shows up without a reload: the server says when mail arrives
     // (WebSocket), and the list also re-reads itself every few seconds.
     let tick = RwSignal::new(0u64);
@@ -26,48 +65,68 @@ pub fn MailsPage() -> impl IntoView {
             on_cleanup(move || h.clear());
         }
         #[cfg(target_arch = "wasm32")]
-        if let Some(env) = env() {
-            live::follow(env, tick);
-        }
+        live::follow(env, tick);
     });
     let list = Resource::new(
-        move || (env(), query.get(), tick.get(), delete.version().get()),
-        |(env, q, _, _)| async move {
-            match env {
-                Some(e) => list_mails(e, q).await,
-                None => Ok(Vec::new()),
-            }
-        },
+        move || (query.get(), tick.get(), delete.version().get()),
+        move |(q, _, _)| list_mails(env, q),
     );
+    // The open message leaves the view when a search or a deletion hides it.
+    Effect::new(move |_| {
+        if let Some(Ok(mails)) = list.get() {
+            if selected.get_untracked().is_some_and(|id| !mails.iter().any(|m| m.id == id)) {
+                selected.set(None);
+            }
+        }
+    });
+    let delete_all = {
+        let branch = branch.clone();
+        move |_| {
+            let count = list.get_untracked().and_then(Result::ok).map(|l| l.len()).unwrap_or_default();
+            let searched = !query.get_untracked().trim().is_empty();
+            ask.set(Some(Ask::new(
+                "Delete all caught mail?",
+                format!(
+                    "Every message caught from {branch}{} is deleted for good ({count} shown now). Builds keep sending; new mail still arrives.",
+                    if searched { ", not only those the search shows," } else { "" }
+                ),
+                "Delete all",
+                move || {
+                    delete.dispatch(DeleteMails { env_id: env, id: None });
+                },
+            )))
+        }
+    };
     view! {
-        <Title text="Mails"/>
+        <Title text=format!("Mails · {branch} · {project}")/>
+        <p class="crumbs" id="crumbs"><a href=project_href>{project.clone()}</a>" / "<code>{branch.clone()}</code>" / mails"</p>
+        <ConfirmDialog ask=ask/>
         <div class="page-head">
             <h1>"Mails"</h1>
-            <span class="muted small">"Caught from this environment's builds; nothing here reached a real inbox."</span>
+            <span class="muted small">"Caught from the builds of "<code>{branch.clone()}</code>"; nothing here reached a real inbox."</span>
         </div>
-        <div class="row">
+        <div class="row mail-bar">
             <input type="search" id="mail-search" placeholder="from:ann subject:\"order 42\" has:attachment is:unread words"
-                aria-label="Search mails" on:change=move |e| query.set(event_target_value(&e))/>
-            <ActionForm action=delete attr:class="inline">
-                <input type="hidden" name="env_id" value=move || env().map(|e| e.to_string()).unwrap_or_default()/>
-                <button type="submit" class="link danger" id="delete-all-mails">"Delete all"</button>
-            </ActionForm>
+                aria-label="Search mails" on:input=move |e| query.set(event_target_value(&e))/>
+            <button type="button" class="link danger" id="delete-all-mails" on:click=delete_all>"Delete all"</button>
         </div>
         <ActionError error=Signal::derive(move || delete.value().with(error_message))/>
-        <div class="mail-layout">
+        <div class="mail-layout" class:mail-open=move || selected.get().is_some()>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                        Ok(mails) if mails.is_empty() => view! { <p class="muted" id="mail-list">"No mail yet."</p> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        Ok(mails) if mails.is_empty() => view! { <p class="muted" id="mail-list">{empty_list_text(&query.get_untracked())}</p> }.into_any(),
                         Ok(mails) => view! {
-                            <ul class="mail-list" id="mail-list">
+                            <ul class="mail-list" id="mail-list" aria-label="Caught mail">
                                 {mails.into_iter().map(|m| {
                                     let id = m.id;
                                     let class = move || format!("mail-item{}{}", if m.read { "" } else { " unread" },
                                         if selected.get() == Some(id) { " selected" } else { "" });
                                     view! {
-                                        <li class=class on:click=move |_| selected.set(Some(id))>
+                                        <li class=class tabindex="0" role="button" aria-pressed=move || (selected.get() == Some(id)).to_string()
+                                            on:click=move |_| selected.set(Some(id))
+                                            on:keydown=move |e| if e.key() == "Enter" || e.key() == " " { e.prevent_default(); selected.set(Some(id)) }>
                                             <div class="mail-from">{m.from.clone().unwrap_or_else(|| m.envelope_from.clone())}</div>
                                             <div class="mail-subject">{m.subject.clone().unwrap_or_else(|| if m.malformed { "(malformed message)".into() } else { "(no subject)".into() })}
                                                 {m.has_attachments.then(|| view! { <span class="muted" title="attachments">" 📎"</span> })}</div>
@@ -81,9 +140,12 @@ pub fn MailsPage() -> impl IntoView {
                 })}
             </Transition>
             <div class="mail-view">
-                {move || match (env(), selected.get()) {
-                    (Some(env), Some(id)) => view! { <MailDetail env=env id=id/> }.into_any(),
-                    _ => view! { <p class="muted">"Select a message."</p> }.into_any(),
+                {move || match selected.get() {
+                    Some(id) => view! {
+                        <button type="button" class="link mail-back" on:click=move |_| selected.set(None)>"← All mail"</button>
+                        <MailDetail env=env id=id delete=delete/>
+                    }.into_any(),
+                    None => view! { <p class="muted">"Select a message."</p> }.into_any(),
                 }}
             </div>
         </div>
@@ -99,7 +161,7 @@ enum Tab {
 }
 
 #[component]
-fn MailDetail(env: uuid::Uuid, id: uuid::Uuid) -> impl IntoView {
+fn MailDetail(env: uuid::Uuid, id: uuid::Uuid, delete: ServerAction<DeleteMails>) -> impl IntoView {
     let mail = Resource::new(|| (), move |_| get_mail(env, id));
     let tab = RwSignal::new(Tab::Html);
     let remote = RwSignal::new(false);
@@ -138,6 +200,8 @@ fn MailDetail(env: uuid::Uuid, id: uuid::Uuid) -> impl IntoView {
                             </dl>
                             <div class="row">
                                 <a class="button" href=raw_href.clone() download=format!("{id}.eml") id="download-eml">"Download .eml"</a>
+                                <button type="button" class="button danger" id="delete-mail"
+                                    on:click=move |_| { delete.dispatch(DeleteMails { env_id: env, id: Some(id) }); }>"Delete"</button>
                                 {m.attachments.iter().map(|a| view! {
                                     <a class="button" href=format!("/api/v1/environments/{env}/mails/{id}/attachments/{}", a.index)>
                                         {format!("{} ({})", a.name, human_bytes(a.size as i64))}</a>
@@ -215,5 +279,14 @@ mod live {
         on_cleanup(move || {
             let _ = socket.close();
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_empty_search_is_not_an_empty_inbox() {
+        assert_eq!(super::empty_list_text("  "), "No mail yet.");
+        assert_eq!(super::empty_list_text("subject:x "), "No mail matches “subject:x”.");
     }
 }

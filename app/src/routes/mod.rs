@@ -22,6 +22,7 @@ pub mod platform_settings;
 pub mod portal;
 pub mod project;
 pub mod project_grid;
+pub mod project_people;
 pub mod projects;
 pub mod recommendations;
 pub mod reset;

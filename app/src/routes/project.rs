@@ -2,8 +2,7 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::functions::builds::get_webhook_settings;
-use crate::functions::projects::{get_build_settings, get_project, AddMember, SaveBuildSettings};
-use crate::models::role_label;
+use crate::functions::projects::{get_build_settings, get_project, SaveBuildSettings};
 use domain::types::Capability;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,20 +11,15 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
-    let add = ServerAction::<AddMember>::new();
     let detail = Resource::new(
-        move || {
-            (
-                params.with(|p| (p.get("tenant").unwrap_or_default(), p.get("project").unwrap_or_default())),
-                add.version().get(),
-            )
-        },
-        |((tenant, project), _)| get_project(tenant, project),
+        move || params.with(|p| (p.get("tenant").unwrap_or_default(), p.get("project").unwrap_or_default())),
+        |(tenant, project)| get_project(tenant, project),
     );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading project…"</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
+                    Err(e) if e.code == domain::ErrorCode::NotFound => view! { <crate::routes::not_found::NotFound/> }.into_any(),
                     Err(e) => view! { <Title text="Project"/><h1>"Project"</h1><p class="error">{e.message}</p> }.into_any(),
                     Ok(d) => {
                         let project_id = d.project.id;
@@ -58,31 +52,7 @@ pub fn ProjectPage() -> impl IntoView {
                                 <WebhookBox project_id=project_id/>
                                 <BuildSettingsBox project_id=project_id/>
                             </Show>
-                            <section class="card">
-                                <h2>"Members"</h2>
-                                <table class="table">
-                                    <thead><tr><th>"Person"</th><th>"Role"</th></tr></thead>
-                                    <tbody>
-                                        {d.members.into_iter().map(|m| view! {
-                                            <tr><td>{m.display_name} " " <span class="muted small">{m.email}</span></td><td>{role_label(&m.role)}</td></tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                <Show when=move || manages_members>
-                                    <ActionForm action=add attr:class="row">
-                                        <input type="hidden" name="project_id" value=project_id.to_string()/>
-                                        <input type="email" name="email" placeholder="colleague@example.com" required aria-label="Email"/>
-                                        <select name="role" aria-label="Role">
-                                            <option value="developer">"Developer"</option>
-                                            <option value="tester">"Tester"</option>
-                                            <option value="release_manager">"Release manager"</option>
-                                            <option value="admin">"Admin"</option>
-                                        </select>
-                                        <button type="submit">"Add member"</button>
-                                    </ActionForm>
-                                    <ActionError error=Signal::derive(move || add.value().with(error_message))/>
-                                </Show>
-                            </section>
+                            <super::project_people::ProjectPeople project_id=project_id project_name=d.project.name.clone() manages=manages_members/>
                         }.into_any()
                     }
                 }

@@ -42,8 +42,11 @@ pub fn TenantsPage() -> impl IntoView {
                         <section class="card narrow">
                             <h2>"Invitations"</h2>
                             <ul class="stack">{pending.into_iter().map(|i| view! {
-                                <li>
-                                    {format!("{} invites you as {}", i.tenant_name, role_label(&i.role))}
+                                <li id=format!("invitation-{}", i.id) class="invitation">
+                                    {match (&i.project_name, &i.project_role) {
+                                        (Some(project), Some(role)) => format!("{} invites you to the project {project} as {}", i.tenant_name, role_label(role)),
+                                        _ => format!("{} invites you as {}", i.tenant_name, role_label(&i.role)),
+                                    }}
                                     <ActionForm action=answer attr:class="inline">
                                         <input type="hidden" name="id" value=i.id.to_string()/>
                                         <input type="hidden" name="accept" value="true"/>

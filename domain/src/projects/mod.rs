@@ -14,7 +14,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 mod build_settings;
+mod people;
 pub use build_settings::{build_settings, update_build_settings};
+pub use people::{invitations, invite, revoke_invitation};
 
 const SUMMARY_SQL: &str = "
     SELECT p.id, p.tenant_id, t.slug AS tenant_slug, p.slug, p.name, p.repo_url, p.odoo_version,
@@ -368,6 +370,11 @@ pub async fn remove_member(p: &Platform, actor: &Actor, project: Uuid, user: Uui
     )
     .await?;
     tx.commit().await?;
+    // Their access ends with the membership (every request checks it); open shells end now.
+    let ended = crate::shell::bridge::revoke(user, project);
+    if ended > 0 {
+        tracing::info!(%user, %project, ended, "ended the open shells of a removed member");
+    }
     Ok(())
 }
 

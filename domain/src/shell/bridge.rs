@@ -57,6 +57,17 @@ pub struct ClientEnd {
 /// Queue depth per direction: enough to absorb bursts, small enough to push back.
 const DEPTH: usize = 64;
 
+/// The bridges running in this console, by session: who, on which project, and the switch that
+/// ends one at once when that person loses access to the project.
+static RUNNING: std::sync::Mutex<Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid, tokio::sync::watch::Sender<bool>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Ends every open shell of `user` on `project` in this console (a member removed); how many.
+pub fn revoke(user: uuid::Uuid, project: uuid::Uuid) -> usize {
+    let Ok(running) = RUNNING.lock() else { return 0 };
+    running.iter().filter(|(_, u, p, _)| *u == user && *p == project).map(|(_, _, _, stop)| stop.send(true)).count()
+}
+
 /// Starts the bridge for an attached session and returns the client's end.
 pub fn spawn(p: Platform, session: Attached, req: Request) -> ClientEnd {
     let (to_bridge, from_client) = mpsc::channel(DEPTH);
@@ -87,6 +98,10 @@ async fn run(
     to_client: mpsc::Sender<ServerMsg>,
 ) {
     let deadline = deadline_of(&s);
+    let (stop, mut revoked) = tokio::sync::watch::channel(false);
+    if let Ok(mut running) = RUNNING.lock() {
+        running.push((s.id, s.actor.user_id.0, s.project_id, stop));
+    }
     let mut transcript = Recorder::start(&p, s.actor.user_id, s.id, p.settings.shell.transcript_limit);
     let mut counters = Counters::default();
     let spec = ExecSpec {
@@ -112,6 +127,7 @@ async fn run(
                 // Commands without a terminal run to their end (bounded by the TTL); idle applies to typing.
                 let idle_at = if req.tty { last_input + s.idle_timeout } else { deadline };
                 tokio::select! {
+                    Ok(()) = revoked.changed() => break CloseReason::Revoked,
                     _ = tokio::time::sleep_until(deadline.min(idle_at)) => {
                         break if Instant::now() >= deadline { CloseReason::Expired } else { CloseReason::Idle };
                     }
@@ -168,6 +184,9 @@ async fn run(
             }
         }
     };
+    if let Ok(mut running) = RUNNING.lock() {
+        running.retain(|(id, ..)| *id != s.id);
+    }
     tracing::info!(session = %s.id, user = %s.actor.email, reason = %reason.message(), "shell session ended");
     counters.dropped = transcript.finish(reason.message()).await as i64;
     if let Err(e) = sessions::close(&p, &s, &reason, counters).await {

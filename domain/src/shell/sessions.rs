@@ -62,6 +62,8 @@ pub enum CloseReason {
     Exited(Option<i64>),
     /// The console stopped while the session was open.
     Interrupted,
+    /// The person lost their access to the project (removed from it).
+    Revoked,
     Failed(String),
 }
 
@@ -75,6 +77,7 @@ impl CloseReason {
             CloseReason::Exited(Some(code)) => format!("the shell exited (code {code})"),
             CloseReason::Exited(None) => "the shell exited".into(),
             CloseReason::Interrupted => "interrupted: the console stopped".into(),
+            CloseReason::Revoked => "ended: your access to this project was removed".into(),
             CloseReason::Failed(why) => format!("failed: {why}"),
         }
     }

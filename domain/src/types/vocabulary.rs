@@ -90,6 +90,8 @@ string_enum!(
         ProjectDomainAdd = "project.domain_add",
         ProjectDomainRemove = "project.domain_remove",
         ProjectDomainVerify = "project.domain_verify",
+        ProjectInvitationRevoke = "project.invitation_revoke",
+        ProjectMemberInvite = "project.member_invite",
         ProjectMemberRemove = "project.member_remove",
         ProjectMemberSet = "project.member_set",
         ProjectReleaseSettings = "project.release_settings",

@@ -318,6 +318,30 @@ wire! {
         pub role: String,
         pub created_at: DateTime<Utc>,
         pub expires_at: DateTime<Utc>,
+        /// The project it also joins, and the role there (a project's invitation).
+        #[serde(default)]
+        pub project_name: Option<String>,
+        #[serde(default)]
+        pub project_role: Option<String>,
+    }
+
+    /// An invitation into a project waiting for its answer (the project's admins see them).
+    pub struct ProjectInvitation {
+        pub id: Uuid,
+        pub email: String,
+        /// The role in the project once accepted.
+        pub role: String,
+        pub invited_by: Option<String>,
+        pub created_at: DateTime<Utc>,
+        pub expires_at: DateTime<Utc>,
+    }
+
+    /// What adding someone to a project did: `added` (they were in its tenant already) or
+    /// `invited` (a mail went out; they join when they accept).
+    pub struct InviteOutcome {
+        pub outcome: String,
+        pub member: Option<MemberView>,
+        pub invitation: Option<Uuid>,
     }
 
     /// A shell just opened on a build: attach the terminal with `token`

@@ -42,7 +42,7 @@ use utoipa::{Modify, OpenApi};
         tenants::list_tenants, tenants::create_tenant, tenants::invite_member,
         tenants::list_invitations, tenants::accept_invitation, tenants::decline_invitation,
         projects::list_projects, projects::create_project, projects::get_project,
-        projects::list_members, projects::add_member, projects::remove_member, projects::get_settings, projects::patch_settings, projects::set_stage, projects::preflight_override,
+        projects::list_members, projects::add_member, projects::remove_member, projects::invite, projects::list_invitations, projects::revoke_invitation, projects::get_settings, projects::patch_settings, projects::set_stage, projects::preflight_override,
         me::list_audit, me::export_audit, me::verify_audit,
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
@@ -117,6 +117,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/projects/{id}", get(projects::get_project))
         .route("/v1/projects/{id}/members", get(projects::list_members).post(projects::add_member))
         .route("/v1/projects/{id}/members/{user_id}", delete(projects::remove_member))
+        .route("/v1/projects/{id}/invitations", get(projects::list_invitations).post(projects::invite))
+        .route("/v1/projects/{id}/invitations/{invitation_id}", delete(projects::revoke_invitation))
         .route("/v1/projects/{id}/domains", get(projects::list_domains).post(projects::add_domain))
         .route("/v1/projects/{id}/alerts", get(monitoring::alerts))
         .route("/v1/projects/{id}/alert-rules/{rule_id}", axum::routing::patch(monitoring::change_rule))

@@ -6,7 +6,9 @@ use crate::startup::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use domain::instances::domains::{self, Owner};
-use domain::wire::{BuildSettings, MemberView, NewMember, NewProject, ProjectDetail, ProjectSummary};
+use domain::wire::{
+    BuildSettings, InviteOutcome, MemberView, NewMember, NewProject, ProjectDetail, ProjectInvitation, ProjectSummary,
+};
 use uuid::Uuid;
 
 /// Projects the caller can see.
@@ -73,6 +75,45 @@ pub async fn remove_member(
     Path((id, user)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
     domain::projects::remove_member(&s.platform, &actor, id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds someone to the project by email (project admins): a member of its tenant joins at once
+/// (`added`); anyone else is sent an invitation (`invited`) and joins the tenant and the project
+/// when they accept it.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/invitations", tag = "projects", params(("id" = Uuid, Path)), request_body = NewMember,
+    responses((status = 200, body = InviteOutcome), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 404, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn invite(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<NewMember>,
+) -> Result<axum::Json<InviteOutcome>, ApiError> {
+    Ok(axum::Json(domain::projects::invite(&s.platform, &actor, id, input).await?))
+}
+
+/// The project's invitations waiting for an answer (project admins).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/invitations", tag = "projects", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<ProjectInvitation>), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn list_invitations(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<Uuid>,
+) -> Result<axum::Json<Vec<ProjectInvitation>>, ApiError> {
+    Ok(axum::Json(domain::projects::invitations(&s.platform, &actor, id).await?))
+}
+
+/// Withdraws a pending invitation into the project (project admins).
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/invitations/{invitation_id}", tag = "projects",
+    params(("id" = Uuid, Path), ("invitation_id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody)))]
+pub async fn revoke_invitation(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, invitation)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    domain::projects::revoke_invitation(&s.platform, &actor, id, invitation).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
