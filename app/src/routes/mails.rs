@@ -67,10 +67,8 @@ fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String)
         #[cfg(target_arch = "wasm32")]
         live::follow(env, tick);
     });
-    let list = Resource::new(
-        move || (query.get(), tick.get(), delete.version().get()),
-        move |(q, _, _)| list_mails(env, q),
-    );
+    let list =
+        Resource::new(move || (query.get(), tick.get(), delete.version().get()), move |(q, _, _)| list_mails(env, q));
     // The open message leaves the view when a search or a deletion hides it.
     Effect::new(move |_| {
         if let Some(Ok(mails)) = list.get() {

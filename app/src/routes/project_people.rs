@@ -32,7 +32,8 @@ pub fn ProjectPeople(project_id: uuid::Uuid, project_name: String, manages: bool
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeProjectInvitation>::new();
     let ask: RwSignal<Option<Ask>> = RwSignal::new(None);
-    let versions = move || (invite.version().get(), change.version().get(), remove.version().get(), revoke.version().get());
+    let versions =
+        move || (invite.version().get(), change.version().get(), remove.version().get(), revoke.version().get());
     let members = Resource::new(versions, move |_| list_members(project_id));
     let pending = Resource::new(versions, move |_| async move {
         if manages {

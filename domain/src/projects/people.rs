@@ -34,10 +34,8 @@ pub async fn invite(p: &Platform, actor: &Actor, project: Uuid, input: NewMember
         let member = super::add_member(p, actor, project, input).await?;
         return Ok(InviteOutcome { outcome: "added".into(), member: Some(member), invitation: None });
     }
-    let project_name: String = sqlx::query_scalar("SELECT name FROM ops.projects WHERE id = $1")
-        .bind(project)
-        .fetch_one(&mut *tx)
-        .await?;
+    let project_name: String =
+        sqlx::query_scalar("SELECT name FROM ops.projects WHERE id = $1").bind(project).fetch_one(&mut *tx).await?;
     // Inviting again refreshes this project's own pending invitation.
     let refreshed: Option<Uuid> = sqlx::query_scalar(
         "UPDATE ops.tenant_invitations SET project_role = $3, invited_by = $4, expires_at = now() + interval '14 days'

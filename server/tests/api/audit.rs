@@ -87,7 +87,12 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/projects/{id}/members", "project.member_set", "project:manage_members"),
     ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove", "project:manage_members"),
     ("POST", "/api/v1/projects/{id}/invitations", "project.member_invite", "project:manage_members"),
-    ("DELETE", "/api/v1/projects/{id}/invitations/{invitation_id}", "project.invitation_revoke", "project:manage_members"),
+    (
+        "DELETE",
+        "/api/v1/projects/{id}/invitations/{invitation_id}",
+        "project.invitation_revoke",
+        "project:manage_members",
+    ),
     ("PATCH", "/api/v1/projects/{id}/settings", "project.build_settings", "project:project_settings"),
     ("POST", "/api/v1/projects/{id}/domains", "project.domain_add", "project:project_settings"),
     ("POST", "/api/v1/projects/{id}/domains/{domain_id}/verify", "project.domain_verify", "project:project_settings"),

@@ -18,11 +18,13 @@
 //!   (SEC-06, SEC-16, SEC-18, SEC-19); [`authz_uploads`]: imports authorized
 //!   before the body (SEC-13); [`authz_replay`]: webhook replays and stale
 //!   production commits (SEC-14); [`authz_invitations`]: membership by
-//!   invitation (SEC-17).
+//!   invitation (SEC-17); [`authz_project_invitations`]: inviting into a
+//!   project (issue 20).
 
 mod accounts;
 mod authz;
 mod authz_invitations;
+mod authz_project_invitations;
 mod authz_replay;
 mod authz_stages;
 mod authz_uploads;
