@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod backups;
 mod catalog;
+mod first_week;
 mod instances;
 mod mail;
 mod monitoring;

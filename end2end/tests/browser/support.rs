@@ -204,6 +204,24 @@ pub(crate) async fn browser() -> Client {
         .expect("connecting to chromedriver")
 }
 
+/// A browser emulating a phone: 390 × 844 CSS pixels at twice the density, touch, a phone's user agent.
+pub(crate) async fn phone_browser() -> Client {
+    let caps = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 2.0, "touch": true}}
+        }
+    });
+    let serde_json::Value::Object(caps) = caps else { unreachable!() };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&stack().driver)
+        .await
+        .expect("connecting to chromedriver")
+}
+
 pub(crate) type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Runs a browser test; on failure keeps a screenshot and the page source.
