@@ -63,7 +63,8 @@ pub fn log_says_finished(events: &[RunEventView]) -> bool {
 /// without a reload.
 #[component]
 fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'static str>) -> impl IntoView {
-    let BuildDetail { build: first, allowed, release_path, tenant_slug, project_slug, project_name } = detail;
+    let BuildDetail { build: first, allowed, release_path, tenant_slug, project_slug, project_name, promoted_from } =
+        detail;
     let b = first.clone();
     let id = b.id;
     let cur = RwSignal::new(first);
@@ -158,6 +159,9 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
             <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
             <dt>"Commit"</dt><dd><code class="wrap">{b.commit_sha.clone()}</code> " " {b.subject.clone()} <span class="muted">" by " {b.author.clone()}</span></dd>
             <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
+            {promoted_from.map(|(from, n)| view! {
+                <dt>"Promoted from"</dt><dd id="promoted-from"><a href=format!("/builds/{from}")>"staging build #"{n}</a></dd>
+            })}
             {move || cur.with(|b| b.started_at.map(|s| {
                 let took = b.finished_at.map(|f| format!(" · took {}", duration_text((f - s).num_seconds()))).unwrap_or_default();
                 view! { <dt>"Started"</dt><dd id="build-times">{short_time(&s)}{took}</dd> }

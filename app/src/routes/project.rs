@@ -180,7 +180,16 @@ fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
                                             {pr.deploy_build.map(|b| view! { " " <a class="small" href=format!("/builds/{b}")>"deployment"</a> })}
                                             {pr.rollback_build.map(|b| view! { " " <a class="small" href=format!("/builds/{b}")>"rollback"</a> })}
                                             {pr.reason.clone().map(|r| view! { <div class="muted small">{r}</div> })}</td>
-                                        <td>{pr.may_approve.then(|| view! {
+                                        <td>{pr.may_withdraw.then(|| {
+                                            let id = pr.id.to_string();
+                                            view! {
+                                                <ActionForm action=reject attr:class="inline">
+                                                    <input type="hidden" name="promotion_id" value=id/>
+                                                    <button type="submit" class="link danger withdraw-promotion">"Withdraw"</button>
+                                                </ActionForm>
+                                            }
+                                        })}
+                                        {pr.may_approve.then(|| view! {
                                             <ActionForm action=approve attr:class="inline">
                                                 <input type="hidden" name="promotion_id" value=id/>
                                                 <button type="submit" class="primary approve-promotion">"Approve"</button>
@@ -195,6 +204,7 @@ fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
                             }).collect_view()}</tbody>
                         </table>
                         {move || approve.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+                        {move || reject.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
                     </section>
                 })
             })}

@@ -402,6 +402,13 @@ pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<cr
     .bind(build)
     .fetch_optional(&mut *tx)
     .await?;
+    let promoted_from: Option<(Uuid, i64)> = sqlx::query_as(
+        "SELECT s.id, s.seq FROM ops.builds b JOIN ops.promotions pr ON pr.id = b.promotion_id
+           JOIN ops.builds s ON s.id = pr.source_build WHERE b.id = $1 AND b.trigger = 'promote'",
+    )
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?;
     tx.commit().await?;
     let names = |col: &str| path.as_ref().map(|r| r.get::<String, _>(col)).unwrap_or_default();
     let (tenant_slug, project_slug, project_name) =
@@ -416,6 +423,7 @@ pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<cr
         tenant_slug,
         project_slug,
         project_name,
+        promoted_from,
     })
 }
 

@@ -85,7 +85,45 @@ pub async fn request(p: &Platform, actor: &Actor, source: Uuid) -> DomainResult<
         },
     )
     .await?;
+    // Who can approve it hears about it (everyone with release rights but the requester).
+    let approvers: Vec<String> = sqlx::query_scalar(
+        "SELECT u.email FROM ops.project_members m JOIN ops.users u ON u.id = m.user_id
+          WHERE m.project_id = $1 AND m.role IN ('admin', 'release_manager') AND m.user_id <> $2 ORDER BY 1",
+    )
+    .bind(project)
+    .bind(actor.user_id.0)
+    .fetch_all(&mut *tx)
+    .await?;
+    let place = sqlx::query(
+        "SELECT p.name, p.slug, t.slug AS tenant_slug, b.seq AS number, b.branch
+           FROM ops.builds b JOIN ops.projects p ON p.id = b.project_id JOIN ops.tenants t ON t.id = p.tenant_id WHERE b.id = $1",
+    )
+    .bind(source)
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
+    let (name, number, branch): (String, i64, String) = (place.get("name"), place.get("number"), place.get("branch"));
+    let url = format!(
+        "{}/projects/{}/{}#promotions",
+        p.settings.public_url,
+        place.get::<String, _>("tenant_slug"),
+        place.get::<String, _>("slug")
+    );
+    for to in approvers {
+        let mail = crate::mailer::OutgoingMail {
+            to,
+            subject: format!("{name}: a promotion to production waits for your approval"),
+            body: format!(
+                "{} asks to put staging build #{number} of {branch} (commit {}) in production.\n\n\
+                 Approve or reject it on the project page:\n{url}\n",
+                actor.email,
+                &commit[..commit.len().min(12)],
+            ),
+        };
+        if let Err(e) = p.mailer.send(mail).await {
+            tracing::warn!(promotion = %id, error = %format!("{e:#}"), "an approver was not told");
+        }
+    }
     Ok(id)
 }
 
@@ -274,16 +312,24 @@ pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound("promotion"))?;
-    Access::from_row(&pr).require_project(Capability::Promote, "rejecting a promotion")?;
+    // The requester withdraws their own request; others need release rights to reject it.
+    let withdrawing = pr.get::<Uuid, _>("requested_by") == actor.user_id.0;
+    if !withdrawing {
+        Access::from_row(&pr).require_project(Capability::Promote, "rejecting a promotion")?;
+    }
     if pr.get::<String, _>("state") != "requested" {
         return Err(DomainError::Conflict("this promotion is no longer waiting for approval".into()));
     }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("rejected");
+    let reason = if withdrawing {
+        format!("withdrawn by {}", actor.email)
+    } else {
+        reason.map(str::trim).filter(|r| !r.is_empty()).unwrap_or("rejected").to_owned()
+    };
     let n = sqlx::query(
         "UPDATE ops.promotions SET state = 'rejected', reason = $2, finished_at = now() WHERE id = $1 AND state = 'requested'",
     )
     .bind(id)
-    .bind(reason)
+    .bind(&reason)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -294,7 +340,7 @@ pub async fn reject(p: &Platform, actor: &Actor, id: Uuid, reason: Option<&str>)
         &mut tx,
         actor,
         Event {
-            action: AuditAction::PromotionReject,
+            action: if withdrawing { AuditAction::PromotionWithdraw } else { AuditAction::PromotionReject },
             target: format!("promotion:{id}"),
             tenant_id: Some(pr.get("tenant_id")),
             project_id: Some(pr.get("project_id")),
@@ -454,6 +500,16 @@ pub async fn rollback(
     tx.commit().await?;
     let mut sys = p.db.begin_as(SYSTEM_USER).await?;
     let build = enqueue_rollback(&mut sys, target, backup, None).await?;
+    // The promotion whose deployment production serves now says it was rolled back.
+    sqlx::query(
+        "UPDATE ops.promotions pr SET state = 'rolled_back', reason = $2, finished_at = coalesce(pr.finished_at, now())
+          WHERE pr.project_id = $1 AND pr.state = 'deployed'
+            AND pr.deploy_build IN (SELECT id FROM ops.builds WHERE project_id = $1 AND stage = 'production' AND live)",
+    )
+    .bind(project)
+    .bind(format!("production rolled back by {} (build {})", actor.email, &build.to_string()[..8]))
+    .execute(&mut *sys)
+    .await?;
     sys.commit().await?;
     let mut tx = p.db.begin_as(actor.user_id).await?;
     audit::record(

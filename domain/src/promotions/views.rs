@@ -31,6 +31,7 @@ fn view(r: &sqlx::postgres::PgRow, me: Uuid) -> PromotionView {
             && r.get::<bool, _>("release_rights")
             && !r.get::<bool, _>("approved_by_me")
             && r.get::<Uuid, _>("requester_id") != me,
+        may_withdraw: state == "requested" && r.get::<Uuid, _>("requester_id") == me,
         state,
         requested_by: r.get("requested_by"),
         approvals: r.get("approvals"),

@@ -102,6 +102,7 @@ string_enum!(
         PromotionRequest = "promotion.request",
         PromotionRollback = "promotion.rollback",
         PromotionRolledBack = "promotion.rolled_back",
+        PromotionWithdraw = "promotion.withdraw",
         RunbookSave = "runbook.save",
         ShellClose = "shell.close",
         ShellExpire = "shell.expire",

@@ -167,6 +167,9 @@ wire! {
         pub project_slug: String,
         #[serde(default)]
         pub project_name: String,
+        /// For a production build a promotion deployed: the staging build it came from, and its number.
+        #[serde(default)]
+        pub promoted_from: Option<(Uuid, i64)>,
     }
 
     pub struct RunEventView {

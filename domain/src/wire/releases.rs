@@ -151,6 +151,9 @@ wire! {
         /// Who pushed the candidate's commit (its git author).
         #[serde(default)]
         pub pushed_by: Option<String>,
+        /// Whether the caller asked for it and may still withdraw it.
+        #[serde(default)]
+        pub may_withdraw: bool,
     }
 
     /// Redeploy an earlier production build.

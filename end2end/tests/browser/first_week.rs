@@ -41,7 +41,8 @@ async fn push(repo: &std::path::Path, branch: &str, standin: &str, hook: &str, s
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", &format!("Work on {branch}")]);
     let sha = git(repo, &["rev-parse", "HEAD"]);
-    deliver(hook, secret, serde_json::json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false})).await
+    deliver(hook, secret, serde_json::json!({"ref": format!("refs/heads/{branch}"), "after": sha, "deleted": false}))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,10 +64,15 @@ async fn the_build_page_turns_green_by_itself_and_a_kill_asks_first() {
             c.wait().at_most(Duration::from_secs(120)).for_element(Locator::XPath(slow_kill)).await?.click().await?;
             let dialog = c.wait().at_most(WAIT).for_element(Locator::Id("confirm-dialog")).await?;
             let said = dialog.text().await?;
-            assert!(said.contains("Kill build #") && said.contains("feature/slow") && said.contains("killed"), "{said}");
+            assert!(
+                said.contains("Kill build #") && said.contains("feature/slow") && said.contains("killed"),
+                "{said}"
+            );
             c.find(Locator::Id("confirm-cancel")).await?.click().await?;
-            until("the dialog closes", WAIT, || async { Ok(c.find_all(Locator::Id("confirm-dialog")).await?.is_empty()) })
-                .await?;
+            until("the dialog closes", WAIT, || async {
+                Ok(c.find_all(Locator::Id("confirm-dialog")).await?.is_empty())
+            })
+            .await?;
             let slow_tile = "//tr[.//code[text()='feature/slow']]//div[contains(@class,'tile-')]";
             let class = c.find(Locator::XPath(slow_tile)).await?.attr("class").await?.unwrap_or_default();
             assert!(class.contains("tile-running") || class.contains("tile-pending"), "cancelled, yet: {class}");
@@ -87,7 +93,8 @@ async fn the_build_page_turns_green_by_itself_and_a_kill_asks_first() {
             let kept = c.execute("return window.__not_reloaded === true;", vec![]).await?;
             assert_eq!(kept, serde_json::json!(true), "the page was reloaded");
             c.wait().at_most(WAIT).for_element(Locator::Id("connect")).await?;
-            until("the log says finished", WAIT, || async { Ok(text_of(c, "#log-status").await? == "finished") }).await?;
+            until("the log says finished", WAIT, || async { Ok(text_of(c, "#log-status").await? == "finished") })
+                .await?;
             assert!(c.find_all(Locator::Id("kill-build")).await?.is_empty(), "a finished build offers Kill");
             assert!(c.find_all(Locator::Css(".phase-failed")).await?.is_empty(), "a green build with a red phase");
 
@@ -114,8 +121,17 @@ async fn the_build_page_turns_green_by_itself_and_a_kill_asks_first() {
                 .await?
                 .unwrap_or_default();
             let cookie = c.get_named_cookie("odooops_session").await?;
-            phone_pages(cookie, &[("grid", project_page.path()), ("build", &build), ("mails", &mails), ("audit", "/audit"), ("settings", "/settings")])
-                .await
+            phone_pages(
+                cookie,
+                &[
+                    ("grid", project_page.path()),
+                    ("build", &build),
+                    ("mails", &mails),
+                    ("audit", "/audit"),
+                    ("settings", "/settings"),
+                ],
+            )
+            .await
         })
     })
     .await;
@@ -172,8 +188,10 @@ async fn a_colleague_is_invited_joins_the_project_and_is_removed() {
             assert!(said.contains(&format!("Invitation sent to {bob_email}")), "{said}");
             let typed = c.find(Locator::Id("invite-email")).await?.prop("value").await?.unwrap_or_default();
             assert_eq!(typed, "", "the form keeps the address after sending");
-            until("the invitation is listed", WAIT, || async { Ok(text_of(c, "#invitations").await?.contains(&bob_email)) })
-                .await?;
+            until("the invitation is listed", WAIT, || async {
+                Ok(text_of(c, "#invitations").await?.contains(&bob_email))
+            })
+            .await?;
 
             // Bob signs up with that address and accepts on the Tenants page; the project opens for him.
             let bob = browser().await;
@@ -184,7 +202,9 @@ async fn a_colleague_is_invited_joins_the_project_and_is_removed() {
                 let invitation = bob
                     .wait()
                     .at_most(WAIT)
-                    .for_element(Locator::XPath(&format!("//li[contains(@class,'invitation')][contains(., '{project_name}')]")))
+                    .for_element(Locator::XPath(&format!(
+                        "//li[contains(@class,'invitation')][contains(., '{project_name}')]"
+                    )))
                     .await?;
                 assert!(invitation.text().await?.contains("Tester"), "{}", invitation.text().await?);
                 invitation.find(Locator::Css("button.primary")).await?.click().await?;
@@ -213,7 +233,8 @@ async fn a_colleague_is_invited_joins_the_project_and_is_removed() {
             let said = c.wait().at_most(WAIT).for_element(Locator::Id("confirm-text")).await?.text().await?;
             assert!(said.contains("loses access") && said.contains(&bob_email), "{said}");
             c.find(Locator::Id("confirm-ok")).await?.click().await?;
-            until("Bob's row is gone", WAIT, || async { Ok(c.find_all(Locator::XPath(&row)).await?.is_empty()) }).await?;
+            until("Bob's row is gone", WAIT, || async { Ok(c.find_all(Locator::XPath(&row)).await?.is_empty()) })
+                .await?;
 
             // For Bob the project is gone at once.
             bob.refresh().await?;
@@ -235,8 +256,12 @@ async fn caught_mail_in_iso_2022_jp_reads_as_japanese_and_the_viewer_searches_an
             let (repo, sha) = standin_repository("feature/jp", standin)?;
             sign_up(c, &format!("{}@jp.test", unique("dev")), &unique("Tokyo ")).await?;
             let (hook, secret) = create_standin_project(c, &repo).await?;
-            deliver(&hook, &secret, serde_json::json!({"ref": "refs/heads/feature/jp", "after": sha, "deleted": false}))
-                .await?;
+            deliver(
+                &hook,
+                &secret,
+                serde_json::json!({"ref": "refs/heads/feature/jp", "after": sha, "deleted": false}),
+            )
+            .await?;
             c.wait().at_most(Duration::from_secs(120)).for_element(Locator::Css("a.mails-link")).await?.click().await?;
             wait_hydrated(c).await?;
             until("two mails arrived", Duration::from_secs(240), || async {
@@ -256,22 +281,26 @@ async fn caught_mail_in_iso_2022_jp_reads_as_japanese_and_the_viewer_searches_an
             // Search as you type; no match is not an empty inbox.
             let search = c.find(Locator::Id("mail-search")).await?;
             search.send_keys("zzz-nothing").await?;
-            until("no match", WAIT, || async { Ok(text_of(c, "#mail-list").await?.starts_with("No mail matches")) }).await?;
+            until("no match", WAIT, || async { Ok(text_of(c, "#mail-list").await?.starts_with("No mail matches")) })
+                .await?;
             search.clear().await?;
             search.send_keys("テスト").await?;
-            until("both match", WAIT, || async { Ok(c.find_all(Locator::Css("li.mail-item")).await?.len() == 2) }).await?;
+            until("both match", WAIT, || async { Ok(c.find_all(Locator::Css("li.mail-item")).await?.len() == 2) })
+                .await?;
 
             // One message deleted on its own, then all of them after a confirmation.
             c.find(Locator::Css("li.mail-item")).await?.click().await?;
             c.wait().at_most(WAIT).for_element(Locator::Id("delete-mail")).await?.click().await?;
-            until("one mail left", WAIT, || async { Ok(c.find_all(Locator::Css("li.mail-item")).await?.len() == 1) }).await?;
+            until("one mail left", WAIT, || async { Ok(c.find_all(Locator::Css("li.mail-item")).await?.len() == 1) })
+                .await?;
             c.find(Locator::Id("delete-all-mails")).await?.click().await?;
             let said = c.wait().at_most(WAIT).for_element(Locator::Id("confirm-text")).await?.text().await?;
             assert!(said.contains("deleted for good"), "{said}");
             c.find(Locator::Id("confirm-ok")).await?.click().await?;
             search.clear().await?;
             search.send_keys(" ").await?;
-            until("the inbox is empty", WAIT, || async { Ok(text_of(c, "#mail-list").await? == "No mail yet.") }).await?;
+            until("the inbox is empty", WAIT, || async { Ok(text_of(c, "#mail-list").await? == "No mail yet.") })
+                .await?;
             Ok(())
         })
     })

@@ -73,6 +73,25 @@ async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_ima
     .unwrap_err();
     assert!(refused.to_string().contains("cannot approve"), "the trigger refuses self-approval: {refused}");
 
+    // The requester may withdraw it while it waits (issue 20), then ask again.
+    let (_, listed) = tess.get(&format!("/api/v1/projects/{project}/promotions")).await;
+    assert_eq!(listed[0]["may_withdraw"], true, "{listed}");
+    let (status, withdrawn) = tess.post(&format!("/api/v1/promotions/{id}/reject"), json!({})).await;
+    assert_eq!(status, 200, "{withdrawn}");
+    assert_eq!(withdrawn["state"], "rejected");
+    assert_eq!(withdrawn["reason"], "withdrawn by tess@acme.test");
+    let withdrawals: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.audit_events WHERE action = 'promotion.withdraw' AND target = $1")
+            .bind(format!("promotion:{id}"))
+            .fetch_one(app.platform.db.owner())
+            .await
+            .unwrap();
+    assert_eq!(withdrawals, 1);
+    let (status, pr) =
+        tess.post(&format!("/api/v1/builds/{}/promote", staging["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, 201, "asking again after withdrawing: {pr}");
+    let id = pr["id"].as_str().unwrap().to_owned();
+
     let (status, approved) = bob.post(&format!("/api/v1/promotions/{id}/approve"), json!({})).await;
     assert_eq!(status, 200, "{approved}");
     assert_eq!(approved["approvals"], json!(["bob@acme.test"]));
@@ -108,6 +127,9 @@ async fn a_promotion_needs_a_second_persons_approval_then_deploys_the_tested_ima
     assert_eq!(rolled["result"], "ok", "{rolled}");
     assert_eq!(rolled["trigger"], "rollback");
     assert_eq!(rolled["image_digest"], prod["image_digest"], "the earlier image is back");
+    let (_, after) = api.get(&format!("/api/v1/promotions/{id}")).await;
+    assert_eq!(after["state"], "rolled_back", "the promotion says production was rolled back: {after}");
+    assert!(after["reason"].as_str().unwrap_or_default().contains("rolled back by ann@acme.test"), "{after}");
     let (status, e) = tess.post(&format!("/api/v1/projects/{project}/rollback"), json!({"build_id": prod["id"]})).await;
     assert_eq!(status, 403, "testers do not roll production back: {e}");
 
