@@ -123,7 +123,6 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
 }
 
 #[component]
-#[expect(clippy::too_many_arguments, reason = "a component's props")]
 fn GridRow(
     e: EnvironmentView,
     builds: Vec<BuildView>,
