@@ -23,7 +23,7 @@ pub fn state_label(state: &str) -> &'static str {
         "deploying" => "deploying",
         "deployed" => "in production",
         "rolling_back" => "failed; rolling back",
-        "rolled_back" => "failed; rolled back",
+        "rolled_back" => "rolled back",
         "failed" => "failed",
         "rejected" => "rejected",
         _ => "unknown",
@@ -85,7 +85,7 @@ mod tests {
         assert!(!may_request_promotion(&build("development", "ok", true)));
         assert!(may_roll_back_to(&build("production", "ok", false)));
         assert!(!may_roll_back_to(&build("production", "ok", true)), "the serving build is not a rollback target");
-        assert_eq!(state_label("rolled_back"), "failed; rolled back");
+        assert_eq!(state_label("rolled_back"), "rolled back");
     }
 
     #[test]
@@ -109,6 +109,7 @@ mod tests {
             may_approve: true,
             candidate: true,
             pushed_by: Some("Ann".into()),
+            may_withdraw: false,
         };
         assert_eq!(asked_by(&p), "candidate of a push by Ann");
         p.candidate = false;

@@ -57,15 +57,25 @@ pub struct ClientEnd {
 /// Queue depth per direction: enough to absorb bursts, small enough to push back.
 const DEPTH: usize = 64;
 
-/// The bridges running in this console, by session: who, on which project, and the switch that
-/// ends one at once when that person loses access to the project.
-static RUNNING: std::sync::Mutex<Vec<(uuid::Uuid, uuid::Uuid, uuid::Uuid, tokio::sync::watch::Sender<bool>)>> =
-    std::sync::Mutex::new(Vec::new());
+/// A bridge running in this console: its session, who, on which project, and the switch that
+/// ends it at once when that person loses access to the project.
+struct Running {
+    session: uuid::Uuid,
+    user: uuid::Uuid,
+    project: uuid::Uuid,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+static RUNNING: std::sync::Mutex<Vec<Running>> = std::sync::Mutex::new(Vec::new());
 
 /// Ends every open shell of `user` on `project` in this console (a member removed); how many.
 pub fn revoke(user: uuid::Uuid, project: uuid::Uuid) -> usize {
     let Ok(running) = RUNNING.lock() else { return 0 };
-    running.iter().filter(|(_, u, p, _)| *u == user && *p == project).map(|(_, _, _, stop)| stop.send(true)).count()
+    let mine: Vec<&Running> = running.iter().filter(|r| r.user == user && r.project == project).collect();
+    for r in &mine {
+        let _ = r.stop.send(true);
+    }
+    mine.len()
 }
 
 /// Starts the bridge for an attached session and returns the client's end.
@@ -100,7 +110,7 @@ async fn run(
     let deadline = deadline_of(&s);
     let (stop, mut revoked) = tokio::sync::watch::channel(false);
     if let Ok(mut running) = RUNNING.lock() {
-        running.push((s.id, s.actor.user_id.0, s.project_id, stop));
+        running.push(Running { session: s.id, user: s.actor.user_id.0, project: s.project_id, stop });
     }
     let mut transcript = Recorder::start(&p, s.actor.user_id, s.id, p.settings.shell.transcript_limit);
     let mut counters = Counters::default();
@@ -185,7 +195,7 @@ async fn run(
         }
     };
     if let Ok(mut running) = RUNNING.lock() {
-        running.retain(|(id, ..)| *id != s.id);
+        running.retain(|r| r.session != s.id);
     }
     tracing::info!(session = %s.id, user = %s.actor.email, reason = %reason.message(), "shell session ended");
     counters.dropped = transcript.finish(reason.message()).await as i64;
