@@ -7,7 +7,7 @@
 //! never reads "no builds yet" because the network dropped.
 
 use crate::components::confirm::{Ask, ConfirmDialog};
-use crate::functions::builds::{list_builds, KillBuild, RebuildBuild, ShareBuild};
+use crate::functions::builds::{list_builds, BuildNow, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::SetBranchStage;
 use crate::models::{
     backup::may_manage_backups, build_status, grid_rows, may_read_mails, section_title, short_time, stage_class,
@@ -37,6 +37,7 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
     let kill = ServerAction::<KillBuild>::new();
     let share = ServerAction::<ShareBuild>::new();
     let stage = ServerAction::<SetBranchStage>::new();
+    let build_now = ServerAction::<BuildNow>::new();
     let ask: RwSignal<Option<Ask>> = RwSignal::new(None);
     // The grid follows the builds: it refreshes every few seconds in the browser.
     let tick = RwSignal::new(0u64);
@@ -49,7 +50,15 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
     });
     let dragging: RwSignal<Option<(uuid::Uuid, String, Stage)>> = RwSignal::new(None);
     let builds = Resource::new(
-        move || (rebuild.version().get(), kill.version().get(), stage.version().get(), tick.get()),
+        move || {
+            (
+                rebuild.version().get(),
+                kill.version().get(),
+                stage.version().get(),
+                build_now.version().get(),
+                tick.get(),
+            )
+        },
         move |_| list_builds(project_id),
     );
     // The last list that arrived, shown (marked stale) when a refresh fails.
@@ -71,6 +80,10 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
             {move || stage.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
             {move || kill.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
             {move || rebuild.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+            {move || build_now.value().get().map(|r| match r {
+                Ok(what) => view! { <p class="notice" id="build-now-result">{what}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" id="build-now-result">{e.message}</p> }.into_any(),
+            })}
             {move || share.value().get().map(|r| match r {
                 Ok(url) => view! {
                     <p class="notice" id="share-link">"Share this link (valid 24 h): " <a href=url.clone() target="_blank" rel="noopener"><code class="secret">{url.clone()}</code></a></p>
@@ -108,7 +121,7 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
                                                 view! { <tr class="grid-section"><th colspan="3" id=format!("section-{}", e.stage.as_str())>{section_title(e.stage)}</th></tr> }
                                             });
                                             view! { {heading} <GridRow e=e builds=builds allowed=allowed ask=ask dragging=dragging
-                                                rebuild=rebuild kill=kill share=share move_branch=Callback::new(move |(env, branch, to)| move_branch(env, branch, to))/> }
+                                                rebuild=rebuild kill=kill share=share build_now=build_now move_branch=Callback::new(move |(env, branch, to)| move_branch(env, branch, to))/> }
                                         }).collect_view()}
                                     </tbody>
                                 </table>
@@ -132,6 +145,7 @@ fn GridRow(
     rebuild: ServerAction<RebuildBuild>,
     kill: ServerAction<KillBuild>,
     share: ServerAction<ShareBuild>,
+    build_now: ServerAction<BuildNow>,
     move_branch: Callback<(uuid::Uuid, String, Stage)>,
 ) -> impl IntoView {
     // Drag a branch onto another branch's row to give it that row's stage (as Odoo.sh).
@@ -162,6 +176,11 @@ fn GridRow(
                         title="The stable address: it follows this branch's newest healthy build">{url.clone()}</a>
                 })}
                 " " <a class="small monitor-link" href=format!("/environments/{}", e.id)>"Monitor"</a>
+                {(allowed.can(e.stage, Capability::Upgrade) && crate::models::platform_environment(&e.branch).is_none()).then(|| view! {
+                    " " <button type="button" class="link small build-now" aria-label=format!("Build {} now", e.branch)
+                        disabled=move || build_now.pending().get()
+                        on:click=move |_| { build_now.dispatch(BuildNow { env_id: env }); }>"Build now"</button>
+                })}
                 {may_read_mails(&allowed, e.stage).then(|| view! {
                     " " <a class="small mails-link" href=format!("/environments/{}/mails", e.id)>"Mails"</a>
                 })}

@@ -3,6 +3,7 @@
 //! Odoo's log format); the queue and the pipeline build on them.
 
 pub mod base_image;
+pub mod build_now;
 pub mod context;
 pub mod databases;
 pub mod db_reader;

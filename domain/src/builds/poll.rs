@@ -53,23 +53,29 @@ pub async fn poll_due(p: &Platform) -> anyhow::Result<usize> {
     Ok(counts.into_iter().sum())
 }
 
-async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Result<usize> {
-    let url: String = project.get("repo_url");
-    let infra = p.builds.as_ref().context("polling needs builds on this server")?;
+/// The remote's branches and their heads (`git ls-remote --heads`), reached as a build's checkout
+/// is: the project's deploy key or none (never the console's own ssh identity or agent), local
+/// paths only where the operator allows them, and the network checks of [`super::git::check_remote`].
+pub(crate) async fn remote_heads(p: &Platform, project: Uuid, url: &str) -> anyhow::Result<HashMap<String, String>> {
+    let infra = p.builds.as_ref().context("reading the repository needs builds on this server")?;
     let remotes = if infra.allow_local_repos {
         super::git::Remotes::AlsoLocal
-    } else if super::git::is_local(&url) {
+    } else if super::git::is_local(url) {
         anyhow::bail!("local repositories are not allowed on this server");
     } else {
-        super::git::check_remote(&url).await?;
+        super::git::check_remote(url).await?;
         super::git::Remotes::Network
     };
-    // The project's deploy key or none: never the console's own ssh identity or agent.
-    let ssh = super::git::ssh_command_for(p, infra, project.get("id")).await?;
+    let ssh = super::git::ssh_command_for(p, infra, project).await?;
     let mut cmd = super::git::command(remotes, &ssh);
-    cmd.args(["ls-remote", "--heads", "--", &url]);
+    cmd.args(["ls-remote", "--heads", "--", url]);
     let out = super::git::run(cmd, "ls-remote", infra.git_timeout).await?;
-    let remote = parse_ls_remote(&String::from_utf8_lossy(&out));
+    Ok(parse_ls_remote(&String::from_utf8_lossy(&out)))
+}
+
+async fn poll_one(p: &Platform, project: &sqlx::postgres::PgRow) -> anyhow::Result<usize> {
+    let url: String = project.get("repo_url");
+    let remote = remote_heads(p, project.get("id"), &url).await?;
     let ctx = Ctx {
         project: project.get("id"),
         tenant_id: project.get("tenant_id"),

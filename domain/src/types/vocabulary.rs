@@ -57,6 +57,7 @@ string_enum!(
         BackupRestoreReject = "backup.restore_reject",
         BackupSettings = "backup.settings",
         BuildKill = "build.kill",
+        BuildNow = "build.now",
         BuildRebuild = "build.rebuild",
         BuildShare = "build.share",
         BundleDelete = "bundle.delete",

@@ -339,6 +339,11 @@ wire! {
         pub expires_at: DateTime<Utc>,
     }
 
+    /// What "Build now" did with a branch's head, in a webhook's words (`queued build … of main`).
+    pub struct BuildNowOutcome {
+        pub outcome: String,
+    }
+
     /// What adding someone to a project did: `added` (they were in its tenant already) or
     /// `invited` (a mail went out; they join when they accept).
     pub struct InviteOutcome {

@@ -178,6 +178,23 @@ async fn a_colleague_is_invited_joins_the_project_and_is_removed() {
             create_standin_project(c, &repo).await?;
             let project_url = c.current_url().await?;
             let project_name = c.find(Locator::Css(".page-head h1")).await?.text().await?;
+
+            // No webhook yet: "Build now" builds production's head from the repository.
+            c.wait()
+                .at_most(WAIT)
+                .for_element(Locator::Css("button.build-now[aria-label='Build main now']"))
+                .await?
+                .click()
+                .await?;
+            let said = c.wait().at_most(WAIT).for_element(Locator::Id("build-now-result")).await?.text().await?;
+            assert!(said.contains("queued"), "{said}");
+            until("production has a build", Duration::from_secs(120), || async {
+                Ok(!c
+                    .find_all(Locator::XPath("//tr[.//code[text()='main']]//div[starts-with(@id,'tile-')]"))
+                    .await?
+                    .is_empty())
+            })
+            .await?;
             let bob_email = format!("{}@team.test", unique("bob"));
 
             // Invite by email with a role: a confirmation, the form emptied, the invitation listed.

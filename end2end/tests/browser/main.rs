@@ -1,6 +1,6 @@
 //! The release console driven through headless Chromium over WebDriver.
 //!
-//! Needs `cargo leptos build --release` first (`scripts/test` does it): the
+//! Needs `scripts/build-site` (or `cargo leptos build --release`) first (`scripts/test` does it): the
 //! tests start `target/release/odooops` with its own embedded PostgreSQL in a
 //! scratch directory, and `chromedriver`. A failing test leaves a screenshot
 //! under `target/e2e-screenshots/`.

@@ -96,7 +96,7 @@ pub(crate) fn stack() -> &'static Stack {
         let site = workspace().join("target/site");
         assert!(
             bin.exists() && site.join("pkg").exists(),
-            "build the release site first: cargo leptos build --release (scripts/test does)"
+            "build the release site first: scripts/build-site (scripts/test does)"
         );
         let data = workspace().join(format!("target/e2e-data/{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);

@@ -153,6 +153,20 @@ pub async fn set_stage(
     Ok(axum::Json(domain::projects::set_stage(&s.platform, &actor, env, &input.stage).await?))
 }
 
+/// Builds the branch's current head, read from the repository, as a push would (those who may
+/// rebuild on its stage; audited). Production with approvals gets a candidate.
+#[utoipa::path(post, path = "/api/v1/environments/{id}/build", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 202, body = domain::wire::BuildNowOutcome), (status = 403, body = domain::wire::ApiErrorBody),
+        (status = 404, body = domain::wire::ApiErrorBody), (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn build_now(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(env): Path<Uuid>,
+) -> Result<(StatusCode, axum::Json<domain::wire::BuildNowOutcome>), ApiError> {
+    let outcome = domain::builds::build_now::build_now(&s.platform, &actor, env).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(domain::wire::BuildNowOutcome { outcome })))
+}
+
 /// Accepting a preflight warning or waiving a failure for a project.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct PreflightOverride {

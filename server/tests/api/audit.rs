@@ -87,6 +87,7 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("POST", "/api/v1/projects/{id}/members", "project.member_set", "project:manage_members"),
     ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove", "project:manage_members"),
     ("POST", "/api/v1/projects/{id}/invitations", "project.member_invite", "project:manage_members"),
+    ("POST", "/api/v1/environments/{id}/build", "build.now", "stage:upgrade"),
     (
         "DELETE",
         "/api/v1/projects/{id}/invitations/{invitation_id}",
@@ -239,6 +240,7 @@ const RPC: &[(&str, &str, &str)] = &[
     ("instances/plans", "read", "read"),
     // Measures storage (kept by the system, not the caller): a read.
     ("instances/usage", "read", "read"),
+    ("builds/build_now", "build.now", "stage:upgrade"),
     ("projects/add_member", "project.member_set", "project:manage_members"),
     ("projects/invitations", "read", "read"),
     ("projects/invite", "project.member_invite", "project:manage_members"),
