@@ -52,7 +52,17 @@ fn managed() -> Vec<String> {
     };
     let mut all = list(&["ps", "-aq", "--no-trunc", "--filter", "label=odooops.managed=true"]);
     all.extend(list(&["network", "ls", "-q", "--no-trunc", "--filter", "label=odooops.managed=true"]));
+    all.extend(build_images());
     all
+}
+
+/// The images of builds (`odooops-build/<installation>-<project>:b<n>`), as `image:<id>`.
+fn build_images() -> Vec<String> {
+    Command::new("docker")
+        .args(["images", "-q", "--no-trunc", "--filter", "reference=odooops-build/*"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(|id| format!("image:{id}")).collect())
+        .unwrap_or_default()
 }
 
 extern "C" fn stop_children() {
@@ -63,14 +73,19 @@ extern "C" fn stop_children() {
     }
     if !pids.is_empty() {
         std::thread::sleep(Duration::from_secs(2));
-        // What the console started is gone with it, so repeated runs do not exhaust Docker's address pools.
+        // What the console started is gone with it (containers, networks, its builds' images), so
+        // repeated runs exhaust neither Docker's address pools nor the disk.
         let before = BEFORE.lock().map(|b| b.clone()).unwrap_or_default();
         let ours: Vec<String> = managed().into_iter().filter(|id| !before.contains(id)).collect();
-        for id in &ours {
+        let (images, others): (Vec<&String>, Vec<&String>) = ours.iter().partition(|id| id.starts_with("image:"));
+        for id in &others {
             let _ = Command::new("docker").args(["rm", "-f", id]).output();
         }
-        for id in &ours {
+        for id in &others {
             let _ = Command::new("docker").args(["network", "rm", id]).output();
+        }
+        for id in images {
+            let _ = Command::new("docker").args(["rmi", "-f", id.trim_start_matches("image:")]).output();
         }
     }
 }

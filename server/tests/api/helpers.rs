@@ -303,6 +303,11 @@ impl Drop for TestApp {
         if !networks.is_empty() {
             let _ = std::process::Command::new("docker").args(["network", "rm"]).args(&networks).output();
         }
+        // Its builds' images too: repeated runs would fill the disk (issue 20).
+        let images = list(&["images", "-q", "--filter", &format!("reference=odooops-build/{}-*", infra.installation)]);
+        if !images.is_empty() {
+            let _ = std::process::Command::new("docker").args(["rmi", "-f"]).args(&images).output();
+        }
     }
 }
 
