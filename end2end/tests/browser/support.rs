@@ -56,10 +56,11 @@ fn managed() -> Vec<String> {
     all
 }
 
-/// The images of builds (`odooops-build/<installation>-<project>:b<n>`), as `image:<id>`.
+/// The tags of build images (`odooops-build/<installation>-<project>:b<n>`), as `image:<tag>`:
+/// removed by tag, never by id (identical builds share an id).
 fn build_images() -> Vec<String> {
     Command::new("docker")
-        .args(["images", "-q", "--no-trunc", "--filter", "reference=odooops-build/*"])
+        .args(["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=odooops-build/*"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(|id| format!("image:{id}")).collect())
         .unwrap_or_default()
@@ -85,7 +86,7 @@ extern "C" fn stop_children() {
             let _ = Command::new("docker").args(["network", "rm", id]).output();
         }
         for id in images {
-            let _ = Command::new("docker").args(["rmi", "-f", id.trim_start_matches("image:")]).output();
+            let _ = Command::new("docker").args(["rmi", id.trim_start_matches("image:")]).output();
         }
     }
 }

@@ -303,10 +303,13 @@ impl Drop for TestApp {
         if !networks.is_empty() {
             let _ = std::process::Command::new("docker").args(["network", "rm"]).args(&networks).output();
         }
-        // Its builds' images too: repeated runs would fill the disk (issue 20).
-        let images = list(&["images", "-q", "--filter", &format!("reference=odooops-build/{}-*", infra.installation)]);
+        // Its builds' images too, by tag: repeated runs would fill the disk (issue 20). Never by id:
+        // identical stand-in builds of other tests share an image id, and `rmi -f <id>` would
+        // untag theirs mid-build.
+        let reference = format!("reference=odooops-build/{}-*", infra.installation);
+        let images = list(&["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", &reference]);
         if !images.is_empty() {
-            let _ = std::process::Command::new("docker").args(["rmi", "-f"]).args(&images).output();
+            let _ = std::process::Command::new("docker").arg("rmi").args(&images).output();
         }
     }
 }
