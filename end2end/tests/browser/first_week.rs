@@ -34,6 +34,36 @@ async fn text_of(c: &Client, css: &str) -> Result<String, Box<dyn std::error::Er
     })
 }
 
+/// An attribute of the element `loc` finds, found afresh on each try: the grid re-renders every few
+/// seconds, so an element found a moment ago may be gone.
+async fn attr_of(c: &Client, loc: Locator<'_>, attr: &str) -> Result<String, Box<dyn std::error::Error>> {
+    for _ in 0..40 {
+        if let Ok(e) = c.find(loc).await {
+            if let Ok(v) = e.attr(attr).await {
+                return Ok(v.unwrap_or_default());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Err(format!("never found {loc:?}").into())
+}
+
+/// Clicks the element `loc` finds, found afresh on each try (see [`attr_of`]).
+async fn click_fresh(c: &Client, loc: Locator<'_>, within: Duration) -> TestResult {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Ok(e) = c.find(loc).await {
+            if e.click().await.is_ok() {
+                return Ok(());
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("could not click {loc:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 /// Pushes `branch` of `repo` (adding it when new) and announces it.
 async fn push(repo: &std::path::Path, branch: &str, standin: &str, hook: &str, secret: &str) -> TestResult {
     git(repo, &["checkout", "-q", "-B", branch, "main"]);
@@ -61,7 +91,7 @@ async fn the_build_page_turns_green_by_itself_and_a_kill_asks_first() {
 
             // A kill asks first and says what will happen; Cancel leaves the build alone.
             let slow_kill = "//tr[.//code[text()='feature/slow']]//button[contains(@class,'kill')]";
-            c.wait().at_most(Duration::from_secs(120)).for_element(Locator::XPath(slow_kill)).await?.click().await?;
+            click_fresh(c, Locator::XPath(slow_kill), Duration::from_secs(120)).await?;
             let dialog = c.wait().at_most(WAIT).for_element(Locator::Id("confirm-dialog")).await?;
             let said = dialog.text().await?;
             assert!(
@@ -74,12 +104,12 @@ async fn the_build_page_turns_green_by_itself_and_a_kill_asks_first() {
             })
             .await?;
             let slow_tile = "//tr[.//code[text()='feature/slow']]//div[contains(@class,'tile-')]";
-            let class = c.find(Locator::XPath(slow_tile)).await?.attr("class").await?.unwrap_or_default();
+            let class = attr_of(c, Locator::XPath(slow_tile), "class").await?;
             assert!(class.contains("tile-running") || class.contains("tile-pending"), "cancelled, yet: {class}");
 
             // The live build's page, opened while it runs, turns green without a reload.
             let live_logs = "//tr[.//code[text()='feature/live']]//a[starts-with(@href,'/builds/')]";
-            c.wait().at_most(WAIT).for_element(Locator::XPath(live_logs)).await?.click().await?;
+            click_fresh(c, Locator::XPath(live_logs), WAIT).await?;
             wait_hydrated(c).await?;
             let status = c.wait().at_most(WAIT).for_element(Locator::Id("build-status")).await?.text().await?;
             assert!(status == "running" || status == "pending", "opened too late to see it run: {status}");
@@ -101,25 +131,18 @@ async fn the_build_page_turns_green_by_itself_and_a_kill_asks_first() {
             // Back in the grid, the kill confirmed ends the slow build.
             c.goto(project_page.as_str()).await?;
             wait_hydrated(c).await?;
-            c.wait().at_most(WAIT).for_element(Locator::XPath(slow_kill)).await?.click().await?;
+            click_fresh(c, Locator::XPath(slow_kill), WAIT).await?;
             c.wait().at_most(WAIT).for_element(Locator::Id("confirm-ok")).await?.click().await?;
             until("the slow build is killed", Duration::from_secs(120), || async {
-                let class = match c.find(Locator::XPath(slow_tile)).await {
-                    Ok(t) => t.attr("class").await?.unwrap_or_default(),
-                    Err(_) => String::new(),
-                };
+                let class = attr_of(c, Locator::XPath(slow_tile), "class").await.unwrap_or_default();
                 Ok(class.contains("tile-killed"))
             })
             .await?;
 
             // At a phone's width the same pages fit, and every link of the navigation is on screen.
-            let build = c.find(Locator::XPath(live_logs)).await?.attr("href").await?.unwrap_or_default();
-            let mails = c
-                .find(Locator::XPath("//tr[.//code[text()='feature/live']]//a[contains(@class,'mails-link')]"))
-                .await?
-                .attr("href")
-                .await?
-                .unwrap_or_default();
+            let build = attr_of(c, Locator::XPath(live_logs), "href").await?;
+            let mails_link = "//tr[.//code[text()='feature/live']]//a[contains(@class,'mails-link')]";
+            let mails = attr_of(c, Locator::XPath(mails_link), "href").await?;
             let cookie = c.get_named_cookie("odooops_session").await?;
             phone_pages(
                 cookie,
@@ -180,12 +203,7 @@ async fn a_colleague_is_invited_joins_the_project_and_is_removed() {
             let project_name = c.find(Locator::Css(".page-head h1")).await?.text().await?;
 
             // No webhook yet: "Build now" builds production's head from the repository.
-            c.wait()
-                .at_most(WAIT)
-                .for_element(Locator::Css("button.build-now[aria-label='Build main now']"))
-                .await?
-                .click()
-                .await?;
+            click_fresh(c, Locator::Css("button.build-now[aria-label='Build main now']"), WAIT).await?;
             let said = c.wait().at_most(WAIT).for_element(Locator::Id("build-now-result")).await?.text().await?;
             assert!(said.contains("queued"), "{said}");
             until("production has a build", Duration::from_secs(120), || async {
@@ -279,7 +297,7 @@ async fn caught_mail_in_iso_2022_jp_reads_as_japanese_and_the_viewer_searches_an
                 serde_json::json!({"ref": "refs/heads/feature/jp", "after": sha, "deleted": false}),
             )
             .await?;
-            c.wait().at_most(Duration::from_secs(120)).for_element(Locator::Css("a.mails-link")).await?.click().await?;
+            click_fresh(c, Locator::Css("a.mails-link"), Duration::from_secs(120)).await?;
             wait_hydrated(c).await?;
             until("two mails arrived", Duration::from_secs(240), || async {
                 Ok(c.find_all(Locator::Css("li.mail-item")).await?.len() == 2)
@@ -288,12 +306,20 @@ async fn caught_mail_in_iso_2022_jp_reads_as_japanese_and_the_viewer_searches_an
             let title = c.title().await?;
             assert!(title.contains("feature/jp"), "the tab names the branch: {title}");
 
-            // Opened from the keyboard: the subject reads as Japanese.
-            let first = c.find(Locator::Css("li.mail-item")).await?;
-            assert_eq!(first.find(Locator::Css(".mail-subject")).await?.text().await?, "テスト");
-            first.send_keys("\u{e007}").await?; // Enter
-            let subject = c.wait().at_most(WAIT).for_element(Locator::Id("mail-subject")).await?.text().await?;
-            assert_eq!(subject, "テスト");
+            // Opened from the keyboard: the subject reads as Japanese. (The list re-reads itself every
+            // few seconds, so each step finds its element afresh.)
+            until("the list shows the subject in Japanese", WAIT, || async {
+                Ok(text_of(c, "li.mail-item .mail-subject").await? == "テスト")
+            })
+            .await?;
+            until("Enter opens the message", WAIT, || async {
+                if let Ok(item) = c.find(Locator::Css("li.mail-item")).await {
+                    let _ = item.send_keys("\u{e007}").await; // Enter; a stale item is tried again
+                }
+                Ok(!c.find_all(Locator::Id("mail-subject")).await?.is_empty())
+            })
+            .await?;
+            assert_eq!(text_of(c, "#mail-subject").await?, "テスト");
 
             // Search as you type; no match is not an empty inbox.
             let search = c.find(Locator::Id("mail-search")).await?;
@@ -306,8 +332,20 @@ async fn caught_mail_in_iso_2022_jp_reads_as_japanese_and_the_viewer_searches_an
                 .await?;
 
             // One message deleted on its own, then all of them after a confirmation.
-            c.find(Locator::Css("li.mail-item")).await?.click().await?;
-            c.wait().at_most(WAIT).for_element(Locator::Id("delete-mail")).await?.click().await?;
+            until("a message is open", WAIT, || async {
+                if let Ok(item) = c.find(Locator::Css("li.mail-item")).await {
+                    let _ = item.click().await;
+                }
+                Ok(!c.find_all(Locator::Id("delete-mail")).await?.is_empty())
+            })
+            .await?;
+            until("Delete is clicked", WAIT, || async {
+                Ok(match c.find(Locator::Id("delete-mail")).await {
+                    Ok(b) => b.click().await.is_ok(),
+                    Err(_) => false,
+                })
+            })
+            .await?;
             until("one mail left", WAIT, || async { Ok(c.find_all(Locator::Css("li.mail-item")).await?.len() == 1) })
                 .await?;
             c.find(Locator::Id("delete-all-mails")).await?.click().await?;
