@@ -174,7 +174,7 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
         {release_path.map(|t| view! { <p class="notice" id="release-path">{t}</p> })}
         {move || {
             let (promote, roll_back) = (promote.get(), roll_back.get());
-            view! { <ReleaseActions promote=promote roll_back=roll_back build_id=id env_id=b.env_id/> }
+            view! { <ReleaseActions promote=promote roll_back=roll_back build_id=id env_id=b.env_id number=b.number branch=b.branch.clone()/> }
         }}
         <PreflightCard results=b.preflight.clone() project_id=b.project_id
             project_admin=allowed.can_project(Capability::ProjectSettings)/>
@@ -200,9 +200,49 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
 
 /// Promote a staging build, or roll production back to an earlier one.
 #[component]
-fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid, env_id: uuid::Uuid) -> impl IntoView {
+fn ReleaseActions(
+    promote: bool,
+    roll_back: bool,
+    build_id: uuid::Uuid,
+    env_id: uuid::Uuid,
+    /// The build's number and branch, for the rollback's confirmation.
+    number: i64,
+    branch: String,
+) -> impl IntoView {
     let request = ServerAction::<RequestPromotion>::new();
     let rollback = ServerAction::<RollbackProduction>::new();
+    let restore = RwSignal::new(String::new());
+    let ask: RwSignal<Option<Ask>> = RwSignal::new(None);
+    // Rolling back asks first; restoring a backup as well replaces production's data, so the
+    // production branch's name is typed before it runs.
+    let roll_back_click = move |_| {
+        let backup = restore.get_untracked();
+        let run = move || {
+            rollback.dispatch(RollbackProduction { build_id, restore_backup: backup.clone() });
+        };
+        ask.set(Some(if restore.get_untracked().is_empty() {
+            Ask::new(
+                "Roll production back?",
+                format!(
+                    "Production is redeployed with build #{number}'s image on its database as it is now; \
+                     the build serving now stops serving."
+                ),
+                "Roll back",
+                run,
+            )
+        } else {
+            Ask::new(
+                "Roll production back and restore its database?",
+                format!(
+                    "Production is redeployed with build #{number}'s image and its database is replaced by the \
+                     chosen backup: whatever production wrote since that backup is lost."
+                ),
+                "Roll back and restore",
+                run,
+            )
+            .typing(branch.clone())
+        }));
+    };
     // Production's backups, to restore with the rollback (project admins see them).
     let backups = Resource::new(
         move || roll_back,
@@ -226,15 +266,15 @@ fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid, env_id: 
             Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.message}</p> }.into_any()),
             None => None,
         }}
+        <ConfirmDialog ask=ask/>
         {roll_back.then(|| view! {
-            <ActionForm action=rollback attr:class="inline">
-                <input type="hidden" name="build_id" value=build_id.to_string()/>
+            <div class="inline">
                 <label>"Database "
                     <Transition fallback=|| view! { <input type="hidden" name="restore_backup" value=""/> }>
                         {move || Suspend::new(async move {
                             let list = backups.await;
                             view! {
-                                <select name="restore_backup" id="rollback-database">
+                                <select name="restore_backup" id="rollback-database" on:change=move |e| restore.set(event_target_value(&e))>
                                     <option value="">"keep production's database"</option>
                                     {list.into_iter().filter(|b| b.state == "done").map(|b| view! {
                                         <option value=b.id.to_string()>{format!("restore the {} backup of {}", crate::models::backup::kind_label(&b.kind), crate::models::short_time(&b.created_at))}</option>
@@ -244,8 +284,8 @@ fn ReleaseActions(promote: bool, roll_back: bool, build_id: uuid::Uuid, env_id: 
                         })}
                     </Transition>
                 </label>
-                <button type="submit" class="danger" id="roll-back">"Roll production back to this build"</button>
-            </ActionForm>
+                <button type="button" class="danger" id="roll-back" on:click=roll_back_click.clone()>"Roll production back to this build"</button>
+            </div>
         })}
         {move || match rollback.value().get() {
             Some(Ok(b)) => Some(view! { <p class="notice">"Rollback queued: "<a href=format!("/builds/{b}")>"follow it"</a></p> }.into_any()),

@@ -68,6 +68,39 @@ async fn a_tester_requests_a_promotion_and_an_admin_approves_it_in_another_sessi
                 assert_eq!(digest, staging_digest, "production runs the image staging tested");
                 let status = admin.find(Locator::Id("build-status")).await?.text().await?;
                 assert!(status.contains("ok") || status.to_lowercase().contains("success"), "deployment status: {status}");
+                let from = admin.find(Locator::Id("promoted-from")).await?.text().await?;
+                assert!(from.starts_with("staging build #"), "production names the staging build it runs: {from}");
+
+                // Rolling back with a restore of production's data asks for the branch's name first (issue 20).
+                admin.goto(&format!("{}{project_path}", stack().console)).await?;
+                wait_hydrated(admin).await?;
+                let tiles = "//tr[.//code[text()='main']]//div[starts-with(@id,'tile-')]//a[starts-with(@href,'/builds/')]";
+                let mut first = String::new();
+                for _ in 0..40 {
+                    if let Some(last) = admin.find_all(Locator::XPath(tiles)).await?.last() {
+                        if let Ok(Some(href)) = last.attr("href").await {
+                            first = href;
+                            break;
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                admin.goto(&format!("{}{first}", stack().console)).await?;
+                wait_hydrated(admin).await?;
+                let restore = admin
+                    .wait()
+                    .at_most(WAIT)
+                    .for_element(Locator::Css("#rollback-database option:nth-child(2)"))
+                    .await?;
+                restore.click().await?;
+                admin.find(Locator::Id("roll-back")).await?.click().await?;
+                let said = admin.wait().at_most(WAIT).for_element(Locator::Id("confirm-text")).await?.text().await?;
+                assert!(said.contains("lost"), "{said}");
+                let ok = admin.find(Locator::Id("confirm-ok")).await?;
+                assert!(ok.attr("disabled").await?.is_some(), "enabled before the name is typed");
+                admin.find(Locator::Id("confirm-typed")).await?.send_keys("main").await?;
+                ok.click().await?;
+                admin.wait().at_most(WAIT).for_element(Locator::XPath("//p[contains(., 'Rollback queued')]")).await?;
                 Ok(())
             }
             .await;
