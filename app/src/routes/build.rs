@@ -110,20 +110,9 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
             refresh.update(|t| *t += 1)
         }
     });
-    let what = format!("build #{} of {}", b.number, b.branch);
     let kill_click = {
-        let what = what.clone();
-        let number = b.number;
-        move |_| {
-            ask.set(Some(Ask::new(
-                format!("Kill {what}?"),
-                format!("{what} stops now and ends as “killed”: what it started is removed. The branch's earlier builds are not touched."),
-                format!("Kill #{number}"),
-                move || {
-                    kill.dispatch(KillBuild { id });
-                },
-            )))
-        }
+        let (number, branch) = (b.number, b.branch.clone());
+        move |_| ask.set(Some(crate::routes::project_grid::kill_question(number, &branch, kill, id)))
     };
     // The database, in the kit's local mode: for those with the tools of its stage; writes
     // never on production (the server decides again).

@@ -31,6 +31,22 @@ pub fn stage_change_text(branch: &str, to: Stage) -> String {
     }
 }
 
+/// Asking before killing build `number` of `branch` (the grid's tiles and the build page).
+pub fn kill_question(number: i64, branch: &str, kill: ServerAction<KillBuild>, id: uuid::Uuid) -> Ask {
+    let what = format!("build #{number} of {branch}");
+    Ask::new(
+        format!("Kill {what}?"),
+        format!(
+            "{what} stops now and ends as “killed”: what it started is removed. The branch's earlier builds are \
+             not touched."
+        ),
+        format!("Kill #{number}"),
+        move || {
+            kill.dispatch(KillBuild { id });
+        },
+    )
+}
+
 #[component]
 pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed: Allowed) -> impl IntoView {
     let rebuild = ServerAction::<RebuildBuild>::new();
@@ -239,20 +255,8 @@ fn Tile(
     let failed = b.result.is_some_and(|r| !r.succeeded());
     let reason = b.reason.clone().filter(|_| failed);
     let kill_ask = {
-        let what = what.clone();
-        move |_| {
-            ask.set(Some(Ask::new(
-                format!("Kill {what}?"),
-                format!(
-                    "{what} stops now and ends as “killed”: what it started is removed. \
-                     The branch's earlier builds are not touched."
-                ),
-                format!("Kill #{}", b.number),
-                move || {
-                    kill.dispatch(KillBuild { id });
-                },
-            )))
-        }
+        let (number, branch) = (b.number, b.branch.clone());
+        move |_| ask.set(Some(kill_question(number, &branch, kill, id)))
     };
     let rebuild_click = {
         let what = what.clone();
