@@ -107,7 +107,8 @@ pub fn App() -> impl IntoView {
                 <Route ssr=SsrMode::Async path=path!("/projects/:tenant/:project") view=|| view! { <Layout><routes::project::ProjectPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/builds/:id") view=|| view! { <Layout><routes::build::BuildPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/builds/:id/shell") view=|| view! { <Layout><routes::shell::ShellPage/></Layout> }/>
-                <Route ssr=SsrMode::Async path=path!("/environments/:id") view=|| view! { <Layout><routes::environment::EnvironmentPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/environments/:id") view=|| view! { <Layout><routes::branch::BranchPage/></Layout> }/>
+                <Route ssr=SsrMode::Async path=path!("/environments/:id/monitoring") view=|| view! { <Layout><routes::environment::EnvironmentPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/environments/:id/logs") view=|| view! { <Layout><routes::runtime_logs::RuntimeLogsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/alerts/:id") view=|| view! { <Layout><routes::alerts::AlertsPage/></Layout> }/>
                 <Route ssr=SsrMode::Async path=path!("/environments/:id/mails") view=|| view! { <Layout><routes::mails::MailsPage/></Layout> }/>

@@ -15,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use domain::builds::preview;
+use domain::builds::{connect, preview};
 use sqlx::Row;
 
 const COOKIE: &str = "odooops_preview";
@@ -140,6 +140,11 @@ pub async fn route(State(state): State<AppState>, req: Request, next: Next) -> R
             "No build has this address. It may have been cleaned up.",
         );
     };
+    if req.uri().path() == connect::TICKET_PATH {
+        let target: Option<String> = row.get("target");
+        let query = req.uri().query().unwrap_or_default().to_owned();
+        return connect_here(&state, &query, &slug, target.filter(|_| row.get::<bool, _>("live"))).await;
+    }
     let public = row.get::<bool, _>("public") && row.get::<String, _>("stage") == "development";
     if let Some(refused) = gate(&req, &infra.preview_key, &slug, public) {
         return refused;
@@ -200,6 +205,60 @@ fn gate(req: &Request, key: &[u8], name: &str, public: bool) -> Option<Response>
             "Open this address from OdooOps (Connect) or with a share link.",
         )
     })
+}
+
+/// A Connect ticket on its build's own host: used up, the build's Odoo signed
+/// in as its admin, and the browser sent on with that session and this
+/// preview's cookie. A used, expired or foreign ticket opens nothing.
+async fn connect_here(state: &AppState, query: &str, slug: &str, target: Option<String>) -> Response {
+    let Some(infra) = state.platform.builds.as_ref() else { return StatusCode::NOT_FOUND.into_response() };
+    let ticket = query.split('&').find_map(|kv| kv.strip_prefix(&format!("{}=", connect::TICKET_PARAM)));
+    let expired = || {
+        page(
+            StatusCode::FORBIDDEN,
+            "Link used or expired",
+            "This Connect link was already used or has expired. Connect again from OdooOps.",
+        )
+    };
+    let Some(ticket) = ticket else { return expired() };
+    let redeemed = match connect::redeem(&state.platform, slug, ticket).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return expired(),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "connect ticket lookup failed");
+            return page(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", "Try again in a moment.");
+        }
+    };
+    let Some(target) = target else {
+        return page(StatusCode::SERVICE_UNAVAILABLE, "Build not serving", "This build stopped serving meanwhile.");
+    };
+    let secure = if https(state) { "; Secure" } else { "" };
+    let exp = chrono::Utc::now().timestamp() + connect::PREVIEW_HOURS * 3600;
+    let preview_cookie =
+        format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Lax{secure}", preview::sign(&infra.preview_key, slug, exp));
+    let mut resp = match connect::sign_in_as_admin(infra, &redeemed.database, &target).await {
+        Ok(session) => {
+            let mut resp = (StatusCode::SEE_OTHER, [(header::LOCATION, "/web")]).into_response();
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("session_id={session}; Path=/; HttpOnly; SameSite=Lax{secure}"))
+            {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+            resp
+        }
+        Err(e) => {
+            tracing::warn!(build = %redeemed.build, error = %format!("{e:#}"), "connect: signing in as admin failed");
+            page(
+                StatusCode::BAD_GATEWAY,
+                "Could not sign you in",
+                "The build's Odoo did not accept the admin sign-in; its <a href=\"/web/login\">login page</a> is open to you.",
+            )
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&preview_cookie) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
 }
 
 /// A stable address (`<project>.<domain>`, `<branch>-<project>.<domain>`,

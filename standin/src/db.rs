@@ -72,6 +72,7 @@ const SEED: &str = r#"
 INSERT INTO ir_config_parameter (key, value) VALUES ('database.uuid', md5(random()::text)), ('web.base.url', 'http://localhost:8069') ON CONFLICT (key) DO NOTHING;
 -- As Odoo: the admin account is created with the database, once; a renamed admin is not re-created.
 INSERT INTO res_users (login, password) SELECT 'admin', 'admin' WHERE NOT EXISTS (SELECT 1 FROM res_users);
+INSERT INTO ir_model_data (module, name, model, res_id) SELECT 'base', 'user_admin', 'res.users', min(id) FROM res_users WHERE login = 'admin' HAVING count(*) > 0 ON CONFLICT DO NOTHING;
 INSERT INTO ir_cron (cron_name, active) SELECT 'Base: Auto-vacuum internal data', true WHERE NOT EXISTS (SELECT 1 FROM ir_model_data WHERE module = 'base' AND name = 'autovacuum_job');
 INSERT INTO ir_model_data (module, name, model, res_id) SELECT 'base', 'autovacuum_job', 'ir.cron', max(id) FROM ir_cron WHERE cron_name = 'Base: Auto-vacuum internal data' ON CONFLICT DO NOTHING;
 INSERT INTO ir_cron (cron_name, active) SELECT 'Mail: Email Queue Manager', true WHERE NOT EXISTS (SELECT 1 FROM ir_cron WHERE cron_name = 'Mail: Email Queue Manager');

@@ -169,6 +169,31 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
                 ("200 OK", "text/html; charset=utf-8", String::new(), login_page(db, Some("Wrong login/password")))
             }
         }
+        // Odoo's JSON-RPC sign-in (what scripts and OdooOps's Connect use): a session cookie and the user's context.
+        ("POST", "/web/session/authenticate") => {
+            let login = auth::json_field(&body, "login").unwrap_or_default();
+            let password = auth::json_field(&body, "password").unwrap_or_default();
+            let good =
+                !login.is_empty() && stored_password(client, &login).is_some_and(|s| auth::verify(&password, &s));
+            log::info(
+                Some(db),
+                "odoo.addons.base.models.res_users",
+                &format!("Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }),
+            );
+            if good {
+                let session = sessions.open(&login);
+                let extra = format!("Set-Cookie: session_id={session}; HttpOnly; Path=/; SameSite=Lax\r\n");
+                let body = format!(
+                    "{{\"jsonrpc\": \"2.0\", \"id\": null, \"result\": {{\"db\": \"{}\", \"username\": \"{}\"}}}}",
+                    clean(db),
+                    clean(&login)
+                );
+                ("200 OK", "application/json", extra, body)
+            } else {
+                let body = "{\"jsonrpc\": \"2.0\", \"id\": null, \"error\": {\"code\": 200, \"message\": \"Odoo Server Error\", \"data\": {\"name\": \"odoo.exceptions.AccessDenied\", \"message\": \"Access Denied\"}}}";
+                ("200 OK", "application/json", String::new(), body.to_owned())
+            }
+        }
         ("GET", "/") | ("GET", "/web") | ("GET", "/odoo") => match sessions.who(&cookie) {
             Some(login) => (
                 "200 OK",

@@ -5,6 +5,7 @@ use domain::types::{Allowed, BuildResult, BuildState, Capability, Stage};
 
 pub mod audit;
 pub mod backup;
+pub mod branch;
 pub mod capacity;
 pub mod catalog;
 pub mod chart;

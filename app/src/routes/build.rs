@@ -121,7 +121,7 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
     let project = project_href(&tenant_slug, &project_slug);
     view! {
         <Title text=format!("Build #{} · {} · {}", b.number, b.branch, project_name)/>
-        <p class="crumbs" id="crumbs"><a href=project>{project_name.clone()}</a>" / "<code>{b.branch.clone()}</code>" / build #"{b.number}</p>
+        <p class="crumbs" id="crumbs"><a href=project>{project_name.clone()}</a>" / "<a href=format!("/environments/{}", b.env_id)><code>{b.branch.clone()}</code></a>" / build #"{b.number}</p>
         <ConfirmDialog ask=ask/>
         <div class="page-head">
             <h1>"Build #" {b.number}</h1>

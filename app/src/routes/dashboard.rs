@@ -82,7 +82,7 @@ fn FleetHealthCard() -> impl IntoView {
                                 };
                                 view! {
                                     <tr>
-                                        <td><a href=format!("/environments/{}", h.env_id)>{h.project_name.clone()}" · "<code>{h.branch.clone()}</code></a>
+                                        <td><a href=format!("/environments/{}/monitoring", h.env_id)>{h.project_name.clone()}" · "<code>{h.branch.clone()}</code></a>
                                             " "<span class=crate::models::stage_class(h.stage)>{h.stage.as_str()}</span></td>
                                         <td>{if h.up { view! { <span class="ok">"up"</span> } } else { view! { <span class="ko">"down"</span> } }}</td>
                                         <td>{h.uptime_24h.map(|u| format_value(u, "%")).unwrap_or_default()}</td>

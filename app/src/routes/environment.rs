@@ -1,4 +1,4 @@
-//! An environment's monitoring page (`/environments/:id`): whether it is up
+//! An environment's monitoring page (`/environments/:id/monitoring`): whether it is up
 //! and since when, its stable address, uptime over 24 h / 7 d / 30 d, charts
 //! (response time, requests, errors, CPU, memory, database size) over 1 h,
 //! 24 h, 7 d or 30 d, its recent health changes and its database's slowest
@@ -64,7 +64,7 @@ fn Monitor(initial: EnvMonitor) -> impl IntoView {
     let range = m.range.clone();
     view! {
         <Title text=format!("{} · {} · Monitoring", m.branch, m.project_name)/>
-        <p class="crumbs"><a href=back.clone()>{m.project_name.clone()}</a>" / "<code>{m.branch.clone()}</code></p>
+        <p class="crumbs"><a href=back.clone()>{m.project_name.clone()}</a>" / "<a href=format!("/environments/{env}")><code>{m.branch.clone()}</code></a>" / monitoring"</p>
         <div class="page-head">
             <h1>"Monitoring"</h1>
             <span><code>{m.branch.clone()}</code>" "<span class=stage_class(m.stage)>{m.stage.as_str()}</span></span>
@@ -90,7 +90,7 @@ fn Monitor(initial: EnvMonitor) -> impl IntoView {
         <nav class="tabs ranges" aria-label="Range">
             {RANGES.iter().map(|(r, label)| {
                 let current = *r == range;
-                view! { <a href=format!("/environments/{env}?range={r}") class:active=current aria-current=if current { "page" } else { "false" }>{*label}</a> }
+                view! { <a href=format!("/environments/{env}/monitoring?range={r}") class:active=current aria-current=if current { "page" } else { "false" }>{*label}</a> }
             }).collect_view()}
             <span class="muted small" id="live-status">{move || live.get()}</span>
         </nav>

@@ -97,7 +97,7 @@ fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String)
     };
     view! {
         <Title text=format!("Mails · {branch} · {project}")/>
-        <p class="crumbs" id="crumbs"><a href=project_href>{project.clone()}</a>" / "<code>{branch.clone()}</code>" / mails"</p>
+        <p class="crumbs" id="crumbs"><a href=project_href>{project.clone()}</a>" / "<a href=format!("/environments/{env}")><code>{branch.clone()}</code></a>" / mails"</p>
         <ConfirmDialog ask=ask/>
         <div class="page-head">
             <h1>"Mails"</h1>

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod audit;
 pub mod automation;
 pub mod backups;
+pub mod branch;
 pub mod build;
 pub mod bundles;
 pub mod catalog;

@@ -185,13 +185,13 @@ fn GridRow(
                 }
                 dragging.set(None);
             }>
-            <td><code>{e.branch.clone()}</code>
+            <td><a class="branch-link" href=format!("/environments/{}", e.id)><code>{e.branch.clone()}</code></a>
                 {crate::models::platform_environment(&e.branch).map(|what| view! { " " <span class="muted small">{what}</span> })}
                 {e.address.clone().map(|url| view! {
                     " " <a class="small address-link" href=url.clone() target="_blank" rel="noopener"
                         title="The stable address: it follows this branch's newest healthy build">{url.clone()}</a>
                 })}
-                " " <a class="small monitor-link" href=format!("/environments/{}", e.id)>"Monitor"</a>
+                " " <a class="small monitor-link" href=format!("/environments/{}/monitoring", e.id)>"Monitor"</a>
                 {(allowed.can(e.stage, Capability::Upgrade) && crate::models::platform_environment(&e.branch).is_none()).then(|| view! {
                     " " <button type="button" class="link small build-now" aria-label=format!("Build {} now", e.branch)
                         disabled=move || build_now.pending().get()

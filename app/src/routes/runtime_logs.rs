@@ -99,7 +99,7 @@ pub fn RuntimeLogsPage() -> impl IntoView {
         <Title text="Runtime logs"/>
         <div class="page-head">
             <h1>"Runtime logs"</h1>
-            <a href=move || format!("/environments/{}", env().map(|e| e.to_string()).unwrap_or_default())>"Monitoring"</a>
+            <a href=move || format!("/environments/{}/monitoring", env().map(|e| e.to_string()).unwrap_or_default())>"Monitoring"</a>
         </div>
         <form method="get" class="row" id="log-filters">
             <select name="level" aria-label="Level">

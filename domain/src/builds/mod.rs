@@ -3,7 +3,9 @@
 //! Odoo's log format); the queue and the pipeline build on them.
 
 pub mod base_image;
+pub mod branches;
 pub mod build_now;
+pub mod connect;
 pub mod context;
 pub mod databases;
 pub mod db_reader;

@@ -327,11 +327,11 @@ pub async fn rebuild(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<U
     Ok(id)
 }
 
-const BUILD_SQL: &str =
+pub(crate) const BUILD_SQL: &str =
     "SELECT id, project_id, seq, env_id, branch, stage, commit_sha, subject, author, trigger, state, result, reason,
         live, image_digest, db_name, preview_slug, created_at, started_at, finished_at, preflight FROM ops.builds";
 
-fn build_view(r: &sqlx::postgres::PgRow) -> DomainResult<BuildView> {
+pub(crate) fn build_view(r: &sqlx::postgres::PgRow) -> DomainResult<BuildView> {
     use crate::db::{vocabulary, vocabulary_opt};
     Ok(BuildView {
         id: r.get("id"),

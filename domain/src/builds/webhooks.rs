@@ -236,7 +236,7 @@ async fn environment(
 
 /// A deleted branch or closed fork PR: kill its builds and mark it deleted
 /// (the reconciler removes its containers, volumes and databases).
-async fn retire(tx: &mut ScopedTx, ctx: &Ctx, branch: &str) -> Result<String, WebhookError> {
+pub(crate) async fn retire(tx: &mut ScopedTx, ctx: &Ctx, branch: &str) -> Result<String, WebhookError> {
     let env: Option<Uuid> = sqlx::query_scalar(
         "UPDATE ops.environments SET deleted_at = now() WHERE project_id = $1 AND branch = $2 AND deleted_at IS NULL
            AND stage <> 'production' RETURNING id",

@@ -270,3 +270,30 @@ wire! {
         pub build_id: Uuid,
     }
 }
+
+wire! {
+    /// Fork a branch: the new branch's name (created in the repository at this branch's head).
+    pub struct ForkBranch {
+        pub branch: String,
+    }
+}
+
+wire! {
+    /// A branch's history (its page's first tab): its builds, newest first, and
+    /// what people and the platform did to it (stage changes, restores, imports,
+    /// promotions, rollbacks, forks, builds asked for).
+    pub struct BranchHistory {
+        pub builds: Vec<super::BuildView>,
+        pub events: Vec<BranchEvent>,
+    }
+
+    /// One platform event of a branch.
+    pub struct BranchEvent {
+        pub at: DateTime<Utc>,
+        pub actor_email: Option<String>,
+        pub action: crate::types::AuditAction,
+        /// The build it concerned, when one: its id and number.
+        pub build: Option<(Uuid, i64)>,
+        pub summary: serde_json::Value,
+    }
+}

@@ -10,7 +10,7 @@ use fantoccini::{Client, Locator};
 use std::time::Duration;
 
 /// Waits until `f` holds, polling (no fixed sleeps stand for an outcome).
-async fn until<F, Fut>(what: &str, within: Duration, mut f: F) -> TestResult
+pub(crate) async fn until<F, Fut>(what: &str, within: Duration, mut f: F) -> TestResult
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<bool, Box<dyn std::error::Error>>>,
@@ -27,9 +27,11 @@ where
     }
 }
 
-async fn text_of(c: &Client, css: &str) -> Result<String, Box<dyn std::error::Error>> {
+/// The text of the element `css` finds, or "" when there is none or it went stale between finding
+/// and reading (lists re-render on their refresh): callers poll with [`until`].
+pub(crate) async fn text_of(c: &Client, css: &str) -> Result<String, Box<dyn std::error::Error>> {
     Ok(match c.find(Locator::Css(css)).await {
-        Ok(e) => e.text().await?,
+        Ok(e) => e.text().await.unwrap_or_default(),
         Err(_) => String::new(),
     })
 }
@@ -49,7 +51,7 @@ async fn attr_of(c: &Client, loc: Locator<'_>, attr: &str) -> Result<String, Box
 }
 
 /// Clicks the element `loc` finds, found afresh on each try (see [`attr_of`]).
-async fn click_fresh(c: &Client, loc: Locator<'_>, within: Duration) -> TestResult {
+pub(crate) async fn click_fresh(c: &Client, loc: Locator<'_>, within: Duration) -> TestResult {
     let deadline = std::time::Instant::now() + within;
     loop {
         if let Ok(e) = c.find(loc).await {
@@ -319,7 +321,10 @@ async fn caught_mail_in_iso_2022_jp_reads_as_japanese_and_the_viewer_searches_an
                 Ok(!c.find_all(Locator::Id("mail-subject")).await?.is_empty())
             })
             .await?;
-            assert_eq!(text_of(c, "#mail-subject").await?, "テスト");
+            until("the open message's subject reads テスト", WAIT, || async {
+                Ok(text_of(c, "#mail-subject").await? == "テスト")
+            })
+            .await?;
 
             // Search as you type; no match is not an empty inbox.
             let search = c.find(Locator::Id("mail-search")).await?;

@@ -9,6 +9,7 @@ mod support;
 
 mod accounts;
 mod backups;
+mod branches;
 mod catalog;
 mod first_week;
 mod instances;

@@ -67,7 +67,7 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
             // A shell in the build: type, run a full-screen program, resize, close the tab.
             use_the_shell(c, &build_path).await?;
 
-            // Connect (a form POST into a new tab) opens the preview: the stand-in's Odoo login page on <slug>.localhost.
+            // Connect (a form POST into a new tab) opens the preview on <slug>.localhost, signed in as its admin.
             c.goto(&format!("{}{build_path}", stack().console)).await?;
             wait_hydrated(c).await?;
             let console_tab = c.window().await?;
@@ -84,7 +84,7 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
             };
             c.switch_to_window(preview_tab).await?;
             let deadline = std::time::Instant::now() + WAIT;
-            while c.title().await? != "Login | Odoo" {
+            while c.find_all(Locator::Css("#user")).await?.is_empty() {
                 if std::time::Instant::now() > deadline {
                     return Err(format!("the preview did not open: at {}", c.current_url().await?).into());
                 }
@@ -92,6 +92,7 @@ async fn a_push_becomes_a_live_preview_watched_in_the_grid_and_the_log_tail() {
             }
             let host = c.current_url().await?.host_str().unwrap_or_default().to_owned();
             assert!(host.ends_with(".localhost") && host.starts_with('b'), "preview host {host}");
+            assert_eq!(c.find(Locator::Css("#user")).await?.text().await?, "admin", "signed in as the build's admin");
 
             // Deleting the branch leaves nothing behind.
             deliver(

@@ -83,15 +83,17 @@ pub struct HoursQuery {
     hours: Option<u32>,
 }
 
-/// `POST /builds/{id}/connect` (console's Connect form): opens the preview with
-/// a short-lived link. A POST, because minting a link is audited: a cross-site
-/// GET (a link or an image) must not do it, and the Origin check covers POSTs.
+/// `POST /builds/{id}/connect` (console's Connect form): opens the build's
+/// Odoo signed in as its admin where the role matrix allows, its login page
+/// otherwise (see `domain::builds::connect`). A POST, because minting the
+/// ticket is audited: a cross-site GET (a link or an image) must not do it,
+/// and the Origin check covers POSTs.
 pub async fn connect(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<Uuid>,
 ) -> Result<axum::response::Redirect, ApiError> {
-    let url = domain::builds::preview::share_link(&s.platform, &actor, id, 8).await?;
+    let url = domain::builds::connect::open(&s.platform, &actor, id).await?;
     Ok(axum::response::Redirect::to(&url))
 }
 

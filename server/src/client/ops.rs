@@ -62,6 +62,8 @@ pub const OPS: &[Op] = &[
     op("get", "/api/v1/projects/{id}/webhook", "projects webhook"),
     with("patch", "/api/v1/environments/{id}", "environments stage", &["stage"]),
     op("post", "/api/v1/environments/{id}/build", "environments build"),
+    with("post", "/api/v1/environments/{id}/fork", "environments fork", &["branch"]),
+    op("delete", "/api/v1/environments/{id}", "environments delete"),
     list("get", "/api/v1/audit", "audit ls", "at actor_email action target summary"),
     op("get", "/api/v1/audit/export.csv", "audit export"),
     op("get", "/api/v1/audit/verify", "audit verify"),

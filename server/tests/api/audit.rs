@@ -88,6 +88,8 @@ const REST: &[(&str, &str, &str, &str)] = &[
     ("DELETE", "/api/v1/projects/{id}/members/{user_id}", "project.member_remove", "project:manage_members"),
     ("POST", "/api/v1/projects/{id}/invitations", "project.member_invite", "project:manage_members"),
     ("POST", "/api/v1/environments/{id}/build", "build.now", "stage:upgrade"),
+    ("POST", "/api/v1/environments/{id}/fork", "branch.fork", "stage:upgrade"),
+    ("DELETE", "/api/v1/environments/{id}", "branch.delete", "stage:branch_settings"),
     (
         "DELETE",
         "/api/v1/projects/{id}/invitations/{invitation_id}",
@@ -241,6 +243,9 @@ const RPC: &[(&str, &str, &str)] = &[
     // Measures storage (kept by the system, not the caller): a read.
     ("instances/usage", "read", "read"),
     ("builds/build_now", "build.now", "stage:upgrade"),
+    ("builds/fork_branch", "branch.fork", "stage:upgrade"),
+    ("builds/delete_branch", "branch.delete", "stage:branch_settings"),
+    ("builds/branch_history", "read", "read"),
     ("projects/add_member", "project.member_set", "project:manage_members"),
     ("projects/invitations", "read", "read"),
     ("projects/invite", "project.member_invite", "project:manage_members"),

@@ -6,6 +6,7 @@ mod attacks;
 mod audit;
 mod automation;
 mod backups;
+mod branches;
 mod build_now;
 mod canary;
 mod catalog;

@@ -1,6 +1,7 @@
 //! Builds: the project grid's data and actions, webhook settings, and the
 //! project's answers to preflight gates.
 
+mod branch_commands;
 mod build_now;
 mod get_build;
 mod kill_build;
@@ -10,6 +11,7 @@ mod rebuild_build;
 mod share_build;
 mod webhook_settings;
 
+pub use branch_commands::*;
 pub use build_now::*;
 pub use get_build::*;
 pub use kill_build::*;

@@ -544,7 +544,7 @@ impl Run<'_> {
 }
 
 /// The lock of a project's bare mirror in this process.
-fn mirror_lock(project: uuid::Uuid) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+pub(crate) fn mirror_lock(project: uuid::Uuid) -> std::sync::Arc<tokio::sync::Mutex<()>> {
     static LOCKS: std::sync::LazyLock<std::sync::Mutex<HashMap<uuid::Uuid, std::sync::Arc<tokio::sync::Mutex<()>>>>> =
         std::sync::LazyLock::new(Default::default);
     LOCKS.lock().expect("mirror locks").entry(project).or_default().clone()
