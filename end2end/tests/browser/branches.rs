@@ -1,5 +1,5 @@
 //! A branch's page (issue 20), as an Odoo.sh user expects it: its tabs,
-//! Connect signing in to the build's Odoo as its admin, Fork pushing a new
+//! Connect signing in to the build's Odoo as its admin, Build now, Fork pushing a new
 //! branch that builds, and Delete asking for the branch's name before the
 //! branch leaves the repository and the grid.
 
@@ -66,6 +66,15 @@ async fn the_branch_page_connects_as_admin_forks_and_deletes_with_its_name_typed
             assert!(host.ends_with(".localhost"), "on the preview's own host: {host}");
             c.close_window().await?;
             c.switch_to_window(console_tab).await?;
+
+            // Build now: the branch's head built again, said on the page and in the history.
+            c.find(Locator::Id("build-now")).await?.click().await?;
+            let said = c.wait().at_most(WAIT).for_element(Locator::Id("build-now-said")).await?.text().await?;
+            assert!(said.contains("queued build"), "{said}");
+            until("the history names the build asked for", WAIT, || async {
+                Ok(text_of(c, "#branch-events").await?.contains("asked for a build of its head"))
+            })
+            .await?;
 
             // Fork: a new branch in the repository, built like a push; the history says so.
             c.find(Locator::Id("fork-name")).await?.send_keys("feature/b").await?;
