@@ -12,3 +12,4 @@ pub mod subdomain_field;
 pub mod supabase_panel;
 pub mod terminal;
 pub mod upgrade_advisor;
+pub mod when;

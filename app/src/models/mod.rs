@@ -250,6 +250,22 @@ pub fn short_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// How long ago something was, `secs` seconds before now (negative: still to come).
+pub fn relative_text(secs: i64) -> String {
+    let (n, future) = (secs.unsigned_abs(), secs < 0);
+    let amount = match n {
+        0..45 => return "just now".into(),
+        45..3600 => format!("{} min", (n + 30) / 60),
+        3600..86_400 => format!("{} h", (n + 1800) / 3600),
+        _ => format!("{} d", (n + 43_200) / 86_400),
+    };
+    if future {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
+}
+
 /// A duration as people read it: `42 s`, `3 min 05 s`, `2 h 04 min`.
 pub fn duration_text(secs: i64) -> String {
     let secs = secs.max(0);
@@ -293,6 +309,16 @@ pub fn now() -> DateTime<Utc> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        use super::relative_text as r;
+        assert_eq!(r(10), "just now");
+        assert_eq!(r(-10), "just now");
+        assert_eq!(r(90), "2 min ago");
+        assert_eq!(r(3 * 3600), "3 h ago");
+        assert_eq!(r(-2 * 86_400), "in 2 d");
+    }
+
     #[test]
     fn platform_environments_say_what_they_are() {
         assert!(super::platform_environment("main~candidate").unwrap().contains("candidates"));

@@ -4,6 +4,7 @@
 //! and every delivery with its tries, status and error.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::monitoring::{
     get_alerts, AddAlertChannel, ChangeAlertRule, RemoveAlertChannel, TestAlertChannel,
 };
@@ -131,7 +132,7 @@ pub fn AlertsPage() -> impl IntoView {
                             {if pg.alerts.is_empty() { view! { <p class="muted">"Nothing has fired."</p> }.into_any() } else { view! {
                                 <table class="table" id="alerts"><thead><tr><th>"Started"</th><th>"State"</th><th>"What"</th><th>"Recovered"</th></tr></thead><tbody>
                                 {pg.alerts.into_iter().map(|a| view! {
-                                    <tr><td>{short_time(&a.started_at)}</td>
+                                    <tr><td><When at=a.started_at/></td>
                                         <td><span class=if a.state == "firing" { "ko" } else { "ok" }>{a.state.clone()}</span></td>
                                         <td>{a.summary.clone()}</td>
                                         <td>{a.resolved_at.map(|t| short_time(&t)).unwrap_or_default()}</td></tr>
@@ -142,7 +143,7 @@ pub fn AlertsPage() -> impl IntoView {
                             {if pg.deliveries.is_empty() { view! { <p class="muted">"No notice sent yet."</p> }.into_any() } else { view! {
                                 <table class="table" id="alert-deliveries"><thead><tr><th>"Queued"</th><th>"Notice"</th><th>"Channel"</th><th>"State"</th><th>"Tries"</th><th>"Answer"</th></tr></thead><tbody>
                                 {pg.deliveries.into_iter().map(|d| view! {
-                                    <tr><td>{short_time(&d.created_at)}</td><td>{d.notice.clone()}</td><td>{d.channel_kind.clone()}</td>
+                                    <tr><td><When at=d.created_at/></td><td>{d.notice.clone()}</td><td>{d.channel_kind.clone()}</td>
                                         <td>{d.state.clone()}</td><td>{d.attempts}</td>
                                         <td class="muted">{d.last_status.map(|s| s.to_string()).or(d.last_error.clone()).unwrap_or_default()}</td></tr>
                                 }).collect_view()}

@@ -1,6 +1,7 @@
 //! The audit timeline: who did what, newest first, filtered by actor, action
 //! and dates, exported as CSV. Auditors read everything and change nothing.
 
+use crate::components::when::When;
 use crate::functions::audit::list_audit;
 use crate::functions::projects::list_projects;
 use crate::models::audit::{csv_href, filter};
@@ -56,7 +57,7 @@ pub fn AuditPage() -> impl IntoView {
                         <table class="table" id="audit">
                             <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Target"</th><th>"From"</th></tr></thead>
                             <tbody>{list.into_iter().map(|e| view! {
-                                <tr><td class="small">{short_time(&e.at)}</td>
+                                <tr><td class="small"><When at=e.at/></td>
                                     <td>{e.actor_email.unwrap_or_else(|| "system".into())}</td>
                                     <td><code>{e.action.as_str()}</code></td>
                                     <td><code>{e.target}</code></td>

@@ -5,6 +5,7 @@
 //! secret is shown once, when the subscription is made.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::integrations::{
     list_deliveries, list_webhooks, CreateWebhook, DeleteWebhook, RetryDelivery, SetWebhookActive, TestWebhook,
 };
@@ -117,7 +118,7 @@ pub fn AutomationPage() -> impl IntoView {
                                         let payload = serde_json::to_string_pretty(&d.payload).unwrap_or_default();
                                         view! {
                                             <tr>
-                                                <td class="small">{short_time(&d.created_at)}</td>
+                                                <td class="small"><When at=d.created_at/></td>
                                                 <td>{d.tenant_slug.clone()}</td>
                                                 <td><details><summary><code>{d.event.clone()}</code></summary>
                                                     <p class="small muted">{d.url.clone()}</p><pre class="small">{payload}</pre></details></td>

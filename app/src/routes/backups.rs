@@ -5,6 +5,7 @@
 //! project's schedule and retention. Running backups show their progress.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::backups::{
     environment_backups_context, get_backup_settings, list_backups, CreateBackup, RestoreBackup, SaveBackupSettings,
 };
@@ -143,7 +144,7 @@ fn BackupTable(
                     let zip = b.format == "zip";
                     view! {
                         <tr class=format!("backup backup-{}", b.state)>
-                            <td>{short_time(&b.created_at)}</td>
+                            <td><When at=b.created_at/></td>
                             <td>{kind_label(&b.kind)}</td>
                             <td>{b.size_bytes.map(human_bytes).unwrap_or_default()}</td>
                             <td title=b.error.clone().unwrap_or_default()>{status_text(&b)}
@@ -176,9 +177,9 @@ fn RestoreForm(
     restore: ServerAction<RestoreBackup>,
 ) -> impl IntoView {
     let targets = ctx.with_value(|c| c.targets.clone());
-    let first = targets.first().map(|t| (t.id, t.stage));
-    let target = RwSignal::new(first.map(|t| t.0.to_string()).unwrap_or_default());
-    let target_stage = RwSignal::new(first.map(|t| t.1));
+    // Nothing is chosen for the person: a restore replaces a database, production's among them.
+    let target = RwSignal::new(String::new());
+    let target_stage = RwSignal::new(None::<Stage>);
     let stages: Vec<(String, Stage)> = targets.iter().map(|t| (t.id.to_string(), t.stage)).collect();
     let name = ctx.with_value(|c| c.project_name.clone());
     view! {
@@ -190,6 +191,7 @@ fn RestoreForm(
                     target_stage.set(stages.iter().find(|(id, _)| *id == v).map(|s| s.1));
                     target.set(v);
                 }>
+                    <option value="" selected=true disabled=true>"Choose a branch…"</option>
                     {targets.into_iter().map(|t| view! {
                         <option value=t.id.to_string()>{format!("{} ({})", t.branch, t.stage)}</option>
                     }).collect_view()}
@@ -201,7 +203,10 @@ fn RestoreForm(
                     <input type="text" name="confirm" id="restore-confirm" autocomplete="off" placeholder=name.clone()/>
                 </div>
             })}
-            <button type="submit" id="restore-submit" class=move || if target_stage.get().is_some_and(needs_confirmation) { "danger" } else { "" }>"Restore"</button>
+            <button type="submit" id="restore-submit" disabled=move || target.with(String::is_empty)
+                class=move || if target_stage.get().is_some_and(needs_confirmation) { "danger" } else { "" }>"Restore"</button>
+            // The refusal stays beside the form that caused it, with what was typed kept.
+            <ActionError error=Signal::derive(move || restore.value().with(error_message))/>
         </ActionForm>
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::backups::environment_backups_context;
 use crate::functions::builds::{branch_history, BuildNow, DeleteBranch, ForkBranch};
 use crate::models::branch::{event_text, BranchTab};
@@ -196,7 +197,7 @@ fn History(h: BranchHistory) -> impl IntoView {
                                 <td><code>{sha}</code>" "{b.subject.clone()}
                                     {(!b.author.is_empty()).then(|| view! { <span class="muted small">" — "{b.author.clone()}</span> })}</td>
                                 <td>{b.trigger.clone()}</td>
-                                <td class="small">{short_time(&b.created_at)}</td>
+                                <td class="small"><When at=b.created_at/></td>
                                 <td>{b.live.then(|| view! {
                                     <form method="post" action=format!("/builds/{id}/connect") target="_blank" class="inline">
                                         <button type="submit" class="link connect">"Connect"</button>
@@ -218,7 +219,7 @@ fn History(h: BranchHistory) -> impl IntoView {
             <ul class="events" id="branch-events">
                 {h.events.into_iter().map(|e| view! {
                     <li class="branch-event">
-                        <span class="muted small">{short_time(&e.at)}</span>" "
+                        <span class="muted small"><When at=e.at/></span>" "
                         <strong>{e.actor_email.clone().unwrap_or_else(|| "OdooOps".into())}</strong>" "
                         {event_text(e.action, &e.summary)}
                         {e.build.map(|(id, n)| view! { " · " <a href=format!("/builds/{id}")>"build #"{n}</a> })}

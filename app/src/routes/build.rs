@@ -5,6 +5,7 @@ use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::kit::KitDialog;
 use crate::components::log_tail::LogTail;
 use crate::components::preflight::PreflightCard;
+use crate::components::when::When;
 use crate::functions::builds::get_build;
 use crate::functions::builds::KillBuild;
 use crate::functions::promotions::{RequestPromotion, RollbackProduction};
@@ -139,6 +140,10 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
             {database.then(|| view! {
                 <button type="button" class="button" id="open-kit" on:click=move |_| kit_open.set(true)>"Database"</button>
             })}
+            // Odoo.sh's "Download dump", for development and staging (production: its backups).
+            {move || (db_writes && finished.get()).then(|| view! {
+                <a class="button" id="download-dump" href=format!("/api/v1/builds/{id}/dump") download="">"Download dump"</a>
+            })}
             {move || (may_kill && !finished.get()).then(|| view! {
                 <button type="button" class="button danger" id="kill-build" on:click=kill_click.clone()>"Kill"</button>
             })}
@@ -147,13 +152,13 @@ fn BuildBody(detail: BuildDetail, kit_open: RwSignal<bool>, kit_tab: RwSignal<&'
         <dl class="facts">
             <dt>"Branch"</dt><dd><code>{b.branch.clone()}</code></dd>
             <dt>"Commit"</dt><dd><code class="wrap">{b.commit_sha.clone()}</code> " " {b.subject.clone()} <span class="muted">" by " {b.author.clone()}</span></dd>
-            <dt>"Queued"</dt><dd>{short_time(&b.created_at)} " (" {b.trigger.clone()} ")"</dd>
+            <dt>"Queued"</dt><dd><When at=b.created_at/> " (" {b.trigger.clone()} ")"</dd>
             {promoted_from.map(|(from, n)| view! {
                 <dt>"Promoted from"</dt><dd id="promoted-from"><a href=format!("/builds/{from}")>"staging build #"{n}</a></dd>
             })}
             {move || cur.with(|b| b.started_at.map(|s| {
                 let took = b.finished_at.map(|f| format!(" · took {}", duration_text((f - s).num_seconds()))).unwrap_or_default();
-                view! { <dt>"Started"</dt><dd id="build-times">{short_time(&s)}{took}</dd> }
+                view! { <dt>"Started"</dt><dd id="build-times"><When at=s/>{took}</dd> }
             }))}
             {b.image_digest.clone().map(|d| view! { <dt>"Image"</dt><dd><code class="wrap" id="image-digest">{d}</code></dd> })}
             {b.db_name.clone().map(|d| view! { <dt>"Database"</dt><dd><code>{d}</code></dd> })}
@@ -299,7 +304,7 @@ fn ShellSessions(build_id: uuid::Uuid) -> impl IntoView {
                             <thead><tr><th>"Opened"</th><th>"Who"</th><th>"Via"</th><th>"Ended"</th><th>"Traffic"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|s| view! {
                                 <tr>
-                                    <td class="small">{short_time(&s.opened_at)}</td>
+                                    <td class="small"><When at=s.opened_at/></td>
                                     <td>{s.user_email}</td>
                                     <td>{s.via}</td>
                                     <td class="small">{s.close_reason.unwrap_or_else(|| "open".into())}</td>

@@ -2,6 +2,7 @@
 //! mailed (password resets, invitations, alerts) while no SMTP relay is
 //! configured. Platform owners only; opening a message is audited.
 
+use crate::components::when::When;
 use crate::functions::console_mail::{get_console_mail, list_console_mail};
 use crate::models::short_time;
 use leptos::prelude::*;
@@ -34,7 +35,7 @@ pub fn ConsoleMailPage() -> impl IntoView {
                                         <li class=class on:click=move |_| selected.set(Some(id))>
                                             <div class="mail-from">{m.to.clone()}</div>
                                             <div class="mail-subject">{m.subject.clone()}</div>
-                                            <div class="muted small">{short_time(&m.received_at)}</div>
+                                            <div class="muted small"><When at=m.received_at/></div>
                                         </li>
                                     }
                                 }).collect_view()}
@@ -65,7 +66,7 @@ fn ConsoleMailDetail(id: uuid::Uuid) -> impl IntoView {
                         <h2 id="mail-subject">{m.summary.subject.clone()}</h2>
                         <dl class="facts">
                             <dt>"To"</dt><dd>{m.summary.to.clone()}</dd>
-                            <dt>"Kept"</dt><dd>{short_time(&m.summary.received_at)}</dd>
+                            <dt>"Kept"</dt><dd><When at=m.summary.received_at/></dd>
                         </dl>
                         <pre class="mail-text" id="mail-text">{m.body.clone()}</pre>
                     }.into_any(),

@@ -5,6 +5,7 @@
 //! statements. The charts are SVG rendered on the server; in the browser a
 //! WebSocket brings each new pass of the monitor and they redraw.
 
+use crate::components::when::When;
 use crate::functions::monitoring::environment_monitor;
 use crate::models::chart::{format_value, svg, window};
 use crate::models::{project_href, short_time, stage_class};
@@ -110,7 +111,7 @@ fn Monitor(initial: EnvMonitor) -> impl IntoView {
             view! {
                 <table class="table" id="changes"><thead><tr><th>"When"</th><th>"State"</th><th>"Detail"</th></tr></thead><tbody>
                     {m.changes.iter().map(|c| view! {
-                        <tr><td>{short_time(&c.at)}</td>
+                        <tr><td><When at=c.at/></td>
                             <td>{if c.up { view! { <span class="ok">"up"</span> } } else { view! { <span class="ko">"down"</span> } }}</td>
                             <td class="muted">{c.detail.clone().unwrap_or_default()}</td></tr>
                     }).collect_view()}

@@ -5,6 +5,7 @@
 //! and error state.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::fleet::{
     fleet_capacity, fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange,
 };
@@ -127,7 +128,7 @@ fn FleetRows(list: Vec<FleetTenant>) -> impl IntoView {
                             <td>{t.plan.unwrap_or_else(|| "—".into())}</td><td>{t.region}</td>
                             <td class="small">{t.groups.join(", ")}</td>
                             <td>{format!("{} / {}", t.active_instances, t.instances)}</td>
-                            <td class="muted small">{short_time(&t.created_at)}</td>
+                            <td class="muted small"><When at=t.created_at/></td>
                         </tr>
                     }).collect_view().into_any()
                 }}</tbody>
@@ -164,7 +165,7 @@ pub fn OperationsPage() -> impl IntoView {
                                     let details = o.clone();
                                     view! {
                                     <tr>
-                                        <td class="small"><button type="button" class="link" on:click=move |_| selected.set(Some(details.clone()))>{short_time(&o.created_at)}</button></td>
+                                        <td class="small"><button type="button" class="link" on:click=move |_| selected.set(Some(details.clone()))><When at=o.created_at/></button></td>
                                         <td><a href=format!("/instances/{}", o.instance_id)>{o.instance}</a></td>
                                         <td>{o.tenant_slug}</td>
                                         <td>{o.kind.clone()}</td>

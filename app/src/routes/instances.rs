@@ -29,6 +29,7 @@ fn usage_view(u: Result<InstanceUsage, crate::error::AppError>) -> AnyView {
         .into_any(),
     }
 }
+use crate::components::when::When;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -55,7 +56,7 @@ pub fn InstancesPage() -> impl IntoView {
                                     <td><a href=i.url.clone() target="_blank" rel="noopener"><code>{i.url.clone()}</code></a></td>
                                     <td><span class=state_class(i.state)>{i.state.as_str()}</span></td>
                                     <td><code>{i.tenant_slug.clone()}</code></td>
-                                    <td class="muted small">{short_time(&i.created_at)}</td>
+                                    <td class="muted small"><When at=i.created_at/></td>
                                 </tr>
                             }).collect_view()}</tbody>
                         </table>
@@ -216,7 +217,7 @@ fn OperationsTable(ops: Vec<domain::wire::InstanceOperationView>) -> impl IntoVi
                         {(!o.added_modules.is_empty()).then(|| view! { <div class="small">{format!("adds {}", o.added_modules.join(", "))}</div> })}
                         {log}</td>
                     <td class="small">{o.requested_by.clone().unwrap_or_else(|| "OdooOps".into())}</td>
-                    <td class="muted small">{short_time(&o.created_at)}</td>
+                    <td class="muted small"><When at=o.created_at/></td>
                     <td>{o.build_id.map(|b| view! { <a href=format!("/builds/{b}")>"live log"</a> })}</td>
                 </tr>
             }

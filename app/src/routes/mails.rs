@@ -8,10 +8,12 @@
 
 use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::backups::environment_backups_context;
 use crate::functions::mails::{get_mail, list_mails, DeleteMails};
 use crate::models::mail::{has_remote_images, mail_srcdoc};
 use crate::models::{human_bytes, project_href, short_time};
+use domain::wire::MailSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -67,11 +69,34 @@ fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String)
         #[cfg(target_arch = "wasm32")]
         live::follow(env, tick);
     });
-    let list =
-        Resource::new(move || (query.get(), tick.get(), delete.version().get()), move |(q, _, _)| list_mails(env, q));
+    // The first list of a search comes through the page's render (and hydration); the refreshes
+    // that follow replace rows in place, keyed by message, so the row with the keyboard's focus
+    // (or the pointer) stays the same element while new mail arrives.
+    let list = Resource::new(move || query.get(), move |q| list_mails(env, q));
+    let fresh: RwSignal<Option<(String, Vec<MailSummary>)>> = RwSignal::new(None);
+    Effect::new(move |first: Option<()>| {
+        tick.track();
+        delete.version().track();
+        if first.is_some() {
+            let q = query.get_untracked();
+            leptos::task::spawn_local(async move {
+                // A failed refresh keeps the rows shown; the next one tries again.
+                if let Ok(rows) = list_mails(env, q.clone()).await {
+                    fresh.set(Some((q, rows)));
+                }
+            });
+        }
+    });
+    let rows = move || -> Option<Vec<MailSummary>> {
+        let q = query.get();
+        match fresh.get() {
+            Some((fq, rows)) if fq == q => Some(rows),
+            _ => list.get().and_then(Result::ok),
+        }
+    };
     // The open message leaves the view when a search or a deletion hides it.
     Effect::new(move |_| {
-        if let Some(Ok(mails)) = list.get() {
+        if let Some(mails) = rows() {
             if selected.get_untracked().is_some_and(|id| !mails.iter().any(|m| m.id == id)) {
                 selected.set(None);
             }
@@ -80,7 +105,7 @@ fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String)
     let delete_all = {
         let branch = branch.clone();
         move |_| {
-            let count = list.get_untracked().and_then(Result::ok).map(|l| l.len()).unwrap_or_default();
+            let count = untrack(rows).map(|l| l.len()).unwrap_or_default();
             let searched = !query.get_untracked().trim().is_empty();
             ask.set(Some(Ask::new(
                 "Delete all caught mail?",
@@ -114,25 +139,15 @@ fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String)
                 {move || Suspend::new(async move {
                     match list.await {
                         Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                        Ok(mails) if mails.is_empty() => view! { <p class="muted" id="mail-list">{empty_list_text(&query.get_untracked())}</p> }.into_any(),
-                        Ok(mails) => view! {
-                            <ul class="mail-list" id="mail-list" aria-label="Caught mail">
-                                {mails.into_iter().map(|m| {
-                                    let id = m.id;
-                                    let class = move || format!("mail-item{}{}", if m.read { "" } else { " unread" },
-                                        if selected.get() == Some(id) { " selected" } else { "" });
-                                    view! {
-                                        <li class=class tabindex="0" role="button" aria-pressed=move || (selected.get() == Some(id)).to_string()
-                                            on:click=move |_| selected.set(Some(id))
-                                            on:keydown=move |e| if e.key() == "Enter" || e.key() == " " { e.prevent_default(); selected.set(Some(id)) }>
-                                            <div class="mail-from">{m.from.clone().unwrap_or_else(|| m.envelope_from.clone())}</div>
-                                            <div class="mail-subject">{m.subject.clone().unwrap_or_else(|| if m.malformed { "(malformed message)".into() } else { "(no subject)".into() })}
-                                                {m.has_attachments.then(|| view! { <span class="muted" title="attachments">" 📎"</span> })}</div>
-                                            <div class="muted small">{short_time(&m.received_at)} " · " {human_bytes(m.size.into())}</div>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
+                        Ok(_) => view! {
+                            <Show when=move || rows().is_some_and(|r| !r.is_empty())
+                                fallback=move || view! { <p class="muted" id="mail-list">{empty_list_text(&query.get_untracked())}</p> }>
+                                <ul class="mail-list" id="mail-list" aria-label="Caught mail">
+                                    <For each=move || rows().unwrap_or_default() key=|m| (m.id, m.read) let:m>
+                                        <MailRow m=m selected=selected/>
+                                    </For>
+                                </ul>
+                            </Show>
                         }.into_any(),
                     }
                 })}
@@ -147,6 +162,29 @@ fn Mails(env: uuid::Uuid, branch: String, project: String, project_href: String)
                 }}
             </div>
         </div>
+    }
+}
+
+/// One message in the list: who, what, when, how big; opened by click, Enter or Space.
+#[component]
+fn MailRow(m: MailSummary, selected: RwSignal<Option<uuid::Uuid>>) -> impl IntoView {
+    let id = m.id;
+    let class = move || {
+        format!(
+            "mail-item{}{}",
+            if m.read { "" } else { " unread" },
+            if selected.get() == Some(id) { " selected" } else { "" }
+        )
+    };
+    view! {
+        <li class=class tabindex="0" role="button" aria-pressed=move || (selected.get() == Some(id)).to_string()
+            on:click=move |_| selected.set(Some(id))
+            on:keydown=move |e| if e.key() == "Enter" || e.key() == " " { e.prevent_default(); selected.set(Some(id)) }>
+            <div class="mail-from">{m.from.clone().unwrap_or_else(|| m.envelope_from.clone())}</div>
+            <div class="mail-subject">{m.subject.clone().unwrap_or_else(|| if m.malformed { "(malformed message)".into() } else { "(no subject)".into() })}
+                {m.has_attachments.then(|| view! { <span class="muted" title="attachments">" 📎"</span> })}</div>
+            <div class="muted small"><When at=m.received_at/> " · " {human_bytes(m.size.into())}</div>
+        </li>
     }
 }
 
@@ -193,7 +231,7 @@ fn MailDetail(env: uuid::Uuid, id: uuid::Uuid, delete: ServerAction<DeleteMails>
                                 <dt>"From"</dt><dd>{m.summary.from.clone().unwrap_or_default()} <span class="muted small">" (envelope " {m.summary.envelope_from.clone()} ")"</span></dd>
                                 <dt>"To"</dt><dd>{m.summary.to.clone().unwrap_or_else(|| m.summary.envelope_to.join(", "))}</dd>
                                 {m.cc.clone().map(|cc| view! { <dt>"Cc"</dt><dd>{cc}</dd> })}
-                                <dt>"Received"</dt><dd>{short_time(&m.summary.received_at)}</dd>
+                                <dt>"Received"</dt><dd><When at=m.summary.received_at/></dd>
                                 {m.parse_error.clone().map(|e| view! { <dt>"Malformed"</dt><dd class="error">{e}</dd> })}
                             </dl>
                             <div class="row">

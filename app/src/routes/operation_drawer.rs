@@ -4,6 +4,7 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::components::log_tail::LogTail;
+use crate::components::when::When;
 use crate::functions::instances::OperateInstance;
 use crate::models::capacity::operation_took;
 use crate::models::short_time;
@@ -39,7 +40,7 @@ pub fn OperationDrawer(
                         <dt>"Tenant"</dt><dd><a href=format!("/tenants/{}", o.tenant_slug)>{o.tenant_slug.clone()}</a></dd>
                         <dt>"Instance"</dt><dd><a href=format!("/instances/{}", o.instance_id)>{o.instance.clone()}</a></dd>
                         <dt>"State"</dt><dd><span class=format!("badge badge-{}", match o.state.as_str() { "done" => "ok", "failed" => "ko", _ => "running" })>{o.state.clone()}</span></dd>
-                        <dt>"Asked"</dt><dd>{short_time(&o.created_at)}</dd>
+                        <dt>"Asked"</dt><dd><When at=o.created_at/></dd>
                         <dt>"Took"</dt><dd>{operation_took(&o, crate::models::now())}</dd>
                         {o.error.clone().map(|e| view! { <dt>"Error"</dt><dd class="error">{e}</dd> })}
                         {o.build_id.map(|b| view! { <dt>"Build"</dt><dd><a href=format!("/builds/{b}")>"Open the build"</a></dd> })}

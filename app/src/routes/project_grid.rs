@@ -7,6 +7,7 @@
 //! never reads "no builds yet" because the network dropped.
 
 use crate::components::confirm::{Ask, ConfirmDialog};
+use crate::components::when::When;
 use crate::functions::builds::{list_builds, BuildNow, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::SetBranchStage;
 use crate::models::{
@@ -282,7 +283,7 @@ fn Tile(
     view! {
         <div class=tile_class(b.state, b.result) title=tile_title(&b) id=format!("tile-{}", b.number)>
             <div class="tile-head">"#" {b.number} " " <code>{sha}</code></div>
-            <div class="small">{build_status(b.state, b.result)} " · " {short_time(&b.created_at)}</div>
+            <div class="small">{build_status(b.state, b.result)} " · " <When at=b.created_at/></div>
             <div class="small muted tile-trigger">{b.trigger.clone()}</div>
             {reason.map(|r| view! { <div class="small tile-reason">{r}</div> })}
             <div class="tile-actions">

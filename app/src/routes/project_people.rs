@@ -6,6 +6,7 @@
 
 use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::projects::{
     list_members, list_project_invitations, AddMember, InviteMember, RemoveMember, RevokeProjectInvitation,
 };
@@ -137,7 +138,7 @@ pub fn ProjectPeople(project_id: uuid::Uuid, project_name: String, manages: bool
                                     let id = i.id;
                                     view! {
                                         <li>{i.email.clone()} " · " {role_label(&i.role)}
-                                            <span class="muted small">" · invited " {short_time(&i.created_at)} " · until " {short_time(&i.expires_at)}</span>
+                                            <span class="muted small">" · invited " <When at=i.created_at/> " · until " <When at=i.expires_at/></span>
                                             " " <button type="button" class="link danger revoke-invitation"
                                                 on:click=move |_| { revoke.dispatch(RevokeProjectInvitation { project_id, invitation_id: id }); }>"Withdraw"</button>
                                         </li>

@@ -1,6 +1,7 @@
 //! The projects list and the create-project form.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::projects::{list_projects, CreateProject};
 use crate::models::{project_href, role_label, short_time, DEFAULT_STAGE_RULES};
 use crate::MeResource;
@@ -41,7 +42,7 @@ pub fn ProjectsPage() -> impl IntoView {
                                                 <td>{p.odoo_version.clone()}</td>
                                                 <td><code>{p.production_branch.clone()}</code></td>
                                                 <td>{role_label(p.my_role.as_deref().unwrap_or(""))}</td>
-                                                <td class="muted small">{short_time(&p.created_at)}</td>
+                                                <td class="muted small"><When at=p.created_at/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>

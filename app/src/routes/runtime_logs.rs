@@ -4,6 +4,7 @@
 //! be shared); **Follow** adds new lines as they arrive; **Export CSV**
 //! downloads the same view.
 
+use crate::components::when::When;
 use crate::functions::monitoring::runtime_logs;
 use crate::models::{level_class, short_time};
 use domain::wire::RuntimeLogLine;
@@ -87,7 +88,7 @@ pub fn RuntimeLogsPage() -> impl IntoView {
     let row = |l: &RuntimeLogLine| {
         view! {
             <tr class=format!("logline {}", level_class(&l.level))>
-                <td class="log-time">{short_time(&l.at)}</td>
+                <td class="log-time"><When at=l.at/></td>
                 <td>{l.build_number.map(|n| view! { <a href=format!("/builds/{}", l.build_id.unwrap_or_default())>{format!("#{n}")}</a> })}</td>
                 <td>{l.level.clone()}</td>
                 <td class="log-source">{l.logger.clone().unwrap_or_default()}</td>

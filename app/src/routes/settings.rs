@@ -1,6 +1,7 @@
 //! The user's settings: profile facts, SSH keys and personal access tokens.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::shells::{list_ssh_keys, AddSshKey, RemoveSshKey};
 use crate::functions::tokens::{list_tokens, CreateToken, RevokeToken};
 use crate::models::{role_label, short_time};
@@ -59,7 +60,7 @@ pub fn SettingsPage() -> impl IntoView {
                                 <tr>
                                     <td>{t.name}</td>
                                     <td><code>{t.prefix} "…"</code></td>
-                                    <td class="small">{short_time(&t.created_at)}</td>
+                                    <td class="small"><When at=t.created_at/></td>
                                     <td class="small">{t.expires_at.map(|d| short_time(&d)).unwrap_or_else(|| "never".into())}</td>
                                     <td class="small">{t.last_used_at.map(|d| short_time(&d)).unwrap_or_else(|| "never".into())}</td>
                                     <td>{if t.revoked {
@@ -110,7 +111,7 @@ fn SshKeys() -> impl IntoView {
                                     <td>{k.name}</td>
                                     <td><code>{k.fingerprint}</code></td>
                                     <td class="small">{format!("{} ({} bits)", k.algorithm, k.bits)}</td>
-                                    <td class="small">{short_time(&k.created_at)}</td>
+                                    <td class="small"><When at=k.created_at/></td>
                                     <td class="small">{k.last_used_at.map(|d| short_time(&d)).unwrap_or_else(|| "never".into())}</td>
                                     <td>
                                         <ActionForm action=remove attr:class="inline">

@@ -2,6 +2,7 @@
 //! its transcript replayed (`/shells/:id`).
 
 use crate::components::terminal::Terminal;
+use crate::components::when::When;
 use crate::functions::shells::{shell_transcript, OpenShell};
 use crate::models::terminal::{new_parser, resize, screen_html};
 use crate::models::{human_bytes, shell_frame_class, short_time, stage_class};
@@ -133,7 +134,7 @@ pub fn ShellSessionPage() -> impl IntoView {
                                 <dt>"Who"</dt><dd>{s.user_email.clone()} " via " {s.via.clone()}</dd>
                                 <dt>"Stage"</dt><dd><span class=stage_class(s.stage)>{s.stage.as_str()}</span></dd>
                                 <dt>"Build"</dt><dd><a href=format!("/builds/{}", s.build_id)>"open the build"</a></dd>
-                                <dt>"Opened"</dt><dd>{short_time(&s.opened_at)}</dd>
+                                <dt>"Opened"</dt><dd><When at=s.opened_at/></dd>
                                 <dt>"Ended"</dt><dd id="session-end">{match (&s.closed_at, &s.close_reason) {
                                     (Some(at), Some(r)) => format!("{} — {r}", short_time(at)),
                                     _ => format!("open until {} at the latest", short_time(&s.expires_at)),

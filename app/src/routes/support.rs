@@ -4,6 +4,7 @@
 //! staff answer).
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::support::{list_requests, list_runbooks, AnswerRequest, OpenRequest, SaveRunbook};
 use crate::functions::system::system_status;
 use crate::models::short_time;
@@ -81,7 +82,7 @@ pub fn SupportPage() -> impl IntoView {
                                     <thead><tr><th>"Opened"</th><th>"Tenant"</th><th>"Subject"</th><th>"State"</th><th>"Answer"</th></tr></thead>
                                     <tbody>{list.into_iter().map(|r| view! {
                                         <tr>
-                                            <td class="small">{short_time(&r.created_at)}<br/>{r.opened_by.clone().unwrap_or_default()}</td>
+                                            <td class="small"><When at=r.created_at/><br/>{r.opened_by.clone().unwrap_or_default()}</td>
                                             <td>{r.tenant_slug.clone()}</td>
                                             <td><strong>{r.subject.clone()}</strong><div class="small runbook-body">{r.body.clone()}</div></td>
                                             <td><span class="badge">{r.state.clone()}</span></td>

@@ -3,6 +3,7 @@
 //! events, newest first). The tab is in the URL, so each is a link.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::when::When;
 use crate::functions::fleet::get_fleet_tenant;
 use crate::functions::integrations::DeleteTenant;
 use crate::models::instance::modules_by_instance;
@@ -158,7 +159,7 @@ fn tab_view(d: &TenantDetail, tab: &str) -> AnyView {
             <div class="table-wrap"><table class="table" id="tenant-backups">
                 <thead><tr><th>"When"</th><th>"Instance"</th><th>"Kind"</th><th>"State"</th><th>"Size"</th><th>"Restore tested"</th></tr></thead>
                 <tbody>{d.backups.iter().map(|b| view! {
-                    <tr><td class="small">{short_time(&b.created_at)}</td><td>{b.instance.clone()}</td><td>{b.kind.clone()}</td>
+                    <tr><td class="small"><When at=b.created_at/></td><td>{b.instance.clone()}</td><td>{b.kind.clone()}</td>
                         <td>{b.state.clone()}</td><td>{b.size_bytes.map(human_bytes).unwrap_or_default()}</td>
                         <td class="small">{b.verified_at.as_ref().map(short_time).unwrap_or_else(|| "—".into())}</td></tr>
                 }).collect_view()}</tbody>
@@ -197,7 +198,7 @@ fn tab_view(d: &TenantDetail, tab: &str) -> AnyView {
             <div class="table-wrap"><table class="table" id="tenant-logs">
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Target"</th></tr></thead>
                 <tbody>{d.events.iter().map(|e| view! {
-                    <tr><td class="small">{short_time(&e.at)}</td><td>{e.actor_email.clone().unwrap_or_else(|| "system".into())}</td>
+                    <tr><td class="small"><When at=e.at/></td><td>{e.actor_email.clone().unwrap_or_else(|| "system".into())}</td>
                         <td><code>{e.action.as_str()}</code></td><td class="small">{e.target.clone()}</td></tr>
                 }).collect_view()}</tbody>
             </table></div>
@@ -213,7 +214,7 @@ fn tab_view(d: &TenantDetail, tab: &str) -> AnyView {
                 <dt>"Region"</dt><dd>{if t.region.is_empty() { "—".to_owned() } else { t.region.clone() }}</dd>
                 <dt>"Groups"</dt><dd>{if t.groups.is_empty() { "—".to_owned() } else { t.groups.join(", ") }}</dd>
                 <dt>"Instances"</dt><dd>{format!("{} serving of {}", t.active_instances, t.instances)}</dd>
-                <dt>"Created"</dt><dd>{short_time(&t.created_at)}</dd>
+                <dt>"Created"</dt><dd><When at=t.created_at/></dd>
             </dl>
         }.into_any(),
     }

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod context;
 pub mod databases;
 pub mod db_reader;
+pub mod dump;
 pub mod egress;
 pub mod events;
 pub mod filestore;

@@ -59,6 +59,7 @@ string_enum!(
         BranchDelete = "branch.delete",
         BranchFork = "branch.fork",
         BuildConnect = "build.connect",
+        BuildDump = "build.dump",
         BuildKill = "build.kill",
         BuildNow = "build.now",
         BuildRebuild = "build.rebuild",

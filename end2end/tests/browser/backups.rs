@@ -39,9 +39,11 @@ async fn a_sysadmin_backs_up_production_and_restores_it_into_staging_in_a_few_cl
             let download = c.find(Locator::Css("tr.backup-done a[href$='/download']")).await?;
             assert!(download.attr("href").await?.unwrap_or_default().starts_with("/api/v1/backups/"));
 
-            // Restore into staging: pick the target, no danger box, go.
+            // Restore into staging: nothing chosen at first, pick the target, no danger box, go.
             c.find(Locator::Css("tr.backup-done .restore-open")).await?.click().await?;
             let target = c.wait().at_most(WAIT).for_element(Locator::Id("restore-target")).await?;
+            assert_eq!(target.prop("value").await?.unwrap_or_default(), "", "nothing is chosen for the person");
+            assert!(!c.find(Locator::Id("restore-submit")).await?.is_enabled().await?, "Restore waits for a choice");
             target.find(Locator::XPath("./option[contains(., '(staging)')]")).await?.click().await?;
             assert!(c.find_all(Locator::Id("restore-confirm")).await?.is_empty(), "staging needs no confirmation");
             c.find(Locator::Id("restore-submit")).await?.click().await?;

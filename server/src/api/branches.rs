@@ -39,3 +39,38 @@ pub async fn delete(
     let outcome = domain::builds::branches::delete(&s.platform, &actor, env).await?;
     Ok(axum::Json(BuildNowOutcome { outcome }))
 }
+
+/// A development or staging build's database as a `pg_dump` custom-format file, streamed
+/// (those with the build's tools; audited). Production is downloaded as a backup.
+#[utoipa::path(get, path = "/api/v1/builds/{id}/dump", tag = "builds", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 403, body = domain::wire::ApiErrorBody), (status = 404, body = domain::wire::ApiErrorBody),
+        (status = 409, body = domain::wire::ApiErrorBody)))]
+pub async fn dump(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(build): Path<Uuid>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use domain::error::DomainError;
+    use futures_util::StreamExt;
+    let (copy, name) = domain::builds::dump::dump(&s.platform, &actor, build).await?;
+    let file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
+    let len = file.metadata().await.map_err(|e| DomainError::Internal(e.into()))?.len();
+    // The scratch file lives as long as the stream.
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
+        let _keep = &copy;
+        chunk
+    });
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}

@@ -43,7 +43,7 @@ use utoipa::{Modify, OpenApi};
         tenants::list_tenants, tenants::create_tenant, tenants::invite_member,
         tenants::list_invitations, tenants::accept_invitation, tenants::decline_invitation,
         projects::list_projects, projects::create_project, projects::get_project,
-        projects::list_members, projects::add_member, projects::remove_member, projects::invite, projects::list_invitations, projects::revoke_invitation, projects::build_now, branches::fork, branches::delete, projects::get_settings, projects::patch_settings, projects::set_stage, projects::preflight_override,
+        projects::list_members, projects::add_member, projects::remove_member, projects::invite, projects::list_invitations, projects::revoke_invitation, projects::build_now, branches::fork, branches::delete, branches::dump, projects::get_settings, projects::patch_settings, projects::set_stage, projects::preflight_override,
         me::list_audit, me::export_audit, me::verify_audit,
         builds::list_builds, builds::get_build, builds::rebuild, builds::kill, builds::webhook_settings, builds::share, builds::events,
         shells::open_shell, shells::list_shells, shells::get_shell, shells::transcript,
@@ -159,6 +159,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/console-mail/{id}", get(mails::get_console_mail))
         .route("/v1/environments/{id}", axum::routing::patch(projects::set_stage).delete(branches::delete))
         .route("/v1/environments/{id}/fork", post(branches::fork))
+        .route("/v1/builds/{id}/dump", get(branches::dump))
         .route("/v1/environments/{id}/build", post(projects::build_now))
         .route("/v1/environments/{id}/backups", get(backups::list_backups).post(backups::create_backup))
         .route("/v1/environments/{id}/imports", post(backups::import).layer(axum::extract::DefaultBodyLimit::disable()))

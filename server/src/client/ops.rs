@@ -98,6 +98,7 @@ pub const OPS: &[Op] = &[
     op("get", "/api/v1/backups/{id}", "backups show"),
     list("get", "/api/v1/backups/{id}/events", "backups events", "created_at level message"),
     op("get", "/api/v1/backups/{id}/download", "backups download"),
+    op("get", "/api/v1/builds/{id}/dump", "builds dump"),
     with("post", "/api/v1/backups/{id}/restore", "backups restore", &["target_env"]),
     op("post", "/api/v1/environments/{id}/imports", "backups import"),
     op("get", "/api/v1/projects/{id}/backup-settings", "backups settings show"),

@@ -1,4 +1,4 @@
-//! Long transfers: `backups download` (into `FILE.part`, resumed with HTTP
+//! Long transfers: `backups download` and `builds dump` (into `FILE.part`, resumed with HTTP
 //! Range and `If-Range` after a lost connection or on the next run, renamed
 //! when complete) and `backups import <environment> <file>` (streamed from
 //! disk). A progress bar on a terminal, plain lines otherwise.
@@ -35,13 +35,15 @@ pub fn example(cmd: &str) -> Option<&'static str> {
             "  odooops backups download <backup> -o production.zip\n  odooops backups download <backup> --no-filestore",
         ),
         "backups import" => Some("  odooops backups import <environment> ./customer-backup.zip"),
+        "builds dump" => Some("  odooops builds dump <build> -o feature.dump && pg_restore -d mydb feature.dump"),
         _ => None,
     }
 }
 
 pub async fn run(api: &Api, op: &super::ops::Op, call: &Call, m: &ArgMatches) -> Option<Result<(), ClientError>> {
     match op.cmd {
-        "backups download" => Some(download(api, call, m).await),
+        "backups download" => Some(download(api, call, m, m.get_flag("no-filestore")).await),
+        "builds dump" => Some(download(api, call, m, false).await),
         "backups import" => Some(import(api, call, m).await),
         _ => None,
     }
@@ -84,9 +86,9 @@ fn safe_name(raw: &str) -> Option<String> {
     (!name.is_empty()).then_some(name)
 }
 
-async fn download(api: &Api, call: &Call, m: &ArgMatches) -> Result<(), ClientError> {
+async fn download(api: &Api, call: &Call, m: &ArgMatches, no_filestore: bool) -> Result<(), ClientError> {
     let mut call = call.clone();
-    if m.get_flag("no-filestore") {
+    if no_filestore {
         call.query.retain(|(k, _)| k != "filestore");
         call.query.push(("filestore".into(), "false".into()));
     }

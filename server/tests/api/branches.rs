@@ -4,7 +4,8 @@
 //! repository and tears it down. Attacked: an outsider (404 everywhere), bad
 //! and taken names, a developer on production (the login page, no ticket; no
 //! deletion), a ticket used twice, carried to another build's host, or used by
-//! someone removed from the project meanwhile.
+//! someone removed from the project meanwhile. A development build's database
+//! downloads as a dump; production's does not (its backups do).
 
 use crate::helpers::{add_project_member, spawn_app_with_builds, tear_down_builds, TestApp};
 use crate::pipeline::{commit_file, finished, git, push, repository, standin_project};
@@ -135,6 +136,22 @@ async fn fork_builds_a_new_branch_connect_signs_in_as_admin_and_delete_tears_it_
     let carl = add_project_member(&app, &api, &project, "carl2@acme.test", "developer").await;
     let carl = app.api(&carl.token().await);
 
+    // Download dump: a development build's database in pg_dump's custom format; production through its backups.
+    let get = |token: &str, path: String| {
+        let token = token.to_owned();
+        async move { reqwest::Client::new().get(path).bearer_auth(token).send().await.unwrap() }
+    };
+    let dump = get(&ann_token, format!("{}/api/v1/builds/{b_id}/dump", app.addr)).await;
+    assert_eq!(dump.status(), 200);
+    let disposition = dump.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("forks_feature-b_b"), "{disposition}");
+    let bytes = dump.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PGDMP"), "a custom-format dump");
+    let dump = get(&eve_token, format!("{}/api/v1/builds/{b_id}/dump", app.addr)).await;
+    assert_eq!(dump.status(), 404);
+    let dump = get(&ann_token, format!("{}/api/v1/builds/{}/dump", app.addr, production["id"].as_str().unwrap())).await;
+    assert_eq!(dump.status(), 409);
+
     // Delete: never production, never by an outsider; a development branch goes from the repository and the grid.
     let prod_env = production["env_id"].as_str().unwrap();
     let (status, _) = eve.call(reqwest::Method::DELETE, &format!("/api/v1/environments/{env_b}"), None).await;
@@ -164,7 +181,8 @@ async fn fork_builds_a_new_branch_connect_signs_in_as_admin_and_delete_tears_it_
         history["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"branch.fork"), "{history}");
     let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT action, count(*) FROM ops.audit_events WHERE action IN ('branch.fork', 'branch.delete', 'build.connect')
+        "SELECT action, count(*) FROM ops.audit_events
+          WHERE action IN ('branch.fork', 'branch.delete', 'build.connect', 'build.dump')
           GROUP BY action ORDER BY action",
     )
     .fetch_all(app.platform.db.owner())
@@ -172,7 +190,7 @@ async fn fork_builds_a_new_branch_connect_signs_in_as_admin_and_delete_tears_it_
     .unwrap();
     assert_eq!(
         counts,
-        [("branch.delete".into(), 1), ("branch.fork".into(), 1), ("build.connect".into(), 4)],
+        [("branch.delete".into(), 1), ("branch.fork".into(), 1), ("build.connect".into(), 4), ("build.dump".into(), 1)],
         "one event per command that went through"
     );
     tear_down_builds(&app).await;
