@@ -5,7 +5,6 @@ use crate::components::when::When;
 use crate::functions::audit::list_audit;
 use crate::functions::projects::list_projects;
 use crate::models::audit::{csv_href, filter};
-use crate::models::short_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

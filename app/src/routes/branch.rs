@@ -12,7 +12,7 @@ use crate::components::when::When;
 use crate::functions::backups::environment_backups_context;
 use crate::functions::builds::{branch_history, BuildNow, DeleteBranch, ForkBranch};
 use crate::models::branch::{event_text, BranchTab};
-use crate::models::{build_status, project_href, short_time, stage_class, tile_class};
+use crate::models::{build_status, project_href, stage_class, tile_class};
 use domain::types::{Allowed, Capability, Stage};
 use domain::wire::{BackupsContext, BranchHistory};
 use leptos::prelude::*;

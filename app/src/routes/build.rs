@@ -12,9 +12,7 @@ use crate::functions::promotions::{RequestPromotion, RollbackProduction};
 use crate::functions::shells::{list_shells, ssh_command};
 use crate::models::kit::KitTarget;
 use crate::models::promotion::{may_request_promotion, may_roll_back_to};
-use crate::models::{
-    build_status, duration_text, human_bytes, phase_timeline, project_href, short_time, stage_class, tile_class,
-};
+use crate::models::{build_status, duration_text, human_bytes, phase_timeline, project_href, stage_class, tile_class};
 use domain::types::{BuildState, Capability};
 use domain::wire::{BuildDetail, RunEventView};
 use leptos::prelude::*;

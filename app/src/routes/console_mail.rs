@@ -4,7 +4,6 @@
 
 use crate::components::when::When;
 use crate::functions::console_mail::{get_console_mail, list_console_mail};
-use crate::models::short_time;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -12,7 +12,6 @@ use crate::models::instance::{
     downtime_text, move_label, moving, needs_confirmation, one_click, operation_class, operation_label, plan_terms,
     quota_class, state_class, usage_text,
 };
-use crate::models::short_time;
 use crate::routes::instance_people::{ApplyBundleForm, DomainsCard, MembersCard};
 use domain::types::OperationKind;
 use domain::wire::InstanceUsage;

@@ -12,7 +12,7 @@ use crate::components::when::When;
 use crate::functions::backups::environment_backups_context;
 use crate::functions::mails::{get_mail, list_mails, DeleteMails};
 use crate::models::mail::{has_remote_images, mail_srcdoc};
-use crate::models::{human_bytes, project_href, short_time};
+use crate::models::{human_bytes, project_href};
 use domain::wire::MailSummary;
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -7,7 +7,6 @@ use crate::components::log_tail::LogTail;
 use crate::components::when::When;
 use crate::functions::instances::OperateInstance;
 use crate::models::capacity::operation_took;
-use crate::models::short_time;
 use domain::wire::FleetOperation;
 use leptos::html::Aside;
 use leptos::prelude::*;

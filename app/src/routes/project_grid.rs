@@ -11,8 +11,8 @@ use crate::components::when::When;
 use crate::functions::builds::{list_builds, BuildNow, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::SetBranchStage;
 use crate::models::{
-    backup::may_manage_backups, build_status, grid_rows, may_read_mails, section_title, short_time, stage_class,
-    tile_class, tile_title,
+    backup::may_manage_backups, build_status, grid_rows, may_read_mails, section_title, stage_class, tile_class,
+    tile_title,
 };
 use domain::types::{Allowed, BuildState, Capability, Stage};
 use domain::wire::{BuildView, EnvironmentView};

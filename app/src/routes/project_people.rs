@@ -10,7 +10,7 @@ use crate::components::when::When;
 use crate::functions::projects::{
     list_members, list_project_invitations, AddMember, InviteMember, RemoveMember, RevokeProjectInvitation,
 };
-use crate::models::{role_label, short_time};
+use crate::models::role_label;
 use domain::wire::InviteOutcome;
 use leptos::prelude::*;
 

@@ -3,7 +3,7 @@
 use crate::components::forms::{error_message, ActionError};
 use crate::components::when::When;
 use crate::functions::projects::{list_projects, CreateProject};
-use crate::models::{project_href, role_label, short_time, DEFAULT_STAGE_RULES};
+use crate::models::{project_href, role_label, DEFAULT_STAGE_RULES};
 use crate::MeResource;
 use domain::types::OdooVersion;
 use leptos::prelude::*;

@@ -6,7 +6,7 @@
 
 use crate::components::when::When;
 use crate::functions::monitoring::runtime_logs;
-use crate::models::{level_class, short_time};
+use crate::models::level_class;
 use domain::wire::RuntimeLogLine;
 use leptos::prelude::*;
 use leptos_meta::Title;
