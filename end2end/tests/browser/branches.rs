@@ -67,6 +67,23 @@ async fn the_branch_page_connects_as_admin_forks_and_deletes_with_its_name_typed
             c.close_window().await?;
             c.switch_to_window(console_tab).await?;
 
+            // Times read in the viewer's own zone, with how long ago.
+            until("times say how long ago", WAIT, || async {
+                let t = text_of(c, "#branch-builds time.when").await?;
+                Ok(t.contains("ago") || t.contains("just now"))
+            })
+            .await?;
+
+            // The build's page offers its database as a dump (a development build).
+            click_fresh(c, Locator::Css("#branch-builds a[href^='/builds/']"), WAIT).await?;
+            wait_hydrated(c).await?;
+            let dump = c.wait().at_most(WAIT).for_element(Locator::Id("download-dump")).await?;
+            let href = dump.attr("href").await?.unwrap_or_default();
+            assert!(href.starts_with("/api/v1/builds/") && href.ends_with("/dump"), "{href}");
+            c.back().await?;
+            wait_hydrated(c).await?;
+            c.wait().at_most(WAIT).for_element(Locator::Id("build-now")).await?;
+
             // Build now: the branch's head built again, said on the page and in the history.
             c.find(Locator::Id("build-now")).await?.click().await?;
             let said = c.wait().at_most(WAIT).for_element(Locator::Id("build-now-said")).await?.text().await?;
