@@ -427,7 +427,12 @@ impl BuildDatabases {
             .fetch_one(&mut c)
             .await?;
         if exists {
-            sqlx::query(&format!("GRANT {} TO CURRENT_USER", quote_ident(role))).execute(&mut c).await?;
+            match sqlx::query(&format!("GRANT {} TO CURRENT_USER", quote_ident(role))).execute(&mut c).await {
+                Ok(_) => {}
+                // Dropped meanwhile by another teardown of the same build (a kill racing a cleanup): done already.
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42704") => {}
+                Err(e) => return Err(e).with_context(|| format!("taking membership of role {role}")),
+            }
         }
         let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(database));
         // Without pg_signal_backend (an operator's builds server), an autovacuum

@@ -216,7 +216,7 @@ async fn a_stopped_production_raises_an_alert_by_mail_and_signed_webhook_then_a_
         let s = m["series"].as_array().unwrap().iter().find(|s| s["metric"] == metric).unwrap();
         assert!(!s["points"].as_array().unwrap().is_empty(), "{metric} is sampled: {m}");
     }
-    let html = ann.get(&format!("/environments/{env}?range=1h")).await.text().await.unwrap();
+    let html = ann.get(&format!("/environments/{env}/monitoring?range=1h")).await.text().await.unwrap();
     assert!(html.contains("data-metric=\"latency_ms\"") && html.contains("class=\"chart-line\""), "SVG charts: {html}");
     let text = reqwest::Client::new()
         .get(format!("{}/metrics", app.addr))
