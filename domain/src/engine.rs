@@ -250,20 +250,26 @@ impl ContainerEngine for DockerEngine {
         });
         let mut stream = self.client()?.build_image(opts, None, Some(bollard::body_try_stream(chunks)));
         let mut image_id = None;
+        // Docker frames the build's output per write, not per line.
+        let mut lines = crate::builds::events::LineJoiner::default();
+        let send = |l: String| {
+            if !l.trim().is_empty() {
+                let _ = out.send(l);
+            }
+        };
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| anyhow::anyhow!("image build failed: {e}"))?;
             if let Some(err) = info.error {
                 anyhow::bail!("image build failed: {}", err.trim());
             }
-            if let Some(line) = info.stream {
-                for l in line.lines().filter(|l| !l.trim().is_empty()) {
-                    let _ = out.send(l.to_owned());
-                }
+            if let Some(piece) = info.stream {
+                lines.push(piece.as_bytes(), send);
             }
             if let Some(aux) = info.aux.and_then(|a| a.id) {
                 image_id = Some(aux);
             }
         }
+        lines.finish(send);
         match image_id {
             Some(id) => Ok(id),
             None => Ok(self.client()?.inspect_image(tag).await?.id.unwrap_or_default()),
@@ -372,26 +378,20 @@ impl ContainerEngine for DockerEngine {
         use futures_util::StreamExt;
         let opts = bollard::query_parameters::LogsOptionsBuilder::new().follow(true).stdout(true).stderr(true).build();
         let mut stream = self.client()?.logs(id, Some(opts));
-        let mut partial = String::new();
+        let mut lines = crate::builds::events::LineJoiner::default();
         while let Some(item) = stream.next().await {
             let chunk = match item {
                 Ok(c) => c.into_bytes(),
                 Err(e) if not_found(&e) => break,
                 Err(e) => return Err(e.into()),
             };
-            partial.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(pos) = partial.find('\n') {
-                let line: String = partial.drain(..=pos).collect();
-                let _ = out.send(line.trim_end().to_owned());
-            }
-            // A container printing without newlines: pass on what is there, capped, not an ever-growing buffer.
-            if partial.len() > crate::builds::events::MAX_LINE_BYTES {
-                let _ = out.send(crate::builds::events::cap_line(std::mem::take(&mut partial)));
-            }
+            lines.push(&chunk, |l| {
+                let _ = out.send(l);
+            });
         }
-        if !partial.is_empty() {
-            let _ = out.send(partial);
-        }
+        lines.finish(|l| {
+            let _ = out.send(l);
+        });
         Ok(())
     }
 

@@ -102,7 +102,14 @@ impl Application {
     /// then get a 10 s grace period, not forever.
     pub async fn run_until_stopped(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-        let server = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        use axum::serve::ListenerExt;
+        // Without TCP_NODELAY a small response waits for the client's delayed ACK (Nagle): 40 ms stalls.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        });
+        let server = axum::serve(listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 stop.await;
                 let _ = stopping.send(true);

@@ -219,12 +219,24 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(fallback_platform.clone()),
             shell,
         ))
+        .layer(compression())
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::check_origin))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::security_headers))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::preview::route))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::edge::allow_hosts))
         .with_state(state)
+}
+
+/// Pages, server functions, JSON, CSS and the WASM go out compressed (brotli or gzip, as the
+/// client accepts): the WASM is about a third of its size gzipped. Downloads are not: archives
+/// and dumps are compressed already, and their byte ranges must stay the stored bytes.
+fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    let predicate = DefaultPredicate::new()
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/octet-stream"));
+    tower_http::compression::CompressionLayer::new().compress_when(predicate)
 }
 
 /// Serves until SIGINT/SIGTERM, then shuts everything down in order.

@@ -35,6 +35,41 @@ pub struct BuildLog {
     dropped: Arc<AtomicU64>,
 }
 
+/// Whole lines out of a stream that arrives in arbitrary pieces (Docker's
+/// build output and container logs are framed per write, not per line): a
+/// line split across pieces, or a character split across pieces, comes out
+/// whole. A container printing without newlines gets what is there passed on
+/// at [`MAX_LINE_BYTES`], never an ever-growing buffer.
+#[derive(Debug, Default)]
+pub struct LineJoiner {
+    partial: Vec<u8>,
+}
+
+impl LineJoiner {
+    /// Adds a piece; calls `emit` with each line it completes (without its line ending).
+    pub fn push(&mut self, piece: &[u8], mut emit: impl FnMut(String)) {
+        let mut rest = piece;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            self.partial.extend_from_slice(&rest[..pos]);
+            rest = &rest[pos + 1..];
+            let line = std::mem::take(&mut self.partial);
+            emit(cap_line(String::from_utf8_lossy(&line).trim_end_matches('\r').to_owned()));
+        }
+        self.partial.extend_from_slice(rest);
+        if self.partial.len() > MAX_LINE_BYTES {
+            let line = std::mem::take(&mut self.partial);
+            emit(cap_line(String::from_utf8_lossy(&line).into_owned()));
+        }
+    }
+
+    /// What is left when the stream ends (a last line without its newline).
+    pub fn finish(self, mut emit: impl FnMut(String)) {
+        if !self.partial.is_empty() {
+            emit(cap_line(String::from_utf8_lossy(&self.partial).trim_end_matches('\r').to_owned()));
+        }
+    }
+}
+
 /// `line` cut to [`MAX_LINE_BYTES`] on a character boundary, the cut marked.
 pub fn cap_line(mut line: String) -> String {
     if line.len() <= MAX_LINE_BYTES {
@@ -232,5 +267,25 @@ mod caps {
         assert_eq!(notes, 1);
         assert_eq!(last, "finished: ok", "the pipeline's own lines are kept");
         assert!(log.dropped_lines() >= 100);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lines_split_across_pieces_come_out_whole() {
+        let mut j = super::LineJoiner::default();
+        let mut got = Vec::new();
+        // "Step 1/2\n", "héllo\r\n" and a last line, cut mid-line and mid-character.
+        let text = "Step 1/2\nhéllo\r\nlast".as_bytes();
+        for piece in [&text[..3], &text[3..11], &text[11..]] {
+            j.push(piece, |l| got.push(l));
+        }
+        j.finish(|l| got.push(l));
+        assert_eq!(got, ["Step 1/2", "héllo", "last"]);
+        let mut j = super::LineJoiner::default();
+        let mut n = 0;
+        j.push(&vec![b'x'; super::MAX_LINE_BYTES * 3], |_| n += 1);
+        assert_eq!(n, 1, "no newline: passed on capped, not kept");
     }
 }

@@ -135,3 +135,30 @@ async fn every_mutation_is_audited() {
         domain::audit::ChainReport::Intact { .. }
     ));
 }
+
+/// Pages and JSON go out compressed when the client accepts it (the grid's HTML and the WASM
+/// shrink several times); nothing is compressed for a client that did not ask.
+#[tokio::test]
+async fn answers_are_compressed_for_clients_that_accept_it() {
+    let app = spawn_app().await;
+    let get = |accept: Option<&'static str>, path: &'static str| {
+        let url = format!("{}{path}", app.addr);
+        async move {
+            let mut req = reqwest::Client::new().get(url);
+            if let Some(a) = accept {
+                req = req.header("accept-encoding", a);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    for (accept, expected) in [("gzip", "gzip"), ("br, gzip", "br")] {
+        let page = get(Some(accept), "/sign-in").await;
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some(expected));
+        let json = get(Some(accept), "/api/v1/openapi.json").await;
+        assert_eq!(json.headers().get("content-encoding").map(|v| v.to_str().unwrap()), Some(expected));
+    }
+    let plain = get(None, "/sign-in").await;
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert!(plain.text().await.unwrap().contains("<html"), "plain HTML for a client that did not ask");
+}
