@@ -63,10 +63,16 @@ async fn an_owner_adds_a_source_writes_a_bundle_and_applies_it_to_a_running_inst
             c.goto(&format!("{}/catalog", stack().console)).await?;
             wait_hydrated(c).await?;
             c.wait().at_most(WAIT).for_element(Locator::Id("add-source")).await?;
-            fill(c, "#add-source input[name=name]", &unique("partner-contact-").to_lowercase()).await?;
+            let source = unique("partner-contact-").to_lowercase();
+            fill(c, "#add-source input[name=name]", &source).await?;
             fill(c, "#add-source input[name=repo_url]", repo.to_str().unwrap()).await?;
             fill(c, "#add-source input[name=series]", "17.0").await?;
             c.find(Locator::Css("#add-source button[type=submit]")).await?.click().await?;
+            // The source is stored before the page is reloaded (a reload would cancel the request in flight).
+            c.wait()
+                .at_most(WAIT)
+                .for_element(Locator::XPath(&format!("//section[@id='catalog-sources']//td[.='{source}']")))
+                .await?;
             reload_until(c, "/catalog", "//table[@id='catalog']//a[.='partner_contact_birthdate']").await?;
 
             // A bundle: its closure as it is typed, the dependency added and marked.
