@@ -153,15 +153,7 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
         ("POST", "/web/login") => {
             let login = auth::form_field(&body, "login").unwrap_or_default();
             let password = auth::form_field(&body, "password").unwrap_or_default();
-            let good =
-                !login.is_empty() && stored_password(client, &login).is_some_and(|s| auth::verify(&password, &s));
-            log::info(
-                Some(db),
-                "odoo.addons.base.models.res_users",
-                &format!("Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }),
-            );
-            if good {
-                let session = sessions.open(&login);
+            if let Some(session) = sign_in(client, db, sessions, &login, &password) {
                 let extra =
                     format!("Location: /odoo\r\nSet-Cookie: session_id={session}; HttpOnly; Path=/; SameSite=Lax\r\n");
                 ("303 SEE OTHER", "text/plain", extra, String::new())
@@ -173,15 +165,7 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
         ("POST", "/web/session/authenticate") => {
             let login = auth::json_field(&body, "login").unwrap_or_default();
             let password = auth::json_field(&body, "password").unwrap_or_default();
-            let good =
-                !login.is_empty() && stored_password(client, &login).is_some_and(|s| auth::verify(&password, &s));
-            log::info(
-                Some(db),
-                "odoo.addons.base.models.res_users",
-                &format!("Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }),
-            );
-            if good {
-                let session = sessions.open(&login);
+            if let Some(session) = sign_in(client, db, sessions, &login, &password) {
                 let extra = format!("Set-Cookie: session_id={session}; HttpOnly; Path=/; SameSite=Lax\r\n");
                 let body = format!(
                     "{{\"jsonrpc\": \"2.0\", \"id\": null, \"result\": {{\"db\": \"{}\", \"username\": \"{}\"}}}}",
@@ -211,6 +195,18 @@ fn handle(mut stream: TcpStream, client: &Mutex<Client>, db: &str, sessions: &Se
         body.len()
     );
     let _ = stream.write_all(response.as_bytes());
+}
+
+/// Checks a login against `res_users` as Odoo does, logs the attempt as Odoo does, and opens a
+/// session when it is good.
+fn sign_in(client: &Mutex<Client>, db: &str, sessions: &Sessions, login: &str, password: &str) -> Option<String> {
+    let good = !login.is_empty() && stored_password(client, login).is_some_and(|s| auth::verify(password, &s));
+    log::info(
+        Some(db),
+        "odoo.addons.base.models.res_users",
+        &format!("Login {} for db:{db} login:{login}", if good { "successful" } else { "failed" }),
+    );
+    good.then(|| sessions.open(login))
 }
 
 fn clean(s: &str) -> String {
