@@ -137,14 +137,7 @@ fn domain_error(e: WebhookError) -> DomainError {
 /// Pushes `refspec` from the project's mirror (brought up to date first) to its repository.
 async fn push(p: &Platform, b: &Branch, refspec: &str) -> anyhow::Result<()> {
     let infra = p.builds.as_ref().context("branch commands need builds on this server")?;
-    let remotes = if infra.allow_local_repos {
-        super::git::Remotes::AlsoLocal
-    } else if super::git::is_local(&b.repo_url) {
-        anyhow::bail!("local repositories are not allowed on this server");
-    } else {
-        super::git::check_remote(&b.repo_url).await?;
-        super::git::Remotes::Network
-    };
+    let remotes = super::git::remotes_for(infra.allow_local_repos, &b.repo_url).await?;
     let ssh = super::git::ssh_command_for(p, infra, b.ctx.project).await?;
     std::fs::create_dir_all(&infra.repos_dir)?;
     let lock = super::pipeline::mirror_lock(b.ctx.project);

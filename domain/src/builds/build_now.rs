@@ -17,11 +17,7 @@ use uuid::Uuid;
 pub async fn build_now(p: &Platform, actor: &Actor, env: Uuid) -> DomainResult<String> {
     let b = Branch::load(p, actor, env).await?;
     b.access.require(b.stage, Capability::Upgrade, "building a branch")?;
-    if b.foreign || b.name.contains('~') || b.name.starts_with("pr/") {
-        return Err(DomainError::Invalid(
-            "this environment is not a branch of the repository: rebuild one of its builds".into(),
-        ));
-    }
+    b.require_repository_branch("Build now")?;
     let heads = b.heads(p).await?;
     let sha = heads
         .get(&b.name)

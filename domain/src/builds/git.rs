@@ -108,6 +108,20 @@ pub async fn check_remote(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Which remotes a command for the tenant's repository `url` may reach: local
+/// paths only when the operator allows them, otherwise a public host (checked
+/// before anything connects). Every git command on a tenant's URL asks here.
+pub async fn remotes_for(allow_local: bool, url: &str) -> anyhow::Result<Remotes> {
+    if allow_local {
+        return Ok(Remotes::AlsoLocal);
+    }
+    if is_local(url) {
+        bail!("local repositories are not allowed on this server: use an https:// or ssh:// URL");
+    }
+    check_remote(url).await.context("checking the repository's host")?;
+    Ok(Remotes::Network)
+}
+
 /// The ssh command for git: the deploy key when there is one, nothing else of ours.
 pub fn ssh_command(key: Option<&Path>, known_hosts: &Path) -> String {
     let identity = match key {

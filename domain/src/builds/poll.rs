@@ -58,14 +58,7 @@ pub async fn poll_due(p: &Platform) -> anyhow::Result<usize> {
 /// paths only where the operator allows them, and the network checks of [`super::git::check_remote`].
 pub(crate) async fn remote_heads(p: &Platform, project: Uuid, url: &str) -> anyhow::Result<HashMap<String, String>> {
     let infra = p.builds.as_ref().context("reading the repository needs builds on this server")?;
-    let remotes = if infra.allow_local_repos {
-        super::git::Remotes::AlsoLocal
-    } else if super::git::is_local(url) {
-        anyhow::bail!("local repositories are not allowed on this server");
-    } else {
-        super::git::check_remote(url).await?;
-        super::git::Remotes::Network
-    };
+    let remotes = super::git::remotes_for(infra.allow_local_repos, url).await?;
     let ssh = super::git::ssh_command_for(p, infra, project).await?;
     let mut cmd = super::git::command(remotes, &ssh);
     cmd.args(["ls-remote", "--heads", "--", url]);

@@ -76,14 +76,7 @@ async fn refresh(
     url: &str,
     series: &[String],
 ) -> anyhow::Result<Vec<String>> {
-    let remotes = if infra.allow_local_repos {
-        Remotes::AlsoLocal
-    } else if git::is_local(url) {
-        bail!("local repositories are not allowed on this server: use an https:// or ssh:// URL");
-    } else {
-        git::check_remote(url).await.context("checking the repository's host")?;
-        Remotes::Network
-    };
+    let remotes = git::remotes_for(infra.allow_local_repos, url).await?;
     std::fs::create_dir_all(&infra.repos_dir)?;
     let ssh = git::ssh_command(None, &infra.repos_dir.join("known_hosts"));
     let mirror = mirror_dir(infra, id);

@@ -384,14 +384,7 @@ impl Run<'_> {
 
     async fn checkout(&self, facts: &Facts) -> anyhow::Result<PathBuf> {
         std::fs::create_dir_all(&self.infra.repos_dir)?;
-        let remotes = if self.infra.allow_local_repos {
-            super::git::Remotes::AlsoLocal
-        } else if super::git::is_local(&facts.repo_url) {
-            bail!("local repositories are not allowed on this server: use an https:// or ssh:// URL");
-        } else {
-            super::git::check_remote(&facts.repo_url).await.context("checking the repository's host")?;
-            super::git::Remotes::Network
-        };
+        let remotes = super::git::remotes_for(self.infra.allow_local_repos, &facts.repo_url).await?;
         let ssh = self.ssh_command().await?;
         let timeout = self.infra.git_timeout;
         let git = |what: &'static str, args: Vec<String>| {
