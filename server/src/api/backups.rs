@@ -116,23 +116,10 @@ pub async fn download(
         file.seek(std::io::SeekFrom::Start(start)).await.map_err(|e| DomainError::Internal(e.into()))?;
     }
     use tokio::io::AsyncReadExt;
-    // The copy (a temporary file for S3 or without filestore) lives as long as the stream.
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(count), 1 << 20).map(move |chunk| {
-        let _keep = &copy;
-        chunk
-    });
     let ctype = if name.ends_with(".zip") { "application/zip" } else { "application/octet-stream" };
-    let mut response = (
-        status,
-        [
-            (header::CONTENT_TYPE, ctype.to_owned()),
-            (header::CONTENT_LENGTH, count.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            (header::ACCEPT_RANGES, if stable { "bytes" } else { "none" }.to_owned()),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response();
+    // The copy (a temporary file for S3 or without filestore) lives as long as the stream.
+    let ranges = if stable { "bytes" } else { "none" };
+    let mut response = super::range::attachment(status, file.take(count), copy, count, &name, ctype, ranges);
     if stable {
         let h = response.headers_mut();
         h.insert(header::ETAG, etag.parse().expect("an ETag header"));

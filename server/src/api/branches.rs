@@ -51,26 +51,10 @@ pub async fn dump(
     ApiActor(actor): ApiActor,
     Path(build): Path<Uuid>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::http::header;
-    use axum::response::IntoResponse;
     use domain::error::DomainError;
-    use futures_util::StreamExt;
     let (copy, name) = domain::builds::dump::dump(&s.platform, &actor, build).await?;
     let file = tokio::fs::File::open(&copy.path).await.map_err(|e| DomainError::Internal(e.into()))?;
     let len = file.metadata().await.map_err(|e| DomainError::Internal(e.into()))?.len();
-    // The scratch file lives as long as the stream.
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20).map(move |chunk| {
-        let _keep = &copy;
-        chunk
-    });
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, len.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response())
+    // Made for this request, so not byte-stable: no ranges.
+    Ok(super::range::attachment(StatusCode::OK, file, copy, len, &name, "application/octet-stream", "none"))
 }

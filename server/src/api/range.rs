@@ -58,6 +58,40 @@ pub fn parse(range: &str, len: u64) -> Requested {
     Requested::Part { start, end }
 }
 
+/// `count` bytes read from `body` sent as the attachment `name`: a download
+/// of a local copy, which stays on disk (`keep`) until the last byte is out.
+pub fn attachment<R, K>(
+    status: axum::http::StatusCode,
+    body: R,
+    keep: K,
+    count: u64,
+    name: &str,
+    ctype: &str,
+    accept_ranges: &str,
+) -> axum::response::Response
+where
+    R: tokio::io::AsyncRead + Send + 'static,
+    K: Send + Sync + 'static,
+{
+    use axum::response::IntoResponse;
+    use futures_util::StreamExt;
+    let stream = tokio_util::io::ReaderStream::with_capacity(body, 1 << 20).map(move |chunk| {
+        let _keep = &keep;
+        chunk
+    });
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, ctype.to_owned()),
+            (header::CONTENT_LENGTH, count.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::ACCEPT_RANGES, accept_ranges.to_owned()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
