@@ -5,7 +5,15 @@
 
 use async_trait::async_trait;
 use std::collections::HashMap;
-use tokio::sync::mpsc::UnboundedSender;
+
+/// Where a stream of output lines goes (an image build's, a container's
+/// log). Bounded: when the build's log writer falls behind, reading the
+/// stream waits, so what a container prints never piles up in memory and a
+/// line reaches the live log soon after it was printed.
+pub type LineSink = tokio::sync::mpsc::Sender<String>;
+
+/// Lines a [`LineSink`] holds before its reader catches up.
+pub const LINE_SINK_CAPACITY: usize = 1024;
 
 /// What the engine reports about itself.
 #[derive(Debug, Clone)]
@@ -90,7 +98,7 @@ pub trait ContainerEngine: Send + Sync {
         tag: &str,
         labels: HashMap<String, String>,
         network: Option<&str>,
-        out: UnboundedSender<String>,
+        out: LineSink,
     ) -> anyhow::Result<String>;
     async fn image_exists(&self, tag: &str) -> anyhow::Result<bool>;
     /// Removes an image by id or tag; a missing or still-used image is left alone.
@@ -102,7 +110,7 @@ pub trait ContainerEngine: Send + Sync {
     /// Creates and starts a container; returns its id.
     async fn start(&self, spec: &RunSpec) -> anyhow::Result<String>;
     /// Sends every log line (stdout and stderr) to `out` until the container stops.
-    async fn follow_logs(&self, id: &str, out: UnboundedSender<String>) -> anyhow::Result<()>;
+    async fn follow_logs(&self, id: &str, out: LineSink) -> anyhow::Result<()>;
     /// Waits for the container to exit; its exit code.
     async fn wait(&self, id: &str) -> anyhow::Result<i64>;
     /// The container's address on `network`.
@@ -216,7 +224,7 @@ impl ContainerEngine for DockerEngine {
         tag: &str,
         labels: HashMap<String, String>,
         network: Option<&str>,
-        out: UnboundedSender<String>,
+        out: LineSink,
     ) -> anyhow::Result<String> {
         use futures_util::StreamExt;
         use tokio::io::AsyncReadExt;
@@ -252,24 +260,22 @@ impl ContainerEngine for DockerEngine {
         let mut image_id = None;
         // Docker frames the build's output per write, not per line.
         let mut lines = crate::builds::events::LineJoiner::default();
-        let send = |l: String| {
-            if !l.trim().is_empty() {
-                let _ = out.send(l);
-            }
-        };
+        let mut pending: Vec<String> = Vec::new();
         while let Some(item) = stream.next().await {
             let info = item.map_err(|e| anyhow::anyhow!("image build failed: {e}"))?;
             if let Some(err) = info.error {
                 anyhow::bail!("image build failed: {}", err.trim());
             }
             if let Some(piece) = info.stream {
-                lines.push(piece.as_bytes(), send);
+                lines.push(piece.as_bytes(), |l| pending.push(l));
+                send_lines(&out, &mut pending).await;
             }
             if let Some(aux) = info.aux.and_then(|a| a.id) {
                 image_id = Some(aux);
             }
         }
-        lines.finish(send);
+        lines.finish(|l| pending.push(l));
+        send_lines(&out, &mut pending).await;
         match image_id {
             Some(id) => Ok(id),
             None => Ok(self.client()?.inspect_image(tag).await?.id.unwrap_or_default()),
@@ -374,7 +380,7 @@ impl ContainerEngine for DockerEngine {
         Ok(created.id)
     }
 
-    async fn follow_logs(&self, id: &str, out: UnboundedSender<String>) -> anyhow::Result<()> {
+    async fn follow_logs(&self, id: &str, out: LineSink) -> anyhow::Result<()> {
         use futures_util::StreamExt;
         let opts = bollard::query_parameters::LogsOptionsBuilder::new().follow(true).stdout(true).stderr(true).build();
         let mut stream = self.client()?.logs(id, Some(opts));
@@ -385,13 +391,17 @@ impl ContainerEngine for DockerEngine {
                 Err(e) if not_found(&e) => break,
                 Err(e) => return Err(e.into()),
             };
-            lines.push(&chunk, |l| {
-                let _ = out.send(l);
-            });
+            let mut pending = Vec::new();
+            lines.push(&chunk, |l| pending.push(l));
+            for l in pending {
+                let _ = out.send(l).await;
+            }
         }
-        lines.finish(|l| {
-            let _ = out.send(l);
-        });
+        let mut last = Vec::new();
+        lines.finish(|l| last.push(l));
+        for l in last {
+            let _ = out.send(l).await;
+        }
         Ok(())
     }
 
@@ -559,6 +569,16 @@ fn first_host(cidr: &str) -> Option<String> {
     let (net, _) = cidr.split_once('/')?;
     let ip: std::net::Ipv4Addr = net.parse().ok()?;
     Some(std::net::Ipv4Addr::from(u32::from(ip) + 1).to_string())
+}
+
+/// An image build's completed lines, blank ones left out, handed on in order
+/// (waiting while the reader is behind).
+async fn send_lines(out: &LineSink, pending: &mut Vec<String>) {
+    for l in pending.drain(..) {
+        if !l.trim().is_empty() {
+            let _ = out.send(l).await;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,13 @@ pub struct Inner {
     pub builds: Option<BuildInfra>,
     /// This process's name among the installation's consoles (`ops.consoles`).
     console: String,
+    /// The runtime's last answer to a ping, and when: the dashboard shows it
+    /// without asking Docker on every page view.
+    runtime_seen: std::sync::Mutex<Option<(std::time::Instant, Result<crate::runtime::RuntimeInfo, String>)>>,
 }
+
+/// How long the dashboard's view of the runtime is reused.
+pub const RUNTIME_STATUS_AGE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Platform {
     /// The guard for requests to URLs tenants chose (SSO discovery, webhooks,
@@ -60,7 +66,22 @@ impl Platform {
             settings,
             builds,
             console,
+            runtime_seen: std::sync::Mutex::new(None),
         }))
+    }
+
+    /// The runtime's answer to a ping, at most [`RUNTIME_STATUS_AGE`] old.
+    pub async fn runtime_status(&self) -> Result<crate::runtime::RuntimeInfo, String> {
+        if let Ok(seen) = self.runtime_seen.lock() {
+            if let Some((_, answer)) = seen.as_ref().filter(|(at, _)| at.elapsed() < RUNTIME_STATUS_AGE) {
+                return answer.clone();
+            }
+        }
+        let answer = self.runtime.ping().await;
+        if let Ok(mut seen) = self.runtime_seen.lock() {
+            *seen = Some((std::time::Instant::now(), answer.clone()));
+        }
+        answer
     }
 
     /// This process's name among the installation's consoles: its jobs and the shells it bridges carry it.

@@ -35,7 +35,7 @@ async fn main() {
     .await
     .expect("webhook");
     let build = loop {
-        let builds = domain::builds::queue::recent_for_project(&p, &actor, project, 5).await.unwrap();
+        let builds = domain::builds::grid::page_builds(&p, &actor, project, Default::default()).await.unwrap();
         if let Some(b) = builds.into_iter().find(|b| b.state == domain::types::BuildState::Done) {
             assert!(b.live, "the production build failed: {:?}", b.reason);
             break b;
@@ -129,7 +129,7 @@ async fn main() {
         rate(ours_restore),
         raw_restore.as_secs_f64() / ours_restore.as_secs_f64()
     );
-    for b in domain::builds::queue::recent_for_project(&p, &actor, project, 5).await.unwrap() {
+    for b in domain::builds::grid::page_builds(&p, &actor, project, Default::default()).await.unwrap() {
         domain::builds::lifecycle::teardown(&p, &infra, b.id).await.ok();
     }
     infra.databases.drop(&db, &db).await.ok();

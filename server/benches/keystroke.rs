@@ -53,7 +53,7 @@ async fn main() {
     .await
     .expect("webhook");
     let build = loop {
-        let list = domain::builds::queue::recent_for_project(&b.p, &b.actor, b.project, 5).await.unwrap();
+        let list = domain::builds::grid::page_builds(&b.p, &b.actor, b.project, Default::default()).await.unwrap();
         if let Some(x) = list.into_iter().find(|x| x.live || x.state == domain::types::BuildState::Done) {
             assert!(x.live, "the build failed: {:?}", x.reason);
             break x;

@@ -56,7 +56,10 @@ impl Smtp {
 
     async fn connect(addr: &str, user: &str, pass: &str) -> Smtp {
         use base64::Engine as _;
-        let (r, w) = tokio::net::TcpStream::connect(addr).await.unwrap().into_split();
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // As a real client does: the end of DATA goes out at once, not after the body's ACK.
+        stream.set_nodelay(true).unwrap();
+        let (r, w) = stream.into_split();
         let mut s = Smtp { r: BufReader::new(r), w, line: String::new() };
         s.reply().await;
         s.cmd("EHLO bench\r\n").await;

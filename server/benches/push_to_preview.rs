@@ -48,7 +48,8 @@ async fn main() {
         h.set_cksum();
         ctx.append_data(&mut h, "Dockerfile", dockerfile.as_bytes()).unwrap();
         let tag = format!("odooops-bench-floor:{round}");
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(domain::engine::LINE_SINK_CAPACITY);
+        tokio::spawn(async move { while rx.recv().await.is_some() {} });
         let context = std::env::temp_dir().join(format!("odooops-bench-{round}.tar"));
         std::fs::write(&context, ctx.into_inner().unwrap()).unwrap();
         engine.build_image(&context, &tag, HashMap::new(), None, tx).await.unwrap();

@@ -113,18 +113,23 @@ async fn stream(mut socket: WebSocket, p: Platform, hub: EventHub, actor: Actor,
                 break;
             }
         }
-        // Wait for news of this build, a ping from the client, or a periodic re-check.
-        tokio::select! {
-            n = rx.recv() => match n {
-                Ok(id) if id != build => continue,
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return,
-            },
-            msg = socket.recv() => match msg {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                _ => {}
-            },
-            _ = tokio::time::sleep(std::time::Duration::from_secs(15)) => {}
+        // Wait for news of this build, a ping from the client, or a periodic
+        // re-check; other builds' news does not re-run the query.
+        let recheck = tokio::time::sleep(std::time::Duration::from_secs(15));
+        tokio::pin!(recheck);
+        loop {
+            tokio::select! {
+                n = rx.recv() => match n {
+                    Ok(id) if id != build => continue,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                msg = socket.recv() => match msg {
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    _ => break,
+                },
+                _ = &mut recheck => break,
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod kit;
 pub mod kit_tabs;
 pub mod layout;
 pub mod log_tail;
+pub mod pager;
 pub mod preflight;
 pub mod restore_requests;
 pub mod subdomain_field;

@@ -194,45 +194,23 @@ pub fn build_status(state: BuildState, result: Option<BuildResult>) -> &'static 
     }
 }
 
-/// Grid rows: one per branch in Odoo.sh's sections — production, staging,
-/// development — and by branch name within a section, so rows never move
-/// with activity; each row keeps its builds newest first.
-pub fn grid_rows(
-    envs: &[domain::wire::EnvironmentView],
-    builds: &[domain::wire::BuildView],
-) -> Vec<(domain::wire::EnvironmentView, Vec<domain::wire::BuildView>)> {
-    // Branches first pushed after the page loaded come from their builds.
-    let mut all: Vec<domain::wire::EnvironmentView> = envs.to_vec();
-    for b in builds {
-        if !all.iter().any(|e| e.id == b.env_id) {
-            all.push(domain::wire::EnvironmentView {
-                id: b.env_id,
-                branch: b.branch.clone(),
-                stage: b.stage,
-                created_at: b.created_at,
-                address: None,
-            });
-        }
-    }
-    let mut rows: Vec<_> = all
-        .iter()
-        .map(|e| {
-            let mut own: Vec<_> = builds.iter().filter(|b| b.env_id == e.id).cloned().collect();
-            own.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.number.cmp(&a.number)));
-            (e.clone(), own)
-        })
-        .collect();
-    rows.sort_by(|(ea, _), (eb, _)| section(ea.stage).cmp(&section(eb.stage)).then_with(|| ea.branch.cmp(&eb.branch)));
-    rows
+/// How many pages `total` rows make at `per_page` a page (at least one).
+pub fn page_count(total: u32, per_page: u32) -> usize {
+    (total.div_ceil(per_page.max(1)) as usize).max(1)
 }
 
-/// A stage's place among the grid's sections.
-pub fn section(stage: Stage) -> u8 {
-    match stage {
-        Stage::Production => 0,
-        Stage::Staging => 1,
-        Stage::Development => 2,
+/// Which branches a grid page shows, e.g. "branches 21–40 of 57" (empty
+/// when they all fit on one page).
+pub fn grid_range_text(page: &domain::wire::GridPage) -> String {
+    if page.total <= page.per_page {
+        return String::new();
     }
+    let first = (page.page - 1) * page.per_page + 1;
+    let last = first + page.branches.len() as u32 - 1;
+    if page.branches.is_empty() {
+        return format!("no branches on this page ({} in all)", page.total);
+    }
+    format!("branches {first}–{last} of {}", page.total)
 }
 
 /// A section's heading.
@@ -400,54 +378,29 @@ mod tests {
     }
 
     #[test]
-    fn grid_puts_production_first_then_latest_activity() {
-        use chrono::TimeZone;
-        use domain::wire::{BuildView, EnvironmentView};
-        let t = |s: i64| Utc.timestamp_opt(1_700_000_000 + s, 0).unwrap();
-        let env = |n: u128, branch: &str, stage: &str| EnvironmentView {
-            id: uuid::Uuid::from_u128(n),
-            branch: branch.into(),
-            stage: Stage::parse(stage).unwrap(),
-            created_at: t(0),
-            address: None,
+    fn grid_pages_say_which_branches_they_show() {
+        use domain::wire::{EnvironmentView, GridBranch, GridPage};
+        let branch = |n: u128| GridBranch {
+            environment: EnvironmentView {
+                id: uuid::Uuid::from_u128(n),
+                branch: format!("b{n}"),
+                stage: Stage::Development,
+                created_at: Utc::now(),
+                address: None,
+            },
+            builds: Vec::new(),
         };
-        let build = |n: i64, env: u128, at: i64| BuildView {
-            slug: None,
-            id: uuid::Uuid::from_u128(100 + n as u128),
-            project_id: uuid::Uuid::nil(),
-            number: n,
-            env_id: uuid::Uuid::from_u128(env),
-            branch: String::new(),
-            stage: Stage::Development,
-            commit_sha: String::new(),
-            subject: String::new(),
-            author: String::new(),
-            trigger: "push".into(),
-            state: BuildState::Pending,
-            result: None,
-            reason: None,
-            live: false,
-            image_digest: None,
-            db_name: None,
-            created_at: t(at),
-            started_at: None,
-            finished_at: None,
-            preflight: Vec::new(),
+        let page = |page: u32, shown: u128, total: u32| GridPage {
+            branches: (0..shown).map(branch).collect(),
+            page,
+            per_page: 20,
+            total,
         };
-        let envs = [
-            env(1, "old", "development"),
-            env(2, "main", "production"),
-            env(3, "new", "development"),
-            env(4, "idle", "staging"),
-        ];
-        let mut late = build(5, 9, 30);
-        late.branch = "late".into();
-        let builds = [build(1, 1, 10), build(2, 3, 20), build(3, 1, 5), build(4, 2, 1), late];
-        let rows = grid_rows(&envs, &builds);
-        let order: Vec<&str> = rows.iter().map(|(e, _)| e.branch.as_str()).collect();
-        assert_eq!(order, ["main", "idle", "late", "new", "old"], "sections, then names: activity never moves a row");
-        let numbers: Vec<i64> = rows[4].1.iter().map(|b| b.number).collect();
-        assert_eq!(numbers, [1, 3]);
+        assert_eq!(grid_range_text(&page(1, 5, 5)), "", "one page needs no range");
+        assert_eq!(grid_range_text(&page(2, 20, 57)), "branches 21–40 of 57");
+        assert_eq!(grid_range_text(&page(3, 17, 57)), "branches 41–57 of 57");
+        assert_eq!(grid_range_text(&page(9, 0, 57)), "no branches on this page (57 in all)");
+        assert_eq!((page_count(0, 20), page_count(20, 20), page_count(57, 20)), (1, 1, 3));
     }
 
     fn ev(id: i64, level: &str, source: &str, message: &str, meta: serde_json::Value) -> domain::wire::RunEventView {

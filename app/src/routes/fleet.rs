@@ -5,6 +5,7 @@
 //! and error state.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::pager::Pager;
 use crate::components::when::When;
 use crate::functions::fleet::{
     fleet_capacity, fleet_operations, fleet_tenants, plan_changes, subscriptions, DecidePlanChange, ProposePlanChange,
@@ -19,18 +20,6 @@ use domain::types::{size_needs, size_summary, SIZE_PROFILES};
 use domain::wire::FleetTenant;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// A pager under a table: previous, page n of m, next.
-#[component]
-fn Pager(page: RwSignal<usize>, #[prop(into)] pages: Signal<usize>) -> impl IntoView {
-    view! {
-        <div class="row pager">
-            <button type="button" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
-            <span class="muted small">{move || format!("page {} of {}", page.get() + 1, pages.get())}</span>
-            <button type="button" disabled=move || { page.get() + 1 >= pages.get() } on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
-        </div>
-    }
-}
 
 /// The tenants the caller sees, filtered, sorted and paged in the browser.
 #[component]

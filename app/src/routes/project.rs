@@ -42,7 +42,7 @@ pub fn ProjectPage() -> impl IntoView {
                                         <div class="muted small">"For a private repository: add it as a read-only deploy key, and use its ssh URL."</div></dd>
                                 })}
                             </dl>
-                            <super::project_grid::BuildGrid project_id=project_id environments=d.environments.clone() allowed=d.project.allowed/>
+                            <super::project_grid::BuildGrid project_id=project_id allowed=d.project.allowed/>
                             <Promotions project_id=project_id/>
                             <crate::components::restore_requests::RestoreRequests project_id=project_id/>
                             <crate::components::upgrade_advisor::UpgradeAdvisor project_id=project_id

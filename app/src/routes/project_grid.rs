@@ -7,15 +7,16 @@
 //! never reads "no builds yet" because the network dropped.
 
 use crate::components::confirm::{Ask, ConfirmDialog};
+use crate::components::pager::Pager;
 use crate::components::when::When;
-use crate::functions::builds::{list_builds, BuildNow, KillBuild, RebuildBuild, ShareBuild};
+use crate::functions::builds::{project_grid, BuildNow, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::SetBranchStage;
 use crate::models::{
-    backup::may_manage_backups, build_status, grid_rows, may_read_mails, section_title, stage_class, tile_class,
-    tile_title,
+    backup::may_manage_backups, build_status, grid_range_text, may_read_mails, page_count, section_title, stage_class,
+    tile_class, tile_title,
 };
 use domain::types::{Allowed, BuildState, Capability, Stage};
-use domain::wire::{BuildView, EnvironmentView};
+use domain::wire::{BuildView, EnvironmentView, GridPage};
 use leptos::prelude::*;
 
 /// What moving `branch` to `to` does, for the confirmation.
@@ -49,7 +50,7 @@ pub fn kill_question(number: i64, branch: &str, kill: ServerAction<KillBuild>, i
 }
 
 #[component]
-pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, allowed: Allowed) -> impl IntoView {
+pub fn BuildGrid(project_id: uuid::Uuid, allowed: Allowed) -> impl IntoView {
     let rebuild = ServerAction::<RebuildBuild>::new();
     let kill = ServerAction::<KillBuild>::new();
     let share = ServerAction::<ShareBuild>::new();
@@ -66,9 +67,12 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
         }
     });
     let dragging: RwSignal<Option<(uuid::Uuid, String, Stage)>> = RwSignal::new(None);
+    // Twenty branches a page (production and staging first), each with its newest builds.
+    let page = RwSignal::new(0usize);
     let builds = Resource::new(
         move || {
             (
+                page.get(),
                 rebuild.version().get(),
                 kill.version().get(),
                 stage.version().get(),
@@ -76,10 +80,10 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
                 tick.get(),
             )
         },
-        move |_| list_builds(project_id),
+        move |(page, ..)| project_grid(project_id, page as u32 + 1),
     );
-    // The last list that arrived, shown (marked stale) when a refresh fails.
-    let last_good: StoredValue<Option<Vec<BuildView>>> = StoredValue::new(None);
+    // The last page that arrived, shown (marked stale) when a refresh fails.
+    let last_good: StoredValue<Option<GridPage>> = StoredValue::new(None);
     let move_branch = move |env: uuid::Uuid, branch: String, to: Stage| {
         ask.set(Some(Ask::new(
             format!("Move {branch} to {}?", to.as_str()),
@@ -108,44 +112,44 @@ pub fn BuildGrid(project_id: uuid::Uuid, environments: Vec<EnvironmentView>, all
                 Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
             })}
             <Transition fallback=|| view! { <p class="muted">"Loading builds…"</p> }>
-                {
-                    let environments = environments.clone();
-                    move || {
-                        let environments = environments.clone();
-                        Suspend::new(async move {
-                            let (list, failed) = match builds.await {
-                                Ok(list) => {
-                                    last_good.set_value(Some(list.clone()));
-                                    (Some(list), None)
-                                }
-                                Err(e) => (last_good.get_value(), Some(e.message)),
-                            };
-                            let failed = failed.map(|m| view! {
-                                <p class="error" role="alert" id="grid-error">{format!("The builds could not be refreshed ({m}); ")}
-                                    {if list.is_some() { "showing them as they were." } else { "nothing to show yet." }}</p>
-                            });
-                            let Some(list) = list else { return view! { {failed} }.into_any() };
-                            let rows = grid_rows(&environments, &list);
-                            let mut section: Option<Stage> = None;
-                            view! {
-                                {failed}
-                                <table class="table grid" id="environments">
-                                    <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
-                                    <tbody>
-                                        {rows.into_iter().map(|(e, builds)| {
-                                            let heading = (section != Some(e.stage)).then(|| {
-                                                section = Some(e.stage);
-                                                view! { <tr class="grid-section"><th colspan="3" id=format!("section-{}", e.stage.as_str())>{section_title(e.stage)}</th></tr> }
-                                            });
-                                            view! { {heading} <GridRow e=e builds=builds allowed=allowed ask=ask dragging=dragging
-                                                rebuild=rebuild kill=kill share=share build_now=build_now move_branch=Callback::new(move |(env, branch, to)| move_branch(env, branch, to))/> }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any()
-                        })
-                    }
-                }
+                {move || Suspend::new(async move {
+                    let (grid, failed) = match builds.await {
+                        Ok(grid) => {
+                            last_good.set_value(Some(grid.clone()));
+                            (Some(grid), None)
+                        }
+                        Err(e) => (last_good.get_value(), Some(e.message)),
+                    };
+                    let failed = failed.map(|m| view! {
+                        <p class="error" role="alert" id="grid-error">{format!("The builds could not be refreshed ({m}); ")}
+                            {if grid.is_some() { "showing them as they were." } else { "nothing to show yet." }}</p>
+                    });
+                    let Some(grid) = grid else { return view! { {failed} }.into_any() };
+                    let pages = page_count(grid.total, grid.per_page);
+                    let range = grid_range_text(&grid);
+                    let mut section: Option<Stage> = None;
+                    view! {
+                        {failed}
+                        <table class="table grid" id="environments">
+                            <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
+                            <tbody>
+                                {grid.branches.into_iter().map(|row| {
+                                    let e = row.environment;
+                                    let heading = (section != Some(e.stage)).then(|| {
+                                        section = Some(e.stage);
+                                        view! { <tr class="grid-section"><th colspan="3" id=format!("section-{}", e.stage.as_str())>{section_title(e.stage)}</th></tr> }
+                                    });
+                                    view! { {heading} <GridRow e=e builds=row.builds allowed=allowed ask=ask dragging=dragging
+                                        rebuild=rebuild kill=kill share=share build_now=build_now move_branch=Callback::new(move |(env, branch, to)| move_branch(env, branch, to))/> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        {(pages > 1).then(|| view! {
+                            <p class="muted small" id="grid-range">{range}</p>
+                            <Pager page=page pages=Signal::derive(move || pages) id="grid-pager"/>
+                        })}
+                    }.into_any()
+                })}
             </Transition>
             <p class="muted small">"Push to the repository (with the webhook below) to build a branch. Development branches get a fresh database, staging a neutralised copy of production. Drag a branch onto another section's branch to change its stage."</p>
         </section>

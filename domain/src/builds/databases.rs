@@ -389,8 +389,9 @@ impl BuildDatabases {
     pub async fn dump_restore_into(&self, from: &str, target: &BuildDatabases, to: &str) -> anyhow::Result<()> {
         use std::process::Stdio;
         let bin = crate::db::embedded::find_bin_dir()?;
+        // Straight into pg_restore through a pipe: compressing would only cost CPU on both sides.
         let mut dump = tokio::process::Command::new(bin.join("pg_dump"))
-            .args(["--format=custom", "--no-owner", "--no-acl"])
+            .args(["--format=custom", "--compress=0", "--no-owner", "--no-acl"])
             .envs(self.owner_env(from))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,6 +1,9 @@
 //! Build events (`ops.run_events`): phase boundaries and log lines. Lines
 //! arrive in bursts (image builds, Odoo installs), so a writer task batches
 //! them into one INSERT per burst and NOTIFYs `ops_run_events` for live tails.
+//! What a build prints waits while the writer is [`MAX_QUEUED`] lines behind:
+//! the backlog (and so a line's delay before it shows live) stays bounded, and
+//! so does memory, however fast a container prints.
 //!
 //! What a build prints is the tenant's: a line is cut at [`MAX_LINE_BYTES`]
 //! and a build's log at [`MAX_BUILD_LOG_BYTES`], each cut marked in the log,
@@ -8,15 +11,19 @@
 
 use super::queue::SYSTEM_USER;
 use crate::platform::Platform;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
 
 /// Longest line kept; the rest of it is dropped and the cut marked.
 pub const MAX_LINE_BYTES: usize = 16 * 1024;
 /// Most log a build keeps; later lines are counted, not stored.
 pub const MAX_BUILD_LOG_BYTES: u64 = 32 << 20;
+/// Lines waiting for the writer before printed output has to wait.
+pub const MAX_QUEUED: usize = 4000;
+/// Most lines in one INSERT.
+const BATCH: usize = 2000;
 
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -33,6 +40,9 @@ pub struct BuildLog {
     /// Bytes of log accepted so far, and lines dropped past the cap.
     bytes: Arc<AtomicU64>,
     dropped: Arc<AtomicU64>,
+    /// Events sent and not yet written, and a wake-up each time a batch is.
+    queued: Arc<AtomicUsize>,
+    drained: Arc<Notify>,
 }
 
 /// Whole lines out of a stream that arrives in arbitrary pieces (Docker's
@@ -89,29 +99,46 @@ impl BuildLog {
     /// Starts the writer task; it ends when every handle is dropped and the queue is flushed.
     pub fn start(p: Platform, tenant: Uuid, build: Uuid, env: Uuid) -> (BuildLog, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
+        let (queued, drained) = (Arc::new(AtomicUsize::new(0)), Arc::new(Notify::new()));
+        let (left, woken) = (queued.clone(), drained.clone());
         let task = tokio::spawn(async move {
             let mut batch = Vec::new();
-            while let Some(first) = rx.recv().await {
-                batch.push(first);
-                while batch.len() < 500 {
-                    match rx.try_recv() {
-                        Ok(e) => batch.push(e),
-                        Err(_) => break,
-                    }
-                }
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
                 if let Err(e) = write(&p, tenant, build, env, &batch).await {
                     tracing::warn!(error = %e, %build, "could not store build events");
                 }
+                left.fetch_sub(batch.len(), Ordering::Relaxed);
+                woken.notify_waiters();
                 batch.clear();
             }
         });
-        (BuildLog { tx, bytes: Arc::default(), dropped: Arc::default() }, task)
+        (BuildLog { tx, bytes: Arc::default(), dropped: Arc::default(), queued, drained }, task)
+    }
+
+    fn send(&self, e: Event) {
+        // Counted before it is sent: the writer never takes off more than was added.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send(e).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Waits while the writer is [`MAX_QUEUED`] lines or more behind.
+    async fn wait_for_writer(&self) {
+        loop {
+            // Registered before the check: a batch written in between still wakes it.
+            let written = self.drained.notified();
+            if self.queued.load(Ordering::Relaxed) < MAX_QUEUED || self.tx.is_closed() {
+                return;
+            }
+            written.await;
+        }
     }
 
     /// The pipeline's own lines: always kept (they are few and short).
     pub fn emit(&self, level: &'static str, source: &str, message: impl Into<String>, meta: serde_json::Value) {
         let message = cap_line(message.into());
-        let _ = self.tx.send(Event { level, source: source.to_owned(), message, meta });
+        self.send(Event { level, source: source.to_owned(), message, meta });
     }
 
     /// A line the build's code printed: cut to [`MAX_LINE_BYTES`], dropped past
@@ -126,7 +153,7 @@ impl BuildLog {
                     "log limit reached ({} MiB): further lines of this build are not stored",
                     MAX_BUILD_LOG_BYTES >> 20
                 );
-                let _ = self.tx.send(Event {
+                self.send(Event {
                     level: "warning",
                     source: source.to_owned(),
                     message: note,
@@ -135,7 +162,7 @@ impl BuildLog {
             }
             return;
         }
-        let _ = self.tx.send(Event { level, source: source.to_owned(), message, meta });
+        self.send(Event { level, source: source.to_owned(), message, meta });
     }
 
     /// An info line made of the tenant's text (addon names, …): capped like printed output.
@@ -151,7 +178,16 @@ impl BuildLog {
     #[cfg(test)]
     fn for_test() -> (BuildLog, mpsc::UnboundedReceiver<Event>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (BuildLog { tx, bytes: Arc::default(), dropped: Arc::default() }, rx)
+        (
+            BuildLog {
+                tx,
+                bytes: Arc::default(),
+                dropped: Arc::default(),
+                queued: Arc::default(),
+                drained: Arc::default(),
+            },
+            rx,
+        )
     }
 
     pub fn info(&self, source: &str, message: impl Into<String>) {
@@ -171,12 +207,13 @@ impl BuildLog {
         &self,
         source: &'static str,
         parse_odoo: bool,
-    ) -> (mpsc::UnboundedSender<String>, tokio::task::JoinHandle<LineStats>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    ) -> (crate::engine::LineSink, tokio::task::JoinHandle<LineStats>) {
+        let (tx, mut rx) = mpsc::channel::<String>(crate::engine::LINE_SINK_CAPACITY);
         let log = self.clone();
         let task = tokio::spawn(async move {
             let mut stats = LineStats::default();
             while let Some(line) = rx.recv().await {
+                log.wait_for_writer().await;
                 let (level, meta) = match parse_odoo.then(|| super::odoo_log::parse_line(&line)).flatten() {
                     Some(l) => {
                         let level = super::odoo_log::normalized_level(l.level);
@@ -210,14 +247,23 @@ pub struct LineStats {
 
 async fn write(p: &Platform, tenant: Uuid, build: Uuid, env: Uuid, batch: &[Event]) -> anyhow::Result<()> {
     let mut tx = p.db.begin_as(SYSTEM_USER).await?;
+    // A log batch need not wait for its flush to disk: a crash loses at most
+    // the last moments of a build's log, and the build itself is retried or
+    // failed by its own (durable) state. Everything else stays synchronous.
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
     let levels: Vec<&str> = batch.iter().map(|e| e.level).collect();
     let sources: Vec<&str> = batch.iter().map(|e| e.source.as_str()).collect();
     // PostgreSQL text cannot hold NUL bytes.
-    let messages: Vec<String> = batch.iter().map(|e| e.message.replace('\0', "")).collect();
-    let metas: Vec<serde_json::Value> = batch.iter().map(|e| e.meta.clone()).collect();
+    let cleaned: Vec<Option<String>> =
+        batch.iter().map(|e| e.message.contains('\0').then(|| e.message.replace('\0', ""))).collect();
+    let messages: Vec<&str> = batch.iter().zip(&cleaned).map(|(e, c)| c.as_deref().unwrap_or(&e.message)).collect();
+    // Most lines carry no metadata: sent as NULL, stored as the column's `{}`.
+    let metas: Vec<Option<&serde_json::Value>> =
+        batch.iter().map(|e| (!e.meta.as_object().is_some_and(|m| m.is_empty())).then_some(&e.meta)).collect();
     sqlx::query(
         "INSERT INTO ops.run_events (tenant_id, build_id, env_id, level, source, message, meta)
-         SELECT $1, $2, $3, l, s, m, x FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS t(l, s, m, x)",
+         SELECT $1, $2, $3, l, s, m, coalesce(x, '{}')
+           FROM unnest($4::text[], $5::text[], $6::text[], $7::jsonb[]) AS t(l, s, m, x)",
     )
     .bind(tenant)
     .bind(build)

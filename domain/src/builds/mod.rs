@@ -16,6 +16,7 @@ pub mod filestore;
 mod freshness;
 pub mod git;
 pub mod github;
+pub mod grid;
 pub mod infra;
 pub mod lifecycle;
 pub mod manifest;

@@ -363,30 +363,6 @@ pub(crate) fn preflight_of(r: &sqlx::postgres::PgRow) -> Vec<crate::types::GateR
     r.try_get::<serde_json::Value, _>("preflight").ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
 }
 
-/// The last `per_env` builds of every live environment of a project, newest first.
-pub async fn recent_for_project(
-    p: &Platform,
-    actor: &Actor,
-    project: Uuid,
-    per_env: i64,
-) -> DomainResult<Vec<BuildView>> {
-    let mut tx = p.db.begin_as(actor.user_id).await?;
-    let rows = sqlx::query(&format!(
-        "{BUILD_SQL} b WHERE b.project_id = $1
-            AND b.env_id IN (SELECT id FROM ops.environments WHERE project_id = $1 AND deleted_at IS NULL)
-            AND b.id IN (
-            SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY env_id ORDER BY created_at DESC, seq DESC) AS n
-                              FROM ops.builds WHERE project_id = $1) ranked WHERE n <= $2)
-          ORDER BY created_at DESC, seq DESC"
-    ))
-    .bind(project)
-    .bind(per_env.clamp(1, 20))
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    rows.iter().map(build_view).collect()
-}
-
 /// One build and what the caller may do with it (the build page).
 pub async fn detail(p: &Platform, actor: &Actor, build: Uuid) -> DomainResult<crate::wire::BuildDetail> {
     let mut tx = p.db.begin_as(actor.user_id).await?;

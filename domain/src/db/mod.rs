@@ -54,12 +54,10 @@ impl Db {
 
     /// Begins a transaction acting as `user`.
     pub async fn begin_as(&self, user: UserId) -> DomainResult<ScopedTx> {
-        let mut tx = self.app.begin().await?;
-        sqlx::query("SELECT set_config('odooops.user_id', $1, true)")
-            .bind(user.0.to_string())
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        // One round trip, not two: the transaction opens with the acting user
+        // already set. A uuid prints as hex digits and dashes only.
+        let open = format!("BEGIN; SELECT set_config('odooops.user_id', '{}', true)", user.0.hyphenated());
+        Ok(self.app.begin_with(open).await?)
     }
 
     /// The application pool with no user set: only the `auth_*` functions answer.

@@ -102,13 +102,42 @@ pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], 
     .await?;
     crate::jobs::channels::notify(&mut tx, crate::jobs::channels::Channel::Mail, &l.env_id.to_string()).await?;
     tx.commit().await?;
-    retention(p, l).await?;
+    schedule_retention(p, l);
     Ok(id)
+}
+
+/// Environments whose retention pass is due: one pass per environment at a
+/// time, shortly after a catch, so a burst of mail costs one pass, not one per
+/// message, and the sender's 250 never waits for it.
+static RETENTION_DUE: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<Uuid>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// How long a burst has to arrive before its retention pass.
+const RETENTION_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
+
+fn schedule_retention(p: &Platform, l: &Login) {
+    let newly_due = RETENTION_DUE.lock().map(|mut due| due.insert(l.env_id)).unwrap_or(true);
+    if !newly_due {
+        return;
+    }
+    let (p, l) = (p.clone(), l.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(RETENTION_DELAY).await;
+        // Taken off first: a message caught during this pass schedules the next one.
+        if let Ok(mut due) = RETENTION_DUE.lock() {
+            due.remove(&l.env_id);
+        }
+        if let Err(e) = retention(&p, &l).await {
+            tracing::warn!(error = %e, env = %l.env_id, "mail retention failed");
+        }
+    });
 }
 
 /// Keeps an environment's newest N messages, none older than the project's
 /// limit. Housekeeping by the system: it runs as the owner, so row-level
-/// security is not evaluated for every message on every catch.
+/// security is not evaluated for every message. Both deletes follow the
+/// `(env_id, received_at)` index: what is read is the environment's kept
+/// messages and what goes, never the whole table.
 async fn retention(p: &Platform, l: &Login) -> anyhow::Result<()> {
     let (keep_days, keep_count): (i32, i32) =
         sqlx::query_as("SELECT mail_keep_days, mail_keep_count FROM ops.projects WHERE id = $1")
@@ -117,14 +146,18 @@ async fn retention(p: &Platform, l: &Login) -> anyhow::Result<()> {
             .await?;
     sqlx::query(
         "DELETE FROM ops.mailbox_messages
-          WHERE env_id = $1
-            AND (received_at < now() - make_interval(days => $2)
-                 OR id IN (SELECT id FROM ops.mailbox_messages WHERE env_id = $1
-                            ORDER BY received_at DESC, id OFFSET $3))",
+          WHERE id IN (SELECT id FROM ops.mailbox_messages WHERE env_id = $1
+                        ORDER BY received_at DESC OFFSET $2)",
+    )
+    .bind(l.env_id)
+    .bind(i64::from(keep_count))
+    .execute(p.db.owner())
+    .await?;
+    sqlx::query(
+        "DELETE FROM ops.mailbox_messages WHERE env_id = $1 AND received_at < now() - make_interval(days => $2)",
     )
     .bind(l.env_id)
     .bind(keep_days)
-    .bind(i64::from(keep_count))
     .execute(p.db.owner())
     .await?;
     Ok(())

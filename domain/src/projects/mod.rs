@@ -187,13 +187,19 @@ pub(crate) async fn resolve_admin_tenant(tx: &mut ScopedTx, slug: Option<&str>) 
 }
 
 /// A project by tenant and project slug, with environments and members.
+///
+/// The project page's header: `environments` and `members` are left empty,
+/// since the page reads its branches a page at a time (`builds::grid`) and
+/// its people through their own list; a project with a hundred branches does
+/// not load them all twice.
 pub async fn detail(p: &Platform, actor: &Actor, tenant: &str, project: &str) -> DomainResult<ProjectDetail> {
-    detail_where(p, actor, "t.slug = $1 AND p.slug = $2", |q| q.bind(tenant.to_owned()).bind(project.to_owned())).await
+    let condition = "t.slug = $1 AND p.slug = $2";
+    detail_where(p, actor, condition, false, |q| q.bind(tenant.to_owned()).bind(project.to_owned())).await
 }
 
-/// A project by id (REST).
+/// A project by id, with its branches and members (REST).
 pub async fn detail_by_id(p: &Platform, actor: &Actor, id: Uuid) -> DomainResult<ProjectDetail> {
-    detail_where(p, actor, "p.id = $1", |q| q.bind(id)).await
+    detail_where(p, actor, "p.id = $1", true, |q| q.bind(id)).await
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
@@ -202,12 +208,13 @@ async fn detail_where(
     p: &Platform,
     actor: &Actor,
     condition: &str,
+    with_lists: bool,
     bind: impl for<'q> FnOnce(PgQuery<'q>) -> PgQuery<'q>,
 ) -> DomainResult<ProjectDetail> {
     let mut tx = p.db.begin_as(actor.user_id).await?;
     let sql = format!("{SUMMARY_SQL} WHERE {condition}");
     let row = bind(sqlx::query(&sql)).fetch_optional(&mut *tx).await?.ok_or(DomainError::NotFound("project"))?;
-    let mut detail = detail_of(&mut tx, &row).await?;
+    let mut detail = detail_of(&mut tx, &row, with_lists).await?;
     tx.commit().await?;
     // The stored label becomes the address people open.
     for e in &mut detail.environments {
@@ -216,10 +223,20 @@ async fn detail_where(
     Ok(detail)
 }
 
-async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow) -> DomainResult<ProjectDetail> {
+async fn detail_of(tx: &mut ScopedTx, row: &sqlx::postgres::PgRow, with_lists: bool) -> DomainResult<ProjectDetail> {
     let project = summary(row)?;
     let rules: StageRules =
         serde_json::from_value(row.get("stage_rules")).map_err(|e| anyhow::anyhow!("stored stage rules: {e}"))?;
+    if !with_lists {
+        return Ok(ProjectDetail {
+            base_image: row.get("base_image"),
+            stage_rules: rules.to_text(),
+            deploy_key_public: row.get("deploy_key_public"),
+            environments: Vec::new(),
+            members: Vec::new(),
+            project,
+        });
+    }
     let environments = sqlx::query(
         "SELECT e.id, e.branch, e.stage, e.created_at, h.label AS address
            FROM ops.environments e LEFT JOIN ops.env_hosts h ON h.env_id = e.id

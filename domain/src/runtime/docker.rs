@@ -4,12 +4,12 @@
 //! the container's address on that bridge.
 
 use super::{Backend, ExecIo, ExecSpec, Finished, Labelled, Owned, Owner, Runtime, RuntimeInfo, Served, Workload};
+use crate::engine::LineSink;
 use crate::engine::{ContainerEngine, RunSpec};
 use anyhow::Context;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -49,7 +49,7 @@ pub(super) fn run_spec(w: &Workload) -> RunSpec {
 pub(super) async fn wait_for_end(
     engine: &Arc<dyn ContainerEngine>,
     id: &str,
-    out: UnboundedSender<String>,
+    out: LineSink,
     mut kill: watch::Receiver<bool>,
 ) -> anyhow::Result<Finished> {
     let follow = {
@@ -99,7 +99,7 @@ impl Runtime for DockerRuntime {
         tag: &str,
         labels: HashMap<String, String>,
         network: Option<&str>,
-        out: UnboundedSender<String>,
+        out: LineSink,
     ) -> anyhow::Result<String> {
         self.engine.build_image(context, tag, labels, network, out).await
     }
@@ -127,14 +127,14 @@ impl Runtime for DockerRuntime {
     async fn run_to_completion(
         &self,
         w: &Workload,
-        out: UnboundedSender<String>,
+        out: LineSink,
         kill: watch::Receiver<bool>,
     ) -> anyhow::Result<Finished> {
         let id = self.engine.start(&run_spec(w)).await.context("starting the container")?;
         wait_for_end(&self.engine, &id, out, kill).await
     }
 
-    async fn serve(&self, w: &Workload, out: UnboundedSender<String>) -> anyhow::Result<Served> {
+    async fn serve(&self, w: &Workload, out: LineSink) -> anyhow::Result<Served> {
         let id = self.engine.start(&run_spec(w)).await.context("starting the container")?;
         let logs = {
             let (engine, id) = (self.engine.clone(), id.clone());

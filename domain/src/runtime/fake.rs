@@ -4,10 +4,10 @@
 //! so code above the runtime can be tested without an engine.
 
 use super::{Backend, ExecIo, ExecSpec, Finished, Labelled, Owned, Owner, Runtime, RuntimeInfo, Served, Workload};
+use crate::engine::LineSink;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -67,9 +67,9 @@ impl Runtime for FakeRuntime {
         tag: &str,
         labels: HashMap<String, String>,
         _: Option<&str>,
-        out: UnboundedSender<String>,
+        out: LineSink,
     ) -> anyhow::Result<String> {
-        let _ = out.send(format!("Successfully tagged {tag}"));
+        let _ = out.send(format!("Successfully tagged {tag}")).await;
         self.with(|s| s.images.insert(tag.to_owned(), labels));
         Ok(format!("sha256:{}", Uuid::new_v4().simple()))
     }
@@ -90,17 +90,17 @@ impl Runtime for FakeRuntime {
     async fn run_to_completion(
         &self,
         w: &Workload,
-        out: UnboundedSender<String>,
+        out: LineSink,
         kill: watch::Receiver<bool>,
     ) -> anyhow::Result<Finished> {
         if *kill.borrow() {
             return Ok(Finished::Killed);
         }
-        let _ = out.send(format!("{} {}", w.image, w.args.join(" ")));
+        let _ = out.send(format!("{} {}", w.image, w.args.join(" "))).await;
         Ok(Finished::Exited(self.with(|s| s.exit_code)))
     }
-    async fn serve(&self, w: &Workload, out: UnboundedSender<String>) -> anyhow::Result<Served> {
-        let _ = out.send(format!("serving {}", w.name));
+    async fn serve(&self, w: &Workload, out: LineSink) -> anyhow::Result<Served> {
+        let _ = out.send(format!("serving {}", w.name)).await;
         self.with(|s| s.workloads.push(Labelled { id: w.name.clone(), labels: w.owner.labels() }));
         Ok(Served {
             handle: w.name.clone(),
@@ -200,7 +200,7 @@ mod tests {
         let rt = FakeRuntime::default();
         let (a, b) = (owner(Uuid::new_v4()), owner(Uuid::new_v4()));
         let (na, nb) = (rt.network(&a).await.unwrap(), rt.network(&b).await.unwrap());
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, _rx) = tokio::sync::mpsc::channel(64);
         rt.serve(&workload(&a, &na), tx.clone()).await.unwrap();
         rt.serve(&workload(&b, &nb), tx.clone()).await.unwrap();
         rt.teardown(a.build, Some(&na)).await.unwrap();
@@ -214,7 +214,7 @@ mod tests {
     async fn a_job_ends_with_its_code_or_is_killed() {
         let rt = FakeRuntime::default();
         let o = owner(Uuid::new_v4());
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let (kill_tx, kill) = watch::channel(false);
         rt.exit_with(3);
         assert_eq!(

@@ -11,11 +11,11 @@ pub mod docker;
 pub mod fake;
 pub mod swarm;
 
+use crate::engine::LineSink;
 pub use crate::engine::{ExecIo, ExecSpec, Labelled};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -264,7 +264,7 @@ pub trait Runtime: Send + Sync {
         tag: &str,
         labels: HashMap<String, String>,
         network: Option<&str>,
-        out: UnboundedSender<String>,
+        out: LineSink,
     ) -> anyhow::Result<String>;
     async fn image_exists(&self, image: &str) -> anyhow::Result<bool>;
     /// Labels of an image, `None` when it is absent.
@@ -278,11 +278,11 @@ pub trait Runtime: Send + Sync {
     async fn run_to_completion(
         &self,
         w: &Workload,
-        out: UnboundedSender<String>,
+        out: LineSink,
         kill: watch::Receiver<bool>,
     ) -> anyhow::Result<Finished>;
     /// Starts `w` as a server and says where it is reachable; its log lines go to `out`.
-    async fn serve(&self, w: &Workload, out: UnboundedSender<String>) -> anyhow::Result<Served>;
+    async fn serve(&self, w: &Workload, out: LineSink) -> anyhow::Result<Served>;
 
     /// Starts a process in a serving workload, attached to its stdin and output.
     async fn exec(&self, handle: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo>;
@@ -344,7 +344,7 @@ impl Runtime for Unavailable {
         _: &str,
         _: HashMap<String, String>,
         _: Option<&str>,
-        _: UnboundedSender<String>,
+        _: LineSink,
     ) -> anyhow::Result<String> {
         anyhow::bail!("{}", self.0)
     }
@@ -360,15 +360,10 @@ impl Runtime for Unavailable {
     async fn images_matching(&self, _: &str) -> anyhow::Result<Vec<String>> {
         anyhow::bail!("{}", self.0)
     }
-    async fn run_to_completion(
-        &self,
-        _: &Workload,
-        _: UnboundedSender<String>,
-        _: watch::Receiver<bool>,
-    ) -> anyhow::Result<Finished> {
+    async fn run_to_completion(&self, _: &Workload, _: LineSink, _: watch::Receiver<bool>) -> anyhow::Result<Finished> {
         anyhow::bail!("{}", self.0)
     }
-    async fn serve(&self, _: &Workload, _: UnboundedSender<String>) -> anyhow::Result<Served> {
+    async fn serve(&self, _: &Workload, _: LineSink) -> anyhow::Result<Served> {
         anyhow::bail!("{}", self.0)
     }
     async fn exec(&self, _: &str, _: &ExecSpec) -> anyhow::Result<ExecIo> {

@@ -100,7 +100,9 @@ wire! {
         pub stage_rules: String,
         /// Add this as a read-only deploy key to a private repository (ssh URLs).
         pub deploy_key_public: Option<String>,
+        /// Every live branch (REST); empty in the project page's header, whose grid pages them.
         pub environments: Vec<EnvironmentView>,
+        /// Empty in the project page's header, which lists its people on its own.
         pub members: Vec<MemberView>,
     }
 
@@ -113,6 +115,24 @@ wire! {
         /// `http://<branch>-<project>.<domain>` otherwise), once a build started.
         #[serde(default)]
         pub address: Option<String>,
+    }
+
+    /// One page of a project's grid: its branches in the grid's order
+    /// (production, staging, then development, each by name), each with its
+    /// newest builds, and how many branches there are in all.
+    pub struct GridPage {
+        pub branches: Vec<GridBranch>,
+        /// 1-based.
+        pub page: u32,
+        pub per_page: u32,
+        /// Live branches of the project, on every page.
+        pub total: u32,
+    }
+
+    pub struct GridBranch {
+        pub environment: EnvironmentView,
+        /// Newest first, at most five.
+        pub builds: Vec<BuildView>,
     }
 
     /// A build, as in Runbot: `state` (pending, running, done) and, once done,

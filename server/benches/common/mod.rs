@@ -185,8 +185,9 @@ impl Bench {
         .await
         .expect("webhook");
         loop {
-            let builds =
-                domain::builds::queue::recent_for_project(&self.p, &self.actor, self.project, 20).await.unwrap();
+            let builds = domain::builds::grid::page_builds(&self.p, &self.actor, self.project, Default::default())
+                .await
+                .unwrap();
             if let Some(b) =
                 builds.iter().find(|b| b.commit_sha == sha && (b.live || b.state == domain::types::BuildState::Done))
             {

@@ -8,15 +8,19 @@ use axum::http::StatusCode;
 use domain::wire::{BuildView, RunEventView, ShareLink, WebhookSettings};
 use uuid::Uuid;
 
-/// The last builds of each branch of a project.
-#[utoipa::path(get, path = "/api/v1/projects/{id}/builds", tag = "builds", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<BuildView>)))]
+/// The five newest builds of each branch of a project, newest first, a page
+/// of branches at a time (production, staging, then development by name;
+/// 20 branches per page unless `per_page` says otherwise, at most 100).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/builds", tag = "builds",
+    params(("id" = Uuid, Path), domain::builds::grid::PageQuery),
+    responses((status = 200, body = Vec<BuildView>), (status = 404, body = domain::wire::ApiErrorBody)))]
 pub async fn list_builds(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<Uuid>,
+    axum::extract::Query(q): axum::extract::Query<domain::builds::grid::PageQuery>,
 ) -> Result<axum::Json<Vec<BuildView>>, ApiError> {
-    Ok(axum::Json(domain::builds::queue::recent_for_project(&s.platform, &actor, id, 5).await?))
+    Ok(axum::Json(domain::builds::grid::page_builds(&s.platform, &actor, id, q).await?))
 }
 
 /// One build.

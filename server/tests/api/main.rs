@@ -31,6 +31,7 @@ mod promotions;
 mod release_approvals;
 mod rest;
 mod roles;
+mod scale;
 mod shells;
 mod site_config;
 mod stable_addresses;

@@ -1,11 +1,12 @@
 use crate::error::AppError;
-use domain::wire::BuildView;
+use domain::wire::GridPage;
 use leptos::prelude::*;
 
-/// The last builds of each branch of a project.
+/// One page of the project's grid: twenty branches with their newest builds.
 #[server(prefix = "/rpc", endpoint = "builds/list")]
-pub async fn list_builds(project_id: uuid::Uuid) -> Result<Vec<BuildView>, AppError> {
+pub async fn project_grid(project_id: uuid::Uuid, page: u32) -> Result<GridPage, AppError> {
     use super::super::ssr;
     let actor = ssr::actor().await?;
-    Ok(domain::builds::queue::recent_for_project(&ssr::platform()?, &actor, project_id, 5).await?)
+    let which = domain::builds::grid::PageQuery { page: Some(page), per_page: None };
+    Ok(domain::builds::grid::page(&ssr::platform()?, &actor, project_id, which).await?)
 }

@@ -13,6 +13,7 @@ pub struct InstallStatus {
 pub async fn system_status() -> Result<InstallStatus, AppError> {
     use super::super::ssr;
     ssr::actor().await?;
-    let docker = ssr::platform()?.runtime.ping().await.map(|i| i.describe());
+    // Asked at most every few seconds, not on every dashboard view.
+    let docker = ssr::platform()?.runtime_status().await.map(|i| i.describe());
     Ok(InstallStatus { docker })
 }

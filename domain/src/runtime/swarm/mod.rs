@@ -15,6 +15,7 @@
 mod spec;
 
 use super::{Backend, ExecIo, ExecSpec, Finished, Labelled, Owned, Owner, Runtime, RuntimeInfo, Served, Workload};
+use crate::engine::LineSink;
 use crate::engine::{ContainerEngine, DockerEngine};
 use anyhow::{bail, Context};
 use async_trait::async_trait;
@@ -22,7 +23,6 @@ use bollard::models::{ServiceSpec, TaskState};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -90,14 +90,14 @@ impl SwarmRuntime {
     }
 
     /// Tags `tag` into the registry and pushes it.
-    async fn push(&self, tag: &str, out: &UnboundedSender<String>) -> anyhow::Result<()> {
+    async fn push(&self, tag: &str, out: &LineSink) -> anyhow::Result<()> {
         use futures_util::StreamExt;
         let Some(registry) = &self.registry else { return Ok(()) };
         let (repo, version) = tag.rsplit_once(':').unwrap_or((tag, "latest"));
         let target = format!("{registry}/{repo}");
         let opts = bollard::query_parameters::TagImageOptionsBuilder::new().repo(&target).tag(version).build();
         self.docker()?.tag_image(tag, Some(opts)).await.context("tagging the image for the registry")?;
-        let _ = out.send(format!("pushing {target}:{version}"));
+        let _ = out.send(format!("pushing {target}:{version}")).await;
         let opts = bollard::query_parameters::PushImageOptionsBuilder::new().tag(version).build();
         let mut stream = self.docker()?.push_image(&target, Some(opts), None);
         while let Some(item) = stream.next().await {
@@ -321,7 +321,7 @@ impl Runtime for SwarmRuntime {
         tag: &str,
         labels: HashMap<String, String>,
         network: Option<&str>,
-        out: UnboundedSender<String>,
+        out: LineSink,
     ) -> anyhow::Result<String> {
         let id = self.engine.build_image(context, tag, labels, network, out.clone()).await?;
         self.push(tag, &out).await?;
@@ -350,7 +350,7 @@ impl Runtime for SwarmRuntime {
     async fn run_to_completion(
         &self,
         w: &Workload,
-        out: UnboundedSender<String>,
+        out: LineSink,
         kill: watch::Receiver<bool>,
     ) -> anyhow::Result<Finished> {
         let spec = self.spec(w, true).await?;
@@ -379,7 +379,7 @@ impl Runtime for SwarmRuntime {
         let finished = if task.node == self.node_id().await? {
             super::docker::wait_for_end(&self.local(), &task.container, out, kill).await
         } else {
-            let _ = out.send(format!("the job runs on swarm node {}; its log stays there", task.node));
+            let _ = out.send(format!("the job runs on swarm node {}; its log stays there", task.node)).await;
             self.wait_remote(&service, kill).await
         };
         // The job is over: its service and exited container go in the background
@@ -393,7 +393,7 @@ impl Runtime for SwarmRuntime {
         finished
     }
 
-    async fn serve(&self, w: &Workload, out: UnboundedSender<String>) -> anyhow::Result<Served> {
+    async fn serve(&self, w: &Workload, out: LineSink) -> anyhow::Result<Served> {
         let spec = self.spec(w, false).await?;
         let service = self.create(spec).await?;
         let task = self.task(&service, true).await?;
@@ -404,7 +404,7 @@ impl Runtime for SwarmRuntime {
                 let _ = engine.follow_logs(&container, out).await;
             })
         } else {
-            let _ = out.send(format!("Odoo runs on swarm node {}; its log stays there", task.node));
+            let _ = out.send(format!("Odoo runs on swarm node {}; its log stays there", task.node)).await;
             tokio::spawn(std::future::pending())
         };
         let endpoint = match local {

@@ -20,13 +20,17 @@ pub async fn run_once(app: &TestApp, mut spec: RunSpec) -> (i64, String) {
     ]);
     let id = engine.start(&spec).await.unwrap();
     let code = tokio::time::timeout(Duration::from_secs(120), engine.wait(&id)).await.unwrap().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(domain::engine::LINE_SINK_CAPACITY);
+    let collect = tokio::spawn(async move {
+        let mut out = String::new();
+        while let Some(line) = rx.recv().await {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    });
     engine.follow_logs(&id, tx).await.unwrap();
-    let mut out = String::new();
-    while let Ok(line) = rx.try_recv() {
-        out.push_str(&line);
-        out.push('\n');
-    }
+    let out = collect.await.unwrap();
     engine.remove_container(&id).await.unwrap();
     (code, out)
 }
