@@ -52,7 +52,7 @@ async fn the_grid_and_the_build_list_come_a_page_of_branches_at_a_time() {
     sqlx::query(
         "INSERT INTO ops.builds (id, tenant_id, project_id, env_id, branch, stage, commit_sha, trigger, state, result,
                                  created_at)
-         SELECT gen_random_uuid(), e.tenant_id, e.project_id, e.id, e.branch, e.stage, md5(e.branch || g), 'push', 'done', 'ok',
+         SELECT gen_random_uuid(), e.tenant_id, e.project_id, e.id, e.branch, e.stage, md5(e.branch || g) || substr(md5(g::text), 1, 8), 'push', 'done', 'ok',
                 now() - make_interval(mins => g)
            FROM ops.environments e, generate_series(1, 8) g WHERE e.project_id = $1::uuid",
     )

@@ -43,8 +43,11 @@ async fn server_functions_keep_tenants_apart() {
     // Ann still sees her project, unchanged.
     let (_, d) = a.rpc("projects/get", &[("tenant", "alpha"), ("project", "alpha-erp")]).await;
     assert_eq!(d["project"]["name"], "Alpha ERP");
-    assert_eq!(d["members"].as_array().unwrap().len(), 1);
-    assert_eq!(d["environments"][0]["stage"], "production");
+    let pa_id = pa["id"].as_str().unwrap();
+    let (_, members) = a.rpc("projects/members", &[("project_id", pa_id)]).await;
+    assert_eq!(members.as_array().unwrap().len(), 1, "{members}");
+    let (_, grid) = a.rpc("builds/list", &[("project_id", pa_id), ("page", "1")]).await;
+    assert_eq!(grid["branches"][0]["environment"]["stage"], "production", "{grid}");
 }
 
 #[tokio::test]
