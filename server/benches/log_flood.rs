@@ -112,6 +112,8 @@ async fn main() {
         };
         let mut req = format!("ws://{}/api/v1/builds/{build}/events/ws", bench.addr).into_client_request().unwrap();
         req.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
+        // The console answers only to its public URL's host (the bench's is http://127.0.0.1).
+        req.headers_mut().insert("Host", "127.0.0.1".parse().unwrap());
         let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("the log socket");
         let (mut late, mut image_ms, mut done) = (Vec::new(), None, false);
         while !done {
