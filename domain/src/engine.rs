@@ -268,14 +268,14 @@ impl ContainerEngine for DockerEngine {
             }
             if let Some(piece) = info.stream {
                 lines.push(piece.as_bytes(), |l| pending.push(l));
-                send_lines(&out, &mut pending).await;
+                send_lines(&out, &mut pending, false).await;
             }
             if let Some(aux) = info.aux.and_then(|a| a.id) {
                 image_id = Some(aux);
             }
         }
         lines.finish(|l| pending.push(l));
-        send_lines(&out, &mut pending).await;
+        send_lines(&out, &mut pending, false).await;
         match image_id {
             Some(id) => Ok(id),
             None => Ok(self.client()?.inspect_image(tag).await?.id.unwrap_or_default()),
@@ -385,23 +385,18 @@ impl ContainerEngine for DockerEngine {
         let opts = bollard::query_parameters::LogsOptionsBuilder::new().follow(true).stdout(true).stderr(true).build();
         let mut stream = self.client()?.logs(id, Some(opts));
         let mut lines = crate::builds::events::LineJoiner::default();
+        let mut pending = Vec::new();
         while let Some(item) = stream.next().await {
             let chunk = match item {
                 Ok(c) => c.into_bytes(),
                 Err(e) if not_found(&e) => break,
                 Err(e) => return Err(e.into()),
             };
-            let mut pending = Vec::new();
             lines.push(&chunk, |l| pending.push(l));
-            for l in pending {
-                let _ = out.send(l).await;
-            }
+            send_lines(&out, &mut pending, true).await;
         }
-        let mut last = Vec::new();
-        lines.finish(|l| last.push(l));
-        for l in last {
-            let _ = out.send(l).await;
-        }
+        lines.finish(|l| pending.push(l));
+        send_lines(&out, &mut pending, true).await;
         Ok(())
     }
 
@@ -571,11 +566,11 @@ fn first_host(cidr: &str) -> Option<String> {
     Some(std::net::Ipv4Addr::from(u32::from(ip) + 1).to_string())
 }
 
-/// An image build's completed lines, blank ones left out, handed on in order
-/// (waiting while the reader is behind).
-async fn send_lines(out: &LineSink, pending: &mut Vec<String>) {
+/// Completed lines handed on in order, waiting while the reader is behind
+/// (an image build's blank lines are left out; a container log keeps them).
+async fn send_lines(out: &LineSink, pending: &mut Vec<String>, keep_blank: bool) {
     for l in pending.drain(..) {
-        if !l.trim().is_empty() {
+        if keep_blank || !l.trim().is_empty() {
             let _ = out.send(l).await;
         }
     }

@@ -75,7 +75,7 @@ pub async fn page(p: &Platform, actor: &Actor, project: Uuid, which: PageQuery) 
     let mut branches: Vec<GridBranch> = envs
         .into_iter()
         .map(|mut environment| {
-            environment.address = environment.address.take().and_then(|label| crate::addresses::url(p, &label));
+            environment.open_address(p);
             GridBranch { environment, builds: Vec::new() }
         })
         .collect();

@@ -57,6 +57,11 @@ impl EnvironmentView {
             address: r.try_get("address").ok().flatten(),
         })
     }
+
+    /// The stored host label made into the address people open (the grid and the project's detail).
+    pub(crate) fn open_address(&mut self, p: &Platform) {
+        self.address = self.address.take().and_then(|label| crate::addresses::url(p, &label));
+    }
 }
 
 /// Projects the caller can see, newest first.
@@ -218,7 +223,7 @@ async fn detail_where(
     tx.commit().await?;
     // The stored label becomes the address people open.
     for e in &mut detail.environments {
-        e.address = e.address.take().and_then(|label| crate::addresses::url(p, &label));
+        e.open_address(p);
     }
     Ok(detail)
 }
