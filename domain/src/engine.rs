@@ -115,6 +115,8 @@ pub trait ContainerEngine: Send + Sync {
     async fn wait(&self, id: &str) -> anyhow::Result<i64>;
     /// The container's address on `network`.
     async fn ip_address(&self, id: &str, network: &str) -> anyhow::Result<Option<String>>;
+    /// Whether the container runs now (gone: no).
+    async fn is_running(&self, id: &str) -> anyhow::Result<bool>;
     async fn remove_container(&self, id: &str) -> anyhow::Result<()>;
     /// Containers (running or not) carrying `label`.
     async fn containers_with_label(&self, label: &str) -> anyhow::Result<Vec<Labelled>>;
@@ -459,6 +461,14 @@ impl ContainerEngine for DockerEngine {
             blk_read_bytes: io_sum("read"),
             blk_write_bytes: io_sum("write"),
         }))
+    }
+
+    async fn is_running(&self, id: &str) -> anyhow::Result<bool> {
+        match self.client()?.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await {
+            Ok(c) => Ok(c.state.and_then(|s| s.running) == Some(true)),
+            Err(e) if not_found(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn remove_container(&self, id: &str) -> anyhow::Result<()> {

@@ -147,6 +147,11 @@ impl Runtime for DockerRuntime {
         Ok(Served { handle: id, endpoint: format!("{ip}:{}", super::ODOO_PORT), logs })
     }
 
+    async fn still_at(&self, handle: &str, _endpoint: &str) -> anyhow::Result<bool> {
+        // Its address is on the build's own network, and a container keeps it while it runs.
+        self.engine.is_running(handle).await
+    }
+
     async fn exec(&self, handle: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo> {
         self.engine.exec(handle, spec).await
     }

@@ -283,6 +283,13 @@ pub trait Runtime: Send + Sync {
     ) -> anyhow::Result<Finished>;
     /// Starts `w` as a server and says where it is reachable; its log lines go to `out`.
     async fn serve(&self, w: &Workload, out: LineSink) -> anyhow::Result<Served>;
+    /// Whether the workload `serve` started as `handle` still holds `endpoint`. An
+    /// answer at an address proves nothing on its own: a workload that stopped
+    /// lets its address go, and on an address space shared between tenants (the
+    /// swarm's `docker_gwbridge`) the next workload to start may take it.
+    async fn still_at(&self, _handle: &str, _endpoint: &str) -> anyhow::Result<bool> {
+        Ok(true)
+    }
 
     /// Starts a process in a serving workload, attached to its stdin and output.
     async fn exec(&self, handle: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo>;

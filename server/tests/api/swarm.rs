@@ -115,6 +115,22 @@ async fn swarm_services_run_images_pulled_from_the_registry_and_are_reachable() 
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert!(tasks[0].labels.contains_key("com.docker.swarm.service.id"), "{:?}", tasks[0].labels);
 
+    // docker_gwbridge is every tenant's: an answer at an address counts only
+    // while this service's running task holds it (a health check or a route
+    // must not take another workload's answer for this build's).
+    let target: String = sqlx::query_scalar("SELECT preview_target FROM ops.builds WHERE id = $1::uuid")
+        .bind(id)
+        .fetch_one(app.platform.db.owner())
+        .await
+        .unwrap();
+    let runtime = &app.platform.runtime;
+    assert!(runtime.still_at(&service, &target).await.unwrap(), "its own address: {target}");
+    let (ip, port) = target.rsplit_once(':').unwrap();
+    let (net, last) = ip.rsplit_once('.').unwrap();
+    let other = format!("{net}.{}:{port}", if last == "250" { 251 } else { 250 });
+    assert!(!runtime.still_at(&service, &other).await.unwrap(), "an address it does not hold: {other}");
+    assert!(!runtime.still_at("odooops-no-such-service", &target).await.unwrap(), "a service that is not there");
+
     // Torn down, nothing of it is left: no service, no container, no overlay.
     domain::builds::lifecycle::teardown(&app.platform, infra, uuid::Uuid::parse_str(id).unwrap()).await.unwrap();
     assert_eq!(service_image(&service), "", "the service is gone");

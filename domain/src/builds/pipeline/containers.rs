@@ -120,6 +120,7 @@ impl Run<'_> {
 
     pub(super) async fn health(
         &self,
+        handle: &str,
         endpoint: &str,
         server_logs: &tokio::task::JoinHandle<LineStats>,
     ) -> anyhow::Result<()> {
@@ -133,6 +134,13 @@ impl Run<'_> {
                 if r.status().is_success() {
                     let body: serde_json::Value = r.json().await.unwrap_or_default();
                     if body["status"] == "pass" {
+                        // Only if it came from this build's Odoo: one that stopped
+                        // may have let its address go to another workload.
+                        if !self.p.runtime.still_at(handle, endpoint).await? {
+                            bail!(
+                                "Odoo stopped before answering /web/health (another workload answered at its address)"
+                            );
+                        }
                         return Ok(());
                     }
                 }

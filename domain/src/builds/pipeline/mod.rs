@@ -328,7 +328,7 @@ impl Run<'_> {
         self.end("start", t, &endpoint);
 
         let t = self.begin("health");
-        self.health(&endpoint, &server_logs).await?;
+        self.health(&handle, &endpoint, &server_logs).await?;
         self.end("health", t, "/web/health answered pass");
 
         let t = self.begin("route");

@@ -225,17 +225,29 @@ impl SwarmRuntime {
         bail!("the service {service} published no port on node {node}")
     }
 
-    /// The container of a service's running task on this node, looked up
-    /// once: a shell into a build that is gone is refused, not waited for.
-    async fn local_container(&self, service: &str) -> anyhow::Result<String> {
+    /// The node and container of the service's running task, if one runs.
+    async fn running_task(&self, service: &str) -> anyhow::Result<Option<(String, String)>> {
         let filters = HashMap::from([("service", vec![service]), ("desired-state", vec!["running"])]);
         let opts = bollard::query_parameters::ListTasksOptionsBuilder::new().filters(&filters).build();
-        let running = self.docker()?.list_tasks(Some(opts)).await?.into_iter().find_map(|t| {
+        let tasks = match self.docker()?.list_tasks(Some(opts)).await {
+            Ok(tasks) => tasks,
+            // The service is gone: no task of it runs.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(tasks.into_iter().find_map(|t| {
             let s = t.status?;
             let container = s.container_status?.container_id.filter(|c| !c.is_empty())?;
             (s.state == Some(TaskState::RUNNING)).then(|| (t.node_id.unwrap_or_default(), container))
-        });
-        let Some((node, container)) = running else { bail!("the build's container is not running") };
+        }))
+    }
+
+    /// The container of a service's running task on this node, looked up
+    /// once: a shell into a build that is gone is refused, not waited for.
+    async fn local_container(&self, service: &str) -> anyhow::Result<String> {
+        let Some((node, container)) = self.running_task(service).await? else {
+            bail!("the build's container is not running")
+        };
         if node != self.node_id().await? {
             bail!("the build runs on another swarm node ({node}): shells reach tasks on this console's node only");
         }
@@ -415,6 +427,19 @@ impl Runtime for SwarmRuntime {
             false => self.remote_endpoint(&service, &task.node).await?,
         };
         Ok(Served { handle: w.name.clone(), endpoint, logs })
+    }
+
+    async fn still_at(&self, handle: &str, endpoint: &str) -> anyhow::Result<bool> {
+        // A local task is reached on docker_gwbridge, which every tenant's tasks
+        // share: the address must still be that of this service's running container.
+        // (A task on another node is reached at that node's published port: running is enough.)
+        let Some((node, container)) = self.running_task(handle).await? else { return Ok(false) };
+        if node != self.node_id().await? {
+            return Ok(true);
+        }
+        let Some((host, _)) = endpoint.rsplit_once(':') else { return Ok(false) };
+        Ok(self.engine.is_running(&container).await?
+            && self.local_address(&container).await?.is_some_and(|ip| ip == host))
     }
 
     async fn exec(&self, handle: &str, spec: &ExecSpec) -> anyhow::Result<ExecIo> {
