@@ -3,7 +3,8 @@
 //! byte-exact for the viewer and the API. Production is never caught.
 //!
 //! - [`smtp`]: the ESMTP server.
-//! - [`store`]: credentials, storing, retention, reads and deletes.
+//! - [`store`]: credentials, retention, reads and deletes.
+//! - [`writer`]: storing caught messages, many senders' in one commit.
 //! - [`parse`]: MIME parsing that never fails a catch.
 //! - [`search`]: the viewer's search syntax.
 //! - [`console`]: the console's own mailbox, while no SMTP relay is configured.
@@ -13,3 +14,4 @@ pub mod parse;
 pub mod search;
 pub mod smtp;
 pub mod store;
+pub mod writer;

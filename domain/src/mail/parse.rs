@@ -48,6 +48,31 @@ fn addresses(a: Option<&mail_parser::Address<'_>>) -> Option<String> {
 
 /// Parses a message; never panics, whatever the bytes.
 pub fn parse(raw: &[u8]) -> Parsed {
+    storable(parse_mime(raw))
+}
+
+/// PostgreSQL's text and jsonb cannot hold NUL, which a hostile sender puts
+/// anywhere: in what was parsed each becomes U+FFFD (the raw bytes keep it).
+fn storable(mut p: Parsed) -> Parsed {
+    let fix = |s: &mut String| {
+        if s.contains('\0') {
+            *s = s.replace('\0', "\u{fffd}");
+        }
+    };
+    let fields = [&mut p.subject, &mut p.from, &mut p.to, &mut p.cc, &mut p.message_id, &mut p.text, &mut p.html];
+    fields.into_iter().chain([&mut p.error]).flatten().for_each(fix);
+    for (name, value) in &mut p.headers {
+        fix(name);
+        fix(value);
+    }
+    for a in &mut p.attachments {
+        fix(&mut a.name);
+        fix(&mut a.content_type);
+    }
+    p
+}
+
+fn parse_mime(raw: &[u8]) -> Parsed {
     let looks_like_mail = raw.windows(2).take(64 * 1024).any(|w| w == b": " || w == b":\t")
         || raw.starts_with(b"From:")
         || raw.iter().take(1000).any(|b| *b == b':');
@@ -109,6 +134,14 @@ pub fn attachment(raw: &[u8], index: u32) -> Option<(AttachmentMeta, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_anywhere_becomes_a_replacement_character() {
+        let p = parse(b"Subject: a\x00b\r\nX-Evil: c\x00d\r\nFrom: e\x00@x.test\r\n\r\nbody\x00\r\n");
+        let text = format!("{:?}{:?}{:?}{:?}", p.subject, p.headers, p.from, p.text);
+        assert!(!text.contains('\0'), "{text}");
+        assert_eq!(p.subject.as_deref(), Some("a\u{fffd}b"));
+    }
 
     #[test]
     fn plain_message() {

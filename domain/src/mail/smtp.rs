@@ -25,6 +25,7 @@ pub const MAX_SESSIONS: usize = 64;
 pub async fn serve(p: Platform, listener: TcpListener) {
     // Each session may buffer a message of up to the size limit: their number is bounded too.
     let sessions = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_SESSIONS));
+    let writer = super::writer::Writer::start(p.clone());
     loop {
         match listener.accept().await {
             Ok((mut stream, peer)) => {
@@ -34,10 +35,10 @@ pub async fn serve(p: Platform, listener: TcpListener) {
                     continue;
                 };
                 let _ = stream.set_nodelay(true);
-                let p = p.clone();
+                let (p, writer) = (p.clone(), writer.clone());
                 tokio::spawn(async move {
                     let (r, w) = stream.into_split();
-                    if let Err(e) = session(&p, r, w).await {
+                    if let Err(e) = session(&p, &writer, r, w).await {
                         tracing::debug!(%peer, error = %e, "SMTP session ended");
                     }
                     drop(permit);
@@ -113,7 +114,7 @@ fn decode_b64(s: &str) -> Option<Vec<u8>> {
 }
 
 /// One SMTP conversation.
-pub async fn session<R, W>(p: &Platform, reader: R, mut w: W) -> std::io::Result<()>
+pub async fn session<R, W>(p: &Platform, writer: &super::writer::Writer, reader: R, mut w: W) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -278,7 +279,7 @@ where
                 match (&login, over) {
                     (_, true) => format!("552 5.3.4 Message size exceeds the limit of {max} bytes\r\n"),
                     (None, _) => "530 5.7.0 Authentication required\r\n".into(),
-                    (Some(l), false) => match store::catch(p, l, &envelope_from, &to, raw).await {
+                    (Some(l), false) => match writer.catch(l, &envelope_from, &to, raw).await {
                         Ok(id) => format!("250 2.0.0 OK: caught as {id}\r\n"),
                         Err(e) => {
                             tracing::warn!(error = %e, "storing a caught message failed");

@@ -1,9 +1,9 @@
-//! Caught mail: the credentials that identify an environment, storing a
-//! message (raw bytes first, then what parsing found), retention, and the
+//! Caught mail: the credentials that identify an environment, retention
+//! (stored by [`super::writer`]: raw bytes first, then what parsing found), and the
 //! reads and deletes the viewer and the API need. Reads follow the role
 //! matrix through row-level security.
 
-use super::parse::{self, Parsed};
+use super::parse;
 use super::search::Query;
 use crate::auth::{self, Actor};
 use crate::builds::queue::SYSTEM_USER;
@@ -67,45 +67,6 @@ pub async fn login(p: &Platform, username: &str, password: &str) -> anyhow::Resu
     Ok(row.map(|r| Login { env_id: r.get("env_id"), tenant_id: r.get("tenant_id"), project_id: r.get("project_id") }))
 }
 
-/// Stores a caught message byte-exact, applies retention, and tells viewers.
-pub async fn catch(p: &Platform, l: &Login, envelope_from: &str, to: &[String], raw: Vec<u8>) -> anyhow::Result<Uuid> {
-    let parsed: Parsed = parse::parse(&raw);
-    let id = Uuid::new_v4();
-    let mut tx = p.db.begin_as(SYSTEM_USER).await?;
-    sqlx::query(
-        "INSERT INTO ops.mailbox_messages (id, tenant_id, project_id, env_id, envelope_from, envelope_to, raw, size,
-             subject, from_header, to_header, cc_header, date_header, message_id, has_attachments, text_body, html_body,
-             headers, attachments, parse_error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(id)
-    .bind(l.tenant_id)
-    .bind(l.project_id)
-    .bind(l.env_id)
-    .bind(envelope_from)
-    .bind(to)
-    .bind(&raw)
-    .bind(raw.len() as i32)
-    .bind(&parsed.subject)
-    .bind(&parsed.from)
-    .bind(&parsed.to)
-    .bind(&parsed.cc)
-    .bind(parsed.date)
-    .bind(&parsed.message_id)
-    .bind(!parsed.attachments.is_empty())
-    .bind(parsed.text.as_deref().map(strip_nul))
-    .bind(parsed.html.as_deref().map(strip_nul))
-    .bind(serde_json::to_value(&parsed.headers)?)
-    .bind(serde_json::to_value(&parsed.attachments)?)
-    .bind(&parsed.error)
-    .execute(&mut *tx)
-    .await?;
-    crate::jobs::channels::notify(&mut tx, crate::jobs::channels::Channel::Mail, &l.env_id.to_string()).await?;
-    tx.commit().await?;
-    schedule_retention(p, l);
-    Ok(id)
-}
-
 /// Environments whose retention pass is due: one pass per environment at a
 /// time, shortly after a catch, so a burst of mail costs one pass, not one per
 /// message, and the sender's 250 never waits for it.
@@ -115,7 +76,7 @@ static RETENTION_DUE: std::sync::LazyLock<std::sync::Mutex<std::collections::Has
 /// How long a burst has to arrive before its retention pass.
 const RETENTION_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
-fn schedule_retention(p: &Platform, l: &Login) {
+pub(super) fn schedule_retention(p: &Platform, l: &Login) {
     let newly_due = RETENTION_DUE.lock().map(|mut due| due.insert(l.env_id)).unwrap_or(true);
     if !newly_due {
         return;
@@ -161,11 +122,6 @@ async fn retention(p: &Platform, l: &Login) -> anyhow::Result<()> {
     .execute(p.db.owner())
     .await?;
     Ok(())
-}
-
-/// PostgreSQL text cannot hold NUL; the raw bytes keep it.
-fn strip_nul(s: &str) -> String {
-    s.replace('\0', "\u{fffd}")
 }
 
 const COLUMNS: &str = "id, env_id, received_at, envelope_from, envelope_to, subject, from_header, to_header,

@@ -207,7 +207,9 @@ pub(crate) async fn browser() -> Client {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--no-first-run", "--window-size=1280,900"]
-        }
+        },
+        // Console messages, uncaught errors and WASM panics, kept for a failing test.
+        "goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"}
     });
     let caps = match caps {
         serde_json::Value::Object(m) => m,
@@ -256,10 +258,31 @@ where
         if let Ok(src) = c.source().await {
             let _ = std::fs::write(dir.join(format!("{name}.html")), src);
         }
+        if let Ok(log) = c.issue_cmd(BrowserLog("browser")).await {
+            let _ = std::fs::write(dir.join(format!("{name}.console.json")), log.to_string());
+        }
+        if let Ok(log) = c.issue_cmd(BrowserLog("performance")).await {
+            let _ = std::fs::write(dir.join(format!("{name}.network.json")), log.to_string());
+        }
         let _ = c.clone().close().await;
-        panic!("{name} failed: {e} (screenshot in target/e2e-screenshots/{name}.png)");
+        panic!("{name} failed: {e} (screenshot, page and browser console in target/e2e-screenshots/{name}.*)");
     }
     let _ = c.close().await;
+}
+
+/// Chromedriver's browser log (what the page wrote to its console, its
+/// uncaught errors, a WASM panic): why a page did not hydrate, say.
+#[derive(Debug)]
+struct BrowserLog(&'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(serde_json::json!({ "type": self.0 }).to_string()))
+    }
 }
 
 pub(crate) fn unique(prefix: &str) -> String {

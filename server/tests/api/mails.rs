@@ -232,6 +232,42 @@ async fn development_mail_is_caught_exactly_and_bad_input_is_kept_or_refused() {
     let bad = all.iter().find(|m| m["malformed"] == true).expect("the malformed message is listed");
     assert_eq!(raw(&api, &env, bad["id"].as_str().unwrap()).await.1, garbage);
 
+    // Eight senders at once share the writer's commits; hostile ones among
+    // them (NUL in a header and in the body, a lone CR, bytes that are no
+    // UTF-8) are caught byte-exact, and none costs the others their mail.
+    let hostile: [&[u8]; 4] = [
+        b"Subject: nul\x00inside\r\nX-Evil: a\x00b\r\n\r\nbody\x00with nul\r\n",
+        b"Subject: lone\rcr\r\n\r\nx\r\n",
+        b"Subject: \xc3\x28 not utf-8\r\n\r\n\xff\xfe\r\n",
+        b"Subject: plain\r\n\r\nhello\r\n",
+    ];
+    let before = mails(&api, &env, "").await.len();
+    let sends = (0..8).map(|i| {
+        let (catcher, auth) = (catcher.clone(), auth_plain(&user, &pass));
+        let body: Vec<u8> = [hostile[i % 4], format!("n{i}\r\n").as_bytes()].concat();
+        async move {
+            let lines: [&[u8]; 8] = [
+                b"EHLO t\r\n",
+                auth.as_bytes(),
+                b"MAIL FROM:<many@x.test>\r\n",
+                b"RCPT TO:<h@x.test>\r\n",
+                b"DATA\r\n",
+                &body,
+                b".\r\n",
+                b"QUIT\r\n",
+            ];
+            (converse(&catcher, &lines).await, body)
+        }
+    });
+    for (replies, _) in futures_util::future::join_all(sends).await {
+        assert!(replies.iter().any(|r| r.starts_with("250 2.0.0 OK: caught")), "{replies:?}");
+    }
+    let all = mails(&api, &env, "").await;
+    assert_eq!(all.len(), before + 8, "every sender's message is kept");
+    let nul = all.iter().find(|m| m["subject"].as_str().is_some_and(|s| s.starts_with("nul"))).expect("{all:?}");
+    let (_, bytes) = raw(&api, &env, nul["id"].as_str().unwrap()).await;
+    assert!(bytes.starts_with(hostile[0]), "byte-exact: {bytes:?}");
+
     // Refusals: no AUTH, wrong password, unknown user, production's credentials, oversize.
     let r = converse(&catcher, &[b"EHLO t\r\n", b"MAIL FROM:<a@x.test>\r\n"]).await;
     assert!(r.last().unwrap().starts_with("530"), "{r:?}");

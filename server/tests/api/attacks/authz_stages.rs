@@ -6,7 +6,8 @@
 
 use super::authz::fixture;
 use crate::helpers::spawn_app;
-use domain::mail::store::{catch, Login};
+use domain::mail::store::Login;
+use domain::mail::writer::Writer;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -37,15 +38,16 @@ async fn moving_staging_to_development_does_not_hand_its_data_to_developers() {
     let staging = f.env("staging");
     let login = Login { env_id: staging, tenant_id: f.tenant, project_id: f.project };
     let staging_backup = backup(&app, f.tenant, f.project, staging).await;
-    let staging_mail = catch(
-        &app.platform,
-        &login,
-        "odoo@acme.test",
-        &["customer@example.test".into()],
-        b"Subject: Invoice for a real customer\r\n\r\nIBAN DE00 1234\r\n".to_vec(),
-    )
-    .await
-    .unwrap();
+    let writer = Writer::start(app.platform.clone());
+    let staging_mail = writer
+        .catch(
+            &login,
+            "odoo@acme.test",
+            &["customer@example.test".into()],
+            b"Subject: Invoice for a real customer\r\n\r\nIBAN DE00 1234\r\n".to_vec(),
+        )
+        .await
+        .unwrap();
 
     let (dev, tester, admin) = (&f.person("developer").api, &f.person("tester").api, &f.person("admin").api);
     let (status, moved) = admin
@@ -82,15 +84,10 @@ async fn moving_staging_to_development_does_not_hand_its_data_to_developers() {
     assert!(mails.to_string().contains(&staging_mail.to_string()), "{mails}");
 
     // What the branch catches from now on is development's.
-    let new_mail = catch(
-        &app.platform,
-        &login,
-        "odoo@acme.test",
-        &["dev@example.test".into()],
-        b"Subject: hi\r\n\r\nx\r\n".to_vec(),
-    )
-    .await
-    .unwrap();
+    let new_mail = writer
+        .catch(&login, "odoo@acme.test", &["dev@example.test".into()], b"Subject: hi\r\n\r\nx\r\n".to_vec())
+        .await
+        .unwrap();
     let (_, mails) = dev.get(&format!("/api/v1/environments/{staging}/mails")).await;
     let ids: Vec<&str> = mails.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
     assert_eq!(ids, [new_mail.to_string().as_str()], "{mails}");
