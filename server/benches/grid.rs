@@ -47,23 +47,27 @@ struct Figures {
     bytes: usize,
     /// Answers carrying more resources than the leanest (a part rendered twice), of `n`.
     doubled: usize,
+    /// Pages whose Content-Security-Policy lacks their scripts' nonce (they would not hydrate).
+    no_nonce: usize,
     n: usize,
 }
 
-async fn get(http: &reqwest::Client, t: &Target) -> (u16, usize, usize) {
+async fn get(http: &reqwest::Client, t: &Target) -> (u16, usize, usize, bool) {
     let mut req = http.get(&t.url).header("accept-encoding", "identity");
     for (k, v) in &t.headers {
         req = req.header(*k, v);
     }
     let r = req.send().await.expect("request");
     let status = r.status().as_u16();
+    let csp = r.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let body = r.text().await.unwrap_or_default();
+    let no_nonce = body.contains("<script nonce=") && !csp.contains("'nonce-");
     // Resources the answer carries: a part of the page rendered twice sends its resources twice.
     let resources = body.matches("__RESOLVED_RESOURCES[").count();
     if let Ok(dir) = std::env::var("GRID_DUMP") {
         let _ = std::fs::write(format!("{dir}/{}-{resources}.html", t.name.replace(['/', ' ', '(', ')'], "_")), &body);
     }
-    (status, body.len(), resources)
+    (status, body.len(), resources, no_nonce)
 }
 
 /// `clients` closed-loop clients for `secs`.
@@ -73,26 +77,28 @@ async fn hammer(http: &reqwest::Client, t: &Arc<Target>, clients: usize, secs: u
         .map(|_| {
             let (http, t) = (http.clone(), t.clone());
             tokio::spawn(async move {
-                let (mut lat, mut bytes, mut resources) = (Vec::new(), 0, Vec::new());
+                let (mut lat, mut bytes, mut resources, mut no_nonce) = (Vec::new(), 0, Vec::new(), 0);
                 while Instant::now() < end {
                     let at = Instant::now();
-                    let (status, len, n) = get(&http, &t).await;
+                    let (status, len, n, missing) = get(&http, &t).await;
                     assert_eq!(status, 200, "{}", t.name);
                     lat.push(at.elapsed());
                     bytes = len;
                     resources.push(n);
+                    no_nonce += usize::from(missing);
                 }
-                (lat, bytes, resources)
+                (lat, bytes, resources, no_nonce)
             })
         })
         .collect();
     let started = Instant::now();
-    let (mut all, mut bytes, mut resources) = (Vec::new(), 0, Vec::new());
+    let (mut all, mut bytes, mut resources, mut no_nonce) = (Vec::new(), 0, Vec::new(), 0);
     for task in tasks {
-        let (lat, b, r) = task.await.unwrap();
+        let (lat, b, r, missing) = task.await.unwrap();
         all.extend(lat);
         bytes = b;
         resources.extend(r);
+        no_nonce += missing;
     }
     let fewest = resources.iter().copied().min().unwrap_or(0);
     let doubled = resources.iter().filter(|&&n| n > fewest).count();
@@ -103,6 +109,7 @@ async fn hammer(http: &reqwest::Client, t: &Arc<Target>, clients: usize, secs: u
         p99: percentile(&all, 0.99),
         bytes,
         doubled,
+        no_nonce,
         n: all.len(),
     }
 }
@@ -118,7 +125,7 @@ async fn paced(http: &reqwest::Client, t: &Arc<Target>, rate: u32, secs: u64) ->
         tokio::time::sleep_until(due).await;
         let (http, t) = (http.clone(), t.clone());
         tasks.push(tokio::spawn(async move {
-            let (status, _, _) = get(&http, &t).await;
+            let (status, _, _, _) = get(&http, &t).await;
             assert_eq!(status, 200);
             due.elapsed()
         }));
@@ -280,6 +287,9 @@ async fn main() {
                 String::new()
             }
         );
+        if f.no_nonce > 0 {
+            println!("{:>22}  {} of {} pages lacked their scripts' nonce in their CSP", "", f.no_nonce, f.n);
+        }
         floor.get_or_insert(f);
     }
     let (achieved, p50, p99) = paced(&http, &targets[1], rate, secs).await;

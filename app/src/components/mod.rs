@@ -8,6 +8,7 @@ pub mod layout;
 pub mod log_tail;
 pub mod pager;
 pub mod preflight;
+pub mod project_ref;
 pub mod restore_requests;
 pub mod subdomain_field;
 pub mod supabase_panel;

@@ -3,17 +3,18 @@
 //! the recent decisions. Shown on the project page beside the promotions.
 
 use crate::components::forms::error_message;
+use crate::components::project_ref::ProjectRef;
 use crate::functions::backups::{list_restore_requests, ApproveRestore, RejectRestore};
 use crate::models::short_time;
 use leptos::prelude::*;
 
 #[component]
-pub fn RestoreRequests(project_id: uuid::Uuid) -> impl IntoView {
+pub fn RestoreRequests(project: ProjectRef) -> impl IntoView {
     let approve = ServerAction::<ApproveRestore>::new();
     let reject = ServerAction::<RejectRestore>::new();
     let list = Resource::new(
         move || (approve.version().get(), reject.version().get()),
-        move |_| async move { list_restore_requests(project_id).await },
+        move |_| async move { list_restore_requests(project.id().await?).await },
     );
     view! {
         <Transition fallback=|| ()>

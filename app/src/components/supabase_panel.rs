@@ -4,18 +4,40 @@
 
 use crate::components::forms::{error_message, ActionError};
 use crate::components::kit::KitDialog;
+use crate::components::project_ref::ProjectRef;
+use crate::error::AppError;
 use crate::functions::integrations::{list_supabase_links, LinkSupabase, UnlinkSupabase};
 use crate::models::kit::{kit_tab, KitTarget};
 use domain::types::SupabaseRef;
+use domain::wire::SupabaseLinkView;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
+/// A tenant's panel (`tenant`), or a project's (`project`, whose tenant it is).
 #[component]
-pub fn SupabasePanel(tenant: String, #[prop(optional)] project: Option<Uuid>) -> impl IntoView {
+pub fn SupabasePanel(#[prop(optional)] tenant: String, #[prop(optional)] project: Option<ProjectRef>) -> impl IntoView {
     let link = ServerAction::<LinkSupabase>::new();
     let unlink = ServerAction::<UnlinkSupabase>::new();
     let links = Resource::new(move || (link.version().get(), unlink.version().get()), |_| list_supabase_links());
+    match project {
+        None => view! { <Panel tenant=tenant project=None links=links link=link unlink=unlink/> }.into_any(),
+        Some(p) => p
+            .gate(move |d| {
+                view! { <Panel tenant=d.project.tenant_slug project=Some(d.project.id) links=links link=link unlink=unlink/> }
+            })
+            .into_any(),
+    }
+}
+
+#[component]
+fn Panel(
+    tenant: String,
+    project: Option<Uuid>,
+    links: Resource<Result<Vec<SupabaseLinkView>, AppError>>,
+    link: ServerAction<LinkSupabase>,
+    unlink: ServerAction<UnlinkSupabase>,
+) -> impl IntoView {
     let query = use_query_map();
     let asked = query.with_untracked(|q| q.get("kit"));
     // `?kit=` opens the dialog once the page is live (an Effect runs in the browser only): a modal

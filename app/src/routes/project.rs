@@ -1,6 +1,8 @@
 //! One project: its branches/environments by stage, its rules and members.
 
 use crate::components::forms::{error_message, ActionError};
+use crate::components::project_ref::ProjectRef;
+use crate::error::AppError;
 use crate::functions::builds::get_webhook_settings;
 use crate::functions::projects::{get_build_settings, get_project, SaveBuildSettings};
 use domain::types::Capability;
@@ -15,6 +17,8 @@ pub fn ProjectPage() -> impl IntoView {
         move || params.with(|p| (p.get("tenant").unwrap_or_default(), p.get("project").unwrap_or_default())),
         |(tenant, project)| get_project(tenant, project),
     );
+    // The sections are created here, once, beside the header's suspense (see `ProjectRef`).
+    let project = ProjectRef(detail);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading project…"</p> }>
             {move || Suspend::new(async move {
@@ -23,8 +27,6 @@ pub fn ProjectPage() -> impl IntoView {
                     Err(e) => view! { <Title text="Project"/><h1>"Project"</h1><p class="error">{e.message}</p> }.into_any(),
                     Ok(d) => {
                         let project_id = d.project.id;
-                        let is_admin = d.project.allowed.can_project(Capability::ProjectSettings);
-                        let manages_members = d.project.allowed.can_project(Capability::ManageMembers);
                         view! {
                             <Title text=d.project.name.clone()/>
                             <div class="page-head">
@@ -42,36 +44,48 @@ pub fn ProjectPage() -> impl IntoView {
                                         <div class="muted small">"For a private repository: add it as a read-only deploy key, and use its ssh URL."</div></dd>
                                 })}
                             </dl>
-                            <super::project_grid::BuildGrid project_id=project_id allowed=d.project.allowed/>
-                            <Promotions project_id=project_id/>
-                            <crate::components::restore_requests::RestoreRequests project_id=project_id/>
-                            <crate::components::upgrade_advisor::UpgradeAdvisor project_id=project_id
-                                odoo_version=d.project.odoo_version.clone() is_admin=is_admin/>
-                            <crate::components::supabase_panel::SupabasePanel tenant=d.project.tenant_slug.clone() project=project_id/>
-                            <Show when=move || is_admin>
-                                <WebhookBox project_id=project_id/>
-                                <BuildSettingsBox project_id=project_id/>
-                            </Show>
-                            <super::project_people::ProjectPeople project_id=project_id project_name=d.project.name.clone() manages=manages_members/>
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+        <super::project_grid::BuildGrid project=project/>
+        <Promotions project=project/>
+        <crate::components::restore_requests::RestoreRequests project=project/>
+        <crate::components::upgrade_advisor::UpgradeAdvisor project=project/>
+        <crate::components::supabase_panel::SupabasePanel project=project/>
+        <WebhookBox project=project/>
+        <BuildSettingsBox project=project/>
+        <super::project_people::ProjectPeople project=project/>
     }
+}
+
+/// Whether the signed-in person administers the project (its webhook and build settings).
+async fn administers(project: ProjectRef) -> Result<Option<uuid::Uuid>, AppError> {
+    let d = project.detail().await?;
+    Ok(d.project.allowed.can_project(Capability::ProjectSettings).then_some(d.project.id))
 }
 
 /// Where to point GitHub's webhook (project admins).
 #[component]
-fn WebhookBox(project_id: uuid::Uuid) -> impl IntoView {
-    let settings = Resource::new(|| (), move |_| get_webhook_settings(project_id));
-    view! {
+fn WebhookBox(project: ProjectRef) -> impl IntoView {
+    let settings = Resource::new(
+        || (),
+        move |_| async move {
+            match administers(project).await? {
+                Some(id) => get_webhook_settings(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    project.gate(move |d| d.project.allowed.can_project(Capability::ProjectSettings).then(|| view! {
         <section class="card">
             <h2>"GitHub webhook"</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Ok(s) => view! {
+                        Ok(None) => ().into_any(),
+                        Ok(Some(s)) => view! {
                             <p class="muted small">"In GitHub: Settings → Webhooks → Add webhook, content type application/json, events: pushes and pull requests."</p>
                             <dl class="facts">
                                 <dt>"Payload URL"</dt><dd><code id="webhook-url">{s.url}</code></dd>
@@ -83,22 +97,31 @@ fn WebhookBox(project_id: uuid::Uuid) -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
+    }))
 }
 
 /// Build settings (project admins): polling, fork PRs, public previews, lifetimes.
 #[component]
-fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
+fn BuildSettingsBox(project: ProjectRef) -> impl IntoView {
     let save = ServerAction::<SaveBuildSettings>::new();
-    let settings = Resource::new(move || save.version().get(), move |_| get_build_settings(project_id));
-    view! {
+    let settings = Resource::new(
+        move || save.version().get(),
+        move |_| async move {
+            match administers(project).await? {
+                Some(id) => get_build_settings(id).await.map(|s| Some((id, s))),
+                None => Ok(None),
+            }
+        },
+    );
+    project.gate(move |d| d.project.allowed.can_project(Capability::ProjectSettings).then(|| view! {
         <section class="card">
             <h2>"Build settings"</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match settings.await {
                         Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-                        Ok(s) => view! {
+                        Ok(None) => ().into_any(),
+                        Ok(Some((project_id, s))) => view! {
                             <ActionForm action=save attr:class="stack narrow-form" attr:id="build-settings">
                                 <input type="hidden" name="project_id" value=project_id.to_string()/>
                                 <label>"Check the repository every (minutes, 0 = only webhooks)"
@@ -138,13 +161,13 @@ fn BuildSettingsBox(project_id: uuid::Uuid) -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
+    }))
 }
 
 /// Promotions of this project: the one waiting for approval, with Approve and
 /// Reject for those with release rights, and the history.
 #[component]
-fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
+fn Promotions(project: ProjectRef) -> impl IntoView {
     use crate::functions::promotions::{list_promotions, ApprovePromotion, RejectPromotion};
     use crate::models::promotion::{approvals_text, asked_by, state_label};
     let approve = ServerAction::<ApprovePromotion>::new();
@@ -157,7 +180,7 @@ fn Promotions(project_id: uuid::Uuid) -> impl IntoView {
     });
     let list = Resource::new(
         move || (tick.get(), approve.version().get(), reject.version().get()),
-        move |_| async move { list_promotions(project_id).await },
+        move |_| async move { list_promotions(project.id().await?).await },
     );
     view! {
         <Transition fallback=|| ()>

@@ -8,6 +8,7 @@
 
 use crate::components::confirm::{Ask, ConfirmDialog};
 use crate::components::pager::Pager;
+use crate::components::project_ref::ProjectRef;
 use crate::components::when::When;
 use crate::functions::builds::{project_grid, BuildNow, KillBuild, RebuildBuild, ShareBuild};
 use crate::functions::projects::SetBranchStage;
@@ -50,7 +51,7 @@ pub fn kill_question(number: i64, branch: &str, kill: ServerAction<KillBuild>, i
 }
 
 #[component]
-pub fn BuildGrid(project_id: uuid::Uuid, allowed: Allowed) -> impl IntoView {
+pub fn BuildGrid(project: ProjectRef) -> impl IntoView {
     let rebuild = ServerAction::<RebuildBuild>::new();
     let kill = ServerAction::<KillBuild>::new();
     let share = ServerAction::<ShareBuild>::new();
@@ -80,7 +81,7 @@ pub fn BuildGrid(project_id: uuid::Uuid, allowed: Allowed) -> impl IntoView {
                 tick.get(),
             )
         },
-        move |(page, ..)| project_grid(project_id, page as u32 + 1),
+        move |(page, ..)| async move { project_grid(project.id().await?, page as u32 + 1).await },
     );
     // The last page that arrived, shown (marked stale) when a refresh fails.
     let last_good: StoredValue<Option<GridPage>> = StoredValue::new(None);
@@ -94,66 +95,69 @@ pub fn BuildGrid(project_id: uuid::Uuid, allowed: Allowed) -> impl IntoView {
             },
         )));
     };
-    view! {
-        <section class="card">
-            <h2>"Branches and builds"</h2>
-            <ConfirmDialog ask=ask/>
-            {move || stage.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
-            {move || kill.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
-            {move || rebuild.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
-            {move || build_now.value().get().map(|r| match r {
-                Ok(what) => view! { <p class="notice" id="build-now-result">{what}</p> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert" id="build-now-result">{e.message}</p> }.into_any(),
-            })}
-            {move || share.value().get().map(|r| match r {
-                Ok(url) => view! {
-                    <p class="notice" id="share-link">"Share this link (valid 24 h): " <a href=url.clone() target="_blank" rel="noopener"><code class="secret">{url.clone()}</code></a></p>
-                }.into_any(),
-                Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
-            })}
-            <Transition fallback=|| view! { <p class="muted">"Loading builds…"</p> }>
-                {move || Suspend::new(async move {
-                    let (grid, failed) = match builds.await {
-                        Ok(grid) => {
-                            last_good.set_value(Some(grid.clone()));
-                            (Some(grid), None)
-                        }
-                        Err(e) => (last_good.get_value(), Some(e.message)),
-                    };
-                    let failed = failed.map(|m| view! {
-                        <p class="error" role="alert" id="grid-error">{format!("The builds could not be refreshed ({m}); ")}
-                            {if grid.is_some() { "showing them as they were." } else { "nothing to show yet." }}</p>
-                    });
-                    let Some(grid) = grid else { return view! { {failed} }.into_any() };
-                    let pages = page_count(grid.total, grid.per_page);
-                    let range = grid_range_text(&grid);
-                    let mut section: Option<Stage> = None;
-                    view! {
-                        {failed}
-                        <table class="table grid" id="environments">
-                            <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
-                            <tbody>
-                                {grid.branches.into_iter().map(|row| {
-                                    let e = row.environment;
-                                    let heading = (section != Some(e.stage)).then(|| {
-                                        section = Some(e.stage);
-                                        view! { <tr class="grid-section"><th colspan="3" id=format!("section-{}", e.stage.as_str())>{section_title(e.stage)}</th></tr> }
-                                    });
-                                    view! { {heading} <GridRow e=e builds=row.builds allowed=allowed ask=ask dragging=dragging
-                                        rebuild=rebuild kill=kill share=share build_now=build_now move_branch=Callback::new(move |(env, branch, to)| move_branch(env, branch, to))/> }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        {(pages > 1).then(|| view! {
-                            <p class="muted small" id="grid-range">{range}</p>
-                            <Pager page=page pages=Signal::derive(move || pages) id="grid-pager"/>
-                        })}
-                    }.into_any()
+    project.gate(move |d| {
+        let allowed = d.project.allowed;
+        view! {
+            <section class="card">
+                <h2>"Branches and builds"</h2>
+                <ConfirmDialog ask=ask/>
+                {move || stage.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+                {move || kill.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+                {move || rebuild.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+                {move || build_now.value().get().map(|r| match r {
+                    Ok(what) => view! { <p class="notice" id="build-now-result">{what}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" id="build-now-result">{e.message}</p> }.into_any(),
                 })}
-            </Transition>
-            <p class="muted small">"Push to the repository (with the webhook below) to build a branch. Development branches get a fresh database, staging a neutralised copy of production. Drag a branch onto another section's branch to change its stage."</p>
-        </section>
-    }
+                {move || share.value().get().map(|r| match r {
+                    Ok(url) => view! {
+                        <p class="notice" id="share-link">"Share this link (valid 24 h): " <a href=url.clone() target="_blank" rel="noopener"><code class="secret">{url.clone()}</code></a></p>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error">{e.message}</p> }.into_any(),
+                })}
+                <Transition fallback=|| view! { <p class="muted">"Loading builds…"</p> }>
+                    {move || Suspend::new(async move {
+                        let (grid, failed) = match builds.await {
+                            Ok(grid) => {
+                                last_good.set_value(Some(grid.clone()));
+                                (Some(grid), None)
+                            }
+                            Err(e) => (last_good.get_value(), Some(e.message)),
+                        };
+                        let failed = failed.map(|m| view! {
+                            <p class="error" role="alert" id="grid-error">{format!("The builds could not be refreshed ({m}); ")}
+                                {if grid.is_some() { "showing them as they were." } else { "nothing to show yet." }}</p>
+                        });
+                        let Some(grid) = grid else { return view! { {failed} }.into_any() };
+                        let pages = page_count(grid.total, grid.per_page);
+                        let range = grid_range_text(&grid);
+                        let mut section: Option<Stage> = None;
+                        view! {
+                            {failed}
+                            <table class="table grid" id="environments">
+                                <thead><tr><th>"Branch"</th><th>"Stage"</th><th>"Builds (newest first)"</th></tr></thead>
+                                <tbody>
+                                    {grid.branches.into_iter().map(|row| {
+                                        let e = row.environment;
+                                        let heading = (section != Some(e.stage)).then(|| {
+                                            section = Some(e.stage);
+                                            view! { <tr class="grid-section"><th colspan="3" id=format!("section-{}", e.stage.as_str())>{section_title(e.stage)}</th></tr> }
+                                        });
+                                        view! { {heading} <GridRow e=e builds=row.builds allowed=allowed ask=ask dragging=dragging
+                                            rebuild=rebuild kill=kill share=share build_now=build_now move_branch=Callback::new(move |(env, branch, to)| move_branch(env, branch, to))/> }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            {(pages > 1).then(|| view! {
+                                <p class="muted small" id="grid-range">{range}</p>
+                                <Pager page=page pages=Signal::derive(move || pages) id="grid-pager"/>
+                            })}
+                        }.into_any()
+                    })}
+                </Transition>
+                <p class="muted small">"Push to the repository (with the webhook below) to build a branch. Development branches get a fresh database, staging a neutralised copy of production. Drag a branch onto another section's branch to change its stage."</p>
+            </section>
+        }
+    })
 }
 
 #[component]
