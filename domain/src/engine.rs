@@ -3,6 +3,8 @@
 //! removing something already gone is not an error, so cleanup can be retried.
 //! API reference: <https://docs.docker.com/reference/api/engine/version/v1.41/>.
 
+mod version;
+
 use async_trait::async_trait;
 use std::collections::HashMap;
 
@@ -147,7 +149,7 @@ impl DockerEngine {
     /// engine know: engines older than the client refuse its default version.
     pub fn from_env() -> Self {
         let host = std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-        let version = engine_api_version(&host)
+        let version = version::engine_api_version(&host)
             .filter(|v| (v.major_version, v.minor_version) < (1, bollard::API_DEFAULT_VERSION.minor_version))
             .unwrap_or(*bollard::API_DEFAULT_VERSION);
         let docker = if host.starts_with("unix://") {
@@ -164,35 +166,6 @@ impl DockerEngine {
     pub fn client(&self) -> anyhow::Result<&bollard::Docker> {
         self.docker.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
     }
-}
-
-/// The engine's own API version, from the unversioned `GET /version` (a
-/// blocking exchange of a few hundred bytes, once at start-up).
-fn engine_api_version(host: &str) -> Option<bollard::ClientVersion> {
-    use std::io::{Read, Write};
-    let timeout = Some(std::time::Duration::from_secs(3));
-    let request = b"GET /version HTTP/1.0\r\nHost: docker\r\n\r\n";
-    let mut body = Vec::new();
-    if let Some(path) = host.strip_prefix("unix://") {
-        let mut s = std::os::unix::net::UnixStream::connect(path).ok()?;
-        s.set_read_timeout(timeout).ok()?;
-        s.write_all(request).ok()?;
-        s.read_to_end(&mut body).ok()?;
-    } else {
-        let addr = host.trim_start_matches("tcp://").trim_start_matches("http://").trim_end_matches('/');
-        let mut s = std::net::TcpStream::connect(addr).ok()?;
-        s.set_read_timeout(timeout).ok()?;
-        s.write_all(request).ok()?;
-        s.read_to_end(&mut body).ok()?;
-    }
-    let text = String::from_utf8_lossy(&body);
-    let json = text.split_once("\r\n\r\n")?.1;
-    parse_api_version(serde_json::from_str::<serde_json::Value>(json).ok()?["ApiVersion"].as_str()?)
-}
-
-fn parse_api_version(v: &str) -> Option<bollard::ClientVersion> {
-    let (major, minor) = v.split_once('.')?;
-    Some(bollard::ClientVersion { major_version: major.parse().ok()?, minor_version: minor.parse().ok()? })
 }
 
 fn not_found(e: &bollard::errors::Error) -> bool {
@@ -588,13 +561,6 @@ async fn send_lines(out: &LineSink, pending: &mut Vec<String>, keep_blank: bool)
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn api_versions_parse() {
-        let v = super::parse_api_version("1.41").unwrap();
-        assert_eq!((v.major_version, v.minor_version), (1, 41));
-        assert!(super::parse_api_version("x").is_none());
-    }
-
     #[test]
     fn first_host_of_a_subnet() {
         assert_eq!(super::first_host("172.17.0.0/16").as_deref(), Some("172.17.0.1"));

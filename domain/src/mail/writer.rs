@@ -2,8 +2,10 @@
 //! to one writer, which stores whatever is waiting in one transaction (one
 //! multi-row INSERT and one notification per environment), then answers each
 //! session, whose 250 follows. One sender's message is a batch of one; many
-//! senders share a commit and its round trips. The budget is half the
-//! pace of plain INSERTs; one transaction per message was a third of it.
+//! senders share a commit and its round trips (one statement per batch instead
+//! of four round trips per message). The catcher's pace did not move with it
+//! (#21's bench: about a third of plain INSERTs either way): what a sender
+//! waits for lies elsewhere, see the note.
 //!
 //! A batch the database refuses is stored again one message at a time, so a
 //! message it cannot take fails alone (its sender gets a 451 and retries) and
